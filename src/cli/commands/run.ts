@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { connectSpec } from '../../engine/connect.js';
+import { EventBus } from '../../engine/events.js';
+import { runPlaybook } from '../../engine/runner.js';
+import { ConfigError } from '../../errors.js';
+import { loadInventory, resolveInventoryPath } from '../../inventory/load.js';
+import { selectHosts } from '../../inventory/select.js';
+import { labInventoryPath } from '../../lab/paths.js';
+import { loadPlaybook } from '../../playbook/load.js';
+import { JsonReporter } from '../../report/json.js';
+import { ListrReporter } from '../../report/listr.js';
+import { PlainReporter } from '../../report/plain.js';
+import { Redactor } from '../../report/redact.js';
+import { loadSshConfig } from '../../transport/ssh-config.js';
+import { SshTransport } from '../../transport/ssh.js';
+import { EXIT } from '../exit-codes.js';
+import { parseExtraVars } from '../extra-vars.js';
+import type { Io } from '../main.js';
+
+export const RUN_OPTIONS = {
+  inventory: { type: 'string', short: 'i', multiple: true },
+  limit: { type: 'string', short: 'l' },
+  'extra-vars': { type: 'string', short: 'e', multiple: true },
+  check: { type: 'boolean', short: 'C' },
+  diff: { type: 'boolean', short: 'D' },
+  tags: { type: 'string', short: 't', multiple: true },
+  'skip-tags': { type: 'string', multiple: true },
+  forks: { type: 'string', short: 'f' },
+  strategy: { type: 'string' },
+  json: { type: 'boolean' },
+  report: { type: 'string' },
+  'detailed-exitcode': { type: 'boolean' },
+  'accept-new-host-keys': { type: 'boolean' },
+  'connect-timeout': { type: 'string' },
+  verbose: { type: 'boolean', short: 'v', multiple: true },
+} as const;
+
+export function loadInventoryArg(arg: string | undefined, io: Io) {
+  if (!arg) throw new ConfigError('E_USAGE', 'no inventory given', { hint: 'pass -i INVENTORY (e.g. -i lab after `lvsrun lab up`)' });
+  return loadInventory(resolveInventoryPath(arg, io.cwd, { lab: labInventoryPath(io.env) }));
+}
+
+export async function runCommand(argv: string[], io: Io): Promise<number> {
+  const { values: v, positionals } = parseArgs({ args: argv, options: RUN_OPTIONS, allowPositionals: true, strict: true });
+  if (positionals.length !== 1) throw new ConfigError('E_USAGE', positionals.length ? `expected one playbook, got ${positionals.join(' ')}` : 'no playbook given', { hint: 'lvsrun site.yaml -i INVENTORY' });
+  const forks = Number(v.forks ?? 50);
+  if (!Number.isInteger(forks) || forks < 1) throw new ConfigError('E_USAGE', `--forks must be a positive whole number, got ${v.forks}`);
+  if (v.strategy && v.strategy !== 'linear' && v.strategy !== 'free') throw new ConfigError('E_USAGE', `--strategy must be linear or free`);
+  const inv = loadInventoryArg(v.inventory?.at(-1), io);
+  const pb = loadPlaybook(resolve(io.cwd, positionals[0]!));
+  const extraVars = parseExtraVars(v['extra-vars'] ?? [], io.cwd);
+  if (v.limit) {
+    const hit = selectHosts(inv, v.limit);
+    if (!hit.length) throw new ConfigError('E_PATTERN', `--limit '${v.limit}' matches no host`);
+  }
+  const red = Redactor.fromVars([...[...inv.hosts.values()].map((h) => h.vars), ...pb.plays.map((p) => p.vars), extraVars]);
+  const bus = new EventBus();
+  const verbose = v.verbose?.length ?? 0;
+  if (!v.json) bus.add(io.isTTY && !verbose && !v.diff ? new ListrReporter(red, io.out) : new PlainReporter({ diff: Boolean(v.diff), verbose, write: io.out, color: io.isTTY }, red));
+  if (v.json || v.report) bus.add(new JsonReporter(red, v.report ? resolve(io.cwd, v.report) : undefined, v.json ? io.out : undefined));
+
+  const sshCfg = loadSshConfig();
+  const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
+  const ctl = new AbortController();
+  let interrupts = 0;
+  const onSig = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      io.err('\ninterrupted: finishing the steps in flight, then rolling back per policy (Ctrl-C again to stop at once)\n');
+      ctl.abort();
+    } else process.exit(EXIT.INTERRUPTED);
+  };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+  try {
+    const summary = await runPlaybook(pb, inv, {
+      check: Boolean(v.check), diff: Boolean(v.diff), forks, ...(v.limit ? { limit: v.limit } : {}),
+      tags: (v.tags ?? []).flatMap((t) => t.split(',')), skipTags: (v['skip-tags'] ?? []).flatMap((t) => t.split(',')),
+      extraVars, ...(v.strategy ? { strategy: v.strategy as 'linear' | 'free' } : {}),
+      acceptNewHostKeys: Boolean(v['accept-new-host-keys']), connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000,
+      runId, runDir: join(io.cwd, '.lvsrun', 'runs', runId), signal: ctl.signal,
+    }, async (name, vars) => SshTransport.connect(connectSpec(inv.hosts.get(name)!, vars, sshCfg, {
+      acceptNewHostKeys: Boolean(v['accept-new-host-keys']), connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000, baseDir: inv.sources[0] ? resolve(inv.sources[0], '..') : io.cwd,
+    })), bus);
+    await bus.close();
+    if (ctl.signal.aborted) return EXIT.INTERRUPTED;
+    if (v.check && v['detailed-exitcode'] && summary.exitCode === 0) {
+      return Object.values(summary.recap).some((c) => c.changed > 0) ? 2 : 0;
+    }
+    return summary.exitCode;
+  } finally {
+    process.off('SIGINT', onSig);
+    process.off('SIGTERM', onSig);
+  }
+}

@@ -1,0 +1,30 @@
+import { resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { loadYamlFile, parseYamlText } from '../playbook/yaml-source.js';
+
+/** -e k=v, -e 'k=v k2=v2', -e @file.yaml, -e '{"k": 1}'. Later ones win. */
+export function parseExtraVars(list: string[], cwd = process.cwd()): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const e of list) {
+    if (e.startsWith('@')) {
+      const src = loadYamlFile(resolve(cwd, e.slice(1)));
+      if (!isObj(src.data)) throw new ConfigError('E_USAGE', `-e ${e}: the file must hold a mapping`, { where: { file: src.file } });
+      Object.assign(out, src.data);
+    } else if (/^\s*[{]/.test(e)) {
+      const src = parseYamlText(e, '-e');
+      if (!isObj(src.data)) throw new ConfigError('E_USAGE', `-e ${e}: expected a mapping`);
+      Object.assign(out, src.data);
+    } else {
+      for (const w of e.match(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g) ?? []) {
+        const eq = w.indexOf('=');
+        if (eq <= 0) throw new ConfigError('E_USAGE', `-e '${w}': expected key=value, @file.yaml or a JSON/YAML mapping`);
+        out[w.slice(0, eq)] = w.slice(eq + 1).replace(/^(["'])(.*)\1$/, '$2');
+      }
+    }
+  }
+  return out;
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,71 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { ConfigError } from '../errors.js';
+import type { ModuleCtx } from '../modules/types.js';
+import type { TemplateEngine } from '../template/render.js';
+import type { ShellCmd } from '../transport/shell.js';
+import type { ExecOptions, ExecResult, Transport } from '../transport/types.js';
+import type { BecomeSpec } from './connect.js';
+import type { JournalEntry } from './types.js';
+
+/** Everything the engine keeps per host for one run. */
+export class HostState {
+  transport?: Transport;
+  unreachable?: string;
+  failed = false;
+  rolledBack = false;
+  readonly registered: Record<string, unknown> = {};
+  readonly notified = new Set<string>();
+  /** In-memory mirror of the journal: this host's undo entries in order of change. */
+  readonly undoLog: JournalEntry[] = [];
+  readonly facts = new Map<string, Promise<unknown>>();
+  constructor(readonly name: string) {}
+
+  get active(): boolean {
+    return !this.failed && !this.unreachable;
+  }
+}
+
+export interface CtxInput {
+  hs: HostState;
+  vars: Record<string, unknown>;
+  check: boolean;
+  become: BecomeSpec;
+  baseDirs: string[];
+  templates: TemplateEngine;
+  signal?: AbortSignal;
+  /** Every exec of the task is recorded here (for -v and the JSON report). */
+  execLog: ExecResult[];
+}
+
+export function execOpts(become: BecomeSpec, extra: ExecOptions = {}): ExecOptions {
+  return { ...extra, ...(become.enabled ? { become: { user: become.user, ...(become.password !== undefined ? { password: become.password } : {}) } } : {}) };
+}
+
+export function makeCtx(i: CtxInput): ModuleCtx {
+  return {
+    host: i.hs.name,
+    vars: i.vars,
+    check: i.check,
+    async exec(cmd: ShellCmd, opts = {}) {
+      const r = await i.hs.transport!.exec(cmd, execOpts(i.become, { ...opts, ...(i.signal ? { signal: i.signal } : {}) }));
+      i.execLog.push(r);
+      return r;
+    },
+    readLocal(path, kind) {
+      const candidates = isAbsolute(path) ? [path] : i.baseDirs.map((d) => join(d, path)).concat(i.baseDirs.map((d) => join(d, kind, path)));
+      const found = candidates.find((c) => existsSync(c));
+      if (!found) throw new ConfigError('E_CONFIG', `${kind === 'templates' ? 'template' : 'file'} '${path}' not found`, { hint: `looked in ${[...new Set(candidates)].join(', ')}` });
+      return { path: found, text: readFileSync(found, 'utf8') };
+    },
+    render: (text, where) => i.templates.renderString(text, i.vars, { file: where.file }),
+    fact<T>(key: string, load: () => Promise<T>): Promise<T> {
+      let p = i.hs.facts.get(key) as Promise<T> | undefined;
+      if (!p) {
+        p = load();
+        i.hs.facts.set(key, p);
+      }
+      return p;
+    },
+  };
+}

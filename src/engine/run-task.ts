@@ -1,0 +1,158 @@
+import { CommandError, LvsrunError } from '../errors.js';
+import { lookupModule } from '../modules/registry.js';
+import type { Plan, TaskModule } from '../modules/types.js';
+import type { Play, Task } from '../playbook/types.js';
+import { evalCondition } from '../playbook/when.js';
+import type { Journal } from '../rollback/journal.js';
+import type { TemplateEngine } from '../template/render.js';
+import type { ExecResult } from '../transport/types.js';
+import { becomeSpec, type BecomeSpec } from './connect.js';
+import { execOpts, makeCtx, type HostState } from './host-state.js';
+import type { TaskResult } from './types.js';
+
+export interface TaskEnv {
+  play: Play;
+  check: boolean;
+  templates: TemplateEngine;
+  journal: Journal;
+  signal?: AbortSignal;
+  vars: (hs: HostState, task?: Task) => Record<string, unknown>;
+}
+
+interface ItemOutcome { status: TaskResult['status']; msg?: string; plan?: Plan; result: Record<string, unknown>; error?: LvsrunError; irreversible?: boolean }
+
+/** Run one task on one host: when → loop → render → parse → check → plan → (journal, apply) → register. */
+export async function runTask(env: TaskEnv, hs: HostState, task: Task): Promise<TaskResult> {
+  const started = performance.now();
+  const base = { play: env.play.name, task: task.name, host: hs.name };
+  const vars = env.vars(hs, task);
+  const where = task.where;
+  const mod = lookupModule(task.module)!;
+  try {
+    let items: unknown[] | undefined;
+    if (task.loop !== undefined) {
+      const l = env.templates.renderValue(task.loop, vars, { ...where, field: 'loop' });
+      items = Array.isArray(l) ? l : [l];
+    }
+    const outcomes: ItemOutcome[] = [];
+    for (const item of items ?? [undefined]) {
+      const v = items ? { ...vars, [task.loopVar]: item } : vars;
+      if (!evalCondition(task.when, v, { ...where, field: 'when' })) {
+        outcomes.push({ status: 'skipped', result: { skipped: true, changed: false } });
+        continue;
+      }
+      const o = await runItem(env, hs, task, mod, v);
+      outcomes.push(o);
+      if (o.status === 'failed') break;
+    }
+    return finish(env, hs, task, base, vars, outcomes, items, started);
+  } catch (e) {
+    const error = e instanceof LvsrunError ? e : new LvsrunError('E_COMMAND', (e as Error).message);
+    if (task.register) hs.registered[task.register] = { failed: true, changed: false, msg: error.message };
+    return { ...base, status: 'failed', msg: error.message, error, durationMs: performance.now() - started, ...(task.ignoreErrors ? { ignored: true } : {}) };
+  }
+}
+
+async function runItem(env: TaskEnv, hs: HostState, task: Task, mod: TaskModule, vars: Record<string, unknown>): Promise<ItemOutcome> {
+  const rendered = env.templates.renderValue(task.args, vars, { ...task.where, field: task.moduleKey });
+  const parsed = mod.schema.safeParse(rendered);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    return { status: 'failed', msg: `${mod.name}: ${i.path.join('.') || 'arguments'}: ${i.message}`, result: { failed: true } };
+  }
+  const p = parsed.data;
+  if (mod.name === 'assert') return assertOutcome(p as { that: string[]; fail_msg?: string; msg?: string }, vars, task);
+  if (mod.name === 'debug') {
+    const d = p as { msg?: unknown; var?: string };
+    const msg = d.var !== undefined ? JSON.stringify(vars[d.var]) : typeof d.msg === 'string' ? d.msg : JSON.stringify(d.msg ?? 'Hello world!');
+    return { status: 'ok', msg, result: { msg } };
+  }
+  const become = becomeSpec(vars, env.play.become, env.play.becomeUser, task);
+  const execLog: ExecResult[] = [];
+  const ctx = makeCtx({ hs, vars, check: env.check, become, baseDirs: task.baseDirs, templates: env.templates, execLog, ...(env.signal ? { signal: env.signal } : {}) });
+  const observed = await mod.check(ctx, p);
+  const plan = mod.plan(p, observed);
+  if (plan.fail) return { status: 'failed', msg: plan.fail, plan, result: { failed: true, msg: plan.fail } };
+  const changes = plan.action !== 'noop';
+  if (env.check) {
+    // Commands cannot be previewed: like Ansible, check mode skips them.
+    if (plan.action === 'run') return { status: 'skipped', msg: 'skipped in check mode', plan, result: { skipped: true, changed: false } };
+    return { status: changes ? 'changed' : 'ok', plan, msg: plan.summary, result: { changed: changes, ...(plan.result ?? {}) } };
+  }
+  const stepResults = await applyPlan(env, hs, task, plan, become);
+  const result = { changed: changes, failed: false, ...(mod.result ? mod.result(p, observed, plan, stepResults) : plan.result ?? {}) };
+  const failed = Boolean(result.failed);
+  return { status: failed ? 'failed' : changes ? 'changed' : 'ok', plan, result, msg: failed ? commandMsg(result) : plan.summary, ...(plan.irreversible ? { irreversible: true } : {}) };
+}
+
+/** Journal the undo (write-ahead), run the steps, mark done. */
+async function applyPlan(env: TaskEnv, hs: HostState, task: Task, plan: Plan, become: BecomeSpec): Promise<ExecResult[]> {
+  if (!plan.steps.length) return [];
+  const recordUndo = plan.action !== 'noop' && plan.undo.length > 0;
+  if (recordUndo) {
+    env.journal.write({ phase: 'begin', host: hs.name, task: task.name, undo: plan.undo });
+    hs.undoLog.push({ host: hs.name, task: task.name, undo: plan.undo });
+  }
+  const results: ExecResult[] = [];
+  for (const step of plan.steps) {
+    const r = await hs.transport!.exec(step.cmd, execOpts(become, { ...(step.stdin !== undefined ? { stdin: step.stdin } : {}), ...(env.signal ? { signal: env.signal } : {}) }));
+    results.push(r);
+    if (r.code !== 0 && !step.anyCode) {
+      if (recordUndo) env.journal.write({ phase: 'failed', host: hs.name, task: task.name });
+      throw new CommandError(step.what ?? 'step', r);
+    }
+  }
+  if (recordUndo) env.journal.write({ phase: 'done', host: hs.name, task: task.name }, false);
+  return results;
+}
+
+function assertOutcome(p: { that: string[]; fail_msg?: string; msg?: string }, vars: Record<string, unknown>, task: Task): ItemOutcome {
+  for (const cond of p.that) {
+    if (!evalCondition(cond, vars, { ...task.where, field: 'assert.that' })) {
+      const msg = p.fail_msg ?? p.msg ?? `Assertion failed: ${cond}`;
+      return { status: 'failed', msg, result: { failed: true, assertion: cond, msg } };
+    }
+  }
+  return { status: 'ok', msg: 'All assertions passed', result: { msg: 'All assertions passed' } };
+}
+
+function commandMsg(r: Record<string, unknown>): string {
+  const err = String(r.stderr ?? '').trim() || String(r.stdout ?? '').trim();
+  return `non-zero return code ${String(r.rc)}${err ? `: ${err.split('\n').slice(-3).join(' | ')}` : ''}`;
+}
+
+function finish(env: TaskEnv, hs: HostState, task: Task, base: Pick<TaskResult, 'play' | 'task' | 'host'>, vars: Record<string, unknown>, outcomes: ItemOutcome[], items: unknown[] | undefined, started: number): TaskResult {
+  // changed_when / failed_when see the registered result under its name and as `result`.
+  for (const o of outcomes) {
+    if (o.status === 'skipped') continue;
+    const v = { ...vars, ...(task.register ? { [task.register]: o.result } : {}), result: o.result };
+    if (task.changedWhen !== undefined) {
+      const c = evalCondition(task.changedWhen, v, { ...task.where, field: 'changed_when' });
+      o.result.changed = c;
+      if (o.status !== 'failed') o.status = c ? 'changed' : 'ok';
+    }
+    if (task.failedWhen !== undefined) {
+      const f = evalCondition(task.failedWhen, v, { ...task.where, field: 'failed_when' });
+      o.result.failed = f;
+      o.status = f ? 'failed' : o.result.changed ? 'changed' : 'ok';
+    }
+  }
+  const statuses = outcomes.map((o) => o.status);
+  const status: TaskResult['status'] = statuses.includes('failed') ? 'failed' : statuses.includes('changed') ? 'changed' : statuses.every((s) => s === 'skipped') ? 'skipped' : 'ok';
+  const reg = items
+    ? { results: outcomes.map((o, i) => ({ ...o.result, item: items[i] })), changed: status === 'changed', failed: status === 'failed', skipped: status === 'skipped' }
+    : { ...outcomes[0]!.result, ...(status === 'skipped' ? { skipped: true } : {}) };
+  if (task.register) hs.registered[task.register] = reg;
+  if (status === 'changed') for (const n of task.notify) hs.notified.add(n);
+  const failedO = outcomes.find((o) => o.status === 'failed');
+  const diff = outcomes.flatMap((o) => o.plan?.diff ?? []);
+  return {
+    ...base, status,
+    msg: failedO?.msg ?? outcomes.map((o) => o.msg).filter(Boolean).join('; '),
+    ...(diff.length && status !== 'ok' ? { diff } : {}),
+    ...(outcomes.some((o) => o.irreversible) ? { irreversible: true } : {}),
+    ...(status === 'failed' && task.ignoreErrors ? { ignored: true } : {}),
+    result: reg,
+    durationMs: performance.now() - started,
+  };
+}

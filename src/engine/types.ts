@@ -1,0 +1,64 @@
+import type { LvsrunError } from '../errors.js';
+import type { Diff, Plan, Step } from '../modules/types.js';
+
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+
+export interface TaskResult {
+  play: string;
+  task: string;
+  host: string;
+  status: HostStatus;
+  msg?: string;
+  diff?: Diff[];
+  item?: unknown;
+  ignored?: boolean;
+  irreversible?: boolean;
+  durationMs: number;
+  /** What `register` stored (secrets redacted by the reporter, never here). */
+  result?: Record<string, unknown>;
+  error?: LvsrunError;
+}
+
+export interface HostRecap { ok: number; changed: number; failed: number; skipped: number; unreachable: number; rolled_back: number; ignored: number }
+
+export interface RunSummary {
+  runId: string;
+  check: boolean;
+  recap: Record<string, HostRecap>;
+  results: TaskResult[];
+  rolledBack: Record<string, { steps: number; ok: boolean; error?: string }>;
+  durationMs: number;
+  exitCode: number;
+}
+
+export type EngineEvent =
+  | { type: 'play:start'; play: string; hosts: string[] }
+  | { type: 'task:start'; play: string; task: string; hosts: string[] }
+  | { type: 'host:result'; result: TaskResult }
+  | { type: 'host:unreachable'; host: string; msg: string }
+  | { type: 'rollback:start'; host: string; steps: number }
+  | { type: 'rollback:done'; host: string; ok: boolean; error?: string }
+  | { type: 'warning'; msg: string }
+  | { type: 'run:end'; summary: RunSummary };
+
+export interface Reporter { on(e: EngineEvent): void; close?(): Promise<void> | void }
+
+export interface JournalEntry { host: string; task: string; undo: Step[] }
+
+export interface RunOptions {
+  check: boolean;
+  diff: boolean;
+  forks: number;
+  limit?: string;
+  tags: string[];
+  skipTags: string[];
+  extraVars: Record<string, unknown>;
+  strategy?: 'linear' | 'free';
+  acceptNewHostKeys: boolean;
+  connectTimeoutMs: number;
+  runDir?: string;
+  runId: string;
+  signal?: AbortSignal;
+}
+
+export type { Plan };

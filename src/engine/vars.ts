@@ -1,0 +1,52 @@
+import type { Inventory } from '../inventory/types.js';
+import type { Play, Task } from '../playbook/types.js';
+
+export interface HostVarsInput {
+  inv: Inventory;
+  host: string;
+  play: Play;
+  playHosts: string[];
+  task?: Task;
+  registered: Record<string, unknown>;
+  extraVars: Record<string, unknown>;
+  magic: InventoryMagic;
+}
+
+export interface InventoryMagic { groups: Record<string, string[]>; hostvars: Record<string, unknown> }
+
+/** Computed once per run: `groups` and `hostvars` for every host. */
+export function inventoryMagic(inv: Inventory): InventoryMagic {
+  const groups: Record<string, string[]> = {};
+  for (const g of inv.groups.keys()) groups[g] = [...inv.hosts.values()].filter((x) => x.groups.includes(g) || g === 'all').map((x) => x.name);
+  return { groups, hostvars: lazyHostvars(inv) };
+}
+
+/**
+ * Precedence, lowest first: role defaults < inventory (all < parent < child < host) < play vars
+ * < role vars and task vars < registered results < extra vars (-e). Magic variables last.
+ */
+export function hostVars(i: HostVarsInput): Record<string, unknown> {
+  const h = i.inv.hosts.get(i.host)!;
+  return {
+    ...(i.task?.roleDefaults ?? {}),
+    ...h.vars,
+    ...i.play.vars,
+    ...(i.task?.roleVars ?? {}),
+    ...i.registered,
+    ...i.extraVars,
+    inventory_hostname: h.name,
+    inventory_hostname_short: h.name.split('.')[0],
+    group_names: h.groups.filter((g) => g !== 'ungrouped'),
+    groups: i.magic.groups,
+    hostvars: i.magic.hostvars,
+    play_hosts: i.playHosts,
+    ansible_play_hosts: i.playHosts,
+    ansible_play_batch: i.playHosts,
+  };
+}
+
+function lazyHostvars(inv: Inventory): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const h of inv.hosts.values()) out[h.name] = { ...h.vars, inventory_hostname: h.name, group_names: h.groups };
+  return out;
+}

@@ -1,0 +1,128 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { loadYamlFile, parseYamlText } from '../playbook/yaml-source.js';
+import { loadIniInventory } from './load-ini.js';
+import { loadYamlInventory } from './load-yaml.js';
+import { loadVarsFor } from './vars-files.js';
+import { emptyRaw, type Group, type Host, type Inventory, type Origin, type RawInventory } from './types.js';
+
+/** `-i prod`: a path as given, else inventories/prod.{yaml,yml,ini}, else the folder inventories/prod/. */
+export function resolveInventoryPath(arg: string, cwd = process.cwd(), fallbacks: Record<string, string> = {}): string {
+  const candidates = [arg, ...['.yaml', '.yml', '.ini', ''].map((e) => join('inventories', arg + e))];
+  for (const c of candidates) {
+    const p = resolve(cwd, c);
+    if (existsSync(p)) return p;
+  }
+  const fb = fallbacks[arg];
+  if (fb && existsSync(fb)) return fb;
+  throw new ConfigError('E_INVENTORY', `inventory '${arg}' not found`, {
+    hint: `looked for ${candidates.join(', ')}${fb ? ` and ${fb}` : ''}${arg === 'lab' ? '; start the lab with `lvsrun lab up`' : ''}`,
+  });
+}
+
+export function loadInventory(path: string): Inventory {
+  const raw = emptyRaw();
+  const sources: string[] = [];
+  const varsDirs: string[] = [];
+  if (statSync(path).isDirectory()) {
+    for (const f of readdirSync(path).sort()) {
+      const p = join(path, f);
+      if (f === 'group_vars' || f === 'host_vars' || f.startsWith('.') || statSync(p).isDirectory()) continue;
+      if (/\.(retry|md|txt|j2|hbs)$/.test(f) || f.endsWith('~')) continue;
+      loadFile(p, raw);
+      sources.push(p);
+    }
+    varsDirs.push(path);
+  } else {
+    loadFile(path, raw);
+    sources.push(path);
+    varsDirs.push(dirname(path));
+  }
+  return resolveInventory(raw, sources, varsDirs);
+}
+
+function loadFile(p: string, raw: RawInventory): void {
+  const text = readFileSync(p, 'utf8');
+  if (/\.ini$/.test(p) || (!/\.(ya?ml|json)$/.test(p) && /^\s*\[/m.test(text) && !/^\s*all\s*:/m.test(text))) loadIniInventory(text, p, raw);
+  else loadYamlInventory(/\.(ya?ml|json)$/.test(p) ? loadYamlFile(p) : parseYamlText(text, p), raw);
+}
+
+/** Apply Ansible's precedence: all < parent group < child group (by depth, priority, name) < host. */
+export function resolveInventory(raw: RawInventory, sources: string[], varsDirs: string[]): Inventory {
+  for (const dir of varsDirs) {
+    for (const g of raw.groups.values()) mergeInto(g, loadVarsFor(join(dir, 'group_vars'), g.name));
+  }
+  const all = raw.groups.get('all')!;
+  // Every group not reachable as a child is a child of all; hosts in no group go to ungrouped.
+  const isChild = new Set([...raw.groups.values()].flatMap((g) => g.children));
+  for (const g of raw.groups.values()) if (g.name !== 'all' && !isChild.has(g.name) && !all.children.includes(g.name)) all.children.push(g.name);
+  const grouped = new Set([...raw.groups.values()].filter((g) => g.name !== 'all').flatMap((g) => g.hosts));
+  const ungrouped = raw.groups.get('ungrouped')!;
+  for (const h of raw.hostOrder) if (!grouped.has(h)) ungrouped.hosts.push(h);
+  for (const h of all.hosts) if (!ungrouped.hosts.includes(h)) ungrouped.hosts.push(h);
+  all.hosts = [];
+
+  const depth = groupDepths(raw.groups);
+  const parents = parentMap(raw.groups);
+  const hosts = new Map<string, Host>();
+  for (const name of raw.hostOrder) {
+    const direct = [...raw.groups.values()].filter((g) => g.hosts.includes(name)).map((g) => g.name);
+    const groups = ancestors(direct, parents);
+    const ordered = ['all', ...[...groups].filter((g) => g !== 'all').sort((a, b) => cmpGroup(raw.groups, depth, a, b))];
+    const vars: Record<string, unknown> = {};
+    const origins: Record<string, Origin> = {};
+    for (const g of ordered) Object.assign(vars, raw.groups.get(g)!.vars), Object.assign(origins, raw.groups.get(g)!.origins);
+    const hv = raw.hostVars.get(name)!;
+    Object.assign(vars, hv.vars);
+    Object.assign(origins, hv.origins);
+    for (const dir of varsDirs) {
+      const f = loadVarsFor(join(dir, 'host_vars'), name);
+      if (f) Object.assign(vars, f.vars), Object.assign(origins, f.origins);
+    }
+    hosts.set(name, { name, vars, origins, groups: ordered.filter((g) => g !== 'all') });
+  }
+  return { sources, hosts, groups: raw.groups };
+}
+
+function mergeInto(g: Group, f: ReturnType<typeof loadVarsFor>): void {
+  if (!f) return;
+  Object.assign(g.vars, f.vars);
+  Object.assign(g.origins, f.origins);
+  if (typeof g.vars.ansible_group_priority === 'number') g.priority = g.vars.ansible_group_priority;
+}
+
+function parentMap(groups: Map<string, Group>): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const g of groups.values()) for (const c of g.children) m.set(c, [...(m.get(c) ?? []), g.name]);
+  return m;
+}
+
+function ancestors(direct: string[], parents: Map<string, string[]>): Set<string> {
+  const seen = new Set<string>();
+  const stack = [...direct];
+  while (stack.length) {
+    const g = stack.pop()!;
+    if (seen.has(g)) continue;
+    seen.add(g);
+    stack.push(...(parents.get(g) ?? []));
+  }
+  return seen;
+}
+
+function groupDepths(groups: Map<string, Group>): Map<string, number> {
+  const d = new Map<string, number>([['all', 0]]);
+  const queue = ['all'];
+  while (queue.length) {
+    const g = queue.shift()!;
+    for (const c of groups.get(g)?.children ?? []) {
+      const nd = d.get(g)! + 1;
+      if ((d.get(c) ?? -1) < nd) { d.set(c, nd); if (nd < 64) queue.push(c); }
+    }
+  }
+  return d;
+}
+
+function cmpGroup(groups: Map<string, Group>, depth: Map<string, number>, a: string, b: string): number {
+  return (depth.get(a) ?? 1) - (depth.get(b) ?? 1) || (groups.get(a)?.priority ?? 1) - (groups.get(b)?.priority ?? 1) || a.localeCompare(b);
+}

@@ -1,0 +1,34 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { loadYamlFile } from '../playbook/yaml-source.js';
+import type { Origin } from './types.js';
+
+const EXTS = ['', '.yaml', '.yml', '.json'];
+
+/** Vars for one name from group_vars/NAME or host_vars/NAME: a file (any of EXTS) or a folder of files. */
+export function loadVarsFor(dir: string, name: string): { vars: Record<string, unknown>; origins: Record<string, Origin> } | undefined {
+  const found: string[] = [];
+  for (const ext of EXTS) {
+    const p = join(dir, name + ext);
+    if (!existsSync(p)) continue;
+    if (statSync(p).isDirectory()) {
+      for (const f of readdirSync(p).sort()) if (/\.(ya?ml|json)$/.test(f) || !f.includes('.')) found.push(join(p, f));
+    } else found.push(p);
+  }
+  if (!found.length) return undefined;
+  const vars: Record<string, unknown> = {};
+  const origins: Record<string, Origin> = {};
+  for (const f of found) {
+    const src = loadYamlFile(f);
+    if (src.data === null || src.data === undefined) continue;
+    if (typeof src.data !== 'object' || Array.isArray(src.data)) {
+      throw new ConfigError('E_INVENTORY', 'a vars file must be a mapping of variable names to values', { where: { file: f, line: 1 } });
+    }
+    for (const [k, v] of Object.entries(src.data as Record<string, unknown>)) {
+      vars[k] = v;
+      origins[k] = { file: f, line: src.pos([k])?.line };
+    }
+  }
+  return { vars, origins };
+}

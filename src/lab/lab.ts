@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
+import { join } from 'node:path';
+import { LvsrunError } from '../errors.js';
+import { INIT_SCRIPT, sshdConfig } from './init-script.js';
+import { labDir, labInventoryPath } from './paths.js';
+import { alive, run } from './sys.js';
+import { labInventoryYaml } from './inventory.js';
+
+export interface LabCounts { directors: number; realservers: number; clients: number }
+export interface LabHost { name: string; group: 'directors' | 'realservers' | 'clients'; addr: string; ns: string; veth: string; pid: number }
+export interface LabState { counts: LabCounts; bridge: string; subnet: string; vip: string; hosts: LabHost[]; inventory: string }
+
+export const BRIDGE = 'lvslab0';
+export const NS_PREFIX = 'lvslab-';
+const VETH_PREFIX = 'lvsl-';
+const GW = '10.77.0.1';
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new LvsrunError('E_LAB', 'the lab needs root: it creates network namespaces, a bridge and mounts', { hint: 'run it as root (sudo lvsrun lab up)' });
+  }
+}
+
+export function plannedHosts(c: LabCounts): Array<Pick<LabHost, 'name' | 'group' | 'addr'>> {
+  const out: Array<Pick<LabHost, 'name' | 'group' | 'addr'>> = [];
+  for (let i = 1; i <= c.directors; i++) out.push({ name: `lb${i}`, group: 'directors', addr: `10.77.1.${i}` });
+  for (let i = 1; i <= c.realservers; i++) out.push({ name: `rs${i}`, group: 'realservers', addr: `10.77.2.${i}` });
+  for (let i = 1; i <= c.clients; i++) out.push({ name: `client${i}`, group: 'clients', addr: `10.77.3.${i}` });
+  return out;
+}
+
+export type LabStatus = Omit<LabState, 'hosts'> & { hosts: Array<LabHost & { alive: boolean }> };
+
+export function labStatus(env: NodeJS.ProcessEnv): LabStatus | undefined {
+  const f = join(labDir(env), 'state.json');
+  if (!existsSync(f)) return undefined;
+  const st = JSON.parse(readFileSync(f, 'utf8')) as LabState;
+  return { ...st, hosts: st.hosts.map((h) => ({ ...h, alive: alive(h.pid) })) };
+}
+
+/** Idempotent: a running lab of the same shape is left as it is. */
+export async function labUp(c: LabCounts, env: NodeJS.ProcessEnv): Promise<LabState> {
+  requireRoot();
+  const cur = labStatus(env);
+  if (cur && JSON.stringify(cur.counts) === JSON.stringify(c) && cur.hosts.every((h) => h.alive)) return cur;
+  if (cur) await labDown(env);
+  const dir = labDir(env);
+  mkdirSync(join(dir, 'hosts'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, 'init.sh'), INIT_SCRIPT, { mode: 0o755 });
+  const key = join(dir, 'id_ed25519');
+  if (!existsSync(key)) await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'lvsrun-lab', '-f', key]);
+  const pub = readFileSync(`${key}.pub`, 'utf8');
+  const hosts = plannedHosts(c);
+  const etcHosts = `127.0.0.1 localhost\n${hosts.map((h) => `${h.addr} ${h.name}`).join('\n')}\n`;
+
+  await run('ip', ['link', 'add', BRIDGE, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0', 'mcast_snooping', '0'], { ok: [2] });
+  await run('ip', ['addr', 'replace', `${GW}/16`, 'dev', BRIDGE]);
+  await run('ip', ['link', 'set', BRIDGE, 'up']);
+
+  // Key generation is the slow part: do it for all hosts at once.
+  await Promise.all(hosts.map(async (h) => {
+    const hd = join(dir, 'hosts', h.name);
+    mkdirSync(join(hd, 'etc'), { recursive: true });
+    mkdirSync(join(hd, 'ovl'), { recursive: true });
+    const hk = join(hd, 'etc', 'ssh_host_ed25519_key');
+    if (!existsSync(hk)) await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', h.name, '-f', hk]);
+    writeFileSync(join(hd, 'etc', 'sshd_config'), sshdConfig(h.addr));
+    writeFileSync(join(hd, 'etc', 'authorized_keys'), pub, { mode: 0o600 });
+    writeFileSync(join(hd, 'etc', 'hosts'), etcHosts);
+  }));
+
+  const started: LabHost[] = [];
+  for (const h of hosts) {
+    const ns = `${NS_PREFIX}${h.name}`;
+    const veth = `${VETH_PREFIX}${h.name}`;
+    await run('ip', ['netns', 'add', ns]);
+    await run('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+    await run('ip', ['link', 'set', veth, 'master', BRIDGE, 'up']);
+    await run('ip', ['-n', ns, 'addr', 'add', `${h.addr}/16`, 'dev', 'eth0']);
+    await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+    await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    const hd = join(dir, 'hosts', h.name);
+    const log = openSync(join(hd, 'init.log'), 'w');
+    const child = spawn('ip', ['netns', 'exec', ns, 'unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--kill-child', '--propagation', 'private', '/bin/sh', join(dir, 'init.sh'), h.name, hd], { detached: true, stdio: ['ignore', log, log] });
+    closeSync(log);
+    child.unref();
+    started.push({ ...h, ns, veth, pid: child.pid ?? -1 });
+  }
+  await Promise.all(started.map((h) => waitPort(h.addr, 22, 15000, join(dir, 'hosts', h.name, 'init.log'))));
+  const knownHosts = started.map((h) => `${h.addr} ${readFileSync(join(dir, 'hosts', h.name, 'etc', 'ssh_host_ed25519_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}`).join('\n');
+  writeFileSync(join(dir, 'known_hosts'), `${knownHosts}\n`, { mode: 0o600 });
+  const st: LabState = { counts: c, bridge: BRIDGE, subnet: '10.77.0.0/16', vip: '10.77.0.100', hosts: started, inventory: labInventoryPath(env) };
+  writeFileSync(st.inventory, labInventoryYaml(st, dir));
+  writeFileSync(join(dir, 'state.json'), JSON.stringify(st, null, 2));
+  return st;
+}
+
+/** Removes every namespace, link, process and file the lab made, found by name even without state. */
+export async function labDown(env: NodeJS.ProcessEnv): Promise<number> {
+  requireRoot();
+  const st = labStatus(env);
+  const pids = st?.hosts.map((h) => h.pid) ?? [];
+  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 50 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
+  const nsList = (await run('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(NS_PREFIX));
+  for (const ns of nsList) {
+    // Processes the lab started inside the namespace (found by the kernel, not by name on the machine).
+    const r = await run('ip', ['netns', 'pids', ns], { ok: [1] });
+    for (const p of r.stdout.split('\n').filter(Boolean)) { try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ } }
+    await run('ip', ['netns', 'del', ns], { ok: [1] });
+  }
+  const links = (await run('ip', ['-o', 'link', 'show'])).stdout.split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '').filter((n) => n.startsWith(VETH_PREFIX) || n === BRIDGE);
+  for (const l of links) await run('ip', ['link', 'del', l], { ok: [1, 2] });
+  rmSync(labDir(env), { recursive: true, force: true });
+  return nsList.length;
+}
+
+function waitPort(host: string, port: number, ms: number, log: string): Promise<void> {
+  const end = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const attempt = (): void => {
+      const s = tcpConnect({ host, port });
+      s.once('connect', () => { s.destroy(); resolve(); });
+      s.once('error', () => {
+        s.destroy();
+        if (Date.now() > end) {
+          const tail = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-5).join(' | ') : '';
+          reject(new LvsrunError('E_LAB', `lab host ${host} did not start sshd within ${ms / 1000}s${tail ? `: ${tail}` : ''}`));
+        } else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}

@@ -1,0 +1,78 @@
+import { type FileState } from '../facts/file.js';
+import { z, alias, boolish, modeArg } from './args.js';
+import { observeFile } from './copy.js';
+import { putFile, restorePath } from './file-steps.js';
+import { noop, type Plan, type TaskModule } from './types.js';
+
+const schema = z.preprocess((r) => alias(r, { dest: 'path', name: 'path' }), z.object({
+  path: z.string().min(1),
+  regexp: z.string().optional(),
+  line: z.string().optional(),
+  state: z.enum(['present', 'absent']).default('present'),
+  create: boolish.default(false),
+  insertafter: z.string().optional(),
+  insertbefore: z.string().optional(),
+  mode: modeArg.optional(),
+  owner: z.string().optional(),
+  group: z.string().optional(),
+  backup: boolish.default(false),
+}).strict().refine((a) => a.state === 'absent' || a.line !== undefined, { message: 'state: present needs line', path: ['line'] }));
+
+type Args = z.infer<typeof schema>;
+
+/** Pure: the new file text, following Ansible's lineinfile rules. */
+export function editLines(text: string, p: Args): string {
+  const hadNl = text === '' || text.endsWith('\n');
+  const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
+  const re = p.regexp !== undefined ? new RegExp(p.regexp) : undefined;
+  const hit = (l: string): boolean => (re ? re.test(l) : l === p.line);
+  if (p.state === 'absent') {
+    const kept = lines.filter((l) => !hit(l));
+    return kept.length === lines.length ? text : kept.join('\n') + (kept.length ? '\n' : '');
+  }
+  const line = p.line!;
+  let idx = -1;
+  lines.forEach((l, i) => { if (hit(l)) idx = i; }); // Ansible replaces the last match
+  if (idx >= 0) {
+    if (lines[idx] === line) return text;
+    lines[idx] = line;
+  } else if (lines.includes(line)) {
+    return text;
+  } else if (p.insertbefore && p.insertbefore !== 'BOF') {
+    const r = new RegExp(p.insertbefore);
+    const at = lines.findIndex((l) => r.test(l));
+    lines.splice(at < 0 ? lines.length : at, 0, line);
+  } else if (p.insertbefore === 'BOF') {
+    lines.unshift(line);
+  } else if (p.insertafter && p.insertafter !== 'EOF') {
+    const r = new RegExp(p.insertafter);
+    let at = -1;
+    lines.forEach((l, i) => { if (r.test(l)) at = i; });
+    lines.splice(at < 0 ? lines.length : at + 1, 0, line);
+  } else lines.push(line);
+  return lines.join('\n') + (hadNl || lines.length ? '\n' : '');
+}
+
+export const lineinfile: TaskModule<Args, FileState> = {
+  name: 'lineinfile',
+  schema,
+  check: (ctx, p) => observeFile(ctx, p.path),
+  plan(p, st): Plan {
+    if (!st.exists && !p.create) {
+      if (p.state === 'absent') return noop(`${p.path} does not exist`);
+      return { ...noop(''), fail: `${p.path} does not exist; set create: true to create it` };
+    }
+    if (st.exists && st.type !== 'file') return { ...noop(''), fail: `${p.path} is a ${st.type}, not a file` };
+    const before = st.content ?? '';
+    const after = editLines(before, p);
+    if (st.exists && after === before) return noop(`${p.path}: line already ${p.state}`);
+    if (!st.exists && p.state === 'absent') return noop(`${p.path} does not exist`);
+    return {
+      action: st.exists ? 'update' : 'create',
+      summary: `${p.path}: line ${p.state === 'present' ? 'set' : 'removed'}`,
+      steps: [putFile(p.path, after, { mode: p.mode ?? (st.exists ? undefined : '0644'), owner: p.owner, group: p.group, backup: p.backup })],
+      undo: restorePath(p.path, st),
+      diff: [{ path: p.path, before, after }],
+    };
+  },
+};

@@ -1,0 +1,79 @@
+import { sh, type ShellCmd } from '../transport/shell.js';
+import { z, alias, strList } from './args.js';
+import { exec, noop, type ModuleCtx, type Plan, type TaskModule } from './types.js';
+
+const schema = z.preprocess((r) => alias(r, { pkg: 'name' }), z.object({
+  name: strList,
+  state: z.enum(['present', 'absent', 'latest', 'installed', 'removed']).default('present')
+    .transform((s) => (s === 'installed' ? 'present' : s === 'removed' ? 'absent' : s)),
+  update_cache: z.boolean().optional(),
+  use: z.enum(['auto', 'apt', 'dnf', 'yum']).default('auto'),
+}).strict());
+type Args = z.infer<typeof schema>;
+
+export type PkgManager = 'apt' | 'dnf' | 'yum';
+export interface PkgObserved { mgr: PkgManager; installed: Record<string, string | null>; upgradable: string[] }
+
+export async function detectPkgManager(ctx: ModuleCtx): Promise<PkgManager> {
+  return ctx.fact('pkg_mgr', async () => {
+    const r = await ctx.exec(sh`if command -v apt-get >/dev/null; then echo apt; elif command -v dnf >/dev/null; then echo dnf; elif command -v yum >/dev/null; then echo yum; fi`);
+    const m = r.stdout.trim();
+    if (m !== 'apt' && m !== 'dnf' && m !== 'yum') throw new Error('no supported package manager (apt, dnf, yum) on this host');
+    return m;
+  });
+}
+
+function queryCmd(mgr: PkgManager, names: string[]): ShellCmd {
+  return mgr === 'apt'
+    ? sh`for p in ${names}; do v=$(dpkg-query -W -f=${'${Status}|${Version}'} "$p" 2>/dev/null); case "$v" in "install ok installed|"*) echo "$p|\${v#*|}";; *) echo "$p|";; esac; done`
+    : sh`for p in ${names}; do v=$(rpm -q --qf '%{VERSION}-%{RELEASE}' "$p" 2>/dev/null) && echo "$p|$v" || echo "$p|"; done`;
+}
+
+function installCmd(mgr: PkgManager, names: string[], latest: boolean): ShellCmd {
+  if (mgr === 'apt') return sh`DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${latest ? '--only-upgrade' : '--no-upgrade'} -o Dpkg::Options::=--force-confold ${names}`;
+  return sh`${mgr} install -y -q ${names}`;
+}
+
+function removeCmd(mgr: PkgManager, names: string[]): ShellCmd {
+  return mgr === 'apt' ? sh`DEBIAN_FRONTEND=noninteractive apt-get remove -y -q ${names}` : sh`${mgr} remove -y -q ${names}`;
+}
+
+/** Packages through apt, dnf or yum, chosen from the host. Undo removes what it installed and reinstalls what it removed. */
+export const pkg: TaskModule<Args, PkgObserved> = {
+  name: 'package',
+  schema,
+  async check(ctx, p) {
+    const mgr = p.use === 'auto' ? await detectPkgManager(ctx) : p.use;
+    const r = await ctx.exec(queryCmd(mgr, p.name));
+    const installed: Record<string, string | null> = {};
+    for (const line of r.stdout.trim().split('\n')) {
+      const [n, v] = line.split('|');
+      if (n) installed[n] = v ? v : null;
+    }
+    let upgradable: string[] = [];
+    if (p.state === 'latest' && mgr === 'apt') {
+      const u = await ctx.exec(sh`apt list --upgradable ${p.name} 2>/dev/null | cut -d/ -f1`);
+      upgradable = u.stdout.split('\n').filter((n) => p.name.includes(n));
+    }
+    return { mgr, installed, upgradable };
+  },
+  plan(p, o): Plan {
+    const missing = p.name.filter((n) => !o.installed[n]);
+    const present = p.name.filter((n) => o.installed[n]);
+    if (p.state === 'absent') {
+      if (!present.length) return noop(`${p.name.join(', ')} absent`);
+      const again = present.map((n) => (o.mgr === 'apt' ? `${n}=${o.installed[n]}` : n));
+      return { action: 'delete', summary: `remove ${present.join(', ')}`, steps: [exec(removeCmd(o.mgr, present))], undo: [exec(installCmd(o.mgr, again, false))],
+        diff: [{ path: 'packages', before: present.map((n) => `${n} ${o.installed[n]}\n`).join(''), after: '' }] };
+    }
+    const toInstall = p.state === 'latest' ? [...missing, ...o.upgradable] : missing;
+    if (!toInstall.length) return noop(`${p.name.join(', ')} installed`);
+    return {
+      action: missing.length ? 'create' : 'update', summary: `install ${toInstall.join(', ')}`,
+      steps: [...(missing.length ? [exec(installCmd(o.mgr, missing, false))] : []), ...(o.upgradable.length ? [exec(installCmd(o.mgr, o.upgradable, true))] : [])],
+      undo: missing.length ? [exec(removeCmd(o.mgr, missing))] : [],
+      ...(o.upgradable.length ? { irreversible: true } : {}),
+      diff: [{ path: 'packages', before: '', after: toInstall.map((n) => `${n}\n`).join('') }],
+    };
+  },
+};

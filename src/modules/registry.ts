@@ -1,0 +1,31 @@
+import { assertModule, debug } from './assert.js';
+import { command, shell } from './command.js';
+import { copy } from './copy.js';
+import { file } from './file.js';
+import { lineinfile } from './lineinfile.js';
+import { pkg } from './package.js';
+import { service } from './service.js';
+import { stat } from './stat.js';
+import { sysctl } from './sysctl.js';
+import { template } from './template.js';
+import { waitFor } from './wait-for.js';
+import type { TaskModule } from './types.js';
+
+const list: TaskModule<any, any>[] = [command, shell, copy, template, file, lineinfile, sysctl, pkg, service, stat, waitFor, assertModule, debug];
+
+/** Module names as written in playbooks, with Ansible's aliases. */
+export const MODULES: ReadonlyMap<string, TaskModule<any, any>> = new Map([
+  ...list.map((m) => [m.name, m] as const),
+  ['apt', pkg], ['dnf', pkg], ['yum', pkg], ['systemd', service],
+]);
+
+const PREFIXES = ['ansible.builtin.', 'ansible.posix.', 'lvsrun.'];
+
+export function lookupModule(key: string): TaskModule<any, any> | undefined {
+  const bare = PREFIXES.reduce((k, p) => (k.startsWith(p) ? k.slice(p.length) : k), key);
+  return MODULES.get(bare);
+}
+
+export function moduleNames(): string[] {
+  return [...MODULES.keys()];
+}

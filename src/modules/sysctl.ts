@@ -1,0 +1,55 @@
+import { fileStateCmd, parseFileState, type FileState } from '../facts/file.js';
+import { multiProbe, splitProbe } from '../facts/probe.js';
+import { sh } from '../transport/shell.js';
+import { z, alias, boolish, scalar } from './args.js';
+import { editLines } from './lineinfile.js';
+import { putFile, restorePath } from './file-steps.js';
+import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
+
+const schema = z.preprocess((r) => alias(r, { key: 'name' }), z.object({
+  name: z.string().regex(/^[A-Za-z0-9_.\-/]+$/, 'a sysctl name such as net.ipv4.ip_forward'),
+  value: scalar.optional(),
+  state: z.enum(['present', 'absent']).default('present'),
+  sysctl_file: z.string().default('/etc/sysctl.conf'),
+  reload: boolish.default(true),
+  sysctl_set: boolish.default(true),
+}).strict().refine((a) => a.state === 'absent' || a.value !== undefined, { message: 'state: present needs value', path: ['value'] }));
+
+type Args = z.infer<typeof schema>;
+export interface SysctlObserved { live: string | null; file: FileState }
+
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Sysctl: the live value (sysctl -w) and the persisted line, each changed only if it differs. */
+export const sysctl: TaskModule<Args, SysctlObserved> = {
+  name: 'sysctl',
+  schema,
+  async check(ctx, p) {
+    const r = await ctx.exec(multiProbe([sh`sysctl -n ${p.name}`, fileStateCmd(p.sysctl_file)]));
+    const [live, f] = splitProbe(r, 2) as [typeof r, typeof r];
+    return { live: live.code === 0 ? live.stdout.trim().replace(/\s+/g, ' ') : null, file: parseFileState(f, p.sysctl_file) };
+  },
+  plan(p, o): Plan {
+    const steps: Step[] = [];
+    const undo: Step[] = [];
+    const diff = [];
+    const want = p.value?.trim().replace(/\s+/g, ' ');
+    if (p.state === 'present' && p.reload && p.sysctl_set) {
+      if (o.live === null) return { ...noop(''), fail: `sysctl ${p.name} does not exist on this host` };
+      if (o.live !== want) {
+        steps.push(exec(sh`sysctl -q -w ${`${p.name}=${want}`}`, { what: `set ${p.name}` }));
+        undo.push(exec(sh`sysctl -q -w ${`${p.name}=${o.live}`}`, { what: `reset ${p.name}` }));
+        diff.push({ path: `sysctl ${p.name} (live)`, before: `${o.live}\n`, after: `${want}\n` });
+      }
+    }
+    const before = o.file.content ?? '';
+    const after = editLines(before, { path: p.sysctl_file, regexp: `^\\s*${esc(p.name)}\\s*=`, line: `${p.name}=${want ?? ''}`, state: p.state, create: true, backup: false });
+    if (after !== before || (!o.file.exists && p.state === 'present')) {
+      steps.push(putFile(p.sysctl_file, after, o.file.exists ? {} : { mode: '0644' }));
+      undo.unshift(...restorePath(p.sysctl_file, o.file));
+      diff.push({ path: p.sysctl_file, before, after });
+    }
+    if (!steps.length) return noop(`${p.name} = ${want ?? '(absent)'}`);
+    return { action: 'update', summary: `${p.name}: ${o.live ?? '∅'} → ${want ?? 'absent'}`, steps, undo, diff };
+  },
+};

@@ -1,0 +1,62 @@
+import type { z } from 'zod';
+import type { ShellCmd } from '../transport/shell.js';
+import type { ExecOptions, ExecResult } from '../transport/types.js';
+
+/** A command as data. `stdin` carries file contents (no file transfer protocol needed). */
+/** anyCode: a non-zero exit is not a step failure; the module's result decides (command, shell). */
+export interface ExecStep { kind: 'exec'; cmd: ShellCmd; stdin?: string; anyCode?: boolean; what?: string }
+export type Step = ExecStep;
+
+export type ChangeAction = 'noop' | 'create' | 'update' | 'delete' | 'run';
+
+export interface Diff { path: string; before: string; after: string }
+
+export interface Plan {
+  action: ChangeAction;
+  summary: string;
+  steps: Step[];
+  /** Restores the observed before-state, in order. Empty for noop. */
+  undo: Step[];
+  /** True when the change cannot be undone (a `command` without `undo:`). */
+  irreversible?: boolean;
+  diff?: Diff[];
+  /** Values for `register` known at plan time (e.g. stat). */
+  result?: Record<string, unknown>;
+  /** A planned failure (assert, a missing file): the task fails without changing anything. */
+  fail?: string;
+}
+
+/** What a module sees of its host. No global context: everything comes through here. */
+export interface ModuleCtx {
+  readonly host: string;
+  readonly vars: Record<string, unknown>;
+  readonly check: boolean;
+  exec(cmd: ShellCmd, opts?: Pick<ExecOptions, 'stdin' | 'timeoutMs'>): Promise<ExecResult>;
+  /** Read a controller-side file relative to the playbook/role (template and copy src). */
+  readLocal(path: string, kind: 'templates' | 'files'): { path: string; text: string };
+  render(text: string, where: { file: string }): string;
+  /** Cached per host for the whole run (OS family, package manager, init system). */
+  fact<T>(key: string, load: () => Promise<T>): Promise<T>;
+}
+
+export interface TaskModule<P = unknown, O = unknown> {
+  readonly name: string;
+  /** The argument schema (zod). Only modules/*.ts and args.ts touch zod. */
+  readonly schema: z.ZodType<P, z.ZodTypeDef, unknown>;
+  /** For `command: echo hi`: the key a bare string argument goes to. */
+  readonly freeForm?: string;
+  /** Read the live state. Read-only. */
+  check(ctx: ModuleCtx, p: P): Promise<O>;
+  /** Pure: what differs, the steps to change it, and the undo. */
+  plan(p: P, observed: O): Plan;
+  /** Shape the registered result from the plan and the step results (Ansible's shape). */
+  result?(p: P, observed: O, plan: Plan, execs: ExecResult[]): Record<string, unknown>;
+}
+
+export function noop(summary: string, result?: Record<string, unknown>): Plan {
+  return { action: 'noop', summary, steps: [], undo: [], ...(result ? { result } : {}) };
+}
+
+export function exec(cmd: ShellCmd, extra: Omit<ExecStep, 'kind' | 'cmd'> = {}): ExecStep {
+  return { kind: 'exec', cmd, ...extra };
+}

@@ -1,0 +1,179 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError, didYouMean } from '../errors.js';
+import { loadYamlFile, type Path, type YamlSource } from './yaml-source.js';
+import { parseTask, type TaskSource } from './task.js';
+import { PLAY_KEYWORDS, type OnFailure, type Play, type Playbook, type Task } from './types.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function loadPlaybook(file: string): Playbook {
+  const plays: Play[] = [];
+  loadInto(resolve(file), plays, new Set());
+  return { file: resolve(file), plays };
+}
+
+function loadInto(file: string, plays: Play[], seen: Set<string>): void {
+  if (seen.has(file)) throw new ConfigError('E_CONFIG', `import_playbook cycle through ${file}`, { where: { file } });
+  seen.add(file);
+  const src = loadYamlFile(file);
+  if (!Array.isArray(src.data)) throw err(src, [], 'a playbook is a list of plays', 'start each play with `- name: ...` and `hosts: ...`');
+  src.data.forEach((p, i) => {
+    if (!isObj(p)) throw err(src, [i], 'a play must be a mapping');
+    const imp = p.import_playbook ?? p['ansible.builtin.import_playbook'];
+    if (imp !== undefined) {
+      loadInto(resolve(dirname(file), String(imp)), plays, new Set(seen));
+      return;
+    }
+    plays.push(parsePlay(src, p, i));
+  });
+}
+
+function parsePlay(src: YamlSource, p: Obj, i: number): Play {
+  const path: Path = [i];
+  for (const k of Object.keys(p)) {
+    if (!(PLAY_KEYWORDS as readonly string[]).includes(k)) {
+      throw err(src, [i, k], `unknown play keyword '${k}'`, didYouMean(k, PLAY_KEYWORDS) ?? `play keywords are: ${PLAY_KEYWORDS.join(', ')}`);
+    }
+  }
+  if (typeof p.hosts !== 'string' && !Array.isArray(p.hosts)) throw err(src, path, 'a play needs `hosts:` (a host pattern such as directors or all)');
+  const dir = dirname(src.file);
+  const vars: Obj = {};
+  if (p.vars !== undefined) {
+    if (!isObj(p.vars)) throw err(src, [i, 'vars'], 'vars must be a mapping');
+    Object.assign(vars, p.vars);
+  }
+  for (const [j, vf] of asList(p.vars_files).entries()) {
+    const f = resolve(dir, String(vf));
+    const v = loadYamlFile(f);
+    if (!isObj(v.data)) throw err(src, [i, 'vars_files', j], `vars file ${f} must be a mapping`);
+    Object.assign(vars, v.data);
+  }
+  const base: TaskSource = { src, baseDirs: [dir, join(dir, 'templates'), join(dir, '..', 'templates'), join(dir, 'files')] };
+  const tasks: Task[] = [];
+  const handlers: Task[] = [];
+  const listAt = (key: string): unknown[] => {
+    const v = p[key];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) throw err(src, [i, key], `${key} must be a list of tasks`);
+    return v;
+  };
+  tasks.push(...expandTasks(listAt('pre_tasks'), base, [i, 'pre_tasks']));
+  for (const [j, r] of asList(p.roles).entries()) {
+    const role = loadRole(src, r, [i, 'roles', j], dir);
+    tasks.push(...role.tasks);
+    handlers.push(...role.handlers);
+  }
+  tasks.push(...expandTasks(listAt('tasks'), base, [i, 'tasks']));
+  tasks.push(...expandTasks(listAt('post_tasks'), base, [i, 'post_tasks']));
+  handlers.push(...expandTasks(listAt('handlers'), base, [i, 'handlers']));
+  const onFailure = (p.on_failure ?? 'rollback-host') as OnFailure;
+  if (!['rollback-host', 'rollback-play', 'stop'].includes(onFailure)) throw err(src, [i, 'on_failure'], `on_failure must be rollback-host, rollback-play or stop`);
+  const mfp = p.max_fail_percentage;
+  if (mfp !== undefined && (typeof mfp !== 'number' || mfp < 0 || mfp > 100)) throw err(src, [i, 'max_fail_percentage'], 'max_fail_percentage must be a number from 0 to 100');
+  const strategy = p.strategy;
+  if (strategy !== undefined && strategy !== 'linear' && strategy !== 'free') throw err(src, [i, 'strategy'], 'strategy must be linear or free');
+  return {
+    name: String(p.name ?? p.hosts),
+    hosts: Array.isArray(p.hosts) ? p.hosts.join(':') : String(p.hosts),
+    vars,
+    serial: parseSerial(src, p.serial, [i, 'serial']),
+    ...(typeof mfp === 'number' ? { maxFailPercentage: mfp } : {}),
+    become: truthy(p.become),
+    becomeUser: String(p.become_user ?? 'root'),
+    onFailure,
+    ...(strategy ? { strategy } : {}),
+    tasks,
+    handlers,
+    tags: asList(p.tags).map(String),
+    where: { file: src.file, line: src.pos(path)?.line },
+  };
+}
+
+function parseSerial(src: YamlSource, v: unknown, path: Path): Array<number | string> {
+  if (v === undefined || v === null) return [];
+  const list = Array.isArray(v) ? v : [v];
+  for (const s of list) {
+    if (!(typeof s === 'number' && s > 0) && !(typeof s === 'string' && /^\d+%?$/.test(s))) {
+      throw err(src, path, `serial must be a positive number, a percentage such as '30%', or a list of them (got ${JSON.stringify(s)})`);
+    }
+  }
+  return list as Array<number | string>;
+}
+
+/** Tasks with include_tasks / import_tasks expanded statically; their `when` is added to each included task. */
+export function expandTasks(list: unknown[], ts: TaskSource, path: Path, depth = 0): Task[] {
+  const out: Task[] = [];
+  list.forEach((raw, j) => {
+    const p = [...path, j];
+    if (!isObj(raw)) throw err(ts.src, p, 'a task must be a mapping such as `- name: ...` with one module');
+    const inc = raw.include_tasks ?? raw.import_tasks ?? raw['ansible.builtin.include_tasks'] ?? raw['ansible.builtin.import_tasks'];
+    if (inc !== undefined) {
+      if (depth > 20) throw err(ts.src, p, 'include_tasks nested too deep (a cycle?)');
+      const f = resolve(dirname(ts.src.file), String(isObj(inc) ? inc.file : inc));
+      if (!existsSync(f)) throw err(ts.src, p, `include_tasks: ${f} does not exist`);
+      const isrc = loadYamlFile(f);
+      const items = isrc.data === null ? [] : isrc.data;
+      if (!Array.isArray(items)) throw err(isrc, [], 'an included tasks file is a list of tasks');
+      const inner = expandTasks(items, { ...ts, src: isrc }, [], depth + 1);
+      const extraWhen = raw.when;
+      const extraTags = asList(raw.tags).map(String);
+      for (const t of inner) {
+        if (extraWhen !== undefined) t.when = t.when === undefined ? extraWhen : [...asList(extraWhen), ...asList(t.when)];
+        t.tags.push(...extraTags);
+      }
+      out.push(...inner);
+      return;
+    }
+    out.push(parseTask(ts, raw, p));
+  });
+  return out;
+}
+
+function loadRole(src: YamlSource, r: unknown, path: Path, dir: string): { tasks: Task[]; handlers: Task[] } {
+  const name = typeof r === 'string' ? r : isObj(r) ? String(r.role ?? r.name ?? '') : '';
+  if (!name) throw err(src, path, 'a role entry is a name or {role: name, vars: {...}}');
+  const roleDir = [join(dir, 'roles', name), join(dir, '..', 'roles', name), resolve('roles', name)].find((d) => existsSync(d));
+  if (!roleDir) throw err(src, path, `role '${name}' not found`, `looked in ${join(dir, 'roles')}, ${join(dir, '..', 'roles')} and ./roles`);
+  const file = (sub: string): string | undefined => ['main.yaml', 'main.yml'].map((f) => join(roleDir, sub, f)).find((f) => existsSync(f));
+  const mapping = (sub: string): Obj => {
+    const f = file(sub);
+    if (!f) return {};
+    const d = loadYamlFile(f).data;
+    return isObj(d) ? d : {};
+  };
+  const roleVars = { ...mapping('vars'), ...(isObj(r) && isObj(r.vars) ? r.vars : {}) };
+  const roleDefaults = mapping('defaults');
+  const ts = (f: string): TaskSource => ({ src: loadYamlFile(f), baseDirs: [join(roleDir, 'templates'), join(roleDir, 'files'), roleDir] });
+  const load = (sub: string): Task[] => {
+    const f = file(sub);
+    if (!f) return [];
+    const s = ts(f);
+    const items = s.src.data ?? [];
+    if (!Array.isArray(items)) throw err(s.src, [], `${sub}/main.yaml of role ${name} must be a list`);
+    return expandTasks(items, s, []).map((t) => ({ ...t, roleVars, roleDefaults, name: `${name} : ${t.name}` }));
+  };
+  const roleTags = isObj(r) ? asList(r.tags).map(String) : [];
+  const tasks = load('tasks').map((t) => ({ ...t, tags: [...t.tags, ...roleTags] }));
+  const handlers = load('handlers').map((h) => ({ ...h, name: h.name.replace(`${name} : `, ''), listen: [h.name.replace(`${name} : `, ''), `${name} : ${h.name.replace(`${name} : `, '')}`, ...(h.listen ?? [])] }));
+  return { tasks, handlers };
+}
+
+export function asList(v: unknown): unknown[] {
+  return v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
+}
+
+function truthy(v: unknown): boolean {
+  return v === true || v === 'yes' || v === 'true' || v === 1;
+}
+
+export function err(src: YamlSource, path: Path, msg: string, hint?: string): ConfigError {
+  const p = src.pos(path);
+  return new ConfigError('E_CONFIG', msg, { where: { file: src.file, line: p?.line, col: p?.col, field: fieldName(path) }, hint });
+}
+
+function fieldName(path: Path): string | undefined {
+  if (!path.length) return undefined;
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : `${i ? '.' : ''}${s}`)).join('');
+}

@@ -1,0 +1,121 @@
+import { ConfigError, didYouMean } from '../errors.js';
+import { lookupModule, moduleNames } from '../modules/registry.js';
+import type { TaskModule } from '../modules/types.js';
+import { compileExpr } from './when.js';
+import type { Path, YamlSource } from './yaml-source.js';
+import { TASK_KEYWORDS, type Task } from './types.js';
+
+export interface TaskSource { src: YamlSource; baseDirs: string[] }
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const list = (v: unknown): unknown[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]);
+
+export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
+  const { src } = ts;
+  const pos = (p: Path) => src.pos(p);
+  const fail = (p: Path, msg: string, hint?: string): ConfigError => {
+    const at = pos(p);
+    return new ConfigError('E_CONFIG', msg, { where: { file: src.file, line: at?.line, col: at?.col, field: fieldOf(p) }, hint });
+  };
+  const moduleKeys = Object.keys(raw).filter((k) => !(TASK_KEYWORDS as readonly string[]).includes(k));
+  if (moduleKeys.length === 0) throw fail(path, `task${raw.name ? ` '${String(raw.name)}'` : ''} names no module`, `add one module, e.g. template: {src: x.hbs, dest: /etc/x}`);
+  const unknown = moduleKeys.filter((k) => !lookupModule(k));
+  if (unknown.length) {
+    const k = unknown[0]!;
+    throw fail([...path, k], `unknown module or task keyword '${k}'`, didYouMean(k, [...moduleNames(), ...TASK_KEYWORDS]) ?? `modules are: ${moduleNames().join(', ')}`);
+  }
+  if (moduleKeys.length > 1) throw fail([...path, moduleKeys[1]!], `a task has exactly one module, found ${moduleKeys.join(' and ')}`, 'split it into two tasks');
+  const moduleKey = moduleKeys[0]!;
+  const mod = lookupModule(moduleKey)!;
+  let args = normaliseArgs(mod, raw[moduleKey], () => fail([...path, moduleKey], `arguments of ${mod.name} must be a mapping or key=value words`));
+  if (isObj(raw.args)) args = { ...(raw.args as Obj), ...(isObj(args) ? args : {}) };
+  staticCheck(mod, args, (field, msg, hint) => fail([...path, moduleKey, ...field], `${mod.name}: ${msg}`, hint));
+  const where = { file: src.file, line: pos(path)?.line };
+  for (const k of ['when', 'changed_when', 'failed_when'] as const) {
+    for (const c of list(raw[k])) if (typeof c === 'string') compileExpr(c, { ...where, line: pos([...path, k])?.line, field: k });
+  }
+  const loop = raw.loop ?? raw.with_items;
+  const lc = isObj(raw.loop_control) ? raw.loop_control : {};
+  const ignoreErrors = raw.ignore_errors === true || raw.ignore_errors === 'yes';
+  return {
+    name: String(raw.name ?? `${mod.name}`),
+    moduleKey,
+    module: mod.name,
+    args,
+    ...(raw.when !== undefined ? { when: raw.when } : {}),
+    ...(loop !== undefined ? { loop } : {}),
+    loopVar: typeof lc.loop_var === 'string' ? lc.loop_var : 'item',
+    ...(typeof raw.register === 'string' ? { register: raw.register } : {}),
+    notify: list(raw.notify).map(String),
+    tags: list(raw.tags).map(String),
+    ignoreErrors,
+    ...(raw.changed_when !== undefined ? { changedWhen: raw.changed_when } : {}),
+    ...(raw.failed_when !== undefined ? { failedWhen: raw.failed_when } : {}),
+    ...(raw.become !== undefined ? { become: raw.become === true || raw.become === 'yes' } : {}),
+    ...(raw.become_user !== undefined ? { becomeUser: String(raw.become_user) } : {}),
+    noLog: raw.no_log === true,
+    baseDirs: ts.baseDirs,
+    where,
+    ...(raw.listen !== undefined ? { listen: [String(raw.name ?? ''), ...list(raw.listen).map(String)] } : {}),
+    ...(isObj(raw.vars) ? { roleVars: raw.vars } : {}),
+  };
+}
+
+/** `command: echo hi`, `copy: dest=/x content=y`, or a mapping. */
+function normaliseArgs(mod: TaskModule, v: unknown, bad: () => ConfigError): unknown {
+  if (v === null || v === undefined) return {};
+  if (isObj(v)) return v;
+  if (typeof v !== 'string') throw bad();
+  if (mod.freeForm) return { [mod.freeForm]: v };
+  const out: Obj = {};
+  for (const w of v.match(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g) ?? []) {
+    const eq = w.indexOf('=');
+    if (eq <= 0) throw bad();
+    out[w.slice(0, eq)] = w.slice(eq + 1).replace(/^(["'])(.*)\1$/, '$2');
+  }
+  return out;
+}
+
+const templated = (v: unknown): boolean => typeof v === 'string' && v.includes('{{');
+
+/** Validate arguments before any host is touched; fields holding templates are checked later, per host. */
+function staticCheck(mod: TaskModule, args: unknown, fail: (field: Path, msg: string, hint?: string) => ConfigError): void {
+  const r = mod.schema.safeParse(args);
+  if (r.success) return;
+  for (const issue of r.error.issues) {
+    const field = issue.path as Path;
+    let val: unknown = args;
+    for (const seg of field) val = isObj(val) || Array.isArray(val) ? (val as Obj)[seg as string] : undefined;
+    if (templated(val) || (field.length && hasTemplateParent(args, field))) continue;
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0]!;
+      const known = shapeKeys(mod);
+      throw fail([...field, key], `unknown argument '${key}'`, didYouMean(key, known) ?? `arguments are: ${known.join(', ')}`);
+    }
+    if (issue.code === 'invalid_union' && templated(val)) continue;
+    throw fail(field, `${field.length ? `${field.join('.')}: ` : ''}${issue.message}`, `see docs/modules.md#${mod.name}`);
+  }
+}
+
+function hasTemplateParent(args: unknown, field: Path): boolean {
+  let v: unknown = args;
+  for (const seg of field) {
+    if (templated(v)) return true;
+    v = isObj(v) || Array.isArray(v) ? (v as Obj)[seg as string] : undefined;
+  }
+  return templated(v);
+}
+
+function shapeKeys(mod: TaskModule): string[] {
+  let s: unknown = mod.schema;
+  for (let i = 0; i < 5 && s; i++) {
+    const def = (s as { _def?: { shape?: () => Obj; schema?: unknown; innerType?: unknown } })._def;
+    if (def?.shape) return Object.keys(def.shape());
+    s = def?.schema ?? def?.innerType;
+  }
+  return [];
+}
+
+function fieldOf(p: Path): string | undefined {
+  return p.length ? p.map((s, i) => (typeof s === 'number' ? `[${s}]` : `${i ? '.' : ''}${s}`)).join('') : undefined;
+}

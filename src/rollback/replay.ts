@@ -1,0 +1,23 @@
+import type { JournalEntry } from '../engine/types.js';
+import type { ExecOptions, Transport } from '../transport/types.js';
+import type { Journal } from './journal.js';
+
+export interface ReplayOutcome { steps: number; ok: boolean; error?: string }
+
+/** Undo a host's changes in reverse order of the changes. Stops at the first undo that fails. */
+export async function replayUndo(t: Transport, entries: readonly JournalEntry[], journal?: Journal, opts: ExecOptions = {}): Promise<ReplayOutcome> {
+  let steps = 0;
+  for (const e of [...entries].reverse()) {
+    for (const s of e.undo) {
+      const r = await t.exec(s.cmd, { ...opts, ...(s.stdin !== undefined ? { stdin: s.stdin } : {}) });
+      steps++;
+      if (r.code !== 0) {
+        const error = `undo of '${e.task}' failed (${s.what ?? 'step'}): ${r.stderr.trim() || `exit ${r.code}`}`;
+        journal?.write({ phase: 'failed', host: e.host, task: e.task, outcome: error });
+        return { steps, ok: false, error };
+      }
+    }
+    journal?.write({ phase: 'undone', host: e.host, task: e.task }, false);
+  }
+  return { steps, ok: true };
+}

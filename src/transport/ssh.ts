@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { Client, type ConnectConfig, type ClientChannel } from 'ssh2';
+import { TransportError } from '../errors.js';
+import { KnownHosts, keyTypeOf } from './known-hosts.js';
+import { wrapBecome } from './become.js';
+import type { ShellCmd } from './shell.js';
+import type { ConnectSpec, ExecOptions, ExecResult, Transport } from './types.js';
+
+/** Only this file imports ssh2. One Client per host, reused for every command. */
+export class SshTransport implements Transport {
+  private constructor(readonly host: string, private readonly client: Client, private readonly user: string, private readonly jump?: SshTransport) {}
+
+  static async connect(spec: ConnectSpec): Promise<SshTransport> {
+    let jump: SshTransport | undefined;
+    let sock: NodeJS.ReadableStream | undefined;
+    if (spec.proxyJump) {
+      jump = await SshTransport.connect(spec.proxyJump);
+      sock = await jump.forward(spec.host, spec.port);
+    }
+    const client = new Client();
+    const known = new KnownHosts(spec.knownHostsFiles);
+    let keyProblem: TransportError | undefined;
+    const hostVerifier = (blob: Buffer): boolean => {
+      const type = keyTypeOf(blob);
+      const b64 = blob.toString('base64');
+      const v = known.verify(spec.host, spec.port, type, b64);
+      if (v.ok) return true;
+      if (v.reason === 'unknown' && spec.acceptNewHostKeys) {
+        known.record(spec.host, spec.port, type, b64);
+        return true;
+      }
+      keyProblem = v.reason === 'unknown'
+        ? new TransportError(`host key for ${spec.host}:${spec.port} is unknown (${type})`, {
+          code: 'E_HOSTKEY', hint: `add it to ${spec.knownHostsFiles[0] ?? 'known_hosts'} (ssh-keyscan -p ${spec.port} ${spec.host}) or pass --accept-new-host-keys to trust on first use` })
+        : new TransportError(`HOST KEY CHANGED for ${spec.host}:${spec.port}: the server sent a ${type} key that does not match known_hosts`, {
+          code: 'E_HOSTKEY', hint: 'this may be a man-in-the-middle attack; if the host was rebuilt, remove its old line with ssh-keygen -R' });
+      return false;
+    };
+    const preferred = known.keyTypes(spec.host, spec.port);
+    const cfg: ConnectConfig = {
+      host: spec.host,
+      port: spec.port,
+      username: spec.user,
+      readyTimeout: spec.connectTimeoutMs,
+      keepaliveInterval: spec.keepaliveIntervalMs,
+      keepaliveCountMax: 3,
+      hostVerifier,
+      authHandler: authMethods(spec),
+      algorithms: {
+        // Fast, modern choices first; offer the host key types we can verify first.
+        kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'diffie-hellman-group14-sha256'],
+        cipher: ['aes128-gcm@openssh.com', 'aes128-ctr', 'chacha20-poly1305@openssh.com', 'aes256-gcm@openssh.com', 'aes256-ctr'],
+        serverHostKey: orderHostKeys(preferred),
+        compress: ['none'],
+      },
+      ...(sock ? { sock: sock as unknown as ConnectConfig['sock'] } : {}),
+    };
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve());
+      client.once('error', (err: Error & { level?: string }) => {
+        if (keyProblem) return reject(keyProblem);
+        const auth = err.level === 'client-authentication';
+        reject(new TransportError(`${spec.name}: cannot connect to ${spec.user}@${spec.host}:${spec.port}: ${err.message}`, {
+          code: auth ? 'E_AUTH' : 'E_TRANSPORT', cause: err,
+          hint: auth ? 'check ansible_user and ansible_ssh_private_key_file (or ssh-agent)' : 'is sshd running and reachable?' }));
+      });
+      client.connect(cfg);
+    });
+    client.on('error', () => { /* later errors surface through exec */ });
+    return new SshTransport(spec.name, client, spec.user, jump);
+  }
+
+  private forward(host: string, port: number): Promise<NodeJS.ReadableStream> {
+    return new Promise((resolve, reject) => {
+      this.client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(err) : resolve(stream)));
+    });
+  }
+
+  exec(cmd: ShellCmd, opts: ExecOptions = {}): Promise<ExecResult> {
+    const started = performance.now();
+    const { cmd: full, stdin } = wrapBecome(cmd, this.user, opts);
+    return new Promise((resolve, reject) => {
+      this.client.exec(full, (err, stream: ClientChannel) => {
+        if (err) return reject(new TransportError(`${this.host}: cannot open a channel: ${err.message}`, { cause: err }));
+        const out: Buffer[] = [];
+        const errb: Buffer[] = [];
+        let code: number | null = null;
+        let signal: string | null = null;
+        let timer: NodeJS.Timeout | undefined;
+        const onAbort = (): void => { signal = 'ABORT'; stream.close(); };
+        if (opts.timeoutMs) timer = setTimeout(() => { signal = 'TIMEOUT'; stream.close(); }, opts.timeoutMs);
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        stream.on('data', (d: Buffer) => out.push(d));
+        stream.stderr.on('data', (d: Buffer) => errb.push(d));
+        stream.on('exit', (c: number | null, s?: string) => { code = c; if (s) signal = s; });
+        stream.on('close', () => {
+          if (timer) clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', onAbort);
+          resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errb).toString('utf8'), durationMs: performance.now() - started });
+        });
+        stream.end(stdin ?? undefined);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.client.end();
+    await this.jump?.close();
+  }
+}
+
+const HOST_KEY_ORDER = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+
+function orderHostKeys(preferred: string[]): ConnectConfig['algorithms'] extends infer A ? A extends { serverHostKey?: infer S } ? S : never : never {
+  const want = preferred.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]));
+  return [...new Set([...want.filter((t) => HOST_KEY_ORDER.includes(t)), ...HOST_KEY_ORDER])] as never;
+}
+
+function authMethods(spec: ConnectSpec): NonNullable<ConnectConfig['authHandler']> {
+  const queue: Array<Record<string, unknown>> = [];
+  for (const f of spec.privateKeyFiles) {
+    try { queue.push({ type: 'publickey', username: spec.user, key: readFileSync(f) }); } catch { /* missing key file: try the next method */ }
+  }
+  if (spec.agent) queue.push({ type: 'agent', username: spec.user, agent: spec.agent });
+  if (spec.password !== undefined) queue.push({ type: 'password', username: spec.user, password: spec.password });
+  return queue as unknown as NonNullable<ConnectConfig['authHandler']>;
+}
