@@ -135,6 +135,8 @@ function finish(env: TaskEnv, hs: HostState, task: Task, base: Pick<TaskResult, 
       const f = evalCondition(task.failedWhen, v, { ...task.where, field: 'failed_when' });
       o.result.failed = f;
       o.status = f ? 'failed' : o.result.changed ? 'changed' : 'ok';
+      if (!f) o.msg = o.plan?.summary ?? o.msg;
+      else if (!o.msg || o.plan?.summary === o.msg) o.msg = `failed_when matched: ${String(task.failedWhen)}`;
     }
   }
   const statuses = outcomes.map((o) => o.status);

@@ -94,7 +94,7 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunOptions
           if (exceeded(play, batch.map(state))) { aborted = true; break; }
         }
       }
-      await runHandlers(play, batch.map(state).filter((s) => s.active), env, queue, record, opts);
+      await runHandlers(play, batch.map(state).filter((s) => s.active), env, queue, record, opts, bus);
       const failedInBatch = batch.map(state).filter((s) => s.failed);
       if (failedInBatch.length && play.onFailure === 'rollback-play') {
         for (const hs of batch.map(state)) { hs.failed = hs.failed || hs.undoLog.length > 0; await rollback(hs, play); }
@@ -125,11 +125,12 @@ async function ensureConnected(hs: HostState, env: TaskEnv, connect: Connector, 
   }
 }
 
-async function runHandlers(play: Play, hosts: HostState[], env: TaskEnv, queue: PQueue, record: (r: TaskResult) => void, opts: RunOptions): Promise<void> {
+async function runHandlers(play: Play, hosts: HostState[], env: TaskEnv, queue: PQueue, record: (r: TaskResult) => void, opts: RunOptions, bus: EventBus): Promise<void> {
   for (const h of play.handlers) {
     const names = h.listen ?? [h.name];
     const who = hosts.filter((hs) => hs.active && names.some((n) => hs.notified.has(n)));
     if (!who.length || opts.signal?.aborted) continue;
+    bus.emit({ type: 'task:start', play: play.name, task: `handler: ${h.name}`, hosts: who.map((s) => s.name) });
     await Promise.all(who.map((hs) => queue.add(async () => {
       const r = await runTask(env, hs, h);
       record(r);

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
 import type { YamlSource, Path } from '../playbook/yaml-source.js';
+import { expandRange } from './load-ini.js';
 import { addVars, ensureGroup, ensureHost, type RawInventory } from './types.js';
 
 const GROUP_KEYS = new Set(['hosts', 'children', 'vars']);
@@ -28,12 +29,12 @@ function walkGroup(src: YamlSource, raw: RawInventory, name: string, body: unkno
   }
   if (body.hosts !== undefined && body.hosts !== null) {
     if (!isObj(body.hosts)) throw bad(src, [...path, 'hosts'], 'hosts must be a mapping of host names', 'write `hosts: {web1: {}}` or one host per line ending with a colon');
-    for (const [h, hv] of Object.entries(body.hosts)) {
-      const host = ensureHost(raw, h);
-      if (!g.hosts.includes(h)) g.hosts.push(h);
-      if (hv !== null && hv !== undefined) {
-        if (!isObj(hv)) throw bad(src, [...path, 'hosts', h], `variables of host '${h}' must be a mapping`);
-        addVars(host, hv, origin([...path, 'hosts', h]));
+    for (const [pattern, hv] of Object.entries(body.hosts)) {
+      if (hv !== null && hv !== undefined && !isObj(hv)) throw bad(src, [...path, 'hosts', pattern], `variables of host '${pattern}' must be a mapping`);
+      for (const h of expandRange(pattern, src.file, src.pos([...path, 'hosts', pattern])?.line)) {
+        const host = ensureHost(raw, h);
+        if (!g.hosts.includes(h)) g.hosts.push(h);
+        if (isObj(hv)) addVars(host, hv, origin([...path, 'hosts', pattern]));
       }
     }
   }

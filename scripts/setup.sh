@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what lvsrun, its lab and its tests need on a fresh Debian machine, then builds.
+# Idempotent and quick when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+for pair in sshd:openssh-server ssh-keygen:openssh-client keepalived:keepalived nginx:nginx-light ipvsadm:ipvsadm ip:iproute2 unshare:util-linux curl:curl; do
+  bin=${pair%%:*}; pkg=${pair#*:}
+  command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then echo "setup: missing ${need[*]}; run as root to install them" >&2; exit 1; fi
+  echo "setup: installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# Debian starts the packaged daemons on install; the lab runs its own per host, not these.
+for s in nginx keepalived ssh; do [ -x /etc/init.d/$s ] && /etc/init.d/$s stop >/dev/null 2>&1 || true; done
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npx tsc -p tsconfig.json

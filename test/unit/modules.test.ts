@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { sysctl } from '../../src/modules/sysctl.js';
+import { editLines } from '../../src/modules/lineinfile.js';
+import { planFileWrite } from '../../src/modules/copy.js';
+import { file } from '../../src/modules/file.js';
+import { service, parseServiceProbe } from '../../src/modules/service.js';
+import { pkg } from '../../src/modules/package.js';
+import { command, splitArgs } from '../../src/modules/command.js';
+import { FakeTransport } from '../../src/transport/fake.js';
+import { makeCtx, HostState } from '../../src/engine/host-state.js';
+import { TemplateEngine } from '../../src/template/render.js';
+
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
+const fileOut = (content: string, mode = '644'): string => `regular file|${mode}|root|root|${content.length}\n${b64(content)}\n`;
+
+function ctxFor(t: FakeTransport) {
+  const hs = new HostState(t.host);
+  hs.transport = t;
+  return makeCtx({ hs, vars: {}, check: false, become: { enabled: false, user: 'root' }, baseDirs: [], templates: new TemplateEngine(), execLog: [] });
+}
+
+describe('sysctl', () => {
+  const p = sysctl.schema.parse({ name: 'net.ipv4.ip_forward', value: 1, sysctl_file: '/etc/sysctl.d/90-lvs.conf' });
+  it('reads the live value and the persisted file in one round trip', async () => {
+    const t = new FakeTransport('lb1').on(/sysctl -n net\.ipv4\.ip_forward/, { stdout: `0\n\n__lvsrun_probe_end__ 0\nabsent\n\n__lvsrun_probe_end__ 0\n` });
+    const o = await sysctl.check(ctxFor(t), p);
+    expect(t.calls).toHaveLength(1);
+    expect(o).toEqual({ live: '0', file: { exists: false } });
+  });
+  it('plans the live change and the persisted line, with an undo that restores both', () => {
+    const plan = sysctl.plan(p, { live: '0', file: { exists: false } });
+    expect(plan.action).toBe('update');
+    expect(plan.steps[0]!.cmd).toBe('sysctl -q -w net.ipv4.ip_forward=1');
+    expect(Buffer.from(plan.steps[1]!.stdin!, 'base64').toString()).toBe('net.ipv4.ip_forward=1\n');
+    expect(plan.undo.map((s) => s.cmd)).toEqual(['rm -rf -- /etc/sysctl.d/90-lvs.conf', 'sysctl -q -w net.ipv4.ip_forward=0']);
+  });
+  it('does nothing when converged', () => {
+    const plan = sysctl.plan(p, { live: '1', file: { exists: true, type: 'file', content: 'net.ipv4.ip_forward=1\n' } });
+    expect(plan).toMatchObject({ action: 'noop', steps: [], undo: [] });
+  });
+  it('fails cleanly on a sysctl the host does not have', () => {
+    expect(sysctl.plan(p, { live: null, file: { exists: false } }).fail).toMatch(/does not exist/);
+  });
+});
+
+describe('lineinfile', () => {
+  const a = (x: object) => ({ path: '/f', state: 'present' as const, create: true, backup: false, ...x });
+  it('replaces the last regexp match, appends otherwise, and is idempotent', () => {
+    expect(editLines('a=1\nb=2\n', a({ regexp: '^a=', line: 'a=9' }))).toBe('a=9\nb=2\n');
+    expect(editLines('b=2\n', a({ regexp: '^a=', line: 'a=9' }))).toBe('b=2\na=9\n');
+    expect(editLines('a=9\n', a({ regexp: '^a=', line: 'a=9' }))).toBe('a=9\n');
+    expect(editLines('', a({ line: 'x' }))).toBe('x\n');
+  });
+  it('inserts after a match and removes with state absent', () => {
+    expect(editLines('[s]\nk=v\n', a({ line: 'n=1', insertafter: '^\\[s\\]' }))).toBe('[s]\nn=1\nk=v\n');
+    expect(editLines('a=1\nb=2\n', a({ regexp: '^a=', state: 'absent' }))).toBe('b=2\n');
+  });
+});
+
+describe('copy/template file writes', () => {
+  const args = { dest: '/etc/x.conf', backup: false, mode: '0640' };
+  it('creates a missing file; undo removes it', () => {
+    const plan = planFileWrite(args, { state: { exists: false }, want: 'hello\n', source: 'content' });
+    expect(plan.action).toBe('create');
+    expect(plan.undo.map((s) => s.cmd)).toEqual(['rm -rf -- /etc/x.conf']);
+    expect(plan.diff![0]).toEqual({ path: '/etc/x.conf', before: '', after: 'hello\n' });
+  });
+  it('updates a changed file; undo puts back the old bytes, mode and owner', () => {
+    const before = { exists: true, type: 'file' as const, mode: '0600', owner: 'root', group: 'adm', content: 'old\n', b64: b64('old\n') };
+    const plan = planFileWrite(args, { state: before, want: 'new\n', source: 'content' });
+    expect(plan.action).toBe('update');
+    const restore = plan.undo.find((s) => s.stdin);
+    expect(Buffer.from(restore!.stdin!, 'base64').toString()).toBe('old\n');
+    expect(restore!.cmd).toContain('chmod 0600');
+    expect(restore!.cmd).toContain('chown root:adm');
+  });
+  it('is a noop when content and mode match, and fixes only the mode when only it differs', () => {
+    const same = { exists: true, type: 'file' as const, mode: '0640', owner: 'root', group: 'root', content: 'x', b64: b64('x') };
+    expect(planFileWrite(args, { state: same, want: 'x', source: 'content' }).action).toBe('noop');
+    const plan = planFileWrite(args, { state: { ...same, mode: '0644' }, want: 'x', source: 'content' });
+    expect(plan.steps.map((s) => s.cmd)).toEqual(['chmod 0640 /etc/x.conf']);
+    expect(plan.undo.map((s) => s.cmd)).toEqual(['chmod 0644 /etc/x.conf']);
+  });
+});
+
+describe('file', () => {
+  it('creates a directory with an undo, and leaves an existing one alone', () => {
+    const p = file.schema.parse({ path: '/srv/a b', state: 'directory', mode: '0755' });
+    const plan = file.plan(p, { exists: false });
+    expect(plan.steps[0]!.cmd).toBe("mkdir -p -- '/srv/a b'");
+    expect(plan.undo).toHaveLength(1);
+    expect(file.plan(p, { exists: true, type: 'directory', mode: '0755', owner: 'root', group: 'root' }).action).toBe('noop');
+  });
+  it('refuses to turn a file into a directory', () => {
+    const p = file.schema.parse({ path: '/x', state: 'directory' });
+    expect(file.plan(p, { exists: true, type: 'file' }).fail).toMatch(/not a directory/);
+  });
+});
+
+describe('service', () => {
+  const p = service.schema.parse({ name: 'nginx', state: 'started' });
+  it('parses the probe for systemd and sysv hosts', () => {
+    expect(parseServiceProbe('init=sysv\nexists=yes\nactive=inactive\nenabled=disabled\n')).toEqual({ init: 'sysv', exists: true, active: false, enabled: false });
+    expect(parseServiceProbe('init=systemd\nactive=active\nenabled=enabled\nexists=yes\n').init).toBe('systemd');
+  });
+  it('starts a stopped service; undo stops it; converged is a noop', () => {
+    const plan = service.plan(p, { init: 'systemd', exists: true, active: false, enabled: false });
+    expect(plan.steps.map((s) => s.cmd)).toEqual(['systemctl start nginx']);
+    expect(plan.undo.map((s) => s.cmd)).toEqual(['systemctl stop nginx']);
+    expect(service.plan(p, { init: 'systemd', exists: true, active: true, enabled: false }).action).toBe('noop');
+  });
+  it('fails for a service that is not installed', () => {
+    expect(service.plan(p, { init: 'sysv', exists: false, active: false, enabled: false }).fail).toMatch(/not installed/);
+  });
+});
+
+describe('package', () => {
+  it('installs only what is missing and undoes by removing it', () => {
+    const p = pkg.schema.parse({ name: ['keepalived', 'ipvsadm'] });
+    const plan = pkg.plan(p, { mgr: 'apt', installed: { keepalived: '1:2.2.7', ipvsadm: null }, upgradable: [] });
+    expect(plan.steps[0]!.cmd).toContain('apt-get install -y -q --no-upgrade -o Dpkg::Options::=--force-confold ipvsadm');
+    expect(plan.undo[0]!.cmd).toContain('apt-get remove -y -q ipvsadm');
+    expect(pkg.plan(p, { mgr: 'apt', installed: { keepalived: '1', ipvsadm: '1' }, upgradable: [] }).action).toBe('noop');
+  });
+});
+
+describe('command', () => {
+  it('splits like a shell without running one, and skips when creates exists', () => {
+    expect(splitArgs(`cp "a b" 'c d' e\\ f`)).toEqual(['cp', 'a b', 'c d', 'e f']);
+    const p = command.schema.parse({ cmd: 'echo $(id)' });
+    expect(command.plan(p, {}).steps[0]!.cmd).toBe("echo '$(id)'");
+    expect(command.plan(p, { skip: '/x exists' }).action).toBe('noop');
+    expect(command.plan(p, {}).irreversible).toBe(true);
+  });
+});

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { evalCondition } from '../../src/playbook/when.js';
+import { ConfigError } from '../../src/errors.js';
+
+const vars = { os: 'Debian', n: 3, list: ['a', 'b'], r: { rc: 0, stdout: 'added', changed: true }, flag: 'yes', empty: [] };
+
+describe('when evaluator', () => {
+  it.each([
+    ["os == 'Debian'", true], ["os != 'Debian'", false], ['n > 2 and n <= 3', true], ['n < 2 or n == 3', true],
+    ["'a' in list", true], ["'z' not in list", true], ['not (n == 3)', false], ['r.rc == 0', true], ["'add' in r.stdout", true],
+    ['undefined_var is defined', false], ['undefined_var is not defined', true], ['r is changed', true], ['r is failed', false],
+    ['flag | bool', true], ['list | length == 2', true], ["missing | default('x') == 'x'", true], ['empty', false], ["r['rc'] == 0", true],
+    ['n == "3"', true], ['[1, 2] | length == 2', true],
+  ])('%s → %s', (expr, want) => {
+    expect(evalCondition(expr, vars)).toBe(want);
+  });
+  it('takes a list as AND', () => {
+    expect(evalCondition(['n == 3', "os == 'Debian'"], vars)).toBe(true);
+    expect(evalCondition(['n == 3', "os == 'RedHat'"], vars)).toBe(false);
+  });
+  it('names an undefined variable with a hint', () => {
+    expect(() => evalCondition('nope == 1', vars)).toThrow(/'nope' is undefined/);
+  });
+  it('rejects syntax errors and never evaluates JavaScript', () => {
+    expect(() => evalCondition('process.exit(1)', vars)).toThrow(ConfigError);
+    expect(() => evalCondition('n ==', vars)).toThrow(/cannot parse condition/);
+    expect(() => evalCondition('constructor.constructor("return 1")()', vars)).toThrow(ConfigError);
+  });
+});
