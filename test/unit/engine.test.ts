@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runPlaybook } from '../../src/engine/runner.js';
+import { EventBus } from '../../src/engine/events.js';
+import { loadPlaybook } from '../../src/playbook/load.js';
+import { loadInventory } from '../../src/inventory/load.js';
+import { FakeTransport } from '../../src/transport/fake.js';
+import { ConfigError } from '../../src/errors.js';
+import type { RunOptions } from '../../src/engine/types.js';
+
+function fixture(pb: string, inv = 'all:\n  hosts:\n    h1: {}\n    h2: {}\n') {
+  const d = mkdtempSync(join(tmpdir(), 'lvsrun-engine-'));
+  writeFileSync(join(d, 'pb.yaml'), pb);
+  writeFileSync(join(d, 'inv.yaml'), inv);
+  return { pb: loadPlaybook(join(d, 'pb.yaml')), inv: loadInventory(join(d, 'inv.yaml')), dir: d };
+}
+
+const opts = (o: Partial<RunOptions> = {}): RunOptions => ({ check: false, diff: false, forks: 5, tags: [], skipTags: [], extraVars: {}, acceptNewHostKeys: false, connectTimeoutMs: 1000, runId: 't', ...o });
+
+const PB = `- hosts: all
+  tasks:
+    - name: fwd
+      sysctl: {name: net.ipv4.ip_forward, value: 1, sysctl_file: /etc/s.conf}
+    - name: boom
+      command: /bin/false
+      when: inventory_hostname == 'h2'
+`;
+
+function host(name: string): FakeTransport {
+  return new FakeTransport(name)
+    .on(/sysctl -n/, { stdout: '0\n\n__lvsrun_probe_end__ 0\nabsent\n\n__lvsrun_probe_end__ 0\n' })
+    .on(/^sysctl -q -w/, {})
+    .on(/base64 -d/, {})
+    .on(/^rm -rf/, {})
+    .on(/^\/bin\/false$/, { code: 1, stderr: 'nope' });
+}
+
+describe('engine', () => {
+  it('fails only the failing host and rolls it back in reverse order', async () => {
+    const { pb, inv, dir } = fixture(PB);
+    const t = { h1: host('h1'), h2: host('h2') };
+    const s = await runPlaybook(pb, inv, opts({ runDir: join(dir, 'run') }), async (h) => t[h as 'h1' | 'h2'], new EventBus());
+    expect(s.recap.h1).toMatchObject({ changed: 1, failed: 0, skipped: 1 });
+    expect(s.recap.h2).toMatchObject({ failed: 1, rolled_back: 1 });
+    expect(s.exitCode).toBe(2);
+    // apply: sysctl -w then put file; rollback: remove file, then sysctl back to 0 (reverse order)
+    expect(t.h2.calls.slice(-2).map((c) => c.cmd)).toEqual(['rm -rf -- /etc/s.conf', 'sysctl -q -w net.ipv4.ip_forward=0']);
+    expect(t.h1.calls.some((c) => c.cmd.startsWith('rm -rf'))).toBe(false);
+  });
+
+  it('--check runs only read-only probes', async () => {
+    const { pb, inv } = fixture(PB);
+    const t = { h1: host('h1'), h2: host('h2') };
+    const s = await runPlaybook(pb, inv, opts({ check: true }), async (h) => t[h as 'h1' | 'h2'], new EventBus());
+    expect(s.recap.h1!.changed).toBe(1);
+    for (const c of [...t.h1.calls, ...t.h2.calls]) expect(c.cmd).toMatch(/^\(\nsysctl -n/);
+  });
+
+  it('reports an unreachable host and finishes the others', async () => {
+    const { pb, inv } = fixture(PB);
+    const h1 = host('h1');
+    const s = await runPlaybook(pb, inv, opts(), async (h) => { if (h === 'h2') throw new Error('connection refused'); return h1; }, new EventBus());
+    expect(s.recap.h2!.unreachable).toBe(1);
+    expect(s.recap.h1!.changed).toBe(1);
+    expect(s.exitCode).toBe(4);
+  });
+
+  it('serial batches run one after another', async () => {
+    const { pb, inv } = fixture(PB.replace('- hosts: all', '- hosts: all\n  serial: 1'));
+    const order: string[] = [];
+    const t = { h1: host('h1'), h2: host('h2') };
+    const bus = new EventBus().add({ on: (e) => { if (e.type === 'host:result') order.push(`${e.result.host}:${e.result.task}`); } });
+    await runPlaybook(pb, inv, opts(), async (h) => t[h as 'h1' | 'h2'], bus);
+    expect(order).toEqual(['h1:fwd', 'h1:boom', 'h2:fwd', 'h2:boom']);
+  });
+});
+
+describe('playbook errors', () => {
+  const bad = (pb: string): ConfigError => {
+    try { fixture(pb); } catch (e) { return e as ConfigError; }
+    throw new Error('no error');
+  };
+  it('names file:line and suggests the nearest module', () => {
+    const e = bad('- hosts: all\n  tasks:\n    - name: x\n      templat: {src: a, dest: b}\n');
+    expect(e.format()).toMatch(/pb\.yaml:4:7 \(\[0\]\.tasks\[0\]\.templat\): unknown module or task keyword 'templat'/);
+    expect(e.hint).toBe("did you mean 'template'?");
+  });
+  it('names an unknown argument of a module', () => {
+    const e = bad('- hosts: all\n  tasks:\n    - sysctl: {name: a.b, valu: 1}\n');
+    expect(e.message).toMatch(/unknown argument 'valu'/);
+    expect(e.hint).toBe("did you mean 'value'?");
+    expect(e.where.line).toBe(3);
+  });
+  it('reports YAML syntax errors with line and column', () => {
+    const e = bad('- hosts: all\n  tasks:\n    - name: "x\n');
+    expect(e.code).toBe('E_YAML');
+    expect(e.where.line).toBeGreaterThan(0);
+  });
+  it('checks argument types unless the value is a template', () => {
+    expect(bad('- hosts: all\n  tasks:\n    - wait_for: {port: eighty}\n').message).toMatch(/wait_for: port/);
+    expect(() => fixture('- hosts: all\n  tasks:\n    - wait_for: {port: "{{p}}"}\n')).not.toThrow();
+  });
+});
