@@ -17,6 +17,7 @@ fi
 # Debian starts the packaged daemons on install; the lab runs its own per host, not these.
 for s in nginx keepalived ssh; do [ -x /etc/init.d/$s ] && /etc/init.d/$s stop >/dev/null 2>&1 || true; done
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm 11 rejects this lock file in `npm ci` (rollup's optional platform packages); install keeps the locked versions.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 npx tsc -p tsconfig.json
