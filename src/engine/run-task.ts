@@ -148,10 +148,11 @@ function finish(env: TaskEnv, hs: HostState, task: Task, base: Pick<TaskResult, 
   if (status === 'changed') for (const n of task.notify) hs.notified.add(n);
   const failedO = outcomes.find((o) => o.status === 'failed');
   const diff = outcomes.flatMap((o) => o.plan?.diff ?? []);
+  // no_log: the task's output and diffs stay out of every report.
+  const msg = task.noLog ? 'the output has been hidden due to no_log: true' : failedO?.msg ?? outcomes.map((o) => o.msg).filter(Boolean).join('; ');
   return {
-    ...base, status,
-    msg: failedO?.msg ?? outcomes.map((o) => o.msg).filter(Boolean).join('; '),
-    ...(diff.length && status !== 'ok' ? { diff } : {}),
+    ...base, status, msg,
+    ...(diff.length && status !== 'ok' && !task.noLog ? { diff } : {}),
     ...(outcomes.some((o) => o.irreversible) ? { irreversible: true } : {}),
     ...(status === 'failed' && task.ignoreErrors ? { ignored: true } : {}),
     result: reg,
