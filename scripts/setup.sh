@@ -14,8 +14,9 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-# Debian starts the packaged daemons on install; the lab runs its own per host, not these.
-for s in nginx keepalived ssh; do [ -x /etc/init.d/$s ] && /etc/init.d/$s stop >/dev/null 2>&1 || true; done
+# Debian starts the packaged nginx and keepalived on install; the lab runs its own per host.
+# The machine's own sshd is left alone: the lab's sshds listen only on lab addresses.
+for s in nginx keepalived; do [ -x /etc/init.d/$s ] && /etc/init.d/$s stop >/dev/null 2>&1 || true; done
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   # npm 11 rejects this lock file in `npm ci` (rollup's optional platform packages); install keeps the locked versions.
   npm install --no-audit --no-fund --loglevel=error

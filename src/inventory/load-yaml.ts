@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js';
 import type { YamlSource, Path } from '../playbook/yaml-source.js';
-import { expandRange } from './load-ini.js';
+import { expandRange } from './host-range.js';
 import { addVars, ensureGroup, ensureHost, type RawInventory } from './types.js';
 
 const GROUP_KEYS = new Set(['hosts', 'children', 'vars']);
