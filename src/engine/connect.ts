@@ -31,6 +31,7 @@ export function connectSpec(host: Host, vars: Record<string, unknown>, sshCfg: (
     keepaliveIntervalMs: 15000,
     ...(process.env.SSH_AUTH_SOCK ? { agent: process.env.SSH_AUTH_SOCK } : {}),
     ...(jump ? { proxyJump: jump } : {}),
+    ...(pick(vars, 'lvsrun_persistent_shell') !== undefined ? { persistentShell: pick(vars, 'lvsrun_persistent_shell') !== false && pick(vars, 'lvsrun_persistent_shell') !== 'false' } : {}),
   };
 }
 

@@ -14,20 +14,22 @@ export interface FileState {
   /** The exact bytes, base64, for a byte-exact restore. */
   b64?: string;
   linkTarget?: string;
+  /** When absent: the top-most missing ancestor (the path itself if its parent exists), so an undo removes exactly what a create made. */
+  missingFrom?: string;
 }
 
 const MAX = 4 * 1024 * 1024;
 
 /** One round trip: type, mode, owner, group, size and (for small regular files) the content. */
 export function fileStateCmd(path: string, withContent = true): ShellCmd {
-  return sh`p=${path}; if [ -L "$p" ]; then printf 'link|'; stat -c '%a|%U|%G|0' -- "$p"; readlink -- "$p"; elif [ -e "$p" ]; then stat -c '%F|%a|%U|%G|%s' -- "$p"; if [ ${withContent ? 1 : 0} = 1 ] && [ -f "$p" ] && [ "$(stat -c %s -- "$p")" -le ${MAX} ]; then base64 -w0 -- "$p"; echo; fi; else echo absent; fi`;
+  return sh`p=${path}; if [ -L "$p" ]; then printf 'link|'; stat -c '%a|%U|%G|0' -- "$p"; readlink -- "$p"; elif [ -e "$p" ]; then stat -c '%F|%a|%U|%G|%s' -- "$p"; if [ ${withContent ? 1 : 0} = 1 ] && [ -f "$p" ] && [ "$(stat -c %s -- "$p")" -le ${MAX} ]; then base64 -w0 -- "$p"; echo; fi; else echo absent; a=$p; while [ "$a" != / ] && [ ! -e "$(dirname -- "$a")" ]; do a=$(dirname -- "$a"); done; printf '%s\n' "$a"; fi`;
 }
 
 export function parseFileState(r: ExecResult, path: string): FileState {
   if (r.code !== 0) throw new FactError(`cannot read the state of ${path}: ${r.stderr.trim() || `exit ${r.code}`}`);
   const lines = r.stdout.split('\n');
   const head = lines[0] ?? '';
-  if (head === 'absent') return { exists: false };
+  if (head === 'absent') return lines[1] && lines[1] !== path ? { exists: false, missingFrom: lines[1] } : { exists: false };
   const [ftype, mode, owner, group, size] = head.split('|');
   const type = ftype === 'link' ? 'link' : ftype?.startsWith('regular') ? 'file' : ftype === 'directory' ? 'directory' : 'other';
   const st: FileState = { exists: true, type, mode: (mode ?? '').padStart(4, '0'), owner, group, size: Number(size) };

@@ -28,7 +28,7 @@ export function planFileWrite(p: FileWriteArgs, o: FileWriteObserved): Plan {
   return {
     action: st.exists ? 'update' : 'create',
     summary: `${st.exists ? 'update' : 'create'} ${p.dest} from ${o.source}`,
-    steps: [putFile(p.dest, o.want, { mode: p.mode, owner: p.owner, group: p.group, validate: p.validate, backup: p.backup })],
+    steps: [putFile(p.dest, o.want, { mode: p.mode, owner: p.owner, group: p.group, validate: p.validate, backup: p.backup, mkdirs: Boolean(st.missingFrom) })],
     undo: restorePath(p.dest, st),
     diff: [{ path: p.dest, before: st.content ?? '', after: o.want }],
   };

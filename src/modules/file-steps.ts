@@ -2,7 +2,7 @@ import type { FileState } from '../facts/file.js';
 import { sh, raw, type ShellCmd } from '../transport/shell.js';
 import { exec, type Step } from './types.js';
 
-export interface PutOpts { mode?: string; owner?: string; group?: string; validate?: string; backup?: boolean }
+export interface PutOpts { mode?: string; owner?: string; group?: string; validate?: string; backup?: boolean; mkdirs?: boolean }
 
 /**
  * Write a file atomically: content arrives base64 on stdin, goes to a temp file beside the
@@ -11,6 +11,7 @@ export interface PutOpts { mode?: string; owner?: string; group?: string; valida
 export function putFile(dest: string, content: string | Buffer, o: PutOpts = {}): Step {
   const b64 = Buffer.from(content).toString('base64');
   const parts: ShellCmd[] = [
+    ...(o.mkdirs ? [sh`mkdir -p -- "$(dirname -- ${dest})" || exit 1`] : []),
     sh`d=${dest}; t=$(mktemp "$(dirname -- "$d")/.lvsrun.XXXXXX") || exit 1; trap 'rm -f -- "$t"' EXIT; base64 -d > "$t" || exit 1`,
   ];
   if (o.mode) parts.push(sh`chmod ${o.mode} "$t" || exit 1`);
@@ -25,7 +26,10 @@ export function putFile(dest: string, content: string | Buffer, o: PutOpts = {})
 
 /** Undo for any path: put back exactly what was observed (content, mode, owner), or remove it. */
 export function restorePath(path: string, before: FileState): Step[] {
-  if (!before.exists) return [exec(sh`rm -rf -- ${path}`, { what: `remove ${path}` })];
+  if (!before.exists) {
+    const top = before.missingFrom ?? path;
+    return [exec(sh`rm -rf -- ${top}`, { what: `remove ${top}` })];
+  }
   if (before.type === 'file' && before.b64 !== undefined) {
     return [exec(sh`rm -rf -- ${path} 2>/dev/null; :`, { what: `clear ${path}` }), putFile(path, Buffer.from(before.b64, 'base64'), { mode: before.mode, owner: before.owner, group: before.group })];
   }

@@ -1,7 +1,7 @@
 import { type FileState } from '../facts/file.js';
 import { z, alias, boolish, modeArg } from './args.js';
 import { observeFile } from './copy.js';
-import { putFile, restorePath } from './file-steps.js';
+import { attrSteps, putFile, restorePath } from './file-steps.js';
 import { noop, type Plan, type TaskModule } from './types.js';
 
 const schema = z.preprocess((r) => alias(r, { dest: 'path', name: 'path' }), z.object({
@@ -65,12 +65,17 @@ export const lineinfile: TaskModule<Args, FileState> = {
     if (st.exists && st.type !== 'file') return { ...noop(''), fail: `${p.path} is a ${st.type}, not a file` };
     const before = st.content ?? '';
     const after = editLines(before, p);
-    if (st.exists && after === before) return noop(`${p.path}: line already ${p.state}`);
+    if (st.exists && after === before) {
+      // Content already right: only the attributes may still differ (Ansible fixes those too).
+      const attrs = attrSteps(p.path, st, p.mode, p.owner, p.group);
+      if (!attrs.steps.length) return noop(`${p.path}: line already ${p.state}`);
+      return { action: 'update', summary: `${p.path}: attributes`, steps: attrs.steps, undo: attrs.undo.reverse() };
+    }
     if (!st.exists && p.state === 'absent') return noop(`${p.path} does not exist`);
     return {
       action: st.exists ? 'update' : 'create',
       summary: `${p.path}: line ${p.state === 'present' ? 'set' : 'removed'}`,
-      steps: [putFile(p.path, after, { mode: p.mode ?? (st.exists ? undefined : '0644'), owner: p.owner, group: p.group, backup: p.backup })],
+      steps: [putFile(p.path, after, { mode: p.mode ?? (st.exists ? undefined : '0644'), owner: p.owner, group: p.group, backup: p.backup, mkdirs: Boolean(st.missingFrom) })],
       undo: restorePath(p.path, st),
       diff: [{ path: p.path, before, after }],
     };

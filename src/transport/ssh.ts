@@ -3,12 +3,16 @@ import { Client, type ConnectConfig, type ClientChannel } from 'ssh2';
 import { TransportError } from '../errors.js';
 import { KnownHosts, keyTypeOf } from './known-hosts.js';
 import { wrapBecome } from './become.js';
+import { ShellSession, type ShellChannel } from './shell-session.js';
 import type { ShellCmd } from './shell.js';
 import type { ConnectSpec, ExecOptions, ExecResult, Transport } from './types.js';
 
 /** Only this file imports ssh2. One Client per host, reused for every command. */
 export class SshTransport implements Transport {
-  private constructor(readonly host: string, private readonly client: Client, private readonly user: string, private readonly jump?: SshTransport) {}
+  private readonly session?: ShellSession;
+  private constructor(readonly host: string, private readonly client: Client, private readonly user: string, private readonly jump?: SshTransport, persistent = true) {
+    if (persistent) this.session = new ShellSession(() => this.openShell());
+  }
 
   static async connect(spec: ConnectSpec): Promise<SshTransport> {
     let jump: SshTransport | undefined;
@@ -55,6 +59,8 @@ export class SshTransport implements Transport {
       },
       ...(sock ? { sock: sock as unknown as ConnectConfig['sock'] } : {}),
     };
+    // Nagle plus delayed ACKs cost ~40 ms per exec round trip; OpenSSH sets TCP_NODELAY too.
+    client.once('connect', () => client.setNoDelay(true));
     await new Promise<void>((resolve, reject) => {
       client.once('ready', () => resolve());
       client.once('error', (err: Error & { level?: string }) => {
@@ -67,7 +73,7 @@ export class SshTransport implements Transport {
       client.connect(cfg);
     });
     client.on('error', () => { /* later errors surface through exec */ });
-    return new SshTransport(spec.name, client, spec.user, jump);
+    return new SshTransport(spec.name, client, spec.user, jump, spec.persistentShell ?? true);
   }
 
   private forward(host: string, port: number): Promise<NodeJS.ReadableStream> {
@@ -77,8 +83,33 @@ export class SshTransport implements Transport {
   }
 
   exec(cmd: ShellCmd, opts: ExecOptions = {}): Promise<ExecResult> {
-    const started = performance.now();
     const { cmd: full, stdin } = wrapBecome(cmd, this.user, opts);
+    // A sudo password travels on stdin of its own channel, never through the shared shell's script.
+    if (this.session && opts.become?.password === undefined) {
+      return this.session.run(full, { ...(stdin !== undefined ? { stdin } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    }
+    return this.execChannel(full, stdin, opts);
+  }
+
+  /** The long-lived `/bin/sh` behind ShellSession: one exec channel kept open. */
+  private openShell(): Promise<ShellChannel> {
+    return new Promise((resolve, reject) => {
+      this.client.exec('exec /bin/sh', (err, stream: ClientChannel) => {
+        if (err) return reject(new TransportError(`${this.host}: cannot open a shell channel: ${err.message}`, { cause: err }));
+        resolve({
+          write: (d) => { stream.write(d); },
+          onStdout: (cb) => { stream.on('data', cb); },
+          onStderr: (cb) => { stream.stderr.on('data', cb); },
+          onClose: (cb) => { stream.on('close', cb); },
+          close: () => { stream.close(); },
+        });
+      });
+    });
+  }
+
+  /** One command on its own channel (used for become with a password). */
+  private execChannel(full: ShellCmd, stdin: string | Buffer | undefined, opts: ExecOptions): Promise<ExecResult> {
+    const started = performance.now();
     return new Promise((resolve, reject) => {
       this.client.exec(full, (err, stream: ClientChannel) => {
         if (err) return reject(new TransportError(`${this.host}: cannot open a channel: ${err.message}`, { cause: err }));
@@ -104,6 +135,7 @@ export class SshTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    this.session?.close();
     this.client.end();
     await this.jump?.close();
   }

@@ -36,4 +36,6 @@ export interface ConnectSpec {
   keepaliveIntervalMs: number;
   proxyJump?: ConnectSpec;
   agent?: string;
+  /** Run commands through one long-lived remote shell (default true); false opens a channel per command. */
+  persistentShell?: boolean;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sysctl } from '../../src/modules/sysctl.js';
-import { editLines } from '../../src/modules/lineinfile.js';
+import { editLines, lineinfile } from '../../src/modules/lineinfile.js';
+import { parseFileState } from '../../src/facts/file.js';
 import { planFileWrite } from '../../src/modules/copy.js';
 import { file } from '../../src/modules/file.js';
 import { service, parseServiceProbe } from '../../src/modules/service.js';
@@ -54,6 +55,20 @@ describe('lineinfile', () => {
   it('inserts after a match and removes with state absent', () => {
     expect(editLines('[s]\nk=v\n', a({ line: 'n=1', insertafter: '^\\[s\\]' }))).toBe('[s]\nn=1\nk=v\n');
     expect(editLines('a=1\nb=2\n', a({ regexp: '^a=', state: 'absent' }))).toBe('b=2\n');
+  });
+  it('create under missing directories makes them, and its undo removes exactly the top one it made', () => {
+    const st = parseFileState({ code: 0, signal: null, stdout: 'absent\n/srv/a\n', stderr: '', durationMs: 1 }, '/srv/a/b/c.conf');
+    expect(st).toEqual({ exists: false, missingFrom: '/srv/a' });
+    const plan = lineinfile.plan(lineinfile.schema.parse({ path: '/srv/a/b/c.conf', line: 'x=1', create: true }), st);
+    expect(plan.steps[0]!.cmd).toMatch(/^mkdir -p -- "\$\(dirname -- \/srv\/a\/b\/c\.conf\)"/);
+    expect(plan.undo.map((u) => u.cmd)).toEqual(['rm -rf -- /srv/a']);
+  });
+  it('fixes only the mode when the line is already there', () => {
+    const st = { exists: true, type: 'file' as const, mode: '0600', owner: 'root', group: 'root', content: 'x=1\n', b64: b64('x=1\n') };
+    const plan = lineinfile.plan(lineinfile.schema.parse({ path: '/f', line: 'x=1', mode: '0644' }), st);
+    expect(plan.steps.map((x) => x.cmd)).toEqual(['chmod 0644 /f']);
+    expect(plan.undo.map((x) => x.cmd)).toEqual(['chmod 0600 /f']);
+    expect(lineinfile.plan(lineinfile.schema.parse({ path: '/f', line: 'x=1', mode: '0600' }), st).action).toBe('noop');
   });
 });
 
