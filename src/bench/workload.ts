@@ -39,7 +39,9 @@ export function writeInventories(h: SshdHosts): Inventories {
   const n = h.names.length;
   const common = [`ansible_user: root`, `ansible_port: ${h.port}`, `ansible_ssh_private_key_file: ${h.key}`];
   const lvsrun = join(d, `lvsrun-${n}.yaml`);
-  writeFileSync(lvsrun, inventoryYaml(h, [...common, `lvsrun_known_hosts: ${h.knownHosts}`, `lvs_root: "${rootOf(h)}/{{inventory_hostname}}"`]));
+  writeFileSync(lvsrun, inventoryYaml(h, [...common, `lvsrun_known_hosts: ${h.knownHosts}`, `lvs_root: "${rootOf(h)}/{{inventory_hostname}}"`,
+    // the bench hosts share one filesystem: each needs its own lock file
+    `lvsrun_lock_file: "${join(h.dir, 'hosts')}/{{inventory_hostname}}/lvsrun.lock"`]));
   const ansible = join(d, `ansible-${n}.yml`);
   writeFileSync(ansible, inventoryYaml(h, [...common, `ansible_ssh_common_args: "-F ${h.sshConfig}"`, `ansible_python_interpreter: /usr/bin/python3`,
     `lvs_root: "${rootOf(h)}/{{ inventory_hostname }}"`]));

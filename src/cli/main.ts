@@ -3,10 +3,14 @@ import { EXIT } from './exit-codes.js';
 import { runCommand } from './commands/run.js';
 import { inventoryCommand } from './commands/inventory.js';
 import { labCommand } from './commands/lab.js';
+import { rollbackCommand } from './commands/rollback.js';
+import { runsCommand } from './commands/runs.js';
 
 export const USAGE = `usage: lvsrun PLAYBOOK -i INVENTORY [options]
        lvsrun inventory -i INVENTORY (--list | --graph | --host HOST)
        lvsrun lab (up | down | status | ssh HOST [CMD...]) [options]
+       lvsrun rollback [RUN-ID] [-i INVENTORY] [--limit PATTERN] [--break-lock]
+       lvsrun runs [--json]
 
 run options:
   -i, --inventory INV      inventory path, or NAME for inventories/NAME.{yaml,yml,ini} or inventories/NAME/
@@ -21,6 +25,8 @@ run options:
       --report FILE        write the JSON result to FILE
       --detailed-exitcode  with --check: exit 2 when changes are pending
       --accept-new-host-keys  trust unknown host keys on first use and record them
+      --break-lock         take the per-host lock even if another run holds it (ends that hold)
+      --no-lock            do not take the per-host lock
   -v, --verbose            more detail per task
 exit codes: 0 ok, 1 bad input, 2 a task failed, 3 a rollback failed, 4 hosts unreachable, 130 interrupted`;
 
@@ -36,6 +42,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (first === '--version') { io.out('lvsrun 0.1.0\n'); return EXIT.OK; }
     if (first === 'inventory') return await inventoryCommand(rest, io);
     if (first === 'lab') return await labCommand(rest, io);
+    if (first === 'rollback') return await rollbackCommand(rest, io);
+    if (first === 'runs') return await runsCommand(rest, io);
     return await runCommand(argv, io);
   } catch (e) {
     if (e instanceof LvsrunError) {

@@ -6,6 +6,7 @@ import type { TemplateEngine } from '../template/render.js';
 import type { ShellCmd } from '../transport/shell.js';
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.js';
 import type { BecomeSpec } from './connect.js';
+import type { HostLock } from './host-lock.js';
 import type { JournalEntry } from './types.js';
 
 /** Everything the engine keeps per host for one run. */
@@ -14,6 +15,7 @@ export class HostState {
   unreachable?: string;
   failed = false;
   rolledBack = false;
+  lock?: HostLock;
   readonly registered: Record<string, unknown> = {};
   readonly notified = new Set<string>();
   /** In-memory mirror of the journal: this host's undo entries in order of change. */

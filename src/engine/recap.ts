@@ -14,9 +14,9 @@ export function recapOf(results: TaskResult[], states: Map<string, HostState>, r
   return recap;
 }
 
-/** 0 success, 2 a task failed, 3 a rollback failed, 4 hosts unreachable (failures take precedence). */
+/** 0 success, 2 a task failed, 3 a rollback failed, 4 hosts unreachable (failures take precedence; a rollback left pending by an unreachable host is 4 or 2). */
 export function exitCodeOf(s: RunSummary): number {
-  if (Object.values(s.rolledBack).some((o) => !o.ok)) return 3;
+  if (Object.values(s.rolledBack).some((o) => !o.ok && !o.pending)) return 3;
   const v = Object.values(s.recap);
   if (v.some((c) => c.failed > 0)) return 2;
   if (v.some((c) => c.unreachable > 0)) return 4;

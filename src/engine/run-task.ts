@@ -1,4 +1,4 @@
-import { CommandError, LvsrunError } from '../errors.js';
+import { CommandError, LvsrunError, TransportError } from '../errors.js';
 import { lookupModule } from '../modules/registry.js';
 import type { Plan, TaskModule } from '../modules/types.js';
 import type { Play, Task } from '../playbook/types.js';
@@ -47,6 +47,11 @@ export async function runTask(env: TaskEnv, hs: HostState, task: Task): Promise<
     }
     return finish(env, hs, task, base, vars, outcomes, items, started);
   } catch (e) {
+    if (e instanceof TransportError) {
+      // The connection went away mid-task: the host leaves the play; its changes stay journaled.
+      hs.unreachable = e.message;
+      return { ...base, status: 'unreachable', msg: e.format(), error: e, durationMs: performance.now() - started };
+    }
     const error = e instanceof LvsrunError ? e : new LvsrunError('E_COMMAND', (e as Error).message);
     if (task.register) hs.registered[task.register] = { failed: true, changed: false, msg: error.message };
     return { ...base, status: 'failed', msg: error.message, error, durationMs: performance.now() - started, ...(task.ignoreErrors ? { ignored: true } : {}) };
@@ -90,12 +95,16 @@ async function applyPlan(env: TaskEnv, hs: HostState, task: Task, plan: Plan, be
   if (!plan.steps.length) return [];
   const recordUndo = plan.action !== 'noop' && plan.undo.length > 0;
   if (recordUndo) {
-    env.journal.write({ phase: 'begin', host: hs.name, task: task.name, undo: plan.undo });
-    hs.undoLog.push({ host: hs.name, task: task.name, undo: plan.undo });
+    const becomeUser = become.enabled ? become.user : undefined;
+    const seq = env.journal.write({ phase: 'begin', host: hs.name, task: task.name, undo: plan.undo, ...(becomeUser ? { becomeUser } : {}) });
+    hs.undoLog.push({ host: hs.name, task: task.name, undo: plan.undo, seq, ...(becomeUser ? { becomeUser } : {}) });
+  } else if (plan.irreversible) {
+    env.journal.write({ phase: 'irreversible', host: hs.name, task: task.name });
   }
   const results: ExecResult[] = [];
   for (const step of plan.steps) {
-    const r = await hs.transport!.exec(step.cmd, execOpts(become, { ...(step.stdin !== undefined ? { stdin: step.stdin } : {}), ...(env.signal ? { signal: env.signal } : {}) }));
+    // No abort signal here: on Ctrl-C the step in flight finishes, then the rollback undoes it.
+    const r = await hs.transport!.exec(step.cmd, execOpts(become, step.stdin !== undefined ? { stdin: step.stdin } : {}));
     results.push(r);
     if (r.code !== 0 && !step.anyCode) {
       if (recordUndo) env.journal.write({ phase: 'failed', host: hs.name, task: task.name });
@@ -145,7 +154,12 @@ function finish(env: TaskEnv, hs: HostState, task: Task, base: Pick<TaskResult, 
     ? { results: outcomes.map((o, i) => ({ ...o.result, item: items[i] })), changed: status === 'changed', failed: status === 'failed', skipped: status === 'skipped' }
     : { ...outcomes[0]!.result, ...(status === 'skipped' ? { skipped: true } : {}) };
   if (task.register) hs.registered[task.register] = reg;
-  if (status === 'changed') for (const n of task.notify) hs.notified.add(n);
+  if (status === 'changed') {
+    for (const n of task.notify) {
+      if (!hs.notified.has(n)) env.journal.write({ phase: 'notify', host: hs.name, task: n }, false);
+      hs.notified.add(n);
+    }
+  }
   const failedO = outcomes.find((o) => o.status === 'failed');
   const diff = outcomes.flatMap((o) => o.plan?.diff ?? []);
   // no_log: the task's output and diffs stay out of every report.

@@ -1,29 +1,28 @@
 import PQueue from 'p-queue';
-import { LvsrunError, TransportError } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
 import { selectHosts } from '../inventory/select.js';
 import type { Play, Playbook, Task } from '../playbook/types.js';
 import { Journal } from '../rollback/journal.js';
-import { replayUndo } from '../rollback/replay.js';
 import { TemplateEngine } from '../template/render.js';
-import type { Transport } from '../transport/types.js';
 import { batches } from './batch.js';
 import { becomeSpec } from './connect.js';
 import type { EventBus } from './events.js';
-import { execOpts, HostState } from './host-state.js';
+import { ensureConnected, type Connector } from './connect-host.js';
+import { HostState } from './host-state.js';
+import { rollbackHost } from './rollback-host.js';
 import { runTask, type TaskEnv } from './run-task.js';
 import { recapOf, exitCodeOf } from './recap.js';
 import type { RunOptions, RunSummary, TaskResult } from './types.js';
 import { hostVars, inventoryMagic } from './vars.js';
 
-export type Connector = (host: string, vars: Record<string, unknown>) => Promise<Transport>;
+export type { Connector };
 
 /** Plays → batches (serial) → tasks (linear or free) → hosts, through one p-queue of `forks`. Only this file imports p-queue. */
 export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunOptions, connect: Connector, bus: EventBus): Promise<RunSummary> {
   const started = performance.now();
   const queue = new PQueue({ concurrency: Math.max(1, opts.forks) });
   const journal = new Journal(opts.runDir);
-  journal.write({ phase: 'run-start', outcome: JSON.stringify({ check: opts.check }) });
+  journal.write({ phase: 'run-start', ...(opts.meta ? { meta: opts.meta } : {}) });
   const templates = new TemplateEngine();
   const magic = inventoryMagic(inv);
   const states = new Map<string, HostState>();
@@ -38,15 +37,13 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunOptions
   const record = (r: TaskResult): void => { results.push(r); bus.emit({ type: 'host:result', result: r }); };
 
   const rollback = async (hs: HostState, play: Play): Promise<void> => {
-    if (hs.rolledBack || !hs.undoLog.length || !hs.transport || opts.check) return;
-    hs.rolledBack = true;
-    bus.emit({ type: 'rollback:start', host: hs.name, steps: hs.undoLog.reduce((n, e) => n + e.undo.length, 0) });
+    if (opts.check) return;
     const vars = hostVars({ inv, host: hs.name, play, playHosts: [], registered: {}, extraVars: opts.extraVars, magic });
-    const out = await replayUndo(hs.transport, hs.undoLog, journal, execOpts(becomeSpec(vars, play.become, play.becomeUser)));
-    hs.undoLog.length = 0;
-    rolledBack[hs.name] = out;
-    bus.emit({ type: 'rollback:done', host: hs.name, ok: out.ok, ...(out.error ? { error: out.error } : {}) });
+    // Each undo runs as the user its change ran as (recorded in the journal); the password comes from the inventory.
+    const become = (user?: string) => ({ ...becomeSpec(vars, false, play.becomeUser), enabled: user !== undefined, user: user ?? play.becomeUser });
+    await rollbackHost(hs, become, journal, bus, rolledBack);
   };
+  let lastPlay: Play | undefined;
 
   let aborted = false;
   for (const play of pb.plays) {
@@ -56,6 +53,7 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunOptions
     const hosts = matched.filter((h) => state(h).active);
     bus.emit({ type: 'play:start', play: play.name, hosts });
     if (!hosts.length) continue;
+    lastPlay = play;
     const tasks = play.tasks.filter((t) => tagged(t, play, opts));
     const playHosts = hosts;
     const env: TaskEnv = {
@@ -64,9 +62,10 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunOptions
     };
     for (const batch of batches(hosts, play.serial)) {
       if (opts.signal?.aborted) break;
-      await Promise.all(batch.map((h) => queue.add(() => ensureConnected(state(h), env, connect, bus, record))));
+      await Promise.all(batch.map((h) => queue.add(() => ensureConnected(state(h), { play: play.name, vars: env.vars(state(h)), templates, opts, bus, record }, connect))));
       const live = (): HostState[] => batch.map(state).filter((s) => s.active);
       const onFail = async (hs: HostState, r: TaskResult): Promise<void> => {
+        if (r.status === 'unreachable') return rollback(hs, play); // reported pending: lvsrun rollback finishes it
         if (r.status !== 'failed' || r.ignored) return;
         hs.failed = true;
         if (play.onFailure === 'rollback-host') await rollback(hs, play);
@@ -94,7 +93,7 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunOptions
           if (exceeded(play, batch.map(state))) { aborted = true; break; }
         }
       }
-      await runHandlers(play, batch.map(state).filter((s) => s.active), env, queue, record, opts, bus);
+      await runHandlers(play, batch.map(state).filter((s) => s.active), env, queue, record, opts, bus, journal);
       const failedInBatch = batch.map(state).filter((s) => s.failed);
       if (failedInBatch.length && play.onFailure === 'rollback-play') {
         for (const hs of batch.map(state)) { hs.failed = hs.failed || hs.undoLog.length > 0; await rollback(hs, play); }
@@ -103,29 +102,25 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunOptions
       if (aborted || exceeded(play, batch.map(state))) { aborted = true; break; }
     }
   }
+  const interrupted = Boolean(opts.signal?.aborted);
+  if (interrupted && lastPlay && lastPlay.onFailure !== 'stop') {
+    // An interrupted run counts as failed on every host it touched: put them all back.
+    bus.emit({ type: 'warning', msg: 'interrupted: rolling back every host this run changed' });
+    const play = lastPlay;
+    await Promise.all([...states.values()].filter((hs) => hs.undoLog.length).map((hs) => queue.add(() => rollback(hs, play))));
+  }
+  for (const s of states.values()) s.lock?.release();
   await Promise.all([...states.values()].map((s) => s.transport?.close().catch(() => undefined)));
   const recap = recapOf(results, states, rolledBack);
-  const summary: RunSummary = { runId: opts.runId, check: opts.check, recap, results, rolledBack, durationMs: performance.now() - started, exitCode: 0 };
+  const summary: RunSummary = { runId: opts.runId, check: opts.check, recap, results, rolledBack, durationMs: performance.now() - started, exitCode: 0, ...(interrupted ? { interrupted } : {}) };
   summary.exitCode = exitCodeOf(summary);
-  journal.write({ phase: 'run-end', outcome: String(summary.exitCode) });
+  journal.write({ phase: 'run-end', outcome: interrupted ? 'interrupted' : String(summary.exitCode) });
   journal.close();
   bus.emit({ type: 'run:end', summary });
   return summary;
 }
 
-async function ensureConnected(hs: HostState, env: TaskEnv, connect: Connector, bus: EventBus, record: (r: TaskResult) => void): Promise<void> {
-  if (hs.transport || hs.unreachable) return;
-  try {
-    hs.transport = await connect(hs.name, env.vars(hs));
-  } catch (e) {
-    const msg = e instanceof LvsrunError ? e.format() : (e as Error).message;
-    hs.unreachable = msg;
-    bus.emit({ type: 'host:unreachable', host: hs.name, msg });
-    record({ play: env.play.name, task: 'connect', host: hs.name, status: 'unreachable', msg, durationMs: 0, ...(e instanceof TransportError ? { error: e } : {}) });
-  }
-}
-
-async function runHandlers(play: Play, hosts: HostState[], env: TaskEnv, queue: PQueue, record: (r: TaskResult) => void, opts: RunOptions, bus: EventBus): Promise<void> {
+async function runHandlers(play: Play, hosts: HostState[], env: TaskEnv, queue: PQueue, record: (r: TaskResult) => void, opts: RunOptions, bus: EventBus, journal: Journal): Promise<void> {
   for (const h of play.handlers) {
     const names = h.listen ?? [h.name];
     const who = hosts.filter((hs) => hs.active && names.some((n) => hs.notified.has(n)));
@@ -135,6 +130,7 @@ async function runHandlers(play: Play, hosts: HostState[], env: TaskEnv, queue: 
       const r = await runTask(env, hs, h);
       record(r);
       if (r.status === 'failed' && !r.ignored) hs.failed = true;
+      else for (const n of names) if (hs.notified.has(n)) journal.write({ phase: 'handler', host: hs.name, task: n }, false);
     })));
   }
   for (const hs of hosts) hs.notified.clear();

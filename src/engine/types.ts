@@ -26,7 +26,9 @@ export interface RunSummary {
   check: boolean;
   recap: Record<string, HostRecap>;
   results: TaskResult[];
-  rolledBack: Record<string, { steps: number; ok: boolean; error?: string }>;
+  /** Per host: the rollback's outcome; pending = the host could not be reached, `lvsrun rollback` finishes it. */
+  rolledBack: Record<string, { steps: number; ok: boolean; error?: string; pending?: boolean }>;
+  interrupted?: boolean;
   durationMs: number;
   exitCode: number;
 }
@@ -37,13 +39,14 @@ export type EngineEvent =
   | { type: 'host:result'; result: TaskResult }
   | { type: 'host:unreachable'; host: string; msg: string }
   | { type: 'rollback:start'; host: string; steps: number }
-  | { type: 'rollback:done'; host: string; ok: boolean; error?: string }
+  | { type: 'rollback:done'; host: string; ok: boolean; error?: string; pending?: boolean }
   | { type: 'warning'; msg: string }
   | { type: 'run:end'; summary: RunSummary };
 
 export interface Reporter { on(e: EngineEvent): void; close?(): Promise<void> | void }
 
-export interface JournalEntry { host: string; task: string; undo: Step[] }
+/** One change still in effect: its undo, the journal seq of its begin record, and who the undo runs as. */
+export interface JournalEntry { host: string; task: string; undo: Step[]; seq?: number; becomeUser?: string }
 
 export interface RunOptions {
   check: boolean;
@@ -59,6 +62,10 @@ export interface RunOptions {
   runDir?: string;
   runId: string;
   signal?: AbortSignal;
+  /** Journal header: where the run came from, who ran it. */
+  meta?: import('../rollback/journal.js').RunMeta;
+  /** Take the per-host lock (default true outside check mode); --break-lock ends another run's hold. */
+  lock?: { enabled: boolean; breakLock: boolean; operator: string };
 }
 
 export type { Plan };

@@ -44,7 +44,7 @@ export class ListrReporter implements Reporter {
     }
     if (e.type === 'run:end') {
       this.endPlay();
-      void this.running?.then(() => this.write(recapText(e.summary.recap, e.summary.durationMs)));
+      void this.running?.then(() => this.write(recapText(e.summary.recap, e.summary.durationMs, undefined, e.summary.check ? undefined : e.summary.runId)));
     }
   }
 

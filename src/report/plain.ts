@@ -33,12 +33,12 @@ export class PlainReporter implements Reporter {
       case 'rollback:start': this.out(`${this.paint(35, `rollback: [${e.host}]`)} undoing ${e.steps} step(s)\n`); break;
       case 'rollback:done': this.out(`${this.paint(e.ok ? 35 : 31, `rollback ${e.ok ? 'done' : 'FAILED'}: [${e.host}]`)}${e.error ? ` => ${e.error}` : ''}\n`); break;
       case 'warning': this.out(`${this.paint(35, '[WARNING]')}: ${e.msg}\n`); break;
-      case 'run:end': this.out(recapText(e.summary.recap, e.summary.durationMs, (c, s) => this.paint(c, s))); break;
+      case 'run:end': this.out(recapText(e.summary.recap, e.summary.durationMs, (c, s) => this.paint(c, s), e.summary.check ? undefined : e.summary.runId)); break;
     }
   }
 }
 
-export function recapText(recap: Record<string, HostRecap>, ms: number, paint: (c: number, s: string) => string = (_c, s) => s): string {
+export function recapText(recap: Record<string, HostRecap>, ms: number, paint: (c: number, s: string) => string = (_c, s) => s, runId?: string): string {
   const names = Object.keys(recap);
   const w = Math.max(4, ...names.map((n) => n.length));
   const lines = [`\nPLAY RECAP ${'*'.repeat(60)}`];
@@ -47,6 +47,6 @@ export function recapText(recap: Record<string, HostRecap>, ms: number, paint: (
     const col = c.failed || c.unreachable ? 31 : c.changed ? 33 : 32;
     lines.push(`${paint(col, n.padEnd(w))} : ok=${c.ok}  changed=${c.changed}  unreachable=${c.unreachable}  failed=${c.failed}  skipped=${c.skipped}  rolled_back=${c.rolled_back}  ignored=${c.ignored}`);
   }
-  lines.push(`\nfinished in ${(ms / 1000).toFixed(2)}s`);
+  lines.push(`\n${runId ? `run ${runId} ` : ''}finished in ${(ms / 1000).toFixed(2)}s${runId ? ` (undo it with: lvsrun rollback ${runId})` : ''}`);
   return `${lines.join('\n')}\n`;
 }

@@ -25,5 +25,12 @@ export class FakeTransport implements Transport {
     return { code: r.code ?? 0, signal: null, stdout: r.stdout ?? '', stderr: r.stderr ?? '', durationMs: 0 };
   }
 
+  /** Held commands (locks) answer like exec: the first line of the scripted stdout. */
+  readonly released: string[] = [];
+  async hold(cmd: ShellCmd): Promise<{ line: string; release(): void }> {
+    const r = await this.exec(cmd);
+    return { line: r.stdout.split('\n')[0] ?? '', release: () => { this.released.push(cmd); } };
+  }
+
   async close(): Promise<void> {}
 }

@@ -5,13 +5,20 @@ import { KnownHosts, keyTypeOf } from './known-hosts.js';
 import { wrapBecome } from './become.js';
 import { ShellSession, type ShellChannel } from './shell-session.js';
 import type { ShellCmd } from './shell.js';
-import type { ConnectSpec, ExecOptions, ExecResult, Transport } from './types.js';
+import type { ConnectSpec, ExecOptions, ExecResult, Held, Transport } from './types.js';
 
 /** Only this file imports ssh2. One Client per host, reused for every command. */
 export class SshTransport implements Transport {
   private readonly session?: ShellSession;
   private constructor(readonly host: string, private readonly client: Client, private readonly user: string, private readonly jump?: SshTransport, persistent = true) {
     if (persistent) this.session = new ShellSession(() => this.openShell());
+    client.on('close', () => { this.lost = true; });
+  }
+
+  private lost = false;
+
+  private lostError(): TransportError {
+    return new TransportError(`${this.host}: connection lost`, { code: 'E_TRANSPORT', hint: 'the host or its sshd went away mid-run; its changes stay in the journal for `lvsrun rollback`' });
   }
 
   static async connect(spec: ConnectSpec): Promise<SshTransport> {
@@ -82,18 +89,39 @@ export class SshTransport implements Transport {
     });
   }
 
-  exec(cmd: ShellCmd, opts: ExecOptions = {}): Promise<ExecResult> {
+  async exec(cmd: ShellCmd, opts: ExecOptions = {}): Promise<ExecResult> {
+    if (this.lost) throw this.lostError();
     const { cmd: full, stdin } = wrapBecome(cmd, this.user, opts);
     // A sudo password travels on stdin of its own channel, never through the shared shell's script.
-    if (this.session && opts.become?.password === undefined) {
-      return this.session.run(full, { ...(stdin !== undefined ? { stdin } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    if (!this.session || opts.become?.password !== undefined) return this.execChannel(full, stdin, opts);
+    const r = await this.session.run(full, { ...(stdin !== undefined ? { stdin } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    if (r.signal === 'SHELL_CLOSED') {
+      // The shell went away: either the whole connection did (unreachable) or only the shell did (a failed command).
+      await new Promise((res) => setTimeout(res, 50));
+      if (this.lost) throw this.lostError();
     }
-    return this.execChannel(full, stdin, opts);
+    return r;
+  }
+
+  hold(cmd: ShellCmd): Promise<Held> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(cmd, (err, stream: ClientChannel) => {
+        if (err) return reject(new TransportError(`${this.host}: cannot open a channel: ${err.message}`, { cause: err }));
+        let buf = '';
+        let done = false;
+        const release = (): void => { stream.close(); };
+        const give = (line: string): void => { if (!done) { done = true; resolve({ line, release }); } };
+        stream.on('data', (d: Buffer) => { buf += d.toString(); const nl = buf.indexOf('\n'); if (nl >= 0) give(buf.slice(0, nl)); });
+        stream.stderr.on('data', () => undefined);
+        stream.on('close', () => give(buf));
+      });
+    });
   }
 
   /** The long-lived `/bin/sh` behind ShellSession: one exec channel kept open. */
   private openShell(): Promise<ShellChannel> {
     return new Promise((resolve, reject) => {
+      if (this.lost) return reject(this.lostError());
       this.client.exec('exec /bin/sh', (err, stream: ClientChannel) => {
         if (err) return reject(new TransportError(`${this.host}: cannot open a shell channel: ${err.message}`, { cause: err }));
         resolve({

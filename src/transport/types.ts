@@ -16,10 +16,15 @@ export interface ExecOptions {
   signal?: AbortSignal;
 }
 
+/** A command kept running for as long as it is held (a host lock); `line` is its first line of output. */
+export interface Held { line: string; release(): void }
+
 /** One connection to one host. Non-zero exit is a result; only transport failures throw. */
 export interface Transport {
   readonly host: string;
   exec(cmd: ShellCmd, opts?: ExecOptions): Promise<ExecResult>;
+  /** Start a command on its own channel, wait for its first line, and keep it running until released. */
+  hold?(cmd: ShellCmd): Promise<Held>;
   close(): Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { connectSpec } from '../../engine/connect.js';
+import { operatorName } from '../../engine/host-lock.js';
 import { EventBus } from '../../engine/events.js';
 import { runPlaybook } from '../../engine/runner.js';
 import { ConfigError } from '../../errors.js';
@@ -13,8 +13,7 @@ import { JsonReporter } from '../../report/json.js';
 import { ListrReporter } from '../../report/listr.js';
 import { PlainReporter } from '../../report/plain.js';
 import { Redactor } from '../../report/redact.js';
-import { loadSshConfig } from '../../transport/ssh-config.js';
-import { SshTransport } from '../../transport/ssh.js';
+import { sshConnector } from '../connector.js';
 import { EXIT } from '../exit-codes.js';
 import { parseExtraVars } from '../extra-vars.js';
 import type { Io } from '../main.js';
@@ -34,8 +33,15 @@ export const RUN_OPTIONS = {
   'detailed-exitcode': { type: 'boolean' },
   'accept-new-host-keys': { type: 'boolean' },
   'connect-timeout': { type: 'string' },
+  'break-lock': { type: 'boolean' },
+  'no-lock': { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v', multiple: true },
 } as const;
+
+/** The command line as journaled: values of -e are dropped (they may hold secrets). */
+function redactArgv(argv: string[]): string[] {
+  return argv.map((a, i) => (argv[i - 1] === '-e' || argv[i - 1] === '--extra-vars' ? '<redacted>' : a.startsWith('--extra-vars=') ? '--extra-vars=<redacted>' : a));
+}
 
 export function loadInventoryArg(arg: string | undefined, io: Io) {
   if (!arg) throw new ConfigError('E_USAGE', 'no inventory given', { hint: 'pass -i INVENTORY (e.g. -i lab after `lvsrun lab up`)' });
@@ -61,8 +67,8 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   if (!v.json) bus.add(io.isTTY && !verbose && !v.diff ? new ListrReporter(red, io.out) : new PlainReporter({ diff: Boolean(v.diff), verbose, write: io.out, color: io.isTTY }, red));
   if (v.json || v.report) bus.add(new JsonReporter(red, v.report ? resolve(io.cwd, v.report) : undefined, v.json ? io.out : undefined));
 
-  const sshCfg = loadSshConfig();
-  const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
+  // Sortable to the millisecond, so "the last run" is the newest one.
+  const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace('.', '').replace('Z', '')}-${randomBytes(3).toString('hex')}`;
   const ctl = new AbortController();
   let interrupts = 0;
   const onSig = (): void => {
@@ -81,11 +87,16 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
       extraVars, ...(v.strategy ? { strategy: v.strategy as 'linear' | 'free' } : {}),
       acceptNewHostKeys: Boolean(v['accept-new-host-keys']), connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000,
       runId, runDir: join(io.cwd, '.lvsrun', 'runs', runId), signal: ctl.signal,
-    }, async (name, vars) => SshTransport.connect(connectSpec(inv.hosts.get(name)!, vars, sshCfg, {
-      acceptNewHostKeys: Boolean(v['accept-new-host-keys']), connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000, baseDir: inv.sources[0] ? resolve(inv.sources[0], '..') : io.cwd,
-    })), bus);
+      meta: { playbook: pb.file, ...(inv.sources[0] ? { inventory: inv.sources[0] } : {}), operator: operatorName(), pid: process.pid, argv: redactArgv(argv), check: Boolean(v.check), kind: 'run' },
+      lock: { enabled: !v['no-lock'], breakLock: Boolean(v['break-lock']), operator: operatorName() },
+    }, sshConnector(inv, io.cwd, { acceptNewHostKeys: Boolean(v['accept-new-host-keys']), connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000 }), bus);
     await bus.close();
-    if (ctl.signal.aborted) return EXIT.INTERRUPTED;
+    const pending = Object.entries(summary.rolledBack).filter(([, o]) => o.pending).map(([h]) => h);
+    if (pending.length) io.err(`rollback pending on ${pending.join(', ')} (unreachable): run \`lvsrun rollback ${runId}\` when they are back\n`);
+    if (ctl.signal.aborted) {
+      io.err(`interrupted: run ${runId} stopped; ${Object.keys(summary.rolledBack).length} host(s) rolled back; journal in .lvsrun/runs/${runId}\n`);
+      return EXIT.INTERRUPTED;
+    }
     if (v.check && v['detailed-exitcode'] && summary.exitCode === 0) {
       return Object.values(summary.recap).some((c) => c.changed > 0) ? 2 : 0;
     }

@@ -1,0 +1,52 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { operatorName } from '../../engine/host-lock.js';
+import { ConfigError } from '../../errors.js';
+import { selectHosts } from '../../inventory/select.js';
+import { readJournal } from '../../rollback/journal.js';
+import { restoreRun, runIds } from '../../rollback/restore.js';
+import { TemplateEngine } from '../../template/render.js';
+import { sshConnector } from '../connector.js';
+import { EXIT } from '../exit-codes.js';
+import { parseExtraVars } from '../extra-vars.js';
+import type { Io } from '../main.js';
+import { loadInventoryArg } from './run.js';
+
+export const runsDir = (io: Io): string => join(io.cwd, '.lvsrun', 'runs');
+
+/** A run id given in full, by a unique prefix, or (none) the newest run. */
+export function pickRun(io: Io, id: string | undefined): string {
+  const ids = runIds(runsDir(io)).filter((r) => readJournal(join(runsDir(io), r, 'journal.jsonl')).some((x) => x.phase === 'run-start'));
+  if (!ids.length) throw new ConfigError('E_JOURNAL', `no runs in ${runsDir(io)}`, { hint: 'run lvsrun from the folder where the run was started' });
+  if (!id) return ids.at(-1)!;
+  const hit = ids.filter((r) => r === id || r.startsWith(id));
+  if (hit.length !== 1) throw new ConfigError('E_JOURNAL', hit.length ? `run id '${id}' is ambiguous (${hit.slice(0, 3).join(', ')}...)` : `no run '${id}'`, { hint: 'lvsrun runs lists them' });
+  return hit[0]!;
+}
+
+/** lvsrun rollback [RUN-ID]: revert what a run left in effect (finished, failed, interrupted or crashed). */
+export async function rollbackCommand(argv: string[], io: Io): Promise<number> {
+  const { values: v, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
+    inventory: { type: 'string', short: 'i' }, limit: { type: 'string', short: 'l' }, 'extra-vars': { type: 'string', short: 'e', multiple: true },
+    'break-lock': { type: 'boolean' }, 'accept-new-host-keys': { type: 'boolean' }, 'connect-timeout': { type: 'string' },
+  } });
+  const id = pickRun(io, positionals[0]);
+  const runDir = join(runsDir(io), id);
+  const start = readJournal(join(runDir, 'journal.jsonl')).find((r) => r.phase === 'run-start');
+  const invArg = v.inventory ?? start?.meta?.inventory;
+  if (!invArg) throw new ConfigError('E_USAGE', `run ${id} did not record its inventory`, { hint: 'pass -i INVENTORY' });
+  const inv = loadInventoryArg(invArg, io);
+  const hosts = v.limit ? new Set(selectHosts(inv, v.limit)) : undefined;
+  io.out(`rolling back run ${id}\n`);
+  const res = await restoreRun({
+    runDir, inv, templates: new TemplateEngine(), extraVars: parseExtraVars(v['extra-vars'] ?? [], io.cwd), ...(hosts ? { hosts } : {}),
+    lock: { operator: operatorName(), breakLock: Boolean(v['break-lock']) },
+    connect: sshConnector(inv, io.cwd, { acceptNewHostKeys: Boolean(v['accept-new-host-keys']), connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000 }),
+    onHost: (r) => io.out(r.ok ? `restored: [${r.host}] ${r.changes} change(s), ${r.steps} undo step(s)\n`
+      : `${r.pending ? 'pending' : 'FAILED'}: [${r.host}] ${r.error ?? ''}\n`),
+  });
+  if (!res.length) { io.out('nothing to roll back: no change of this run is still in effect\n'); return EXIT.OK; }
+  if (res.some((r) => !r.ok && !r.pending)) return EXIT.ROLLBACK_FAILED;
+  if (res.some((r) => r.pending)) { io.err(`some hosts are still pending: run \`lvsrun rollback ${id}\` again when they are reachable\n`); return EXIT.UNREACHABLE; }
+  return EXIT.OK;
+}

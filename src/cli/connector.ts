@@ -1,0 +1,15 @@
+import { resolve } from 'node:path';
+import type { Connector } from '../engine/connect-host.js';
+import { connectSpec } from '../engine/connect.js';
+import type { Inventory } from '../inventory/types.js';
+import { loadSshConfig } from '../transport/ssh-config.js';
+import { SshTransport } from '../transport/ssh.js';
+
+export interface ConnectFlags { acceptNewHostKeys: boolean; connectTimeoutMs: number }
+
+/** How the CLI reaches a host: ssh2 with ~/.ssh/config, the inventory's connection variables and strict host keys. */
+export function sshConnector(inv: Inventory, cwd: string, f: ConnectFlags): Connector {
+  const sshCfg = loadSshConfig();
+  const baseDir = inv.sources[0] ? resolve(inv.sources[0], '..') : cwd;
+  return (name, vars) => SshTransport.connect(connectSpec(inv.hosts.get(name)!, vars, sshCfg, { ...f, baseDir }));
+}

@@ -1,0 +1,37 @@
+import { LvsrunError, TransportError } from '../errors.js';
+import type { TemplateEngine } from '../template/render.js';
+import type { Transport } from '../transport/types.js';
+import type { EventBus } from './events.js';
+import { acquireLock, DEFAULT_LOCK_FILE } from './host-lock.js';
+import type { HostState } from './host-state.js';
+import type { RunOptions, TaskResult } from './types.js';
+
+export type Connector = (host: string, vars: Record<string, unknown>) => Promise<Transport>;
+
+export interface ConnectEnv { play: string; vars: Record<string, unknown>; templates: TemplateEngine; opts: RunOptions; bus: EventBus; record: (r: TaskResult) => void }
+
+/** Connect once per run (the connection is reused by every task), then take the host lock. */
+export async function ensureConnected(hs: HostState, env: ConnectEnv, connect: Connector): Promise<void> {
+  if (hs.transport || hs.unreachable || hs.failed) return;
+  const base = { play: env.play, task: 'connect', host: hs.name, durationMs: 0 };
+  try {
+    hs.transport = await connect(hs.name, env.vars);
+  } catch (e) {
+    const msg = e instanceof LvsrunError ? e.format() : (e as Error).message;
+    hs.unreachable = msg;
+    env.bus.emit({ type: 'host:unreachable', host: hs.name, msg });
+    env.record({ ...base, status: 'unreachable', msg, ...(e instanceof TransportError ? { error: e } : {}) });
+    return;
+  }
+  const lock = env.opts.lock;
+  if (!lock?.enabled || env.opts.check) return;
+  try {
+    const file = env.templates.renderString(String(env.vars.lvsrun_lock_file ?? DEFAULT_LOCK_FILE), env.vars, { field: 'lvsrun_lock_file' });
+    hs.lock = await acquireLock(hs.transport, file, { run: env.opts.runId, operator: lock.operator, since: new Date().toISOString() }, lock.breakLock);
+    if (hs.lock.warning) env.bus.emit({ type: 'warning', msg: `${hs.name}: ${hs.lock.warning}` });
+  } catch (e) {
+    const error = e instanceof LvsrunError ? e : new LvsrunError('E_LOCKED', (e as Error).message);
+    hs.failed = true;
+    env.record({ ...base, task: 'lock', status: 'failed', msg: error.format(), error });
+  }
+}

@@ -1,0 +1,61 @@
+import type { JournalEntry } from '../engine/types.js';
+import type { JournalRecord, RunMeta } from './journal.js';
+
+/**
+ * Pure reading of a journal: which changes are still in effect on each host (begun and not
+ * undone, in the order they were made), and what the run looked like.
+ */
+export function outstanding(records: readonly JournalRecord[]): Map<string, JournalEntry[]> {
+  const undone = new Set(records.filter((r) => r.phase === 'undone' && r.ref !== undefined).map((r) => r.ref!));
+  const out = new Map<string, JournalEntry[]>();
+  for (const r of records) {
+    if (r.phase !== 'begin' || !r.host || undone.has(r.seq)) continue;
+    const list = out.get(r.host) ?? [];
+    // A begin without done was in flight when the run stopped: it may have half-applied, so it is undone too.
+    list.push({ host: r.host, task: r.task ?? '', undo: r.undo ?? [], seq: r.seq, ...(r.becomeUser ? { becomeUser: r.becomeUser } : {}) });
+    out.set(r.host, list);
+  }
+  for (const [h, l] of out) if (!l.length) out.delete(h);
+  return out;
+}
+
+export type RunOutcome = 'running-or-crashed' | 'interrupted' | 'succeeded' | 'failed' | 'rolled-back';
+
+export interface RunInfo {
+  id: string;
+  started?: string;
+  ended?: string;
+  meta?: RunMeta;
+  outcome: RunOutcome;
+  exitCode?: number;
+  changedHosts: string[];
+  /** Hosts with changes still in effect (a rollback would revert them). */
+  outstandingHosts: string[];
+  /** Hosts whose rollback could not run (unreachable): `lvsrun rollback` finishes it. */
+  pendingHosts: string[];
+  /** Handlers notified and not yet run, per host. */
+  owedHandlers: Record<string, string[]>;
+}
+
+export function describeRun(id: string, records: readonly JournalRecord[]): RunInfo {
+  const start = records.find((r) => r.phase === 'run-start');
+  const end = [...records].reverse().find((r) => r.phase === 'run-end');
+  const out = outstanding(records);
+  const changed = [...new Set(records.filter((r) => r.phase === 'begin' && r.host).map((r) => r.host!))];
+  const pendingHosts = [...new Set(records.filter((r) => r.phase === 'pending' && r.host).map((r) => r.host!))].filter((h) => out.has(h));
+  const owed: Record<string, string[]> = {};
+  for (const r of records) {
+    if (!r.host || !r.task) continue;
+    if (r.phase === 'notify') (owed[r.host] ??= []).includes(r.task) || owed[r.host]!.push(r.task);
+    if (r.phase === 'handler') owed[r.host] = (owed[r.host] ?? []).filter((t) => t !== r.task);
+  }
+  for (const h of Object.keys(owed)) if (!owed[h]!.length) delete owed[h];
+  const code = end?.outcome !== undefined && /^\d+$/.test(end.outcome) ? Number(end.outcome) : undefined;
+  let outcome: RunOutcome = 'running-or-crashed';
+  if (end) outcome = end.outcome === 'interrupted' ? 'interrupted' : code === 0 ? 'succeeded' : 'failed';
+  if (changed.length && !out.size && records.some((r) => r.phase === 'undone')) outcome = 'rolled-back';
+  return {
+    id, ...(start ? { started: start.ts } : {}), ...(end ? { ended: end.ts } : {}), ...(start?.meta ? { meta: start.meta } : {}),
+    outcome, ...(code !== undefined ? { exitCode: code } : {}), changedHosts: changed, outstandingHosts: [...out.keys()], pendingHosts, owedHandlers: owed,
+  };
+}

@@ -1,0 +1,195 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { execFileSync } from 'node:child_process';
+import { labDown, labStatus, labUp, type LabState } from '../../src/lab/lab.js';
+import { labDir } from '../../src/lab/paths.js';
+import { readJournal } from '../../src/rollback/journal.js';
+import { SshTransport } from '../../src/transport/ssh.js';
+import { sh } from '../../src/transport/shell.js';
+import type { Transport } from '../../src/transport/types.js';
+import { cli } from './helpers.js';
+
+// Rollback you can trust: every scenario ends with each lab host compared to a snapshot taken
+// before anything ran: files (path, type, mode, owner, content hash) under /etc and /var/www,
+// the sysctls the playbooks touch, addresses, routes and which services run.
+const env = process.env;
+const repo = join(import.meta.dirname, '..', '..');
+const runsDir = join(repo, '.lvsrun', 'runs');
+let lab: LabState;
+const conns = new Map<string, Transport>();
+const before = new Map<string, string>();
+
+const SNAPSHOT = `find /etc /var/www -xdev \\( -type f -o -type d -o -type l \\) -printf '%p %y %m %u %g\\n' 2>/dev/null | sort
+find /etc /var/www -xdev -type f -exec md5sum {} + 2>/dev/null | sort
+sysctl net.ipv4.ip_forward net.ipv4.conf.all.arp_ignore net.ipv4.conf.lo.arp_ignore net.ipv4.conf.all.arp_announce net.ipv4.conf.lo.arp_announce
+ip -o addr | awk '{print $2, $3, $4}'
+ip -o route
+for s in keepalived nginx; do if pidof $s >/dev/null; then echo "$s running"; else echo "$s stopped"; fi; done`;
+
+async function on(host: string, cmd: string): Promise<string> {
+  let t = conns.get(host);
+  if (!t) {
+    const h = lab.hosts.find((x) => x.name === host)!;
+    t = await SshTransport.connect({ name: host, host: h.addr, port: 22, user: 'root', privateKeyFiles: [join(labDir(env), 'id_ed25519')], knownHostsFiles: [join(labDir(env), 'known_hosts')], acceptNewHostKeys: false, connectTimeoutMs: 5000, keepaliveIntervalMs: 15000 });
+    conns.set(host, t);
+  }
+  return (await t.exec(sh`/bin/sh -c ${cmd}`)).stdout;
+}
+
+const servers = (): string[] => lab.hosts.filter((h) => h.group !== 'clients').map((h) => h.name);
+const snapshot = (h: string): Promise<string> => on(h, SNAPSHOT);
+async function expectRestored(hosts = servers()): Promise<void> {
+  for (const h of hosts) expect(await snapshot(h), `host ${h} differs from its snapshot`).toBe(before.get(h));
+}
+
+const newestRun = (): string => readdirSync(runsDir).sort().at(-1)!;
+const begins = (id: string): number => readJournal(join(runsDir, id, 'journal.jsonl')).filter((r) => r.phase === 'begin').length;
+
+function spawnRun(...args: string[]): { p: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
+  const p = spawn(process.execPath, [join(repo, 'bin/lvsrun.js'), ...args], { cwd: repo, env: { ...env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  return { p, done: new Promise((res) => p.on('close', (code) => res({ code, out, err }))) };
+}
+
+/** Wait until the run that started after `known` has journaled at least `n` changes (on `host`, if given). */
+async function waitForChanges(known: Set<string>, n: number, host?: string): Promise<string> {
+  for (let i = 0; i < 1000; i++) {
+    const id = readdirSync(runsDir).sort().filter((d) => !known.has(d)).at(-1);
+    const count = id ? readJournal(join(runsDir, id, 'journal.jsonl')).filter((r) => r.phase === 'begin' && (!host || r.host === host)).length : 0;
+    if (id && count >= n) return id;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`no run reached ${n} changes`);
+}
+
+beforeAll(async () => {
+  await labDown(env);
+  lab = await labUp({ directors: 2, realservers: 2, clients: 1 }, env);
+  for (const h of servers()) before.set(h, await snapshot(h));
+});
+
+afterAll(async () => {
+  for (const t of conns.values()) await t.close();
+  await labDown(env);
+});
+
+describe('rollback', () => {
+  it('restores every host after a failure injected at each task position of the shipped site playbook', async () => {
+    const site = parse(readFileSync(join(repo, 'playbooks/site.yaml'), 'utf8')) as Array<{ hosts: string; tasks: unknown[] }>;
+    const fault = join(repo, 'playbooks', '.fault-injection.yaml');
+    try {
+      for (let p = 0; p < site.length; p++) {
+        for (let k = 0; k <= site[p]!.tasks.length; k++) {
+          const pb = structuredClone(site);
+          pb[p]!.tasks.splice(k, 0, { name: `injected failure at ${p}:${k}`, command: '/bin/false' });
+          writeFileSync(fault, stringify(pb));
+          const r = await cli(fault, '-i', 'lab');
+          expect(r.code, `play ${p} position ${k}:\n${r.out}${r.err}`).toBe(2);
+          // the failed hosts were put back by the run itself (on_failure: rollback-host)
+          await expectRestored(lab.hosts.filter((h) => h.group === site[p]!.hosts).map((h) => h.name));
+          // hosts of other plays kept their changes; lvsrun rollback reverts those too
+          const rb = await cli('rollback', '-i', 'lab');
+          expect(rb.code, rb.out + rb.err).toBe(0);
+          await expectRestored();
+        }
+      }
+    } finally {
+      rmSync(fault, { force: true });
+    }
+  });
+
+  it('lvsrun rollback of a run that succeeded restores the pre-run state; runs lists it', async () => {
+    const r = await cli('playbooks/site.yaml', '-i', 'lab');
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(await on('rs1', 'cat /var/www/html/index.html')).toContain('rs1');
+    const id = newestRun();
+    expect((await cli('runs')).out).toMatch(new RegExp(`${id}\\s+succeeded`));
+    const rb = await cli('rollback', id, '-i', 'lab');
+    expect(rb.code, rb.out + rb.err).toBe(0);
+    expect(rb.out).toMatch(/restored: \[lb1\] \d+ change/);
+    await expectRestored();
+    expect((await cli('runs')).out).toMatch(new RegExp(`${id}\\s+rolled-back`));
+    // nothing left to do the second time
+    expect((await cli('rollback', id, '-i', 'lab')).out).toMatch(/nothing to roll back/);
+  });
+
+  it('SIGKILL in the middle of a run, then lvsrun rollback: every host equals its snapshot', async () => {
+    const known = new Set(readdirSync(runsDir));
+    const { p, done } = spawnRun('playbooks/site.yaml', '-i', 'lab');
+    const id = await waitForChanges(known, 4);
+    p.kill('SIGKILL');
+    await done;
+    expect(readJournal(join(runsDir, id, 'journal.jsonl')).some((r) => r.phase === 'run-end')).toBe(false);
+    expect((await cli('runs')).out).toMatch(new RegExp(`${id}\\s+running-or-crashed`));
+    const rb = await cli('rollback', '-i', 'lab');
+    expect(rb.code, rb.out + rb.err).toBe(0);
+    await expectRestored();
+  });
+
+  it('SIGINT in the middle of a run rolls back per policy and exits 130', async () => {
+    const known = new Set(readdirSync(runsDir));
+    const { p, done } = spawnRun('playbooks/site.yaml', '-i', 'lab');
+    const id = await waitForChanges(known, 3);
+    p.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.out + r.err).toBe(130);
+    expect(r.err).toMatch(/interrupted/);
+    await expectRestored();
+    expect(readJournal(join(runsDir, id, 'journal.jsonl')).at(-1)).toMatchObject({ phase: 'run-end', outcome: 'interrupted' });
+  });
+
+  it('sshd of one host killed mid-run: it is reported pending, and lvsrun rollback restores it once sshd is back', async () => {
+    const pid = labStatus(env)!.hosts.find((h) => h.name === 'rs2')!.pid;
+    const inHost = (...cmd: string[]): string => execFileSync('nsenter', ['-t', String(pid), '-m', '-u', '-i', '-n', '-p', '--', ...cmd], { encoding: 'utf8' });
+    // every sshd process of rs2 (listener and sessions), found from the machine by its network namespace
+    const killSshd = (): void => {
+      for (const p of execFileSync('ip', ['netns', 'pids', 'lvslab-rs2'], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
+        try { if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'sshd') process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ }
+      }
+    };
+    // the shipped playbook with a pause after the real servers' first changes, so the kill lands mid-run
+    const site = parse(readFileSync(join(repo, 'playbooks/site.yaml'), 'utf8')) as Array<{ tasks: unknown[] }>;
+    site[1]!.tasks.splice(3, 0, { name: 'pause', command: 'sleep 3' });
+    const slow = join(repo, 'playbooks', '.slow.yaml');
+    writeFileSync(slow, stringify(site));
+    const known = new Set(readdirSync(runsDir));
+    const { done } = spawnRun(slow, '-i', 'lab');
+    const id = await waitForChanges(known, 2, 'rs2');
+    killSshd(); // the listener and this run's session: the host is gone mid-run
+    rmSync(slow, { force: true });
+    conns.get('rs2')?.close();
+    conns.delete('rs2');
+    const r = await done;
+    expect(r.code, r.out + r.err).toBe(4);
+    expect(r.out).toMatch(/unreachable: \[rs2\]/);
+    expect(r.err).toMatch(new RegExp(`rollback pending on rs2 .*lvsrun rollback ${id}`));
+    expect((await cli('runs')).out).toMatch(/rollback pending on: rs2/);
+    inHost('/usr/sbin/sshd', '-f', '/etc/lvsrun-lab/sshd_config', '-E', '/var/log/sshd.log');
+    const rb = await cli('rollback', id, '-i', 'lab');
+    expect(rb.code, rb.out + rb.err).toBe(0);
+    expect(rb.out).toMatch(/restored: \[rs2\]/);
+    await expectRestored();
+  });
+
+  it('two runs at once against the same host: one runs, the other is refused naming the lock holder', async () => {
+    const a = spawnRun('playbooks/site.yaml', '-i', 'lab', '--limit', 'rs1');
+    const b = spawnRun('playbooks/site.yaml', '-i', 'lab', '--limit', 'rs1');
+    const [ra, rb] = await Promise.all([a.done, b.done]);
+    const codes = [ra.code, rb.code].sort();
+    expect(codes, ra.out + ra.err + rb.out + rb.err).toEqual([0, 2]);
+    const refused = ra.code === 2 ? ra : rb;
+    expect(refused.out).toMatch(/rs1 is locked by run \S+ of \S+@\S+ since/);
+    expect(refused.out).toMatch(/--break-lock/);
+    // the winner converged rs1 intact; rolling it back restores the snapshot
+    expect(await on('rs1', 'cat /var/www/html/index.html')).toContain('rs1');
+    const winner = /run (\S+) finished/.exec(ra.code === 0 ? ra.out : rb.out)![1]!;
+    expect((await cli('rollback', winner, '-i', 'lab')).code).toBe(0);
+    await expectRestored();
+  });
+});

@@ -1,0 +1,90 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { acquireLock, lockCmd } from '../../src/engine/host-lock.js';
+import { Journal, readJournal } from '../../src/rollback/journal.js';
+import { describeRun, outstanding } from '../../src/rollback/outstanding.js';
+import { FakeTransport } from '../../src/transport/fake.js';
+import type { ShellCmd } from '../../src/transport/shell.js';
+
+const step = (cmd: string) => ({ cmd: cmd as ShellCmd });
+
+function journalOf(write: (j: Journal) => void) {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsrun-j-'));
+  const j = new Journal(dir);
+  write(j);
+  j.close();
+  return readJournal(join(dir, 'journal.jsonl'));
+}
+
+describe('journal reading', () => {
+  it('keeps begun-and-not-undone changes per host, in the order made, including one in flight at a crash', () => {
+    const recs = journalOf((j) => {
+      j.write({ phase: 'run-start', meta: { operator: 'op@ctl', pid: 1, argv: [], check: false, kind: 'run' } });
+      const a = j.write({ phase: 'begin', host: 'lb1', task: 'a', undo: [step('undo a')] });
+      j.write({ phase: 'done', host: 'lb1', task: 'a' });
+      const b = j.write({ phase: 'begin', host: 'lb1', task: 'b', undo: [step('undo b')], becomeUser: 'root' });
+      j.write({ phase: 'begin', host: 'rs1', task: 'c', undo: [step('undo c')] }); // no done: crashed mid-step
+      j.write({ phase: 'undone', host: 'lb1', task: 'b', ref: b });
+      expect(a).toBe(2);
+    });
+    const out = outstanding(recs);
+    expect([...out.keys()]).toEqual(['lb1', 'rs1']);
+    expect(out.get('lb1')!.map((e) => e.task)).toEqual(['a']);
+    expect(out.get('rs1')![0]).toMatchObject({ task: 'c', undo: [{ cmd: 'undo c' }] });
+    const info = describeRun('r1', recs);
+    expect(info).toMatchObject({ outcome: 'running-or-crashed', outstandingHosts: ['lb1', 'rs1'], changedHosts: ['lb1', 'rs1'] });
+  });
+
+  it('a journal reopened for lvsrun rollback continues the numbering, so refs stay unique', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-j-'));
+    const j1 = new Journal(dir);
+    j1.write({ phase: 'run-start' });
+    j1.write({ phase: 'begin', host: 'h', task: 't', undo: [] });
+    j1.close();
+    const j2 = new Journal(dir);
+    expect(j2.write({ phase: 'undone', host: 'h', task: 't', ref: 2 })).toBe(3);
+    j2.close();
+    expect(outstanding(readJournal(join(dir, 'journal.jsonl'))).size).toBe(0);
+  });
+
+  it('describes outcomes and the handlers still owed', () => {
+    const recs = journalOf((j) => {
+      j.write({ phase: 'run-start' });
+      j.write({ phase: 'notify', host: 'lb1', task: 'reload keepalived' });
+      j.write({ phase: 'notify', host: 'lb2', task: 'reload keepalived' });
+      j.write({ phase: 'handler', host: 'lb2', task: 'reload keepalived' });
+      j.write({ phase: 'run-end', outcome: 'interrupted' });
+    });
+    expect(describeRun('r', recs)).toMatchObject({ outcome: 'interrupted', owedHandlers: { lb1: ['reload keepalived'] } });
+    const ok = journalOf((j) => { j.write({ phase: 'run-start' }); j.write({ phase: 'run-end', outcome: '0' }); });
+    expect(describeRun('r', ok)).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
+  });
+});
+
+describe('host lock', () => {
+  const info = { run: 'r2', operator: 'bob@ctl', since: '2026-11-22T00:00:00Z' };
+  it('quotes the lock file and the holder info into the command', () => {
+    const c = lockCmd("/run/x y'.lock", info, false);
+    expect(c).toContain(`f='/run/x y'\\''.lock'`);
+    expect(c).toContain('flock -n 9');
+    expect(c).not.toContain('kill "$pid"');
+    expect(lockCmd('/run/l', info, true)).toContain('kill "$pid"');
+  });
+  it('holds the lock while the run lasts and releases it at the end', async () => {
+    const t = new FakeTransport('lb1').on(/flock/, { stdout: 'LOCKED\n' });
+    const l = await acquireLock(t, '/run/lvsrun.lock', info, false);
+    expect(t.released).toHaveLength(0);
+    l.release();
+    expect(t.released).toHaveLength(1);
+  });
+  it('refuses with the holder named and a hint', async () => {
+    const holder = JSON.stringify({ run: '20261122T010000-abc', operator: 'alice@ops1', since: '2026-11-22T01:00:00Z', pid: 4242 });
+    const t = new FakeTransport('lb1').on(/flock/, { stdout: `BUSY ${holder}\n` });
+    const e = await acquireLock(t, '/run/lvsrun.lock', info, false).catch((x: unknown) => x as Error & { code: string; format(): string });
+    expect(e.code).toBe('E_LOCKED');
+    expect(e.format()).toMatch(/lb1 is locked by run 20261122T010000-abc of alice@ops1 since 2026-11-22T01:00:00Z \(holder pid 4242 on the host\)/);
+    expect(e.format()).toMatch(/--break-lock/);
+  });
+});
