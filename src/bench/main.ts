@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { floor, type FloorKind } from './floor.js';
+import { profileRun } from './profile.js';
 import { median } from './measure.js';
 import { sshdDown, sshdUp } from './sshd-hosts.js';
 import { renderTable, type Cell } from './table.js';
@@ -11,7 +12,7 @@ import { runAnsible, runLvsrun, type Mode, type ToolRun } from './tools.js';
 import { verifyHosts } from './verify.js';
 import { rootOf, writeInventories } from './workload.js';
 
-const USAGE = `npm run bench -- [--sizes 10,50] [--large] [--runs 3] [--ansible-runs N] [--no-ansible] [--keep]
+const USAGE = `npm run bench -- [--sizes 10,50] [--large] [--runs 3] [--ansible-runs N] [--no-ansible] [--no-profile] [--keep]
   Starts N sshd hosts on loopback (127.0.20.i:2222), runs the 12-task LVS-DR workload with lvsrun and with
   ansible-playbook (defaults; pipelining + warm ControlPersist), measures the raw OpenSSH floor in the same
   run, checks every result, and prints medians with ratios. --large adds N=200 (lvsrun and the floor only).`;
@@ -22,7 +23,7 @@ const log = (s: string): void => { process.stderr.write(`${s}\n`); };
 async function main(): Promise<number> {
   const { values: v } = parseArgs({ options: {
     sizes: { type: 'string', default: '10,50' }, large: { type: 'boolean' }, runs: { type: 'string', default: '3' },
-    'ansible-runs': { type: 'string' }, 'no-ansible': { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    'ansible-runs': { type: 'string' }, 'no-ansible': { type: 'boolean' }, keep: { type: 'boolean' }, 'no-profile': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   } });
   if (v.help) { log(USAGE); return 0; }
   if (process.getuid?.() !== 0) { log('bench: needs root (it starts sshd instances on loopback)'); return 1; }
@@ -33,6 +34,7 @@ async function main(): Promise<number> {
   if (!v['no-ansible'] && !haveAnsible) log('bench: ansible-playbook not found (scripts/setup.sh --bench installs Debian\'s ansible); Ansible columns skipped');
   const dir = '/tmp/lvsrun-bench';
   const cells: Cell[] = [];
+  let profile = '';
   const problems: string[] = [];
   try {
     for (const n of sizes) {
@@ -64,6 +66,10 @@ async function main(): Promise<number> {
             log(`   ${tool} ${mode}: ${t.m.wallS.toFixed(2)} s, peak ${(t.m.treePeakMiB ?? t.m.maxRssMiB).toFixed(0)} MiB${bad.length ? `  RESULT CHECK FAILED: ${bad[0]}` : ''}`);
           }
         }
+        if (tool === 'lvsrun' && n === Math.max(...sizes) && !v['no-profile']) {
+          rmSync(rootOf(h), { recursive: true, force: true });
+          profile = `## Where a cold lvsrun run's time goes (N=${n}, one extra profiled run)\n\n\`\`\`\n${await profileRun([join(repo, 'bin/lvsrun.js'), join(repo, 'bench/lvsrun/site.yaml'), '-i', inv.lvsrun, '-f', String(Math.min(n, 50))], repo)}\n\`\`\``;
+        }
         for (const mode of ['cold', 'noop'] as Mode[]) {
           const rs = byMode[mode].map((t) => t.m);
           cells.push({ n, tool, mode, wall: rs.map((m) => m.wallS), rss: Math.max(...rs.map((m) => m.maxRssMiB)),
@@ -75,11 +81,11 @@ async function main(): Promise<number> {
     if (!v.keep) log(`\nstopped ${sshdDown(dir)} sshd hosts`);
   }
   const table = renderTable(cells);
-  process.stdout.write(`${table}\n`);
+  process.stdout.write(`${table}\n\n${profile}\n`);
   const out = join(repo, '.lvsrun', 'bench');
   mkdirSync(out, { recursive: true });
   const file = join(out, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), cells, problems }, null, 2));
+  writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), cells, problems, profile }, null, 2));
   log(`raw figures: ${file}`);
   if (problems.length) { log(`RESULT CHECKS FAILED:\n  ${problems.join('\n  ')}`); return 2; }
   log('every run passed its result check (recap counts and file contents on every host)');

@@ -98,6 +98,7 @@ async function applyPlan(env: TaskEnv, hs: HostState, task: Task, plan: Plan, be
     const becomeUser = become.enabled ? become.user : undefined;
     const seq = env.journal.write({ phase: 'begin', host: hs.name, task: task.name, undo: plan.undo, ...(becomeUser ? { becomeUser } : {}) });
     hs.undoLog.push({ host: hs.name, task: task.name, undo: plan.undo, seq, ...(becomeUser ? { becomeUser } : {}) });
+    await env.journal.durable(); // write-ahead: the undo is on disk before the change starts
   } else if (plan.irreversible) {
     env.journal.write({ phase: 'irreversible', host: hs.name, task: task.name });
   }
@@ -111,7 +112,7 @@ async function applyPlan(env: TaskEnv, hs: HostState, task: Task, plan: Plan, be
       throw new CommandError(step.what ?? 'step', r);
     }
   }
-  if (recordUndo) env.journal.write({ phase: 'done', host: hs.name, task: task.name }, false);
+  if (recordUndo) env.journal.write({ phase: 'done', host: hs.name, task: task.name });
   return results;
 }
 
@@ -156,7 +157,7 @@ function finish(env: TaskEnv, hs: HostState, task: Task, base: Pick<TaskResult, 
   if (task.register) hs.registered[task.register] = reg;
   if (status === 'changed') {
     for (const n of task.notify) {
-      if (!hs.notified.has(n)) env.journal.write({ phase: 'notify', host: hs.name, task: n }, false);
+      if (!hs.notified.has(n)) env.journal.write({ phase: 'notify', host: hs.name, task: n });
       hs.notified.add(n);
     }
   }

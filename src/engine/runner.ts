@@ -115,7 +115,7 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunOptions
   const summary: RunSummary = { runId: opts.runId, check: opts.check, recap, results, rolledBack, durationMs: performance.now() - started, exitCode: 0, ...(interrupted ? { interrupted } : {}) };
   summary.exitCode = exitCodeOf(summary);
   journal.write({ phase: 'run-end', outcome: interrupted ? 'interrupted' : String(summary.exitCode) });
-  journal.close();
+  await journal.close();
   bus.emit({ type: 'run:end', summary });
   return summary;
 }
@@ -130,7 +130,7 @@ async function runHandlers(play: Play, hosts: HostState[], env: TaskEnv, queue: 
       const r = await runTask(env, hs, h);
       record(r);
       if (r.status === 'failed' && !r.ignored) hs.failed = true;
-      else for (const n of names) if (hs.notified.has(n)) journal.write({ phase: 'handler', host: hs.name, task: n }, false);
+      else for (const n of names) if (hs.notified.has(n)) journal.write({ phase: 'handler', host: hs.name, task: n });
     })));
   }
   for (const hs of hosts) hs.notified.clear();

@@ -47,7 +47,7 @@ export async function restoreRun(i: RestoreInput): Promise<HostRestore[]> {
       return r;
     }));
   } finally {
-    journal.close();
+    await journal.close();
   }
 }
 

@@ -10,17 +10,17 @@ import type { ShellCmd } from '../../src/transport/shell.js';
 
 const step = (cmd: string) => ({ cmd: cmd as ShellCmd });
 
-function journalOf(write: (j: Journal) => void) {
+async function journalOf(write: (j: Journal) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'lvsrun-j-'));
   const j = new Journal(dir);
   write(j);
-  j.close();
+  await j.close();
   return readJournal(join(dir, 'journal.jsonl'));
 }
 
 describe('journal reading', () => {
-  it('keeps begun-and-not-undone changes per host, in the order made, including one in flight at a crash', () => {
-    const recs = journalOf((j) => {
+  it('keeps begun-and-not-undone changes per host, in the order made, including one in flight at a crash', async () => {
+    const recs = await journalOf((j) => {
       j.write({ phase: 'run-start', meta: { operator: 'op@ctl', pid: 1, argv: [], check: false, kind: 'run' } });
       const a = j.write({ phase: 'begin', host: 'lb1', task: 'a', undo: [step('undo a')] });
       j.write({ phase: 'done', host: 'lb1', task: 'a' });
@@ -37,20 +37,20 @@ describe('journal reading', () => {
     expect(info).toMatchObject({ outcome: 'running-or-crashed', outstandingHosts: ['lb1', 'rs1'], changedHosts: ['lb1', 'rs1'] });
   });
 
-  it('a journal reopened for lvsrun rollback continues the numbering, so refs stay unique', () => {
+  it('a journal reopened for lvsrun rollback continues the numbering, so refs stay unique', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lvsrun-j-'));
     const j1 = new Journal(dir);
     j1.write({ phase: 'run-start' });
     j1.write({ phase: 'begin', host: 'h', task: 't', undo: [] });
-    j1.close();
+    await j1.close();
     const j2 = new Journal(dir);
     expect(j2.write({ phase: 'undone', host: 'h', task: 't', ref: 2 })).toBe(3);
-    j2.close();
+    await j2.close();
     expect(outstanding(readJournal(join(dir, 'journal.jsonl'))).size).toBe(0);
   });
 
-  it('describes outcomes and the handlers still owed', () => {
-    const recs = journalOf((j) => {
+  it('describes outcomes and the handlers still owed', async () => {
+    const recs = await journalOf((j) => {
       j.write({ phase: 'run-start' });
       j.write({ phase: 'notify', host: 'lb1', task: 'reload keepalived' });
       j.write({ phase: 'notify', host: 'lb2', task: 'reload keepalived' });
@@ -58,7 +58,7 @@ describe('journal reading', () => {
       j.write({ phase: 'run-end', outcome: 'interrupted' });
     });
     expect(describeRun('r', recs)).toMatchObject({ outcome: 'interrupted', owedHandlers: { lb1: ['reload keepalived'] } });
-    const ok = journalOf((j) => { j.write({ phase: 'run-start' }); j.write({ phase: 'run-end', outcome: '0' }); });
+    const ok = await journalOf((j) => { j.write({ phase: 'run-start' }); j.write({ phase: 'run-end', outcome: '0' }); });
     expect(describeRun('r', ok)).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
   });
 });
