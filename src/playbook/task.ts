@@ -1,6 +1,9 @@
 import { ConfigError, didYouMean } from '../errors.js';
 import { lookupModule, moduleNames } from '../modules/registry.js';
 import type { TaskModule } from '../modules/types.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { checkTemplateSyntax } from '../template/render.js';
 import { compileExpr } from './when.js';
 import type { Path, YamlSource } from './yaml-source.js';
 import { TASK_KEYWORDS, type Task } from './types.js';
@@ -9,6 +12,13 @@ export interface TaskSource { src: YamlSource; baseDirs: string[] }
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]);
+
+/** Every string of a task's arguments must parse as a template (rendering happens later, per host). */
+function checkStrings(v: unknown, p: Path, at: (p: Path) => { file: string; line?: number; field?: string }): void {
+  if (typeof v === 'string') checkTemplateSyntax(v, at(p));
+  else if (Array.isArray(v)) v.forEach((x, i) => checkStrings(x, [...p, i], at));
+  else if (isObj(v)) for (const [k, x] of Object.entries(v)) checkStrings(x, [...p, k], at);
+}
 
 export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
   const { src } = ts;
@@ -31,6 +41,13 @@ export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
   if (isObj(raw.args)) args = { ...(raw.args as Obj), ...(isObj(args) ? args : {}) };
   staticCheck(mod, args, (field, msg, hint) => fail([...path, moduleKey, ...field], `${mod.name}: ${msg}`, hint));
   const where = { file: src.file, line: pos(path)?.line };
+  checkStrings(args, [...path, moduleKey], (p) => ({ file: src.file, line: pos(p)?.line ?? where.line, field: fieldOf(p) }));
+  if (mod.name === 'template' && isObj(args) && typeof args.src === 'string' && !args.src.includes('{{')) {
+    const s = args.src;
+    const file = (isAbsolute(s) ? [s] : ts.baseDirs.flatMap((d) => [join(d, s), join(d, 'templates', s)])).find((f) => existsSync(f));
+    if (!file) throw fail([...path, moduleKey, 'src'], `template '${s}' not found`, `looked in ${ts.baseDirs.map((d) => join(d, 'templates')).join(', ')}`);
+    checkTemplateSyntax(readFileSync(file, 'utf8'), { file, line: 1 });
+  }
   for (const k of ['when', 'changed_when', 'failed_when'] as const) {
     for (const c of list(raw[k])) if (typeof c === 'string') compileExpr(c, { ...where, line: pos([...path, k])?.line, field: k });
   }

@@ -1,6 +1,6 @@
 import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { EngineEvent, Reporter } from '../engine/types.js';
-import { recapText } from './plain.js';
+import { recapText, undoableRun } from './plain.js';
 import type { Redactor } from './redact.js';
 
 type Wrapper = ListrTaskWrapper<unknown, never, never>;
@@ -44,7 +44,7 @@ export class ListrReporter implements Reporter {
     }
     if (e.type === 'run:end') {
       this.endPlay();
-      void this.running?.then(() => this.write(recapText(e.summary.recap, e.summary.durationMs, undefined, e.summary.check ? undefined : e.summary.runId)));
+      void this.running?.then(() => this.write(recapText(e.summary.recap, e.summary.durationMs, undefined, undoableRun(e.summary))));
     }
   }
 

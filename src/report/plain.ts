@@ -1,4 +1,4 @@
-import type { EngineEvent, HostRecap, Reporter } from '../engine/types.js';
+import type { EngineEvent, HostRecap, Reporter, RunSummary } from '../engine/types.js';
 import { unifiedDiff } from './diff.js';
 import type { Redactor } from './redact.js';
 
@@ -33,9 +33,14 @@ export class PlainReporter implements Reporter {
       case 'rollback:start': this.out(`${this.paint(35, `rollback: [${e.host}]`)} undoing ${e.steps} step(s)\n`); break;
       case 'rollback:done': this.out(`${this.paint(e.ok ? 35 : 31, `rollback ${e.ok ? 'done' : 'FAILED'}: [${e.host}]`)}${e.error ? ` => ${e.error}` : ''}\n`); break;
       case 'warning': this.out(`${this.paint(35, '[WARNING]')}: ${e.msg}\n`); break;
-      case 'run:end': this.out(recapText(e.summary.recap, e.summary.durationMs, (c, s) => this.paint(c, s), e.summary.check ? undefined : e.summary.runId)); break;
+      case 'run:end': this.out(recapText(e.summary.recap, e.summary.durationMs, (c, s) => this.paint(c, s), undoableRun(e.summary))); break;
     }
   }
+}
+
+/** The run id to offer for `lvsrun rollback`: only when the run changed something. */
+export function undoableRun(s: RunSummary): string | undefined {
+  return !s.check && Object.values(s.recap).some((c) => c.changed > 0) ? s.runId : undefined;
 }
 
 export function recapText(recap: Record<string, HostRecap>, ms: number, paint: (c: number, s: string) => string = (_c, s) => s, runId?: string): string {

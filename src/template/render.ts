@@ -119,6 +119,23 @@ function hasTemplate(v: unknown): boolean {
   return false;
 }
 
+/**
+ * Parse without rendering: a syntax mistake is found when the playbook loads, before any host is
+ * touched. `where.line` is the line the text starts on; the error names the line inside it.
+ */
+export function checkTemplateSyntax(src: string, where: Where): void {
+  if (!src.includes('{{')) return;
+  try {
+    hb.parse(src);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    const at = /line (\d+)/.exec(msg);
+    const line = at ? (where.line ?? 1) + Number(at[1]) - 1 : where.line;
+    throw new ConfigError('E_TEMPLATE', `template syntax error: ${msg.split('\n').filter((l) => !/^-*\^$/.test(l)).slice(0, 3).join(' | ')}`, {
+      where: { ...where, ...(line !== undefined ? { line } : {}) }, hint: 'lvsrun templates are Handlebars: {{var}}, {{#if x}}…{{/if}}, {{#each list}}…{{/each}}' });
+  }
+}
+
 function templateError(e: unknown, src: string, where: Where): ConfigError {
   if (e instanceof ConfigError) return e;
   const msg = e instanceof Error ? e.message : String(e);

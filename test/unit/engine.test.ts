@@ -93,6 +93,15 @@ describe('playbook errors', () => {
     expect(e.hint).toBe("did you mean 'value'?");
     expect(e.where.line).toBe(3);
   });
+  it('finds a template syntax error in an argument at load time, naming the line and field', () => {
+    const e = bad('- hosts: all\n  tasks:\n    - name: x\n      copy:\n        dest: /etc/x\n        content: "{{#if a}}unclosed"\n');
+    expect(e.code).toBe('E_TEMPLATE');
+    expect(e.format()).toMatch(/pb\.yaml:6 .*copy\.content.*template syntax error/);
+  });
+  it('reports a missing template file at load time', () => {
+    const e = bad('- hosts: all\n  tasks:\n    - template: {src: nope.hbs, dest: /etc/x}\n');
+    expect(e.format()).toMatch(/template 'nope\.hbs' not found/);
+  });
   it('reports YAML syntax errors with line and column', () => {
     const e = bad('- hosts: all\n  tasks:\n    - name: "x\n');
     expect(e.code).toBe('E_YAML');
