@@ -78,10 +78,12 @@ async function runItem(env: TaskEnv, hs: HostState, task: Task, mod: TaskModule,
   const observed = await mod.check(ctx, p);
   const plan = mod.plan(p, observed);
   if (plan.fail) return { status: 'failed', msg: plan.fail, plan, result: { failed: true, msg: plan.fail } };
+  if (plan.checkOnly && !env.check) return { status: 'failed', msg: plan.checkOnly, plan, result: { failed: true, msg: plan.checkOnly } };
   const changes = plan.action !== 'noop';
   if (env.check) {
     // Commands cannot be previewed: like Ansible, check mode skips them.
     if (plan.action === 'run') return { status: 'skipped', msg: 'skipped in check mode', plan, result: { skipped: true, changed: false } };
+    if (plan.checkOnly) return { status: 'changed', plan, msg: `${plan.summary} (a real run would fail: ${plan.checkOnly})`, result: { changed: true } };
     return { status: changes ? 'changed' : 'ok', plan, msg: plan.summary, result: { changed: changes, ...(plan.result ?? {}) } };
   }
   const stepResults = await applyPlan(env, hs, task, plan, become);

@@ -2,16 +2,19 @@ import { assertModule, debug } from './assert.js';
 import { command, shell } from './command.js';
 import { copy } from './copy.js';
 import { file } from './file.js';
+import { ifcfg } from './ifcfg.js';
+import { ipvs } from './ipvs.js';
 import { lineinfile } from './lineinfile.js';
 import { pkg } from './package.js';
 import { service } from './service.js';
 import { stat } from './stat.js';
 import { sysctl } from './sysctl.js';
 import { template } from './template.js';
+import { vip } from './vip.js';
 import { waitFor } from './wait-for.js';
 import type { TaskModule } from './types.js';
 
-const list: TaskModule<any, any>[] = [command, shell, copy, template, file, lineinfile, sysctl, pkg, service, stat, waitFor, assertModule, debug];
+const list: TaskModule<any, any>[] = [command, shell, copy, template, file, lineinfile, sysctl, pkg, service, stat, waitFor, assertModule, debug, ipvs, vip, ifcfg];
 
 /** Module names as written in playbooks, with Ansible's aliases. */
 export const MODULES: ReadonlyMap<string, TaskModule<any, any>> = new Map([

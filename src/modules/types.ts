@@ -24,6 +24,8 @@ export interface Plan {
   result?: Record<string, unknown>;
   /** A planned failure (assert, a missing file): the task fails without changing anything. */
   fail?: string;
+  /** The plan can be shown (--check) but not applied, for this reason (e.g. no IPVS in the kernel). */
+  checkOnly?: string;
 }
 
 /** What a module sees of its host. No global context: everything comes through here. */

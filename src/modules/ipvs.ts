@@ -1,0 +1,97 @@
+import { fileStateCmd, parseFileState, type FileState } from '../facts/file.js';
+import { multiProbe, splitProbe } from '../facts/probe.js';
+import { parseIpvsSave, planEdits, renderRules, type Forward, type VirtualService } from '../lvs/ipvs-table.js';
+import { raw, sh } from '../transport/shell.js';
+import { z, boolish } from './args.js';
+import { putFile, restorePath } from './file-steps.js';
+import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
+
+const FORWARD: Record<string, Forward> = { dr: 'dr', g: 'dr', gatewaying: 'dr', route: 'dr', nat: 'nat', m: 'nat', masq: 'nat', masquerading: 'nat', tun: 'tun', i: 'tun', ipip: 'tun', tunnel: 'tun' };
+const forward = z.string().transform((s, c) => FORWARD[s.toLowerCase()] ?? (c.addIssue({ code: 'custom', message: 'forward must be dr, nat or tun' }), z.NEVER));
+const port = z.coerce.number().int().min(0).max(65535);
+
+const real = z.object({
+  addr: z.string().min(1),
+  port: port.optional(),
+  forward: forward.default('dr'),
+  weight: z.coerce.number().int().min(0).max(65535).default(1),
+  upper: z.coerce.number().int().min(0).optional(),
+  lower: z.coerce.number().int().min(0).optional(),
+}).strict();
+
+const service = z.object({
+  protocol: z.enum(['tcp', 'udp', 'sctp']).default('tcp'),
+  vip: z.string().optional(),
+  port: port.optional(),
+  fwmark: z.coerce.number().int().min(1).optional(),
+  scheduler: z.string().regex(/^[a-z]+$/).default('wlc'),
+  persistence: z.coerce.number().int().min(1).optional(),
+  netmask: z.string().optional(),
+  reals: z.array(real).default([]),
+}).strict().refine((s) => (s.fwmark !== undefined) !== (s.vip !== undefined && s.port !== undefined), { message: 'give vip and port, or fwmark', path: ['vip'] });
+
+const schema = z.object({
+  services: z.array(service),
+  /** The declaration owns the whole table: live services not declared are removed. */
+  own_table: boolish.default(false),
+  persist: boolish.default(true),
+  /** Default: /etc/sysconfig/ipvsadm on RHEL-family hosts, /etc/ipvsadm.rules elsewhere. */
+  rules_file: z.string().optional(),
+}).strict();
+
+type Args = z.infer<typeof schema>;
+export interface IpvsObserved { available: boolean; error?: string; live: VirtualService[]; saved: string; family: 'rhel' | 'debian'; file: FileState; rulesFile: string }
+
+/** Declared services in the table model (real-server port defaults to the service port). */
+export function declared(p: Args): VirtualService[] {
+  return p.services.map((s) => ({
+    proto: s.fwmark !== undefined ? 'fwmark' : s.protocol, addr: s.fwmark !== undefined ? String(s.fwmark) : `${s.vip}:${s.port}`,
+    scheduler: s.scheduler, ...(s.persistence !== undefined ? { persistent: s.persistence } : {}), ...(s.netmask ? { netmask: s.netmask } : {}),
+    reals: s.reals.map((r) => ({ addr: r.addr, port: r.port ?? (s.fwmark !== undefined ? 0 : s.port!), forward: r.forward, weight: r.weight,
+      ...(r.upper ? { upper: r.upper } : {}), ...(r.lower ? { lower: r.lower } : {}) })),
+  }));
+}
+
+export const rulesFileFor = (family: 'rhel' | 'debian'): string => (family === 'rhel' ? '/etc/sysconfig/ipvsadm' : '/etc/ipvsadm.rules');
+
+/**
+ * The IPVS table as data: reads `ipvsadm -S -n`, applies the smallest set of edits, persists the
+ * result to the distribution's rules file, and undoes by restoring the saved table exactly.
+ */
+export const ipvs: TaskModule<Args, IpvsObserved> = {
+  name: 'ipvs',
+  schema,
+  async check(ctx, p) {
+    const family = await ctx.fact('os_family', async () => ((await ctx.exec(raw('[ -e /etc/redhat-release ] && echo rhel || echo debian'))).stdout.trim() === 'rhel' ? 'rhel' : 'debian') as 'rhel' | 'debian');
+    const rulesFile = p.rules_file ?? rulesFileFor(family);
+    const r = await ctx.exec(multiProbe([raw('modprobe ip_vs 2>/dev/null; ipvsadm -S -n 2>&1'), fileStateCmd(rulesFile)]));
+    const [t, f] = splitProbe(r, 2) as [typeof r, typeof r];
+    const file = parseFileState(f, rulesFile);
+    if (t.code !== 0) return { available: false, error: t.stdout.trim() || `ipvsadm exit ${t.code}`, live: [], saved: '', family, file, rulesFile };
+    return { available: true, live: parseIpvsSave(t.stdout), saved: t.stdout, family, file, rulesFile };
+  },
+  plan(p, o): Plan {
+    const want = declared(p);
+    const edits = planEdits(o.live, want, p.own_table);
+    const after = o.live.filter((l) => !p.own_table || want.some((w) => w.proto === l.proto && w.addr === l.addr));
+    // The resulting table: declared services replace live ones; undeclared live ones stay unless owned.
+    const result = [...after.filter((l) => !want.some((w) => w.proto === l.proto && w.addr === l.addr)), ...want];
+    const rules = renderRules(result);
+    const steps: Step[] = edits.map((e) => exec(sh`ipvsadm ${e}`, { what: `ipvsadm ${e.join(' ')}` }));
+    const undo: Step[] = [];
+    if (edits.length) undo.push(exec(sh`ipvsadm -C && ipvsadm -R`, { stdin: o.saved, what: 'restore the saved IPVS table' }));
+    const diff = edits.length ? [{ path: 'ipvs table (live)', before: renderRules(o.live), after: rules }] : [];
+    if (p.persist && (o.file.content ?? null) !== rules) {
+      steps.push(putFile(o.rulesFile, rules, { mode: '0600', mkdirs: Boolean(o.file.missingFrom) }));
+      undo.unshift(...restorePath(o.rulesFile, o.file));
+      diff.push({ path: o.rulesFile, before: o.file.content ?? '', after: rules });
+    }
+    if (!o.available) {
+      const why = `IPVS is not available on this host (${o.error}); the kernel needs the ip_vs module`;
+      // In check mode show what would be done against an empty table; a real run must not pretend.
+      return { action: 'update', summary: `${edits.length} ipvsadm edit(s) planned against an empty table`, steps, undo, diff, checkOnly: why };
+    }
+    if (!steps.length) return noop(`${want.length} virtual service(s) as declared`);
+    return { action: 'update', summary: `${edits.length} ipvsadm edit(s)${p.persist ? `, saved to ${o.rulesFile}` : ''}`, steps, undo, diff };
+  },
+};

@@ -1,0 +1,82 @@
+import { fileStateCmd, parseFileState, type FileState } from '../facts/file.js';
+import { multiProbe, splitProbe } from '../facts/probe.js';
+import { ifcfgText, ifupdownText, prefixToNetmask } from '../lvs/ifcfg-text.js';
+import { raw, sh } from '../transport/shell.js';
+import { z, boolish } from './args.js';
+import { putFile, restorePath } from './file-steps.js';
+import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
+
+const schema = z.object({
+  address: z.string().regex(/^[0-9.]+$|^[0-9a-fA-F:]+$/, 'an IP address'),
+  prefix: z.coerce.number().int().min(1).max(128).default(32),
+  interface: z.string().regex(/^[A-Za-z0-9_.@-]+$/).default('lo'),
+  /** lo:0 for DR real servers; defaults to <interface>:0 on lo. */
+  label: z.string().regex(/^[A-Za-z0-9_.:@-]+$/).optional(),
+  /** Create the interface when missing: a dummy interface, or tunl0 (ipip) for TUN real servers. */
+  create: z.enum(['dummy', 'ipip']).optional(),
+  state: z.enum(['present', 'absent']).default('present'),
+  persist: boolish.default(true),
+}).strict();
+type Args = z.infer<typeof schema>;
+export interface VipObserved { linkExists: boolean; hasAddr: boolean; family: 'rhel' | 'debian'; file: FileState; persistFile: string }
+
+const labelOf = (p: Args): string => p.label ?? (p.interface === 'lo' ? 'lo:0' : p.interface);
+export const persistFileFor = (family: 'rhel' | 'debian', label: string): string =>
+  (family === 'rhel' ? `/etc/sysconfig/network-scripts/ifcfg-${label}` : `/etc/network/interfaces.d/lvsrun-${label.replace(/[^A-Za-z0-9_-]/g, '-')}`);
+
+export function persistText(p: Args, family: 'rhel' | 'debian'): string {
+  const label = labelOf(p);
+  return family === 'rhel'
+    ? ifcfgText(label, { IPADDR: p.address, NETMASK: prefixToNetmask(p.prefix), ONBOOT: 'yes', NAME: 'lvs-vip' })
+    : ifupdownText(label, p.address, p.prefix);
+}
+
+/** A VIP on an interface with a label, /32 by default, live (ip addr) and persisted (ifcfg or ifupdown). */
+export const vip: TaskModule<Args, VipObserved> = {
+  name: 'vip',
+  schema,
+  async check(ctx, p) {
+    const family = await ctx.fact('os_family', async () => ((await ctx.exec(raw('[ -e /etc/redhat-release ] && echo rhel || echo debian'))).stdout.trim() === 'rhel' ? 'rhel' : 'debian') as 'rhel' | 'debian');
+    const persistFile = persistFileFor(family, labelOf(p));
+    const r = await ctx.exec(multiProbe([sh`ip -o addr show dev ${p.interface}`, fileStateCmd(persistFile)]));
+    const [a, f] = splitProbe(r, 2) as [typeof r, typeof r];
+    const hasAddr = a.code === 0 && a.stdout.split('\n').some((l) => l.includes(` ${p.address}/${p.prefix} `));
+    return { linkExists: a.code === 0, hasAddr, family, file: parseFileState(f, persistFile), persistFile };
+  },
+  plan(p, o): Plan {
+    const steps: Step[] = [];
+    const undo: Step[] = [];
+    const diff = [];
+    const cidr = `${p.address}/${p.prefix}`;
+    if (p.state === 'present') {
+      if (!o.linkExists) {
+        if (!p.create) return { ...noop(''), fail: `interface ${p.interface} does not exist; set create: dummy (or ipip for tunl0)` };
+        steps.push(exec(p.create === 'ipip' ? sh`modprobe ipip && ip link set ${p.interface} up` : sh`ip link add ${p.interface} type dummy && ip link set ${p.interface} up`, { what: `create ${p.interface}` }));
+        undo.unshift(exec(p.create === 'ipip' ? sh`ip link set ${p.interface} down` : sh`ip link del ${p.interface}`, { what: `remove ${p.interface}` }));
+      }
+      if (!o.hasAddr) {
+        steps.push(exec(sh`ip addr add ${cidr} dev ${p.interface} label ${labelOf(p)}`, { what: `add ${cidr}` }));
+        undo.unshift(exec(sh`ip addr del ${cidr} dev ${p.interface}`, { what: `remove ${cidr}` }));
+        diff.push({ path: `${p.interface} addresses (live)`, before: '', after: `${cidr} label ${labelOf(p)}\n` });
+      }
+    } else if (o.hasAddr) {
+      steps.push(exec(sh`ip addr del ${cidr} dev ${p.interface}`, { what: `remove ${cidr}` }));
+      undo.unshift(exec(sh`ip addr add ${cidr} dev ${p.interface} label ${labelOf(p)}`, { what: `re-add ${cidr}` }));
+      diff.push({ path: `${p.interface} addresses (live)`, before: `${cidr}\n`, after: '' });
+    }
+    if (p.persist) {
+      const want = p.state === 'present' ? persistText(p, o.family) : undefined;
+      if (want !== undefined && o.file.content !== want) {
+        steps.push(putFile(o.persistFile, want, { mode: '0644', mkdirs: Boolean(o.file.missingFrom) }));
+        undo.unshift(...restorePath(o.persistFile, o.file));
+        diff.push({ path: o.persistFile, before: o.file.content ?? '', after: want });
+      } else if (want === undefined && o.file.exists) {
+        steps.push(exec(sh`rm -f -- ${o.persistFile}`));
+        undo.unshift(...restorePath(o.persistFile, o.file));
+        diff.push({ path: o.persistFile, before: o.file.content ?? '', after: '' });
+      }
+    }
+    if (!steps.length) return noop(`${cidr} ${p.state} on ${p.interface}`);
+    return { action: 'update', summary: `${cidr} ${p.state === 'present' ? 'on' : 'off'} ${labelOf(p)}`, steps, undo, diff };
+  },
+};

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { parseIpvsSave, planEdits, renderRules } from '../../src/lvs/ipvs-table.js';
+import { ipvs, type IpvsObserved } from '../../src/modules/ipvs.js';
+import { vip } from '../../src/modules/vip.js';
+
+// `ipvsadm -S -n` output in the format ipvsadm 1.31 prints (print_service_entry with FMT_RULE).
+const LIVE = `-A -t 192.168.3.110:80 -s rr
+-a -t 192.168.3.110:80 -r 192.168.3.128:80 -g -w 1
+-a -t 192.168.3.110:80 -r 192.168.3.120:80 -g -w 1
+-A -t 192.168.3.110:443 -s wlc -p 300
+-a -t 192.168.3.110:443 -r 192.168.3.128:443 -g -w 1
+-A -f 7 -s sh
+-a -f 7 -r 192.168.3.128:0 -g -w 2
+-A -u 192.168.3.110:53 -s rr
+-a -u 192.168.3.110:53 -r 10.0.0.5:5353 -m -w 1 -x 100
+`;
+
+const args = (services: unknown[], own = false) => ipvs.schema.parse({ services, own_table: own, persist: false });
+const obs = (text: string): IpvsObserved => ({ available: true, live: parseIpvsSave(text), saved: text, family: 'debian', file: { exists: false }, rulesFile: '/etc/ipvsadm.rules' });
+const cmds = (services: unknown[], own = false, live = LIVE) => ipvs.plan(args(services, own), obs(live)).steps.map((s) => s.cmd);
+const http = (over: Record<string, unknown> = {}, reals: unknown[] = [{ addr: '192.168.3.128' }, { addr: '192.168.3.120' }]) => ({ vip: '192.168.3.110', port: 80, scheduler: 'rr', reals, ...over });
+
+describe('ipvs table', () => {
+  it('parses every service kind and renders the same lines back', () => {
+    const t = parseIpvsSave(LIVE);
+    expect(t.map((s) => `${s.proto} ${s.addr}`)).toEqual(['tcp 192.168.3.110:80', 'tcp 192.168.3.110:443', 'fwmark 7', 'udp 192.168.3.110:53']);
+    expect(t[1]).toMatchObject({ scheduler: 'wlc', persistent: 300 });
+    expect(t[3]!.reals[0]).toEqual({ addr: '10.0.0.5', port: 5353, forward: 'nat', weight: 1, upper: 100 });
+    expect(renderRules(t)).toBe(LIVE);
+  });
+  it('refuses a table with options it does not understand', () => {
+    expect(() => parseIpvsSave('-A -t 1.2.3.4:80 -s rr --pe sip\n')).toThrow(/unsupported option '--pe'/);
+  });
+  it('plans nothing when the declared services are live as declared (undeclared services stay)', () => {
+    expect(cmds([http()])).toEqual([]);
+  });
+  it('adds a missing service with its real servers', () => {
+    expect(cmds([http()], false, '')).toEqual(['ipvsadm -A -t 192.168.3.110:80 -s rr', 'ipvsadm -a -t 192.168.3.110:80 -r 192.168.3.128:80 -g -w 1', 'ipvsadm -a -t 192.168.3.110:80 -r 192.168.3.120:80 -g -w 1']);
+  });
+  it('changes a scheduler in place with -E', () => {
+    expect(cmds([http({ scheduler: 'wlc' })])).toEqual(['ipvsadm -E -t 192.168.3.110:80 -s wlc']);
+  });
+  it('changes a weight in place with -e (drain: weight 0)', () => {
+    expect(cmds([http({}, [{ addr: '192.168.3.128', weight: 0 }, { addr: '192.168.3.120' }])])).toEqual(['ipvsadm -e -t 192.168.3.110:80 -r 192.168.3.128:80 -g -w 0']);
+  });
+  it('removes an undeclared real server of a declared service', () => {
+    expect(cmds([http({}, [{ addr: '192.168.3.128' }])])).toEqual(['ipvsadm -d -t 192.168.3.110:80 -r 192.168.3.120:80']);
+  });
+  it('removes undeclared services only when it owns the table', () => {
+    expect(cmds([http()], true)).toEqual(['ipvsadm -D -t 192.168.3.110:443', 'ipvsadm -D -f 7', 'ipvsadm -D -u 192.168.3.110:53']);
+  });
+  it('handles fwmark services and persistence changes', () => {
+    expect(cmds([{ fwmark: 7, scheduler: 'sh', reals: [{ addr: '192.168.3.128', weight: 2 }] }])).toEqual([]);
+    expect(cmds([{ vip: '192.168.3.110', port: 443, scheduler: 'wlc', persistence: 600, reals: [{ addr: '192.168.3.128' }] }])).toEqual(['ipvsadm -E -t 192.168.3.110:443 -s wlc -p 600']);
+    expect(cmds([{ vip: '192.168.3.110', port: 443, scheduler: 'wlc', reals: [{ addr: '192.168.3.128' }] }])).toEqual(['ipvsadm -E -t 192.168.3.110:443 -s wlc']);
+  });
+  it('its undo restores the saved table exactly, and it persists to the distribution\'s rules file', () => {
+    const p = ipvs.schema.parse({ services: [http({ scheduler: 'wlc' })] });
+    const plan = ipvs.plan(p, { ...obs(LIVE), family: 'rhel', rulesFile: '/etc/sysconfig/ipvsadm' });
+    expect(plan.undo.at(-1)).toMatchObject({ cmd: 'ipvsadm -C && ipvsadm -R', stdin: LIVE });
+    expect(plan.diff!.map((d) => d.path)).toEqual(['ipvs table (live)', '/etc/sysconfig/ipvsadm']);
+    expect(plan.undo[0]!.cmd).toBe('rm -rf -- /etc/sysconfig/ipvsadm');
+  });
+  it('scenario B: the NAT table as the scenario describes it', () => {
+    const p = ipvs.schema.parse({ services: [{ vip: '192.168.80.4', port: 80, scheduler: 'rr', reals: [{ addr: '192.168.10.9', forward: 'nat' }, { addr: '192.168.10.10', forward: 'NAT' }] }] });
+    const plan = ipvs.plan(p, obs(''));
+    expect(plan.diff!.at(-1)!.after).toBe('-A -t 192.168.80.4:80 -s rr\n-a -t 192.168.80.4:80 -r 192.168.10.9:80 -m -w 1\n-a -t 192.168.80.4:80 -r 192.168.10.10:80 -m -w 1\n');
+  });
+  it('without IPVS in the kernel the plan is shown in check mode but cannot be applied', () => {
+    const plan = ipvs.plan(args([http()]), { ...obs(''), available: false, error: 'Can\'t initialize ipvs' });
+    expect(plan.checkOnly).toMatch(/IPVS is not available/);
+    expect(plan.steps.length).toBeGreaterThan(0);
+  });
+  it('rejects a real server forward it does not know, and a service with neither vip:port nor fwmark', () => {
+    expect(() => ipvs.schema.parse({ services: [http({}, [{ addr: '1.2.3.4', forward: 'bridge' }])] })).toThrow(/forward must be dr, nat or tun/);
+    expect(() => ipvs.schema.parse({ services: [{ scheduler: 'rr' }] })).toThrow(/vip and port, or fwmark/);
+  });
+  it('planEdits never touches what is equal', () => {
+    const t = parseIpvsSave(LIVE);
+    expect(planEdits(t, t, true)).toEqual([]);
+  });
+});
+
+describe('vip', () => {
+  const p = vip.schema.parse({ address: '192.168.3.110' });
+  it('adds the VIP on lo:0 as /32 and persists it (ifcfg on RHEL), with an undo for both', () => {
+    const plan = vip.plan(p, { linkExists: true, hasAddr: false, family: 'rhel', file: { exists: false }, persistFile: '/etc/sysconfig/network-scripts/ifcfg-lo:0' });
+    expect(plan.steps[0]!.cmd).toBe('ip addr add 192.168.3.110/32 dev lo label lo:0');
+    expect(Buffer.from(plan.steps[1]!.stdin!, 'base64').toString()).toBe('# Managed by lvsrun\nDEVICE=lo:0\nIPADDR=192.168.3.110\nNETMASK=255.255.255.255\nONBOOT=yes\nNAME=lvs-vip\n');
+    expect(plan.undo.map((u) => u.cmd)).toEqual(['rm -rf -- /etc/sysconfig/network-scripts/ifcfg-lo:0', 'ip addr del 192.168.3.110/32 dev lo']);
+  });
+  it('does nothing when the address is there and persisted', () => {
+    const plan = vip.plan(p, { linkExists: true, hasAddr: true, family: 'debian', file: { exists: true, type: 'file', content: '# Managed by lvsrun\nauto lo:0\niface lo:0 inet static\n    address 192.168.3.110/32\n' }, persistFile: '/etc/network/interfaces.d/lvsrun-lo-0' });
+    expect(plan.action).toBe('noop');
+  });
+  it('needs create: for a missing interface (tunl0 for TUN)', () => {
+    const t = vip.schema.parse({ address: '10.0.0.1', interface: 'tunl0' });
+    expect(vip.plan(t, { linkExists: false, hasAddr: false, family: 'debian', file: { exists: false }, persistFile: 'x' }).fail).toMatch(/create: dummy/);
+    const c = vip.schema.parse({ address: '10.0.0.1', interface: 'tunl0', create: 'ipip', persist: false });
+    expect(vip.plan(c, { linkExists: false, hasAddr: false, family: 'debian', file: { exists: false }, persistFile: 'x' }).steps.map((s) => s.cmd)).toEqual(['modprobe ipip && ip link set tunl0 up', 'ip addr add 10.0.0.1/32 dev tunl0 label tunl0']);
+  });
+});
