@@ -5,12 +5,14 @@ import { inventoryCommand } from './commands/inventory.js';
 import { labCommand } from './commands/lab.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { runsCommand } from './commands/runs.js';
+import { validateCommand } from './commands/validate.js';
 
 export const USAGE = `usage: lvsrun PLAYBOOK -i INVENTORY [options]
        lvsrun inventory -i INVENTORY (--list | --graph | --host HOST)
        lvsrun lab (up | down | status | ssh HOST [CMD...]) [options]
        lvsrun rollback [RUN-ID] [-i INVENTORY] [--limit PATTERN] [--break-lock]
        lvsrun runs [--json]
+       lvsrun validate [PLAYBOOK] -i INVENTORY [--json] [-v]
 
 run options:
   -i, --inventory INV      inventory path, or NAME for inventories/NAME.{yaml,yml,ini} or inventories/NAME/
@@ -44,6 +46,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (first === 'lab') return await labCommand(rest, io);
     if (first === 'rollback') return await rollbackCommand(rest, io);
     if (first === 'runs') return await runsCommand(rest, io);
+    if (first === 'validate') return await validateCommand(rest, io);
     return await runCommand(argv, io);
   } catch (e) {
     if (e instanceof LvsrunError) {

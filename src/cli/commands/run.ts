@@ -14,6 +14,8 @@ import { ListrReporter } from '../../report/listr.js';
 import { PlainReporter } from '../../report/plain.js';
 import { Redactor } from '../../report/redact.js';
 import { sshConnector } from '../connector.js';
+import { formatFindings, validateInventory } from '../../lvs/validate.js';
+import { TemplateEngine } from '../../template/render.js';
 import { EXIT } from '../exit-codes.js';
 import { parseExtraVars } from '../extra-vars.js';
 import type { Io } from '../main.js';
@@ -35,6 +37,7 @@ export const RUN_OPTIONS = {
   'connect-timeout': { type: 'string' },
   'break-lock': { type: 'boolean' },
   'no-lock': { type: 'boolean' },
+  'skip-validate': { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v', multiple: true },
 } as const;
 
@@ -60,6 +63,12 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   if (v.limit) {
     const hit = selectHosts(inv, v.limit);
     if (!hit.length) throw new ConfigError('E_PATTERN', `--limit '${v.limit}' matches no host`);
+  }
+  // The whole-inventory LVS rules run before any host is touched; errors stop the run.
+  const findings = v['skip-validate'] ? [] : validateInventory(inv, pb, new TemplateEngine(), extraVars);
+  if (findings.some((f) => f.severity !== 'info')) io.err(formatFindings(findings));
+  if (findings.some((f) => f.severity === 'error')) {
+    throw new ConfigError('E_VALIDATION', `${findings.filter((f) => f.severity === 'error').length} validation error(s): nothing was touched`, { hint: 'fix them, or see lvsrun validate --help; --skip-validate runs anyway' });
   }
   const red = Redactor.fromVars([...[...inv.hosts.values()].map((h) => h.vars), ...pb.plays.map((p) => p.vars), extraVars]);
   const bus = new EventBus();

@@ -1,0 +1,59 @@
+import type { Origin } from '../inventory/types.js';
+
+/**
+ * The LVS topology an inventory describes, read from lvsrun's documented variables
+ * (docs/lvs.md): directors carry keepalived_* and lvs_* variables, real servers are the hosts of
+ * the `realservers` group (or `lvs_realservers_group`). Every value keeps where it was set.
+ */
+export interface Val<T = unknown> { value: T; origin?: Origin; var: string }
+
+export interface HostInput { name: string; groups: string[]; vars: Record<string, unknown>; origins: Record<string, Origin> }
+
+export interface Director {
+  host: string;
+  cluster: string;
+  instance: string;
+  vrid?: Val; state?: Val; priority?: Val; iface?: Val; vip?: Val; advert?: Val; auth?: Val;
+  nopreempt?: Val; preemptDelay?: Val; trackScripts?: Val; vrrpScripts?: Val; dip?: Val;
+  method?: Val; scheduler?: Val; port?: Val; segment: string;
+  /** The group holding this director's real servers. */
+  rsGroup: string;
+}
+
+export interface RealServerHost { host: string; addr?: Val; port?: Val; weight?: Val; gateway?: Val; arpIgnore?: Val; arpAnnounce?: Val; rpFilter?: Val; groups: string[] }
+
+export interface LvsModel { directors: Director[]; realservers: Map<string, RealServerHost[]> }
+
+const isDirector = (h: HostInput): boolean => h.groups.includes('directors') || h.vars.lvs_vrid !== undefined || h.vars.keepalived_state !== undefined;
+
+export function buildModel(hosts: HostInput[]): LvsModel {
+  const get = (h: HostInput, ...names: string[]): Val | undefined => {
+    for (const n of names) if (h.vars[n] !== undefined && h.vars[n] !== null) return { value: h.vars[n], var: n, ...(h.origins[n] ? { origin: h.origins[n] } : {}) };
+    return undefined;
+  };
+  const opt = <K extends string>(k: K, v: Val | undefined): { [P in K]?: Val } => (v ? ({ [k]: v } as { [P in K]?: Val }) : {});
+  const directors: Director[] = hosts.filter(isDirector).map((h) => ({
+    host: h.name,
+    cluster: String(h.vars.lvs_cluster ?? 'default'),
+    instance: String(h.vars.lvs_instance ?? 'VI_1'),
+    segment: String(h.vars.lvs_segment ?? 'default'),
+    rsGroup: String(h.vars.lvs_realservers_group ?? 'realservers'),
+    ...opt('vrid', get(h, 'lvs_vrid', 'keepalived_vrid')), ...opt('state', get(h, 'keepalived_state')), ...opt('priority', get(h, 'keepalived_priority')),
+    ...opt('iface', get(h, 'lvs_interface')), ...opt('vip', get(h, 'lvs_vip')), ...opt('advert', get(h, 'lvs_advert_int')),
+    ...opt('auth', get(h, 'lvs_auth_pass')), ...opt('nopreempt', get(h, 'lvs_nopreempt')), ...opt('preemptDelay', get(h, 'lvs_preempt_delay')),
+    ...opt('trackScripts', get(h, 'lvs_track_scripts')), ...opt('vrrpScripts', get(h, 'lvs_vrrp_scripts')), ...opt('dip', get(h, 'lvs_dip')),
+    ...opt('method', get(h, 'lvs_method')), ...opt('scheduler', get(h, 'lvs_scheduler')), ...opt('port', get(h, 'lvs_port')),
+  }));
+  const realservers = new Map<string, RealServerHost[]>();
+  for (const d of hosts.filter(isDirector)) {
+    const g = String(d.vars.lvs_realservers_group ?? 'realservers');
+    if (realservers.has(g)) continue;
+    realservers.set(g, hosts.filter((h) => h.groups.includes(g)).map((h) => ({
+      host: h.name, groups: h.groups,
+      ...opt('addr', get(h, 'ansible_host', 'ssh_host')), ...opt('port', get(h, 'lvs_rs_port')), ...opt('weight', get(h, 'lvs_weight')),
+      ...opt('gateway', get(h, 'lvs_gateway')), ...opt('arpIgnore', get(h, 'lvs_arp_ignore')), ...opt('arpAnnounce', get(h, 'lvs_arp_announce')),
+      ...opt('rpFilter', get(h, 'lvs_rp_filter')),
+    })));
+  }
+  return { directors, realservers };
+}

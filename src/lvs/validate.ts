@@ -1,0 +1,39 @@
+import { selectHosts } from '../inventory/select.js';
+import type { Inventory, Origin } from '../inventory/types.js';
+import type { Playbook } from '../playbook/types.js';
+import type { TemplateEngine } from '../template/render.js';
+import { inventoryMagic, hostVars } from '../engine/vars.js';
+import { buildModel, type HostInput } from './model.js';
+import { validateModel, type Finding } from './rules.js';
+
+/**
+ * Validate the whole inventory as the playbook will see it: each host's inventory variables,
+ * overridden by the vars of the plays that target it, rendered (a value that cannot be rendered
+ * yet, e.g. one that needs a registered result, is checked as written).
+ */
+export function validateInventory(inv: Inventory, pb: Playbook | undefined, templates: TemplateEngine, extraVars: Record<string, unknown> = {}): Finding[] {
+  const magic = inventoryMagic(inv);
+  const hosts: HostInput[] = [...inv.hosts.values()].map((h) => {
+    let vars: Record<string, unknown> = { ...h.vars, ...extraVars };
+    const origins: Record<string, Origin> = { ...h.origins };
+    for (const play of pb?.plays ?? []) {
+      if (!selectHosts(inv, play.hosts, { unknown: () => undefined }).includes(h.name)) continue;
+      vars = hostVars({ inv, host: h.name, play, playHosts: [], registered: {}, extraVars, magic });
+      for (const k of Object.keys(play.vars)) origins[k] = { file: play.where.file ?? pb!.file, ...(play.where.line ? { line: play.where.line } : {}) };
+    }
+    const rendered: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(vars)) {
+      if (!k.startsWith('lvs_') && !k.startsWith('keepalived_') && k !== 'ansible_host') { rendered[k] = v; continue; }
+      try { rendered[k] = templates.renderValue(v, vars, { field: k }); } catch { rendered[k] = v; }
+    }
+    return { name: h.name, groups: h.groups, vars: rendered, origins };
+  });
+  return validateModel(buildModel(hosts));
+}
+
+const ORDER = { error: 0, warn: 1, info: 2 } as const;
+
+export function formatFindings(fs: Finding[], opts: { info?: boolean } = {}): string {
+  return [...fs].filter((f) => opts.info || f.severity !== 'info').sort((a, b) => ORDER[a.severity] - ORDER[b.severity] || a.host.localeCompare(b.host))
+    .map((f) => `${f.severity}[${f.rule}] ${f.host}${f.variable ? ` ${f.variable}` : ''}${f.origin ? ` (${f.origin.file}${f.origin.line ? `:${f.origin.line}` : ''})` : ''}: ${f.message}${f.hint ? `\n  hint: ${f.hint}` : ''}\n`).join('');
+}
