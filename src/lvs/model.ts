@@ -18,6 +18,8 @@ export interface Director {
   method?: Val; scheduler?: Val; port?: Val; segment: string;
   /** The group holding this director's real servers. */
   rsGroup: string;
+  /** false for a single director without keepalived: the VRRP rules do not apply. */
+  vrrp: boolean;
 }
 
 export interface RealServerHost { host: string; addr?: Val; port?: Val; weight?: Val; gateway?: Val; arpIgnore?: Val; arpAnnounce?: Val; rpFilter?: Val; groups: string[] }
@@ -38,6 +40,8 @@ export function buildModel(hosts: HostInput[]): LvsModel {
     instance: String(h.vars.lvs_instance ?? 'VI_1'),
     segment: String(h.vars.lvs_segment ?? 'default'),
     rsGroup: String(h.vars.lvs_realservers_group ?? 'realservers'),
+    // VRRP rules apply to directors that declare keepalived settings (not to every host of the group).
+    vrrp: h.vars.lvs_use_keepalived !== false && h.vars.lvs_use_keepalived !== 'false' && (h.vars.keepalived_state !== undefined || h.vars.lvs_vrid !== undefined),
     ...opt('vrid', get(h, 'lvs_vrid', 'keepalived_vrid')), ...opt('state', get(h, 'keepalived_state')), ...opt('priority', get(h, 'keepalived_priority')),
     ...opt('iface', get(h, 'lvs_interface')), ...opt('vip', get(h, 'lvs_vip')), ...opt('advert', get(h, 'lvs_advert_int')),
     ...opt('auth', get(h, 'lvs_auth_pass')), ...opt('nopreempt', get(h, 'lvs_nopreempt')), ...opt('preemptDelay', get(h, 'lvs_preempt_delay')),

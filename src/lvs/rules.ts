@@ -19,7 +19,7 @@ export function validateModel(m: LvsModel): Finding[] {
   };
   for (const d of m.directors) perDirector(d, at);
   const groups = new Map<string, Director[]>();
-  for (const d of m.directors) groups.set(`${d.cluster}/${d.instance}`, [...(groups.get(`${d.cluster}/${d.instance}`) ?? []), d]);
+  for (const d of m.directors.filter((x) => x.vrrp)) groups.set(`${d.cluster}/${d.instance}`, [...(groups.get(`${d.cluster}/${d.instance}`) ?? []), d]);
   for (const [name, peers] of groups) perInstance(name, peers, at);
   vridCollisions(groups, at);
   for (const d of m.directors) realServerRules(d, m.realservers.get(d.rsGroup) ?? [], at);
@@ -29,7 +29,11 @@ export function validateModel(m: LvsModel): Finding[] {
 type At = (d: { host: string }, v: Val | undefined, rule: string, severity: Finding['severity'], message: string, hint?: string) => void;
 
 function perDirector(d: Director, at: At): void {
-  if (d.vrid === undefined) at(d, undefined, 'vrid-missing', 'error', `director ${d.host} has no lvs_vrid`, 'set lvs_vrid (1-255), the same on every peer of the instance');
+  if (d.scheduler !== undefined && !SCHEDULERS.includes(String(d.scheduler.value))) at(d, d.scheduler, 'scheduler', 'error', `unknown scheduler '${str(d.scheduler)}'`, `one of ${SCHEDULERS.join(', ')}`);
+  if (d.method !== undefined && !METHODS.includes(String(d.method.value).toUpperCase())) at(d, d.method, 'method', 'error', `unknown forwarding method '${str(d.method)}'`, 'DR, NAT or TUN');
+  if (!d.vrrp) return;
+  // Not an error: a playbook that does not configure keepalived needs no VRID (the template would say so).
+  if (d.vrid === undefined) at(d, undefined, 'vrid-missing', 'info', `director ${d.host} has no lvs_vrid`, 'set lvs_vrid (1-255), the same on every peer of the instance');
   else if (!intIn(d.vrid, 1, 255)) at(d, d.vrid, 'vrid-range', 'error', `virtual_router_id ${str(d.vrid)} is not a whole number in 1-255`, 'keepalived refuses the instance: "VRID not valid - must be between 1 & 255"');
   if (d.priority !== undefined && !intIn(d.priority, 1, 255)) at(d, d.priority, 'priority-range', 'error', `priority ${str(d.priority)} is not in 1-255`, 'keepalived falls back to the default priority with an error; 255 means address owner');
   if (d.state !== undefined && !['MASTER', 'BACKUP'].includes(String(d.state.value).toUpperCase())) at(d, d.state, 'state-value', 'error', `state ${str(d.state)} is neither MASTER nor BACKUP`);
@@ -45,8 +49,6 @@ function perDirector(d: Director, at: At): void {
     if (d.preemptDelay !== undefined) at(d, d.preemptDelay, 'preempt-delay-nopreempt', 'error', 'preempt_delay is incompatible with nopreempt');
   }
   if (d.preemptDelay !== undefined && !intIn(d.preemptDelay, 0, 1000)) at(d, d.preemptDelay, 'preempt-delay-range', 'error', `preempt_delay ${str(d.preemptDelay)} is not in 0-1000 s`);
-  if (d.scheduler !== undefined && !SCHEDULERS.includes(String(d.scheduler.value))) at(d, d.scheduler, 'scheduler', 'error', `unknown scheduler '${str(d.scheduler)}'`, `one of ${SCHEDULERS.join(', ')}`);
-  if (d.method !== undefined && !METHODS.includes(String(d.method.value).toUpperCase())) at(d, d.method, 'method', 'error', `unknown forwarding method '${str(d.method)}'`, 'DR, NAT or TUN');
   trackScripts(d, at);
 }
 

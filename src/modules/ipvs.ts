@@ -28,6 +28,8 @@ const service = z.object({
   persistence: z.coerce.number().int().min(1).optional(),
   netmask: z.string().optional(),
   reals: z.array(real).default([]),
+  /** Real servers from an inventory group: each host's ansible_host, lvs_rs_port and lvs_weight. */
+  reals_from: z.object({ group: z.string(), forward: forward.default('dr') }).strict().optional(),
 }).strict().refine((s) => (s.fwmark !== undefined) !== (s.vip !== undefined && s.port !== undefined), { message: 'give vip and port, or fwmark', path: ['vip'] });
 
 const schema = z.object({
@@ -40,16 +42,32 @@ const schema = z.object({
 }).strict();
 
 type Args = z.infer<typeof schema>;
-export interface IpvsObserved { available: boolean; error?: string; live: VirtualService[]; saved: string; family: 'rhel' | 'debian'; file: FileState; rulesFile: string }
+export interface IpvsObserved { reals?: Record<number, Array<z.infer<typeof real>>>; available: boolean; error?: string; live: VirtualService[]; saved: string; family: 'rhel' | 'debian'; file: FileState; rulesFile: string }
 
 /** Declared services in the table model (real-server port defaults to the service port). */
-export function declared(p: Args): VirtualService[] {
-  return p.services.map((s) => ({
+export function declared(p: Args, from: Record<number, Array<z.infer<typeof real>>> = {}): VirtualService[] {
+  return p.services.map((s0, i) => ({ ...s0, reals: [...s0.reals, ...(from[i] ?? [])] })).map((s) => ({
     proto: s.fwmark !== undefined ? 'fwmark' : s.protocol, addr: s.fwmark !== undefined ? String(s.fwmark) : `${s.vip}:${s.port}`,
     scheduler: s.scheduler, ...(s.persistence !== undefined ? { persistent: s.persistence } : {}), ...(s.netmask ? { netmask: s.netmask } : {}),
     reals: s.reals.map((r) => ({ addr: r.addr, port: r.port ?? (s.fwmark !== undefined ? 0 : s.port!), forward: r.forward, weight: r.weight,
       ...(r.upper ? { upper: r.upper } : {}), ...(r.lower ? { lower: r.lower } : {}) })),
   }));
+}
+
+/** reals_from: the group's hosts as real servers, read from the inventory the task sees. */
+function realsFromGroups(p: Args, vars: Record<string, unknown>): Record<number, Array<z.infer<typeof real>>> {
+  const groups = (vars.groups ?? {}) as Record<string, string[]>;
+  const hostvars = (vars.hostvars ?? {}) as Record<string, Record<string, unknown>>;
+  const out: Record<number, Array<z.infer<typeof real>>> = {};
+  p.services.forEach((s, i) => {
+    if (!s.reals_from) return;
+    out[i] = (groups[s.reals_from.group] ?? []).map((h) => {
+      const hv = hostvars[h] ?? {};
+      return { addr: String(hv.ansible_host ?? h), forward: s.reals_from!.forward, weight: Number(hv.lvs_weight ?? 1),
+        ...(hv.lvs_rs_port !== undefined ? { port: Number(hv.lvs_rs_port) } : {}) };
+    });
+  });
+  return out;
 }
 
 export const rulesFileFor = (family: 'rhel' | 'debian'): string => (family === 'rhel' ? '/etc/sysconfig/ipvsadm' : '/etc/ipvsadm.rules');
@@ -64,14 +82,15 @@ export const ipvs: TaskModule<Args, IpvsObserved> = {
   async check(ctx, p) {
     const family = await ctx.fact('os_family', async () => ((await ctx.exec(raw('[ -e /etc/redhat-release ] && echo rhel || echo debian'))).stdout.trim() === 'rhel' ? 'rhel' : 'debian') as 'rhel' | 'debian');
     const rulesFile = p.rules_file ?? rulesFileFor(family);
+    const reals = realsFromGroups(p, ctx.vars);
     const r = await ctx.exec(multiProbe([raw('modprobe ip_vs 2>/dev/null; ipvsadm -S -n 2>&1'), fileStateCmd(rulesFile)]));
     const [t, f] = splitProbe(r, 2) as [typeof r, typeof r];
     const file = parseFileState(f, rulesFile);
-    if (t.code !== 0) return { available: false, error: t.stdout.trim() || `ipvsadm exit ${t.code}`, live: [], saved: '', family, file, rulesFile };
-    return { available: true, live: parseIpvsSave(t.stdout), saved: t.stdout, family, file, rulesFile };
+    if (t.code !== 0) return { reals, available: false, error: t.stdout.trim() || `ipvsadm exit ${t.code}`, live: [], saved: '', family, file, rulesFile };
+    return { reals, available: true, live: parseIpvsSave(t.stdout), saved: t.stdout, family, file, rulesFile };
   },
   plan(p, o): Plan {
-    const want = declared(p);
+    const want = declared(p, o.reals);
     const edits = planEdits(o.live, want, p.own_table);
     const after = o.live.filter((l) => !p.own_table || want.some((w) => w.proto === l.proto && w.addr === l.addr));
     // The resulting table: declared services replace live ones; undeclared live ones stay unless owned.

@@ -6,6 +6,7 @@ import { ifcfg } from './ifcfg.js';
 import { ipvs } from './ipvs.js';
 import { lineinfile } from './lineinfile.js';
 import { pkg } from './package.js';
+import { route } from './route.js';
 import { service } from './service.js';
 import { stat } from './stat.js';
 import { sysctl } from './sysctl.js';
@@ -14,7 +15,7 @@ import { vip } from './vip.js';
 import { waitFor } from './wait-for.js';
 import type { TaskModule } from './types.js';
 
-const list: TaskModule<any, any>[] = [command, shell, copy, template, file, lineinfile, sysctl, pkg, service, stat, waitFor, assertModule, debug, ipvs, vip, ifcfg];
+const list: TaskModule<any, any>[] = [command, shell, copy, template, file, lineinfile, sysctl, pkg, service, stat, waitFor, assertModule, debug, ipvs, vip, ifcfg, route];
 
 /** Module names as written in playbooks, with Ansible's aliases. */
 export const MODULES: ReadonlyMap<string, TaskModule<any, any>> = new Map([

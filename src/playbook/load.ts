@@ -145,7 +145,8 @@ function loadRole(src: YamlSource, r: unknown, path: Path, dir: string): { tasks
   };
   const roleVars = { ...mapping('vars'), ...(isObj(r) && isObj(r.vars) ? r.vars : {}) };
   const roleDefaults = mapping('defaults');
-  const ts = (f: string): TaskSource => ({ src: loadYamlFile(f), baseDirs: [join(roleDir, 'templates'), join(roleDir, 'files'), roleDir] });
+  // After the role's own folders: the playbook's folder and its parent, so roles can use the shipped templates/.
+  const ts = (f: string): TaskSource => ({ src: loadYamlFile(f), baseDirs: [join(roleDir, 'templates'), join(roleDir, 'files'), roleDir, dir, join(dir, '..')] });
   const load = (sub: string): Task[] => {
     const f = file(sub);
     if (!f) return [];

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -45,6 +45,19 @@ async function expectRestored(hosts = servers()): Promise<void> {
   for (const h of hosts) expect(await snapshot(h), `host ${h} differs from its snapshot`).toBe(before.get(h));
 }
 
+// A copy of the shipped site playbook and its roles with one task inserted into a role, in a
+// folder beside playbooks/ (so the shipped templates/ resolve the same way).
+const variantDir = join(repo, '.test-variant');
+const roleTasks = (role: string): unknown[] => parse(readFileSync(join(repo, 'playbooks/roles', role, 'tasks/main.yaml'), 'utf8')) as unknown[];
+function siteVariant(role: string, at: number, task: Record<string, unknown>): string {
+  rmSync(variantDir, { recursive: true, force: true });
+  cpSync(join(repo, 'playbooks'), variantDir, { recursive: true });
+  const tasks = roleTasks(role);
+  tasks.splice(at, 0, task);
+  writeFileSync(join(variantDir, 'roles', role, 'tasks/main.yaml'), stringify(tasks));
+  return join(variantDir, 'site.yaml');
+}
+
 const newestRun = (): string => readdirSync(runsDir).sort().at(-1)!;
 const begins = (id: string): number => readJournal(join(runsDir, id, 'journal.jsonl')).filter((r) => r.phase === 'begin').length;
 
@@ -81,18 +94,17 @@ afterAll(async () => {
 
 describe('rollback', () => {
   it('restores every host after a failure injected at each task position of the shipped site playbook', async () => {
-    const site = parse(readFileSync(join(repo, 'playbooks/site.yaml'), 'utf8')) as Array<{ hosts: string; tasks: unknown[] }>;
-    const fault = join(repo, 'playbooks', '.fault-injection.yaml');
+    const site = parse(readFileSync(join(repo, 'playbooks/site.yaml'), 'utf8')) as Array<{ hosts: string; roles: string[] }>;
     try {
-      for (let p = 0; p < site.length; p++) {
-        for (let k = 0; k <= site[p]!.tasks.length; k++) {
-          const pb = structuredClone(site);
-          pb[p]!.tasks.splice(k, 0, { name: `injected failure at ${p}:${k}`, command: '/bin/false' });
-          writeFileSync(fault, stringify(pb));
-          const r = await cli(fault, '-i', 'lab');
-          expect(r.code, `play ${p} position ${k}:\n${r.out}${r.err}`).toBe(2);
+      for (const play of site) {
+        const role = play.roles[0]!;
+        const n = roleTasks(role).length;
+        for (let k = 0; k <= n; k++) {
+          const pb = siteVariant(role, k, { name: `injected failure at ${role}:${k}`, command: '/bin/false' });
+          const r = await cli(pb, '-i', 'lab');
+          expect(r.code, `${role} position ${k}:\n${r.out}${r.err}`).toBe(2);
           // the failed hosts were put back by the run itself (on_failure: rollback-host)
-          await expectRestored(lab.hosts.filter((h) => h.group === site[p]!.hosts).map((h) => h.name));
+          await expectRestored(lab.hosts.filter((h) => h.group === play.hosts).map((h) => h.name));
           // hosts of other plays kept their changes; lvsrun rollback reverts those too
           const rb = await cli('rollback', '-i', 'lab');
           expect(rb.code, rb.out + rb.err).toBe(0);
@@ -100,7 +112,7 @@ describe('rollback', () => {
         }
       }
     } finally {
-      rmSync(fault, { force: true });
+      rmSync(variantDir, { recursive: true, force: true });
     }
   });
 
@@ -154,15 +166,12 @@ describe('rollback', () => {
       }
     };
     // the shipped playbook with a pause after the real servers' first changes, so the kill lands mid-run
-    const site = parse(readFileSync(join(repo, 'playbooks/site.yaml'), 'utf8')) as Array<{ tasks: unknown[] }>;
-    site[1]!.tasks.splice(3, 0, { name: 'pause', command: 'sleep 3' });
-    const slow = join(repo, 'playbooks', '.slow.yaml');
-    writeFileSync(slow, stringify(site));
+    const slow = siteVariant('lvs_realserver', 3, { name: 'pause', command: 'sleep 3' });
     const known = new Set(readdirSync(runsDir));
     const { done } = spawnRun(slow, '-i', 'lab');
     const id = await waitForChanges(known, 2, 'rs2');
     killSshd(); // the listener and this run's session: the host is gone mid-run
-    rmSync(slow, { force: true });
+    rmSync(variantDir, { recursive: true, force: true });
     conns.get('rs2')?.close();
     conns.delete('rs2');
     const r = await done;

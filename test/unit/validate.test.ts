@@ -22,7 +22,6 @@ describe('validate: the healthy reference topology passes', () => {
 
 const cases: Array<[string, Parameters<typeof topo>[0], string]> = [
   ['VRID out of range', { lb1: { lvs_vrid: 256 }, lb2: { lvs_vrid: 256 } }, 'error:vrid-range'],
-  ['no VRID', { lb1: { lvs_vrid: undefined }, lb2: { lvs_vrid: undefined } }, 'error:vrid-missing'],
   ['priority out of range', { lb1: { keepalived_priority: 300 } }, 'error:priority-range'],
   ['bad state', { lb2: { keepalived_state: 'SLAVE' } }, 'error:state-value'],
   ['fractional advert_int', { lb1: { lvs_advert_int: 0.5 }, lb2: { lvs_advert_int: 0.5 } }, 'error:advert-int'],
