@@ -13,6 +13,8 @@ const schema = z.preprocess((r) => alias(r, { key: 'name' }), z.object({
   sysctl_file: z.string().default('/etc/sysctl.conf'),
   reload: boolish.default(true),
   sysctl_set: boolish.default(true),
+  /** lvsrun: false changes the live value only, leaving sysctl_file alone. */
+  persist: boolish.default(true),
 }).strict().refine((a) => a.state === 'absent' || a.value !== undefined, { message: 'state: present needs value', path: ['value'] }));
 
 type Args = z.infer<typeof schema>;
@@ -44,7 +46,7 @@ export const sysctl: TaskModule<Args, SysctlObserved> = {
     }
     const before = o.file.content ?? '';
     const after = editLines(before, { path: p.sysctl_file, regexp: `^\\s*${esc(p.name)}\\s*=`, line: `${p.name}=${want ?? ''}`, state: p.state, create: true, backup: false });
-    if (after !== before || (!o.file.exists && p.state === 'present')) {
+    if (p.persist && (after !== before || (!o.file.exists && p.state === 'present'))) {
       steps.push(putFile(p.sysctl_file, after, o.file.exists ? {} : { mode: '0644' }));
       undo.unshift(...restorePath(p.sysctl_file, o.file));
       diff.push({ path: p.sysctl_file, before, after });
