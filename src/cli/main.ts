@@ -6,6 +6,7 @@ import { labCommand } from './commands/lab.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { runsCommand } from './commands/runs.js';
 import { validateCommand } from './commands/validate.js';
+import { drillCommand } from './commands/drill.js';
 
 export const USAGE = `usage: lvsrun PLAYBOOK -i INVENTORY [options]
        lvsrun inventory -i INVENTORY (--list | --graph | --host HOST)
@@ -13,6 +14,7 @@ export const USAGE = `usage: lvsrun PLAYBOOK -i INVENTORY [options]
        lvsrun rollback [RUN-ID] [-i INVENTORY] [--limit PATTERN] [--break-lock]
        lvsrun runs [--json]
        lvsrun validate [PLAYBOOK] -i INVENTORY [--json] [-v]
+       lvsrun drill failover -i INVENTORY [--probe icmp|tcp:PORT|http[:PORT]] [--max-wait S] [--mode stop|service --service NAME]
 
 run options:
   -i, --inventory INV      inventory path, or NAME for inventories/NAME.{yaml,yml,ini} or inventories/NAME/
@@ -47,6 +49,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (first === 'rollback') return await rollbackCommand(rest, io);
     if (first === 'runs') return await runsCommand(rest, io);
     if (first === 'validate') return await validateCommand(rest, io);
+    if (first === 'drill') return await drillCommand(rest, io);
     return await runCommand(argv, io);
   } catch (e) {
     if (e instanceof LvsrunError) {

@@ -26,7 +26,9 @@ export interface RealServerHost { host: string; addr?: Val; port?: Val; weight?:
 
 export interface LvsModel { directors: Director[]; realservers: Map<string, RealServerHost[]> }
 
-const isDirector = (h: HostInput): boolean => h.groups.includes('directors') || h.vars.lvs_vrid !== undefined || h.vars.keepalived_state !== undefined;
+// A director is in the directors group, or declares keepalived settings itself (inventory or play vars,
+// which carry an origin): an extra var (-e) applies to every host and makes none of them a director.
+const isDirector = (h: HostInput): boolean => h.groups.includes('directors') || h.origins.lvs_vrid !== undefined || h.origins.keepalived_state !== undefined;
 
 export function buildModel(hosts: HostInput[]): LvsModel {
   const get = (h: HostInput, ...names: string[]): Val | undefined => {

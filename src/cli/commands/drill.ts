@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { becomeSpec } from '../../engine/connect.js';
+import { acquireLock, DEFAULT_LOCK_FILE, operatorName, type HostLock } from '../../engine/host-lock.js';
+import { DrillChanges } from '../../drills/change.js';
+import { failoverDrill, type DirectorConn } from '../../drills/failover.js';
+import { drillHtml } from '../../drills/report-html.js';
+import { ConfigError } from '../../errors.js';
+import { selectHosts } from '../../inventory/select.js';
+import { Journal } from '../../rollback/journal.js';
+import { TemplateEngine } from '../../template/render.js';
+import { sh } from '../../transport/shell.js';
+import { sshConnector } from '../connector.js';
+import { EXIT } from '../exit-codes.js';
+import type { Io } from '../main.js';
+import { loadInventoryArg } from './run.js';
+
+
+/** lvsrun drill failover -i INV: a measured, journaled, self-restoring failover of the VRRP pair. */
+export async function drillCommand(argv: string[], io: Io): Promise<number> {
+  const [kind, ...rest] = argv;
+  if (kind !== 'failover') throw new ConfigError('E_USAGE', `unknown drill '${kind ?? ''}'`, { hint: 'lvsrun drill failover -i INVENTORY [--probe icmp|tcp:PORT|http[:PORT]] [--max-wait S] [--mode stop|service --service NAME]' });
+  const { values: v } = parseArgs({ args: rest, strict: true, options: {
+    inventory: { type: 'string', short: 'i' }, directors: { type: 'string', default: 'directors' }, probe: { type: 'string', default: 'icmp' },
+    'max-wait': { type: 'string', default: '10' }, mode: { type: 'string', default: 'stop' }, service: { type: 'string' }, json: { type: 'boolean' },
+    'accept-new-host-keys': { type: 'boolean' }, 'break-lock': { type: 'boolean' },
+  } });
+  if (v.mode !== 'stop' && v.mode !== 'service') throw new ConfigError('E_USAGE', `--mode must be stop or service, got ${v.mode}`);
+  if (v.mode === 'service' && !v.service) throw new ConfigError('E_USAGE', '--mode service needs --service NAME (the service a vrrp_script tracks)');
+  const inv = loadInventoryArg(v.inventory, io);
+  const names = selectHosts(inv, v.directors);
+  if (names.length < 2) throw new ConfigError('E_PATTERN', `a failover drill needs at least two directors; '${v.directors}' matches ${names.length}`);
+  const vars = names.map((n) => inv.hosts.get(n)!.vars);
+  const vip = String(vars[0]!.lvs_vip ?? '');
+  if (!vip) throw new ConfigError('E_CONFIG', `no lvs_vip on ${names[0]}`, { hint: 'the drill probes the VIP the directors share' });
+  const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace('.', '').replace('Z', '')}-${randomBytes(3).toString('hex')}`;
+  const runDir = join(io.cwd, '.lvsrun', 'runs', runId);
+  const journal = new Journal(runDir);
+  journal.write({ phase: 'run-start', meta: { playbook: `drill failover ${vip}`, ...(inv.sources[0] ? { inventory: inv.sources[0] } : {}), operator: operatorName(), pid: process.pid, argv, check: false, kind: 'drill' } });
+  const connect = sshConnector(inv, io.cwd, { acceptNewHostKeys: Boolean(v['accept-new-host-keys']), connectTimeoutMs: 10000 });
+  const ctl = new AbortController();
+  const onSig = (): void => { io.err('\ninterrupted: restoring the cluster\n'); ctl.abort(); };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+  const conns: DirectorConn[] = [];
+  const locks: HostLock[] = [];
+  const templates = new TemplateEngine();
+  try {
+    for (const [k, n] of names.entries()) {
+      const hv: Record<string, unknown> = { ...vars[k], inventory_hostname: n };
+      const t = await connect(n, hv);
+      conns.push({ name: n, t, vars: hv, become: becomeSpec(hv, false, 'root') });
+      const lockFile = templates.renderString(String(hv.lvsrun_lock_file ?? DEFAULT_LOCK_FILE), hv);
+      locks.push(await acquireLock(t, lockFile, { run: runId, operator: operatorName(), since: new Date().toISOString() }, Boolean(v['break-lock'])));
+    }
+    // "as configured" means as the hosts are configured now: read nopreempt from their keepalived.conf.
+    const conf = await Promise.all(conns.map((c) => c.t.exec(sh`grep -Eqs '^[[:space:]]*nopreempt' ${String(c.vars.lvs_keepalived_conf ?? '/etc/keepalived/keepalived.conf')}`)));
+    const nopreempt = conf.some((r) => r.code === 0);
+    io.err(`drill ${runId}: failover of ${vip} between ${names.join(', ')} (probe ${v.probe}; ${nopreempt ? 'nopreempt' : 'preemptive'} as configured)\n`);
+    const r = await failoverDrill({ runId, directors: conns, vip, probe: v.probe, mode: v.mode as 'stop' | 'service', ...(v.service ? { service: v.service } : {}),
+      nopreempt, maxWaitMs: Number(v['max-wait']) * 1000, changes: new DrillChanges(journal), signal: ctl.signal, log: io.err });
+    writeFileSync(join(runDir, 'drill.json'), `${JSON.stringify(r, null, 2)}\n`);
+    writeFileSync(join(runDir, 'drill.html'), drillHtml(r));
+    if (v.json) io.out(`${JSON.stringify(r, null, 2)}\n`);
+    else {
+      io.out(`${r.ok ? 'PASS' : 'FAIL'}: ${r.verdict}\n`);
+      for (const [k, x] of Object.entries(r.metrics)) io.out(`  ${k}: ${x}\n`);
+      io.out(`timeline: ${join(runDir, 'drill.json')}\nreport:   ${join(runDir, 'drill.html')}\n`);
+    }
+    journal.write({ phase: 'run-end', outcome: ctl.signal.aborted ? 'interrupted' : r.ok ? '0' : '2' });
+    if (ctl.signal.aborted) return EXIT.INTERRUPTED;
+    return r.ok ? EXIT.OK : EXIT.TASK_FAILED;
+  } finally {
+    process.off('SIGINT', onSig);
+    process.off('SIGTERM', onSig);
+    for (const l of locks) l.release();
+    await Promise.all(conns.map((c) => c.t.close().catch(() => undefined)));
+    await journal.close();
+  }
+}
