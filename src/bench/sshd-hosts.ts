@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sshdConfigText } from '../lab/sshd-config.js';
 import { alive, run } from '../lab/sys.js';
 
 /**
@@ -88,28 +89,10 @@ async function waitPid(h: string): Promise<void> {
 }
 
 function sshdConfig(h: string, addr: string, port: number, dir: string): string {
-  return `# lvsrun bench host
-ListenAddress ${addr}:${port}
-HostKey ${join(h, 'ssh_host_ed25519_key')}
-PidFile ${join(h, 'sshd.pid')}
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-AuthorizedKeysFile ${join(dir, 'keys', 'authorized_keys')}
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-UseDNS no
-PrintMotd no
-PrintLastLog no
-X11Forwarding no
-MaxSessions 20
-MaxStartups 300:30:600
-LogLevel ERROR
-Subsystem sftp /usr/lib/openssh/sftp-server
-SetEnv HOME=${join(h, 'home')}
-`;
+  return sshdConfigText({ comment: 'lvsrun bench host', listen: `${addr}:${port}`, hostKey: join(h, 'ssh_host_ed25519_key'), pidFile: join(h, 'sshd.pid'),
+    authorizedKeys: join(dir, 'keys', 'authorized_keys'), extra: [`SetEnv HOME=${join(h, 'home')}`] });
 }
+
 
 function clientConfig(key: string, known: string, n: number, addr: (i: number) => string, port: number): string {
   const hosts = Array.from({ length: n }, (_, k) => `Host ${name(k + 1)}\n  HostName ${addr(k + 1)}\n  Port ${port}\n`).join('');

@@ -1,3 +1,4 @@
+import { sshdConfigText } from './sshd-config.js';
 /**
  * PID 1 of a lab host, run by `ip netns exec NS unshare --mount --uts --ipc --pid --fork`.
  * It builds a private overlay of the machine's root (upper layer on a tmpfs), fresh /proc,
@@ -34,24 +35,6 @@ while :; do sleep 3600 & wait $! || true; done
 `;
 
 export function sshdConfig(addr: string): string {
-  return `# lvsrun lab host
-ListenAddress ${addr}:22
-HostKey /etc/lvsrun-lab/ssh_host_ed25519_key
-PidFile /run/sshd.pid
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-AuthorizedKeysFile /etc/lvsrun-lab/authorized_keys
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-UseDNS no
-PrintMotd no
-PrintLastLog no
-X11Forwarding no
-MaxSessions 64
-MaxStartups 200:30:400
-LogLevel ERROR
-Subsystem sftp /usr/lib/openssh/sftp-server
-`;
+  return sshdConfigText({ comment: 'lvsrun lab host', listen: `${addr}:22`, hostKey: '/etc/lvsrun-lab/ssh_host_ed25519_key', pidFile: '/run/sshd.pid', authorizedKeys: '/etc/lvsrun-lab/authorized_keys' });
 }
+

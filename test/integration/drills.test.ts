@@ -2,33 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DrillResult } from '../../src/drills/timeline.js';
-import { labDown, labUp, type LabState } from '../../src/lab/lab.js';
-import { labDir } from '../../src/lab/paths.js';
-import { SshTransport } from '../../src/transport/ssh.js';
-import { sh } from '../../src/transport/shell.js';
-import type { Transport } from '../../src/transport/types.js';
 import { cli } from './helpers.js';
+import { useLab } from './lab-session.js';
 
 // Failover drills against keepalived pairs in the lab, probing the VIP with ICMP from the machine.
-const env = process.env;
 const repo = join(import.meta.dirname, '..', '..');
-let lab: LabState;
-const conns = new Map<string, Transport>();
-
-async function on(host: string, cmd: string): Promise<string> {
-  let t = conns.get(host);
-  if (!t) {
-    const h = lab.hosts.find((x) => x.name === host)!;
-    t = await SshTransport.connect({ name: host, host: h.addr, port: 22, user: 'root', privateKeyFiles: [join(labDir(env), 'id_ed25519')], knownHostsFiles: [join(labDir(env), 'known_hosts')], acceptNewHostKeys: false, connectTimeoutMs: 5000, keepaliveIntervalMs: 15000 });
-    conns.set(host, t);
-  }
-  return (await t.exec(sh`/bin/sh -c ${cmd}`)).stdout.trim();
-}
+const L = useLab();
+const on = async (host: string, cmd: string): Promise<string> => (await L.exec(host, cmd)).stdout.trim();
 const holder = async (): Promise<string[]> => {
   const out: string[] = [];
-  for (const h of ['lb1', 'lb2']) if ((await on(h, 'ip -o addr show dev eth0')).includes(` ${lab.vip}/`)) out.push(h);
+  for (const h of ['lb1', 'lb2']) if ((await on(h, 'ip -o addr show dev eth0')).includes(` ${L.lab.vip}/`)) out.push(h);
   return out;
 };
 async function until(pred: () => Promise<boolean>, ms = 10000): Promise<void> {
@@ -42,15 +27,6 @@ async function drill(): Promise<{ code: number; r: DrillResult; dir: string }> {
   return { code: res.code, r, dir: join(repo, '.lvsrun', 'runs', r.runId) };
 }
 const events = (r: DrillResult): string[] => r.events.map((e) => `${e.event}${e.host ? ` ${e.host}` : ''}`);
-
-beforeAll(async () => {
-  await labDown(env);
-  lab = await labUp({ directors: 2, realservers: 2, clients: 1 }, env);
-});
-afterAll(async () => {
-  for (const t of conns.values()) await t.close();
-  await labDown(env);
-});
 
 describe('drill failover', () => {
   it('nopreempt pair: the VIP moves to lb2 and stays there when lb1 comes back, as configured', async () => {

@@ -1,55 +1,32 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labDown, labUp, labStatus, type LabState } from '../../src/lab/lab.js';
+import { labUp } from '../../src/lab/lab.js';
 import { labDir } from '../../src/lab/paths.js';
-import { SshTransport } from '../../src/transport/ssh.js';
-import { sh } from '../../src/transport/shell.js';
-import type { Transport } from '../../src/transport/types.js';
 import { cli, recapLine } from './helpers.js';
+import { useLab } from './lab-session.js';
 
 const env = process.env;
 const dir = labDir(env);
 const fx = (p: string): string => join(import.meta.dirname, '..', 'fixtures', 'playbooks', p);
-let lab: LabState;
-const conns = new Map<string, Transport>();
-
-async function on(host: string, cmd: string): Promise<string> {
-  let t = conns.get(host);
-  if (!t) {
-    const h = lab.hosts.find((x) => x.name === host)!;
-    t = await SshTransport.connect({ name: host, host: h.addr, port: 22, user: 'root', privateKeyFiles: [join(dir, 'id_ed25519')], knownHostsFiles: [join(dir, 'known_hosts')], acceptNewHostKeys: false, connectTimeoutMs: 5000, keepaliveIntervalMs: 15000 });
-    conns.set(host, t);
-  }
-  const r = await t.exec(sh`/bin/sh -c ${cmd}`);
-  return r.stdout.trim();
-}
-
 const nsNames = (): string[] => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('lvslab-'));
 const labLinks = (): string[] => execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).split('\n').filter((l) => /lvsl-|lvslab0/.test(l));
 
-beforeAll(async () => {
-  await labDown(env);
-  lab = await labUp({ directors: 2, realservers: 2, clients: 1 }, env);
-});
-
-afterAll(async () => {
-  for (const t of conns.values()) await t.close();
-  const pids = labStatus(env)?.hosts.map((h) => h.pid) ?? [];
-  await labDown(env);
+const s = useLab((lab) => {
   // lab down leaves nothing behind: no namespace, link, process or state folder
   expect(nsNames()).toEqual([]);
   expect(labLinks()).toEqual([]);
-  for (const p of pids) expect(() => process.kill(p, 0)).toThrow();
+  for (const h of lab.hosts) expect(() => process.kill(h.pid, 0)).toThrow();
   expect(() => readFileSync(join(dir, 'state.json'))).toThrow();
   expect(readFileSync('/proc/mounts', 'utf8')).not.toContain('lvslab');
 });
+const on = async (host: string, cmd: string): Promise<string> => (await s.exec(host, cmd)).stdout.trim();
 
 describe('the lab', () => {
   it('gives every host its own sshd, hostname and address, reachable through lvsrun\'s transport', async () => {
-    for (const h of lab.hosts) {
+    for (const h of s.lab.hosts) {
       expect(await on(h.name, 'hostname')).toBe(h.name);
       expect(await on(h.name, 'ip -o -4 addr show dev eth0')).toContain(h.addr);
     }
@@ -58,7 +35,7 @@ describe('the lab', () => {
 
   it('is idempotent: lab up twice changes nothing', async () => {
     const again = await labUp({ directors: 2, realservers: 2, clients: 1 }, env);
-    expect(again.hosts.map((h) => h.pid)).toEqual(lab.hosts.map((h) => h.pid));
+    expect(again.hosts.map((h) => h.pid)).toEqual(s.lab.hosts.map((h) => h.pid));
   });
 
   it('isolates files and net sysctls between hosts and from the machine', async () => {

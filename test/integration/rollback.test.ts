@@ -1,16 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { execFileSync } from 'node:child_process';
-import { labDown, labStatus, labUp, type LabState } from '../../src/lab/lab.js';
-import { labDir } from '../../src/lab/paths.js';
+import { labStatus } from '../../src/lab/lab.js';
 import { readJournal } from '../../src/rollback/journal.js';
-import { SshTransport } from '../../src/transport/ssh.js';
-import { sh } from '../../src/transport/shell.js';
-import type { Transport } from '../../src/transport/types.js';
 import { cli } from './helpers.js';
+import { useLab } from './lab-session.js';
 
 // Rollback you can trust: every scenario ends with each lab host compared to a snapshot taken
 // before anything ran: files (path, type, mode, owner, content hash) under /etc and /var/www,
@@ -18,8 +15,7 @@ import { cli } from './helpers.js';
 const env = process.env;
 const repo = join(import.meta.dirname, '..', '..');
 const runsDir = join(repo, '.lvsrun', 'runs');
-let lab: LabState;
-const conns = new Map<string, Transport>();
+const L = useLab();
 const before = new Map<string, string>();
 
 const SNAPSHOT = `find /etc /var/www -xdev \\( -type f -o -type d -o -type l \\) -printf '%p %y %m %u %g\\n' 2>/dev/null | sort
@@ -29,17 +25,9 @@ ip -o addr | awk '{print $2, $3, $4}'
 ip -o route
 for s in keepalived nginx; do if pidof $s >/dev/null; then echo "$s running"; else echo "$s stopped"; fi; done`;
 
-async function on(host: string, cmd: string): Promise<string> {
-  let t = conns.get(host);
-  if (!t) {
-    const h = lab.hosts.find((x) => x.name === host)!;
-    t = await SshTransport.connect({ name: host, host: h.addr, port: 22, user: 'root', privateKeyFiles: [join(labDir(env), 'id_ed25519')], knownHostsFiles: [join(labDir(env), 'known_hosts')], acceptNewHostKeys: false, connectTimeoutMs: 5000, keepaliveIntervalMs: 15000 });
-    conns.set(host, t);
-  }
-  return (await t.exec(sh`/bin/sh -c ${cmd}`)).stdout;
-}
+const on = async (host: string, cmd: string): Promise<string> => (await L.exec(host, cmd)).stdout;
 
-const servers = (): string[] => lab.hosts.filter((h) => h.group !== 'clients').map((h) => h.name);
+const servers = (): string[] => L.lab.hosts.filter((h) => h.group !== 'clients').map((h) => h.name);
 const snapshot = (h: string): Promise<string> => on(h, SNAPSHOT);
 async function expectRestored(hosts = servers()): Promise<void> {
   for (const h of hosts) expect(await snapshot(h), `host ${h} differs from its snapshot`).toBe(before.get(h));
@@ -82,14 +70,7 @@ async function waitForChanges(known: Set<string>, n: number, host?: string): Pro
 }
 
 beforeAll(async () => {
-  await labDown(env);
-  lab = await labUp({ directors: 2, realservers: 2, clients: 1 }, env);
   for (const h of servers()) before.set(h, await snapshot(h));
-});
-
-afterAll(async () => {
-  for (const t of conns.values()) await t.close();
-  await labDown(env);
 });
 
 describe('rollback', () => {
@@ -104,7 +85,7 @@ describe('rollback', () => {
           const r = await cli(pb, '-i', 'lab');
           expect(r.code, `${role} position ${k}:\n${r.out}${r.err}`).toBe(2);
           // the failed hosts were put back by the run itself (on_failure: rollback-host)
-          await expectRestored(lab.hosts.filter((h) => h.group === play.hosts).map((h) => h.name));
+          await expectRestored(L.lab.hosts.filter((h) => h.group === play.hosts).map((h) => h.name));
           // hosts of other plays kept their changes; lvsrun rollback reverts those too
           const rb = await cli('rollback', '-i', 'lab');
           expect(rb.code, rb.out + rb.err).toBe(0);
@@ -172,8 +153,7 @@ describe('rollback', () => {
     const id = await waitForChanges(known, 2, 'rs2');
     killSshd(); // the listener and this run's session: the host is gone mid-run
     rmSync(variantDir, { recursive: true, force: true });
-    conns.get('rs2')?.close();
-    conns.delete('rs2');
+    L.drop('rs2');
     const r = await done;
     expect(r.code, r.out + r.err).toBe(4);
     expect(r.out).toMatch(/unreachable: \[rs2\]/);

@@ -1,29 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labDown, labUp, type LabState } from '../../src/lab/lab.js';
+import { describe, expect, it } from 'vitest';
 import { labDir } from '../../src/lab/paths.js';
-import { SshTransport } from '../../src/transport/ssh.js';
-import { sh } from '../../src/transport/shell.js';
-import type { Transport } from '../../src/transport/types.js';
 import { cli } from './helpers.js';
+import { useLab } from './lab-session.js';
 
 // The two reference scenarios, rendered by the shipped playbooks from the example inventories with
 // the lab's host addresses swapped in (the plans' own 192.168.x addresses are not reachable here).
 const env = process.env;
 const repo = join(import.meta.dirname, '..', '..');
 const dir = labDir(env);
-let lab: LabState;
-const conns = new Map<string, Transport>();
-
+const L = useLab();
 async function on(host: string, cmd: string, stdin?: string): Promise<{ code: number | null; out: string }> {
-  let t = conns.get(host);
-  if (!t) {
-    const h = lab.hosts.find((x) => x.name === host)!;
-    t = await SshTransport.connect({ name: host, host: h.addr, port: 22, user: 'root', privateKeyFiles: [join(dir, 'id_ed25519')], knownHostsFiles: [join(dir, 'known_hosts')], acceptNewHostKeys: false, connectTimeoutMs: 5000, keepaliveIntervalMs: 15000 });
-    conns.set(host, t);
-  }
-  const r = await t.exec(sh`/bin/sh -c ${cmd}`, stdin !== undefined ? { stdin } : {});
+  const r = await L.exec(host, cmd, stdin);
   return { code: r.code, out: r.stdout + r.stderr };
 }
 
@@ -45,15 +34,6 @@ async function checkDiff(playbook: string, inv: string): Promise<Diffs> {
   for (const res of j.results) for (const d of res.diff ?? []) out.set(`${res.host} ${d.path}`, d.after);
   return out;
 }
-
-beforeAll(async () => {
-  await labDown(env);
-  lab = await labUp({ directors: 2, realservers: 2, clients: 1 }, env);
-});
-afterAll(async () => {
-  for (const t of conns.values()) await t.close();
-  await labDown(env);
-});
 
 describe('reference scenario A (DR behind a keepalived pair)', () => {
   const swap = { '192.168.3.130': '10.77.1.1', '192.168.3.94': '10.77.1.2', '192.168.3.128': '10.77.2.1', '192.168.3.120': '10.77.2.2', ens33: 'eth0' };
@@ -113,11 +93,11 @@ describe('reference scenario B (NAT, one director)', () => {
 describe('teardown.yaml', () => {
   it('takes the built cluster apart: services stopped, VIPs gone, sysctls back to 0, files removed', async () => {
     expect((await cli('playbooks/site.yaml', '-i', 'lab')).code).toBe(0);
-    expect((await on('rs1', 'ip -o addr show dev lo')).out).toContain(`${lab.vip}/32`);
+    expect((await on('rs1', 'ip -o addr show dev lo')).out).toContain(`${L.lab.vip}/32`);
     const r = await cli('playbooks/teardown.yaml', '-i', 'lab');
     expect(r.code, r.out).toBe(0);
     for (const h of ['lb1', 'lb2', 'rs1', 'rs2']) {
-      const s = (await on(h, `ip -o addr | grep -c ' ${lab.vip}/' ; pidof keepalived nginx || echo none; sysctl -n net.ipv4.ip_forward net.ipv4.conf.all.arp_ignore net.ipv4.conf.lo.arp_announce; ls /etc/sysctl.d/90-lvs.conf /etc/keepalived/keepalived.conf /var/www/html/index.html /etc/network/interfaces.d/lvsrun-lo-0 2>&1 | grep -c 'No such'`)).out.trim().split('\n');
+      const s = (await on(h, `ip -o addr | grep -c ' ${L.lab.vip}/' ; pidof keepalived nginx || echo none; sysctl -n net.ipv4.ip_forward net.ipv4.conf.all.arp_ignore net.ipv4.conf.lo.arp_announce; ls /etc/sysctl.d/90-lvs.conf /etc/keepalived/keepalived.conf /var/www/html/index.html /etc/network/interfaces.d/lvsrun-lo-0 2>&1 | grep -c 'No such'`)).out.trim().split('\n');
       expect(s, h).toEqual(['0', 'none', '0', '0', '0', '4']);
     }
     // a second teardown has nothing left to do
