@@ -6,10 +6,12 @@ import { LvsrunError } from '../errors.js';
 import { INIT_SCRIPT, sshdConfig } from './init-script.js';
 import { labDir, labInventoryPath } from './paths.js';
 import { alive, run } from './sys.js';
+import { buildInitrd, findKernel, labVmPids, startVm, TAP_PREFIX } from './vm.js';
 import { labInventoryYaml } from './inventory.js';
 
-export interface LabCounts { directors: number; realservers: number; clients: number }
-export interface LabHost { name: string; group: 'directors' | 'realservers' | 'clients'; addr: string; ns: string; veth: string; pid: number }
+/** vm: the directors run as QEMU guests with Debian's kernel (real IPVS) instead of namespaces. */
+export interface LabCounts { directors: number; realservers: number; clients: number; vm?: boolean }
+export interface LabHost { name: string; group: 'directors' | 'realservers' | 'clients'; addr: string; ns: string; veth: string; pid: number; kind?: 'vm' }
 export interface LabState { counts: LabCounts; bridge: string; subnet: string; vip: string; hosts: LabHost[]; inventory: string }
 
 export const BRIDGE = 'lvslab0';
@@ -44,7 +46,7 @@ export function labStatus(env: NodeJS.ProcessEnv): LabStatus | undefined {
 export async function labUp(c: LabCounts, env: NodeJS.ProcessEnv): Promise<LabState> {
   requireRoot();
   const cur = labStatus(env);
-  if (cur && JSON.stringify(cur.counts) === JSON.stringify(c) && cur.hosts.every((h) => h.alive)) return cur;
+  if (cur && JSON.stringify({ ...cur.counts, vm: Boolean(cur.counts.vm) }) === JSON.stringify({ ...c, vm: Boolean(c.vm) }) && cur.hosts.every((h) => h.alive)) return cur;
   if (cur) await labDown(env);
   const dir = labDir(env);
   mkdirSync(join(dir, 'hosts'), { recursive: true, mode: 0o700 });
@@ -72,7 +74,15 @@ export async function labUp(c: LabCounts, env: NodeJS.ProcessEnv): Promise<LabSt
   }));
 
   const started: LabHost[] = [];
+  const kernel = c.vm ? findKernel() : undefined;
+  const initrd = kernel ? await buildInitrd(join(dir, 'vm'), kernel) : undefined;
   for (const h of hosts) {
+    if (kernel && initrd && h.group === 'directors') {
+      const n = Number(h.addr.split('.').at(-1));
+      const vm = await startVm({ name: h.name, addr: h.addr, hostDir: join(dir, 'hosts', h.name), mac: `52:54:00:77:01:${n.toString(16).padStart(2, '0')}`, memMiB: 640 }, kernel, initrd, BRIDGE);
+      started.push({ ...h, ns: '', veth: vm.tap, pid: vm.pid, kind: 'vm' });
+      continue;
+    }
     const ns = `${NS_PREFIX}${h.name}`;
     const veth = `${VETH_PREFIX}${h.name}`;
     await run('ip', ['netns', 'add', ns]);
@@ -88,7 +98,8 @@ export async function labUp(c: LabCounts, env: NodeJS.ProcessEnv): Promise<LabSt
     child.unref();
     started.push({ ...h, ns, veth, pid: child.pid ?? -1 });
   }
-  await Promise.all(started.map((h) => waitPort(h.addr, 22, 15000, join(dir, 'hosts', h.name, 'init.log'))));
+  // A TCG guest boots in 8-15 s on an idle 2-core machine; allow for a busy one.
+  await Promise.all(started.map((h) => (h.kind === 'vm' ? waitPort(h.addr, 22, 180000, join(dir, 'hosts', h.name, 'console.log')) : waitPort(h.addr, 22, 15000, join(dir, 'hosts', h.name, 'init.log')))));
   const knownHosts = started.map((h) => `${h.addr} ${readFileSync(join(dir, 'hosts', h.name, 'etc', 'ssh_host_ed25519_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}`).join('\n');
   writeFileSync(join(dir, 'known_hosts'), `${knownHosts}\n`, { mode: 0o600 });
   const st: LabState = { counts: c, bridge: BRIDGE, subnet: '10.77.0.0/16', vip: '10.77.0.100', hosts: started, inventory: labInventoryPath(env) };
@@ -101,7 +112,7 @@ export async function labUp(c: LabCounts, env: NodeJS.ProcessEnv): Promise<LabSt
 export async function labDown(env: NodeJS.ProcessEnv): Promise<number> {
   requireRoot();
   const st = labStatus(env);
-  const pids = st?.hosts.map((h) => h.pid) ?? [];
+  const pids = [...new Set([...(st?.hosts.map((h) => h.pid) ?? []), ...labVmPids(labDir(env))])];
   for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
   for (let i = 0; i < 50 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
   const nsList = (await run('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(NS_PREFIX));
@@ -111,10 +122,10 @@ export async function labDown(env: NodeJS.ProcessEnv): Promise<number> {
     for (const p of r.stdout.split('\n').filter(Boolean)) { try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ } }
     await run('ip', ['netns', 'del', ns], { ok: [1] });
   }
-  const links = (await run('ip', ['-o', 'link', 'show'])).stdout.split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '').filter((n) => n.startsWith(VETH_PREFIX) || n === BRIDGE);
+  const links = (await run('ip', ['-o', 'link', 'show'])).stdout.split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '').filter((n) => n.startsWith(VETH_PREFIX) || n.startsWith(TAP_PREFIX) || n === BRIDGE);
   for (const l of links) await run('ip', ['link', 'del', l], { ok: [1, 2] });
   rmSync(labDir(env), { recursive: true, force: true });
-  return nsList.length;
+  return nsList.length + (st?.hosts.filter((h) => h.kind === 'vm').length ?? 0);
 }
 
 function waitPort(host: string, port: number, ms: number, log: string): Promise<void> {

@@ -153,7 +153,8 @@ function loadRole(src: YamlSource, r: unknown, path: Path, dir: string): { tasks
     const s = ts(f);
     const items = s.src.data ?? [];
     if (!Array.isArray(items)) throw err(s.src, [], `${sub}/main.yaml of role ${name} must be a list`);
-    return expandTasks(items, s, []).map((t) => ({ ...t, roleVars, roleDefaults, name: `${name} : ${t.name}` }));
+    // A task's own vars: win over the role's vars (Ansible: task vars > role vars).
+    return expandTasks(items, s, []).map((t) => ({ ...t, roleVars: { ...roleVars, ...(t.roleVars ?? {}) }, roleDefaults, name: `${name} : ${t.name}` }));
   };
   const roleTags = isObj(r) ? asList(r.tags).map(String) : [];
   const tasks = load('tasks').map((t) => ({ ...t, tags: [...t.tags, ...roleTags] }));
