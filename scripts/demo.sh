@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# The main job against the built-in lab: bring the lab up, build the DR cluster with the
-# shipped playbook, run it again (changed=0), and show the cluster answering through the VIP.
+# The main job against the built-in lab: bring the lab up (directors as QEMU guests with a real
+# IPVS kernel), build the DR cluster with the shipped playbook, run it again (changed=0), and show
+# the cluster answering through the VIP, alternating between the real servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-node bin/lvsrun.js lab up
+VIP=10.77.0.100
+node bin/lvsrun.js lab up --vm
 node bin/lvsrun.js playbooks/site.yaml -i lab
 echo; echo "== second run: nothing to change =="
 node bin/lvsrun.js playbooks/site.yaml -i lab | tail -n 8
 echo; echo "== who holds the VIP (VRRP elects within a few seconds) =="
-for i in $(seq 1 40); do
-  node bin/lvsrun.js lab ssh lb1 "ip -o -4 addr show dev eth0" | grep -q ' 10.77.0.100/' && break; sleep 0.5
+for i in $(seq 1 60); do
+  node bin/lvsrun.js lab ssh lb1 "ip -o -4 addr show dev eth0" | grep -q " $VIP/" && break; sleep 0.5
 done
-for h in lb1 lb2; do printf '%s: ' "$h"; node bin/lvsrun.js lab ssh "$h" "ip -o -4 addr show dev eth0 | grep -q ' 10.77.0.100/' && echo MASTER holds the VIP || echo backup"; done
-echo; echo "== the real servers answer (from client1) =="
-for rs in 10.77.2.1 10.77.2.2; do node bin/lvsrun.js lab ssh client1 "curl -s --max-time 3 http://$rs/"; echo; done
-echo "This kernel has no IPVS: the VIP moves by VRRP, but forwarding through it needs the VM mode (not built yet)."
-echo "Stop the lab with: node bin/lvsrun.js lab down"
+for h in lb1 lb2; do printf '%s: ' "$h"; node bin/lvsrun.js lab ssh "$h" "ip -o -4 addr show dev eth0 | grep -q ' $VIP/' && echo MASTER holds the VIP || echo backup"; done
+echo; echo "== the IPVS table on lb1 (programmed by keepalived) =="
+for i in $(seq 1 30); do node bin/lvsrun.js lab ssh lb1 "ipvsadm -S -n" | grep -q '10.77.2.2' && break; sleep 0.5; done
+node bin/lvsrun.js lab ssh lb1 "ipvsadm -L -n"
+echo; echo "== six requests from client1 to the VIP: round robin over the real servers =="
+node bin/lvsrun.js lab ssh client1 "for i in 1 2 3 4 5 6; do curl -s --max-time 3 http://$VIP/ | grep -o '<h1>[a-z0-9]*</h1>'; done"
+echo; echo "Try a failover drill: node bin/lvsrun.js drill failover -i lab --probe http"
+echo "Stop the lab with:     node bin/lvsrun.js lab down"

@@ -15,6 +15,8 @@ export const USAGE = `usage: lvsrun PLAYBOOK -i INVENTORY [options]
        lvsrun runs [--json]
        lvsrun validate [PLAYBOOK] -i INVENTORY [--json] [-v]
        lvsrun drill failover -i INVENTORY [--probe icmp|tcp:PORT|http[:PORT]] [--max-wait S] [--mode stop|service --service NAME]
+       lvsrun drill drain HOST -i INVENTORY [--timeout S] [--run CMD]
+       lvsrun drill rs-down HOST -i INVENTORY [--service nginx] [--timeout S]
 
 run options:
   -i, --inventory INV      inventory path, or NAME for inventories/NAME.{yaml,yml,ini} or inventories/NAME/

@@ -28,7 +28,7 @@ export function startProbe(kind: string, vip: string, tl: Timeline, intervalMs =
   return { stop: async () => { stopped = true; await loop; } };
 }
 
-function httpOnce(host: string, port: number, timeout: number): Promise<string | undefined> {
+export function httpOnce(host: string, port: number, timeout: number): Promise<string | undefined> {
   return new Promise((resolve) => {
     const req = request({ host, port, path: '/', timeout, agent: false }, (res) => {
       res.resume();

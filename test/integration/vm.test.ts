@@ -82,4 +82,24 @@ describe('VM mode (real IPVS)', () => {
     expect(r.events.map((e) => e.event)).toEqual(expect.arrayContaining(['vip-moved', 'vip-returned']));
     expect(r.probes.some((p) => p.ok)).toBe(true);
   });
+
+  it('drain: rs1\'s weight goes to 0 on every director and back, and it takes traffic again', async () => {
+    const res = await cli('drill', 'drain', 'rs1', '-i', 'lab', '--json', '--run', 'echo maintenance');
+    const r = JSON.parse(res.out) as DrillResult;
+    expect(res.code, r.verdict).toBe(0);
+    expect(r.events.map((e) => `${e.event}${e.host ? ` ${e.host}` : ''}`)).toEqual(expect.arrayContaining(['weight-0 lb1', 'weight-0 lb2', 'drained rs1', 'maintenance rs1', 'weight-restored', 'traffic-back rs1']));
+    expect(r.metrics.failed_probes).toBe(0); // draining never dropped a request
+    expect(await on('lb1', 'ipvsadm -S -n')).toContain('-r 10.77.2.1:80 -g -w 1');
+  });
+
+  it('rs-down: the health checker removes rs2 when nginx stops and re-adds it after; no request fails while it is out', async () => {
+    const res = await cli('drill', 'rs-down', 'rs2', '-i', 'lab', '--json', '--timeout', '45');
+    const r = JSON.parse(res.out) as DrillResult;
+    expect(res.code, r.verdict).toBe(0);
+    expect(r.events.map((e) => e.event)).toEqual(expect.arrayContaining(['service-stopped', 'removed', 'service-started', 'readded']));
+    expect(r.metrics.removed_s).toBeGreaterThan(0);
+    expect(r.metrics.failed_probes_while_out).toBe(0);
+    expect(await on('lb1', 'ipvsadm -S -n')).toContain('-r 10.77.2.2:80');
+    expect(await on('rs2', 'pidof nginx >/dev/null && echo running')).toBe('running');
+  }, 120000);
 });
