@@ -1,6 +1,6 @@
 import { service } from '../modules/service.js';
 import type { DrillChanges } from './change.js';
-import type { DirectorConn } from './failover.js';
+import { holders, type DirectorConn } from './failover.js';
 import { rsWeight, realServerCounters } from './ipvs-live.js';
 import { httpOnce, startProbe } from './probe.js';
 import { outage, Timeline, type DrillResult } from './timeline.js';
@@ -52,7 +52,12 @@ export async function drainDrill(i: RealServerDrillInput): Promise<DrillResult> 
     }
     if (!applied) { verdict = `${i.rs.addr} is in no director's IPVS table`; return result(); }
     const tDrain = tl.at('weight-0')!;
-    if (!(await until(async () => (await counters(i)).every((c) => c.active === 0), i.timeoutMs, i.signal))) {
+    // Only the director holding the VIP carries traffic; a BACKUP may keep stale entries of
+    // connections cut by an earlier failover until IPVS times them out (up to 15 min).
+    const holding = new Set(await holders(i.directors, i.vip));
+    const live = i.directors.filter((d) => holding.has(d.name));
+    const activeConns = async (): Promise<number[]> => Promise.all((live.length ? live : i.directors).map(async (d) => (await realServerCounters(d.t, i.rs.addr)).active));
+    if (!(await until(async () => (await activeConns()).every((n) => n === 0), i.timeoutMs, i.signal))) {
       tl.mark('drain-timeout');
       verdict = `${i.rs.name} still had active connections after ${i.timeoutMs / 1000} s; weights restored`;
       return result();

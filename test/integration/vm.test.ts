@@ -90,7 +90,7 @@ describe('VM mode (real IPVS)', () => {
     expect(r.events.map((e) => `${e.event}${e.host ? ` ${e.host}` : ''}`)).toEqual(expect.arrayContaining(['weight-0 lb1', 'weight-0 lb2', 'drained rs1', 'maintenance rs1', 'weight-restored', 'traffic-back rs1']));
     expect(r.metrics.failed_probes).toBe(0); // draining never dropped a request
     expect(await on('lb1', 'ipvsadm -S -n')).toContain('-r 10.77.2.1:80 -g -w 1');
-  });
+  }, 120000);
 
   it('rs-down: the health checker removes rs2 when nginx stops and re-adds it after; no request fails while it is out', async () => {
     const res = await cli('drill', 'rs-down', 'rs2', '-i', 'lab', '--json', '--timeout', '45');
