@@ -1,5 +1,7 @@
 import type { BecomeSpec } from '../engine/connect.js';
 import { service } from '../modules/service.js';
+import { z } from '../modules/args.js';
+import { exec, type TaskModule } from '../modules/types.js';
 import { sh } from '../transport/shell.js';
 import type { Transport } from '../transport/types.js';
 import type { DrillChanges } from './change.js';
@@ -13,8 +15,9 @@ export interface FailoverInput {
   directors: DirectorConn[];
   vip: string;
   probe: string;
-  /** stop: keepalived on the MASTER; service: the tracked service named by `service`. */
-  mode: 'stop' | 'service';
+  /** stop: keepalived on the MASTER; service: the tracked service named by `service`; link: its VRRP interface goes down for `cutSeconds`. */
+  mode: 'stop' | 'service' | 'link';
+  cutSeconds?: number;
   service?: string;
   nopreempt: boolean;
   maxWaitMs: number;
@@ -65,9 +68,14 @@ export async function failoverDrill(i: FailoverInput): Promise<DrillResult> {
   const probe = startProbe(i.probe, i.vip, tl);
   try {
     await sleep(1000);
-    tl.mark('stop', master.name, i.mode === 'stop' ? 'keepalived stopped' : `${i.service} stopped`);
-    await i.changes.apply(master.t, master.vars, master.become, service, { name: i.mode === 'stop' ? 'keepalived' : i.service, state: 'stopped' });
-    const moved = await waitFor(i.directors, i.vip, (h) => h.length === 1 && h[0] !== master.name, i.maxWaitMs, i.signal);
+    const iface = String(master.vars.lvs_interface ?? 'eth0');
+    const cut = i.cutSeconds ?? 8;
+    tl.mark('stop', master.name, i.mode === 'stop' ? 'keepalived stopped' : i.mode === 'link' ? `${iface} down for ${cut} s` : `${i.service} stopped`);
+    if (i.mode === 'link') await i.changes.apply(master.t, master.vars, master.become, linkCut, { iface, seconds: cut });
+    else await i.changes.apply(master.t, master.vars, master.become, service, { name: i.mode === 'stop' ? 'keepalived' : i.service, state: 'stopped' });
+    // With its link cut the old MASTER cannot answer: watch the others until it is back.
+    const watched = i.mode === 'link' ? i.directors.filter((d) => d !== master) : i.directors;
+    const moved = await waitFor(watched, i.vip, (h) => h.length === 1 && h[0] !== master.name, i.maxWaitMs, i.signal);
     if (i.signal?.aborted) { verdict = 'interrupted: cluster restored'; return done(); }
     if (!moved.ok) {
       tl.mark('out-of-bounds', undefined, `no new MASTER within ${i.maxWaitMs / 1000} s (holders: ${moved.h.join(', ') || 'none'})`);
@@ -81,6 +89,7 @@ export async function failoverDrill(i: FailoverInput): Promise<DrillResult> {
     metrics.new_master = newMaster;
     // give the probe a moment to see the VIP answer from its new home
     await sleep(1500);
+    if (i.mode === 'link') await new Promise((r) => setTimeout(r, Math.max(0, cut * 1000 - (tl.now() - tl.at('stop')!))));
     tl.mark('restore-start', master.name);
     const errs = await i.changes.restore();
     if (errs.length) { verdict = `restore failed: ${errs.join('; ')}`; return done(); }
@@ -109,6 +118,21 @@ export async function failoverDrill(i: FailoverInput): Promise<DrillResult> {
     tl.mark('drill-end');
   }
 }
+
+/**
+ * Cut the MASTER's link with a dead-man switch on the host itself: the interface comes back after
+ * `seconds` even though this run loses its connection meanwhile. The undo (link up) is journaled.
+ */
+const linkCut: TaskModule<{ iface: string; seconds: number }, null> = {
+  name: 'link_cut',
+  schema: z.object({ iface: z.string().regex(/^[A-Za-z0-9_.@-]+$/), seconds: z.number().int().min(1).max(120) }).strict(),
+  check: async () => null,
+  plan: (p) => ({
+    action: 'update', summary: `${p.iface} down for ${p.seconds} s`,
+    steps: [exec(sh`nohup /bin/sh -c ${`ip link set ${p.iface} down; sleep ${p.seconds}; ip link set ${p.iface} up`} >/dev/null 2>&1 &`)],
+    undo: [exec(sh`ip link set ${p.iface} up`)],
+  }),
+};
 
 async function stoppedPeers(ds: DirectorConn[]): Promise<string[]> {
   const r = await Promise.all(ds.map(async (d) => ({ d, up: (await d.t.exec(sh`pidof keepalived`)).code === 0 })));

@@ -31,7 +31,7 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
   } });
   const rsName = positionals[0];
   if (kind !== 'failover' && !rsName) throw new ConfigError('E_USAGE', `drill ${kind} needs the real server: lvsrun drill ${kind} HOST -i INVENTORY`);
-  if (v.mode !== 'stop' && v.mode !== 'service') throw new ConfigError('E_USAGE', `--mode must be stop or service, got ${v.mode}`);
+  if (v.mode !== 'stop' && v.mode !== 'service' && v.mode !== 'link') throw new ConfigError('E_USAGE', `--mode must be stop, service or link, got ${v.mode}`);
   if (v.mode === 'service' && !v.service) throw new ConfigError('E_USAGE', '--mode service needs --service NAME (the service a vrrp_script tracks)');
   const inv = loadInventoryArg(v.inventory, io);
   const names = selectHosts(inv, v.directors);
@@ -77,7 +77,7 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
       r = kind === 'drain' ? await drainDrill(input) : await rsDownDrill(input);
     } else {
     io.err(`drill ${runId}: failover of ${vip} between ${names.join(', ')} (probe ${v.probe}; ${nopreempt ? 'nopreempt' : 'preemptive'} as configured)\n`);
-    r = await failoverDrill({ runId, directors: conns, vip, probe: v.probe, mode: v.mode as 'stop' | 'service', ...(v.service ? { service: v.service } : {}),
+    r = await failoverDrill({ runId, directors: conns, vip, probe: v.probe, mode: v.mode as 'stop' | 'service' | 'link', ...(v.service ? { service: v.service } : {}),
       nopreempt, maxWaitMs: Number(v['max-wait']) * 1000, changes, signal: ctl.signal, log: io.err });
     }
     writeFileSync(join(runDir, 'drill.json'), `${JSON.stringify(r, null, 2)}\n`);
