@@ -97,7 +97,9 @@ export function renderRules(t: VirtualService[]): string {
 export type IpvsEdit = string[];
 
 const sameSvc = (a: VirtualService, b: VirtualService): boolean => a.scheduler === b.scheduler && a.persistent === b.persistent && (a.persistent === undefined || (a.netmask ?? '') === (b.netmask ?? ''));
-const sameReal = (a: RealServer, b: RealServer): boolean => a.forward === b.forward && a.weight === b.weight && (a.upper ?? 0) === (b.upper ?? 0) && (a.lower ?? 0) === (b.lower ?? 0);
+// Thresholds are compared only when the live side shows them: `ipvsadm -S` does not save them.
+const sameReal = (live: RealServer, want: RealServer): boolean => live.forward === want.forward && live.weight === want.weight
+  && (live.upper === undefined || live.upper === (want.upper ?? 0)) && (live.lower === undefined || live.lower === (want.lower ?? 0));
 
 /**
  * The smallest edit list from `live` to `want`: -E/-e change in place (so connections survive a

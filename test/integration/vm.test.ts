@@ -102,4 +102,35 @@ describe('VM mode (real IPVS)', () => {
     expect(await on('lb1', 'ipvsadm -S -n')).toContain('-r 10.77.2.2:80');
     expect(await on('rs2', 'pidof nginx >/dev/null && echo running')).toBe('running');
   }, 120000);
+
+  it('nat.yaml in VM mode: lb2 NATs a client subnet to the real servers with the weights honoured; rollback undoes it', async () => {
+    // NAT needs the client outside the real servers' subnet: 10.78.0.0/24 on the same bridge,
+    // the VIP on lb2's public side, the real servers' default route via lb2.
+    const dir = labDir(env);
+    const inv = join(dir, 'nat-inventory.yaml');
+    execFileSync('sh', ['-c', `cat > ${inv}`], { input: `all:
+  vars: {ansible_user: root, ansible_ssh_private_key_file: ${join(dir, 'id_ed25519')}, lvsrun_known_hosts: ${join(dir, 'known_hosts')}, lvs_vip: 10.78.0.100, lvs_vip_prefix: 24, lvs_dip: 10.77.1.2, lvs_scheduler: wrr}
+  children:
+    directors:
+      hosts:
+        lb2: {ansible_host: 10.77.1.2}
+    realservers:
+      hosts:
+        rs1: {ansible_host: 10.77.2.1, lvs_gateway: 10.77.1.2, lvs_weight: 2}
+        rs2: {ansible_host: 10.77.2.2, lvs_gateway: 10.77.1.2, lvs_weight: 1}
+` });
+    const r = await cli('playbooks/nat.yaml', '-i', inv);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(await on('lb2', 'ipvsadm -S -n')).toContain('-A -t 10.78.0.100:80 -s wrr\n-a -t 10.78.0.100:80 -r 10.77.2.1:80 -m -w 2\n-a -t 10.78.0.100:80 -r 10.77.2.2:80 -m -w 1');
+    await on('client1', 'ip addr add 10.78.0.1/24 dev eth0');
+    const out = await on('client1', `for i in 1 2 3 4 5 6; do curl -s --max-time 3 --interface 10.78.0.1 http://10.78.0.100/ | grep -o '<h1>[a-z0-9]*</h1>'; done`);
+    const seen = out.split('\n').map((l) => l.replace(/<\/?h1>/g, ''));
+    expect(seen.filter((x) => x === 'rs1')).toHaveLength(4);
+    expect(seen.filter((x) => x === 'rs2')).toHaveLength(2);
+    await on('client1', 'ip addr del 10.78.0.1/24 dev eth0');
+    const id = /run (\S+) finished/.exec(r.out)![1]!;
+    expect((await cli('rollback', id, '-i', inv)).code).toBe(0);
+    expect(await on('lb2', 'ipvsadm -S -n')).not.toContain('10.78.0.100');
+    expect(await on('rs1', 'ip route show default')).toBe('');
+  }, 180000);
 });

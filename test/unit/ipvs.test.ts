@@ -1,19 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseIpvsSave, planEdits, renderRules } from '../../src/lvs/ipvs-table.js';
 import { ipvs, type IpvsObserved } from '../../src/modules/ipvs.js';
 import { vip } from '../../src/modules/vip.js';
 
-// `ipvsadm -S -n` output in the format ipvsadm 1.31 prints (print_service_entry with FMT_RULE).
-const LIVE = `-A -t 192.168.3.110:80 -s rr
--a -t 192.168.3.110:80 -r 192.168.3.128:80 -g -w 1
--a -t 192.168.3.110:80 -r 192.168.3.120:80 -g -w 1
--A -t 192.168.3.110:443 -s wlc -p 300
--a -t 192.168.3.110:443 -r 192.168.3.128:443 -g -w 1
--A -f 7 -s sh
--a -f 7 -r 192.168.3.128:0 -g -w 2
--A -u 192.168.3.110:53 -s rr
--a -u 192.168.3.110:53 -r 10.0.0.5:5353 -m -w 1 -x 100
-`;
+// Real `ipvsadm -S -n` output (ipvsadm 1.31, Debian 12 kernel 6.1, captured in the lab's VM mode after
+// -A/-a commands for these services; the udp real server was added with `-x 100`). Note what the
+// kernel and ipvsadm do: real servers come back newest first, and thresholds are not saved.
+const LIVE = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'ipvs', 'debian12-ipvsadm-1.31.save'), 'utf8');
 
 const args = (services: unknown[], own = false) => ipvs.schema.parse({ services, own_table: own, persist: false });
 const obs = (text: string): IpvsObserved => ({ available: true, live: parseIpvsSave(text), saved: text, family: 'debian', file: { exists: false }, rulesFile: '/etc/ipvsadm.rules' });
@@ -23,9 +18,10 @@ const http = (over: Record<string, unknown> = {}, reals: unknown[] = [{ addr: '1
 describe('ipvs table', () => {
   it('parses every service kind and renders the same lines back', () => {
     const t = parseIpvsSave(LIVE);
-    expect(t.map((s) => `${s.proto} ${s.addr}`)).toEqual(['tcp 192.168.3.110:80', 'tcp 192.168.3.110:443', 'fwmark 7', 'udp 192.168.3.110:53']);
+    expect(t.map((s) => `${s.proto} ${s.addr}`)).toEqual(['tcp 192.168.3.110:80', 'tcp 192.168.3.110:443', 'udp 192.168.3.110:53', 'fwmark 7']);
     expect(t[1]).toMatchObject({ scheduler: 'wlc', persistent: 300 });
-    expect(t[3]!.reals[0]).toEqual({ addr: '10.0.0.5', port: 5353, forward: 'nat', weight: 1, upper: 100 });
+    expect(t[2]!.reals[0]).toEqual({ addr: '10.0.0.5', port: 5353, forward: 'nat', weight: 1 });
+    expect(t[3]!.reals[0]).toEqual({ addr: '192.168.3.128', port: 0, forward: 'dr', weight: 2 });
     expect(renderRules(t)).toBe(LIVE);
   });
   it('refuses a table with options it does not understand', () => {
@@ -47,7 +43,7 @@ describe('ipvs table', () => {
     expect(cmds([http({}, [{ addr: '192.168.3.128' }])])).toEqual(['ipvsadm -d -t 192.168.3.110:80 -r 192.168.3.120:80']);
   });
   it('removes undeclared services only when it owns the table', () => {
-    expect(cmds([http()], true)).toEqual(['ipvsadm -D -t 192.168.3.110:443', 'ipvsadm -D -f 7', 'ipvsadm -D -u 192.168.3.110:53']);
+    expect(cmds([http()], true)).toEqual(['ipvsadm -D -t 192.168.3.110:443', 'ipvsadm -D -u 192.168.3.110:53', 'ipvsadm -D -f 7']);
   });
   it('handles fwmark services and persistence changes', () => {
     expect(cmds([{ fwmark: 7, scheduler: 'sh', reals: [{ addr: '192.168.3.128', weight: 2 }] }])).toEqual([]);
@@ -74,6 +70,9 @@ describe('ipvs table', () => {
   it('rejects a real server forward it does not know, and a service with neither vip:port nor fwmark', () => {
     expect(() => ipvs.schema.parse({ services: [http({}, [{ addr: '1.2.3.4', forward: 'bridge' }])] })).toThrow(/forward must be dr, nat or tun/);
     expect(() => ipvs.schema.parse({ services: [{ scheduler: 'rr' }] })).toThrow(/vip and port, or fwmark/);
+  });
+  it('thresholds are set but not compared: ipvsadm -S does not save them, so comparing would never converge', () => {
+    expect(cmds([{ protocol: 'udp', vip: '192.168.3.110', port: 53, scheduler: 'rr', reals: [{ addr: '10.0.0.5', port: 5353, forward: 'nat', upper: 100 }] }])).toEqual([]);
   });
   it('planEdits never touches what is equal', () => {
     const t = parseIpvsSave(LIVE);
