@@ -4,6 +4,7 @@ import { copy } from './copy.js';
 import { file } from './file.js';
 import { ifcfg } from './ifcfg.js';
 import { ipvs } from './ipvs.js';
+import { iptables } from './iptables.js';
 import { lineinfile } from './lineinfile.js';
 import { pkg } from './package.js';
 import { route } from './route.js';
@@ -15,7 +16,7 @@ import { vip } from './vip.js';
 import { waitFor } from './wait-for.js';
 import type { TaskModule } from './types.js';
 
-const list: TaskModule<any, any>[] = [command, shell, copy, template, file, lineinfile, sysctl, pkg, service, stat, waitFor, assertModule, debug, ipvs, vip, ifcfg, route];
+const list: TaskModule<any, any>[] = [command, shell, copy, template, file, lineinfile, sysctl, pkg, service, stat, waitFor, assertModule, debug, ipvs, vip, ifcfg, route, iptables];
 
 /** Module names as written in playbooks, with Ansible's aliases. */
 export const MODULES: ReadonlyMap<string, TaskModule<any, any>> = new Map([

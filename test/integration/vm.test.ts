@@ -109,7 +109,7 @@ describe('VM mode (real IPVS)', () => {
     const dir = labDir(env);
     const inv = join(dir, 'nat-inventory.yaml');
     execFileSync('sh', ['-c', `cat > ${inv}`], { input: `all:
-  vars: {ansible_user: root, ansible_ssh_private_key_file: ${join(dir, 'id_ed25519')}, lvsrun_known_hosts: ${join(dir, 'known_hosts')}, lvs_vip: 10.78.0.100, lvs_vip_prefix: 24, lvs_dip: 10.77.1.2, lvs_scheduler: wrr}
+  vars: {ansible_user: root, ansible_ssh_private_key_file: ${join(dir, 'id_ed25519')}, lvsrun_known_hosts: ${join(dir, 'known_hosts')}, lvs_vip: 10.78.0.100, lvs_vip_prefix: 24, lvs_dip: 10.77.1.2, lvs_scheduler: wrr, lvs_rs_subnet: 10.77.2.0/24}
   children:
     directors:
       hosts:
@@ -122,6 +122,7 @@ describe('VM mode (real IPVS)', () => {
     const r = await cli('playbooks/nat.yaml', '-i', inv);
     expect(r.code, r.out + r.err).toBe(0);
     expect(await on('lb2', 'ipvsadm -S -n')).toContain('-A -t 10.78.0.100:80 -s wrr\n-a -t 10.78.0.100:80 -r 10.77.2.1:80 -m -w 2\n-a -t 10.78.0.100:80 -r 10.77.2.2:80 -m -w 1');
+    expect(await on('lb2', 'iptables -t nat -S POSTROUTING')).toContain('-A POSTROUTING -s 10.77.2.0/24 ! -d 10.77.2.0/24 -j MASQUERADE');
     await on('client1', 'ip addr add 10.78.0.1/24 dev eth0');
     const out = await on('client1', `for i in 1 2 3 4 5 6; do curl -s --max-time 3 --interface 10.78.0.1 http://10.78.0.100/ | grep -o '<h1>[a-z0-9]*</h1>'; done`);
     const seen = out.split('\n').map((l) => l.replace(/<\/?h1>/g, ''));
@@ -132,5 +133,6 @@ describe('VM mode (real IPVS)', () => {
     expect((await cli('rollback', id, '-i', inv)).code).toBe(0);
     expect(await on('lb2', 'ipvsadm -S -n')).not.toContain('10.78.0.100');
     expect(await on('rs1', 'ip route show default')).toBe('');
+    expect(await on('lb2', 'iptables -t nat -S POSTROUTING')).not.toContain('MASQUERADE');
   }, 180000);
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseIpvsSave, planEdits, renderRules } from '../../src/lvs/ipvs-table.js';
 import { ipvs, type IpvsObserved } from '../../src/modules/ipvs.js';
 import { vip } from '../../src/modules/vip.js';
+import { iptables } from '../../src/modules/iptables.js';
 
 // Real `ipvsadm -S -n` output (ipvsadm 1.31, Debian 12 kernel 6.1, captured in the lab's VM mode after
 // -A/-a commands for these services; the udp real server was added with `-x 100`). Note what the
@@ -97,5 +98,17 @@ describe('vip', () => {
     expect(vip.plan(t, { linkExists: false, hasAddr: false, family: 'debian', file: { exists: false }, persistFile: 'x' }).fail).toMatch(/create: dummy/);
     const c = vip.schema.parse({ address: '10.0.0.1', interface: 'tunl0', create: 'ipip', persist: false });
     expect(vip.plan(c, { linkExists: false, hasAddr: false, family: 'debian', file: { exists: false }, persistFile: 'x' }).steps.map((s) => s.cmd)).toEqual(['modprobe ipip && ip link set tunl0 up', 'ip addr add 10.0.0.1/32 dev tunl0 label tunl0']);
+  });
+});
+
+describe('iptables (NAT masquerade)', () => {
+  const p = iptables.schema.parse({ table: 'nat', chain: 'POSTROUTING', rule: '-s 10.77.2.0/24 ! -d 10.77.2.0/24 -j MASQUERADE' });
+  it('adds a missing rule, and its undo deletes exactly that rule', () => {
+    const plan = iptables.plan(p, { present: false });
+    expect(plan.steps.map((s) => s.cmd)).toEqual(["iptables -w -t nat -A POSTROUTING -s 10.77.2.0/24 '!' -d 10.77.2.0/24 -j MASQUERADE"]);
+    expect(plan.undo.map((s) => s.cmd)).toEqual(["iptables -w -t nat -D POSTROUTING -s 10.77.2.0/24 '!' -d 10.77.2.0/24 -j MASQUERADE"]);
+  });
+  it('leaves a rule that is already there alone (so no undo can delete someone else\'s rule)', () => {
+    expect(iptables.plan(p, { present: true })).toMatchObject({ action: 'noop', undo: [] });
   });
 });
