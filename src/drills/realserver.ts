@@ -103,15 +103,19 @@ export async function rsDownDrill(i: RealServerDrillInput): Promise<DrillResult>
   let ok = false;
   let verdict = '';
   const svc = i.service ?? 'nginx';
-  const inTable = async (): Promise<boolean> => (await counters(i)).some((c) => c.present);
+  // The director holding the VIP carries the traffic; each director's checker decides on its own.
+  const holding = new Set(await holders(i.directors, i.vip));
+  const watched = i.directors.filter((d) => holding.has(d.name));
+  const inTable = async (): Promise<boolean> => (await Promise.all((watched.length ? watched : i.directors).map((d) => realServerCounters(d.t, i.rs.addr)))).every((c) => c.present);
   const probe = startProbe(i.probe, i.vip, tl);
   try {
-    tl.mark('drill-start', i.rs.name);
+    tl.mark('drill-start', i.rs.name, `watching ${(watched.length ? watched : i.directors).map((d) => d.name).join(', ')}`);
     if (!(await inTable())) { verdict = `${i.rs.addr} is not in the IPVS table before the drill`; return result(); }
     await sleep(1000);
     await i.changes.apply(i.rs.t, i.rs.vars, i.rs.become, service, { name: svc, state: 'stopped' });
     const tStop = tl.mark('service-stopped', i.rs.name, svc);
-    if (!(await until(async () => !(await inTable()), i.timeoutMs, i.signal))) {
+    const outOfTable = async (): Promise<boolean> => (await Promise.all((watched.length ? watched : i.directors).map((d) => realServerCounters(d.t, i.rs.addr)))).every((c) => !c.present);
+    if (!(await until(outOfTable, i.timeoutMs, i.signal))) {
       tl.mark('out-of-bounds');
       verdict = `the health checker did not remove ${i.rs.name} within ${i.timeoutMs / 1000} s; ${svc} restarted`;
       return result();
