@@ -3,6 +3,7 @@ import { execOpts, HostState, makeCtx } from '../engine/host-state.js';
 import type { JournalEntry } from '../engine/types.js';
 import type { TaskModule } from '../modules/types.js';
 import type { Journal } from '../rollback/journal.js';
+import { applyJournaled } from '../rollback/apply.js';
 import { replayUndo } from '../rollback/replay.js';
 import { TemplateEngine } from '../template/render.js';
 import type { Transport } from '../transport/types.js';
@@ -23,15 +24,7 @@ export class DrillChanges {
     const plan = mod.plan(p, await mod.check(ctx, p));
     if (plan.fail) throw new Error(`${t.host}: ${plan.fail}`);
     if (!plan.steps.length) return false;
-    const seq = this.journal.write({ phase: 'begin', host: t.host, task: `drill: ${mod.name} ${plan.summary}`, undo: plan.undo, ...(become.enabled ? { becomeUser: become.user } : {}) });
-    const e: JournalEntry = { host: t.host, task: plan.summary, undo: plan.undo, seq };
-    this.done.push({ t, e, become });
-    await this.journal.durable();
-    for (const s of plan.steps) {
-      const r = await t.exec(s.cmd, execOpts(become, s.stdin !== undefined ? { stdin: s.stdin } : {}));
-      if (r.code !== 0 && !s.anyCode) throw new Error(`${t.host}: ${s.what ?? 'step'} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
-    }
-    this.journal.write({ phase: 'done', host: t.host, task: e.task });
+    await applyJournaled(this.journal, t, `drill: ${mod.name} ${plan.summary}`, plan, become, (e) => this.done.push({ t, e, become }));
     return true;
   }
 

@@ -106,7 +106,9 @@ export async function rsDownDrill(i: RealServerDrillInput): Promise<DrillResult>
   // The director holding the VIP carries the traffic; each director's checker decides on its own.
   const holding = new Set(await holders(i.directors, i.vip));
   const watched = i.directors.filter((d) => holding.has(d.name));
-  const inTable = async (): Promise<boolean> => (await Promise.all((watched.length ? watched : i.directors).map((d) => realServerCounters(d.t, i.rs.addr)))).every((c) => c.present);
+  const presence = async (): Promise<boolean[]> => (await Promise.all((watched.length ? watched : i.directors).map((d) => realServerCounters(d.t, i.rs.addr)))).map((c) => c.present);
+  const inTable = async (): Promise<boolean> => (await presence()).every(Boolean);
+  const outOfTable = async (): Promise<boolean> => !(await presence()).some(Boolean);
   const probe = startProbe(i.probe, i.vip, tl);
   try {
     tl.mark('drill-start', i.rs.name, `watching ${(watched.length ? watched : i.directors).map((d) => d.name).join(', ')}`);
@@ -114,7 +116,6 @@ export async function rsDownDrill(i: RealServerDrillInput): Promise<DrillResult>
     await sleep(1000);
     await i.changes.apply(i.rs.t, i.rs.vars, i.rs.become, service, { name: svc, state: 'stopped' });
     const tStop = tl.mark('service-stopped', i.rs.name, svc);
-    const outOfTable = async (): Promise<boolean> => (await Promise.all((watched.length ? watched : i.directors).map((d) => realServerCounters(d.t, i.rs.addr)))).every((c) => !c.present);
     if (!(await until(outOfTable, i.timeoutMs, i.signal))) {
       tl.mark('out-of-bounds');
       verdict = `the health checker did not remove ${i.rs.name} within ${i.timeoutMs / 1000} s; ${svc} restarted`;

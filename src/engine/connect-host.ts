@@ -2,7 +2,7 @@ import { LvsrunError, TransportError } from '../errors.js';
 import type { TemplateEngine } from '../template/render.js';
 import type { Transport } from '../transport/types.js';
 import type { EventBus } from './events.js';
-import { acquireLock, DEFAULT_LOCK_FILE } from './host-lock.js';
+import { lockHost } from './host-lock.js';
 import type { HostState } from './host-state.js';
 import type { RunOptions, TaskResult } from './types.js';
 
@@ -26,8 +26,7 @@ export async function ensureConnected(hs: HostState, env: ConnectEnv, connect: C
   const lock = env.opts.lock;
   if (!lock?.enabled || env.opts.check) return;
   try {
-    const file = env.templates.renderString(String(env.vars.lvsrun_lock_file ?? DEFAULT_LOCK_FILE), env.vars, { field: 'lvsrun_lock_file' });
-    hs.lock = await acquireLock(hs.transport, file, { run: env.opts.runId, operator: lock.operator, since: new Date().toISOString() }, lock.breakLock);
+    hs.lock = await lockHost(hs.transport, env.vars, env.templates, env.opts.runId, lock.operator, lock.breakLock);
     if (hs.lock.warning) env.bus.emit({ type: 'warning', msg: `${hs.name}: ${hs.lock.warning}` });
   } catch (e) {
     const error = e instanceof LvsrunError ? e : new LvsrunError('E_LOCKED', (e as Error).message);

@@ -1,6 +1,7 @@
 import { hostname, userInfo } from 'node:os';
 import { LvsrunError } from '../errors.js';
 import { nest, raw, sh, type ShellCmd } from '../transport/shell.js';
+import type { TemplateEngine } from '../template/render.js';
 import type { Held, Transport } from '../transport/types.js';
 
 export const DEFAULT_LOCK_FILE = '/run/lvsrun.lock';
@@ -46,4 +47,10 @@ export async function acquireLock(t: Transport, file: string, info: Omit<LockInf
       hint: 'wait for that run to finish; if it is gone for sure, pass --break-lock' });
   }
   throw new LvsrunError('E_LOCKED', `${t.host}: cannot take the lvsrun lock: ${line || 'no answer'}`);
+}
+
+/** Take the lock for a run on a host: the file is `lvsrun_lock_file` (a template) or the default. */
+export function lockHost(t: Transport, vars: Record<string, unknown>, templates: TemplateEngine, run: string, operator: string, breakLock: boolean): Promise<HostLock> {
+  const file = templates.renderString(String(vars.lvsrun_lock_file ?? DEFAULT_LOCK_FILE), vars, { field: 'lvsrun_lock_file' });
+  return acquireLock(t, file, { run, operator, since: new Date().toISOString() }, breakLock);
 }

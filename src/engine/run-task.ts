@@ -1,13 +1,14 @@
-import { CommandError, LvsrunError, TransportError } from '../errors.js';
+import { LvsrunError, TransportError } from '../errors.js';
 import { lookupModule } from '../modules/registry.js';
 import type { Plan, TaskModule } from '../modules/types.js';
 import type { Play, Task } from '../playbook/types.js';
 import { evalCondition } from '../playbook/when.js';
+import { applyJournaled } from '../rollback/apply.js';
 import type { Journal } from '../rollback/journal.js';
 import type { TemplateEngine } from '../template/render.js';
 import type { ExecResult } from '../transport/types.js';
 import { becomeSpec, type BecomeSpec } from './connect.js';
-import { execOpts, makeCtx, type HostState } from './host-state.js';
+import { makeCtx, type HostState } from './host-state.js';
 import type { TaskResult } from './types.js';
 
 export interface TaskEnv {
@@ -92,30 +93,9 @@ async function runItem(env: TaskEnv, hs: HostState, task: Task, mod: TaskModule,
   return { status: failed ? 'failed' : changes ? 'changed' : 'ok', plan, result, msg: failed ? commandMsg(result) : plan.summary, ...(plan.irreversible ? { irreversible: true } : {}) };
 }
 
-/** Journal the undo (write-ahead), run the steps, mark done. */
-async function applyPlan(env: TaskEnv, hs: HostState, task: Task, plan: Plan, become: BecomeSpec): Promise<ExecResult[]> {
-  if (!plan.steps.length) return [];
-  const recordUndo = plan.action !== 'noop' && plan.undo.length > 0;
-  if (recordUndo) {
-    const becomeUser = become.enabled ? become.user : undefined;
-    const seq = env.journal.write({ phase: 'begin', host: hs.name, task: task.name, undo: plan.undo, ...(becomeUser ? { becomeUser } : {}) });
-    hs.undoLog.push({ host: hs.name, task: task.name, undo: plan.undo, seq, ...(becomeUser ? { becomeUser } : {}) });
-    await env.journal.durable(); // write-ahead: the undo is on disk before the change starts
-  } else if (plan.irreversible) {
-    env.journal.write({ phase: 'irreversible', host: hs.name, task: task.name });
-  }
-  const results: ExecResult[] = [];
-  for (const step of plan.steps) {
-    // No abort signal here: on Ctrl-C the step in flight finishes, then the rollback undoes it.
-    const r = await hs.transport!.exec(step.cmd, execOpts(become, step.stdin !== undefined ? { stdin: step.stdin } : {}));
-    results.push(r);
-    if (r.code !== 0 && !step.anyCode) {
-      if (recordUndo) env.journal.write({ phase: 'failed', host: hs.name, task: task.name });
-      throw new CommandError(step.what ?? 'step', r);
-    }
-  }
-  if (recordUndo) env.journal.write({ phase: 'done', host: hs.name, task: task.name });
-  return results;
+/** Journal the undo (write-ahead), run the steps, mark done; the entry joins the host's undo log. */
+function applyPlan(env: TaskEnv, hs: HostState, task: Task, plan: Plan, become: BecomeSpec): Promise<ExecResult[]> {
+  return applyJournaled(env.journal, hs.transport!, task.name, plan, become, (e) => hs.undoLog.push(e));
 }
 
 function assertOutcome(p: { that: string[]; fail_msg?: string; msg?: string }, vars: Record<string, unknown>, task: Task): ItemOutcome {

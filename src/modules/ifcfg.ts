@@ -1,5 +1,5 @@
 import { ifcfgText } from '../lvs/ifcfg-text.js';
-import { z } from './args.js';
+import { z, modeArg } from './args.js';
 import { observeFile, planFileWrite, type FileWriteObserved } from './copy.js';
 import type { TaskModule } from './types.js';
 
@@ -7,7 +7,7 @@ const schema = z.object({
   device: z.string().regex(/^[A-Za-z0-9_.:@-]+$/, 'an interface name such as eth0 or lo:0'),
   settings: z.record(z.union([z.string(), z.number(), z.boolean()])).default({}),
   dir: z.string().default('/etc/sysconfig/network-scripts'),
-  mode: z.string().default('0644'),
+  mode: modeArg.default('0644'),
 }).strict();
 type Args = z.infer<typeof schema>;
 

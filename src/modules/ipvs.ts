@@ -1,4 +1,5 @@
 import { fileStateCmd, parseFileState, type FileState } from '../facts/file.js';
+import { osFamily } from '../facts/os.js';
 import { multiProbe, splitProbe } from '../facts/probe.js';
 import { parseIpvsSave, planEdits, renderRules, type Forward, type VirtualService } from '../lvs/ipvs-table.js';
 import { raw, sh } from '../transport/shell.js';
@@ -80,7 +81,7 @@ export const ipvs: TaskModule<Args, IpvsObserved> = {
   name: 'ipvs',
   schema,
   async check(ctx, p) {
-    const family = await ctx.fact('os_family', async () => ((await ctx.exec(raw('[ -e /etc/redhat-release ] && echo rhel || echo debian'))).stdout.trim() === 'rhel' ? 'rhel' : 'debian') as 'rhel' | 'debian');
+    const family = await osFamily(ctx);
     const rulesFile = p.rules_file ?? rulesFileFor(family);
     const reals = realsFromGroups(p, ctx.vars);
     const r = await ctx.exec(multiProbe([raw('modprobe ip_vs 2>/dev/null; ipvsadm -S -n 2>&1'), fileStateCmd(rulesFile)]));

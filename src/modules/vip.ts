@@ -1,7 +1,8 @@
 import { fileStateCmd, parseFileState, type FileState } from '../facts/file.js';
+import { osFamily } from '../facts/os.js';
 import { multiProbe, splitProbe } from '../facts/probe.js';
 import { ifcfgText, ifupdownText, prefixToNetmask } from '../lvs/ifcfg-text.js';
-import { raw, sh } from '../transport/shell.js';
+import { sh } from '../transport/shell.js';
 import { z, boolish } from './args.js';
 import { putFile, restorePath } from './file-steps.js';
 import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
@@ -36,7 +37,7 @@ export const vip: TaskModule<Args, VipObserved> = {
   name: 'vip',
   schema,
   async check(ctx, p) {
-    const family = await ctx.fact('os_family', async () => ((await ctx.exec(raw('[ -e /etc/redhat-release ] && echo rhel || echo debian'))).stdout.trim() === 'rhel' ? 'rhel' : 'debian') as 'rhel' | 'debian');
+    const family = await osFamily(ctx);
     const persistFile = persistFileFor(family, labelOf(p));
     const r = await ctx.exec(multiProbe([sh`ip -o addr show dev ${p.interface}`, fileStateCmd(persistFile)]));
     const [a, f] = splitProbe(r, 2) as [typeof r, typeof r];

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fdatasync as fsDatasync, mkdirSync, openSync, readFileSync, write } from 'node:fs';
 import { join } from 'node:path';
 import { LvsrunError } from '../errors.js';
@@ -99,6 +100,11 @@ async function writeAll(fd: number, b: Buffer): Promise<void> {
 }
 
 const fdatasync = (fd: number): Promise<void> => new Promise((res, rej) => fsDatasync(fd, (e) => (e ? rej(e) : res())));
+
+/** A run's id: UTC time to the millisecond (so ids sort by start) and a random suffix. */
+export function newRunId(): string {
+  return `${new Date().toISOString().replace(/[-:]/g, '').replace('.', '').replace('Z', '')}-${randomBytes(3).toString('hex')}`;
+}
 
 export function readJournal(file: string): JournalRecord[] {
   if (!existsSync(file)) return [];

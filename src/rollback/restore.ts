@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { becomeSpec } from '../engine/connect.js';
-import { acquireLock, DEFAULT_LOCK_FILE } from '../engine/host-lock.js';
+import { lockHost } from '../engine/host-lock.js';
 import { execOpts } from '../engine/host-state.js';
 import type { Connector } from '../engine/connect-host.js';
 import { LvsrunError, TransportError } from '../errors.js';
@@ -63,8 +63,7 @@ async function restoreHost(i: RestoreInput, journal: Journal, host: string, entr
     return { ...base, ok: false, pending: true, error: e instanceof LvsrunError ? e.format() : (e as Error).message };
   }
   try {
-    const lockFile = i.templates.renderString(String(vars.lvsrun_lock_file ?? DEFAULT_LOCK_FILE), vars, { field: 'lvsrun_lock_file' });
-    const lock = await acquireLock(t, lockFile, { run: `rollback of ${i.runDir.split('/').at(-1)}`, operator: i.lock.operator, since: new Date().toISOString() }, i.lock.breakLock);
+    const lock = await lockHost(t, vars, i.templates, `rollback of ${i.runDir.split('/').at(-1)}`, i.lock.operator, i.lock.breakLock);
     try {
       const become = (user?: string) => ({ ...becomeSpec(vars, false, 'root'), enabled: user !== undefined, user: user ?? 'root' });
       const r = await replayUndo(t, entries, journal, (e) => execOpts(become(e.becomeUser)));

@@ -14,15 +14,15 @@ export interface LabSession {
   drop(host: string): void;
 }
 
-/** A fresh lab (2 directors, 2 real servers, 1 client) for one test file, torn down after it. */
-export function useLab(after?: (lab: LabState) => Promise<void> | void): LabSession {
+/** A fresh lab (2 directors, 2 real servers, 1 client; `vm`: directors as QEMU guests) for one test file, torn down after it. */
+export function useLab(after?: (lab: LabState) => Promise<void> | void, opts: { vm?: boolean } = {}): LabSession {
   const env = process.env;
   const conns = new Map<string, Transport>();
   let lab: LabState | undefined;
   beforeAll(async () => {
     await labDown(env);
-    lab = await labUp({ directors: 2, realservers: 2, clients: 1 }, env);
-  });
+    lab = await labUp({ directors: 2, realservers: 2, clients: 1, ...(opts.vm ? { vm: true } : {}) }, env);
+  }, opts.vm ? 240000 : undefined);
   afterAll(async () => {
     for (const t of conns.values()) await t.close();
     conns.clear();

@@ -1,46 +1,25 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DrillResult } from '../../src/drills/timeline.js';
-import { labDown, labUp, type LabState } from '../../src/lab/lab.js';
 import { labDir } from '../../src/lab/paths.js';
 import { labVmPids } from '../../src/lab/vm.js';
-import { SshTransport } from '../../src/transport/ssh.js';
-import { sh } from '../../src/transport/shell.js';
-import type { Transport } from '../../src/transport/types.js';
 import { cli, recapLine } from './helpers.js';
+import { useLab } from './lab-session.js';
 
 // VM mode: the directors are QEMU guests running Debian's kernel, so IPVS is real; the real
 // servers and the client are namespace hosts on the same bridge.
 const env = process.env;
-let lab: LabState;
-const conns = new Map<string, Transport>();
-async function on(host: string, cmd: string): Promise<string> {
-  let t = conns.get(host);
-  if (!t) {
-    const h = lab.hosts.find((x) => x.name === host)!;
-    t = await SshTransport.connect({ name: host, host: h.addr, port: 22, user: 'root', privateKeyFiles: [join(labDir(env), 'id_ed25519')], knownHostsFiles: [join(labDir(env), 'known_hosts')], acceptNewHostKeys: false, connectTimeoutMs: 60000, keepaliveIntervalMs: 15000 });
-    conns.set(host, t);
-  }
-  return (await t.exec(sh`/bin/sh -c ${cmd}`, { timeoutMs: 60000 })).stdout.trim();
-}
-const qemuPids = (): number[] => labVmPids(labDir(env));
-
-beforeAll(async () => {
-  await labDown(env);
-  lab = await labUp({ directors: 2, realservers: 2, clients: 1, vm: true }, env);
-}, 240000);
-afterAll(async () => {
-  for (const t of conns.values()) await t.close();
-  await labDown(env);
+const L = useLab(() => {
   // no guest, tap or state left behind
-  expect(qemuPids()).toEqual([]);
+  expect(labVmPids(labDir(env))).toEqual([]);
   expect(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })).not.toMatch(/lvst-/);
-});
+}, { vm: true });
+const on = async (host: string, cmd: string): Promise<string> => (await L.exec(host, cmd)).stdout.trim();
 
 describe('VM mode (real IPVS)', () => {
   it('runs the directors as guests with the Debian kernel, reachable through lvsrun\'s transport', async () => {
-    expect(lab.hosts.filter((h) => h.kind === 'vm').map((h) => h.name)).toEqual(['lb1', 'lb2']);
+    expect(L.lab.hosts.filter((h) => h.kind === 'vm').map((h) => h.name)).toEqual(['lb1', 'lb2']);
     expect(await on('lb1', 'hostname; uname -r; modprobe ip_vs && test -e /proc/net/ip_vs && echo ipvs')).toMatch(/^lb1\n\S+-amd64\nipvs$/);
     expect(await on('rs1', 'test -e /proc/net/ip_vs && echo ipvs || echo none')).toBe('none');
   });
@@ -52,11 +31,11 @@ describe('VM mode (real IPVS)', () => {
     for (const h of ['lb1', 'lb2', 'rs1', 'rs2']) expect(recapLine(second.out, h)).toMatchObject({ changed: 0, failed: 0 });
     const table = async (): Promise<string> => on('lb1', 'ipvsadm -S -n');
     for (let i = 0; i < 60 && !(await table()).includes('10.77.2.2'); i++) await new Promise((r) => setTimeout(r, 500));
-    expect(await table()).toBe(`-A -t ${lab.vip}:80 -s rr\n-a -t ${lab.vip}:80 -r 10.77.2.1:80 -g -w 1\n-a -t ${lab.vip}:80 -r 10.77.2.2:80 -g -w 1`);
+    expect(await table()).toBe(`-A -t ${L.lab.vip}:80 -s rr\n-a -t ${L.lab.vip}:80 -r 10.77.2.1:80 -g -w 1\n-a -t ${L.lab.vip}:80 -r 10.77.2.2:80 -g -w 1`);
   });
 
   it('a client\'s requests to the VIP alternate between the real servers (LVS-DR through the guest\'s kernel)', async () => {
-    const out = await on('client1', `for i in 1 2 3 4 5 6; do curl -s --max-time 3 http://${lab.vip}/ | grep -o '<h1>[a-z0-9]*</h1>'; done`);
+    const out = await on('client1', `for i in 1 2 3 4 5 6; do curl -s --max-time 3 http://${L.lab.vip}/ | grep -o '<h1>[a-z0-9]*</h1>'; done`);
     const seen = out.split('\n').map((l) => l.replace(/<\/?h1>/g, ''));
     expect(seen).toHaveLength(6);
     expect(new Set(seen)).toEqual(new Set(['rs1', 'rs2']));
@@ -66,7 +45,7 @@ describe('VM mode (real IPVS)', () => {
   it('the ipvs module edits the live table minimally and its undo restores it exactly', async () => {
     const before = await on('lb1', 'ipvsadm -S -n');
     const pb = join(labDir(env), 'ipvs-edit.yaml');
-    execFileSync('sh', ['-c', `cat > ${pb}`], { input: `- hosts: lb1\n  tasks:\n    - ipvs:\n        persist: false\n        services:\n          - {vip: ${lab.vip}, port: 80, scheduler: wrr, reals: [{addr: 10.77.2.1, weight: 3}, {addr: 10.77.2.2, weight: 1}]}\n    - command: /bin/false\n` });
+    execFileSync('sh', ['-c', `cat > ${pb}`], { input: `- hosts: lb1\n  tasks:\n    - ipvs:\n        persist: false\n        services:\n          - {vip: ${L.lab.vip}, port: 80, scheduler: wrr, reals: [{addr: 10.77.2.1, weight: 3}, {addr: 10.77.2.2, weight: 1}]}\n    - command: /bin/false\n` });
     const r = await cli(pb, '-i', 'lab', '--json');
     expect(r.code).toBe(2); // the failing second task rolls the host back
     const res = (JSON.parse(r.out) as { results: Array<{ task: string; status: string; msg?: string }> }).results;

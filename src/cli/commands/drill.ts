@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { becomeSpec } from '../../engine/connect.js';
-import { acquireLock, DEFAULT_LOCK_FILE, operatorName, type HostLock } from '../../engine/host-lock.js';
+import { lockHost, operatorName, type HostLock } from '../../engine/host-lock.js';
 import { DrillChanges } from '../../drills/change.js';
 import { failoverDrill, type DirectorConn } from '../../drills/failover.js';
 import { drainDrill, rsDownDrill } from '../../drills/realserver.js';
@@ -11,7 +10,7 @@ import { drillHtml } from '../../drills/report-html.js';
 import type { DrillResult } from '../../drills/timeline.js';
 import { ConfigError } from '../../errors.js';
 import { selectHosts } from '../../inventory/select.js';
-import { Journal } from '../../rollback/journal.js';
+import { Journal, newRunId } from '../../rollback/journal.js';
 import { TemplateEngine } from '../../template/render.js';
 import { sh } from '../../transport/shell.js';
 import { sshConnector } from '../connector.js';
@@ -40,7 +39,7 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
   const vars = names.map((n) => inv.hosts.get(n)!.vars);
   const vip = String(vars[0]!.lvs_vip ?? '');
   if (!vip) throw new ConfigError('E_CONFIG', `no lvs_vip on ${names[0]}`, { hint: 'the drill probes the VIP the directors share' });
-  const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace('.', '').replace('Z', '')}-${randomBytes(3).toString('hex')}`;
+  const runId = newRunId();
   const runDir = join(io.cwd, '.lvsrun', 'runs', runId);
   const journal = new Journal(runDir);
   journal.write({ phase: 'run-start', meta: { playbook: `drill ${kind} ${rsName ?? vip}`, ...(inv.sources[0] ? { inventory: inv.sources[0] } : {}), operator: operatorName(), pid: process.pid, argv, check: false, kind: 'drill' } });
@@ -57,8 +56,7 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
       const hv: Record<string, unknown> = { ...vars[k], inventory_hostname: n };
       const t = await connect(n, hv);
       conns.push({ name: n, t, vars: hv, become: becomeSpec(hv, false, 'root') });
-      const lockFile = templates.renderString(String(hv.lvsrun_lock_file ?? DEFAULT_LOCK_FILE), hv);
-      locks.push(await acquireLock(t, lockFile, { run: runId, operator: operatorName(), since: new Date().toISOString() }, Boolean(v['break-lock'])));
+      locks.push(await lockHost(t, hv, templates, runId, operatorName(), Boolean(v['break-lock'])));
     }
     // "as configured" means as the hosts are configured now: read nopreempt from their keepalived.conf.
     const conf = await Promise.all(conns.map((c) => c.t.exec(sh`grep -Eqs '^[[:space:]]*nopreempt' ${String(c.vars.lvs_keepalived_conf ?? '/etc/keepalived/keepalived.conf')}`)));

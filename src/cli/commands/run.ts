@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { operatorName } from '../../engine/host-lock.js';
@@ -16,6 +15,7 @@ import { Redactor } from '../../report/redact.js';
 import { sshConnector } from '../connector.js';
 import { formatFindings, validateInventory } from '../../lvs/validate.js';
 import { TemplateEngine } from '../../template/render.js';
+import { newRunId } from '../../rollback/journal.js';
 import { EXIT } from '../exit-codes.js';
 import { parseExtraVars } from '../extra-vars.js';
 import type { Io } from '../main.js';
@@ -76,8 +76,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   if (!v.json) bus.add(io.isTTY && !verbose && !v.diff ? new ListrReporter(red, io.out) : new PlainReporter({ diff: Boolean(v.diff), verbose, write: io.out, color: io.isTTY }, red));
   if (v.json || v.report) bus.add(new JsonReporter(red, v.report ? resolve(io.cwd, v.report) : undefined, v.json ? io.out : undefined));
 
-  // Sortable to the millisecond, so "the last run" is the newest one.
-  const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace('.', '').replace('Z', '')}-${randomBytes(3).toString('hex')}`;
+  const runId = newRunId();
   const ctl = new AbortController();
   let interrupts = 0;
   const onSig = (): void => {

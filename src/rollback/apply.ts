@@ -1,0 +1,38 @@
+import type { BecomeSpec } from '../engine/connect.js';
+import { execOpts } from '../engine/host-state.js';
+import type { JournalEntry } from '../engine/types.js';
+import { CommandError } from '../errors.js';
+import type { Plan } from '../modules/types.js';
+import type { ExecResult, Transport } from '../transport/types.js';
+import type { Journal } from './journal.js';
+
+/**
+ * Apply a plan's steps write-ahead: the undo is journaled and on disk before the first step,
+ * `onBegin` gets the entry (the caller's in-memory undo log), then the steps run and the change is
+ * marked done or failed. Shared by runs and drills, so both can be rolled back the same way.
+ */
+export async function applyJournaled(journal: Journal, t: Transport, task: string, plan: Plan, become: BecomeSpec, onBegin: (e: JournalEntry) => void): Promise<ExecResult[]> {
+  if (!plan.steps.length) return [];
+  const host = t.host;
+  const recordUndo = plan.action !== 'noop' && plan.undo.length > 0;
+  if (recordUndo) {
+    const becomeUser = become.enabled ? become.user : undefined;
+    const seq = journal.write({ phase: 'begin', host, task, undo: plan.undo, ...(becomeUser ? { becomeUser } : {}) });
+    onBegin({ host, task, undo: plan.undo, seq, ...(becomeUser ? { becomeUser } : {}) });
+    await journal.durable(); // write-ahead: the undo is on disk before the change starts
+  } else if (plan.irreversible) {
+    journal.write({ phase: 'irreversible', host, task });
+  }
+  const results: ExecResult[] = [];
+  for (const step of plan.steps) {
+    // No abort signal here: on Ctrl-C the step in flight finishes, then the rollback undoes it.
+    const r = await t.exec(step.cmd, execOpts(become, step.stdin !== undefined ? { stdin: step.stdin } : {}));
+    results.push(r);
+    if (r.code !== 0 && !step.anyCode) {
+      if (recordUndo) journal.write({ phase: 'failed', host, task });
+      throw new CommandError(step.what ?? 'step', r);
+    }
+  }
+  if (recordUndo) journal.write({ phase: 'done', host, task });
+  return results;
+}
