@@ -24,7 +24,7 @@ export class DrillChanges {
     const plan = mod.plan(p, await mod.check(ctx, p));
     if (plan.fail) throw new Error(`${t.host}: ${plan.fail}`);
     if (!plan.steps.length) return false;
-    await applyJournaled(this.journal, t, `drill: ${mod.name} ${plan.summary}`, plan, become, (e) => this.done.push({ t, e, become }));
+    await applyJournaled(this.journal, t, `drill: ${mod.name} ${plan.summary}`, plan, become, (e) => this.done.push({ t, e, become }), (e) => this.done.splice(this.done.findIndex((d) => d.e === e), 1));
     return true;
   }
 

@@ -60,7 +60,7 @@ export function makeCtx(i: CtxInput): ModuleCtx {
       if (!found) throw new ConfigError('E_CONFIG', `${kind === 'templates' ? 'template' : 'file'} '${path}' not found`, { hint: `looked in ${[...new Set(candidates)].join(', ')}` });
       return { path: found, text: readFileSync(found, 'utf8') };
     },
-    render: (text, where) => i.templates.renderString(text, i.vars, { file: where.file }),
+    render: (text, where, data) => i.templates.renderString(text, data ?? i.vars, { file: where.file }),
     fact<T>(key: string, load: () => Promise<T>): Promise<T> {
       let p = i.hs.facts.get(key) as Promise<T> | undefined;
       if (!p) {

@@ -95,7 +95,7 @@ async function runItem(env: TaskEnv, hs: HostState, task: Task, mod: TaskModule,
 
 /** Journal the undo (write-ahead), run the steps, mark done; the entry joins the host's undo log. */
 function applyPlan(env: TaskEnv, hs: HostState, task: Task, plan: Plan, become: BecomeSpec): Promise<ExecResult[]> {
-  return applyJournaled(env.journal, hs.transport!, task.name, plan, become, (e) => hs.undoLog.push(e));
+  return applyJournaled(env.journal, hs.transport!, task.name, plan, become, (e) => hs.undoLog.push(e), (e) => hs.undoLog.splice(hs.undoLog.indexOf(e), 1));
 }
 
 function assertOutcome(p: { that: string[]; fail_msg?: string; msg?: string }, vars: Record<string, unknown>, task: Task): ItemOutcome {

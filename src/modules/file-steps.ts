@@ -21,7 +21,7 @@ export function putFile(dest: string, content: string | Buffer, o: PutOpts = {})
   if (o.validate) parts.push(sh`/bin/sh -c ${o.validate.replace(/%s/g, '"$1"')} lvsrun-validate "$t" || { echo "validation failed: $?" >&2; exit 1; }`);
   if (o.backup) parts.push(raw(`if [ -e "$d" ]; then cp -a -- "$d" "$d.$(date +%Y%m%d%H%M%S).bak"; fi`));
   parts.push(raw(`mv -f -- "$t" "$d" && trap - EXIT`));
-  return exec(parts.join('\n') as ShellCmd, { stdin: b64, what: `write ${dest}` });
+  return exec(parts.join('\n') as ShellCmd, { stdin: b64, atomic: true, what: `write ${dest}` });
 }
 
 /** Undo for any path: put back exactly what was observed (content, mode, owner), or remove it. */

@@ -1,6 +1,7 @@
 import { fileStateCmd, parseFileState, type FileState } from '../facts/file.js';
 import { osFamily } from '../facts/os.js';
 import { multiProbe, splitProbe } from '../facts/probe.js';
+import { groupReals } from '../lvs/group-reals.js';
 import { parseIpvsSave, planEdits, renderRules, type Forward, type VirtualService } from '../lvs/ipvs-table.js';
 import { raw, sh } from '../transport/shell.js';
 import { z, boolish } from './args.js';
@@ -57,16 +58,9 @@ export function declared(p: Args, from: Record<number, Array<z.infer<typeof real
 
 /** reals_from: the group's hosts as real servers, read from the inventory the task sees. */
 function realsFromGroups(p: Args, vars: Record<string, unknown>): Record<number, Array<z.infer<typeof real>>> {
-  const groups = (vars.groups ?? {}) as Record<string, string[]>;
-  const hostvars = (vars.hostvars ?? {}) as Record<string, Record<string, unknown>>;
   const out: Record<number, Array<z.infer<typeof real>>> = {};
   p.services.forEach((s, i) => {
-    if (!s.reals_from) return;
-    out[i] = (groups[s.reals_from.group] ?? []).map((h) => {
-      const hv = hostvars[h] ?? {};
-      return { addr: String(hv.ansible_host ?? h), forward: s.reals_from!.forward, weight: Number(hv.lvs_weight ?? 1),
-        ...(hv.lvs_rs_port !== undefined ? { port: Number(hv.lvs_rs_port) } : {}) };
-    });
+    if (s.reals_from) out[i] = groupReals(vars, s.reals_from.group).map(({ host: _h, ...r }) => ({ ...r, forward: s.reals_from!.forward }));
   });
   return out;
 }

@@ -5,6 +5,7 @@ import { file } from './file.js';
 import { ifcfg } from './ifcfg.js';
 import { ipvs } from './ipvs.js';
 import { iptables } from './iptables.js';
+import { keepalived } from './keepalived.js';
 import { lineinfile } from './lineinfile.js';
 import { pkg } from './package.js';
 import { route } from './route.js';
@@ -16,7 +17,7 @@ import { vip } from './vip.js';
 import { waitFor } from './wait-for.js';
 import type { TaskModule } from './types.js';
 
-const list: TaskModule<any, any>[] = [command, shell, copy, template, file, lineinfile, sysctl, pkg, service, stat, waitFor, assertModule, debug, ipvs, vip, ifcfg, route, iptables];
+const list: TaskModule<any, any>[] = [command, shell, copy, template, file, lineinfile, sysctl, pkg, service, stat, waitFor, assertModule, debug, ipvs, vip, ifcfg, route, iptables, keepalived];
 
 /** Module names as written in playbooks, with Ansible's aliases. */
 export const MODULES: ReadonlyMap<string, TaskModule<any, any>> = new Map([

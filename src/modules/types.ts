@@ -4,7 +4,8 @@ import type { ExecOptions, ExecResult } from '../transport/types.js';
 
 /** A command as data. `stdin` carries file contents (no file transfer protocol needed). */
 /** anyCode: a non-zero exit is not a step failure; the module's result decides (command, shell). */
-export interface ExecStep { kind: 'exec'; cmd: ShellCmd; stdin?: string; anyCode?: boolean; what?: string }
+/** atomic: a failure of this step leaves no trace (a file written to a temp file and renamed only once valid). */
+export interface ExecStep { kind: 'exec'; cmd: ShellCmd; stdin?: string; anyCode?: boolean; atomic?: boolean; what?: string }
 export type Step = ExecStep;
 
 export type ChangeAction = 'noop' | 'create' | 'update' | 'delete' | 'run';
@@ -36,7 +37,8 @@ export interface ModuleCtx {
   exec(cmd: ShellCmd, opts?: Pick<ExecOptions, 'stdin' | 'timeoutMs'>): Promise<ExecResult>;
   /** Read a controller-side file relative to the playbook/role (template and copy src). */
   readLocal(path: string, kind: 'templates' | 'files'): { path: string; text: string };
-  render(text: string, where: { file: string }): string;
+  /** Render a Handlebars text against the host's vars, or against `data` (a module's structured arguments). */
+  render(text: string, where: { file: string }, data?: Record<string, unknown>): string;
   /** Cached per host for the whole run (OS family, package manager, init system). */
   fact<T>(key: string, load: () => Promise<T>): Promise<T>;
 }

@@ -10,15 +10,20 @@ import type { Journal } from './journal.js';
  * Apply a plan's steps write-ahead: the undo is journaled and on disk before the first step,
  * `onBegin` gets the entry (the caller's in-memory undo log), then the steps run and the change is
  * marked done or failed. Shared by runs and drills, so both can be rolled back the same way.
+ * When the first step fails and is atomic, nothing changed: the entry is journaled `unapplied`
+ * and `onUnapplied` takes it back out of the caller's undo log, so a rollback does not rewrite
+ * a file (and reload a daemon) that was never touched.
  */
-export async function applyJournaled(journal: Journal, t: Transport, task: string, plan: Plan, become: BecomeSpec, onBegin: (e: JournalEntry) => void): Promise<ExecResult[]> {
+export async function applyJournaled(journal: Journal, t: Transport, task: string, plan: Plan, become: BecomeSpec, onBegin: (e: JournalEntry) => void, onUnapplied?: (e: JournalEntry) => void): Promise<ExecResult[]> {
   if (!plan.steps.length) return [];
   const host = t.host;
   const recordUndo = plan.action !== 'noop' && plan.undo.length > 0;
+  let entry: JournalEntry | undefined;
   if (recordUndo) {
     const becomeUser = become.enabled ? become.user : undefined;
     const seq = journal.write({ phase: 'begin', host, task, undo: plan.undo, ...(becomeUser ? { becomeUser } : {}) });
-    onBegin({ host, task, undo: plan.undo, seq, ...(becomeUser ? { becomeUser } : {}) });
+    entry = { host, task, undo: plan.undo, seq, ...(becomeUser ? { becomeUser } : {}) };
+    onBegin(entry);
     await journal.durable(); // write-ahead: the undo is on disk before the change starts
   } else if (plan.irreversible) {
     journal.write({ phase: 'irreversible', host, task });
@@ -29,7 +34,10 @@ export async function applyJournaled(journal: Journal, t: Transport, task: strin
     const r = await t.exec(step.cmd, execOpts(become, step.stdin !== undefined ? { stdin: step.stdin } : {}));
     results.push(r);
     if (r.code !== 0 && !step.anyCode) {
-      if (recordUndo) journal.write({ phase: 'failed', host, task });
+      if (entry && results.length === 1 && step.atomic) {
+        journal.write({ phase: 'unapplied', host, task, ref: entry.seq });
+        onUnapplied?.(entry);
+      } else if (recordUndo) journal.write({ phase: 'failed', host, task });
       throw new CommandError(step.what ?? 'step', r);
     }
   }

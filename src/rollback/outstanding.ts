@@ -6,7 +6,7 @@ import type { JournalRecord, RunMeta } from './journal.js';
  * undone, in the order they were made), and what the run looked like.
  */
 export function outstanding(records: readonly JournalRecord[]): Map<string, JournalEntry[]> {
-  const undone = new Set(records.filter((r) => r.phase === 'undone' && r.ref !== undefined).map((r) => r.ref!));
+  const undone = new Set(records.filter((r) => (r.phase === 'undone' || r.phase === 'unapplied') && r.ref !== undefined).map((r) => r.ref!));
   const out = new Map<string, JournalEntry[]>();
   for (const r of records) {
     if (r.phase !== 'begin' || !r.host || undone.has(r.seq)) continue;
@@ -41,7 +41,8 @@ export function describeRun(id: string, records: readonly JournalRecord[]): RunI
   const start = records.find((r) => r.phase === 'run-start');
   const end = [...records].reverse().find((r) => r.phase === 'run-end');
   const out = outstanding(records);
-  const changed = [...new Set(records.filter((r) => r.phase === 'begin' && r.host).map((r) => r.host!))];
+  const unapplied = new Set(records.filter((r) => r.phase === 'unapplied').map((r) => r.ref));
+  const changed = [...new Set(records.filter((r) => r.phase === 'begin' && r.host && !unapplied.has(r.seq)).map((r) => r.host!))];
   const pendingHosts = [...new Set(records.filter((r) => r.phase === 'pending' && r.host).map((r) => r.host!))].filter((h) => out.has(h));
   const owed: Record<string, string[]> = {};
   for (const r of records) {

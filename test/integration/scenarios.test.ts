@@ -51,9 +51,11 @@ describe('reference scenario A (DR behind a keepalived pair)', () => {
     }
     expect(lb1.match(/weight 1/g)).toHaveLength(2);
     expect(lb1).toMatch(/state MASTER\n.*\n.*\n\s+priority 100/);
-    // the two files differ only in router_id, state and priority
+    // the two files differ only in state and priority, as the scenario says (router_id defaults to the hostname)
     const differing = lb1.split('\n').filter((l, i) => l !== lb2.split('\n')[i]).map((l) => l.trim().split(' ')[0]);
-    expect(differing).toEqual(['router_id', 'state', 'priority']);
+    expect(differing).toEqual(['state', 'priority']);
+    expect(lb1).toContain('auth_pass ********');
+    expect(lb1).not.toContain('lvs51pw');
     expect(d.get('lb1 sysctl net.ipv4.ip_forward (live)')).toBe('1\n');
     for (const f of [lb1, lb2]) {
       const t = await on('lb1', 'f=$(mktemp); cat > "$f"; keepalived -t -f "$f"; rc=$?; rm -f "$f"; exit $rc', f);

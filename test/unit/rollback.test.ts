@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireLock, lockCmd } from '../../src/engine/host-lock.js';
+import { applyJournaled } from '../../src/rollback/apply.js';
 import { Journal, readJournal } from '../../src/rollback/journal.js';
+import type { JournalEntry } from '../../src/engine/types.js';
 import { describeRun, outstanding } from '../../src/rollback/outstanding.js';
 import { FakeTransport } from '../../src/transport/fake.js';
 import type { ShellCmd } from '../../src/transport/shell.js';
@@ -60,6 +62,35 @@ describe('journal reading', () => {
     expect(describeRun('r', recs)).toMatchObject({ outcome: 'interrupted', owedHandlers: { lb1: ['reload keepalived'] } });
     const ok = await journalOf((j) => { j.write({ phase: 'run-start' }); j.write({ phase: 'run-end', outcome: '0' }); });
     expect(describeRun('r', ok)).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
+  });
+});
+
+describe('write-ahead apply', () => {
+  const noBecome = { enabled: false, user: 'root' };
+  const plan = (first: { atomic?: boolean }) => ({ action: 'update' as const, summary: 's', steps: [{ kind: 'exec' as const, cmd: 'write' as ShellCmd, ...first }, { kind: 'exec' as const, cmd: 'reload' as ShellCmd }], undo: [{ kind: 'exec' as const, cmd: 'restore' as ShellCmd }] });
+  async function apply(first: { atomic?: boolean }, fail: RegExp) {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-j-'));
+    const j = new Journal(dir);
+    const t = new FakeTransport('lb1').on(fail, { code: 1, stderr: 'validation failed' }).on(/.*/, {});
+    const log: JournalEntry[] = [];
+    await expect(applyJournaled(j, t, 'task', plan(first), noBecome, (e) => log.push(e), (e) => log.splice(log.indexOf(e), 1))).rejects.toThrow(/validation failed/);
+    await j.close();
+    return { log, recs: readJournal(join(dir, 'journal.jsonl')), calls: t.calls.map((c) => c.cmd) };
+  }
+  it('an atomic first step that fails changed nothing: journaled unapplied, nothing left to undo', async () => {
+    const r = await apply({ atomic: true }, /^write$/);
+    expect(r.calls).toEqual(['write']);
+    expect(r.log).toEqual([]);
+    expect(r.recs.map((x) => x.phase)).toEqual(['begin', 'unapplied']);
+    expect(outstanding(r.recs).size).toBe(0);
+    expect(describeRun('r', r.recs).changedHosts).toEqual([]);
+  });
+  it('a failure after a step succeeded, or of a non-atomic step, keeps the undo', async () => {
+    for (const r of [await apply({ atomic: true }, /^reload$/), await apply({}, /^write$/)]) {
+      expect(r.log).toHaveLength(1);
+      expect(r.recs.map((x) => x.phase)).toEqual(['begin', 'failed']);
+      expect(outstanding(r.recs).get('lb1')![0]!.undo).toEqual([{ kind: 'exec', cmd: 'restore' }]);
+    }
   });
 });
 

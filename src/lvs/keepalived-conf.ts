@@ -1,0 +1,32 @@
+import { groupReals } from './group-reals.js';
+
+/**
+ * The render context of keepalived.conf, from the keepalived module's validated arguments: real
+ * servers from inventory groups are expanded, and each real server carries its health check
+ * (its own, or the virtual server's with connect_port defaulting to the real server's port).
+ * Pure: unit-tested without a host.
+ */
+export interface Check { type: string; connect_port?: number; url: Array<{ path: string; status_code?: number; digest?: string }>; [k: string]: unknown }
+export interface RealIn { address: string; port?: number; weight: number; check?: Check }
+export interface VirtualIn { vip?: string; port?: number; fwmark?: number; check: Check; real_servers: RealIn[]; reals_from?: { group: string }; [k: string]: unknown }
+export interface ConfIn { virtual_servers: VirtualIn[]; [k: string]: unknown }
+
+export function keepalivedContext<A extends ConfIn>(a: A, vars: Record<string, unknown>): Record<string, unknown> {
+  const virtual_servers = a.virtual_servers.map(({ reals_from, check, ...vs }) => {
+    const fromGroup: RealIn[] = reals_from ? groupReals(vars, reals_from.group).map((r) => ({ address: r.addr, weight: r.weight, ...(r.port !== undefined ? { port: r.port } : {}) })) : [];
+    const real_servers = [...vs.real_servers, ...fromGroup].map((r) => {
+      const port = vs.fwmark !== undefined ? undefined : r.port ?? vs.port;
+      const c = r.check ?? check;
+      // MISC_CHECK runs a script and has no port; the others probe the real server's port by default.
+      const connect_port = c.type === 'MISC_CHECK' ? undefined : c.connect_port ?? port;
+      return { ...r, ...(port !== undefined ? { port } : {}), check: { ...c, ...(connect_port !== undefined ? { connect_port } : {}) } };
+    });
+    return { ...vs, real_servers };
+  });
+  return { ...a, virtual_servers };
+}
+
+/** keepalived's auth_pass never reaches a diff or a report, whether it came from a variable or not. */
+export function hideAuthPass(text: string): string {
+  return text.replace(/^(\s*auth_pass\s+)\S+/gm, '$1********');
+}

@@ -1,0 +1,130 @@
+import { z, boolish, strList } from './args.js';
+
+/**
+ * keepalived.conf as data. Names follow keepalived.conf(5) so its manual reads across; lvsrun
+ * only adds `reals_from` (real servers from an inventory group) and `check` on a virtual server
+ * (the default health check of its real servers).
+ */
+
+// A role passes optional values as "{{default x ''}}": an empty string means "not set".
+const opt = <T extends z.ZodTypeAny>(t: T) => z.preprocess((v) => (v === '' || v === null ? undefined : v), t.optional());
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const port = int(0, 65535);
+const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (a keepalived identifier)');
+// Quoted in keepalived.conf: a double quote or newline would end the string early.
+const quotable = z.string().min(1).regex(/^[^"\n]+$/, 'no double quotes or newlines');
+
+export const checkSchema = z.object({
+  type: z.enum(['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK']).default('TCP_CHECK'),
+  connect_timeout: opt(int(1, 3600)),
+  retry: opt(int(0, 100)),
+  delay_before_retry: opt(int(0, 3600)),
+  connect_port: opt(port),
+  url: z.array(z.object({ path: quotable, status_code: opt(int(100, 599)), digest: opt(z.string().regex(/^[0-9a-f]{32}$/)) }).strict()).default([]),
+  misc_path: opt(quotable),
+  misc_timeout: opt(int(1, 3600)),
+}).strict().superRefine((c, ctx) => {
+  if ((c.type === 'HTTP_GET' || c.type === 'SSL_GET') && !c.url.length) ctx.addIssue({ code: 'custom', path: ['url'], message: `${c.type} needs at least one url: [{path: /, status_code: 200}]` });
+  if (c.type === 'MISC_CHECK' && !c.misc_path) ctx.addIssue({ code: 'custom', path: ['misc_path'], message: 'MISC_CHECK needs misc_path (the script to run)' });
+  if (c.type === 'MISC_CHECK' && c.connect_port !== undefined) ctx.addIssue({ code: 'custom', path: ['connect_port'], message: 'MISC_CHECK has no connect_port (keepalived refuses it)' });
+});
+
+const realServer = z.object({
+  address: z.string().min(1),
+  port: opt(port),
+  weight: int(0, 65535).default(1),
+  check: opt(checkSchema),
+}).strict();
+
+const lbKind = z.string().transform((s, c) => {
+  const k = s.toUpperCase();
+  return k === 'DR' || k === 'NAT' || k === 'TUN' ? k : (c.addIssue({ code: 'custom', message: 'lb_kind must be DR, NAT or TUN' }), z.NEVER);
+});
+
+const virtualServer = z.object({
+  vip: opt(z.string().min(1)),
+  port: opt(port),
+  fwmark: opt(int(1, 0xffffffff)),
+  protocol: z.string().default('TCP').transform((s) => s.toUpperCase()).pipe(z.enum(['TCP', 'UDP', 'SCTP'])),
+  // keepalived's own default is NAT; lvsrun always writes lb_kind, and defaults to DR like ipvsadm.
+  lb_kind: lbKind.default('DR'),
+  lb_algo: z.string().regex(/^[a-z]+$/).default('wlc'),
+  delay_loop: int(1, 3600).default(6),
+  persistence_timeout: opt(int(1, 2678400)),
+  sorry_server: opt(z.object({ address: z.string().min(1), port: port }).strict()),
+  check: checkSchema.default({}),
+  real_servers: z.array(realServer).default([]),
+  /** Real servers from an inventory group: each host's ansible_host, lvs_rs_port and lvs_weight. */
+  reals_from: opt(z.object({ group: z.string().min(1) }).strict()),
+}).strict().superRefine((v, ctx) => {
+  if ((v.fwmark !== undefined) === (v.vip !== undefined && v.port !== undefined)) ctx.addIssue({ code: 'custom', path: ['vip'], message: 'give vip and port, or fwmark' });
+  // keepalived clears a real server's port under a fwmark service: say so instead of writing it.
+  if (v.fwmark !== undefined) v.real_servers.forEach((r, i) => { if (r.port !== undefined) ctx.addIssue({ code: 'custom', path: ['real_servers', i, 'port'], message: 'real servers of a fwmark service take no port; put the port to probe in check.connect_port' }); });
+});
+
+const vrrpScript = z.object({
+  script: quotable,
+  interval: opt(int(1, 3600)),
+  weight: opt(int(-253, 253)),
+  fall: opt(int(1, 100)),
+  rise: opt(int(1, 100)),
+  timeout: opt(int(1, 3600)),
+  user: opt(name),
+}).strict();
+
+const instance = z.object({
+  name,
+  state: z.string().transform((s) => s.toUpperCase()).pipe(z.enum(['MASTER', 'BACKUP'])),
+  interface: name,
+  virtual_router_id: int(1, 255),
+  priority: int(1, 255),
+  advert_int: z.coerce.number().positive().default(1),
+  nopreempt: boolish.default(false),
+  preempt_delay: opt(int(0, 1000)),
+  // keepalived silently uses only the first 8 characters: refuse rather than surprise.
+  auth_pass: opt(z.coerce.string().min(1).max(8, 'keepalived uses only the first 8 characters of auth_pass').regex(/^\S+$/, 'no spaces')),
+  virtual_ipaddress: strList.pipe(z.array(z.string().regex(/^[0-9a-fA-F.:/]+( [a-z_]+ \S+)*$/, 'ADDR[/LEN] [dev IFACE] [label LABEL]')).min(1)),
+  track_script: strList.default([]),
+  track_interface: strList.default([]),
+  unicast_src_ip: opt(z.string().min(1)),
+  unicast_peer: strList.default([]),
+  notify_master: opt(quotable),
+  notify_backup: opt(quotable),
+  notify_fault: opt(quotable),
+  garp_master_delay: opt(int(0, 255)),
+}).strict().superRefine((i, ctx) => {
+  if (i.nopreempt && i.state === 'MASTER') ctx.addIssue({ code: 'custom', path: ['nopreempt'], message: 'nopreempt needs state BACKUP (keepalived clears it on a MASTER)' });
+  if (i.nopreempt && i.preempt_delay !== undefined) ctx.addIssue({ code: 'custom', path: ['preempt_delay'], message: 'preempt_delay has no effect with nopreempt (keepalived resets it)' });
+});
+
+export const keepalivedSchema = z.object({
+  dest: z.string().min(1).default('/etc/keepalived/keepalived.conf'),
+  /** A .hbs file in templates/; it receives these arguments, normalised (see docs/modules.md). */
+  template: z.string().min(1).default('keepalived/keepalived.conf.hbs'),
+  global_defs: z.object({
+    router_id: opt(name),
+    enable_script_security: boolish.default(false),
+    script_user: opt(name),
+    notification_email: strList.default([]),
+    notification_email_from: opt(z.string().min(1)),
+    smtp_server: opt(z.string().min(1)),
+  }).strict().default({}),
+  // A map keyed by name (as lvs_vrrp_scripts is) or a list with a name on each entry.
+  vrrp_scripts: z.union([z.record(name, vrrpScript), z.array(vrrpScript.extend({ name }))])
+    .transform((s) => (Array.isArray(s) ? s : Object.entries(s).map(([n, v]) => ({ name: n, ...v })))).default({}),
+  vrrp_instances: z.array(instance).default([]),
+  virtual_servers: z.array(virtualServer).default([]),
+  /** Run `keepalived -t` on the candidate file before it replaces the live one (where -t exists). */
+  validate: boolish.default(true),
+  /** Start keepalived if it is not running. A changed file is always applied by a reload. */
+  start: boolish.default(true),
+  service: name.default('keepalived'),
+}).strict().superRefine((a, ctx) => {
+  const defined = new Set(a.vrrp_scripts.map((s) => s.name));
+  a.vrrp_instances.forEach((i, n) => i.track_script.forEach((t) => {
+    if (!defined.has(t)) ctx.addIssue({ code: 'custom', path: ['vrrp_instances', n, 'track_script'], message: `track_script '${t}' is not defined in vrrp_scripts (${[...defined].join(', ') || 'none'})` });
+  }));
+  if (!a.vrrp_instances.length && !a.virtual_servers.length) ctx.addIssue({ code: 'custom', path: ['vrrp_instances'], message: 'give at least one vrrp_instance or virtual_server' });
+});
+
+export type KeepalivedArgs = z.infer<typeof keepalivedSchema>;

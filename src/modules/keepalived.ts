@@ -1,0 +1,66 @@
+import { parseFileState, fileStateCmd, type FileState } from '../facts/file.js';
+import { multiProbe, splitProbe } from '../facts/probe.js';
+import { hideAuthPass, keepalivedContext } from '../lvs/keepalived-conf.js';
+import { raw } from '../transport/shell.js';
+import { keepalivedSchema, type KeepalivedArgs } from './keepalived-args.js';
+import { attrSteps, putFile, restorePath } from './file-steps.js';
+import { parseServiceProbe, serviceAction, serviceProbe, type ServiceObserved } from './service.js';
+import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
+
+/** `checkMode`: a --check run on a fresh host has not installed keepalived yet (the package task only planned it). */
+export interface KeepalivedObserved { file: FileState; want: string; svc: ServiceObserved; installed: boolean; canTest: boolean; checkMode: boolean }
+
+const MODE = '0640'; // keepalived.conf holds auth_pass
+
+/**
+ * keepalived.conf from structured data through a Handlebars template, checked with
+ * `keepalived -t` before it replaces the live file, applied with a reload (SIGHUP: no new
+ * election) when keepalived runs, started when it does not. Undo puts the old file back and
+ * reloads (or stops what it started).
+ */
+export const keepalived: TaskModule<KeepalivedArgs, KeepalivedObserved> = {
+  name: 'keepalived',
+  schema: keepalivedSchema,
+  async check(ctx, p) {
+    const tpl = ctx.readLocal(p.template, 'templates');
+    const want = ctx.render(tpl.text, { file: tpl.path }, { ...keepalivedContext(p, ctx.vars), inventory_hostname: ctx.host });
+    const r = await ctx.exec(multiProbe([
+      fileStateCmd(p.dest), serviceProbe(p.service),
+      // -t (--config-test) arrived in keepalived 2.0.x: older hosts get the file unchecked.
+      raw(`command -v keepalived >/dev/null || { echo missing; exit 0; }; if keepalived --help 2>&1 | grep -q -- --config-test; then echo test; else echo notest; fi`),
+    ]));
+    const [f, s, k] = splitProbe(r, 3) as [typeof r, typeof r, typeof r];
+    const bin = k.stdout.trim();
+    return { file: parseFileState(f, p.dest), want, svc: parseServiceProbe(s.stdout), installed: bin !== 'missing', canTest: bin === 'test', checkMode: ctx.check };
+  },
+  plan(p, o): Plan {
+    const st = o.file;
+    if (st.exists && st.type !== 'file') return { ...noop(''), fail: `${p.dest} exists and is a ${st.type}, not a file` };
+    const changed = !st.exists || st.content !== o.want;
+    const steps: Step[] = [];
+    const undo: Step[] = [];
+    const act = (a: 'start' | 'stop' | 'reload'): Step => exec(serviceAction(o.svc.init, p.service, a), { what: `${a} ${p.service}` });
+    if (changed) {
+      steps.push(putFile(p.dest, o.want, { mode: MODE, mkdirs: Boolean(st.missingFrom), ...(p.validate && o.canTest ? { validate: 'keepalived -t -f %s' } : {}) }));
+      undo.push(...restorePath(p.dest, st));
+    } else {
+      const a = attrSteps(p.dest, st, MODE);
+      steps.push(...a.steps);
+      undo.push(...a.undo);
+    }
+    let applied: 'reloaded' | 'started' | undefined;
+    if (o.svc.active && changed) { steps.push(act('reload')); undo.push(act('reload')); applied = 'reloaded'; }
+    if (!o.svc.active && p.start) { steps.push(act('start')); undo.unshift(act('stop')); applied = 'started'; }
+    const result = { dest: p.dest, changed_config: changed, ...(applied ? { [applied]: true } : {}) };
+    if (!steps.length) return noop(`${p.dest} as declared, ${p.service} ${o.svc.active ? 'running' : 'not running'}`, result);
+    const summary = `${changed ? `${st.exists ? 'update' : 'create'} ${p.dest}` : p.dest}${applied ? `, ${applied} ${p.service}` : ''}`;
+    const plan: Plan = { action: st.exists ? 'update' : 'create', summary, steps, undo, result,
+      ...(changed ? { diff: [{ path: p.dest, before: hideAuthPass(st.content ?? ''), after: hideAuthPass(o.want) }] } : {}) };
+    if (!o.installed) {
+      if (o.checkMode) return { ...plan, summary: `${summary} (keepalived not installed yet: not validated)` };
+      return { ...noop(''), fail: 'keepalived is not installed on this host; install the keepalived package before this task' };
+    }
+    if (!o.svc.exists && applied) return { ...plan, fail: `keepalived is installed but ${o.svc.init === 'systemd' ? `has no unit ${p.service}` : `/etc/init.d/${p.service} is missing`}` };
+    return plan;
+  },
+};

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { cli, recapLine } from './helpers.js';
+import { useLab } from './lab-session.js';
+
+// The keepalived module against real keepalived daemons in the lab: a changed configuration is
+// applied by a reload (same process, no restart), and a configuration keepalived -t refuses never
+// replaces the live one.
+const s = useLab();
+const on = async (host: string, cmd: string): Promise<string> => (await s.exec(host, cmd)).stdout.trim();
+const pid = (h: string): Promise<string> => on(h, 'cat /run/keepalived.pid');
+const addrs = (h: string): Promise<string> => on(h, 'ip -o -4 addr show dev eth0');
+
+async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`condition not met within ${ms} ms`);
+}
+
+describe('keepalived module in the lab', () => {
+  it('builds the pair, then applies a changed VIP by reloading keepalived: same process, new address', async () => {
+    const r = await cli('playbooks/site.yaml', '-i', 'lab');
+    expect(r.code, r.out + r.err).toBe(0);
+    await waitFor(async () => (await addrs('lb1')).includes('10.77.0.100/32'), 10000);
+    const before = { lb1: await pid('lb1'), lb2: await pid('lb2') };
+    expect(before.lb1).toMatch(/^\d+$/);
+
+    const moved = await cli('playbooks/site.yaml', '-i', 'lab', '--limit', 'directors', '-e', 'lvs_vip=10.77.0.101', '--json');
+    expect(moved.code, moved.out + moved.err).toBe(0);
+    const j = JSON.parse(moved.out) as { recap: Record<string, { changed: number }>; results: Array<{ host: string; task: string; status: string; msg?: string }> };
+    const ka = j.results.filter((x) => x.task.startsWith('lvs_director : keepalived.conf'));
+    expect(ka.map((x) => [x.host, x.status, x.msg])).toEqual(['lb1', 'lb2'].map((h) => [h, 'changed', 'update /etc/keepalived/keepalived.conf, reloaded keepalived']));
+    expect(j.recap.lb1!.changed).toBe(1);
+    await waitFor(async () => (await addrs('lb1')).includes('10.77.0.101/32'), 10000);
+    await waitFor(async () => !(await addrs('lb1')).includes('10.77.0.100/32'), 10000);
+    expect({ lb1: await pid('lb1'), lb2: await pid('lb2') }).toEqual(before);
+    expect(await on('lb1', 'grep -c 10.77.0.101 /etc/keepalived/keepalived.conf')).toBe('2');
+
+    const back = await cli('playbooks/site.yaml', '-i', 'lab', '--limit', 'directors');
+    expect(back.code).toBe(0);
+    await waitFor(async () => (await addrs('lb1')).includes('10.77.0.100/32'), 10000);
+    expect(await pid('lb1')).toBe(before.lb1);
+    const again = await cli('playbooks/site.yaml', '-i', 'lab', '--limit', 'directors');
+    expect(recapLine(again.out, 'lb1').changed).toBe(0);
+  });
+
+  it('a configuration keepalived -t refuses fails the task and leaves file, daemon and VIP as they were', async () => {
+    const snap = 'sha256sum /etc/keepalived/keepalived.conf; stat -c %a /etc/keepalived/keepalived.conf; ls -a /etc/keepalived';
+    const before = { files: await on('lb1', snap), pid: await pid('lb1') };
+    const r = await cli('playbooks/site.yaml', '-i', 'lab', '--limit', 'lb1', '-e', 'lvs_interface=nope0');
+    expect(r.code).toBe(2);
+    // the refused file never replaced the live one: nothing to roll back, no needless reload
+    expect(recapLine(r.out, 'lb1')).toMatchObject({ failed: 1, rolled_back: 0 });
+    expect(r.out).not.toMatch(/rollback: \[lb1\]/);
+    expect(r.out).toMatch(/validation failed/);
+    expect(r.out).toMatch(/nope0/);
+    expect(await on('lb1', snap)).toBe(before.files);
+    expect(await pid('lb1')).toBe(before.pid);
+    expect(await addrs('lb1')).toContain('10.77.0.100/32');
+  });
+});
