@@ -10,7 +10,8 @@ import { drillCommand } from './commands/drill.js';
 
 export const USAGE = `usage: lvsrun PLAYBOOK -i INVENTORY [options]
        lvsrun inventory -i INVENTORY (--list | --graph | --host HOST)
-       lvsrun lab (up | down | status | ssh HOST [CMD...]) [options]
+       lvsrun lab up [--directors N] [--realservers N] [--clients N] [--vm | --vm-all]
+       lvsrun lab (down | status | ssh HOST [CMD...])
        lvsrun rollback [RUN-ID] [-i INVENTORY] [--limit PATTERN] [--break-lock]
        lvsrun runs [--json]
        lvsrun validate [PLAYBOOK] -i INVENTORY [--json] [-v]

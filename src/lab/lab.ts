@@ -9,8 +9,14 @@ import { alive, run } from './sys.js';
 import { buildInitrd, findKernel, labVmPids, startVm, TAP_PREFIX } from './vm.js';
 import { labInventoryYaml } from './inventory.js';
 
-/** vm: the directors run as QEMU guests with Debian's kernel (real IPVS) instead of namespaces. */
-export interface LabCounts { directors: number; realservers: number; clients: number; vm?: boolean }
+/**
+ * vm: which hosts run as QEMU guests with Debian's kernel instead of namespaces: the directors
+ * (real IPVS), or the real servers too (`all`: ipip for LVS-TUN, which this machine's kernel lacks).
+ * Clients stay namespaces.
+ */
+export type VmHosts = 'directors' | 'all';
+export interface LabCounts { directors: number; realservers: number; clients: number; vm?: VmHosts }
+const asGuest = (c: LabCounts, g: LabHost['group']): boolean => (c.vm === 'all' ? g !== 'clients' : c.vm === 'directors' && g === 'directors');
 export interface LabHost { name: string; group: 'directors' | 'realservers' | 'clients'; addr: string; ns: string; veth: string; pid: number; kind?: 'vm' }
 export interface LabState { counts: LabCounts; bridge: string; subnet: string; vip: string; hosts: LabHost[]; inventory: string }
 
@@ -46,7 +52,7 @@ export function labStatus(env: NodeJS.ProcessEnv): LabStatus | undefined {
 export async function labUp(c: LabCounts, env: NodeJS.ProcessEnv): Promise<LabState> {
   requireRoot();
   const cur = labStatus(env);
-  if (cur && JSON.stringify({ ...cur.counts, vm: Boolean(cur.counts.vm) }) === JSON.stringify({ ...c, vm: Boolean(c.vm) }) && cur.hosts.every((h) => h.alive)) return cur;
+  if (cur && JSON.stringify({ ...cur.counts, vm: cur.counts.vm ?? null }) === JSON.stringify({ ...c, vm: c.vm ?? null }) && cur.hosts.every((h) => h.alive)) return cur;
   if (cur) await labDown(env);
   const dir = labDir(env);
   mkdirSync(join(dir, 'hosts'), { recursive: true, mode: 0o700 });
@@ -77,9 +83,10 @@ export async function labUp(c: LabCounts, env: NodeJS.ProcessEnv): Promise<LabSt
   const kernel = c.vm ? findKernel() : undefined;
   const initrd = kernel ? await buildInitrd(join(dir, 'vm'), kernel) : undefined;
   for (const h of hosts) {
-    if (kernel && initrd && h.group === 'directors') {
-      const n = Number(h.addr.split('.').at(-1));
-      const vm = await startVm({ name: h.name, addr: h.addr, hostDir: join(dir, 'hosts', h.name), mac: `52:54:00:77:01:${n.toString(16).padStart(2, '0')}`, memMiB: 640 }, kernel, initrd, BRIDGE);
+    if (kernel && initrd && asGuest(c, h.group)) {
+      const [, , net, n] = h.addr.split('.').map(Number) as [number, number, number, number];
+      const mac = `52:54:00:77:${net.toString(16).padStart(2, '0')}:${n.toString(16).padStart(2, '0')}`;
+      const vm = await startVm({ name: h.name, addr: h.addr, hostDir: join(dir, 'hosts', h.name), mac, memMiB: h.group === 'directors' ? 640 : 512 }, kernel, initrd, BRIDGE);
       started.push({ ...h, ns: '', veth: vm.tap, pid: vm.pid, kind: 'vm' });
       continue;
     }

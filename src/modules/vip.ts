@@ -19,7 +19,7 @@ const schema = z.object({
   persist: boolish.default(true),
 }).strict();
 type Args = z.infer<typeof schema>;
-export interface VipObserved { linkExists: boolean; hasAddr: boolean; family: 'rhel' | 'debian'; file: FileState; persistFile: string }
+export interface VipObserved { linkExists: boolean; linkUp?: boolean; hasAddr: boolean; family: 'rhel' | 'debian'; file: FileState; persistFile: string }
 
 const labelOf = (p: Args): string => p.label ?? (p.interface === 'lo' ? 'lo:0' : p.interface);
 export const persistFileFor = (family: 'rhel' | 'debian', label: string): string =>
@@ -39,10 +39,12 @@ export const vip: TaskModule<Args, VipObserved> = {
   async check(ctx, p) {
     const family = await osFamily(ctx);
     const persistFile = persistFileFor(family, labelOf(p));
-    const r = await ctx.exec(multiProbe([sh`ip -o addr show dev ${p.interface}`, fileStateCmd(persistFile)]));
-    const [a, f] = splitProbe(r, 2) as [typeof r, typeof r];
-    const hasAddr = a.code === 0 && a.stdout.split('\n').some((l) => l.includes(` ${p.address}/${p.prefix} `));
-    return { linkExists: a.code === 0, hasAddr, family, file: parseFileState(f, persistFile), persistFile };
+    const r = await ctx.exec(multiProbe([sh`ip -o addr show dev ${p.interface}`, fileStateCmd(persistFile), sh`ip -o link show dev ${p.interface}`]));
+    const [a, f, l] = splitProbe(r, 3) as [typeof r, typeof r, typeof r];
+    const hasAddr = a.code === 0 && a.stdout.split('\n').some((x) => x.includes(` ${p.address}/${p.prefix} `));
+    // An interface left down (tunl0 after an earlier rollback, a dummy set down by hand) receives nothing.
+    const linkUp = l.code === 0 && /<([^>]*,)?UP[,>]/.test(l.stdout);
+    return { linkExists: a.code === 0, linkUp, hasAddr, family, file: parseFileState(f, persistFile), persistFile };
   },
   plan(p, o): Plan {
     const steps: Step[] = [];
@@ -54,6 +56,9 @@ export const vip: TaskModule<Args, VipObserved> = {
         if (!p.create) return { ...noop(''), fail: `interface ${p.interface} does not exist; set create: dummy (or ipip for tunl0)` };
         steps.push(exec(p.create === 'ipip' ? sh`modprobe ipip && ip link set ${p.interface} up` : sh`ip link add ${p.interface} type dummy && ip link set ${p.interface} up`, { what: `create ${p.interface}` }));
         undo.unshift(exec(p.create === 'ipip' ? sh`ip link set ${p.interface} down` : sh`ip link del ${p.interface}`, { what: `remove ${p.interface}` }));
+      } else if (o.linkUp === false) {
+        steps.push(exec(sh`ip link set ${p.interface} up`, { what: `bring ${p.interface} up` }));
+        undo.unshift(exec(sh`ip link set ${p.interface} down`, { what: `set ${p.interface} down` }));
       }
       if (!o.hasAddr) {
         steps.push(exec(sh`ip addr add ${cidr} dev ${p.interface} label ${labelOf(p)}`, { what: `add ${cidr}` }));

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { labDown, labUp, type LabState } from '../../src/lab/lab.js';
+import { labDown, labUp, type LabState, type VmHosts } from '../../src/lab/lab.js';
 import { labDir } from '../../src/lab/paths.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import { sh } from '../../src/transport/shell.js';
@@ -14,14 +14,14 @@ export interface LabSession {
   drop(host: string): void;
 }
 
-/** A fresh lab (2 directors, 2 real servers, 1 client; `vm`: directors as QEMU guests) for one test file, torn down after it. */
-export function useLab(after?: (lab: LabState) => Promise<void> | void, opts: { vm?: boolean } = {}): LabSession {
+/** A fresh lab (2 directors, 2 real servers, 1 client; `vm`: which hosts are QEMU guests) for one test file, torn down after it. */
+export function useLab(after?: (lab: LabState) => Promise<void> | void, opts: { vm?: VmHosts; directors?: number } = {}): LabSession {
   const env = process.env;
   const conns = new Map<string, Transport>();
   let lab: LabState | undefined;
   beforeAll(async () => {
     await labDown(env);
-    lab = await labUp({ directors: 2, realservers: 2, clients: 1, ...(opts.vm ? { vm: true } : {}) }, env);
+    lab = await labUp({ directors: opts.directors ?? 2, realservers: 2, clients: 1, ...(opts.vm ? { vm: opts.vm } : {}) }, env);
   }, opts.vm ? 240000 : undefined);
   afterAll(async () => {
     for (const t of conns.values()) await t.close();

@@ -14,7 +14,7 @@ const L = useLab(() => {
   // no guest, tap or state left behind
   expect(labVmPids(labDir(env))).toEqual([]);
   expect(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })).not.toMatch(/lvst-/);
-}, { vm: true });
+}, { vm: 'directors' });
 const on = async (host: string, cmd: string): Promise<string> => (await L.exec(host, cmd)).stdout.trim();
 
 describe('VM mode (real IPVS)', () => {

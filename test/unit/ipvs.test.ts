@@ -99,6 +99,13 @@ describe('vip', () => {
     const c = vip.schema.parse({ address: '10.0.0.1', interface: 'tunl0', create: 'ipip', persist: false });
     expect(vip.plan(c, { linkExists: false, hasAddr: false, family: 'debian', file: { exists: false }, persistFile: 'x' }).steps.map((s) => s.cmd)).toEqual(['modprobe ipip && ip link set tunl0 up', 'ip addr add 10.0.0.1/32 dev tunl0 label tunl0']);
   });
+  it('brings up an interface that exists but is down (tunl0 after a rollback), and its undo sets it down again', () => {
+    const c = vip.schema.parse({ address: '10.0.0.1', interface: 'tunl0', create: 'ipip', persist: false });
+    const plan = vip.plan(c, { linkExists: true, linkUp: false, hasAddr: true, family: 'debian', file: { exists: false }, persistFile: 'x' });
+    expect(plan.steps.map((s) => s.cmd)).toEqual(['ip link set tunl0 up']);
+    expect(plan.undo.map((s) => s.cmd)).toEqual(['ip link set tunl0 down']);
+    expect(vip.plan(c, { linkExists: true, linkUp: true, hasAddr: true, family: 'debian', file: { exists: false }, persistFile: 'x' }).action).toBe('noop');
+  });
 });
 
 describe('iptables (NAT masquerade)', () => {
