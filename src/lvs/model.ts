@@ -30,13 +30,21 @@ export interface LvsModel { directors: Director[]; realservers: Map<string, Real
 // which carry an origin): an extra var (-e) applies to every host and makes none of them a director.
 const isDirector = (h: HostInput): boolean => h.groups.includes('directors') || h.origins.lvs_vrid !== undefined || h.origins.keepalived_state !== undefined;
 
-export function buildModel(hosts: HostInput[]): LvsModel {
+/** What a `keepalived` task declares for one vrrp_instance; it replaces the variable-based VRRP fields. */
+export type TaskInstance = Pick<Director, 'instance' | 'vrid' | 'state' | 'priority' | 'iface' | 'vip' | 'advert' | 'auth' | 'nopreempt' | 'preemptDelay' | 'trackScripts' | 'vrrpScripts' | 'method' | 'scheduler' | 'port'> & { rsGroup?: string };
+
+/**
+ * `fromTasks`: per host, the instances its keepalived tasks declare (lvs/task-directors.ts). Such a
+ * host gets one director per instance, with the task's values; the variables still give the cluster,
+ * segment and NAT address. Other directors are read from the variables alone.
+ */
+export function buildModel(hosts: HostInput[], fromTasks: ReadonlyMap<string, TaskInstance[]> = new Map()): LvsModel {
   const get = (h: HostInput, ...names: string[]): Val | undefined => {
     for (const n of names) if (h.vars[n] !== undefined && h.vars[n] !== null) return { value: h.vars[n], var: n, ...(h.origins[n] ? { origin: h.origins[n] } : {}) };
     return undefined;
   };
   const opt = <K extends string>(k: K, v: Val | undefined): { [P in K]?: Val } => (v ? ({ [k]: v } as { [P in K]?: Val }) : {});
-  const directors: Director[] = hosts.filter(isDirector).map((h) => ({
+  const byVars = (h: HostInput): Director => ({
     host: h.name,
     cluster: String(h.vars.lvs_cluster ?? 'default'),
     instance: String(h.vars.lvs_instance ?? 'VI_1'),
@@ -49,10 +57,15 @@ export function buildModel(hosts: HostInput[]): LvsModel {
     ...opt('auth', get(h, 'lvs_auth_pass')), ...opt('nopreempt', get(h, 'lvs_nopreempt')), ...opt('preemptDelay', get(h, 'lvs_preempt_delay')),
     ...opt('trackScripts', get(h, 'lvs_track_scripts')), ...opt('vrrpScripts', get(h, 'lvs_vrrp_scripts')), ...opt('dip', get(h, 'lvs_dip')),
     ...opt('method', get(h, 'lvs_method')), ...opt('scheduler', get(h, 'lvs_scheduler')), ...opt('port', get(h, 'lvs_port')),
-  }));
+  });
+  const directorHosts = hosts.filter((h) => isDirector(h) || fromTasks.has(h.name));
+  const directors: Director[] = directorHosts.flatMap((h) => {
+    const base = byVars(h);
+    const tasks = fromTasks.get(h.name);
+    return tasks ? tasks.map(({ rsGroup, ...t }) => ({ ...base, ...t, ...(rsGroup ? { rsGroup } : {}), vrrp: true })) : [base];
+  });
   const realservers = new Map<string, RealServerHost[]>();
-  for (const d of hosts.filter(isDirector)) {
-    const g = String(d.vars.lvs_realservers_group ?? 'realservers');
+  for (const g of new Set(directors.map((d) => d.rsGroup))) {
     if (realservers.has(g)) continue;
     realservers.set(g, hosts.filter((h) => h.groups.includes(g)).map((h) => ({
       host: h.name, groups: h.groups,

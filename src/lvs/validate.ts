@@ -5,11 +5,13 @@ import type { TemplateEngine } from '../template/render.js';
 import { inventoryMagic, hostVars } from '../engine/vars.js';
 import { buildModel, type HostInput } from './model.js';
 import { validateModel, type Finding } from './rules.js';
+import { directorsFromTasks } from './task-directors.js';
 
 /**
  * Validate the whole inventory as the playbook will see it: each host's inventory variables,
  * overridden by the vars of the plays that target it, rendered (a value that cannot be rendered
- * yet, e.g. one that needs a registered result, is checked as written).
+ * yet, e.g. one that needs a registered result, is checked as written). Where the playbook has
+ * `keepalived` tasks, their vrrp_instances are what is checked for the hosts they run on.
  */
 export function validateInventory(inv: Inventory, pb: Playbook | undefined, templates: TemplateEngine, extraVars: Record<string, unknown> = {}): Finding[] {
   const magic = inventoryMagic(inv);
@@ -28,7 +30,8 @@ export function validateInventory(inv: Inventory, pb: Playbook | undefined, temp
     }
     return { name: h.name, groups: h.groups, vars: rendered, origins };
   });
-  return validateModel(buildModel(hosts));
+  const byName = new Map(hosts.map((h) => [h.name, h.origins]));
+  return validateModel(buildModel(hosts, directorsFromTasks(inv, pb, templates, extraVars, magic, (h) => byName.get(h) ?? {})));
 }
 
 const ORDER = { error: 0, warn: 1, info: 2 } as const;

@@ -38,3 +38,40 @@ describe('lvsrun PLAYBOOK validates the whole inventory first', () => {
     expect(bad.out).toMatch(/error\[peer-mismatch\] lb2 lvs_advert_int .*advert_int differs between peers of default\/VI_1: lb2 has 2, lb1 has 1/);
   });
 });
+
+describe('lvsrun validate reads keepalived tasks, not only the role\'s variables', () => {
+  // Two plays write literal keepalived settings; the mistakes are in the playbook, not in variables.
+  const pb = (lb2: string, extra = ''): string => {
+    const f = join(dir, `pb-${Math.random()}.yaml`);
+    const inst = (name: string, s: string) => `{name: ${name}, interface: eth0, virtual_ipaddress: [10.99.0.100/32 dev eth0], ${s}}`;
+    writeFileSync(f, `- hosts: lb1
+  tasks:
+    - keepalived:
+        vrrp_instances:
+          - ${inst('VI_1', 'state: MASTER, priority: "{{prio}}", virtual_router_id: 51')}${extra}
+- hosts: lb2
+  tasks:
+    - keepalived:
+        vrrp_instances:
+          - ${inst('VI_1', lb2)}
+`);
+    return f;
+  };
+  const plainInv = (): string => {
+    const f = join(dir, `inv-plain-${Math.random()}.yaml`);
+    writeFileSync(f, 'all:\n  vars: {ansible_host: 127.0.0.9, ansible_port: 1}\n  hosts:\n    lb1: {prio: 80}\n    lb2: {}\n');
+    return f;
+  };
+  it('finds peer mismatches and priorities across plays, naming the task line or the variable\'s line', async () => {
+    const r = await cli('validate', pb('state: BACKUP, priority: 90, virtual_router_id: 52'), '-i', plainInv());
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/error\[peer-mismatch\] lb2 keepalived vrrp_instances\[0\]\.virtual_router_id \(.*pb-.*\.yaml:8\): virtual_router_id differs between peers of default\/VI_1/);
+    // priority: "{{prio}}" points at the inventory line where prio is set
+    expect(r.out).toMatch(/error\[master-priority\] lb1 prio \(.*inv-plain-.*\.yaml:4\): lb1 is the intended MASTER of default\/VI_1 but its priority 80 is below 90/);
+  });
+  it('two instances on one host with one VRID on one interface collide; a clean pair passes', async () => {
+    const clash = await cli('validate', pb('state: BACKUP, priority: 70, virtual_router_id: 51', `\n          - ${'{name: VI_2, interface: eth0, virtual_ipaddress: [10.99.0.101/32 dev eth0], state: MASTER, priority: 100, virtual_router_id: 51}'}`), '-i', plainInv());
+    expect(clash.out).toMatch(/error\[vrid-collision\] lb1 .*VRID 51 on eth0 is used by default\/VI_2 and by default\/VI_1/);
+    expect((await cli('validate', pb('state: BACKUP, priority: 70, virtual_router_id: 51'), '-i', plainInv())).code).toBe(0);
+  });
+});
