@@ -15,3 +15,13 @@ export function recapLine(out: string, host: string): Record<string, number> {
   if (!line) throw new Error(`no recap for ${host} in:\n${out}`);
   return Object.fromEntries([...line.matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
 }
+
+/** Poll `cond` every 200 ms until it holds; throws after `ms`. */
+export async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`condition not met within ${ms} ms`);
+}

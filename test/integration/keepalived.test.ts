@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cli, recapLine } from './helpers.js';
+import { cli, recapLine, waitFor } from './helpers.js';
 import { useLab } from './lab-session.js';
 
 // The keepalived module against real keepalived daemons in the lab: a changed configuration is
@@ -9,15 +9,6 @@ const s = useLab();
 const on = async (host: string, cmd: string): Promise<string> => (await s.exec(host, cmd)).stdout.trim();
 const pid = (h: string): Promise<string> => on(h, 'cat /run/keepalived.pid');
 const addrs = (h: string): Promise<string> => on(h, 'ip -o -4 addr show dev eth0');
-
-async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`condition not met within ${ms} ms`);
-}
 
 describe('keepalived module in the lab', () => {
   it('builds the pair, then applies a changed VIP by reloading keepalived: same process, new address', async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labUp } from '../../src/lab/lab.js';
 import { labDir } from '../../src/lab/paths.js';
-import { cli, recapLine } from './helpers.js';
+import { cli, recapLine, waitFor } from './helpers.js';
 import { useLab } from './lab-session.js';
 
 const env = process.env;
@@ -144,12 +144,3 @@ describe('the shipped DR cluster', () => {
     await waitFor(async () => (await on('lb1', 'ip -o -4 addr show dev eth0')).includes('10.77.0.100/32'), 15000);
   });
 });
-
-async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`condition not met within ${ms} ms`);
-}

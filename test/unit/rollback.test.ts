@@ -10,7 +10,7 @@ import { describeRun, outstanding } from '../../src/rollback/outstanding.js';
 import { FakeTransport } from '../../src/transport/fake.js';
 import type { ShellCmd } from '../../src/transport/shell.js';
 
-const step = (cmd: string) => ({ cmd: cmd as ShellCmd });
+const step = (cmd: string) => ({ kind: 'exec' as const, cmd: cmd as ShellCmd });
 
 async function journalOf(write: (j: Journal) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'lvsrun-j-'));
@@ -113,7 +113,7 @@ describe('host lock', () => {
   it('refuses with the holder named and a hint', async () => {
     const holder = JSON.stringify({ run: '20261122T010000-abc', operator: 'alice@ops1', since: '2026-11-22T01:00:00Z', pid: 4242 });
     const t = new FakeTransport('lb1').on(/flock/, { stdout: `BUSY ${holder}\n` });
-    const e = await acquireLock(t, '/run/lvsrun.lock', info, false).catch((x: unknown) => x as Error & { code: string; format(): string });
+    const e = await acquireLock(t, '/run/lvsrun.lock', info, false).then(() => { throw new Error('the lock was taken'); }, (x: unknown) => x as Error & { code: string; format(): string });
     expect(e.code).toBe('E_LOCKED');
     expect(e.format()).toMatch(/lb1 is locked by run 20261122T010000-abc of alice@ops1 since 2026-11-22T01:00:00Z \(holder pid 4242 on the host\)/);
     expect(e.format()).toMatch(/--break-lock/);
