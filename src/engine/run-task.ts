@@ -5,10 +5,11 @@ import type { Play, Task } from '../playbook/types.js';
 import { evalCondition } from '../playbook/when.js';
 import { applyJournaled } from '../rollback/apply.js';
 import type { Journal } from '../rollback/journal.js';
-import type { TemplateEngine } from '../template/render.js';
+import { asData, type TemplateEngine } from '../template/render.js';
 import type { ExecResult } from '../transport/types.js';
 import { becomeSpec, type BecomeSpec } from './connect.js';
 import { makeCtx, type HostState } from './host-state.js';
+import { parseTaskArgs } from './task-args.js';
 import type { TaskResult } from './types.js';
 
 export interface TaskEnv {
@@ -54,18 +55,14 @@ export async function runTask(env: TaskEnv, hs: HostState, task: Task): Promise<
       return { ...base, status: 'unreachable', msg: e.format(), error: e, durationMs: performance.now() - started };
     }
     const error = e instanceof LvsrunError ? e : new LvsrunError('E_COMMAND', (e as Error).message);
-    if (task.register) hs.registered[task.register] = { failed: true, changed: false, msg: error.message };
+    if (task.register) hs.registered[task.register] = asData({ failed: true, changed: false, msg: error.message });
     return { ...base, status: 'failed', msg: error.message, error, durationMs: performance.now() - started, ...(task.ignoreErrors ? { ignored: true } : {}) };
   }
 }
 
 async function runItem(env: TaskEnv, hs: HostState, task: Task, mod: TaskModule, vars: Record<string, unknown>): Promise<ItemOutcome> {
-  const rendered = env.templates.renderValue(task.args, vars, { ...task.where, field: task.moduleKey });
-  const parsed = mod.schema.safeParse(rendered);
-  if (!parsed.success) {
-    const i = parsed.error.issues[0]!;
-    return { status: 'failed', msg: `${mod.name}: ${i.path.join('.') || 'arguments'}: ${i.message}`, result: { failed: true } };
-  }
+  const parsed = parseTaskArgs(mod, task, vars, env.templates);
+  if (!parsed.ok) return { status: 'failed', msg: `${mod.name}: ${parsed.path || 'arguments'}: ${parsed.message}`, result: { failed: true } };
   const p = parsed.data;
   if (mod.name === 'assert') return assertOutcome(p as { that: string[]; fail_msg?: string; msg?: string }, vars, task);
   if (mod.name === 'debug') {
@@ -136,7 +133,7 @@ function finish(env: TaskEnv, hs: HostState, task: Task, base: Pick<TaskResult, 
   const reg = items
     ? { results: outcomes.map((o, i) => ({ ...o.result, item: items[i] })), changed: status === 'changed', failed: status === 'failed', skipped: status === 'skipped' }
     : { ...outcomes[0]!.result, ...(status === 'skipped' ? { skipped: true } : {}) };
-  if (task.register) hs.registered[task.register] = reg;
+  if (task.register) hs.registered[task.register] = asData(reg);
   if (status === 'changed') {
     for (const n of task.notify) {
       if (!hs.notified.has(n)) env.journal.write({ phase: 'notify', host: hs.name, task: n });

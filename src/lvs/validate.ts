@@ -2,6 +2,7 @@ import { selectHosts } from '../inventory/select.js';
 import type { Inventory, Origin } from '../inventory/types.js';
 import type { Playbook } from '../playbook/types.js';
 import type { TemplateEngine } from '../template/render.js';
+import { preflightArgs, type ArgProblem } from '../engine/preflight.js';
 import { inventoryMagic, hostVars } from '../engine/vars.js';
 import { buildModel, type HostInput } from './model.js';
 import { validateModel, type Finding } from './rules.js';
@@ -31,7 +32,24 @@ export function validateInventory(inv: Inventory, pb: Playbook | undefined, temp
     return { name: h.name, groups: h.groups, vars: rendered, origins };
   });
   const byName = new Map(hosts.map((h) => [h.name, h.origins]));
-  return validateModel(buildModel(hosts, directorsFromTasks(inv, pb, templates, extraVars, magic, (h) => byName.get(h) ?? {})));
+  const lvs = validateModel(buildModel(hosts, directorsFromTasks(inv, pb, templates, extraVars, magic, (h) => byName.get(h) ?? {})));
+  return [...(pb ? taskArgFindings(preflightArgs(inv, pb, templates, extraVars, magic)) : []), ...lvs];
+}
+
+/** One finding per task, field and message, naming the hosts it concerns. */
+function taskArgFindings(problems: ArgProblem[]): Finding[] {
+  const groups = new Map<string, ArgProblem[]>();
+  for (const p of problems) {
+    const k = `${p.task.where.file}:${p.task.where.line}|${p.field}|${p.message}`;
+    groups.set(k, [...(groups.get(k) ?? []), p]);
+  }
+  return [...groups.values()].map((ps) => {
+    const p = ps[0]!;
+    const names = ps.map((x) => x.host);
+    return { rule: 'task-args', severity: 'error', host: names.length > 3 ? `${names.slice(0, 3).join(', ')} (+${names.length - 3} more)` : names.join(', '), variable: p.field,
+      ...(p.task.where.file ? { origin: { file: p.task.where.file, ...(p.task.where.line ? { line: p.task.where.line } : {}) } } : {}),
+      message: `task '${p.task.name}': ${p.message}`, hint: p.hint ?? 'the arguments are rendered with each host\'s variables; fix the variable for these hosts, or the task' };
+  });
 }
 
 const ORDER = { error: 0, warn: 1, info: 2 } as const;

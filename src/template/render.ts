@@ -112,11 +112,26 @@ function deepRender(v: unknown, vars: Record<string, unknown>, eng: TemplateEngi
   return v;
 }
 
+/**
+ * Mark a value as data: a registered result holds what a host printed, and `{{` in it is text, not
+ * a template (Ansible marks such values unsafe for the same reason).
+ */
+export function asData<T extends object>(v: T): T {
+  scanned.set(v, false);
+  return v;
+}
+
+// Objects shared by every render (hostvars, groups) are scanned once, not once per task and host.
+const scanned = new WeakMap<object, boolean>();
 function hasTemplate(v: unknown): boolean {
   if (typeof v === 'string') return v.includes('{{');
-  if (Array.isArray(v)) return v.some(hasTemplate);
-  if (v && typeof v === 'object') return Object.values(v).some(hasTemplate);
-  return false;
+  if (!v || typeof v !== 'object') return false;
+  let r = scanned.get(v);
+  if (r === undefined) {
+    r = Array.isArray(v) ? v.some(hasTemplate) : Object.values(v).some(hasTemplate);
+    scanned.set(v, r);
+  }
+  return r;
 }
 
 /**

@@ -75,3 +75,30 @@ describe('lvsrun validate reads keepalived tasks, not only the role\'s variables
     expect((await cli('validate', pb('state: BACKUP, priority: 70, virtual_router_id: 51'), '-i', plainInv())).code).toBe(0);
   });
 });
+
+describe('every task\'s arguments are checked for every host before the run', () => {
+  it('a value wrong for one host only, or undefined there, stops the run with exit 1 naming host, task line and field', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'lvsrun-pre-'));
+    writeFileSync(join(d, 'pb.yaml'), `- hosts: all
+  tasks:
+    - name: wait for the app
+      wait_for: {host: 127.0.0.1, port: "{{app_port}}", timeout: 1}
+    - name: write conf
+      copy: {dest: "/etc/{{conf_name}}", content: x}
+    - name: probe
+      command: echo hi
+      register: probe
+    - name: uses what the run registers, unknown before it and so not an error
+      copy: {dest: /tmp/p, content: "{{probe.stdout}}"}
+`);
+    const invText = (h2: string): string => `all:\n  vars: {ansible_host: 127.0.0.9, ansible_port: 1}\n  hosts:\n    h1: {app_port: 8080, conf_name: a.conf}\n    h2: {${h2}}\n`;
+    writeFileSync(join(d, 'bad.yaml'), invText('app_port: http'));
+    writeFileSync(join(d, 'good.yaml'), invText('app_port: 8081, conf_name: b.conf'));
+    const r = await cli(join(d, 'pb.yaml'), '-i', join(d, 'bad.yaml'));
+    expect(r.code).toBe(1); // the hosts are on a port nothing listens on: a connection attempt would exit 4
+    expect(r.err).toMatch(/error\[task-args\] h2 wait_for\.port \(.*pb\.yaml:3\): task 'wait for the app': Expected number, received string \(is "http"\)/);
+    expect(r.err).toMatch(/error\[task-args\] h2 copy\.dest \(.*pb\.yaml:5\): task 'write conf': undefined variable 'conf_name'\n  hint: define conf_name in the inventory/);
+    expect(r.err).not.toMatch(/h1|probe/);
+    expect((await cli('validate', join(d, 'pb.yaml'), '-i', join(d, 'good.yaml'))).code).toBe(0);
+  });
+});

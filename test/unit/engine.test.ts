@@ -77,6 +77,24 @@ describe('engine', () => {
   });
 });
 
+describe('registered results are data, not templates', () => {
+  it('command output holding {{ }} is passed on as written (as Ansible marks it unsafe)', async () => {
+    const { pb, inv, dir } = fixture(`- hosts: h1
+  tasks:
+    - command: cat /etc/page.hbs
+      register: page
+      changed_when: false
+    - copy: {dest: /etc/copy-of-page, content: "{{page.stdout}}"}
+`, 'all:\n  hosts:\n    h1: {}\n');
+    const t = new FakeTransport('h1').on(/^cat /, { stdout: '<h1>{{inventory_hostname}} {{undefined_thing}}</h1>\n' })
+      .on(/base64 -w0/, { stdout: 'absent\n/etc/copy-of-page\n' }).on(/base64 -d/, {});
+    const s = await runPlaybook(pb, inv, opts({ runDir: join(dir, 'run') }), async () => t, new EventBus());
+    expect(s.recap.h1, s.results.map((r) => r.msg).join(' | ')).toMatchObject({ failed: 0, changed: 1 });
+    const write = t.calls.find((c) => c.cmd.includes('base64 -d'))!;
+    expect(Buffer.from(write.stdin!, 'base64').toString()).toBe('<h1>{{inventory_hostname}} {{undefined_thing}}</h1>');
+  });
+});
+
 describe('playbook errors', () => {
   const bad = (pb: string): ConfigError => {
     try { fixture(pb); } catch (e) { return e as ConfigError; }

@@ -1,0 +1,64 @@
+import { ConfigError } from '../errors.js';
+import { selectHosts } from '../inventory/select.js';
+import type { Inventory } from '../inventory/types.js';
+import { lookupModule } from '../modules/registry.js';
+import type { Playbook, Task } from '../playbook/types.js';
+import { evalCondition } from '../playbook/when.js';
+import type { TemplateEngine } from '../template/render.js';
+import { parseTaskArgs } from './task-args.js';
+import { hostVars, type InventoryMagic } from './vars.js';
+
+export interface ArgProblem { host: string; task: Task; field: string; message: string; hint?: string }
+
+/**
+ * Every task's arguments for every host it targets, rendered with that host's variables and
+ * checked by the module's schema before any host is touched: a value that only goes wrong for one
+ * host (a bad port in its host_vars, an undefined variable) is found here instead of midway through
+ * the run. What depends on the hosts (registered results, a `when` on them) is left to the run.
+ */
+export function preflightArgs(inv: Inventory, pb: Playbook, templates: TemplateEngine, extraVars: Record<string, unknown>, magic: InventoryMagic): ArgProblem[] {
+  const registered = new Set(pb.plays.flatMap((p) => [...p.tasks, ...p.handlers].map((t) => t.register).filter((r): r is string => Boolean(r))));
+  const out: ArgProblem[] = [];
+  for (const play of pb.plays) {
+    const hosts = selectHosts(inv, play.hosts, { unknown: () => undefined });
+    for (const task of [...play.tasks, ...play.handlers]) {
+      const mod = lookupModule(task.module);
+      if (!mod) continue;
+      for (const host of hosts) {
+        const base = hostVars({ inv, host, play, playHosts: hosts, task, registered: {}, extraVars, magic });
+        for (const vars of itemVars(task, base, templates)) {
+          const problem = checkOne(task, vars, templates, registered, mod);
+          if (problem) { out.push({ host, task, ...problem }); break; }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** The variables of each loop item (none when the loop needs the hosts), or the task's own. */
+function itemVars(task: Task, vars: Record<string, unknown>, templates: TemplateEngine): Array<Record<string, unknown>> {
+  if (task.loop === undefined) return [vars];
+  try {
+    const l = templates.renderValue(task.loop, vars, { ...task.where, field: 'loop' });
+    return (Array.isArray(l) ? l : [l]).map((item) => ({ ...vars, [task.loopVar]: item }));
+  } catch { return []; }
+}
+
+function checkOne(task: Task, vars: Record<string, unknown>, templates: TemplateEngine, registered: Set<string>, mod: NonNullable<ReturnType<typeof lookupModule>>): Omit<ArgProblem, 'host' | 'task'> | undefined {
+  try {
+    if (!evalCondition(task.when, vars, { ...task.where, field: 'when' })) return undefined;
+  } catch { /* decided on the host */ }
+  try {
+    const r = parseTaskArgs(mod, task, vars, templates);
+    if (r.ok) return undefined;
+    const shown = r.value === undefined ? '' : ` (is ${JSON.stringify(r.value)})`;
+    return { field: `${task.moduleKey}${r.path ? `.${r.path}` : ''}`, message: `${r.message}${shown}` };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    // A variable a task registers exists only during the run.
+    const name = /undefined variable '([A-Za-z_]\w*)/.exec(e.message)?.[1];
+    if (name !== undefined && registered.has(name)) return undefined;
+    return { field: e.where.field ?? task.moduleKey, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  }
+}

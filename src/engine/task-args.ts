@@ -1,0 +1,20 @@
+import type { TaskModule } from '../modules/types.js';
+import type { Task } from '../playbook/types.js';
+import type { TemplateEngine } from '../template/render.js';
+
+/** `value`: what the failing field rendered to (a variable's value is what the user must fix). */
+export type ArgsResult = { ok: true; data: unknown } | { ok: false; path: string; message: string; value?: unknown };
+
+/**
+ * A task's arguments for one host: rendered with its variables, then checked by the module's
+ * schema. Used by the run (per task, per host) and by the pre-run check of every host. A template
+ * error (an undefined variable) is thrown as the ConfigError it is.
+ */
+export function parseTaskArgs(mod: TaskModule, task: Task, vars: Record<string, unknown>, templates: TemplateEngine): ArgsResult {
+  const rendered = templates.renderValue(task.args, vars, { ...task.where, field: task.moduleKey });
+  const parsed = mod.schema.safeParse(rendered);
+  if (parsed.success) return { ok: true, data: parsed.data };
+  const i = parsed.error.issues[0]!;
+  const value = i.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined), rendered);
+  return { ok: false, path: i.path.join('.'), message: i.message, ...(value !== undefined ? { value } : {}) };
+}
