@@ -15,6 +15,8 @@ export interface Director {
   instance: string;
   vrid?: Val; state?: Val; priority?: Val; iface?: Val; vip?: Val; advert?: Val; auth?: Val;
   nopreempt?: Val; preemptDelay?: Val; trackScripts?: Val; vrrpScripts?: Val; dip?: Val;
+  /** The director's own address (ansible_host), and the unicast VRRP settings a keepalived task gives. */
+  addr?: Val; unicastSrc?: Val; unicastPeers?: Val;
   method?: Val; scheduler?: Val; port?: Val; segment: string;
   /** The group holding this director's real servers. */
   rsGroup: string;
@@ -31,7 +33,7 @@ export interface LvsModel { directors: Director[]; realservers: Map<string, Real
 const isDirector = (h: HostInput): boolean => h.groups.includes('directors') || h.origins.lvs_vrid !== undefined || h.origins.keepalived_state !== undefined;
 
 /** What a `keepalived` task declares for one vrrp_instance; it replaces the variable-based VRRP fields. */
-export type TaskInstance = Pick<Director, 'instance' | 'vrid' | 'state' | 'priority' | 'iface' | 'vip' | 'advert' | 'auth' | 'nopreempt' | 'preemptDelay' | 'trackScripts' | 'vrrpScripts' | 'method' | 'scheduler' | 'port'> & { rsGroup?: string };
+export type TaskInstance = Pick<Director, 'instance' | 'vrid' | 'state' | 'priority' | 'iface' | 'vip' | 'advert' | 'auth' | 'nopreempt' | 'preemptDelay' | 'trackScripts' | 'vrrpScripts' | 'method' | 'scheduler' | 'port' | 'unicastSrc' | 'unicastPeers'> & { rsGroup?: string };
 
 /**
  * `fromTasks`: per host, the instances its keepalived tasks declare (lvs/task-directors.ts). Such a
@@ -55,7 +57,7 @@ export function buildModel(hosts: HostInput[], fromTasks: ReadonlyMap<string, Ta
     ...opt('vrid', get(h, 'lvs_vrid', 'keepalived_vrid')), ...opt('state', get(h, 'keepalived_state')), ...opt('priority', get(h, 'keepalived_priority')),
     ...opt('iface', get(h, 'lvs_interface')), ...opt('vip', get(h, 'lvs_vip')), ...opt('advert', get(h, 'lvs_advert_int')),
     ...opt('auth', get(h, 'lvs_auth_pass')), ...opt('nopreempt', get(h, 'lvs_nopreempt')), ...opt('preemptDelay', get(h, 'lvs_preempt_delay')),
-    ...opt('trackScripts', get(h, 'lvs_track_scripts')), ...opt('vrrpScripts', get(h, 'lvs_vrrp_scripts')), ...opt('dip', get(h, 'lvs_dip')),
+    ...opt('trackScripts', get(h, 'lvs_track_scripts')), ...opt('vrrpScripts', get(h, 'lvs_vrrp_scripts')), ...opt('dip', get(h, 'lvs_dip')), ...opt('addr', get(h, 'ansible_host')),
     ...opt('method', get(h, 'lvs_method')), ...opt('scheduler', get(h, 'lvs_scheduler')), ...opt('port', get(h, 'lvs_port')),
   });
   const directorHosts = hosts.filter((h) => isDirector(h) || fromTasks.has(h.name));

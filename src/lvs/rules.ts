@@ -74,6 +74,7 @@ function perInstance(name: string, peers: Director[], at: At): void {
     }
   }
   if (peers.length < 2) return;
+  unicastPeers(name, peers, at);
   const masters = peers.filter((p) => String(p.state?.value ?? '').toUpperCase() === 'MASTER');
   const prio = (p: Director): number => num(p.priority) ?? 100;
   const top = Math.max(...peers.map(prio));
@@ -89,6 +90,41 @@ function perInstance(name: string, peers: Director[], at: At): void {
   }
 }
 
+/** unicast_peer as a list of addresses (a list, or keepalived-style words/commas). */
+export function peersOf(d: Director): string[] {
+  const v = d.unicastPeers?.value;
+  return (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(/[\s,]+/) : []).filter(Boolean);
+}
+const ownAddr = (d: Director): string | undefined => str(d.unicastSrc) ?? str(d.addr);
+
+/** Unicast VRRP: every peer sends to the others' addresses; a peer left out, or one still on multicast, never hears the rest. */
+function unicastPeers(name: string, peers: Director[], at: At): void {
+  if (!peers.some((p) => peersOf(p).length)) return;
+  for (const p of peers) {
+    const list = peersOf(p);
+    if (!list.length) {
+      at(p, p.unicastPeers ?? p.vrid, 'unicast-mixed', 'error', `${p.host} uses multicast in ${name} while its peers use unicast_peer: they never hear each other`, 'give every peer of the instance unicast_peer (the others\' addresses), or none');
+      continue;
+    }
+    for (const q of peers) {
+      const addr = ownAddr(q);
+      if (q === p || addr === undefined || list.includes(addr)) continue;
+      at(p, p.unicastPeers, 'unicast-peers', 'error', `${p.host}'s unicast_peer in ${name} lacks ${q.host} (${addr})`, `list every other peer's unicast_src_ip (or address): ${peers.filter((x) => x !== p).map(ownAddr).filter(Boolean).join(', ')}`);
+    }
+  }
+}
+
+/** Two unicast instances whose peer sets do not overlap never see each other's adverts: their VRIDs may repeat. */
+function apart(a: Director[], b: Director[]): boolean {
+  const set = (ps: Director[]): Set<string> | undefined => {
+    if (!ps.every((p) => peersOf(p).length)) return undefined;
+    return new Set(ps.flatMap((p) => [...peersOf(p), ...(ownAddr(p) ? [ownAddr(p)!] : [])]));
+  };
+  const sa = set(a);
+  const sb = set(b);
+  return sa !== undefined && sb !== undefined && ![...sa].some((x) => sb.has(x));
+}
+
 function vridCollisions(groups: Map<string, Director[]>, at: At): void {
   const byVrid = new Map<string, Array<[string, Director]>>();
   for (const [name, peers] of groups) {
@@ -100,6 +136,7 @@ function vridCollisions(groups: Map<string, Director[]>, at: At): void {
   for (const list of byVrid.values()) {
     if (list.length < 2) continue;
     for (const [name, d] of list.slice(1)) {
+      if (apart(groups.get(name)!, groups.get(list[0]![0])!)) continue;
       at(d, d.vrid, 'vrid-collision', 'error', `VRID ${num(d.vrid)} on ${String(d.iface?.value ?? 'the same interface')} is used by ${name} and by ${list[0]![0]} (${list[0]![1].host}) in the same segment`,
         'give every vrrp_instance on one L2 segment its own virtual_router_id');
     }

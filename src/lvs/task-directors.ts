@@ -65,6 +65,7 @@ function instances(task: Task, raw: Obj, args: Obj, origins: Record<string, Orig
       instance: String(i.name ?? 'VI_1'),
       vrid: p('virtual_router_id'), state: p('state'), priority: p('priority'), iface: p('interface'), advert: p('advert_int'),
       auth: p('auth_pass'), nopreempt: p('nopreempt'), preemptDelay: p('preempt_delay'), trackScripts: p('track_script'),
+      unicastSrc: p('unicast_src_ip'), unicastPeers: i.unicast_peer !== undefined && String(i.unicast_peer) !== '' && list(i.unicast_peer).length !== 0 ? p('unicast_peer') : undefined,
       vip: val(list(r.virtual_ipaddress)[0] ?? r.virtual_ipaddress, firstVip, `vrrp_instances[${n}].virtual_ipaddress`),
       vrrpScripts: val(raw.vrrp_scripts, Object.keys(scripts).length ? scripts : undefined, 'vrrp_scripts'),
       method: val(rawVs.lb_kind, vs.lb_kind, 'virtual_servers[0].lb_kind'), scheduler: val(rawVs.lb_algo, vs.lb_algo, 'virtual_servers[0].lb_algo'),

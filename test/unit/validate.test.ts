@@ -69,3 +69,29 @@ describe('validate: findings name the host, the variable and where it was set', 
     expect(rules(topo({ extra: b }))).toEqual([]);
   });
 });
+
+describe('validate: unicast VRRP (from keepalived tasks)', () => {
+  // lb1 10.0.0.1, lb2 10.0.0.2 (their ansible_host); instance settings as a keepalived task gives them.
+  const v = (value: unknown, name: string) => ({ value, var: `keepalived ${name}` });
+  const inst = (vrid: number, state: string, prio: number, peers?: string[], src?: string) => ({
+    instance: 'VI_1', vrid: v(vrid, 'virtual_router_id'), state: v(state, 'state'), priority: v(prio, 'priority'), iface: v('eth0', 'interface'), vip: v('10.0.0.100', 'vip'),
+    ...(peers ? { unicastPeers: v(peers, 'unicast_peer') } : {}), ...(src ? { unicastSrc: v(src, 'unicast_src_ip') } : {}),
+  });
+  const host = (name: string, addr: string, cluster = 'a'): HostInput => ({ name, groups: ['directors'], vars: { ansible_host: addr, lvs_cluster: cluster }, origins: {} });
+  const hosts = [host('lb1', '10.0.0.1'), host('lb2', '10.0.0.2'), host('lb3', '10.0.0.3', 'b'), host('lb4', '10.0.0.4', 'b')];
+  const check = (t: Record<string, ReturnType<typeof inst>>): string[] =>
+    validateModel(buildModel(hosts.filter((h) => h.name in t), new Map(Object.entries(t).map(([h, i]) => [h, [i]])))).filter((f) => f.severity !== 'info').map((f) => `${f.rule} ${f.host}`);
+  it('a pair that lists each other passes (unicast_src_ip or the host address)', () => {
+    expect(check({ lb1: inst(51, 'MASTER', 100, ['10.0.0.2']), lb2: inst(51, 'BACKUP', 90, ['10.0.9.1'], '10.0.0.2') })).toEqual(['unicast-peers lb2']);
+    expect(check({ lb1: inst(51, 'MASTER', 100, ['10.0.0.2'], '10.0.0.1'), lb2: inst(51, 'BACKUP', 90, ['10.0.0.1']) })).toEqual([]);
+  });
+  it('a peer still on multicast is an error', () => {
+    expect(check({ lb1: inst(51, 'MASTER', 100, ['10.0.0.2']), lb2: inst(51, 'BACKUP', 90) })).toEqual(['unicast-mixed lb2']);
+  });
+  it('one VRID in two clusters: a collision on multicast or with shared peers, none between disjoint unicast pairs', () => {
+    const pairA = { lb1: inst(51, 'MASTER', 100, ['10.0.0.2']), lb2: inst(51, 'BACKUP', 90, ['10.0.0.1']) };
+    expect(check({ ...pairA, lb3: inst(51, 'MASTER', 100, ['10.0.0.4']), lb4: inst(51, 'BACKUP', 90, ['10.0.0.3']) })).toEqual([]);
+    expect(check({ lb1: inst(51, 'MASTER', 100), lb2: inst(51, 'BACKUP', 90), lb3: inst(51, 'MASTER', 100), lb4: inst(51, 'BACKUP', 90) })).toContain('vrid-collision lb3');
+    expect(check({ ...pairA, lb3: inst(51, 'MASTER', 100, ['10.0.0.4', '10.0.0.2']), lb4: inst(51, 'BACKUP', 90, ['10.0.0.3']) })).toContain('vrid-collision lb3');
+  });
+});
