@@ -34,13 +34,13 @@ export async function holders(ds: DirectorConn[], vip: string): Promise<string[]
   return rs.filter(({ r }) => r.stdout.includes(` ${vip}/`)).map(({ d }) => d.name);
 }
 
-/** Poll until `pred(holders)` or the limit; returns the holders seen last and whether pred held. */
-async function waitFor(ds: DirectorConn[], vip: string, pred: (h: string[]) => boolean, ms: number, signal?: AbortSignal): Promise<{ ok: boolean; h: string[] }> {
+/** Poll until `pred(holders)` or the limit; returns the holders seen last and whether pred held. `onHit` runs the moment it holds. */
+async function waitFor(ds: DirectorConn[], vip: string, pred: (h: string[]) => boolean, ms: number, signal?: AbortSignal, onHit?: (h: string[]) => void): Promise<{ ok: boolean; h: string[] }> {
   const end = performance.now() + ms;
   let h: string[] = [];
   while (performance.now() < end && !signal?.aborted) {
     h = await holders(ds, vip);
-    if (pred(h)) return { ok: true, h };
+    if (pred(h)) { onHit?.(h); return { ok: true, h }; }
     await sleep(100);
   }
   return { ok: false, h };
@@ -71,11 +71,24 @@ export async function failoverDrill(i: FailoverInput): Promise<DrillResult> {
     const iface = String(master.vars.lvs_interface ?? 'eth0');
     const cut = i.cutSeconds ?? 8;
     tl.mark('stop', master.name, i.mode === 'stop' ? 'keepalived stopped' : i.mode === 'link' ? `${iface} down for ${cut} s` : `${i.service} stopped`);
-    if (i.mode === 'link') await i.changes.apply(master.t, master.vars, master.become, linkCut, { iface, seconds: cut });
-    else await i.changes.apply(master.t, master.vars, master.become, service, { name: i.mode === 'stop' ? 'keepalived' : i.service, state: 'stopped' });
-    // With its link cut the old MASTER cannot answer: watch the others until it is back.
+    // With its link cut the old MASTER cannot answer: watch the others until it is back. The watch
+    // starts with the cut: the reply to the cut itself can be held up until the link returns.
     const watched = i.mode === 'link' ? i.directors.filter((d) => d !== master) : i.directors;
-    const moved = await waitFor(watched, i.vip, (h) => h.length === 1 && h[0] !== master.name, i.maxWaitMs, i.signal);
+    const watch = new AbortController();
+    const stopWatch = (): void => watch.abort();
+    i.signal?.addEventListener('abort', stopWatch, { once: true });
+    let tMoved = 0;
+    const movedP = waitFor(watched, i.vip, (h) => h.length === 1 && h[0] !== master.name, i.maxWaitMs, watch.signal, (h) => { tMoved = tl.mark('vip-moved', h[0]); });
+    try {
+      if (i.mode === 'link') await i.changes.apply(master.t, master.vars, master.become, linkCut, { iface, seconds: cut });
+      else await i.changes.apply(master.t, master.vars, master.become, service, { name: i.mode === 'stop' ? 'keepalived' : i.service, state: 'stopped' });
+    } catch (e) {
+      watch.abort();
+      await movedP;
+      throw e;
+    }
+    const moved = await movedP;
+    i.signal?.removeEventListener('abort', stopWatch);
     if (i.signal?.aborted) { verdict = 'interrupted: cluster restored'; return done(); }
     if (!moved.ok) {
       tl.mark('out-of-bounds', undefined, `no new MASTER within ${i.maxWaitMs / 1000} s (holders: ${moved.h.join(', ') || 'none'})`);
@@ -84,7 +97,6 @@ export async function failoverDrill(i: FailoverInput): Promise<DrillResult> {
       return done();
     }
     const newMaster = moved.h[0]!;
-    const tMoved = tl.mark('vip-moved', newMaster);
     metrics.vip_move_s = (tMoved - tl.at('stop')!) / 1000;
     metrics.new_master = newMaster;
     // give the probe a moment to see the VIP answer from its new home

@@ -21,7 +21,7 @@ describe('keepalived module in the lab', () => {
     const moved = await cli('playbooks/site.yaml', '-i', 'lab', '--limit', 'directors', '-e', 'lvs_vip=10.77.0.101', '--json');
     expect(moved.code, moved.out + moved.err).toBe(0);
     const j = JSON.parse(moved.out) as { recap: Record<string, { changed: number }>; results: Array<{ host: string; task: string; status: string; msg?: string }> };
-    const ka = j.results.filter((x) => x.task.startsWith('lvs_director : keepalived.conf'));
+    const ka = j.results.filter((x) => x.task.startsWith('lvs_director : keepalived.conf')).sort((a, b) => a.host.localeCompare(b.host));
     expect(ka.map((x) => [x.host, x.status, x.msg])).toEqual(['lb1', 'lb2'].map((h) => [h, 'changed', 'update /etc/keepalived/keepalived.conf, reloaded keepalived']));
     expect(j.recap.lb1!.changed).toBe(1);
     await waitFor(async () => (await addrs('lb1')).includes('10.77.0.101/32'), 10000);
