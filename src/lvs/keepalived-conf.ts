@@ -9,7 +9,8 @@ import { groupReals } from './group-reals.js';
 export interface Check { type: string; connect_port?: number; url: Array<{ path: string; status_code?: number; digest?: string }>; [k: string]: unknown }
 export interface RealIn { address: string; port?: number; weight: number; check?: Check }
 export interface VirtualIn { vip?: string; port?: number; fwmark?: number; check: Check; real_servers: RealIn[]; reals_from?: { group: string }; [k: string]: unknown }
-export interface ConfIn { virtual_servers: VirtualIn[]; [k: string]: unknown }
+export interface InstanceIn { unicast_peer: string[]; unicast_peer_group?: string; unicast_src_ip?: string; [k: string]: unknown }
+export interface ConfIn { virtual_servers: VirtualIn[]; vrrp_instances: InstanceIn[]; [k: string]: unknown }
 
 export function keepalivedContext<A extends ConfIn>(a: A, vars: Record<string, unknown>): Record<string, unknown> {
   const virtual_servers = a.virtual_servers.map(({ reals_from, check, ...vs }) => {
@@ -23,7 +24,19 @@ export function keepalivedContext<A extends ConfIn>(a: A, vars: Record<string, u
     });
     return { ...vs, real_servers };
   });
-  return { ...a, virtual_servers };
+  const vrrp_instances = a.vrrp_instances.map((i) => ({ ...i, ...unicastFromGroup(i, vars) }));
+  return { ...a, virtual_servers, vrrp_instances };
+}
+
+/** unicast_peer_group: the group's other hosts as peers, this host's address as the source. */
+export function unicastFromGroup(i: InstanceIn, vars: Record<string, unknown>): Pick<InstanceIn, 'unicast_peer' | 'unicast_src_ip'> {
+  if (!i.unicast_peer_group) return { unicast_peer: i.unicast_peer, ...(i.unicast_src_ip ? { unicast_src_ip: i.unicast_src_ip } : {}) };
+  const me = String(vars.inventory_hostname ?? '');
+  const members = groupReals(vars, i.unicast_peer_group);
+  const own = members.find((m) => m.host === me)?.addr;
+  const others = members.filter((m) => m.host !== me).map((m) => m.addr);
+  const src = i.unicast_src_ip ?? own;
+  return { unicast_peer: [...new Set([...i.unicast_peer, ...others])], ...(src ? { unicast_src_ip: src } : {}) };
 }
 
 /** keepalived's auth_pass never reaches a diff or a report, whether it came from a variable or not. */

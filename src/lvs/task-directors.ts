@@ -4,6 +4,7 @@ import type { Inventory, Origin } from '../inventory/types.js';
 import type { Playbook, Task } from '../playbook/types.js';
 import { evalCondition } from '../playbook/when.js';
 import type { TemplateEngine } from '../template/render.js';
+import { unicastFromGroup } from './keepalived-conf.js';
 import type { TaskInstance, Val } from './model.js';
 
 type Obj = Record<string, unknown>;
@@ -28,7 +29,7 @@ export function directorsFromTasks(inv: Inventory, pb: Playbook | undefined, tem
         if (!applies(task, vars)) continue;
         let args: Obj;
         try { args = obj(templates.renderValue(task.args, vars, { field: 'keepalived' })); } catch { continue; } // needs a runtime value
-        const found = instances(task, obj(task.args), args, origins(host));
+        const found = instances(task, obj(task.args), args, origins(host), vars);
         if (found.length) out.set(host, [...(out.get(host) ?? []), ...found]);
       }
     }
@@ -42,7 +43,7 @@ function applies(task: Task, vars: Obj): boolean {
   try { return evalCondition(task.when, vars, task.where); } catch { return true; }
 }
 
-function instances(task: Task, raw: Obj, args: Obj, origins: Record<string, Origin>): TaskInstance[] {
+function instances(task: Task, raw: Obj, args: Obj, origins: Record<string, Origin>, vars: Obj): TaskInstance[] {
   const at: Origin = { file: task.where.file ?? '', ...(task.where.line ? { line: task.where.line } : {}) };
   const val = (rawV: unknown, v: unknown, path: string): Val | undefined => {
     if (v === undefined || v === null || v === '') return undefined;
@@ -61,11 +62,16 @@ function instances(task: Task, raw: Obj, args: Obj, origins: Record<string, Orig
     const r = obj(list(raw.vrrp_instances)[n]);
     const p = (k: string): Val | undefined => val(r[k], i[k], `vrrp_instances[${n}].${k}`);
     const firstVip = String(list(i.virtual_ipaddress)[0] ?? i.virtual_ipaddress ?? '').split(/[/\s]/)[0];
+    const words = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(/[\s,]+/) : []).filter(Boolean);
+    const group = typeof i.unicast_peer_group === 'string' && i.unicast_peer_group ? i.unicast_peer_group : undefined;
+    const u = unicastFromGroup({ unicast_peer: words(i.unicast_peer), ...(group ? { unicast_peer_group: group } : {}), ...(typeof i.unicast_src_ip === 'string' && i.unicast_src_ip ? { unicast_src_ip: i.unicast_src_ip } : {}) }, vars);
+    const uKey = group ? 'unicast_peer_group' : 'unicast_peer';
     return {
       instance: String(i.name ?? 'VI_1'),
       vrid: p('virtual_router_id'), state: p('state'), priority: p('priority'), iface: p('interface'), advert: p('advert_int'),
       auth: p('auth_pass'), nopreempt: p('nopreempt'), preemptDelay: p('preempt_delay'), trackScripts: p('track_script'),
-      unicastSrc: p('unicast_src_ip'), unicastPeers: i.unicast_peer !== undefined && String(i.unicast_peer) !== '' && list(i.unicast_peer).length !== 0 ? p('unicast_peer') : undefined,
+      unicastSrc: val(r.unicast_src_ip, u.unicast_src_ip, `vrrp_instances[${n}].unicast_src_ip`),
+      unicastPeers: u.unicast_peer.length ? val(r[uKey], u.unicast_peer, `vrrp_instances[${n}].${uKey}`) : undefined,
       vip: val(list(r.virtual_ipaddress)[0] ?? r.virtual_ipaddress, firstVip, `vrrp_instances[${n}].virtual_ipaddress`),
       vrrpScripts: val(raw.vrrp_scripts, Object.keys(scripts).length ? scripts : undefined, 'vrrp_scripts'),
       method: val(rawVs.lb_kind, vs.lb_kind, 'virtual_servers[0].lb_kind'), scheduler: val(rawVs.lb_algo, vs.lb_algo, 'virtual_servers[0].lb_algo'),

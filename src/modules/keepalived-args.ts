@@ -88,6 +88,8 @@ const instance = z.object({
   track_interface: strList.default([]),
   unicast_src_ip: opt(z.string().min(1)),
   unicast_peer: strList.default([]),
+  /** Unicast to the other hosts of this inventory group (their ansible_host); unicast_src_ip defaults to this host's. */
+  unicast_peer_group: opt(z.string().min(1)),
   notify_master: opt(quotable),
   notify_backup: opt(quotable),
   notify_fault: opt(quotable),
