@@ -3,7 +3,7 @@ import { multiProbe, splitProbe } from '../facts/probe.js';
 import { hideAuthPass, keepalivedContext } from '../lvs/keepalived-conf.js';
 import { raw } from '../transport/shell.js';
 import { keepalivedSchema, type KeepalivedArgs } from './keepalived-args.js';
-import { attrSteps, putFile, restorePath } from './file-steps.js';
+import { planFileWrite } from './copy.js';
 import { parseServiceProbe, serviceAction, serviceProbe, type ServiceObserved } from './service.js';
 import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
 
@@ -35,19 +35,13 @@ export const keepalived: TaskModule<KeepalivedArgs, KeepalivedObserved> = {
   },
   plan(p, o): Plan {
     const st = o.file;
-    if (st.exists && st.type !== 'file') return { ...noop(''), fail: `${p.dest} exists and is a ${st.type}, not a file` };
+    // The file itself is written like copy/template; the service steps go after it.
+    const file = planFileWrite({ dest: p.dest, mode: MODE, backup: false, ...(p.validate && o.canTest ? { validate: 'keepalived -t -f %s' } : {}) }, { state: st, want: o.want, source: p.template });
+    if (file.fail) return file;
     const changed = !st.exists || st.content !== o.want;
-    const steps: Step[] = [];
-    const undo: Step[] = [];
+    const steps: Step[] = [...file.steps];
+    const undo: Step[] = [...file.undo];
     const act = (a: 'start' | 'stop' | 'reload'): Step => exec(serviceAction(o.svc.init, p.service, a), { what: `${a} ${p.service}` });
-    if (changed) {
-      steps.push(putFile(p.dest, o.want, { mode: MODE, mkdirs: Boolean(st.missingFrom), ...(p.validate && o.canTest ? { validate: 'keepalived -t -f %s' } : {}) }));
-      undo.push(...restorePath(p.dest, st));
-    } else {
-      const a = attrSteps(p.dest, st, MODE);
-      steps.push(...a.steps);
-      undo.push(...a.undo);
-    }
     let applied: 'reloaded' | 'started' | undefined;
     if (o.svc.active && changed) { steps.push(act('reload')); undo.push(act('reload')); applied = 'reloaded'; }
     if (!o.svc.active && p.start) { steps.push(act('start')); undo.unshift(act('stop')); applied = 'started'; }
@@ -55,7 +49,7 @@ export const keepalived: TaskModule<KeepalivedArgs, KeepalivedObserved> = {
     if (!steps.length) return noop(`${p.dest} as declared, ${p.service} ${o.svc.active ? 'running' : 'not running'}`, result);
     const summary = `${changed ? `${st.exists ? 'update' : 'create'} ${p.dest}` : p.dest}${applied ? `, ${applied} ${p.service}` : ''}`;
     const plan: Plan = { action: st.exists ? 'update' : 'create', summary, steps, undo, result,
-      ...(changed ? { diff: [{ path: p.dest, before: hideAuthPass(st.content ?? ''), after: hideAuthPass(o.want) }] } : {}) };
+      ...(file.diff ? { diff: file.diff.map((d) => ({ ...d, before: hideAuthPass(d.before), after: hideAuthPass(d.after) })) } : {}) };
     if (!o.installed) {
       if (o.checkMode) return { ...plan, summary: `${summary} (keepalived not installed yet: not validated)` };
       return { ...noop(''), fail: 'keepalived is not installed on this host; install the keepalived package before this task' };
