@@ -1,14 +1,8 @@
-import { parseIpvsSave, type RealServer, type VirtualService } from '../lvs/ipvs-table.js';
+import { parseIpvsSave, realArgs, type VirtualService } from '../lvs/ipvs-table.js';
 import { z } from '../modules/args.js';
 import { exec, noop, type Plan, type TaskModule } from '../modules/types.js';
 import { raw, sh } from '../transport/shell.js';
 import type { Transport } from '../transport/types.js';
-
-/** The live table of a director, or [] when it has none. */
-export async function liveTable(t: Transport): Promise<VirtualService[]> {
-  const r = await t.exec(raw('ipvsadm -S -n'));
-  return r.code === 0 ? parseIpvsSave(r.stdout) : [];
-}
 
 /** Per real server "addr:port": ActiveConn, InActConn (ipvsadm -L -n) and Conns (--stats), summed over services. */
 export async function realServerCounters(t: Transport, addr: string): Promise<{ active: number; inactive: number; conns: number; present: boolean }> {
@@ -21,9 +15,6 @@ export async function realServerCounters(t: Transport, addr: string): Promise<{ 
 
 const schema = z.object({ addr: z.string(), weight: z.number().int().min(0).max(65535) }).strict();
 type Args = z.infer<typeof schema>;
-
-const realArgs = (s: VirtualService, r: RealServer, weight: number): string[] =>
-  [s.proto === 'fwmark' ? '-f' : s.proto === 'udp' ? '-u' : '-t', s.addr, '-r', `${r.addr}:${r.port}`, r.forward === 'nat' ? '-m' : r.forward === 'tun' ? '-i' : '-g', '-w', String(weight)];
 
 /**
  * A drill-only module: one real server's weight in every live service of this director, with the
@@ -41,8 +32,8 @@ export const rsWeight: TaskModule<Args, VirtualService[]> = {
     if (!hits.length) return noop(`${p.addr} already at weight ${p.weight} (or not in the table)`);
     return {
       action: 'update', summary: `weight of ${p.addr} → ${p.weight} in ${hits.length} service(s)`,
-      steps: hits.map(({ s, r }) => exec(sh`ipvsadm -e ${realArgs(s, r, p.weight)}`)),
-      undo: hits.map(({ s, r }) => exec(sh`ipvsadm -e ${realArgs(s, r, r.weight)}`)).reverse(),
+      steps: hits.map(({ s, r }) => exec(sh`ipvsadm -e ${realArgs(s, { ...r, weight: p.weight }, true)}`)),
+      undo: hits.map(({ s, r }) => exec(sh`ipvsadm -e ${realArgs(s, r, true)}`)).reverse(),
     };
   },
 };

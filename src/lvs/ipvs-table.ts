@@ -78,7 +78,8 @@ function svcArgs(s: VirtualService, withSched: boolean): string[] {
   return a;
 }
 
-function realArgs(s: VirtualService, r: RealServer, full: boolean): string[] {
+/** A real server's ipvsadm words: its service and address, and with `full` its forwarding, weight and thresholds. */
+export function realArgs(s: VirtualService, r: RealServer, full: boolean): string[] {
   const host = r.addr.includes(':') ? `[${r.addr}]` : r.addr;
   const a = [...svcArgs(s, false), '-r', `${host}:${r.port}`];
   if (!full) return a;

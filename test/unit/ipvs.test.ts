@@ -1,3 +1,4 @@
+import { rsWeight } from '../../src/drills/ipvs-live.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -117,5 +118,14 @@ describe('iptables (NAT masquerade)', () => {
   });
   it('leaves a rule that is already there alone (so no undo can delete someone else\'s rule)', () => {
     expect(iptables.plan(p, { present: true })).toMatchObject({ action: 'noop', undo: [] });
+  });
+});
+
+describe('drain weight (drill module)', () => {
+  it('sets one real server\'s weight in every live service it is in, with the service\'s own flags, and the undo puts each weight back', () => {
+    const table = parseIpvsSave('-A -t 10.0.0.100:80 -s rr\n-a -t 10.0.0.100:80 -r 10.0.0.1:80 -g -w 3\n-A --sctp-service 10.0.0.100:9 -s rr\n-a --sctp-service 10.0.0.100:9 -r 10.0.0.1:9 -i -w 1\n');
+    const plan = rsWeight.plan({ addr: '10.0.0.1', weight: 0 }, table);
+    expect(plan.steps.map((s) => s.cmd)).toEqual(['ipvsadm -e -t 10.0.0.100:80 -r 10.0.0.1:80 -g -w 0', 'ipvsadm -e --sctp-service 10.0.0.100:9 -r 10.0.0.1:9 -i -w 0']);
+    expect(plan.undo.map((s) => s.cmd)).toEqual(['ipvsadm -e --sctp-service 10.0.0.100:9 -r 10.0.0.1:9 -i -w 1', 'ipvsadm -e -t 10.0.0.100:80 -r 10.0.0.1:80 -g -w 3']);
   });
 });
