@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import type { ModuleCtx } from '../modules/types.js';
+import { findLocalFile } from '../playbook/local-files.js';
 import type { TemplateEngine } from '../template/render.js';
 import type { ShellCmd } from '../transport/shell.js';
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.js';
@@ -55,9 +55,8 @@ export function makeCtx(i: CtxInput): ModuleCtx {
       return r;
     },
     readLocal(path, kind) {
-      const candidates = isAbsolute(path) ? [path] : i.baseDirs.map((d) => join(d, path)).concat(i.baseDirs.map((d) => join(d, kind, path)));
-      const found = candidates.find((c) => existsSync(c));
-      if (!found) throw new ConfigError('E_CONFIG', `${kind === 'templates' ? 'template' : 'file'} '${path}' not found`, { hint: `looked in ${[...new Set(candidates)].join(', ')}` });
+      const { found, candidates } = findLocalFile(path, i.baseDirs, kind);
+      if (!found) throw new ConfigError('E_CONFIG', `${kind === 'templates' ? 'template' : 'file'} '${path}' not found`, { hint: `looked in ${candidates.join(', ')}` });
       return { path: found, text: readFileSync(found, 'utf8') };
     },
     render: (text, where, data) => i.templates.renderString(text, data ?? i.vars, { file: where.file }),

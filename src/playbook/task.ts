@@ -1,8 +1,8 @@
 import { ConfigError, didYouMean } from '../errors.js';
 import { lookupModule, moduleNames } from '../modules/registry.js';
 import type { TaskModule } from '../modules/types.js';
-import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { findLocalFile } from './local-files.js';
 import { checkTemplateSyntax } from '../template/render.js';
 import { compileExpr } from './when.js';
 import type { Path, YamlSource } from './yaml-source.js';
@@ -44,8 +44,8 @@ export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
   checkStrings(args, [...path, moduleKey], (p) => ({ file: src.file, line: pos(p)?.line ?? where.line, field: fieldOf(p) }));
   if (mod.name === 'template' && isObj(args) && typeof args.src === 'string' && !args.src.includes('{{')) {
     const s = args.src;
-    const file = (isAbsolute(s) ? [s] : ts.baseDirs.flatMap((d) => [join(d, s), join(d, 'templates', s)])).find((f) => existsSync(f));
-    if (!file) throw fail([...path, moduleKey, 'src'], `template '${s}' not found`, `looked in ${ts.baseDirs.map((d) => join(d, 'templates')).join(', ')}`);
+    const { found: file, candidates } = findLocalFile(s, ts.baseDirs, 'templates');
+    if (!file) throw fail([...path, moduleKey, 'src'], `template '${s}' not found`, `looked in ${candidates.join(', ')}`);
     checkTemplateSyntax(readFileSync(file, 'utf8'), { file, line: 1 });
   }
   for (const k of ['when', 'changed_when', 'failed_when'] as const) {
