@@ -5,7 +5,7 @@ import { lookupModule } from '../modules/registry.js';
 import type { Playbook, Task } from '../playbook/types.js';
 import { evalCondition } from '../playbook/when.js';
 import type { TemplateEngine } from '../template/render.js';
-import { parseTaskArgs } from './task-args.js';
+import { loopItems, parseTaskArgs } from './task-args.js';
 import { hostVars, type InventoryMagic } from './vars.js';
 
 export interface ArgProblem { host: string; task: Task; field: string; message: string; hint?: string }
@@ -38,10 +38,8 @@ export function preflightArgs(inv: Inventory, pb: Playbook, templates: TemplateE
 
 /** The variables of each loop item (none when the loop needs the hosts), or the task's own. */
 function itemVars(task: Task, vars: Record<string, unknown>, templates: TemplateEngine): Array<Record<string, unknown>> {
-  if (task.loop === undefined) return [vars];
   try {
-    const l = templates.renderValue(task.loop, vars, { ...task.where, field: 'loop' });
-    return (Array.isArray(l) ? l : [l]).map((item) => ({ ...vars, [task.loopVar]: item }));
+    return loopItems(task, vars, templates)?.map((item) => ({ ...vars, [task.loopVar]: item })) ?? [vars];
   } catch { return []; }
 }
 

@@ -9,7 +9,7 @@ import { asData, type TemplateEngine } from '../template/render.js';
 import type { ExecResult } from '../transport/types.js';
 import { becomeSpec, type BecomeSpec } from './connect.js';
 import { makeCtx, type HostState } from './host-state.js';
-import { parseTaskArgs } from './task-args.js';
+import { loopItems, parseTaskArgs } from './task-args.js';
 import type { TaskResult } from './types.js';
 
 export interface TaskEnv {
@@ -31,11 +31,7 @@ export async function runTask(env: TaskEnv, hs: HostState, task: Task): Promise<
   const where = task.where;
   const mod = lookupModule(task.module)!;
   try {
-    let items: unknown[] | undefined;
-    if (task.loop !== undefined) {
-      const l = env.templates.renderValue(task.loop, vars, { ...where, field: 'loop' });
-      items = Array.isArray(l) ? l : [l];
-    }
+    const items = loopItems(task, vars, env.templates);
     const outcomes: ItemOutcome[] = [];
     for (const item of items ?? [undefined]) {
       const v = items ? { ...vars, [task.loopVar]: item } : vars;

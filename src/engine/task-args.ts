@@ -18,3 +18,10 @@ export function parseTaskArgs(mod: TaskModule, task: Task, vars: Record<string, 
   const value = i.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined), rendered);
   return { ok: false, path: i.path.join('.'), message: i.message, ...(value !== undefined ? { value } : {}) };
 }
+
+/** A task's loop items (a single value is one item), or undefined for a task without `loop`. */
+export function loopItems(task: Task, vars: Record<string, unknown>, templates: TemplateEngine): unknown[] | undefined {
+  if (task.loop === undefined) return undefined;
+  const l = templates.renderValue(task.loop, vars, { ...task.where, field: 'loop' });
+  return Array.isArray(l) ? l : [l];
+}
