@@ -7,8 +7,8 @@ import type { Step } from '../modules/types.js';
 /**
  * begin/done/failed: one change on one host (begin carries its undo, written before the change).
  * undone: that change was reverted (ref = the begin's seq). unapplied: its first step failed
- * without a trace (an atomic file write refused by `validate`), so there is nothing to revert. restored/pending: a host's rollback
- * finished, or could not run (host unreachable). notify/handler: handler bookkeeping, so an
+ * without a trace (an atomic file write refused by `validate`), so there is nothing to revert.
+ * restored/pending: a host's rollback finished, or could not run (host unreachable). notify/handler: handler bookkeeping, so an
  * interrupted run shows which handlers were still owed.
  */
 export type JournalPhase = 'run-start' | 'run-end' | 'begin' | 'done' | 'failed' | 'undone' | 'unapplied' | 'restored' | 'pending' | 'notify' | 'handler' | 'irreversible';

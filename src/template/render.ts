@@ -112,6 +112,9 @@ function deepRender(v: unknown, vars: Record<string, unknown>, eng: TemplateEngi
   return v;
 }
 
+// Objects shared by every render (hostvars, groups) are scanned once, not once per task and host.
+const scanned = new WeakMap<object, boolean>();
+
 /**
  * Mark a value as data: a registered result holds what a host printed, and `{{` in it is text, not
  * a template (Ansible marks such values unsafe for the same reason).
@@ -121,8 +124,6 @@ export function asData<T extends object>(v: T): T {
   return v;
 }
 
-// Objects shared by every render (hostvars, groups) are scanned once, not once per task and host.
-const scanned = new WeakMap<object, boolean>();
 function hasTemplate(v: unknown): boolean {
   if (typeof v === 'string') return v.includes('{{');
   if (!v || typeof v !== 'object') return false;

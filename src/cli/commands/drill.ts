@@ -18,7 +18,6 @@ import { EXIT } from '../exit-codes.js';
 import type { Io } from '../main.js';
 import { loadInventoryArg } from './run.js';
 
-
 /** lvsrun drill failover -i INV: a measured, journaled, self-restoring failover of the VRRP pair. */
 export async function drillCommand(argv: string[], io: Io): Promise<number> {
   const [kind, ...rest] = argv;
@@ -74,9 +73,9 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
         ...(v.run ? { runCmd: v.run } : {}), ...(v.service ? { service: v.service } : {}) };
       r = kind === 'drain' ? await drainDrill(input) : await rsDownDrill(input);
     } else {
-    io.err(`drill ${runId}: failover of ${vip} between ${names.join(', ')} (probe ${v.probe}; ${nopreempt ? 'nopreempt' : 'preemptive'} as configured)\n`);
-    r = await failoverDrill({ runId, directors: conns, vip, probe: v.probe, mode: v.mode as 'stop' | 'service' | 'link', ...(v.service ? { service: v.service } : {}),
-      nopreempt, maxWaitMs: Number(v['max-wait']) * 1000, changes, signal: ctl.signal, log: io.err });
+      io.err(`drill ${runId}: failover of ${vip} between ${names.join(', ')} (probe ${v.probe}; ${nopreempt ? 'nopreempt' : 'preemptive'} as configured)\n`);
+      r = await failoverDrill({ runId, directors: conns, vip, probe: v.probe, mode: v.mode as 'stop' | 'service' | 'link', ...(v.service ? { service: v.service } : {}),
+        nopreempt, maxWaitMs: Number(v['max-wait']) * 1000, changes, signal: ctl.signal, log: io.err });
     }
     writeFileSync(join(runDir, 'drill.json'), `${JSON.stringify(r, null, 2)}\n`);
     writeFileSync(join(runDir, 'drill.html'), drillHtml(r));
