@@ -90,10 +90,10 @@ function perInstance(name: string, peers: Director[], at: At): void {
   }
 }
 
-/** unicast_peer as a list of addresses (a list, or keepalived-style words/commas). */
-export function peersOf(d: Director): string[] {
+/** unicast_peer's addresses (task-directors always gives a list). */
+function peersOf(d: Director): string[] {
   const v = d.unicastPeers?.value;
-  return (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(/[\s,]+/) : []).filter(Boolean);
+  return Array.isArray(v) ? v.map(String).filter(Boolean) : [];
 }
 const ownAddr = (d: Director): string | undefined => str(d.unicastSrc) ?? str(d.addr);
 

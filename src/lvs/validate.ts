@@ -16,11 +16,13 @@ import { directorsFromTasks } from './task-directors.js';
  */
 export function validateInventory(inv: Inventory, pb: Playbook | undefined, templates: TemplateEngine, extraVars: Record<string, unknown> = {}): Finding[] {
   const magic = inventoryMagic(inv);
+  // Each play's hosts once, not once per host of the inventory.
+  const targeted = (pb?.plays ?? []).map((play) => ({ play, hosts: new Set(selectHosts(inv, play.hosts, { unknown: () => undefined })) }));
   const hosts: HostInput[] = [...inv.hosts.values()].map((h) => {
     let vars: Record<string, unknown> = { ...h.vars, ...extraVars };
     const origins: Record<string, Origin> = { ...h.origins };
-    for (const play of pb?.plays ?? []) {
-      if (!selectHosts(inv, play.hosts, { unknown: () => undefined }).includes(h.name)) continue;
+    for (const { play, hosts: on } of targeted) {
+      if (!on.has(h.name)) continue;
       vars = hostVars({ inv, host: h.name, play, playHosts: [], registered: {}, extraVars, magic });
       for (const k of Object.keys(play.vars)) origins[k] = { file: play.where.file ?? pb!.file, ...(play.where.line ? { line: play.where.line } : {}) };
     }
