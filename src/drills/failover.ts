@@ -7,6 +7,7 @@ import type { Transport } from '../transport/types.js';
 import type { DrillChanges } from './change.js';
 import { startProbe } from './probe.js';
 import { outage, Timeline, type DrillResult } from './timeline.js';
+import { sleep, until } from './wait.js';
 
 export interface DirectorConn { name: string; t: Transport; vars: Record<string, unknown>; become: BecomeSpec }
 
@@ -26,8 +27,6 @@ export interface FailoverInput {
   log: (s: string) => void;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Who holds the VIP right now (one `ip addr` per director, in parallel). */
 export async function holders(ds: DirectorConn[], vip: string): Promise<string[]> {
   const rs = await Promise.all(ds.map(async (d) => ({ d, r: await d.t.exec(sh`ip -o addr show`) })));
@@ -36,14 +35,10 @@ export async function holders(ds: DirectorConn[], vip: string): Promise<string[]
 
 /** Poll until `pred(holders)` or the limit; returns the holders seen last and whether pred held. `onHit` runs the moment it holds. */
 async function waitFor(ds: DirectorConn[], vip: string, pred: (h: string[]) => boolean, ms: number, signal?: AbortSignal, onHit?: (h: string[]) => void): Promise<{ ok: boolean; h: string[] }> {
-  const end = performance.now() + ms;
   let h: string[] = [];
-  while (performance.now() < end && !signal?.aborted) {
-    h = await holders(ds, vip);
-    if (pred(h)) { onHit?.(h); return { ok: true, h }; }
-    await sleep(100);
-  }
-  return { ok: false, h };
+  const ok = await until(async () => { h = await holders(ds, vip); return pred(h); }, ms, signal, 100);
+  if (ok) onHit?.(h);
+  return { ok, h };
 }
 
 /**
@@ -101,7 +96,7 @@ export async function failoverDrill(i: FailoverInput): Promise<DrillResult> {
     metrics.new_master = newMaster;
     // give the probe a moment to see the VIP answer from its new home
     await sleep(1500);
-    if (i.mode === 'link') await new Promise((r) => setTimeout(r, Math.max(0, cut * 1000 - (tl.now() - tl.at('stop')!))));
+    if (i.mode === 'link') await sleep(Math.max(0, cut * 1000 - (tl.now() - tl.at('stop')!)));
     tl.mark('restore-start', master.name);
     const errs = await i.changes.restore();
     if (errs.length) { verdict = `restore failed: ${errs.join('; ')}`; return done(); }

@@ -5,6 +5,7 @@ import { rsWeight, realServerCounters } from './ipvs-live.js';
 import { httpOnce, startProbe } from './probe.js';
 import { outage, Timeline, type DrillResult } from './timeline.js';
 import { sh } from '../transport/shell.js';
+import { sleep, until } from './wait.js';
 
 export interface RealServerDrillInput {
   runId: string;
@@ -20,14 +21,6 @@ export interface RealServerDrillInput {
   runCmd?: string;
   /** rs-down: the service to stop (default nginx). */
   service?: string;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(pred: () => Promise<boolean>, ms: number, signal?: AbortSignal, every = 250): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (performance.now() < end && !signal?.aborted) { if (await pred()) return true; await sleep(every); }
-  return false;
 }
 
 const counters = (i: RealServerDrillInput) => Promise.all(i.directors.map((d) => realServerCounters(d.t, i.rs.addr)));
