@@ -22,7 +22,7 @@ fi
 # The machine's own sshd is left alone: the lab's sshds listen only on lab addresses.
 for s in nginx keepalived; do [ -x /etc/init.d/$s ] && /etc/init.d/$s stop >/dev/null 2>&1 || true; done
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # npm 11 rejects this lock file in `npm ci` (rollup's optional platform packages); install keeps the locked versions.
-  npm install --no-audit --no-fund --loglevel=error
+  # The lock file carries every platform's optional packages, so `npm ci` installs exactly what is locked.
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 npx tsc -p tsconfig.json
