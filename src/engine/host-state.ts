@@ -57,7 +57,8 @@ export function makeCtx(i: CtxInput): ModuleCtx {
     readLocal(path, kind) {
       const { found, candidates } = findLocalFile(path, i.baseDirs, kind);
       if (!found) throw new ConfigError('E_CONFIG', `${kind === 'templates' ? 'template' : 'file'} '${path}' not found`, { hint: `looked in ${candidates.join(', ')}` });
-      return { path: found, text: readFileSync(found, 'utf8') };
+      const bytes = readFileSync(found);
+      return { path: found, text: bytes.toString('utf8'), bytes };
     },
     render: (text, where, data) => i.templates.renderString(text, data ?? i.vars, { file: where.file }),
     fact<T>(key: string, load: () => Promise<T>): Promise<T> {

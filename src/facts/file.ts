@@ -1,4 +1,5 @@
-import { sh, type ShellCmd } from '../transport/shell.js';
+import { joinCmds, raw, sh, type ShellCmd } from '../transport/shell.js';
+import { bytesToText, textToBytes } from './byte-text.js';
 import type { ExecResult } from '../transport/types.js';
 import { FactError } from './errors.js';
 
@@ -9,20 +10,35 @@ export interface FileState {
   owner?: string;
   group?: string;
   size?: number;
-  /** Regular files up to 4 MiB only (configuration files); larger ones carry sha only. */
+  /**
+   * Regular files up to MAX_CONTENT only (configuration files), decoded losslessly (byte-text.ts):
+   * textToBytes(content) gives the exact bytes back. Larger files carry sha256 only, and a module
+   * must refuse to edit or replace them rather than take the missing content for an empty file.
+   */
   content?: string;
   /** The exact bytes, base64, for a byte-exact restore. */
   b64?: string;
+  /** Files over MAX_CONTENT: their SHA-256 (hex), so an unchanged file is still recognised. */
+  sha256?: string;
   linkTarget?: string;
   /** When absent: the top-most missing ancestor (the path itself if its parent exists), so an undo removes exactly what a create made. */
   missingFrom?: string;
 }
 
-const MAX = 4 * 1024 * 1024;
+/** The largest file whose previous bytes are read, journaled as its undo, and edited. */
+export const MAX_CONTENT = 4 * 1024 * 1024;
+const MAX = MAX_CONTENT;
 
-/** One round trip: type, mode, owner, group, size and (for small regular files) the content. */
-export function fileStateCmd(path: string, withContent = true): ShellCmd {
-  return sh`p=${path}; if [ -L "$p" ]; then printf 'link|'; stat -c '%a|%U|%G|0' -- "$p"; readlink -- "$p"; elif [ -e "$p" ]; then stat -c '%F|%a|%U|%G|%s' -- "$p"; if [ ${withContent ? 1 : 0} = 1 ] && [ -f "$p" ] && [ "$(stat -c %s -- "$p")" -le ${MAX} ]; then base64 -w0 -- "$p"; echo; fi; else echo absent; a=$p; while [ "$a" != / ] && [ ! -e "$(dirname -- "$a")" ]; do a=$(dirname -- "$a"); done; printf '%s\n' "$a"; fi`;
+/** One round trip: type, mode, owner, group, size and (small regular files) the content, (larger ones) its SHA-256. */
+export function fileStateCmd(path: string): ShellCmd {
+  return joinCmds([
+    sh`p=${path}; if [ -L "$p" ]; then printf 'link|'; stat -c '%a|%U|%G|0' -- "$p"; readlink -- "$p"`,
+    sh`elif [ -e "$p" ]; then stat -c '%F|%a|%U|%G|%s' -- "$p"`,
+    sh`  if [ -f "$p" ] && [ "$(stat -c %s -- "$p")" -le ${MAX} ]; then base64 -w0 -- "$p"; echo`,
+    raw(`  elif [ -f "$p" ]; then printf 'sha256 '; sha256sum < "$p" | cut -d' ' -f1; fi`),
+    raw(`else echo absent; a=$p; while [ "$a" != / ] && [ ! -e "$(dirname -- "$a")" ]; do a=$(dirname -- "$a"); done`),
+    raw(`  printf '%s\n' "$a"; fi`),
+  ]);
 }
 
 export function parseFileState(r: ExecResult, path: string): FileState {
@@ -34,11 +50,27 @@ export function parseFileState(r: ExecResult, path: string): FileState {
   const type = ftype === 'link' ? 'link' : ftype?.startsWith('regular') ? 'file' : ftype === 'directory' ? 'directory' : 'other';
   const st: FileState = { exists: true, type, mode: (mode ?? '').padStart(4, '0'), owner, group, size: Number(size) };
   if (type === 'link') st.linkTarget = lines[1] ?? '';
+  else if (type === 'file' && lines[1]?.startsWith('sha256 ')) st.sha256 = lines[1].slice(7);
   else if (type === 'file' && lines[1] !== undefined && lines.length > 2) {
     st.b64 = lines[1];
-    st.content = Buffer.from(lines[1], 'base64').toString('utf8');
+    st.content = bytesToText(Buffer.from(lines[1], 'base64'));
   }
   return st;
+}
+
+/** The exact bytes of a regular file as observed, or undefined when they were not read (absent, not a file, too big). */
+export function observedBytes(st: FileState): Buffer | undefined {
+  if (st.type !== 'file') return undefined;
+  if (st.b64 !== undefined) return Buffer.from(st.b64, 'base64');
+  return st.content !== undefined ? textToBytes(st.content) : undefined;
+}
+
+/** Why a module cannot edit or replace this regular file with an exact undo, or undefined when it can. */
+export function uncapturedReason(path: string, st: FileState): string | undefined {
+  if (!st.exists || st.type !== 'file' || observedBytes(st) !== undefined) return undefined;
+  const size = st.size !== undefined && Number.isFinite(st.size) ? `${st.size} bytes` : 'too big to read';
+  return `${path} is ${size}, over the ${MAX_CONTENT / 1048576} MiB lvsrun reads, edits and keeps as an undo; `
+    + 'refusing to change it (nothing was changed)';
 }
 
 /** Normalise a user mode ('644', '0644', 0o644 given as 420) to four octal digits. */

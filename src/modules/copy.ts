@@ -1,4 +1,6 @@
-import { fileStateCmd, parseFileState, type FileState } from '../facts/file.js';
+import { createHash } from 'node:crypto';
+import { bytesToText } from '../facts/byte-text.js';
+import { fileStateCmd, observedBytes, parseFileState, uncapturedReason, type FileState } from '../facts/file.js';
 import { z, boolish, modeArg } from './args.js';
 import { attrSteps, putFile, restorePath } from './file-steps.js';
 import { noop, type ModuleCtx, type Plan, type TaskModule } from './types.js';
@@ -15,22 +17,27 @@ const schema = z.object({
 }).strict().refine((a) => (a.content === undefined) !== (a.src === undefined), { message: 'give exactly one of content or src', path: ['content'] });
 
 export type FileWriteArgs = { dest: string; mode?: string; owner?: string; group?: string; backup: boolean; validate?: string };
-export interface FileWriteObserved { state: FileState; want: string; source: string }
+/** `want` as a Buffer is written byte for byte (copy src); a string is written as UTF-8 (content, template). */
+export interface FileWriteObserved { state: FileState; want: string | Buffer; source: string }
 
 /** Shared by copy and template: make `dest` hold `want` with the given attributes. */
 export function planFileWrite(p: FileWriteArgs, o: FileWriteObserved): Plan {
   const st = o.state;
   if (st.exists && st.type !== 'file') return { ...noop(''), fail: `${p.dest} exists and is a ${st.type}, not a file` };
-  const sameContent = st.exists && st.content === o.want;
+  const want = Buffer.isBuffer(o.want) ? o.want : Buffer.from(o.want, 'utf8');
+  const have = observedBytes(st);
+  const sameContent = st.exists && (have ? have.equals(want) : st.sha256 === createHash('sha256').update(want).digest('hex'));
   const attrs = attrSteps(p.dest, st, p.mode, p.owner, p.group);
   if (sameContent && !attrs.steps.length) return noop(`${p.dest} is up to date`);
   if (sameContent) return { action: 'update', summary: `${p.dest}: attributes`, steps: attrs.steps, undo: attrs.undo.reverse() };
+  const tooBig = uncapturedReason(p.dest, st);
+  if (tooBig) return { ...noop(''), fail: tooBig };
   return {
     action: st.exists ? 'update' : 'create',
     summary: `${st.exists ? 'update' : 'create'} ${p.dest} from ${o.source}`,
-    steps: [putFile(p.dest, o.want, { mode: p.mode, owner: p.owner, group: p.group, validate: p.validate, backup: p.backup, mkdirs: Boolean(st.missingFrom) })],
+    steps: [putFile(p.dest, want, { mode: p.mode, owner: p.owner, group: p.group, validate: p.validate, backup: p.backup, mkdirs: Boolean(st.missingFrom) })],
     undo: restorePath(p.dest, st),
-    diff: [{ path: p.dest, before: st.content ?? '', after: o.want }],
+    diff: [{ path: p.dest, before: st.content ?? '', after: bytesToText(want) }],
   };
 }
 
@@ -44,9 +51,9 @@ export const copy: TaskModule<Args, FileWriteObserved> = {
   name: 'copy',
   schema,
   async check(ctx, p) {
-    const want = p.content ?? ctx.readLocal(p.src!, 'files').text;
+    const want = p.content ?? ctx.readLocal(p.src!, 'files').bytes;
     return { state: await observeFile(ctx, p.dest), want, source: p.src ?? 'content' };
   },
   plan: planFileWrite,
-  result: (p, o) => ({ dest: p.dest, size: Buffer.byteLength(o.want) }),
+  result: (p, o) => ({ dest: p.dest, size: Buffer.isBuffer(o.want) ? o.want.length : Buffer.byteLength(o.want) }),
 };

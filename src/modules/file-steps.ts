@@ -1,27 +1,93 @@
-import type { FileState } from '../facts/file.js';
-import { sh, raw, type ShellCmd } from '../transport/shell.js';
+import { textToBytes } from '../facts/byte-text.js';
+import { observedBytes, uncapturedReason, type FileState } from '../facts/file.js';
+import { LvsrunError } from '../errors.js';
+import { joinCmds, raw, sh, type ShellCmd } from '../transport/shell.js';
 import { exec, type Step } from './types.js';
 
 export interface PutOpts { mode?: string; owner?: string; group?: string; validate?: string; backup?: boolean; mkdirs?: boolean }
 
+const ownerSpec = (owner?: string, group?: string): string => `${owner ?? ''}${group ? `:${group}` : ''}`;
+
 /**
- * Write a file atomically: content arrives base64 on stdin, goes to a temp file beside the
- * destination, gets mode/owner, is validated, then renamed over the destination.
+ * Shell text that makes a private folder beside `dest` and enters it: `d` is the absolute
+ * destination, `w` the folder. The folder is created 0700 by mktemp -d on the destination's
+ * filesystem (so a rename out of it is atomic), and checked once entered: ours, 0700, empty.
+ * From then on every name inside it is used relative to the working directory, so a user who
+ * can write the destination's folder (and so rename or replace `w` itself) cannot swap what we
+ * write, chmod or chown there. On exit the files made inside and the folder are removed.
+ */
+export function privateDirCmd(dest: string, mkdirs = false): ShellCmd {
+  return joinCmds([
+    sh`d=${dest}; case $d in /*) ;; *) d=$PWD/$d;; esac`,
+    ...(mkdirs ? [raw(`mkdir -p -- "$(dirname -- "$d")" || exit 1`)] : []),
+    raw(`w=$(mktemp -d -- "$(dirname -- "$d")/.lvsrun.XXXXXX") || exit 1`),
+    raw(`trap 'cd / && rmdir -- "$w" 2>/dev/null' EXIT`),
+    raw(`cd -P -- "$w" && [ "$(stat -c '%u %a' .)" = "$(id -u) 700" ] && [ -z "$(ls -A)" ]`
+      + ` || { echo "$w: the private temporary folder changed under lvsrun; nothing was written" >&2; exit 1; }`),
+    raw(`trap 'rm -f -- f b l h; cd / && rmdir -- "$w" 2>/dev/null' EXIT`),
+  ]);
+}
+
+/**
+ * Write a file atomically: content arrives base64 on stdin, is written to `f` inside a private
+ * folder beside the destination, gets owner (chown -h) then mode (chown clears setuid bits), is
+ * validated, then renamed over the destination with mv -T (a symlink or file there is replaced,
+ * never followed; a directory there makes it fail). Strings are encoded with textToBytes, so
+ * text read from a file with non-UTF-8 bytes is written back byte for byte.
  */
 export function putFile(dest: string, content: string | Buffer, o: PutOpts = {}): Step {
-  const b64 = Buffer.from(content).toString('base64');
-  const parts: ShellCmd[] = [
-    ...(o.mkdirs ? [sh`mkdir -p -- "$(dirname -- ${dest})" || exit 1`] : []),
-    sh`d=${dest}; t=$(mktemp "$(dirname -- "$d")/.lvsrun.XXXXXX") || exit 1; trap 'rm -f -- "$t"' EXIT; base64 -d > "$t" || exit 1`,
+  const b64 = (Buffer.isBuffer(content) ? content : textToBytes(content)).toString('base64');
+  const parts: ShellCmd[] = [privateDirCmd(dest, o.mkdirs), raw(`(umask 077 && base64 -d > f) || exit 1`)];
+  // Without explicit attributes a regular file already there keeps its own (read without following a link).
+  parts.push(raw(`a=$(stat -c '%F|%u:%g|%a' -- "$d" 2>/dev/null) || a=`),
+    raw(`case $a in regular*) m=\${a##*|}; o=\${a#*|}; o=\${o%|*};; *) m=0644; o=;; esac`));
+  if (o.owner || o.group) parts.push(sh`chown -h -- ${ownerSpec(o.owner, o.group)} f || exit 1`);
+  else parts.push(raw(`if [ -n "$o" ]; then chown -h -- "$o" f || exit 1; fi`));
+  parts.push(o.mode ? sh`chmod -- ${o.mode} f || exit 1` : raw(`chmod -- "$m" f || exit 1`));
+  if (o.validate) {
+    parts.push(joinCmds([sh`/bin/sh -c ${o.validate.replace(/%s/g, '"$1"')} lvsrun-validate "$PWD/f"`,
+      raw(`|| { echo "validation failed: $?" >&2; exit 1; }`)], ' '));
+  }
+  if (o.backup) {
+    parts.push(raw(`if [ -e "$d" ] || [ -L "$d" ]; then cp -a -- "$d" b && mv -T -- b "$d.$(date +%Y%m%d%H%M%S).bak"`
+      + ` || exit 1; fi`));
+  }
+  parts.push(raw(`mv -T -- f "$d"`));
+  return exec(joinCmds(parts), { stdin: b64, atomic: true, what: `write ${dest}` });
+}
+
+/** A symbolic link made in a private folder and renamed over `path` (no moment without one). */
+function putLink(path: string, target: string, owner?: string, group?: string): Step {
+  return exec(joinCmds([
+    privateDirCmd(path),
+    sh`ln -s -- ${target} l || exit 1`,
+    ...(owner || group ? [sh`chown -h -- ${ownerSpec(owner, group)} l || exit 1`] : []),
+    raw(`mv -T -- l "$d"`),
+  ]), { what: `relink ${path}` });
+}
+
+/**
+ * Shell text that sets owner and mode on `path` without following a symbolic link. A directory
+ * is entered and checked to be the one `path` names (not a link's target); anything else is
+ * hard-linked into a private folder and changed there, so the inode changed is the one that was
+ * at `path` and a link swapped in at `path` is refused, never followed.
+ */
+export function setAttrsCmd(path: string, mode?: string, owner?: string, group?: string): ShellCmd {
+  const change = (t: '.' | 'h'): ShellCmd[] => [
+    ...(owner || group ? [joinCmds([sh`  chown -h -- ${ownerSpec(owner, group)}`, raw(`${t} || exit 1`)], ' ')] : []),
+    ...(mode ? [joinCmds([sh`  chmod -- ${mode}`, raw(`${t} || exit 1`)], ' ')] : []),
   ];
-  if (o.mode) parts.push(sh`chmod ${o.mode} "$t" || exit 1`);
-  else parts.push(raw(`if [ -e "$d" ]; then chmod --reference="$d" "$t"; else chmod 0644 "$t"; fi || exit 1`));
-  if (o.owner || o.group) parts.push(sh`chown ${`${o.owner ?? ''}${o.group ? `:${o.group}` : ''}`} "$t" || exit 1`);
-  else parts.push(raw(`if [ -e "$d" ]; then chown --reference="$d" "$t"; fi || exit 1`));
-  if (o.validate) parts.push(sh`/bin/sh -c ${o.validate.replace(/%s/g, '"$1"')} lvsrun-validate "$t" || { echo "validation failed: $?" >&2; exit 1; }`);
-  if (o.backup) parts.push(raw(`if [ -e "$d" ]; then cp -a -- "$d" "$d.$(date +%Y%m%d%H%M%S).bak"; fi`));
-  parts.push(raw(`mv -f -- "$t" "$d" && trap - EXIT`));
-  return exec(parts.join('\n') as ShellCmd, { stdin: b64, atomic: true, what: `write ${dest}` });
+  return joinCmds([
+    sh`p=${path}; if [ -d "$p" ] && [ ! -L "$p" ]; then`,
+    raw(`  cd -P -- "$p" && [ "$(stat -c %d:%i .)" = "$(stat -c %d:%i -- "$p")" ]`
+      + ` || { echo "$p changed while lvsrun set its attributes" >&2; exit 1; }`),
+    ...change('.'),
+    raw('else'),
+    privateDirCmd(path),
+    raw(`  ln -P -- "$d" h && [ -f h ] && [ ! -L h ] || { echo "$d is not a regular file or directory" >&2; exit 1; }`),
+    ...change('h'),
+    raw('fi'),
+  ]);
 }
 
 /** Undo for any path: put back exactly what was observed (content, mode, owner), or remove it. */
@@ -30,26 +96,29 @@ export function restorePath(path: string, before: FileState): Step[] {
     const top = before.missingFrom ?? path;
     return [exec(sh`rm -rf -- ${top}`, { what: `remove ${top}` })];
   }
-  if (before.type === 'file' && before.b64 !== undefined) {
-    return [exec(sh`rm -rf -- ${path} 2>/dev/null; :`, { what: `clear ${path}` }), putFile(path, Buffer.from(before.b64, 'base64'), { mode: before.mode, owner: before.owner, group: before.group })];
+  if (before.type === 'file') {
+    const bytes = observedBytes(before);
+    if (!bytes) throw new LvsrunError('E_FACT', uncapturedReason(path, before)!, { hint: 'lvsrun only changes what it can put back' });
+    return [putFile(path, bytes, { mode: before.mode, owner: before.owner, group: before.group })];
   }
-  if (before.type === 'link') return [exec(sh`rm -rf -- ${path} && ln -s -- ${before.linkTarget ?? ''} ${path}`, { what: `relink ${path}` })];
+  if (before.type === 'link') return [putLink(path, before.linkTarget ?? '', before.owner, before.group)];
   if (before.type === 'directory') {
-    return [exec(sh`mkdir -p -- ${path} && chmod ${before.mode ?? '0755'} ${path} && chown ${`${before.owner}:${before.group}`} ${path}`, { what: `restore ${path}` })];
+    const mk = sh`mkdir -p -- ${path} || exit 1`;
+    return [exec(joinCmds([mk, setAttrsCmd(path, before.mode ?? '0755', before.owner, before.group)]), { what: `restore ${path}` })];
   }
-  return [];
+  throw new LvsrunError('E_FACT', `${path} is a special file (not a regular file, link or directory); lvsrun cannot put it back, so it does not change it`);
 }
 
 /** Metadata-only change (mode/owner) with its own undo. */
 export function attrSteps(path: string, before: FileState, mode?: string, owner?: string, group?: string): { steps: Step[]; undo: Step[] } {
   const steps: Step[] = [];
   const undo: Step[] = [];
-  if (mode && before.mode !== mode) { steps.push(exec(sh`chmod ${mode} ${path}`)); undo.push(exec(sh`chmod ${before.mode ?? '0644'} ${path}`)); }
-  const ownerDiff = (owner && before.owner !== owner) || (group && before.group !== group);
-  if (ownerDiff) {
-    steps.push(exec(sh`chown ${`${owner ?? ''}${group ? `:${group}` : ''}`} ${path}`));
-    undo.push(exec(sh`chown ${`${before.owner}:${before.group}`} ${path}`));
-  }
+  const modeDiff = Boolean(mode && before.mode !== mode);
+  const ownerDiff = Boolean((owner && before.owner !== owner) || (group && before.group !== group));
+  if (!modeDiff && !ownerDiff) return { steps, undo };
+  steps.push(exec(setAttrsCmd(path, modeDiff ? mode : undefined, ownerDiff ? owner : undefined, ownerDiff ? group : undefined),
+    { what: `set attributes of ${path}` }));
+  undo.push(exec(setAttrsCmd(path, modeDiff ? before.mode ?? '0644' : undefined, ownerDiff ? before.owner : undefined,
+    ownerDiff ? before.group : undefined), { what: `reset attributes of ${path}` }));
   return { steps, undo };
 }
-

@@ -1,4 +1,4 @@
-import { type FileState } from '../facts/file.js';
+import { uncapturedReason, type FileState } from '../facts/file.js';
 import { sh } from '../transport/shell.js';
 import { z, alias, modeArg } from './args.js';
 import { observeFile } from './copy.js';
@@ -25,6 +25,10 @@ export const file: TaskModule<Args, FileState> = {
     switch (p.state) {
       case 'absent':
         if (!st.exists) return noop(`${path} is absent`);
+        // A folder's files, a file too big to journal and a special file cannot be put back: the removal is marked so.
+        if (st.type === 'other' || uncapturedReason(path, st)) {
+          return { action: 'delete', summary: `remove ${path} (no undo)`, steps: [exec(sh`rm -rf -- ${path}`)], undo: [], irreversible: true };
+        }
         return { action: 'delete', summary: `remove ${path}`, steps: [exec(sh`rm -rf -- ${path}`)], undo: restorePath(path, st),
           ...(st.type === 'directory' ? { irreversible: true } : {}) };
       case 'directory': {

@@ -1,4 +1,5 @@
-import { type FileState } from '../facts/file.js';
+import { bytesToText } from '../facts/byte-text.js';
+import { uncapturedReason, type FileState } from '../facts/file.js';
 import { z, alias, boolish, modeArg } from './args.js';
 import { observeFile } from './copy.js';
 import { attrSteps, putFile, restorePath } from './file-steps.js';
@@ -63,8 +64,11 @@ export const lineinfile: TaskModule<Args, FileState> = {
       return { ...noop(''), fail: `${p.path} does not exist; set create: true to create it` };
     }
     if (st.exists && st.type !== 'file') return { ...noop(''), fail: `${p.path} is a ${st.type}, not a file` };
+    const tooBig = uncapturedReason(p.path, st);
+    if (tooBig) return { ...noop(''), fail: tooBig };
+    // content is the file's bytes decoded losslessly; the line is normalised the same way, so putFile writes both exactly.
     const before = st.content ?? '';
-    const after = editLines(before, p);
+    const after = editLines(before, p.line === undefined ? p : { ...p, line: bytesToText(Buffer.from(p.line, 'utf8')) });
     if (st.exists && after === before) {
       // Content already right: only the attributes may still differ (Ansible fixes those too).
       const attrs = attrSteps(p.path, st, p.mode, p.owner, p.group);

@@ -1,4 +1,4 @@
-import { fileStateCmd, parseFileState, type FileState } from '../facts/file.js';
+import { fileStateCmd, parseFileState, uncapturedReason, type FileState } from '../facts/file.js';
 import { multiProbe, splitProbe } from '../facts/probe.js';
 import { sh } from '../transport/shell.js';
 import { z, alias, boolish, scalar } from './args.js';
@@ -7,7 +7,8 @@ import { putFile, restorePath } from './file-steps.js';
 import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
 
 const schema = z.preprocess((r) => alias(r, { key: 'name' }), z.object({
-  name: z.string().regex(/^[A-Za-z0-9_.\-/]+$/, 'a sysctl name such as net.ipv4.ip_forward'),
+  // A name never starts with '-' (it would reach sysctl as an option).
+  name: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$/, 'a sysctl name such as net.ipv4.ip_forward'),
   value: scalar.optional(),
   state: z.enum(['present', 'absent']).default('present'),
   sysctl_file: z.string().default('/etc/sysctl.conf'),
@@ -27,7 +28,7 @@ export const sysctl: TaskModule<Args, SysctlObserved> = {
   name: 'sysctl',
   schema,
   async check(ctx, p) {
-    const r = await ctx.exec(multiProbe([sh`sysctl -n ${p.name}`, fileStateCmd(p.sysctl_file)]));
+    const r = await ctx.exec(multiProbe([sh`sysctl -n -- ${p.name}`, fileStateCmd(p.sysctl_file)]));
     const [live, f] = splitProbe(r, 2) as [typeof r, typeof r];
     return { live: live.code === 0 ? live.stdout.trim().replace(/\s+/g, ' ') : null, file: parseFileState(f, p.sysctl_file) };
   },
@@ -39,10 +40,20 @@ export const sysctl: TaskModule<Args, SysctlObserved> = {
     if (p.state === 'present' && p.reload && p.sysctl_set) {
       if (o.live === null) return { ...noop(''), fail: `sysctl ${p.name} does not exist on this host` };
       if (o.live !== want) {
-        steps.push(exec(sh`sysctl -q -w ${`${p.name}=${want}`}`, { what: `set ${p.name}` }));
-        undo.push(exec(sh`sysctl -q -w ${`${p.name}=${o.live}`}`, { what: `reset ${p.name}` }));
+        steps.push(exec(sh`sysctl -q -w -- ${`${p.name}=${want}`}`, { what: `set ${p.name}` }));
+        undo.push(exec(sh`sysctl -q -w -- ${`${p.name}=${o.live}`}`, { what: `reset ${p.name}` }));
         diff.push({ path: `sysctl ${p.name} (live)`, before: `${o.live}\n`, after: `${want}\n` });
       }
+    }
+    if (p.persist) {
+      const f = o.file;
+      if (f.type === 'link') {
+        return { ...noop(''), fail: `sysctl_file ${p.sysctl_file} is a symbolic link to ${f.linkTarget ?? '?'}; `
+          + 'set sysctl_file to the file itself (nothing was changed)' };
+      }
+      if (f.exists && f.type !== 'file') return { ...noop(''), fail: `sysctl_file ${p.sysctl_file} is a ${f.type}, not a file` };
+      const tooBig = uncapturedReason(p.sysctl_file, f);
+      if (tooBig) return { ...noop(''), fail: tooBig };
     }
     const before = o.file.content ?? '';
     const after = editLines(before, { path: p.sysctl_file, regexp: `^\\s*${esc(p.name)}\\s*=`, line: `${p.name}=${want ?? ''}`, state: p.state, create: true, backup: false });

@@ -35,8 +35,8 @@ export interface ModuleCtx {
   readonly vars: Record<string, unknown>;
   readonly check: boolean;
   exec(cmd: ShellCmd, opts?: Pick<ExecOptions, 'stdin' | 'timeoutMs'>): Promise<ExecResult>;
-  /** Read a controller-side file relative to the playbook/role (template and copy src). */
-  readLocal(path: string, kind: 'templates' | 'files'): { path: string; text: string };
+  /** Read a controller-side file relative to the playbook/role (template and copy src); `bytes` is exact. */
+  readLocal(path: string, kind: 'templates' | 'files'): { path: string; text: string; bytes: Buffer };
   /** Render a Handlebars text against the host's vars, or against `data` (a module's structured arguments). */
   render(text: string, where: { file: string }, data?: Record<string, unknown>): string;
   /** Cached per host for the whole run (OS family, package manager, init system). */

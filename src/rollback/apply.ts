@@ -25,7 +25,10 @@ export async function applyJournaled(journal: Journal, t: Transport, task: strin
     entry = { host, task, undo: plan.undo, seq, ...(becomeUser ? { becomeUser } : {}) };
     onBegin(entry);
     await journal.durable(); // write-ahead: the undo is on disk before the change starts
-  } else if (plan.irreversible) {
+  }
+  // A change with no undo, or one whose undo cannot put everything back (a folder's files), is on record as
+  // such, so a rollback reports it as not restored instead of counting it among what it restored.
+  if (plan.irreversible || (plan.action !== 'noop' && !recordUndo)) {
     journal.write({ phase: 'irreversible', host, task });
   }
   const results: ExecResult[] = [];

@@ -19,6 +19,18 @@ export function outstanding(records: readonly JournalRecord[]): Map<string, Jour
   return out;
 }
 
+/** Per host, the tasks that changed something without a full undo (journaled `irreversible`): a rollback cannot put them back. */
+export function withoutUndo(records: readonly JournalRecord[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of records) {
+    if (r.phase !== 'irreversible' || !r.host) continue;
+    const l = out.get(r.host) ?? [];
+    if (!l.includes(r.task ?? '')) l.push(r.task ?? '');
+    out.set(r.host, l);
+  }
+  return out;
+}
+
 export type RunOutcome = 'running-or-crashed' | 'interrupted' | 'succeeded' | 'failed' | 'rolled-back';
 
 export interface RunInfo {

@@ -8,10 +8,11 @@ import { LvsrunError, TransportError } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
 import type { TemplateEngine } from '../template/render.js';
 import { Journal, readJournal } from './journal.js';
-import { outstanding } from './outstanding.js';
+import { outstanding, withoutUndo } from './outstanding.js';
 import { replayUndo } from './replay.js';
 
-export interface HostRestore { host: string; changes: number; steps: number; ok: boolean; pending?: boolean; error?: string }
+/** `changes`: changes put back (when ok). `noUndo`: tasks of the run that changed the host without a full undo: never restored. */
+export interface HostRestore { host: string; changes: number; steps: number; ok: boolean; pending?: boolean; error?: string; noUndo?: string[] }
 
 export interface RestoreInput {
   runDir: string;
@@ -37,15 +38,24 @@ export function runIds(runsDir: string): string[] {
 export async function restoreRun(i: RestoreInput): Promise<HostRestore[]> {
   const file = join(i.runDir, 'journal.jsonl');
   if (!existsSync(file)) throw new LvsrunError('E_JOURNAL', `no journal at ${file}`, { hint: 'lvsrun runs lists the runs this folder knows' });
-  const todo = [...outstanding(readJournal(file))].filter(([h]) => !i.hosts || i.hosts.has(h));
+  const records = readJournal(file);
+  const todo = [...outstanding(records)].filter(([h]) => !i.hosts || i.hosts.has(h));
+  const noUndo = [...withoutUndo(records)].filter(([h]) => !i.hosts || i.hosts.has(h));
   const journal = new Journal(i.runDir);
   try {
-    return await Promise.all(todo.map(async ([host, entries]) => {
+    const restored = await Promise.all(todo.map(async ([host, entries]) => {
       const r = await restoreHost(i, journal, host, entries);
       journal.write({ phase: r.pending ? 'pending' : 'restored', host, outcome: r.ok ? 'ok' : r.error ?? 'failed' });
-      i.onHost?.(r);
-      return r;
+      const tasks = noUndo.find(([h]) => h === host)?.[1];
+      const out = tasks ? { ...r, noUndo: tasks } : r;
+      i.onHost?.(out);
+      return out;
     }));
+    // Hosts whose only changes had no undo: nothing to run, but they are reported, never as restored.
+    const only = noUndo.filter(([h]) => !todo.some(([t]) => t === h))
+      .map(([host, tasks]): HostRestore => ({ host, changes: 0, steps: 0, ok: true, noUndo: tasks }));
+    for (const r of only) i.onHost?.(r);
+    return [...restored, ...only];
   } finally {
     await journal.close();
   }

@@ -46,7 +46,7 @@ describe('engine', () => {
     expect(s.recap.h2).toMatchObject({ failed: 1, rolled_back: 1 });
     expect(s.exitCode).toBe(2);
     // apply: sysctl -w then put file; rollback: remove file, then sysctl back to 0 (reverse order)
-    expect(t.h2.calls.slice(-2).map((c) => c.cmd)).toEqual(['rm -rf -- /etc/s.conf', 'sysctl -q -w net.ipv4.ip_forward=0']);
+    expect(t.h2.calls.slice(-2).map((c) => c.cmd)).toEqual(['rm -rf -- /etc/s.conf', 'sysctl -q -w -- net.ipv4.ip_forward=0']);
     expect(t.h1.calls.some((c) => c.cmd.startsWith('rm -rf'))).toBe(false);
   });
 

@@ -23,7 +23,7 @@ function ctxFor(t: FakeTransport) {
 describe('sysctl', () => {
   const p = sysctl.schema.parse({ name: 'net.ipv4.ip_forward', value: 1, sysctl_file: '/etc/sysctl.d/90-lvs.conf' });
   it('reads the live value and the persisted file in one round trip', async () => {
-    const t = new FakeTransport('lb1').on(/sysctl -n net\.ipv4\.ip_forward/, { stdout: `0\n\n__lvsrun_probe_end__ 0\nabsent\n\n__lvsrun_probe_end__ 0\n` });
+    const t = new FakeTransport('lb1').on(/sysctl -n -- net\.ipv4\.ip_forward/, { stdout: `0\n\n__lvsrun_probe_end__ 0\nabsent\n\n__lvsrun_probe_end__ 0\n` });
     const o = await sysctl.check(ctxFor(t), p);
     expect(t.calls).toHaveLength(1);
     expect(o).toEqual({ live: '0', file: { exists: false } });
@@ -31,9 +31,9 @@ describe('sysctl', () => {
   it('plans the live change and the persisted line, with an undo that restores both', () => {
     const plan = sysctl.plan(p, { live: '0', file: { exists: false } });
     expect(plan.action).toBe('update');
-    expect(plan.steps[0]!.cmd).toBe('sysctl -q -w net.ipv4.ip_forward=1');
+    expect(plan.steps[0]!.cmd).toBe('sysctl -q -w -- net.ipv4.ip_forward=1');
     expect(Buffer.from(plan.steps[1]!.stdin!, 'base64').toString()).toBe('net.ipv4.ip_forward=1\n');
-    expect(plan.undo.map((s) => s.cmd)).toEqual(['rm -rf -- /etc/sysctl.d/90-lvs.conf', 'sysctl -q -w net.ipv4.ip_forward=0']);
+    expect(plan.undo.map((s) => s.cmd)).toEqual(['rm -rf -- /etc/sysctl.d/90-lvs.conf', 'sysctl -q -w -- net.ipv4.ip_forward=0']);
   });
   it('does nothing when converged', () => {
     const plan = sysctl.plan(p, { live: '1', file: { exists: true, type: 'file', content: 'net.ipv4.ip_forward=1\n' } });
@@ -60,14 +60,14 @@ describe('lineinfile', () => {
     const st = parseFileState({ code: 0, signal: null, stdout: 'absent\n/srv/a\n', stderr: '', durationMs: 1 }, '/srv/a/b/c.conf');
     expect(st).toEqual({ exists: false, missingFrom: '/srv/a' });
     const plan = lineinfile.plan(lineinfile.schema.parse({ path: '/srv/a/b/c.conf', line: 'x=1', create: true }), st);
-    expect(plan.steps[0]!.cmd).toMatch(/^mkdir -p -- "\$\(dirname -- \/srv\/a\/b\/c\.conf\)"/);
+    expect(plan.steps[0]!.cmd).toMatch(/^d=\/srv\/a\/b\/c\.conf;[^\n]*\nmkdir -p -- "\$\(dirname -- "\$d"\)"/);
     expect(plan.undo.map((u) => u.cmd)).toEqual(['rm -rf -- /srv/a']);
   });
   it('fixes only the mode when the line is already there', () => {
     const st = { exists: true, type: 'file' as const, mode: '0600', owner: 'root', group: 'root', content: 'x=1\n', b64: b64('x=1\n') };
     const plan = lineinfile.plan(lineinfile.schema.parse({ path: '/f', line: 'x=1', mode: '0644' }), st);
-    expect(plan.steps.map((x) => x.cmd)).toEqual(['chmod 0644 /f']);
-    expect(plan.undo.map((x) => x.cmd)).toEqual(['chmod 0600 /f']);
+    expect(plan.steps.map((x) => x.cmd)).toEqual([expect.stringMatching(/^p=\/f;[^]*chmod -- 0644 h/)]);
+    expect(plan.undo.map((x) => x.cmd)).toEqual([expect.stringMatching(/^p=\/f;[^]*chmod -- 0600 h/)]);
     expect(lineinfile.plan(lineinfile.schema.parse({ path: '/f', line: 'x=1', mode: '0600' }), st).action).toBe('noop');
   });
 });
@@ -86,15 +86,15 @@ describe('copy/template file writes', () => {
     expect(plan.action).toBe('update');
     const restore = plan.undo.find((s) => s.stdin);
     expect(Buffer.from(restore!.stdin!, 'base64').toString()).toBe('old\n');
-    expect(restore!.cmd).toContain('chmod 0600');
-    expect(restore!.cmd).toContain('chown root:adm');
+    expect(restore!.cmd).toContain('chmod -- 0600 f');
+    expect(restore!.cmd).toContain('chown -h -- root:adm f');
   });
   it('is a noop when content and mode match, and fixes only the mode when only it differs', () => {
     const same = { exists: true, type: 'file' as const, mode: '0640', owner: 'root', group: 'root', content: 'x', b64: b64('x') };
     expect(planFileWrite(args, { state: same, want: 'x', source: 'content' }).action).toBe('noop');
     const plan = planFileWrite(args, { state: { ...same, mode: '0644' }, want: 'x', source: 'content' });
-    expect(plan.steps.map((s) => s.cmd)).toEqual(['chmod 0640 /etc/x.conf']);
-    expect(plan.undo.map((s) => s.cmd)).toEqual(['chmod 0644 /etc/x.conf']);
+    expect(plan.steps.map((s) => s.cmd)).toEqual([expect.stringMatching(/^p=\/etc\/x\.conf;[^]*chmod -- 0640 h/)]);
+    expect(plan.undo.map((s) => s.cmd)).toEqual([expect.stringMatching(/^p=\/etc\/x\.conf;[^]*chmod -- 0644 h/)]);
   });
 });
 

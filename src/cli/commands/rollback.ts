@@ -42,8 +42,13 @@ export async function rollbackCommand(argv: string[], io: Io): Promise<number> {
     runDir, inv, templates: new TemplateEngine(), extraVars: parseExtraVars(v['extra-vars'] ?? [], io.cwd), ...(hosts ? { hosts } : {}),
     lock: { operator: operatorName(), breakLock: Boolean(v['break-lock']) },
     connect: sshConnector(inv, io.cwd, { acceptNewHostKeys: Boolean(v['accept-new-host-keys']), connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000 }),
-    onHost: (r) => io.out(r.ok ? `restored: [${r.host}] ${r.changes} change(s), ${r.steps} undo step(s)\n`
-      : `${r.pending ? 'pending' : 'FAILED'}: [${r.host}] ${r.error ?? ''}\n`),
+    onHost: (r) => {
+      if (!r.ok) io.out(`${r.pending ? 'pending' : 'FAILED'}: [${r.host}] ${r.error ?? ''}\n`);
+      else if (r.changes) io.out(`restored: [${r.host}] ${r.changes} change(s), ${r.steps} undo step(s)\n`);
+      if (r.noUndo?.length) {
+        io.out(`not restored: [${r.host}] ${r.noUndo.length} change(s) made without an undo: ${r.noUndo.map((t) => `'${t}'`).join(', ')}\n`);
+      }
+    },
   });
   if (!res.length) { io.out('nothing to roll back: no change of this run is still in effect\n'); return EXIT.OK; }
   if (res.some((r) => !r.ok && !r.pending)) return EXIT.ROLLBACK_FAILED;
