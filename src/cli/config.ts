@@ -21,7 +21,9 @@ const MAX_BYTES = 1 << 20;
 export function loadConfig(cwd: string, env: NodeJS.ProcessEnv): CliConfig {
   const named = env.LVSRUN_CONFIG;
   const file = named ? resolve(cwd, named) : join(cwd, CONFIG_NAME);
-  if (named && !existsSync(file)) throw new ConfigError('E_CONFIG', `LVSRUN_CONFIG names ${file}, which does not exist`);
+  if (named && !existsSync(file)) {
+    throw new ConfigError('E_CONFIG', `LVSRUN_CONFIG names ${file}, which does not exist`);
+  }
   const cfg: CliConfig = existsSync(file) ? parseConfig(readConfig(file), file, env) : { rolesPath: [] };
   const envPath = env.LVSRUN_ROLES_PATH;
   if (envPath) cfg.rolesPath = splitPath(envPath, cwd, env);
@@ -46,23 +48,30 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     const sec = /^\[([^\]]*)\]$/.exec(line);
     if (sec) {
       section = sec[1]!.trim();
-      if (section !== 'defaults') throw new ConfigError('E_CONFIG', `unknown section [${section}]`, { where, hint: 'lvsrun.cfg has one section, [defaults]' });
+      if (section !== 'defaults') {
+        const hint = 'lvsrun.cfg has one section, [defaults]';
+        throw new ConfigError('E_CONFIG', `unknown section [${section}]`, { where, hint });
+      }
       continue;
     }
     const eq = line.indexOf('=');
     if (eq <= 0) throw new ConfigError('E_CONFIG', 'expected key = value', { where, hint: 'e.g. roles_path = roles' });
-    if (section !== 'defaults') throw new ConfigError('E_CONFIG', 'settings go under [defaults]', { where });
     const key = line.slice(0, eq).trim();
     const value = line.slice(eq + 1).trim();
     where.field = key;
+    if (section !== 'defaults') throw new ConfigError('E_CONFIG', 'settings go under [defaults]', { where });
     if (key === 'roles_path') cfg.rolesPath = splitPath(value, dirname(file), env);
     else if (key === 'forks') {
       const n = Number(value);
       if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-        throw new ConfigError('E_CONFIG', `forks must be a positive whole number, got ${JSON.stringify(value)}`, { where });
+        throw new ConfigError('E_CONFIG', `forks must be a positive whole number, got ${JSON.stringify(value)}`,
+          { where });
       }
       cfg.forks = n;
-    } else throw new ConfigError('E_CONFIG', `unknown setting '${key}'`, { where, hint: didYouMean(key, KEYS) ?? `settings are: ${KEYS.join(', ')}` });
+    } else {
+      const hint = didYouMean(key, KEYS) ?? `settings are: ${KEYS.join(', ')}`;
+      throw new ConfigError('E_CONFIG', `unknown setting '${key}'`, { where, hint });
+    }
   }
   return cfg;
 }

@@ -14,7 +14,13 @@ import { COMPLETION_CMD, completionCommand } from './commands/completion.js';
 import { helpText, optionLabel, type CommandDef } from './spec.js';
 import { packageVersion } from './version.js';
 
-export interface Io { out: (s: string) => void; err: (s: string) => void; isTTY: boolean; cwd: string; env: NodeJS.ProcessEnv }
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  isTTY: boolean;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
 
 export interface Command { def: CommandDef; run: (argv: string[], io: Io) => Promise<number> }
 
@@ -60,13 +66,15 @@ export function overviewText(): string {
   lines.push('', 'options of lvsrun PLAYBOOK (lvsrun COMMAND --help shows each command\'s own):');
   for (const [k, o] of Object.entries(RUN_CMD.options)) lines.push(`  ${optionLabel(k, o).padEnd(34)} ${o.help}`);
   lines.push(`  ${'    --version'.padEnd(34)} print the version and exit`);
-  lines.push('', 'exit codes: 0 ok, 1 bad input, 2 a task failed, 3 a rollback failed, 4 hosts unreachable, 130 interrupted');
+  lines.push('', 'exit codes: 0 ok, 1 bad input, 2 a task failed, 3 a rollback failed, 4 hosts unreachable, '
+    + '130 interrupted');
   return `${lines.join('\n')}\n`;
 }
 
 function groupHelp(word: string, cmds: Command[]): string {
   const lines = cmds.flatMap((c) => c.def.usage.map((u) => `lvsrun ${u}`));
-  return `usage: ${lines.join('\n       ')}\n\n${cmds.map((c) => `  ${c.def.name.padEnd(14)} ${c.def.summary}`).join('\n')}\n\n`
+  const list = cmds.map((c) => `  ${c.def.name.padEnd(14)} ${c.def.summary}`).join('\n');
+  return `usage: ${lines.join('\n       ')}\n\n${list}\n\n`
     + `lvsrun ${word} COMMAND --help shows each command's options\n`;
 }
 
@@ -95,7 +103,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         io.out(groupHelp(first, group));
         return second ? EXIT.OK : EXIT.BAD_INPUT;
       }
-      throw new ConfigError('E_USAGE', `unknown ${first} command '${second}'`, { hint: `lvsrun ${first} --help lists them` });
+      throw new ConfigError('E_USAGE', `unknown ${first} command '${second}'`,
+        { hint: `lvsrun ${first} --help lists them` });
     }
     return await runCommand(argv, io);
   } catch (e) {

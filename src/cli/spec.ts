@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { ConfigError } from '../errors.js';
 
 /**
  * One definition per subcommand feeds both the parser and `--help` (and shell completion), so the
@@ -34,9 +35,15 @@ export interface CommandDef<O extends OptionDefs = OptionDefs> {
 }
 
 /** Every command answers -h/--help; it is added here so no definition can forget it. */
-export const HELP_OPTION = { type: 'boolean', short: 'h', help: 'show this help and exit' } as const satisfies OptionDef;
+export const HELP_OPTION = {
+  type: 'boolean', short: 'h', help: 'show this help and exit',
+} as const satisfies OptionDef;
 
-type ParseConfig<O extends OptionDefs> = { options: O & { help: typeof HELP_OPTION }; allowPositionals: true; strict: true };
+interface ParseConfig<O extends OptionDefs> {
+  options: O & { help: typeof HELP_OPTION };
+  allowPositionals: true;
+  strict: true;
+}
 export type Parsed<O extends OptionDefs> = ReturnType<typeof parseArgs<ParseConfig<O>>>;
 
 /** Parse argv with the command's own definition. `help` is true when -h/--help was given. */
@@ -45,7 +52,7 @@ export function parseCommand<O extends OptionDefs>(def: CommandDef<O>, argv: str
     const help = argv[0] === '-h' || argv[0] === '--help';
     return { values: {}, positionals: argv, help } as unknown as Parsed<O> & { help: boolean };
   }
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string }> = {};
+  const options: Record<string, Omit<OptionDef, 'arg' | 'help'>> = {};
   for (const [k, o] of Object.entries<OptionDef>({ ...def.options, help: HELP_OPTION })) {
     options[k] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}),
       ...(o.default !== undefined ? { default: o.default } : {}) };
@@ -66,18 +73,24 @@ export function helpText(def: CommandDef): string {
     lines.push('', 'arguments:');
     for (const [a, h] of def.args) lines.push(`  ${a.padEnd(28)} ${h}`);
   }
-  if (!def.passThrough || Object.keys(def.options).length) {
-    lines.push('', 'options:');
-    for (const [k, o] of Object.entries<OptionDef>({ ...def.options, help: HELP_OPTION })) {
-      const label = optionLabel(k, o);
-      const more = [o.multiple ? 'repeatable' : '', o.default !== undefined ? `default ${o.default}` : ''].filter(Boolean);
-      const text = `${o.help}${more.length ? ` (${more.join('; ')})` : ''}`;
-      lines.push(label.length > 28 ? `  ${label}\n  ${''.padEnd(28)} ${text}` : `  ${label.padEnd(28)} ${text}`);
-    }
+  lines.push('', 'options:');
+  for (const [k, o] of Object.entries<OptionDef>({ ...def.options, help: HELP_OPTION })) {
+    const label = optionLabel(k, o);
+    const more = [o.multiple ? 'repeatable' : '', o.default !== undefined ? `default ${o.default}` : '']
+      .filter(Boolean);
+    const text = `${o.help}${more.length ? ` (${more.join('; ')})` : ''}`;
+    lines.push(label.length > 28 ? `  ${label}\n  ${''.padEnd(28)} ${text}` : `  ${label.padEnd(28)} ${text}`);
   }
   if (def.examples.length) lines.push('', 'examples:', ...def.examples.map((e) => `  ${e}`));
   lines.push('', 'exit codes:', ...Object.entries(def.exits).map(([c, t]) => `  ${c.padStart(3)}  ${t}`));
   return `${lines.join('\n')}\n`;
+}
+
+/** Commands that take no positional words say so instead of ignoring them. */
+export function noArgs(def: CommandDef, positionals: readonly string[]): void {
+  if (positionals.length) {
+    throw new ConfigError('E_USAGE', `unexpected argument '${positionals[0]}'`, { hint: `lvsrun ${def.name} --help` });
+  }
 }
 
 /** The exit codes most commands share (see docs/cli.md). */

@@ -9,7 +9,7 @@ import { PLAY_KEYWORDS, type OnFailure, type Play, type Playbook, type Task } fr
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** rolesPath: configured role folders (lvsrun.cfg roles_path, LVSRUN_ROLES_PATH), searched after the playbook's roles/. */
+/** rolesPath: configured role folders (lvsrun.cfg, LVSRUN_ROLES_PATH), searched after the playbook's roles/. */
 export interface LoadOptions { rolesPath?: readonly string[] }
 
 export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
@@ -135,13 +135,18 @@ export function expandTasks(list: unknown[], ts: TaskSource, path: Path, depth =
   return out;
 }
 
-function loadRole(src: YamlSource, r: unknown, path: Path, dir: string, rolesPath: readonly string[]): { tasks: Task[]; handlers: Task[] } {
+function loadRole(
+  src: YamlSource, r: unknown, path: Path, dir: string, rolesPath: readonly string[],
+): { tasks: Task[]; handlers: Task[] } {
   const name = typeof r === 'string' ? r : isObj(r) ? String(r.role ?? r.name ?? '') : '';
   if (!name) throw err(src, path, 'a role entry is a name or {role: name, vars: {...}}');
-  if (name === '.' || name === '..' || /[\0-\x1f]/.test(name)) throw err(src, path, `role name ${JSON.stringify(name)} is not a role name`);
+  if (name === '.' || name === '..' || /[\0-\x1f]/.test(name)) {
+    throw err(src, path, `role name ${JSON.stringify(name)} is not a role name`);
+  }
   const { found: roleDir, candidates } = findRole(name, dir, rolesPath);
   if (!roleDir) {
-    throw err(src, path, `role '${name}' not found`, `looked in ${candidates.join(', ')}; add a folder to roles_path in lvsrun.cfg or LVSRUN_ROLES_PATH`);
+    const hint = `looked in ${candidates.join(', ')}; add a folder to roles_path in lvsrun.cfg or LVSRUN_ROLES_PATH`;
+    throw err(src, path, `role '${name}' not found`, hint);
   }
   const file = (sub: string): string | undefined => ['main.yaml', 'main.yml'].map((f) => join(roleDir, sub, f)).find((f) => existsSync(f));
   const mapping = (sub: string): Obj => {

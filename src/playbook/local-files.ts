@@ -13,7 +13,8 @@ export const SHIPPED_TEMPLATES = join(PACKAGE_ROOT, 'templates');
  */
 export function findLocalFile(path: string, baseDirs: readonly string[], kind: 'templates' | 'files'): { found?: string; candidates: string[] } {
   const shipped = kind === 'templates' ? [join(SHIPPED_TEMPLATES, path)] : [];
-  const candidates = isAbsolute(path) ? [path] : [...baseDirs.map((d) => join(d, path)), ...baseDirs.map((d) => join(d, kind, path)), ...shipped];
+  const candidates = isAbsolute(path) ? [path]
+    : [...baseDirs.map((d) => join(d, path)), ...baseDirs.map((d) => join(d, kind, path)), ...shipped];
   const found = candidates.find((c) => existsSync(c));
   return { ...(found ? { found } : {}), candidates: [...new Set(candidates)] };
 }

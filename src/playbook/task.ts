@@ -47,7 +47,9 @@ export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
     const s = tpl;
     const { found: file, candidates } = findLocalFile(s, ts.baseDirs, 'templates');
     const field = mod.name === 'template' ? 'src' : 'template';
-    if (!file) throw fail([...path, moduleKey, field], `template '${s}' not found`, `looked in ${candidates.join(', ')}`);
+    if (!file) {
+      throw fail([...path, moduleKey, field], `template '${s}' not found`, `looked in ${candidates.join(', ')}`);
+    }
     checkTemplateSyntax(readFileSync(file, 'utf8'), { file, line: 1 });
   }
   for (const k of ['when', 'changed_when', 'failed_when'] as const) {

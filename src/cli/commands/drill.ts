@@ -20,7 +20,8 @@ import { loadInventoryArg } from './run.js';
 
 export const DRILL_CMD = {
   name: 'drill',
-  summary: 'A measured, journaled, self-restoring drill: VIP failover between directors, or a real server drained or down.',
+  summary: 'A measured, journaled, self-restoring drill: VIP failover between directors, '
+    + 'or a real server drained or down.',
   usage: [
     'drill failover -i INVENTORY [--probe icmp|tcp:PORT|http[:PORT]] [--max-wait S] [--mode stop|service|link]',
     'drill drain HOST -i INVENTORY [--timeout S] [--run CMD]',
@@ -31,14 +32,17 @@ export const DRILL_CMD = {
   options: {
     inventory: { type: 'string', short: 'i', arg: 'INVENTORY', help: 'inventory path, or NAME for inventories/NAME' },
     directors: { type: 'string', default: 'directors', arg: 'PATTERN', help: 'the directors sharing the VIP' },
-    probe: { type: 'string', default: 'icmp', arg: 'PROBE', help: 'how the VIP is probed: icmp, tcp:PORT or http[:PORT]' },
+    probe: { type: 'string', default: 'icmp', arg: 'PROBE',
+      help: 'how the VIP is probed: icmp, tcp:PORT or http[:PORT]' },
     'max-wait': { type: 'string', default: '10', arg: 'S', help: 'failover: seconds the VIP may take to move' },
     mode: { type: 'string', default: 'stop', arg: 'stop|service|link', help: 'failover: how the master is failed' },
-    service: { type: 'string', arg: 'NAME', help: 'failover --mode service: the tracked service; rs-down: the service to stop' },
+    service: { type: 'string', arg: 'NAME',
+      help: 'failover --mode service: the tracked service; rs-down: the service to stop' },
     json: { type: 'boolean', help: 'the drill result as JSON on stdout' },
     'accept-new-host-keys': { type: 'boolean', help: 'trust unknown host keys on first use and record them' },
     'break-lock': { type: 'boolean', help: 'take the per-host lock even if another run holds it' },
-    timeout: { type: 'string', default: '60', arg: 'S', help: 'drain, rs-down: seconds to wait for the health checker' },
+    timeout: { type: 'string', default: '60', arg: 'S',
+      help: 'drain, rs-down: seconds to wait for the health checker' },
     run: { type: 'string', arg: 'CMD', help: 'drain: a command to run on the drained real server' },
   },
   examples: ['lvsrun drill failover -i lab --probe http', 'lvsrun drill drain rs1 -i lab --run "apt-get -y upgrade"'],
@@ -52,7 +56,8 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
   if (help) { io.out(helpText(DRILL_CMD)); return EXIT.OK; }
   const [kind, rsName] = positionals;
   if (kind !== 'failover' && kind !== 'drain' && kind !== 'rs-down') {
-    throw new ConfigError('E_USAGE', `unknown drill '${kind ?? ''}'`, { hint: 'lvsrun drill failover|drain HOST|rs-down HOST -i INVENTORY (see lvsrun drill --help)' });
+    throw new ConfigError('E_USAGE', `unknown drill '${kind ?? ''}'`,
+      { hint: 'lvsrun drill failover|drain HOST|rs-down HOST -i INVENTORY (see lvsrun drill --help)' });
   }
   if (kind !== 'failover' && !rsName) throw new ConfigError('E_USAGE', `drill ${kind} needs the real server: lvsrun drill ${kind} HOST -i INVENTORY`);
   if (v.mode !== 'stop' && v.mode !== 'service' && v.mode !== 'link') throw new ConfigError('E_USAGE', `--mode must be stop, service or link, got ${v.mode}`);

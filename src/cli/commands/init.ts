@@ -8,7 +8,8 @@ import { helpText, parseCommand, type CommandDef } from '../spec.js';
 
 export const INIT_CMD = {
   name: 'init',
-  summary: 'Start an operations folder: site.yaml on the shipped roles, an example inventory, lvsrun.cfg, .gitignore, README.',
+  summary: 'Start an operations folder: site.yaml on the shipped roles, an example inventory, '
+    + 'lvsrun.cfg, .gitignore, README.',
   usage: ['init [DIR] [--force]'],
   args: [['DIR', 'the folder to fill (created if missing); default: the current folder']],
   options: { force: { type: 'boolean', help: 'replace files that already exist' } },
@@ -19,13 +20,18 @@ export const INIT_CMD = {
 export async function initCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(INIT_CMD, argv);
   if (help) { io.out(helpText(INIT_CMD)); return EXIT.OK; }
-  if (positionals.length > 1) throw new ConfigError('E_USAGE', `init takes one folder, got ${positionals.length}`, { hint: 'lvsrun init [DIR]' });
+  if (positionals.length > 1) {
+    throw new ConfigError('E_USAGE', `init takes one folder, got ${positionals.length}`, { hint: 'lvsrun init [DIR]' });
+  }
   const dir = resolve(io.cwd, positionals[0] ?? '.');
-  if (existsSync(dir) && !lstatSync(dir).isDirectory()) throw new ConfigError('E_USAGE', `${dir} exists and is not a folder`);
+  if (existsSync(dir) && !lstatSync(dir).isDirectory()) {
+    throw new ConfigError('E_USAGE', `${dir} exists and is not a folder`);
+  }
   // Checked for every file before the first is written: a refusal leaves the folder as it was.
   const taken = SCAFFOLD.map((f) => join(dir, f.path)).filter((p) => exists(p));
   if (taken.length && !v.force) {
-    throw new ConfigError('E_USAGE', `refusing to overwrite ${taken.length} existing file(s): ${taken.join(', ')}`, { hint: '--force replaces them' });
+    throw new ConfigError('E_USAGE', `refusing to overwrite ${taken.length} existing file(s): ${taken.join(', ')}`,
+      { hint: '--force replaces them' });
   }
   for (const f of SCAFFOLD) {
     const p = join(dir, f.path);

@@ -3,7 +3,7 @@ import type { Inventory } from '../../inventory/types.js';
 import { Redactor } from '../../report/redact.js';
 import { EXIT } from '../exit-codes.js';
 import type { Io } from '../main.js';
-import { EXITS_BASIC, helpText, parseCommand, type CommandDef } from '../spec.js';
+import { EXITS_BASIC, helpText, noArgs, parseCommand, type CommandDef } from '../spec.js';
 import { loadInventoryArg } from './run.js';
 
 export const INVENTORY_CMD = {
@@ -12,7 +12,7 @@ export const INVENTORY_CMD = {
   usage: ['inventory -i INVENTORY (--list | --graph | --host HOST)'],
   options: {
     inventory: { type: 'string', short: 'i', arg: 'INVENTORY', help: 'inventory path, or NAME for inventories/NAME' },
-    list: { type: 'boolean', help: 'every group and host with its variables, as ansible-inventory --list (the default)' },
+    list: { type: 'boolean', help: 'every group and host with its variables, as ansible-inventory --list (default)' },
     graph: { type: 'boolean', help: 'the group tree' },
     host: { type: 'string', arg: 'HOST', help: "one host's variables" },
   },
@@ -24,7 +24,7 @@ export const INVENTORY_CMD = {
 export async function inventoryCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(INVENTORY_CMD, argv);
   if (help) { io.out(helpText(INVENTORY_CMD)); return EXIT.OK; }
-  if (positionals.length) throw new ConfigError('E_USAGE', `unexpected argument '${positionals[0]}'`, { hint: 'lvsrun inventory --help' });
+  noArgs(INVENTORY_CMD, positionals);
   const inv = loadInventoryArg(v.inventory, io);
   const red = Redactor.fromVars([...inv.hosts.values()].map((h) => h.vars));
   if (v.host) {

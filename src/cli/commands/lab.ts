@@ -3,7 +3,7 @@ import { labDown, labStatus, labUp } from '../../lab/lab.js';
 import { labSsh } from '../../lab/ssh.js';
 import { EXIT } from '../exit-codes.js';
 import type { Io } from '../main.js';
-import { helpText, parseCommand, type CommandDef } from '../spec.js';
+import { helpText, noArgs, parseCommand, type CommandDef } from '../spec.js';
 
 const LAB_EXITS = { 0: 'success', 1: 'bad input or usage', 2: 'the lab could not be built or removed' } as const;
 
@@ -29,19 +29,18 @@ export const LAB_DOWN_CMD = {
 
 export const LAB_STATUS_CMD = {
   name: 'lab status', summary: "List the lab's hosts and whether each is up.", usage: ['lab status'], options: {},
-  examples: ['lvsrun lab status'], exits: { 0: 'every host is up (or the lab is not running)', 1: 'bad input or usage', 4: 'a host is down' },
+  examples: ['lvsrun lab status'],
+  exits: { 0: 'every host is up (or the lab is not running)', 1: 'bad input or usage', 4: 'a host is down' },
 } as const satisfies CommandDef;
 
 export const LAB_SSH_CMD = {
   name: 'lab ssh', summary: 'A shell, or one command, on a lab host.', usage: ['lab ssh HOST [CMD...]'],
-  args: [['HOST', 'a lab host (lvsrun lab status lists them)'], ['CMD...', 'the command to run; everything after HOST is passed on']],
+  args: [['HOST', 'a lab host (lvsrun lab status lists them)'],
+    ['CMD...', 'the command to run; everything after HOST is passed on']],
   options: {}, passThrough: true,
-  examples: ['lvsrun lab ssh lb1', 'lvsrun lab ssh rs1 ip addr show lo'], exits: { 0: 'success', 1: 'bad input or usage', 2: 'the lab is not running' },
+  examples: ['lvsrun lab ssh lb1', 'lvsrun lab ssh rs1 ip addr show lo'],
+  exits: { 0: 'success', 1: 'bad input or usage', 2: 'the lab is not running' },
 } as const satisfies CommandDef;
-
-const noArgs = (def: CommandDef, positionals: string[]): void => {
-  if (positionals.length) throw new ConfigError('E_USAGE', `unexpected argument '${positionals[0]}'`, { hint: `lvsrun ${def.name} --help` });
-};
 
 export async function labUpCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(LAB_UP_CMD, argv);
@@ -49,14 +48,24 @@ export async function labUpCommand(argv: string[], io: Io): Promise<number> {
   noArgs(LAB_UP_CMD, positionals);
   const n = (s: string | undefined, d: number, what: string): number => {
     const x = Number(s ?? d);
-    if (!Number.isInteger(x) || x < 0 || x > 120) throw new ConfigError('E_USAGE', `--${what} must be a whole number from 0 to 120`);
+    if (!Number.isInteger(x) || x < 0 || x > 120) {
+      throw new ConfigError('E_USAGE', `--${what} must be a whole number from 0 to 120`);
+    }
     return x;
   };
   const t0 = performance.now();
-  const st = await labUp({ directors: n(v.directors, 2, 'directors'), realservers: n(v.realservers, 2, 'realservers'), clients: n(v.clients, 1, 'clients'),
-    ...(v['vm-all'] ? { vm: 'all' as const } : v.vm ? { vm: 'directors' as const } : {}) }, io.env);
-  io.out(`lab up: ${st.hosts.length} hosts in ${((performance.now() - t0) / 1000).toFixed(2)}s; inventory ${st.inventory}\n`);
-  for (const h of st.hosts) io.out(`  ${h.name.padEnd(10)} ${h.group.padEnd(12)} ${h.addr}${h.kind === 'vm' ? '  (QEMU guest: real IPVS, ipip)' : ''}\n`);
+  const st = await labUp({
+    directors: n(v.directors, 2, 'directors'),
+    realservers: n(v.realservers, 2, 'realservers'),
+    clients: n(v.clients, 1, 'clients'),
+    ...(v['vm-all'] ? { vm: 'all' as const } : v.vm ? { vm: 'directors' as const } : {}),
+  }, io.env);
+  const secs = ((performance.now() - t0) / 1000).toFixed(2);
+  io.out(`lab up: ${st.hosts.length} hosts in ${secs}s; inventory ${st.inventory}\n`);
+  for (const h of st.hosts) {
+    const vm = h.kind === 'vm' ? '  (QEMU guest: real IPVS, ipip)' : '';
+    io.out(`  ${h.name.padEnd(10)} ${h.group.padEnd(12)} ${h.addr}${vm}\n`);
+  }
   return EXIT.OK;
 }
 
@@ -76,7 +85,9 @@ export async function labStatusCommand(argv: string[], io: Io): Promise<number> 
   noArgs(LAB_STATUS_CMD, positionals);
   const st = labStatus(io.env);
   if (!st) { io.out('lab: not running\n'); return EXIT.OK; }
-  for (const h of st.hosts) io.out(`  ${h.name.padEnd(10)} ${h.group.padEnd(12)} ${h.addr.padEnd(14)} ${h.alive ? 'up' : 'DOWN'}\n`);
+  for (const h of st.hosts) {
+    io.out(`  ${h.name.padEnd(10)} ${h.group.padEnd(12)} ${h.addr.padEnd(14)} ${h.alive ? 'up' : 'DOWN'}\n`);
+  }
   return st.hosts.every((h) => h.alive) ? EXIT.OK : EXIT.UNREACHABLE;
 }
 

@@ -30,9 +30,11 @@ export const ROLLBACK_CMD = {
   usage: ['rollback [RUN-ID] [-i INVENTORY] [--limit PATTERN] [--break-lock]'],
   args: [['RUN-ID', 'the run (a unique prefix is enough); default: the newest run in .lvsrun/runs']],
   options: {
-    inventory: { type: 'string', short: 'i', arg: 'INVENTORY', help: 'inventory to connect with (default: the one the run recorded)' },
+    inventory: { type: 'string', short: 'i', arg: 'INVENTORY',
+      help: 'inventory to connect with (default: the one the run recorded)' },
     limit: { type: 'string', short: 'l', arg: 'PATTERN', help: 'only hosts matching the pattern' },
-    'extra-vars': { type: 'string', short: 'e', multiple: true, arg: 'VARS', help: 'k=v, @file.yaml or a JSON/YAML mapping' },
+    'extra-vars': { type: 'string', short: 'e', multiple: true, arg: 'VARS',
+      help: 'k=v, @file.yaml or a JSON/YAML mapping' },
     'break-lock': { type: 'boolean', help: 'take the per-host lock even if another run holds it' },
     'accept-new-host-keys': { type: 'boolean', help: 'trust unknown host keys on first use and record them' },
     'connect-timeout': { type: 'string', arg: 'S', help: 'SSH connect timeout in seconds (default 10)' },

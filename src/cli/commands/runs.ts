@@ -2,15 +2,15 @@ import { join } from 'node:path';
 import { readJournal } from '../../rollback/journal.js';
 import { describeRun } from '../../rollback/outstanding.js';
 import { runIds } from '../../rollback/restore.js';
-import { ConfigError } from '../../errors.js';
 import { EXIT } from '../exit-codes.js';
 import type { Io } from '../main.js';
-import { EXITS_BASIC, helpText, parseCommand, type CommandDef } from '../spec.js';
+import { EXITS_BASIC, helpText, noArgs, parseCommand, type CommandDef } from '../spec.js';
 import { runsDir } from './rollback.js';
 
 export const RUNS_CMD = {
   name: 'runs',
-  summary: 'List the runs journaled in this folder (.lvsrun/runs), newest first, with what a rollback would still revert.',
+  summary: 'List the runs journaled in this folder (.lvsrun/runs), newest first, '
+    + 'with what a rollback would still revert.',
   usage: ['runs [--json]'],
   options: { json: { type: 'boolean', help: 'the list as JSON on stdout' } },
   examples: ['lvsrun runs', 'lvsrun runs --json'],
@@ -21,7 +21,7 @@ export const RUNS_CMD = {
 export async function runsCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(RUNS_CMD, argv);
   if (help) { io.out(helpText(RUNS_CMD)); return EXIT.OK; }
-  if (positionals.length) throw new ConfigError('E_USAGE', `unexpected argument '${positionals[0]}'`, { hint: 'lvsrun runs --help' });
+  noArgs(RUNS_CMD, positionals);
   const infos = runIds(runsDir(io)).reverse().map((id) => describeRun(id, readJournal(join(runsDir(io), id, 'journal.jsonl'))));
   if (v.json) { io.out(`${JSON.stringify(infos, null, 2)}\n`); return EXIT.OK; }
   if (!infos.length) { io.out('no runs yet\n'); return EXIT.OK; }
