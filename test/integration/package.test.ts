@@ -17,13 +17,15 @@ const prefix = join(tmp, 'prefix');
 const ops = join(tmp, 'ops');
 const npmQuiet = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
 // The installed tool must not see this repository's settings or a configured roles path.
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LVSRUN_') && !k.startsWith('npm_')));
+const env = Object.fromEntries(Object.entries(process.env)
+  .filter(([k]) => !k.startsWith('LVSRUN_') && !k.startsWith('npm_')));
 const long = { env, timeout: 300_000, maxBuffer: 64 << 20 };
 let tarball = '';
 let entries: string[] = [];
 const lvsrun = (...args: string[]) => run(join(prefix, 'bin', 'lvsrun'), args, { env, cwd: ops, timeout: 60_000 })
   .then((r) => ({ code: 0, out: r.stdout, err: r.stderr }))
-  .catch((e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? -1, out: e.stdout ?? '', err: e.stderr ?? '' }));
+  .catch((e: { code?: number; stdout?: string; stderr?: string }) =>
+    ({ code: e.code ?? -1, out: e.stdout ?? '', err: e.stderr ?? '' }));
 
 beforeAll(async () => {
   const head = (await run('git', ['rev-parse', 'HEAD'], { cwd: repo })).stdout.trim();
@@ -31,7 +33,8 @@ beforeAll(async () => {
   await run('git', ['checkout', '--quiet', head], { ...long, cwd: clone });
   await run('npm', ['ci', '--ignore-scripts', ...npmQuiet], { ...long, cwd: clone });
   // npm pack runs prepack (the build): the clone has no dist/ before it.
-  tarball = join(clone, (await run('npm', ['pack', '--silent'], { ...long, cwd: clone })).stdout.trim().split('\n').at(-1)!);
+  const packed = await run('npm', ['pack', '--silent'], { ...long, cwd: clone });
+  tarball = join(clone, packed.stdout.trim().split('\n').at(-1)!);
   entries = (await run('tar', ['-tzf', tarball], long)).stdout.split('\n').filter(Boolean);
   await run('npm', ['install', '-g', '--prefix', prefix, '--ignore-scripts', ...npmQuiet, tarball], long);
   rmSync(clone, { recursive: true, force: true });
@@ -42,7 +45,8 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('the packed tarball, installed (no lab)', () => {
   it('carries the build, the shipped roles and templates, docs and licence, and no tests', () => {
     for (const f of ['dist/cli/main.js', 'bin/lvsrun.js', 'playbooks/roles/lvs_director/tasks/main.yaml',
-      'playbooks/roles/lvs_realserver/tasks/main.yaml', 'templates/keepalived/keepalived.conf.hbs', 'templates/keepalived-default.hbs',
+      'playbooks/roles/lvs_realserver/tasks/main.yaml', 'templates/keepalived/keepalived.conf.hbs',
+      'templates/keepalived-default.hbs',
       'docs/cli.md', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.json']) expect(entries).toContain(`package/${f}`);
     expect(entries.filter((e) => e.startsWith('package/test/') || e.startsWith('package/src/'))).toEqual([]);
   });
@@ -65,7 +69,7 @@ describe('the packed tarball, installed (no lab)', () => {
     expect(readdirSync(ops)).not.toContain('roles');
   });
 
-  it('a role that is nowhere is a load-time error listing the installed roles folder among the paths tried', async () => {
+  it('a role found nowhere is a load-time error listing the installed roles folder among the paths', async () => {
     const r = await run('sh', ['-c', `printf -- '- hosts: all\\n  roles: [nosuchrole]\\n' > nr.yaml`], { cwd: ops });
     expect(r.stderr).toBe('');
     const v = await lvsrun('validate', 'nr.yaml', '-i', 'inventories/example');

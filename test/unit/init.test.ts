@@ -1,4 +1,6 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,7 +25,8 @@ describe('lvsrun init', () => {
     expect(statSync(join(d, 'inventories/example/group_vars/directors/vault.yml')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(d, '.gitignore'), 'utf8')).toMatch(/^\.lvsrun\/$/m);
     expect(readFileSync(join(d, '.gitignore'), 'utf8')).toMatch(/^\.vault-pass$/m);
-    expect(readFileSync(join(d, 'inventories/example/group_vars/directors/vars.yml'), 'utf8')).toContain('lvs_auth_pass: "{{vault_lvs_auth_pass}}"');
+    expect(readFileSync(join(d, 'inventories/example/group_vars/directors/vars.yml'), 'utf8'))
+      .toContain('lvs_auth_pass: "{{vault_lvs_auth_pass}}"');
     const v = await cli(d, 'validate', 'site.yaml', '-i', 'inventories/example');
     expect(v.code, v.out + v.err).toBe(0);
     expect(v.out).toMatch(/^0 error\(s\), 0 warning\(s\)/m);
@@ -48,7 +51,8 @@ describe('lvsrun init', () => {
     writeFileSync(join(d, 'inventories/example/hosts'), 'mine too\n');
     const r = await cli(d, 'init');
     expect(r.code).toBe(1);
-    expect(r.err).toContain(`refusing to overwrite 2 existing file(s): ${join(d, 'site.yaml')}, ${join(d, 'inventories/example/hosts')}`);
+    const both = `${join(d, 'site.yaml')}, ${join(d, 'inventories/example/hosts')}`;
+    expect(r.err).toContain(`refusing to overwrite 2 existing file(s): ${both}`);
     expect(r.err).toContain('hint: --force replaces them');
     expect(readFileSync(join(d, 'site.yaml'), 'utf8')).toBe('mine\n');
     expect(readdirSync(d).sort()).toEqual(['inventories', 'site.yaml']);
