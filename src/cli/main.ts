@@ -1,58 +1,111 @@
-import { LvsrunError } from '../errors.js';
+import { ConfigError, LvsrunError } from '../errors.js';
 import { EXIT } from './exit-codes.js';
-import { runCommand } from './commands/run.js';
-import { inventoryCommand } from './commands/inventory.js';
-import { labCommand } from './commands/lab.js';
-import { rollbackCommand } from './commands/rollback.js';
-import { runsCommand } from './commands/runs.js';
-import { validateCommand } from './commands/validate.js';
-import { drillCommand } from './commands/drill.js';
+import { RUN_CMD, runCommand } from './commands/run.js';
+import { INVENTORY_CMD, inventoryCommand } from './commands/inventory.js';
+import {
+  LAB_DOWN_CMD, LAB_SSH_CMD, LAB_STATUS_CMD, LAB_UP_CMD, labDownCommand, labSshCommand, labStatusCommand, labUpCommand,
+} from './commands/lab.js';
+import { ROLLBACK_CMD, rollbackCommand } from './commands/rollback.js';
+import { RUNS_CMD, runsCommand } from './commands/runs.js';
+import { VALIDATE_CMD, validateCommand } from './commands/validate.js';
+import { DRILL_CMD, drillCommand } from './commands/drill.js';
+import { INIT_CMD, initCommand } from './commands/init.js';
+import { COMPLETION_CMD, completionCommand } from './commands/completion.js';
+import { helpText, optionLabel, type CommandDef } from './spec.js';
+import { packageVersion } from './version.js';
 
-export const USAGE = `usage: lvsrun PLAYBOOK -i INVENTORY [options]
-       lvsrun inventory -i INVENTORY (--list | --graph | --host HOST)
-       lvsrun lab up [--directors N] [--realservers N] [--clients N] [--vm | --vm-all]
-       lvsrun lab (down | status | ssh HOST [CMD...])
-       lvsrun rollback [RUN-ID] [-i INVENTORY] [--limit PATTERN] [--break-lock]
-       lvsrun runs [--json]
-       lvsrun validate [PLAYBOOK] -i INVENTORY [--json] [-v]
-       lvsrun drill failover -i INVENTORY [--probe icmp|tcp:PORT|http[:PORT]] [--max-wait S] [--mode stop|service --service NAME]
-       lvsrun drill drain HOST -i INVENTORY [--timeout S] [--run CMD]
-       lvsrun drill rs-down HOST -i INVENTORY [--service nginx] [--timeout S]
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  isTTY: boolean;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
 
-run options:
-  -i, --inventory INV      inventory path, or NAME for inventories/NAME.{yaml,yml,ini} or inventories/NAME/
-  -l, --limit PATTERN      only hosts matching the pattern (all, group, host, web*, a:&b, a:!b)
-  -e, --extra-vars VARS    k=v, @file.yaml or a JSON mapping (repeatable, highest precedence)
-  -C, --check              plan only: read every host, change nothing
-  -D, --diff               show before/after of every change
-  -t, --tags T / --skip-tags T
-  -f, --forks N            hosts in parallel (default 50)
-      --strategy linear|free
-      --json               machine-readable result on stdout
-      --report FILE        write the JSON result to FILE
-      --detailed-exitcode  with --check: exit 2 when changes are pending
-      --accept-new-host-keys  trust unknown host keys on first use and record them
-      --break-lock         take the per-host lock even if another run holds it (ends that hold)
-      --no-lock            do not take the per-host lock
-  -v, --verbose            more detail per task
-exit codes: 0 ok, 1 bad input, 2 a task failed, 3 a rollback failed, 4 hosts unreachable, 130 interrupted`;
+export interface Command { def: CommandDef; run: (argv: string[], io: Io) => Promise<number> }
 
-export interface Io { out: (s: string) => void; err: (s: string) => void; isTTY: boolean; cwd: string; env: NodeJS.ProcessEnv }
+/**
+ * Every subcommand: its definition (parser, --help and completion all read it) and its handler.
+ * A new subcommand is one entry here. The first entry, named '', runs a playbook.
+ */
+export const COMMANDS: readonly Command[] = [
+  { def: RUN_CMD, run: runCommand },
+  { def: VALIDATE_CMD, run: validateCommand },
+  { def: INIT_CMD, run: initCommand },
+  { def: INVENTORY_CMD, run: inventoryCommand },
+  { def: ROLLBACK_CMD, run: rollbackCommand },
+  { def: RUNS_CMD, run: runsCommand },
+  { def: DRILL_CMD, run: drillCommand },
+  { def: LAB_UP_CMD, run: labUpCommand },
+  { def: LAB_DOWN_CMD, run: labDownCommand },
+  { def: LAB_STATUS_CMD, run: labStatusCommand },
+  { def: LAB_SSH_CMD, run: labSshCommand },
+  { def: COMPLETION_CMD, run: (argv, io) => completionCommand(argv, io, COMMANDS) },
+];
+
+/** The command named by the first words of argv (longest name first), and the words after it. */
+export function findCommand(argv: readonly string[]): { cmd: Command; rest: string[] } | undefined {
+  let best: { cmd: Command; rest: string[] } | undefined;
+  for (const cmd of COMMANDS) {
+    const words = cmd.def.name ? cmd.def.name.split(' ') : [];
+    if (!words.length || !words.every((w, i) => argv[i] === w)) continue;
+    if (!best || words.length > best.cmd.def.name.split(' ').length) best = { cmd, rest: argv.slice(words.length) };
+  }
+  return best;
+}
+
+/** `lvsrun lab`: the commands under a group word such as lab. */
+function groupOf(word: string | undefined): Command[] {
+  return word ? COMMANDS.filter((c) => c.def.name.startsWith(`${word} `)) : [];
+}
+
+export function overviewText(): string {
+  const named = COMMANDS.filter((c) => c.def.name);
+  const lines = ['usage: lvsrun PLAYBOOK -i INVENTORY [options]', '       lvsrun COMMAND [options]', '', 'commands:'];
+  for (const c of named) lines.push(`  ${c.def.name.padEnd(14)} ${c.def.summary}`);
+  lines.push('', 'options of lvsrun PLAYBOOK (lvsrun COMMAND --help shows each command\'s own):');
+  for (const [k, o] of Object.entries(RUN_CMD.options)) lines.push(`  ${optionLabel(k, o).padEnd(34)} ${o.help}`);
+  lines.push(`  ${'    --version'.padEnd(34)} print the version and exit`);
+  lines.push('', 'exit codes: 0 ok, 1 bad input, 2 a task failed, 3 a rollback failed, 4 hosts unreachable, '
+    + '130 interrupted');
+  return `${lines.join('\n')}\n`;
+}
+
+function groupHelp(word: string, cmds: Command[]): string {
+  const lines = cmds.flatMap((c) => c.def.usage.map((u) => `lvsrun ${u}`));
+  const list = cmds.map((c) => `  ${c.def.name.padEnd(14)} ${c.def.summary}`).join('\n');
+  return `usage: ${lines.join('\n       ')}\n\n${list}\n\n`
+    + `lvsrun ${word} COMMAND --help shows each command's options\n`;
+}
 
 export async function main(argv: string[], io: Io): Promise<number> {
   try {
-    const [first, ...rest] = argv;
-    if (!first || first === '-h' || first === '--help' || first === 'help') {
-      io.out(`${USAGE}\n`);
+    const [first, second] = argv;
+    if (!first || first === '-h' || first === '--help') {
+      io.out(overviewText());
       return first ? EXIT.OK : EXIT.BAD_INPUT;
     }
-    if (first === '--version') { io.out('lvsrun 0.1.0\n'); return EXIT.OK; }
-    if (first === 'inventory') return await inventoryCommand(rest, io);
-    if (first === 'lab') return await labCommand(rest, io);
-    if (first === 'rollback') return await rollbackCommand(rest, io);
-    if (first === 'runs') return await runsCommand(rest, io);
-    if (first === 'validate') return await validateCommand(rest, io);
-    if (first === 'drill') return await drillCommand(rest, io);
+    if (first === '--version' || first === '-V') { io.out(`lvsrun ${packageVersion()}\n`); return EXIT.OK; }
+    if (first === 'help') {
+      const hit = findCommand(argv.slice(1));
+      const group = groupOf(second);
+      if (!second) io.out(overviewText());
+      else if (hit) io.out(helpText(hit.cmd.def));
+      else if (group.length) io.out(groupHelp(second, group));
+      else throw new ConfigError('E_USAGE', `no command '${second}'`, { hint: 'lvsrun --help lists the commands' });
+      return EXIT.OK;
+    }
+    const hit = findCommand(argv);
+    if (hit) return await hit.cmd.run(hit.rest, io);
+    const group = groupOf(first);
+    if (group.length) {
+      if (!second || second === '-h' || second === '--help') {
+        io.out(groupHelp(first, group));
+        return second ? EXIT.OK : EXIT.BAD_INPUT;
+      }
+      throw new ConfigError('E_USAGE', `unknown ${first} command '${second}'`,
+        { hint: `lvsrun ${first} --help lists them` });
+    }
     return await runCommand(argv, io);
   } catch (e) {
     if (e instanceof LvsrunError) {
@@ -62,7 +115,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const err = e as Error;
     // parseArgs errors and other usage mistakes: one line, no stack.
     if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`error[E_USAGE]: ${err.message}\n  hint: lvsrun --help lists the options\n`);
+      const cmd = findCommand(argv)?.cmd.def.name;
+      io.err(`error[E_USAGE]: ${err.message}\n  hint: lvsrun ${cmd ? `${cmd} ` : ''}--help lists the options\n`);
       return EXIT.BAD_INPUT;
     }
     io.err(`internal error: ${err.message}\n${io.env.LVSRUN_DEBUG ? err.stack ?? '' : '  (set LVSRUN_DEBUG=1 for a stack trace)'}\n`);

@@ -99,10 +99,13 @@ const instance = z.object({
   if (i.nopreempt && i.preempt_delay !== undefined) ctx.addIssue({ code: 'custom', path: ['preempt_delay'], message: 'preempt_delay has no effect with nopreempt (keepalived resets it)' });
 });
 
+/** The shipped template (templates/keepalived/keepalived.conf.hbs), found like any template src. */
+export const KEEPALIVED_TEMPLATE = 'keepalived/keepalived.conf.hbs';
+
 export const keepalivedSchema = z.object({
   dest: z.string().min(1).default('/etc/keepalived/keepalived.conf'),
   /** A .hbs file in templates/; it receives these arguments, normalised (see docs/modules.md). */
-  template: z.string().min(1).default('keepalived/keepalived.conf.hbs'),
+  template: z.string().min(1).default(KEEPALIVED_TEMPLATE),
   global_defs: z.object({
     router_id: opt(name),
     enable_script_security: boolish.default(false),

@@ -2,7 +2,7 @@ import { parseFileState, fileStateCmd, type FileState } from '../facts/file.js';
 import { multiProbe, splitProbe } from '../facts/probe.js';
 import { hideAuthPass, keepalivedContext } from '../lvs/keepalived-conf.js';
 import { raw } from '../transport/shell.js';
-import { keepalivedSchema, type KeepalivedArgs } from './keepalived-args.js';
+import { KEEPALIVED_TEMPLATE, keepalivedSchema, type KeepalivedArgs } from './keepalived-args.js';
 import { planFileWrite } from './copy.js';
 import { parseServiceProbe, serviceAction, serviceProbe, type ServiceObserved } from './service.js';
 import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
@@ -21,6 +21,7 @@ const MODE = '0640'; // keepalived.conf holds auth_pass
 export const keepalived: TaskModule<KeepalivedArgs, KeepalivedObserved> = {
   name: 'keepalived',
   schema: keepalivedSchema,
+  localTemplate: (a) => a.template ?? KEEPALIVED_TEMPLATE,
   async check(ctx, p) {
     const tpl = ctx.readLocal(p.template, 'templates');
     const want = ctx.render(tpl.text, { file: tpl.path }, { ...keepalivedContext(p, ctx.vars), inventory_hostname: ctx.host });

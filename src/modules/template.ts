@@ -18,6 +18,7 @@ type Args = z.infer<typeof schema>;
 export const template: TaskModule<Args, FileWriteObserved> = {
   name: 'template',
   schema,
+  localTemplate: (a) => a.src,
   async check(ctx, p) {
     const src = ctx.readLocal(p.src, 'templates');
     const want = ctx.render(src.text, { file: src.path });

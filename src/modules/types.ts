@@ -49,6 +49,8 @@ export interface TaskModule<P = unknown, O = unknown> {
   readonly schema: z.ZodType<P, z.ZodTypeDef, unknown>;
   /** For `command: echo hi`: the key a bare string argument goes to. */
   readonly freeForm?: string;
+  /** The controller-side template a task reads (its arguments as written), so loading can check it exists. */
+  localTemplate?(args: Record<string, unknown>): unknown;
   /** Read the live state. Read-only. */
   check(ctx: ModuleCtx, p: P): Promise<O>;
   /** Pure: what differs, the steps to change it, and the undo. */

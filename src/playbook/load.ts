@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, didYouMean } from '../errors.js';
+import { findRole } from './roles-path.js';
 import { loadYamlFile, type Path, type YamlSource } from './yaml-source.js';
 import { parseTask, type TaskSource } from './task.js';
 import { PLAY_KEYWORDS, type OnFailure, type Play, type Playbook, type Task } from './types.js';
@@ -8,13 +9,16 @@ import { PLAY_KEYWORDS, type OnFailure, type Play, type Playbook, type Task } fr
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function loadPlaybook(file: string): Playbook {
+/** rolesPath: configured role folders (lvsrun.cfg, LVSRUN_ROLES_PATH), searched after the playbook's roles/. */
+export interface LoadOptions { rolesPath?: readonly string[] }
+
+export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
   const plays: Play[] = [];
-  loadInto(resolve(file), plays, new Set());
+  loadInto(resolve(file), plays, new Set(), opts.rolesPath ?? []);
   return { file: resolve(file), plays };
 }
 
-function loadInto(file: string, plays: Play[], seen: Set<string>): void {
+function loadInto(file: string, plays: Play[], seen: Set<string>, rolesPath: readonly string[]): void {
   if (seen.has(file)) throw new ConfigError('E_CONFIG', `import_playbook cycle through ${file}`, { where: { file } });
   seen.add(file);
   const src = loadYamlFile(file);
@@ -23,14 +27,14 @@ function loadInto(file: string, plays: Play[], seen: Set<string>): void {
     if (!isObj(p)) throw err(src, [i], 'a play must be a mapping');
     const imp = p.import_playbook ?? p['ansible.builtin.import_playbook'];
     if (imp !== undefined) {
-      loadInto(resolve(dirname(file), String(imp)), plays, new Set(seen));
+      loadInto(resolve(dirname(file), String(imp)), plays, new Set(seen), rolesPath);
       return;
     }
-    plays.push(parsePlay(src, p, i));
+    plays.push(parsePlay(src, p, i, rolesPath));
   });
 }
 
-function parsePlay(src: YamlSource, p: Obj, i: number): Play {
+function parsePlay(src: YamlSource, p: Obj, i: number, rolesPath: readonly string[]): Play {
   const path: Path = [i];
   for (const k of Object.keys(p)) {
     if (!(PLAY_KEYWORDS as readonly string[]).includes(k)) {
@@ -61,7 +65,7 @@ function parsePlay(src: YamlSource, p: Obj, i: number): Play {
   };
   tasks.push(...expandTasks(listAt('pre_tasks'), base, [i, 'pre_tasks']));
   for (const [j, r] of asList(p.roles).entries()) {
-    const role = loadRole(src, r, [i, 'roles', j], dir);
+    const role = loadRole(src, r, [i, 'roles', j], dir, rolesPath);
     tasks.push(...role.tasks);
     handlers.push(...role.handlers);
   }
@@ -131,11 +135,19 @@ export function expandTasks(list: unknown[], ts: TaskSource, path: Path, depth =
   return out;
 }
 
-function loadRole(src: YamlSource, r: unknown, path: Path, dir: string): { tasks: Task[]; handlers: Task[] } {
+function loadRole(
+  src: YamlSource, r: unknown, path: Path, dir: string, rolesPath: readonly string[],
+): { tasks: Task[]; handlers: Task[] } {
   const name = typeof r === 'string' ? r : isObj(r) ? String(r.role ?? r.name ?? '') : '';
   if (!name) throw err(src, path, 'a role entry is a name or {role: name, vars: {...}}');
-  const roleDir = [join(dir, 'roles', name), join(dir, '..', 'roles', name), resolve('roles', name)].find((d) => existsSync(d));
-  if (!roleDir) throw err(src, path, `role '${name}' not found`, `looked in ${join(dir, 'roles')}, ${join(dir, '..', 'roles')} and ./roles`);
+  if (name === '.' || name === '..' || /[\0-\x1f]/.test(name)) {
+    throw err(src, path, `role name ${JSON.stringify(name)} is not a role name`);
+  }
+  const { found: roleDir, candidates } = findRole(name, dir, rolesPath);
+  if (!roleDir) {
+    const hint = `looked in ${candidates.join(', ')}; add a folder to roles_path in lvsrun.cfg or LVSRUN_ROLES_PATH`;
+    throw err(src, path, `role '${name}' not found`, hint);
+  }
   const file = (sub: string): string | undefined => ['main.yaml', 'main.yml'].map((f) => join(roleDir, sub, f)).find((f) => existsSync(f));
   const mapping = (sub: string): Obj => {
     const f = file(sub);

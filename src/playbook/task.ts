@@ -42,10 +42,14 @@ export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
   staticCheck(mod, args, (field, msg, hint) => fail([...path, moduleKey, ...field], `${mod.name}: ${msg}`, hint));
   const where = { file: src.file, line: pos(path)?.line };
   checkStrings(args, [...path, moduleKey], (p) => ({ file: src.file, line: pos(p)?.line ?? where.line, field: fieldOf(p) }));
-  if (mod.name === 'template' && isObj(args) && typeof args.src === 'string' && !args.src.includes('{{')) {
-    const s = args.src;
+  const tpl = isObj(args) ? mod.localTemplate?.(args) : undefined;
+  if (typeof tpl === 'string' && !tpl.includes('{{')) {
+    const s = tpl;
     const { found: file, candidates } = findLocalFile(s, ts.baseDirs, 'templates');
-    if (!file) throw fail([...path, moduleKey, 'src'], `template '${s}' not found`, `looked in ${candidates.join(', ')}`);
+    const field = mod.name === 'template' ? 'src' : 'template';
+    if (!file) {
+      throw fail([...path, moduleKey, field], `template '${s}' not found`, `looked in ${candidates.join(', ')}`);
+    }
     checkTemplateSyntax(readFileSync(file, 'utf8'), { file, line: 1 });
   }
   for (const k of ['when', 'changed_when', 'failed_when'] as const) {

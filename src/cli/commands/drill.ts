@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { becomeSpec } from '../../engine/connect.js';
 import { lockHost, operatorName, type HostLock } from '../../engine/host-lock.js';
 import { DrillChanges } from '../../drills/change.js';
@@ -16,18 +15,50 @@ import { sh } from '../../transport/shell.js';
 import { sshConnector } from '../connector.js';
 import { EXIT } from '../exit-codes.js';
 import type { Io } from '../main.js';
+import { helpText, parseCommand, type CommandDef } from '../spec.js';
 import { loadInventoryArg } from './run.js';
+
+export const DRILL_CMD = {
+  name: 'drill',
+  summary: 'A measured, journaled, self-restoring drill: VIP failover between directors, '
+    + 'or a real server drained or down.',
+  usage: [
+    'drill failover -i INVENTORY [--probe icmp|tcp:PORT|http[:PORT]] [--max-wait S] [--mode stop|service|link]',
+    'drill drain HOST -i INVENTORY [--timeout S] [--run CMD]',
+    'drill rs-down HOST -i INVENTORY [--service NAME] [--timeout S]',
+  ],
+  args: [['failover|drain|rs-down', 'which drill (see docs/drills.md)'], ['HOST', 'the real server (drain, rs-down)']],
+  words: ['failover', 'drain', 'rs-down'],
+  options: {
+    inventory: { type: 'string', short: 'i', arg: 'INVENTORY', help: 'inventory path, or NAME for inventories/NAME' },
+    directors: { type: 'string', default: 'directors', arg: 'PATTERN', help: 'the directors sharing the VIP' },
+    probe: { type: 'string', default: 'icmp', arg: 'PROBE',
+      help: 'how the VIP is probed: icmp, tcp:PORT or http[:PORT]' },
+    'max-wait': { type: 'string', default: '10', arg: 'S', help: 'failover: seconds the VIP may take to move' },
+    mode: { type: 'string', default: 'stop', arg: 'stop|service|link', help: 'failover: how the master is failed' },
+    service: { type: 'string', arg: 'NAME',
+      help: 'failover --mode service: the tracked service; rs-down: the service to stop' },
+    json: { type: 'boolean', help: 'the drill result as JSON on stdout' },
+    'accept-new-host-keys': { type: 'boolean', help: 'trust unknown host keys on first use and record them' },
+    'break-lock': { type: 'boolean', help: 'take the per-host lock even if another run holds it' },
+    timeout: { type: 'string', default: '60', arg: 'S',
+      help: 'drain, rs-down: seconds to wait for the health checker' },
+    run: { type: 'string', arg: 'CMD', help: 'drain: a command to run on the drained real server' },
+  },
+  examples: ['lvsrun drill failover -i lab --probe http', 'lvsrun drill drain rs1 -i lab --run "apt-get -y upgrade"'],
+  exits: { 0: 'the drill passed and the cluster is restored', 1: 'bad input or usage',
+    2: 'the drill failed its verdict', 130: 'interrupted (the cluster was restored)' },
+} as const satisfies CommandDef;
 
 /** lvsrun drill failover -i INV: a measured, journaled, self-restoring failover of the VRRP pair. */
 export async function drillCommand(argv: string[], io: Io): Promise<number> {
-  const [kind, ...rest] = argv;
-  if (kind !== 'failover' && kind !== 'drain' && kind !== 'rs-down') throw new ConfigError('E_USAGE', `unknown drill '${kind ?? ''}'`, { hint: 'lvsrun drill failover|drain HOST|rs-down HOST -i INVENTORY (see docs/drills.md)' });
-  const { values: v, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: {
-    inventory: { type: 'string', short: 'i' }, directors: { type: 'string', default: 'directors' }, probe: { type: 'string', default: 'icmp' },
-    'max-wait': { type: 'string', default: '10' }, mode: { type: 'string', default: 'stop' }, service: { type: 'string' }, json: { type: 'boolean' },
-    'accept-new-host-keys': { type: 'boolean' }, 'break-lock': { type: 'boolean' }, timeout: { type: 'string', default: '60' }, run: { type: 'string' },
-  } });
-  const rsName = positionals[0];
+  const { values: v, positionals, help } = parseCommand(DRILL_CMD, argv);
+  if (help) { io.out(helpText(DRILL_CMD)); return EXIT.OK; }
+  const [kind, rsName] = positionals;
+  if (kind !== 'failover' && kind !== 'drain' && kind !== 'rs-down') {
+    throw new ConfigError('E_USAGE', `unknown drill '${kind ?? ''}'`,
+      { hint: 'lvsrun drill failover|drain HOST|rs-down HOST -i INVENTORY (see lvsrun drill --help)' });
+  }
   if (kind !== 'failover' && !rsName) throw new ConfigError('E_USAGE', `drill ${kind} needs the real server: lvsrun drill ${kind} HOST -i INVENTORY`);
   if (v.mode !== 'stop' && v.mode !== 'service' && v.mode !== 'link') throw new ConfigError('E_USAGE', `--mode must be stop, service or link, got ${v.mode}`);
   if (v.mode === 'service' && !v.service) throw new ConfigError('E_USAGE', '--mode service needs --service NAME (the service a vrrp_script tracks)');

@@ -1,14 +1,30 @@
-import { parseArgs } from 'node:util';
 import { ConfigError } from '../../errors.js';
 import type { Inventory } from '../../inventory/types.js';
 import { Redactor } from '../../report/redact.js';
 import { EXIT } from '../exit-codes.js';
 import type { Io } from '../main.js';
+import { EXITS_BASIC, helpText, noArgs, parseCommand, type CommandDef } from '../spec.js';
 import { loadInventoryArg } from './run.js';
+
+export const INVENTORY_CMD = {
+  name: 'inventory',
+  summary: 'Show an inventory as lvsrun resolves it (secrets redacted).',
+  usage: ['inventory -i INVENTORY (--list | --graph | --host HOST)'],
+  options: {
+    inventory: { type: 'string', short: 'i', arg: 'INVENTORY', help: 'inventory path, or NAME for inventories/NAME' },
+    list: { type: 'boolean', help: 'every group and host with its variables, as ansible-inventory --list (default)' },
+    graph: { type: 'boolean', help: 'the group tree' },
+    host: { type: 'string', arg: 'HOST', help: "one host's variables" },
+  },
+  examples: ['lvsrun inventory -i inventories/prod --graph', 'lvsrun inventory -i prod --host lb1'],
+  exits: EXITS_BASIC,
+} as const satisfies CommandDef;
 
 /** `lvsrun inventory --list` prints the JSON shape of `ansible-inventory --list`. */
 export async function inventoryCommand(argv: string[], io: Io): Promise<number> {
-  const { values: v } = parseArgs({ args: argv, options: { inventory: { type: 'string', short: 'i' }, list: { type: 'boolean' }, graph: { type: 'boolean' }, host: { type: 'string' } }, strict: true });
+  const { values: v, positionals, help } = parseCommand(INVENTORY_CMD, argv);
+  if (help) { io.out(helpText(INVENTORY_CMD)); return EXIT.OK; }
+  noArgs(INVENTORY_CMD, positionals);
   const inv = loadInventoryArg(v.inventory, io);
   const red = Redactor.fromVars([...inv.hosts.values()].map((h) => h.vars));
   if (v.host) {

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { operatorName } from '../../engine/host-lock.js';
 import { ConfigError } from '../../errors.js';
 import { selectHosts } from '../../inventory/select.js';
@@ -10,6 +9,7 @@ import { sshConnector } from '../connector.js';
 import { EXIT } from '../exit-codes.js';
 import { parseExtraVars } from '../extra-vars.js';
 import type { Io } from '../main.js';
+import { helpText, parseCommand, type CommandDef } from '../spec.js';
 import { loadInventoryArg } from './run.js';
 
 export const runsDir = (io: Io): string => join(io.cwd, '.lvsrun', 'runs');
@@ -24,12 +24,30 @@ export function pickRun(io: Io, id: string | undefined): string {
   return hit[0]!;
 }
 
+export const ROLLBACK_CMD = {
+  name: 'rollback',
+  summary: "Revert every change of a run that is still in effect, per host, newest first, from the run's journal.",
+  usage: ['rollback [RUN-ID] [-i INVENTORY] [--limit PATTERN] [--break-lock]'],
+  args: [['RUN-ID', 'the run (a unique prefix is enough); default: the newest run in .lvsrun/runs']],
+  options: {
+    inventory: { type: 'string', short: 'i', arg: 'INVENTORY',
+      help: 'inventory to connect with (default: the one the run recorded)' },
+    limit: { type: 'string', short: 'l', arg: 'PATTERN', help: 'only hosts matching the pattern' },
+    'extra-vars': { type: 'string', short: 'e', multiple: true, arg: 'VARS',
+      help: 'k=v, @file.yaml or a JSON/YAML mapping' },
+    'break-lock': { type: 'boolean', help: 'take the per-host lock even if another run holds it' },
+    'accept-new-host-keys': { type: 'boolean', help: 'trust unknown host keys on first use and record them' },
+    'connect-timeout': { type: 'string', arg: 'S', help: 'SSH connect timeout in seconds (default 10)' },
+  },
+  examples: ['lvsrun rollback', 'lvsrun rollback 20250101T1200 -l lb1'],
+  exits: { 0: 'everything restored (or nothing to do)', 1: 'bad input or usage', 3: 'an undo step failed',
+    4: 'hosts still unreachable: run it again when they are back' },
+} as const satisfies CommandDef;
+
 /** lvsrun rollback [RUN-ID]: revert what a run left in effect (finished, failed, interrupted or crashed). */
 export async function rollbackCommand(argv: string[], io: Io): Promise<number> {
-  const { values: v, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
-    inventory: { type: 'string', short: 'i' }, limit: { type: 'string', short: 'l' }, 'extra-vars': { type: 'string', short: 'e', multiple: true },
-    'break-lock': { type: 'boolean' }, 'accept-new-host-keys': { type: 'boolean' }, 'connect-timeout': { type: 'string' },
-  } });
+  const { values: v, positionals, help } = parseCommand(ROLLBACK_CMD, argv);
+  if (help) { io.out(helpText(ROLLBACK_CMD)); return EXIT.OK; }
   const id = pickRun(io, positionals[0]);
   const runDir = join(runsDir(io), id);
   const start = readJournal(join(runDir, 'journal.jsonl')).find((r) => r.phase === 'run-start');

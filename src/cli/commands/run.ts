@@ -1,5 +1,4 @@
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { operatorName } from '../../engine/host-lock.js';
 import { EventBus } from '../../engine/events.js';
 import { runPlaybook } from '../../engine/runner.js';
@@ -17,29 +16,52 @@ import { formatFindings, validateInventory } from '../../lvs/validate.js';
 import { TemplateEngine } from '../../template/render.js';
 import { newRunId } from '../../rollback/journal.js';
 import { EXIT } from '../exit-codes.js';
+import { loadConfig } from '../config.js';
 import { parseExtraVars } from '../extra-vars.js';
 import type { Io } from '../main.js';
+import { helpText, parseCommand, type CommandDef } from '../spec.js';
 
-export const RUN_OPTIONS = {
-  inventory: { type: 'string', short: 'i', multiple: true },
-  limit: { type: 'string', short: 'l' },
-  'extra-vars': { type: 'string', short: 'e', multiple: true },
-  check: { type: 'boolean', short: 'C' },
-  diff: { type: 'boolean', short: 'D' },
-  tags: { type: 'string', short: 't', multiple: true },
-  'skip-tags': { type: 'string', multiple: true },
-  forks: { type: 'string', short: 'f' },
-  strategy: { type: 'string' },
-  json: { type: 'boolean' },
-  report: { type: 'string' },
-  'detailed-exitcode': { type: 'boolean' },
-  'accept-new-host-keys': { type: 'boolean' },
-  'connect-timeout': { type: 'string' },
-  'break-lock': { type: 'boolean' },
-  'no-lock': { type: 'boolean' },
-  'skip-validate': { type: 'boolean' },
-  verbose: { type: 'boolean', short: 'v', multiple: true },
-} as const;
+export const RUN_CMD = {
+  name: '',
+  summary: 'Run a playbook over an inventory: check each host, change only what differs, roll a failed host back.',
+  usage: ['PLAYBOOK -i INVENTORY [options]'],
+  args: [['PLAYBOOK', 'the playbook file (YAML list of plays)']],
+  options: {
+    inventory: { type: 'string', short: 'i', multiple: true, arg: 'INVENTORY',
+      help: 'inventory path, or NAME for inventories/NAME.{yaml,yml,ini} or inventories/NAME/' },
+    limit: { type: 'string', short: 'l', arg: 'PATTERN',
+      help: 'only hosts matching the pattern (all, group, host, web*, a:&b, a:!b)' },
+    'extra-vars': { type: 'string', short: 'e', multiple: true, arg: 'VARS',
+      help: 'k=v, @file.yaml or a JSON/YAML mapping (highest precedence)' },
+    check: { type: 'boolean', short: 'C', help: 'plan only: read every host, change nothing' },
+    diff: { type: 'boolean', short: 'D', help: 'show before/after of every change' },
+    tags: { type: 'string', short: 't', multiple: true, arg: 'TAGS',
+      help: 'only tasks with one of these tags (comma-separated)' },
+    'skip-tags': { type: 'string', multiple: true, arg: 'TAGS', help: 'skip tasks with one of these tags' },
+    forks: { type: 'string', short: 'f', arg: 'N', help: 'hosts in parallel (default 50, or forks in lvsrun.cfg)' },
+    strategy: { type: 'string', arg: 'linear|free',
+      help: 'linear: each task on every host before the next; free: hosts run ahead' },
+    json: { type: 'boolean', help: 'machine-readable result on stdout' },
+    report: { type: 'string', arg: 'FILE', help: 'write the JSON result to FILE (mode 0600)' },
+    'detailed-exitcode': { type: 'boolean', help: 'with --check: exit 2 when changes are pending' },
+    'accept-new-host-keys': { type: 'boolean', help: 'trust unknown host keys on first use and record them' },
+    'connect-timeout': { type: 'string', arg: 'S', help: 'SSH connect timeout in seconds (default 10)' },
+    'break-lock': { type: 'boolean', help: 'take the per-host lock even if another run holds it (ends that hold)' },
+    'no-lock': { type: 'boolean', help: 'do not take the per-host lock' },
+    'skip-validate': { type: 'boolean', help: 'run even when lvsrun validate finds errors' },
+    verbose: { type: 'boolean', short: 'v', multiple: true, help: 'more detail per task' },
+  },
+  examples: [
+    'lvsrun site.yaml -i inventories/prod                 converge',
+    'lvsrun site.yaml -i inventories/prod -C -D           what would change, as diffs',
+    'lvsrun site.yaml -i prod -l lb1 -t keepalived        one host, tagged tasks only',
+  ],
+  exits: {
+    0: 'success', 1: 'bad input (YAML, template, arguments, inventory, usage): nothing was touched',
+    2: 'a task failed (its host was rolled back); with --check --detailed-exitcode: changes pending',
+    3: 'a rollback failed: the journal says what is left', 4: 'hosts were unreachable', 130: 'interrupted',
+  },
+} as const satisfies CommandDef;
 
 /** The command line as journaled: values of -e are dropped (they may hold secrets). */
 function redactArgv(argv: string[]): string[] {
@@ -52,13 +74,15 @@ export function loadInventoryArg(arg: string | undefined, io: Io) {
 }
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
-  const { values: v, positionals } = parseArgs({ args: argv, options: RUN_OPTIONS, allowPositionals: true, strict: true });
+  const { values: v, positionals, help } = parseCommand(RUN_CMD, argv);
+  if (help) { io.out(helpText(RUN_CMD)); return EXIT.OK; }
   if (positionals.length !== 1) throw new ConfigError('E_USAGE', positionals.length ? `expected one playbook, got ${positionals.join(' ')}` : 'no playbook given', { hint: 'lvsrun site.yaml -i INVENTORY' });
-  const forks = Number(v.forks ?? 50);
+  const cfg = loadConfig(io.cwd, io.env);
+  const forks = v.forks === undefined ? cfg.forks ?? 50 : Number(v.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new ConfigError('E_USAGE', `--forks must be a positive whole number, got ${v.forks}`);
   if (v.strategy && v.strategy !== 'linear' && v.strategy !== 'free') throw new ConfigError('E_USAGE', `--strategy must be linear or free`);
   const inv = loadInventoryArg(v.inventory?.at(-1), io);
-  const pb = loadPlaybook(resolve(io.cwd, positionals[0]!));
+  const pb = loadPlaybook(resolve(io.cwd, positionals[0]!), { rolesPath: cfg.rolesPath });
   const extraVars = parseExtraVars(v['extra-vars'] ?? [], io.cwd);
   if (v.limit) {
     const hit = selectHosts(inv, v.limit);

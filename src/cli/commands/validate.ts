@@ -1,20 +1,39 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { formatFindings, validateInventory } from '../../lvs/validate.js';
 import { loadPlaybook } from '../../playbook/load.js';
 import { TemplateEngine } from '../../template/render.js';
+import { ConfigError } from '../../errors.js';
 import { EXIT } from '../exit-codes.js';
+import { loadConfig } from '../config.js';
 import { parseExtraVars } from '../extra-vars.js';
 import type { Io } from '../main.js';
+import { helpText, parseCommand, type CommandDef } from '../spec.js';
 import { loadInventoryArg } from './run.js';
+
+export const VALIDATE_CMD = {
+  name: 'validate',
+  summary: 'Check the whole inventory (and a playbook) against the LVS rules of docs/lvs.md; touches no host.',
+  usage: ['validate [PLAYBOOK] -i INVENTORY [--json] [-v]'],
+  args: [['PLAYBOOK', 'also load this playbook and check every task for every host']],
+  options: {
+    inventory: { type: 'string', short: 'i', arg: 'INVENTORY', help: 'inventory path, or NAME for inventories/NAME' },
+    'extra-vars': { type: 'string', short: 'e', multiple: true, arg: 'VARS',
+      help: 'k=v, @file.yaml or a JSON/YAML mapping' },
+    json: { type: 'boolean', help: 'the findings as JSON on stdout' },
+    verbose: { type: 'boolean', short: 'v', help: 'also print notes (info findings)' },
+  },
+  examples: ['lvsrun validate site.yaml -i inventories/prod', 'lvsrun validate -i prod --json'],
+  exits: { 0: 'no errors (warnings allowed)', 1: 'validation errors, bad input or usage' },
+} as const satisfies CommandDef;
 
 /** lvsrun validate [PLAYBOOK] -i INV: every rule of docs/validate.md over the whole inventory; exit 1 on errors. */
 export async function validateCommand(argv: string[], io: Io): Promise<number> {
-  const { values: v, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
-    inventory: { type: 'string', short: 'i' }, 'extra-vars': { type: 'string', short: 'e', multiple: true }, json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' },
-  } });
+  const { values: v, positionals, help } = parseCommand(VALIDATE_CMD, argv);
+  if (help) { io.out(helpText(VALIDATE_CMD)); return EXIT.OK; }
   const inv = loadInventoryArg(v.inventory, io);
-  const pb = positionals[0] ? loadPlaybook(resolve(io.cwd, positionals[0])) : undefined;
+  if (positionals.length > 1) throw new ConfigError('E_USAGE', `expected one playbook, got ${positionals.join(' ')}`);
+  const rolesPath = loadConfig(io.cwd, io.env).rolesPath;
+  const pb = positionals[0] ? loadPlaybook(resolve(io.cwd, positionals[0]), { rolesPath }) : undefined;
   const fs = validateInventory(inv, pb, new TemplateEngine(), parseExtraVars(v['extra-vars'] ?? [], io.cwd));
   const errors = fs.filter((f) => f.severity === 'error').length;
   if (v.json) io.out(`${JSON.stringify(fs, null, 2)}\n`);

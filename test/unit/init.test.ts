@@ -1,0 +1,90 @@
+import {
+  existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { SCAFFOLD } from '../../src/cli/scaffold.js';
+
+async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; }, isTTY: false, cwd, env: {} });
+  return { code, out, err };
+}
+const fresh = (): string => mkdtempSync(join(tmpdir(), 'lvsrun-init-'));
+
+describe('lvsrun init', () => {
+  it('fills an empty folder, and lvsrun validate passes on it as written (shipped roles, no roles/ here)', async () => {
+    const d = fresh();
+    const r = await cli(d, 'init');
+    expect(r.code, r.err).toBe(0);
+    for (const f of SCAFFOLD) expect(existsSync(join(d, f.path)), f.path).toBe(true);
+    expect(readdirSync(d)).not.toContain('roles');
+    expect(statSync(join(d, 'inventories/example/group_vars/directors/vault.yml')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(d, '.gitignore'), 'utf8')).toMatch(/^\.lvsrun\/$/m);
+    expect(readFileSync(join(d, '.gitignore'), 'utf8')).toMatch(/^\.vault-pass$/m);
+    expect(readFileSync(join(d, 'inventories/example/group_vars/directors/vars.yml'), 'utf8'))
+      .toContain('lvs_auth_pass: "{{vault_lvs_auth_pass}}"');
+    const v = await cli(d, 'validate', 'site.yaml', '-i', 'inventories/example');
+    expect(v.code, v.out + v.err).toBe(0);
+    expect(v.out).toMatch(/^0 error\(s\), 0 warning\(s\)/m);
+    // The password from vault.yml reaches the checks: a 9-character one is the auth-pass-length error.
+    const j = await cli(d, 'validate', 'site.yaml', '-i', 'inventories/example', '-e', 'vault_lvs_auth_pass=ninechars');
+    expect(j.code).toBe(1);
+    expect(j.out).toContain('auth-pass-length');
+  });
+
+  it('creates DIR when it is missing', async () => {
+    const d = fresh();
+    const r = await cli(d, 'init', 'ops/lvs');
+    expect(r.code, r.err).toBe(0);
+    expect(existsSync(join(d, 'ops/lvs/site.yaml'))).toBe(true);
+    expect(r.out).toContain('cd ops/lvs && lvsrun validate site.yaml -i inventories/example');
+  });
+
+  it('refuses to overwrite: exit 1 naming every existing file, and writes nothing at all', async () => {
+    const d = fresh();
+    writeFileSync(join(d, 'site.yaml'), 'mine\n');
+    mkdirSync(join(d, 'inventories/example'), { recursive: true });
+    writeFileSync(join(d, 'inventories/example/hosts'), 'mine too\n');
+    const r = await cli(d, 'init');
+    expect(r.code).toBe(1);
+    const both = `${join(d, 'site.yaml')}, ${join(d, 'inventories/example/hosts')}`;
+    expect(r.err).toContain(`refusing to overwrite 2 existing file(s): ${both}`);
+    expect(r.err).toContain('hint: --force replaces them');
+    expect(readFileSync(join(d, 'site.yaml'), 'utf8')).toBe('mine\n');
+    expect(readdirSync(d).sort()).toEqual(['inventories', 'site.yaml']);
+    expect(readdirSync(join(d, 'inventories/example'))).toEqual(['hosts']);
+  });
+
+  it('--force replaces existing files; a symlink is replaced, never written through', async () => {
+    const d = fresh();
+    const outside = join(fresh(), 'precious');
+    writeFileSync(outside, 'keep me\n');
+    symlinkSync(outside, join(d, 'site.yaml'));
+    expect((await cli(d, 'init')).code).toBe(1);
+    const r = await cli(d, 'init', '--force');
+    expect(r.code, r.err).toBe(0);
+    expect(readFileSync(outside, 'utf8')).toBe('keep me\n');
+    expect(lstatSync(join(d, 'site.yaml')).isSymbolicLink()).toBe(false);
+    expect(readFileSync(join(d, 'site.yaml'), 'utf8')).toContain('- lvs_director');
+  });
+
+  it('a dangling symlink counts as an existing file', async () => {
+    const d = fresh();
+    symlinkSync(join(d, 'nowhere'), join(d, 'lvsrun.cfg'));
+    const r = await cli(d, 'init');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(join(d, 'lvsrun.cfg'));
+    expect(existsSync(join(d, 'nowhere'))).toBe(false);
+  });
+
+  it('DIR that is a file, or two folders, is a usage error', async () => {
+    const d = fresh();
+    writeFileSync(join(d, 'f'), '');
+    expect((await cli(d, 'init', 'f')).err).toContain('exists and is not a folder');
+    expect((await cli(d, 'init', 'a', 'b')).code).toBe(1);
+  });
+});
