@@ -9,7 +9,7 @@ import { asData, type TemplateEngine } from '../template/render.js';
 import type { ExecResult } from '../transport/types.js';
 import { becomeSpec, type BecomeSpec } from './connect.js';
 import { makeCtx, type HostState } from './host-state.js';
-import { loopItems, parseTaskArgs } from './task-args.js';
+import { loopItems, parseTaskArgs, withItem } from './task-args.js';
 import type { TaskResult } from './types.js';
 
 export interface TaskEnv {
@@ -34,7 +34,7 @@ export async function runTask(env: TaskEnv, hs: HostState, task: Task): Promise<
     const items = loopItems(task, vars, env.templates);
     const outcomes: ItemOutcome[] = [];
     for (const item of items ?? [undefined]) {
-      const v = items ? { ...vars, [task.loopVar]: item } : vars;
+      const v = items ? withItem(task, vars, item) : vars;
       if (!evalCondition(task.when, v, { ...where, field: 'when' })) {
         outcomes.push({ status: 'skipped', result: { skipped: true, changed: false } });
         continue;
