@@ -220,6 +220,8 @@ describe('2. what a host prints is data, never rendered again', () => {
       loop: [{text: "{{r.stdout}}"}]
     - name: through a variable
       debug: {msg: "{{banner}}"}
+    - name: debug var
+      debug: {var: __proto__}
 `);
     writeFileSync(join(d, 'inv.yaml'), `all:
   children:
@@ -239,6 +241,8 @@ describe('2. what a host prints is data, never rendered again', () => {
     expect(msgs).not.toMatch(/s3cret/);
     expect(t.calls.map((c) => c.cmd).join('\n')).not.toMatch(/s3cret/);
     expect(t.calls.find((c) => c.cmd.startsWith('logger'))?.cmd).toContain(printed);
+    // debug var: names a variable, never an inherited member of the variables
+    expect(s.results.find((r) => r.task === 'debug var')?.msg).toBe('');
     for (const task of ['one item', 'nested in an item', 'through a variable']) {
       expect(s.results.find((r) => r.task === task)?.msg).toBe(printed);
     }
