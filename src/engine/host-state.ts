@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import type { ModuleCtx } from '../modules/types.js';
 import { findLocalFile } from '../playbook/local-files.js';
-import type { TemplateEngine } from '../template/render.js';
+import { bindData, type TemplateEngine } from '../template/render.js';
 import type { ShellCmd } from '../transport/shell.js';
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.js';
 import type { BecomeSpec } from './connect.js';
@@ -60,7 +60,9 @@ export function makeCtx(i: CtxInput): ModuleCtx {
       const bytes = readFileSync(found);
       return { path: found, text: bytes.toString('utf8'), bytes };
     },
-    render: (text, where, data) => i.templates.renderString(text, data ?? i.vars, { file: where.file }),
+    // A module's own context (keepalived's) holds rendered arguments: data, never rendered again.
+    render: (text, where, data) =>
+      i.templates.renderString(text, data ? bindData({}, data) : i.vars, { file: where.file }),
     fact<T>(key: string, load: () => Promise<T>): Promise<T> {
       let p = i.hs.facts.get(key) as Promise<T> | undefined;
       if (!p) {

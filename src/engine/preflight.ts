@@ -5,7 +5,7 @@ import { lookupModule } from '../modules/registry.js';
 import type { Playbook, Task } from '../playbook/types.js';
 import { evalCondition } from '../playbook/when.js';
 import type { TemplateEngine } from '../template/render.js';
-import { loopItems, parseTaskArgs } from './task-args.js';
+import { loopItems, parseTaskArgs, withItem } from './task-args.js';
 import { hostVars, type InventoryMagic } from './vars.js';
 
 export interface ArgProblem { host: string; task: Task; field: string; message: string; hint?: string }
@@ -39,7 +39,7 @@ export function preflightArgs(inv: Inventory, pb: Playbook, templates: TemplateE
 /** The variables of each loop item (none when the loop needs the hosts), or the task's own. */
 function itemVars(task: Task, vars: Record<string, unknown>, templates: TemplateEngine): Array<Record<string, unknown>> {
   try {
-    return loopItems(task, vars, templates)?.map((item) => ({ ...vars, [task.loopVar]: item })) ?? [vars];
+    return loopItems(task, vars, templates)?.map((item) => withItem(task, vars, item)) ?? [vars];
   } catch { return []; }
 }
 

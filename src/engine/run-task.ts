@@ -5,11 +5,12 @@ import type { Play, Task } from '../playbook/types.js';
 import { evalCondition } from '../playbook/when.js';
 import { applyJournaled } from '../rollback/apply.js';
 import type { Journal } from '../rollback/journal.js';
+import { MISSING, ownData } from '../template/own-data.js';
 import { asData, type TemplateEngine } from '../template/render.js';
 import type { ExecResult } from '../transport/types.js';
 import { becomeSpec, type BecomeSpec } from './connect.js';
 import { makeCtx, type HostState } from './host-state.js';
-import { loopItems, parseTaskArgs } from './task-args.js';
+import { loopItems, parseTaskArgs, withItem } from './task-args.js';
 import type { TaskResult } from './types.js';
 
 export interface TaskEnv {
@@ -34,7 +35,7 @@ export async function runTask(env: TaskEnv, hs: HostState, task: Task): Promise<
     const items = loopItems(task, vars, env.templates);
     const outcomes: ItemOutcome[] = [];
     for (const item of items ?? [undefined]) {
-      const v = items ? { ...vars, [task.loopVar]: item } : vars;
+      const v = items ? withItem(task, vars, item) : vars;
       if (!evalCondition(task.when, v, { ...where, field: 'when' })) {
         outcomes.push({ status: 'skipped', result: { skipped: true, changed: false } });
         continue;
@@ -63,7 +64,9 @@ async function runItem(env: TaskEnv, hs: HostState, task: Task, mod: TaskModule,
   if (mod.name === 'assert') return assertOutcome(p as { that: string[]; fail_msg?: string; msg?: string }, vars, task);
   if (mod.name === 'debug') {
     const d = p as { msg?: unknown; var?: string };
-    const msg = d.var !== undefined ? JSON.stringify(vars[d.var]) : typeof d.msg === 'string' ? d.msg : JSON.stringify(d.msg ?? 'Hello world!');
+    const named = d.var === undefined ? undefined : ownData(vars, d.var);
+    const msg = d.var !== undefined ? JSON.stringify(named === MISSING ? undefined : named)
+      : typeof d.msg === 'string' ? d.msg : JSON.stringify(d.msg ?? 'Hello world!');
     return { status: 'ok', msg, result: { msg } };
   }
   const become = becomeSpec(vars, env.play.become, env.play.becomeUser, task);

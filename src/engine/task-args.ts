@@ -1,6 +1,6 @@
 import type { TaskModule } from '../modules/types.js';
 import type { Task } from '../playbook/types.js';
-import type { TemplateEngine } from '../template/render.js';
+import { bindData, type TemplateEngine } from '../template/render.js';
 
 /** `value`: what the failing field rendered to (a variable's value is what the user must fix). */
 export type ArgsResult = { ok: true; data: unknown } | { ok: false; path: string; message: string; value?: unknown };
@@ -19,9 +19,17 @@ export function parseTaskArgs(mod: TaskModule, task: Task, vars: Record<string, 
   return { ok: false, path: i.path.join('.'), message: i.message, ...(value !== undefined ? { value } : {}) };
 }
 
-/** A task's loop items (a single value is one item), or undefined for a task without `loop`. */
+/**
+ * A task's loop items (a single value is one item), or undefined for a task without `loop`. An
+ * item is the output of a render, often what a host printed: it is bound as data (`withItem`).
+ */
 export function loopItems(task: Task, vars: Record<string, unknown>, templates: TemplateEngine): unknown[] | undefined {
   if (task.loop === undefined) return undefined;
   const l = templates.renderValue(task.loop, vars, { ...task.where, field: 'loop' });
   return Array.isArray(l) ? l : [l];
+}
+
+/** The variables of one loop item: the item is data, so `{{` inside it is never rendered. */
+export function withItem(task: Task, vars: Record<string, unknown>, item: unknown): Record<string, unknown> {
+  return bindData(vars, { [task.loopVar]: item });
 }

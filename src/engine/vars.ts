@@ -1,5 +1,6 @@
 import type { Inventory } from '../inventory/types.js';
 import type { Play, Task } from '../playbook/types.js';
+import { markData } from '../template/render.js';
 
 export interface HostVarsInput {
   inv: Inventory;
@@ -24,10 +25,11 @@ export function inventoryMagic(inv: Inventory): InventoryMagic {
 /**
  * Precedence, lowest first: role defaults < inventory (all < parent < child < host) < play vars
  * < role vars and task vars < registered results < extra vars (-e). Magic variables last.
+ * A registered result holds what a host printed: it is data, never rendered as a template.
  */
 export function hostVars(i: HostVarsInput): Record<string, unknown> {
   const h = i.inv.hosts.get(i.host)!;
-  return {
+  const vars: Record<string, unknown> = {
     ...(i.task?.roleDefaults ?? {}),
     ...h.vars,
     ...i.play.vars,
@@ -43,6 +45,7 @@ export function hostVars(i: HostVarsInput): Record<string, unknown> {
     ansible_play_hosts: i.playHosts,
     ansible_play_batch: i.playHosts,
   };
+  return markData(vars, Object.keys(i.registered).filter((k) => vars[k] === i.registered[k]));
 }
 
 function lazyHostvars(inv: Inventory): Record<string, unknown> {

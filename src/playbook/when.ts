@@ -1,4 +1,5 @@
 import { ConfigError, type Where } from '../errors.js';
+import { MISSING, ownData } from '../template/own-data.js';
 
 /**
  * A small, safe evaluator for `when`, `changed_when`, `failed_when` and `assert`:
@@ -154,8 +155,9 @@ function ev(n: Node, vars: Record<string, unknown>, where: Where): unknown {
       let cur: unknown = vars;
       for (const seg of n.path) {
         const key = typeof seg === 'string' ? seg : strict(seg, vars, where);
-        if (cur === null || typeof cur !== 'object' || !(String(key) in (cur as object))) return UNDEF;
-        cur = (cur as Record<string, unknown>)[String(key)];
+        // Own data members only: never an inherited `constructor`, a getter or a function.
+        cur = ownData(cur, String(key));
+        if (cur === MISSING) return UNDEF;
       }
       return cur;
     }
@@ -181,7 +183,7 @@ function ev(n: Node, vars: Record<string, unknown>, where: Where): unknown {
         case 'in':
           if (typeof b === 'string') return b.includes(String(a));
           if (Array.isArray(b)) return b.some((x) => looseEq(x, a));
-          if (b && typeof b === 'object') return String(a) in b;
+          if (b && typeof b === 'object') return ownData(b, String(a)) !== MISSING;
           return false;
       }
     }

@@ -1,10 +1,12 @@
 import Handlebars from 'handlebars';
 import { ConfigError, type Where } from '../errors.js';
+import { quote as shellQuote } from '../transport/shell.js';
+import { isData, MISSING, ownData } from './own-data.js';
 
 /** Only this file imports handlebars. Strict mode: an undefined variable is an error naming it. */
 const hb = Handlebars.create();
 
-hb.registerHelper({
+const helpers = {
   default: (v: unknown, d: unknown) => (v === undefined || v === null || v === '' ? d : v),
   eq: (a: unknown, b: unknown) => a === b,
   ne: (a: unknown, b: unknown) => a !== b,
@@ -13,16 +15,37 @@ hb.registerHelper({
   and: (...a: unknown[]) => a.slice(0, -1).every(Boolean),
   or: (...a: unknown[]) => a.slice(0, -1).some(Boolean),
   not: (a: unknown) => !a,
-  join: (a: unknown, sep: unknown) => (Array.isArray(a) ? a.join(typeof sep === 'string' ? sep : ',') : String(a ?? '')),
+  join: (a: unknown, sep: unknown) =>
+    (Array.isArray(a) ? a.join(typeof sep === 'string' ? sep : ',') : String(a ?? '')),
   upper: (s: unknown) => String(s ?? '').toUpperCase(),
   lower: (s: unknown) => String(s ?? '').toLowerCase(),
   json: (v: unknown) => JSON.stringify(v),
-  quote: (v: unknown) => JSON.stringify(String(v ?? '')),
+  quote: (v: unknown) => quoteArg(v),
   add: (a: number, b: number) => Number(a) + Number(b),
   len: (v: unknown) => (Array.isArray(v) || typeof v === 'string' ? v.length : Object.keys(v ?? {}).length),
-});
+};
+hb.registerHelper(helpers);
 
-type Compiled = (ctx: unknown) => string;
+/**
+ * Only these helpers and Handlebars' built-ins can be called: `{{x.y arg}}` with a variable in
+ * the helper's place is a compile error, so no value is ever invoked as a function.
+ */
+const COMPILE_OPTIONS = {
+  strict: true,
+  noEscape: true,
+  knownHelpersOnly: true,
+  knownHelpers: Object.fromEntries(Object.keys(helpers).map((k) => [k, true])),
+} as const;
+const RUNTIME_OPTIONS = { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false } as const;
+
+/** POSIX shell single-quoting, like Ansible's `quote` filter: the value is one word, never code. */
+function quoteArg(v: unknown): string {
+  const s = v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  if (s.includes('\0')) throw new Error('quote: the value contains a NUL byte, which no shell word can hold');
+  return shellQuote(s);
+}
+
+type Compiled = (ctx: unknown, opts: typeof RUNTIME_OPTIONS) => string;
 const MAX_DEPTH = 20;
 
 export interface RenderCtx {
@@ -33,13 +56,14 @@ export interface RenderCtx {
 export class TemplateEngine {
   private readonly cache = new Map<string, Compiled>();
 
-  compile(src: string): Compiled {
+  compile(src: string): (ctx: Record<string, unknown>) => string {
     let c = this.cache.get(src);
     if (!c) {
-      c = hb.compile(src, { strict: true, noEscape: true });
+      c = hb.compile(src, COMPILE_OPTIONS);
       this.cache.set(src, c);
     }
-    return c;
+    const run = c;
+    return (ctx) => run(ctx, RUNTIME_OPTIONS);
   }
 
   /** Render a template text (a .hbs file or a string value) against vars. */
@@ -54,6 +78,7 @@ export class TemplateEngine {
   /**
    * Render every string inside a value. A string that is exactly one `{{ path }}` keeps the
    * referenced value's type (a list stays a list, a number a number), as Ansible's native types do.
+   * What comes out is data: callers bind it with `bindData` so it is never rendered again.
    */
   renderValue(v: unknown, vars: Record<string, unknown>, where: Where = {}): unknown {
     if (typeof v === 'string') {
@@ -61,36 +86,78 @@ export class TemplateEngine {
       const single = /^\{\{\s*([A-Za-z_][\w]*(?:\.[\w-]+)*)\s*\}\}$/.exec(v);
       if (single) {
         const val = lookupPath(lazyVars(vars, this, where), single[1]!);
-        if (val !== undefined && typeof val !== 'string') return val;
+        if (val !== MISSING && val !== undefined && typeof val !== 'string') return val;
       }
       return this.renderString(v, vars, where);
     }
-    if (Array.isArray(v)) return v.map((x, i) => this.renderValue(x, vars, { ...where, field: `${where.field ?? ''}[${i}]` }));
+    if (Array.isArray(v)) {
+      return v.map((x, i) => this.renderValue(x, vars, { ...where, field: `${where.field ?? ''}[${i}]` }));
+    }
     if (v && typeof v === 'object') {
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.renderValue(x, vars, { ...where, field: where.field ? `${where.field}.${k}` : k })]));
+      return Object.fromEntries(Object.entries(v).map(([k, x]) =>
+        [k, this.renderValue(x, vars, { ...where, field: where.field ? `${where.field}.${k}` : k })]));
     }
     return v;
   }
 }
 
-function lookupPath(obj: unknown, path: string): unknown {
-  let cur: unknown = obj;
-  for (const seg of path.split('.')) {
-    if (cur === null || typeof cur !== 'object' || !(seg in (cur as object))) return undefined;
-    cur = (cur as Record<string, unknown>)[seg];
+/** A dotted path in the render context: own data members only (see own-data.ts). */
+function lookupPath(ctx: Record<string, unknown>, path: string): unknown {
+  const [head, ...rest] = path.split('.');
+  // The context's own getters are lazyVars' renderers; anything else on the way must be plain data.
+  if (!Object.hasOwn(ctx, head!)) return MISSING;
+  let cur: unknown = ctx[head!];
+  for (const seg of rest) {
+    cur = ownData(cur, seg);
+    if (cur === MISSING) return MISSING;
   }
   return cur;
 }
 
-/**
- * Variables may refer to other variables: expose top-level vars through getters that render
- * their own templates on first access, with a depth limit against cycles.
+/*
+ * Which variables are data, never templates: loop items, registered results, values a module
+ * already rendered. The set rides on the vars record under a symbol: `{ ...vars, x }` keeps it,
+ * Object.entries and JSON never see it.
  */
-function lazyVars(vars: Record<string, unknown>, eng: TemplateEngine, where: Where, depth = 0): Record<string, unknown> {
+const DATA_KEYS = Symbol('lvsrun.dataKeys');
+type VarsRecord = Record<string, unknown> & { [DATA_KEYS]?: ReadonlySet<string> };
+
+function dataKeys(vars: Record<string, unknown>): ReadonlySet<string> {
+  return (vars as VarsRecord)[DATA_KEYS] ?? new Set();
+}
+
+/** `vars` with `keys` marked as data: `{{` in their values is text, as in Ansible's unsafe values. */
+export function markData(vars: Record<string, unknown>, keys: Iterable<string>): Record<string, unknown> {
+  const out: VarsRecord = { ...vars };
+  out[DATA_KEYS] = new Set([...dataKeys(vars), ...keys]);
+  return out;
+}
+
+/** `vars` with `data` bound on top, every binding of it data (a loop item, a module's context). */
+export function bindData(vars: Record<string, unknown>, data: Record<string, unknown>): Record<string, unknown> {
+  return markData({ ...vars, ...data }, Object.keys(data));
+}
+
+/**
+ * The render context: a null-prototype record of the variables (so `constructor`, `__proto__`,
+ * `toString` are simply undefined) where a variable holding a template renders it on first
+ * access, with a depth limit against cycles. Data variables are never rendered; a value that is
+ * not data (a function) is left out.
+ */
+function lazyVars(
+  vars: Record<string, unknown>, eng: TemplateEngine, where: Where, depth = 0,
+): Record<string, unknown> {
   if (depth > MAX_DEPTH) throw new ConfigError('E_TEMPLATE', 'variables refer to each other in a cycle', { where });
-  const out: Record<string, unknown> = {};
+  const data = dataKeys(vars);
+  const out = Object.create(null) as Record<string, unknown>;
+  // Handlebars names the context in its strict-mode error; a symbol key no template can reach.
+  Object.defineProperty(out, Symbol.toPrimitive, { value: () => '[variables]' });
   for (const [k, v] of Object.entries(vars)) {
-    if (!hasTemplate(v)) { out[k] = v; continue; }
+    if (!isData(v)) continue;
+    if (data.has(k) || !hasTemplate(v)) {
+      Object.defineProperty(out, k, { enumerable: true, value: v });
+      continue;
+    }
     let memo: { v: unknown } | undefined;
     Object.defineProperty(out, k, {
       enumerable: true,
@@ -103,12 +170,16 @@ function lazyVars(vars: Record<string, unknown>, eng: TemplateEngine, where: Whe
   return out;
 }
 
-function deepRender(v: unknown, vars: Record<string, unknown>, eng: TemplateEngine, where: Where, depth: number): unknown {
+function deepRender(
+  v: unknown, vars: Record<string, unknown>, eng: TemplateEngine, where: Where, depth: number,
+): unknown {
   if (typeof v === 'string' && v.includes('{{')) {
     try { return eng.compile(v)(lazyVars(vars, eng, where, depth)); } catch (e) { throw templateError(e, v, where); }
   }
   if (Array.isArray(v)) return v.map((x) => deepRender(x, vars, eng, where, depth));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deepRender(x, vars, eng, where, depth)]));
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deepRender(x, vars, eng, where, depth)]));
+  }
   return v;
 }
 
@@ -150,11 +221,30 @@ export function checkTemplateSyntax(src: string, where: Where): void {
     throw new ConfigError('E_TEMPLATE', `template syntax error: ${msg.split('\n').filter((l) => !/^-*\^$/.test(l)).slice(0, 3).join(' | ')}`, {
       where: { ...where, ...(line !== undefined ? { line } : {}) }, hint: 'lvsrun templates are Handlebars: {{var}}, {{#if x}}…{{/if}}, {{#each list}}…{{/each}}' });
   }
+  try {
+    hb.precompile(src, COMPILE_OPTIONS);
+  } catch (e) {
+    const line = (e as { lineNumber?: number }).lineNumber;
+    throw templateError(e, src, { ...where, ...(line !== undefined ? { line: (where.line ?? 1) + line - 1 } : {}) });
+  }
+}
+
+function unknownHelperError(name: string, where: Where): ConfigError {
+  return new ConfigError('E_TEMPLATE', `'${name}' is not a helper: a value in a template is never called`, {
+    where,
+    hint: `helpers are ${Object.keys(helpers).join(', ')} and Handlebars' if, unless, each, with, lookup`,
+  });
 }
 
 function templateError(e: unknown, src: string, where: Where): ConfigError {
   if (e instanceof ConfigError) return e;
   const msg = e instanceof Error ? e.message : String(e);
+  const helper = /^You specified knownHelpersOnly, but used the unknown helper (\S+)/.exec(msg);
+  if (helper) {
+    const at = e as { lineNumber?: number; column?: number };
+    const text = src.split('\n')[(at.lineNumber ?? 1) - 1]?.slice(at.column ?? 0) ?? '';
+    return unknownHelperError(/^[{~#(\s]*([^\s})]+)/.exec(text)?.[1] ?? helper[1]!, where);
+  }
   const nd = /^"([^"]+)" not defined in .* - (\d+):(\d+)/.exec(msg);
   if (nd) {
     const line = src.split('\n')[Number(nd[2]) - 1] ?? '';
