@@ -127,6 +127,14 @@ function finish(env: TaskEnv, hs: HostState, task: Task, base: Pick<TaskResult, 
       else if (!o.msg || o.plan?.summary === o.msg) o.msg = `failed_when matched: ${String(task.failedWhen)}`;
     }
   }
+  for (const o of outcomes) {
+    // A step without an undo was journaled as such before it ran; one that changed nothing is taken off that record.
+    const p = o.plan;
+    const noUndo = p && p.steps.length > 0 && (p.irreversible || (p.action !== 'noop' && !p.undo.length));
+    if (noUndo && !env.check && o.status !== 'skipped' && o.result.changed === false) {
+      env.journal.write({ phase: 'unchanged', host: hs.name, task: task.name });
+    }
+  }
   const statuses = outcomes.map((o) => o.status);
   const status: TaskResult['status'] = statuses.includes('failed') ? 'failed' : statuses.includes('changed') ? 'changed' : statuses.every((s) => s === 'skipped') ? 'skipped' : 'ok';
   const reg = items

@@ -9,9 +9,10 @@ import type { Step } from '../modules/types.js';
  * undone: that change was reverted (ref = the begin's seq). unapplied: its first step failed
  * without a trace (an atomic file write refused by `validate`), so there is nothing to revert.
  * restored/pending: a host's rollback finished, or could not run (host unreachable). notify/handler: handler bookkeeping, so an
- * interrupted run shows which handlers were still owed.
+ * interrupted run shows which handlers were still owed. irreversible: a step ran that has no undo (written before it
+ * runs); unchanged: that step turned out to change nothing (`changed_when: false`), so a rollback does not list it.
  */
-export type JournalPhase = 'run-start' | 'run-end' | 'begin' | 'done' | 'failed' | 'undone' | 'unapplied' | 'restored' | 'pending' | 'notify' | 'handler' | 'irreversible';
+export type JournalPhase = 'run-start' | 'run-end' | 'begin' | 'done' | 'failed' | 'undone' | 'unapplied' | 'restored' | 'pending' | 'notify' | 'handler' | 'irreversible' | 'unchanged';
 
 export interface RunMeta { playbook?: string; inventory?: string; operator: string; pid: number; argv: string[]; check: boolean; kind: 'run' | 'rollback' | 'drill' }
 

@@ -19,14 +19,23 @@ export function outstanding(records: readonly JournalRecord[]): Map<string, Jour
   return out;
 }
 
-/** Per host, the tasks that changed something without a full undo (journaled `irreversible`): a rollback cannot put them back. */
+/**
+ * Per host, the tasks that changed something without a full undo (journaled `irreversible`): a rollback cannot put
+ * them back. A run of such a task that reported no change (journaled `unchanged`, e.g. a read-only command with
+ * `changed_when: false`) is not counted.
+ */
 export function withoutUndo(records: readonly JournalRecord[]): Map<string, string[]> {
-  const out = new Map<string, string[]>();
+  const count = new Map<string, number>();
+  const key = (r: JournalRecord): string => JSON.stringify([r.host, r.task ?? '']);
   for (const r of records) {
-    if (r.phase !== 'irreversible' || !r.host) continue;
-    const l = out.get(r.host) ?? [];
-    if (!l.includes(r.task ?? '')) l.push(r.task ?? '');
-    out.set(r.host, l);
+    if (!r.host || (r.phase !== 'irreversible' && r.phase !== 'unchanged')) continue;
+    count.set(key(r), (count.get(key(r)) ?? 0) + (r.phase === 'irreversible' ? 1 : -1));
+  }
+  const out = new Map<string, string[]>();
+  for (const [k, n] of count) {
+    if (n <= 0) continue;
+    const [host, task] = JSON.parse(k) as [string, string];
+    out.set(host, [...(out.get(host) ?? []), task]);
   }
   return out;
 }

@@ -8,6 +8,8 @@ import { loadPlaybook } from '../../src/playbook/load.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { FakeTransport } from '../../src/transport/fake.js';
 import { ConfigError } from '../../src/errors.js';
+import { readJournal } from '../../src/rollback/journal.js';
+import { withoutUndo } from '../../src/rollback/outstanding.js';
 import type { RunOptions } from '../../src/engine/types.js';
 
 function fixture(pb: string, inv = 'all:\n  hosts:\n    h1: {}\n    h2: {}\n') {
@@ -128,5 +130,26 @@ describe('playbook errors', () => {
   it('checks argument types unless the value is a template', () => {
     expect(bad('- hosts: all\n  tasks:\n    - wait_for: {port: eighty}\n').message).toMatch(/wait_for: port/);
     expect(() => fixture('- hosts: all\n  tasks:\n    - wait_for: {port: "{{p}}"}\n')).not.toThrow();
+  });
+});
+
+describe('journal of steps without an undo', () => {
+  it('a read-only command (changed_when: false) is not reported as a change a rollback cannot put back', async () => {
+    const { pb, inv, dir } = fixture(`- hosts: all
+  tasks:
+    - name: probe
+      command: /bin/true
+      changed_when: false
+    - name: act
+      command: /bin/touch /x
+`, 'all:\n  hosts:\n    h1: {}\n');
+    const t = new FakeTransport('h1').on(/^\/bin\/true$/, {}).on(/^\/bin\/touch/, {});
+    const runDir = join(dir, 'run');
+    const s = await runPlaybook(pb, inv, opts({ runDir }), async () => t, new EventBus());
+    expect(s.recap.h1).toMatchObject({ ok: 2, changed: 1 });
+    const recs = readJournal(join(runDir, 'journal.jsonl'));
+    // Both were on record before they ran; only the one that changed something is left.
+    expect(recs.filter((r) => r.phase === 'irreversible').map((r) => r.task)).toEqual(['probe', 'act']);
+    expect(Object.fromEntries(withoutUndo(recs))).toEqual({ h1: ['act'] });
   });
 });
