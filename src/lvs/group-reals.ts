@@ -24,6 +24,8 @@ function members(vars: Record<string, unknown>, group: string): GroupReal[] {
  * ipvsadm rules: each must be an IP address (a host name or a hostile ansible_host is refused).
  */
 export function groupRealsProblem(vars: Record<string, unknown>, group: string): string | undefined {
+  const groups = (vars.groups ?? {}) as Record<string, unknown>;
+  if (!Object.hasOwn(groups, group)) return `group ${JSON.stringify(group.slice(0, 80))} is not in the inventory`;
   const bad = members(vars, group).find((m) => !isIpAddress(m.addr));
   if (!bad) return undefined;
   return `host ${bad.host} of group '${group}' has ansible_host ${JSON.stringify(bad.addr.slice(0, 80))}: `

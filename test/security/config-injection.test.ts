@@ -60,7 +60,8 @@ describe('config-file injection is refused before any host is touched (item 3)',
     expectRefused(await run(instance(`            unicast_peer: ["${hostile}"]\n`)),
       /:12:\d+ \(.*keepalived\.vrrp_instances\[0\]\.unicast_peer\[0\]\).*an IP address/);
     // From an inventory variable: refused by the pre-run check of every host, at the task's line.
-    const inv = write('inv', `all:\n  vars: {ansible_port: 1, ansible_host: 127.0.0.9, peer: "${hostile}"}\n  hosts: {lb1: {}}\n`);
+    const inv = write('inv',
+      `all:\n  vars: {ansible_port: 1, ansible_host: 127.0.0.9, peer: "${hostile}"}\n  hosts: {lb1: {}}\n`);
     const r = await run(instance(`            unicast_peer: ["{{ peer }}"]\n`), inv, 'all');
     expectRefused(r, /keepalived\.vrrp_instances\.0\.unicast_peer\.0.*an IP address/);
     expect(r.err).toContain(`${r.pb}:3`);
@@ -84,9 +85,11 @@ describe('config-file injection is refused before any host is touched (item 3)',
     ]) {
       const r = await run(`    - keepalived:
         ${field}
-        vrrp_instances: [{name: VI_1, state: BACKUP, interface: eth0, virtual_router_id: 5, priority: 9, virtual_ipaddress: 10.0.0.1}]
+        vrrp_instances:
+          - {name: VI_1, state: BACKUP, interface: eth0, virtual_router_id: 5, priority: 9, virtual_ipaddress: 10.0.0.1}
 `);
-      expectRefused(r, /keepalived\.(global_defs\.(smtp_server|notification_email\[0\])|virtual_servers\[0\]\.vip)\)/, field);
+      const named = /keepalived\.(global_defs\.(smtp_server|notification_email\[0\])|virtual_servers\[0\]\.vip)\)/;
+      expectRefused(r, named, field);
     }
   });
 
