@@ -12,11 +12,34 @@ export type ArgsResult = { ok: true; data: unknown } | { ok: false; path: string
  */
 export function parseTaskArgs(mod: TaskModule, task: Task, vars: Record<string, unknown>, templates: TemplateEngine): ArgsResult {
   const rendered = templates.renderValue(task.args, vars, { ...task.where, field: task.moduleKey });
+  const nul = findNul(rendered, []);
+  if (nul) return { ok: false, path: nul.join('.'), message: 'contains a NUL byte: no command or config file can carry one' };
   const parsed = mod.schema.safeParse(rendered);
-  if (parsed.success) return { ok: true, data: parsed.data };
+  if (parsed.success) {
+    const problem = mod.vet?.(parsed.data, vars);
+    return problem ? { ok: false, ...problem } : { ok: true, data: parsed.data };
+  }
   const i = parsed.error.issues[0]!;
   const value = i.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined), rendered);
   return { ok: false, path: i.path.join('.'), message: i.message, ...(value !== undefined ? { value } : {}) };
+}
+
+/**
+ * The path of the first string (value or key) holding a NUL byte: a command line or config file
+ * cannot carry one (C strings end there). A top-level `content` is file data sent on stdin: exempt.
+ */
+function findNul(v: unknown, path: Array<string | number>): Array<string | number> | undefined {
+  if (typeof v === 'string') return v.includes('\0') ? path : undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) { const p = findNul(v[i], [...path, i]); if (p) return p; }
+  } else if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      if (!path.length && k === 'content') continue;
+      const p = k.includes('\0') ? [...path, k] : findNul(x, [...path, k]);
+      if (p) return p;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isHostOrIp, isInterfaceLabel, isInterfaceName, isIpAddress, isIpOrCidr } from '../lvs/addr.js';
 
 /** Ansible's booleans: yes/no/true/false/on/off/1/0. */
 export const boolish = z.union([z.boolean(), z.enum(['yes', 'no', 'true', 'false', 'True', 'False', 'on', 'off', '1', '0']), z.literal(1), z.literal(0)])
@@ -25,3 +26,17 @@ export function alias<T extends Record<string, unknown>>(raw: unknown, map: Reco
 }
 
 export { z };
+
+/*
+ * Typed values for what goes into commands and config files. Each refuses anything that could
+ * end a word or a line where it is written: quotes, braces, newlines, a leading dash.
+ */
+export const ipAddr = z.string().refine(isIpAddress, 'an IP address such as 10.0.0.1 or 2001:db8::1');
+export const ipCidr = z.string().refine(isIpOrCidr, 'an IP address, optionally with /LEN (10.0.0.0/24)');
+export const ifaceName = z.string()
+  .refine(isInterfaceName, 'an interface name such as eth0 (1-15 of A-Z a-z 0-9 _ . @ + -)');
+export const ifaceLabel = z.string()
+  .refine(isInterfaceLabel, 'an interface name or label such as eth0 or lo:0 (15 characters at most)');
+export const hostOrIp = z.string().refine(isHostOrIp, 'a host name or IP address');
+/** A word that reaches a command line where the tool offers no `--`: no leading dash, no spaces or quotes. */
+export const plainWord = (what: string) => z.string().regex(/^[A-Za-z0-9_@:][A-Za-z0-9_.@:+-]*$/, what);

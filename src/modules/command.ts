@@ -47,7 +47,7 @@ async function guard(ctx: Parameters<TaskModule['check']>[0], a: { creates?: str
 
 function runPlan(body: ShellCmd, a: { chdir?: string; stdin?: string; undo?: string }, label: string, o: Observed): Plan {
   if (o.skip) return noop(`skipped, since ${o.skip}`, { rc: 0, stdout: '', stderr: '', skipped_reason: o.skip });
-  const full = a.chdir ? sh`cd ${a.chdir} && ${nest(body)}` : body;
+  const full = a.chdir ? sh`cd -- ${a.chdir} && ${nest(body)}` : body;
   return {
     action: 'run', summary: label,
     steps: [exec(full, { anyCode: true, ...(a.stdin !== undefined ? { stdin: a.stdin } : {}), what: label })],

@@ -1,11 +1,17 @@
-import { ifcfgText } from '../lvs/ifcfg-text.js';
-import { z, modeArg } from './args.js';
+import { IFCFG_KEY, ifcfgText } from '../lvs/ifcfg-text.js';
+import { z, ifaceLabel, modeArg } from './args.js';
 import { observeFile, planFileWrite, type FileWriteObserved } from './copy.js';
 import type { TaskModule } from './types.js';
 
 const schema = z.object({
-  device: z.string().regex(/^[A-Za-z0-9_.:@-]+$/, 'an interface name such as eth0 or lo:0'),
-  settings: z.record(z.union([z.string(), z.number(), z.boolean()])).default({}),
+  device: ifaceLabel,
+  // Keys become shell variable names in a file the network scripts source; values are quoted there,
+  // and one line each (NetworkManager's ifcfg-rh reader takes the file line by line).
+  settings: z.record(
+    z.string().regex(IFCFG_KEY, 'a variable name such as IPADDR (letters, digits, _; not starting with a digit)'),
+    z.union([z.string().max(4096).regex(/^[^\x00-\x1f\x7f]*$/, 'one line, no control characters'),
+      z.number(), z.boolean()]),
+  ).default({}),
   dir: z.string().default('/etc/sysconfig/network-scripts'),
   mode: modeArg.default('0644'),
 }).strict();

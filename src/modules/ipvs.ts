@@ -1,10 +1,11 @@
 import { fileStateCmd, parseFileState, type FileState } from '../facts/file.js';
 import { osFamily } from '../facts/os.js';
 import { multiProbe, splitProbe } from '../facts/probe.js';
-import { groupReals } from '../lvs/group-reals.js';
+import { groupReals, groupRealsProblem } from '../lvs/group-reals.js';
 import { parseIpvsSave, planEdits, renderRules, type Forward, type VirtualService } from '../lvs/ipvs-table.js';
 import { raw, sh } from '../transport/shell.js';
-import { z, boolish } from './args.js';
+import { z, boolish, ipAddr } from './args.js';
+import { isIpv4 } from '../lvs/addr.js';
 import { putFile, restorePath } from './file-steps.js';
 import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
 
@@ -13,7 +14,7 @@ const forward = z.string().transform((s, c) => FORWARD[s.toLowerCase()] ?? (c.ad
 const port = z.coerce.number().int().min(0).max(65535);
 
 const real = z.object({
-  addr: z.string().min(1),
+  addr: ipAddr,
   port: port.optional(),
   forward: forward.default('dr'),
   weight: z.coerce.number().int().min(0).max(65535).default(1),
@@ -23,15 +24,17 @@ const real = z.object({
 
 const service = z.object({
   protocol: z.enum(['tcp', 'udp', 'sctp']).default('tcp'),
-  vip: z.string().optional(),
+  vip: ipAddr.optional(),
   port: port.optional(),
   fwmark: z.coerce.number().int().min(1).optional(),
   scheduler: z.string().regex(/^[a-z]+$/).default('wlc'),
   persistence: z.coerce.number().int().min(1).optional(),
-  netmask: z.string().optional(),
+  /** Persistence granularity: an IPv4 netmask, or an IPv6 prefix length. */
+  netmask: z.union([z.string().refine(isIpv4, 'a netmask such as 255.255.255.0'),
+    z.coerce.number().int().min(1).max(128)]).transform(String).optional(),
   reals: z.array(real).default([]),
   /** Real servers from an inventory group: each host's ansible_host, lvs_rs_port and lvs_weight. */
-  reals_from: z.object({ group: z.string(), forward: forward.default('dr') }).strict().optional(),
+  reals_from: z.object({ group: z.string().min(1), forward: forward.default('dr') }).strict().optional(),
 }).strict().refine((s) => (s.fwmark !== undefined) !== (s.vip !== undefined && s.port !== undefined), { message: 'give vip and port, or fwmark', path: ['vip'] });
 
 const schema = z.object({
@@ -74,6 +77,13 @@ export const rulesFileFor = (family: 'rhel' | 'debian'): string => (family === '
 export const ipvs: TaskModule<Args, IpvsObserved> = {
   name: 'ipvs',
   schema,
+  vet(p, vars) {
+    for (const [i, s] of p.services.entries()) {
+      const m = s.reals_from && groupRealsProblem(vars, s.reals_from.group);
+      if (m) return { path: `services.${i}.reals_from.group`, message: m };
+    }
+    return undefined;
+  },
   async check(ctx, p) {
     const family = await osFamily(ctx);
     const rulesFile = p.rules_file ?? rulesFileFor(family);

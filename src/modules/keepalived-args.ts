@@ -1,4 +1,5 @@
-import { z, boolish, strList } from './args.js';
+import { z, boolish, strList, hostOrIp, ifaceName, ipAddr } from './args.js';
+import { isIpOrCidr } from '../lvs/addr.js';
 
 /**
  * keepalived.conf as data. Names follow keepalived.conf(5) so its manual reads across; lvsrun
@@ -10,9 +11,34 @@ import { z, boolish, strList } from './args.js';
 const opt = <T extends z.ZodTypeAny>(t: T) => z.preprocess((v) => (v === '' || v === null ? undefined : v), t.optional());
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const port = int(0, 65535);
-const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (a keepalived identifier)');
-// Quoted in keepalived.conf: a double quote or newline would end the string early.
-const quotable = z.string().min(1).regex(/^[^"\n]+$/, 'no double quotes or newlines');
+const name = z.string().max(255).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (a keepalived identifier)');
+/*
+ * Quoted in keepalived.conf. keepalived's reader ends the string at the next double quote (a
+ * backslash does not escape it), treats a trailing backslash as a line continuation, reads at most
+ * 1023 bytes per line (the rest becomes a new line: a new directive) and expands ${NAME}: so no
+ * double quote, backslash, brace or control character, and short enough for one line.
+ */
+const quotable = z.string().min(1).max(512, 'at most 512 characters (keepalived splits longer lines)')
+  .regex(/^[^"\\{}\x00-\x1f\x7f]+$/, 'no double quotes, backslashes, braces, newlines or control characters');
+/** An e-mail address as keepalived takes it: one word, no comment (# !) or quote characters. */
+const email = z.string().max(254)
+  .regex(/^[A-Za-z0-9_.+=%-]+@[A-Za-z0-9.-]+$/, 'an e-mail address such as ops@example.com');
+/** auth_pass is written unquoted: printable, and nothing keepalived reads as a comment, quote, brace or variable. */
+const authPass = z.coerce.string().min(1).max(8, 'keepalived uses only the first 8 characters of auth_pass')
+  .regex(/^[^\s"'\\{}#!$]+$/, 'printable characters except quotes, backslash, braces, # ! $ and spaces')
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII characters only');
+/** virtual_ipaddress entry: ADDR[/LEN] followed by keyword/value pairs (dev eth0, label eth0:1, scope global). */
+const vipEntry = z.string().max(255).refine((s) => {
+  const [addr, ...rest] = s.split(' ');
+  return isIpOrCidr(addr!) && rest.length % 2 === 0
+    && rest.every((w, i) => (i % 2 === 0 ? /^[a-z_]+$/.test(w) : /^[A-Za-z0-9_.:@+-]+$/.test(w)));
+}, 'ADDR[/LEN] [dev IFACE] [label LABEL]');
+/** smtp_server: an IP address or host name, optionally followed by a port. */
+const smtpServer = z.string().refine((s) => {
+  const [h, p, ...rest] = s.split(' ');
+  return !rest.length && hostOrIp.safeParse(h).success && (p === undefined || /^\d{1,5}$/.test(p));
+}, 'an IP address or host name, optionally followed by a port');
+const ifaceList = strList.pipe(z.array(ifaceName));
 
 export const checkSchema = z.object({
   type: z.enum(['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK']).default('TCP_CHECK'),
@@ -30,7 +56,7 @@ export const checkSchema = z.object({
 });
 
 const realServer = z.object({
-  address: z.string().min(1),
+  address: ipAddr,
   port: opt(port),
   weight: int(0, 65535).default(1),
   check: opt(checkSchema),
@@ -42,7 +68,7 @@ const lbKind = z.string().transform((s, c) => {
 });
 
 const virtualServer = z.object({
-  vip: opt(z.string().min(1)),
+  vip: opt(ipAddr),
   port: opt(port),
   fwmark: opt(int(1, 0xffffffff)),
   protocol: z.string().default('TCP').transform((s) => s.toUpperCase()).pipe(z.enum(['TCP', 'UDP', 'SCTP'])),
@@ -51,7 +77,7 @@ const virtualServer = z.object({
   lb_algo: z.string().regex(/^[a-z]+$/).default('wlc'),
   delay_loop: int(1, 3600).default(6),
   persistence_timeout: opt(int(1, 2678400)),
-  sorry_server: opt(z.object({ address: z.string().min(1), port: port }).strict()),
+  sorry_server: opt(z.object({ address: ipAddr, port: port }).strict()),
   check: checkSchema.default({}),
   real_servers: z.array(realServer).default([]),
   /** Real servers from an inventory group: each host's ansible_host, lvs_rs_port and lvs_weight. */
@@ -75,19 +101,19 @@ const vrrpScript = z.object({
 const instance = z.object({
   name,
   state: z.string().transform((s) => s.toUpperCase()).pipe(z.enum(['MASTER', 'BACKUP'])),
-  interface: name,
+  interface: ifaceName,
   virtual_router_id: int(1, 255),
   priority: int(1, 255),
   advert_int: z.coerce.number().positive().default(1),
   nopreempt: boolish.default(false),
   preempt_delay: opt(int(0, 1000)),
   // keepalived silently uses only the first 8 characters: refuse rather than surprise.
-  auth_pass: opt(z.coerce.string().min(1).max(8, 'keepalived uses only the first 8 characters of auth_pass').regex(/^\S+$/, 'no spaces')),
-  virtual_ipaddress: strList.pipe(z.array(z.string().regex(/^[0-9a-fA-F.:/]+( [a-z_]+ \S+)*$/, 'ADDR[/LEN] [dev IFACE] [label LABEL]')).min(1)),
-  track_script: strList.default([]),
-  track_interface: strList.default([]),
-  unicast_src_ip: opt(z.string().min(1)),
-  unicast_peer: strList.default([]),
+  auth_pass: opt(authPass),
+  virtual_ipaddress: strList.pipe(z.array(vipEntry).min(1)),
+  track_script: strList.pipe(z.array(name)).default([]),
+  track_interface: ifaceList.default([]),
+  unicast_src_ip: opt(ipAddr),
+  unicast_peer: strList.pipe(z.array(ipAddr)).default([]),
   /** Unicast to the other hosts of this inventory group (their ansible_host); unicast_src_ip defaults to this host's. */
   unicast_peer_group: opt(z.string().min(1)),
   notify_master: opt(quotable),
@@ -110,9 +136,9 @@ export const keepalivedSchema = z.object({
     router_id: opt(name),
     enable_script_security: boolish.default(false),
     script_user: opt(name),
-    notification_email: strList.default([]),
-    notification_email_from: opt(z.string().min(1)),
-    smtp_server: opt(z.string().min(1)),
+    notification_email: strList.pipe(z.array(email)).default([]),
+    notification_email_from: opt(email),
+    smtp_server: opt(smtpServer),
   }).strict().default({}),
   // A map keyed by name (as lvs_vrrp_scripts is) or a list with a name on each entry.
   vrrp_scripts: z.union([z.record(name, vrrpScript), z.array(vrrpScript.extend({ name }))])

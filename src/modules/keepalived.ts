@@ -1,5 +1,6 @@
 import { parseFileState, fileStateCmd, type FileState } from '../facts/file.js';
 import { multiProbe, splitProbe } from '../facts/probe.js';
+import { groupRealsProblem } from '../lvs/group-reals.js';
 import { hideAuthPass, keepalivedContext } from '../lvs/keepalived-conf.js';
 import { raw } from '../transport/shell.js';
 import { KEEPALIVED_TEMPLATE, keepalivedSchema, type KeepalivedArgs } from './keepalived-args.js';
@@ -22,6 +23,17 @@ export const keepalived: TaskModule<KeepalivedArgs, KeepalivedObserved> = {
   name: 'keepalived',
   schema: keepalivedSchema,
   localTemplate: (a) => a.template ?? KEEPALIVED_TEMPLATE,
+  vet(p, vars) {
+    for (const [i, v] of p.virtual_servers.entries()) {
+      const m = v.reals_from && groupRealsProblem(vars, v.reals_from.group);
+      if (m) return { path: `virtual_servers.${i}.reals_from.group`, message: m };
+    }
+    for (const [i, v] of p.vrrp_instances.entries()) {
+      const m = v.unicast_peer_group && groupRealsProblem(vars, v.unicast_peer_group);
+      if (m) return { path: `vrrp_instances.${i}.unicast_peer_group`, message: m };
+    }
+    return undefined;
+  },
   async check(ctx, p) {
     const tpl = ctx.readLocal(p.template, 'templates');
     const want = ctx.render(tpl.text, { file: tpl.path }, { ...keepalivedContext(p, ctx.vars), inventory_hostname: ctx.host });

@@ -2,8 +2,15 @@ import { sh, type ShellCmd } from '../transport/shell.js';
 import { z, alias, strList } from './args.js';
 import { exec, noop, type ModuleCtx, type Plan, type TaskModule } from './types.js';
 
+/**
+ * A package name as apt, dnf and yum take it (optionally =VERSION, :ARCH, a glob): never a leading
+ * dash, which apt-get and dpkg-query would read as an option (`-oDPkg::Pre-Invoke::=...` runs a command).
+ */
+const pkgName = z.string().max(255)
+  .regex(/^[A-Za-z0-9@_][A-Za-z0-9@_+.:~=*^-]*$/, 'a package name such as keepalived or nginx=1.24.0-1 (no leading -)');
+
 const schema = z.preprocess((r) => alias(r, { pkg: 'name' }), z.object({
-  name: strList,
+  name: strList.pipe(z.array(pkgName).min(1)),
   state: z.enum(['present', 'absent', 'latest', 'installed', 'removed']).default('present')
     .transform((s) => (s === 'installed' ? 'present' : s === 'removed' ? 'absent' : s)),
   update_cache: z.boolean().optional(),

@@ -1,12 +1,14 @@
 import { sh } from '../transport/shell.js';
-import { z } from './args.js';
+import { z, ifaceName, ipAddr } from './args.js';
+import { isIpOrCidr } from '../lvs/addr.js';
 import { exec, noop, type Plan, type TaskModule } from './types.js';
 
-const word = z.string().regex(/^[A-Za-z0-9_.:/-]+$/);
+// Typed, so that no value reaches `ip route` as an option (a leading dash) or as two words.
 const schema = z.object({
-  dest: word.default('default'),
-  via: word.optional(),
-  dev: word.optional(),
+  dest: z.string().refine((s) => s === 'default' || isIpOrCidr(s), 'default, an IP address or ADDR/LEN')
+    .default('default'),
+  via: ipAddr.optional(),
+  dev: ifaceName.optional(),
   state: z.enum(['present', 'absent']).default('present'),
 }).strict().refine((a) => a.state === 'absent' || a.via !== undefined || a.dev !== undefined, { message: 'give via or dev', path: ['via'] });
 type Args = z.infer<typeof schema>;

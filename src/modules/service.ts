@@ -3,7 +3,8 @@ import { z, boolish } from './args.js';
 import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
 
 const schema = z.object({
-  name: z.string().regex(/^[A-Za-z0-9@_.:-]+$/, 'a service name such as nginx'),
+  // No leading dash (systemctl would read an option) and no leading dot (/etc/init.d/..).
+  name: z.string().max(255).regex(/^[A-Za-z0-9@_:][A-Za-z0-9@_.:-]*$/, 'a service name such as nginx'),
   state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
   enabled: boolish.optional(),
 }).strict().refine((a) => a.state !== undefined || a.enabled !== undefined, { message: 'give state or enabled', path: ['state'] });

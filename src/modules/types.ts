@@ -51,6 +51,11 @@ export interface TaskModule<P = unknown, O = unknown> {
   readonly freeForm?: string;
   /** The controller-side template a task reads (its arguments as written), so loading can check it exists. */
   localTemplate?(args: Record<string, unknown>): unknown;
+  /**
+   * Checks of the parsed arguments against the host's variables (the addresses of an inventory
+   * group the arguments name): run with the schema, so before any host is touched.
+   */
+  vet?(p: P, vars: Record<string, unknown>): { path: string; message: string } | undefined;
   /** Read the live state. Read-only. */
   check(ctx: ModuleCtx, p: P): Promise<O>;
   /** Pure: what differs, the steps to change it, and the undo. */

@@ -3,16 +3,16 @@ import { osFamily } from '../facts/os.js';
 import { multiProbe, splitProbe } from '../facts/probe.js';
 import { ifcfgText, ifupdownText, prefixToNetmask } from '../lvs/ifcfg-text.js';
 import { sh } from '../transport/shell.js';
-import { z, boolish } from './args.js';
+import { z, boolish, ifaceLabel, ifaceName, ipAddr } from './args.js';
 import { putFile, restorePath } from './file-steps.js';
 import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
 
 const schema = z.object({
-  address: z.string().regex(/^[0-9.]+$|^[0-9a-fA-F:]+$/, 'an IP address'),
+  address: ipAddr,
   prefix: z.coerce.number().int().min(1).max(128).default(32),
-  interface: z.string().regex(/^[A-Za-z0-9_.@-]+$/).default('lo'),
+  interface: ifaceName.default('lo'),
   /** lo:0 for DR real servers; defaults to <interface>:0 on lo. */
-  label: z.string().regex(/^[A-Za-z0-9_.:@-]+$/).optional(),
+  label: ifaceLabel.optional(),
   /** Create the interface when missing: a dummy interface, or tunl0 (ipip) for TUN real servers. */
   create: z.enum(['dummy', 'ipip']).optional(),
   state: z.enum(['present', 'absent']).default('present'),

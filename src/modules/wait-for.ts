@@ -1,9 +1,10 @@
 import { sh, nest as nestOf } from '../transport/shell.js';
-import { z, alias } from './args.js';
+import { z, alias, hostOrIp } from './args.js';
 import { exec, noop, type TaskModule } from './types.js';
 
 const schema = z.preprocess((r) => alias(r, { dest: 'path' }), z.object({
-  host: z.string().default('127.0.0.1'),
+  // Goes into bash's /dev/tcp/HOST/PORT path: a host name or address, never a path.
+  host: hostOrIp.default('127.0.0.1'),
   port: z.number().int().min(1).max(65535).optional(),
   path: z.string().optional(),
   state: z.enum(['started', 'stopped', 'present', 'absent']).default('started'),

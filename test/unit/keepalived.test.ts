@@ -66,7 +66,7 @@ describe('keepalived arguments', () => {
 
 describe('keepalived.conf rendering', () => {
   it('unicast_peer_group: the group\'s other hosts are the peers, this host\'s address the source', () => {
-    const vars = { inventory_hostname: 'lb2', groups: { directors: ['lb1', 'lb2', 'lb3'] }, hostvars: { lb1: { ansible_host: '10.0.0.1' }, lb2: { ansible_host: '10.0.0.2' }, lb3: { ansible_host: '10.0.0.3' } } };
+    const vars = { inventory_hostname: 'lb2', groups: { directors: ['lb1', 'lb2', 'lb3'], realservers: [] }, hostvars: { lb1: { ansible_host: '10.0.0.1' }, lb2: { ansible_host: '10.0.0.2' }, lb3: { ansible_host: '10.0.0.3' } } };
     const vi = { ...scenarioA().vrrp_instances[0]!, unicast_peer_group: 'directors' };
     const ctx = keepalivedContext(keepalived.schema.parse(scenarioA({ vrrp_instances: [vi] })), vars) as { vrrp_instances: Array<{ unicast_src_ip: string; unicast_peer: string[] }> };
     expect(ctx.vrrp_instances[0]).toMatchObject({ unicast_src_ip: '10.0.0.2', unicast_peer: ['10.0.0.1', '10.0.0.3'] });
