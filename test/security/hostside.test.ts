@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, linkSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { acquireLock, lockCmd, type HostLock } from '../../src/engine/host-lock.js';
+import type { ShellCmd } from '../../src/transport/shell.js';
+import type { Held, Transport } from '../../src/transport/types.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lvsrun-hostside-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+/** The lock command run by a local /bin/sh: the bytes the host would run, without SSH. */
+const localHost = (): Transport => ({
+  host: 'local',
+  exec: () => Promise.reject(new Error('not used')),
+  close: () => Promise.resolve(),
+  hold: (cmd: ShellCmd) => new Promise<Held>((resolve) => {
+    const p = spawn('/bin/sh', ['-c', cmd], { stdio: ['pipe', 'pipe', 'ignore'] });
+    children.push(p);
+    let buf = '';
+    let done = false;
+    const give = (line: string): void => {
+      if (!done) { done = true; resolve({ line, release: () => { p.stdin.end(); } }); }
+    };
+    p.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) give(buf.slice(0, nl));
+    });
+    p.on('close', () => give(buf));
+  }),
+});
+
+const info = { run: 'r1', operator: 'op@ctl', since: '2024-01-01T00:00:00Z' };
+
+/** Wait for a condition on a busy machine: poll, with a generous deadline. */
+async function until(what: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+describe('host lock file (item 7)', () => {
+  it('refuses a lock file planted as a symlink and leaves its target untouched', async () => {
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'precious\n');
+    const lock = join(dir, 'planted.lock');
+    symlinkSync(victim, lock);
+    const t = localHost();
+    await expect(acquireLock(t, lock, info, false)).rejects.toThrow(/symbolic link/);
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    // A dangling symlink must not create its target either (e.g. /etc/nologin).
+    const absent = join(dir, 'would-be-created');
+    const lock2 = join(dir, 'dangling.lock');
+    symlinkSync(absent, lock2);
+    await expect(acquireLock(t, lock2, info, false)).rejects.toThrow(/symbolic link/);
+    expect(existsSync(absent)).toBe(false);
+  });
+
+  it('the fallback path is held to the same rules', async () => {
+    const victim = join(dir, 'victim-fb');
+    writeFileSync(victim, 'keep\n');
+    const fallback = join(dir, 'fallback.lock');
+    symlinkSync(victim, fallback);
+    const cmd = lockCmd(join(dir, 'no-such-dir', 'x.lock'), info, false, fallback);
+    const p = spawn('/bin/sh', ['-c', cmd], { stdio: ['pipe', 'pipe', 'ignore'] });
+    children.push(p);
+    p.stdin.end();
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    await new Promise((r) => p.on('close', r));
+    expect(out).toMatch(/^ERR .*symbolic link/);
+    expect(readFileSync(victim, 'utf8')).toBe('keep\n');
+  });
+
+  it('refuses a hard link to another file', async () => {
+    const victim = join(dir, 'victim-hl');
+    writeFileSync(victim, 'keep\n');
+    const lock = join(dir, 'hard.lock');
+    linkSync(victim, lock);
+    await expect(acquireLock(localHost(), lock, info, false)).rejects.toThrow(/hard links/);
+    expect(readFileSync(victim, 'utf8')).toBe('keep\n');
+  });
+
+  it('--break-lock kills only a provable holder, never a process the lock file merely names', async () => {
+    const lock = join(dir, 'forged.lock');
+    writeFileSync(lock, '');
+    // The lock is held by some process; the file names an unrelated live `cat` that even has the
+    // file open, but holds no lock on it.
+    const holder = spawn('flock', [lock, 'sleep', '600'], { stdio: 'ignore' });
+    children.push(holder);
+    const bystander = spawn('/bin/sh', ['-c', 'exec cat 8<"$1"', 'sh', lock],
+      { stdio: ['pipe', 'ignore', 'ignore'] });
+    children.push(bystander);
+    const ino = ` ${lstatSync(lock).ino} `;
+    await until(() => readFileSync('/proc/locks', 'utf8').replace(/:/g, ' ').includes(ino));
+    writeFileSync(lock, `{"run":"x","operator":"mallory","since":"now","pid":${bystander.pid}}\n`);
+    await expect(acquireLock(localHost(), lock, info, true)).rejects.toThrow(/cannot prove/);
+    expect(alive(bystander.pid!)).toBe(true);
+    expect(bystander.exitCode).toBeNull();
+    expect(holder.exitCode).toBeNull();
+
+    // A genuine lvsrun holder is still ended, and the record then names the new holder.
+    const real = join(dir, 'genuine.lock');
+    const first: HostLock = await acquireLock(localHost(), real, info, false);
+    await expect(acquireLock(localHost(), real, { ...info, run: 'r2' }, false)).rejects.toThrow(/locked by run r1/);
+    const second = await acquireLock(localHost(), real, { ...info, run: 'r3' }, true);
+    expect(readFileSync(real, 'utf8').split('\n')[0]).toMatch(/^\{"run":"r3",.*"pid":\d+\}$/);
+    second.release();
+    first.release();
+  });
+});
