@@ -40,7 +40,10 @@ export class SshTransport implements Transport {
         known.record(spec.host, spec.port, type, b64);
         return true;
       }
-      keyProblem = v.reason === 'unknown'
+      keyProblem = v.reason === 'revoked'
+        ? new TransportError(`host key for ${spec.host}:${spec.port} is REVOKED in known_hosts (${type})`, {
+          code: 'E_HOSTKEY', hint: 'the host presented a key marked @revoked: do not trust it; replace the host key' })
+        : v.reason === 'unknown'
         ? new TransportError(`host key for ${spec.host}:${spec.port} is unknown (${type})`, {
           code: 'E_HOSTKEY', hint: `add it to ${spec.knownHostsFiles[0] ?? 'known_hosts'} (ssh-keyscan -p ${spec.port} ${spec.host}) or pass --accept-new-host-keys to trust on first use` })
         : new TransportError(`HOST KEY CHANGED for ${spec.host}:${spec.port}: the server sent a ${type} key that does not match known_hosts`, {

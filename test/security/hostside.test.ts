@@ -1,9 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, linkSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { acquireLock, lockCmd, type HostLock } from '../../src/engine/host-lock.js';
+import { KnownHosts } from '../../src/transport/known-hosts.js';
 import type { ShellCmd } from '../../src/transport/shell.js';
 import type { Held, Transport } from '../../src/transport/types.js';
 
@@ -118,5 +120,84 @@ describe('host lock file (item 7)', () => {
     expect(readFileSync(real, 'utf8').split('\n')[0]).toMatch(/^\{"run":"r3",.*"pid":\d+\}$/);
     second.release();
     first.release();
+  });
+});
+
+describe('known_hosts (item 8)', () => {
+  const keys: string[] = [];
+  const kdir = join(dir, 'keys');
+  const kh = (text: string): string => {
+    const f = join(dir, `kh-${keys.length}-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(f, text);
+    return f;
+  };
+  const hashed = (name: string, salt = Buffer.from('0123456789abcdef0123')): string =>
+    `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+
+  beforeAll(() => {
+    mkdirSync(kdir);
+    for (const n of ['a', 'b', 'c']) {
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', join(kdir, n)]);
+      keys.push(readFileSync(join(kdir, `${n}.pub`), 'utf8').trim().split(/\s+/)[1]!);
+    }
+  });
+
+  it('compares host names case-insensitively, so a new key for LB1 is a changed key when lb1 is known', () => {
+    const [k1, k2] = keys as [string, string];
+    const k = new KnownHosts([kh(`lb1 ssh-ed25519 ${k1}\nWEB1 ssh-ed25519 ${k1}\n${hashed('db1')} ssh-ed25519 ${k1}\n`)]);
+    expect(k.verify('LB1', 22, 'ssh-ed25519', k2)).toMatchObject({ ok: false, reason: 'changed' });
+    expect(k.verify('LB1', 22, 'ssh-ed25519', k1)).toEqual({ ok: true });
+    expect(k.verify('web1', 22, 'ssh-ed25519', k1)).toEqual({ ok: true });
+    expect(k.verify('DB1', 22, 'ssh-ed25519', k2)).toMatchObject({ ok: false, reason: 'changed' });
+  });
+
+  it('skips lines with an unknown @marker, as OpenSSH does', () => {
+    const [k1] = keys as [string];
+    const k = new KnownHosts([kh(`@trusted lb2 ssh-ed25519 ${k1}\n@cert-authority lb2 ssh-ed25519 ${k1}\n`)]);
+    expect(k.verify('lb2', 22, 'ssh-ed25519', k1)).toMatchObject({ ok: false, reason: 'unknown' });
+  });
+
+  it('refuses a key marked @revoked, even when a plain line also lists it', () => {
+    const [k1, k2] = keys as [string, string];
+    const k = new KnownHosts([kh(`lb3 ssh-ed25519 ${k1}\n@revoked * ssh-ed25519 ${k1}\n`)]);
+    expect(k.verify('lb3', 22, 'ssh-ed25519', k1)).toMatchObject({ ok: false, reason: 'revoked' });
+    expect(k.verify('LB3', 22, 'ssh-ed25519', k1)).toMatchObject({ ok: false, reason: 'revoked' });
+    expect(k.verify('other', 22, 'ssh-ed25519', k1)).toMatchObject({ ok: false, reason: 'revoked' });
+    expect(k.verify('other', 22, 'ssh-ed25519', k2)).toMatchObject({ ok: false, reason: 'unknown' });
+  });
+
+  it('names the same lines as `ssh-keygen -F` for plain, hashed, wildcard, negated, port and marked entries', () => {
+    const [k1, k2, k3] = keys as [string, string, string];
+    const text = [
+      `lb1,10.0.0.1 ssh-ed25519 ${k1}`,
+      `LB2 ssh-ed25519 ${k2}`,
+      `web*,!web9,!WEB8 ssh-ed25519 ${k3}`,
+      `[lb1]:2222 ssh-ed25519 ${k2}`,
+      `${hashed('db1')} ssh-ed25519 ${k1}`,
+      `${hashed('[db2]:2200', Buffer.from('abcdefghijabcdefghij'))} ssh-ed25519 ${k2}`,
+      `@revoked w?b1 ssh-ed25519 ${k3}`,
+      `@cert-authority *.example ssh-ed25519 ${k1}`,
+      `@bogus lb1 ssh-ed25519 ${k3}`,
+      `# lb1 ssh-ed25519 ${k3}`,
+      `10.0.0.* ssh-ed25519 ${k2}`,
+      `*1 ssh-ed25519 ${k1}`,
+    ].join('\n') + '\n';
+    const f = kh(text);
+    const k = new KnownHosts([f]);
+    const queries: Array<[string, number]> = [['lb1', 22], ['LB1', 22], ['lb2', 22], ['Lb2', 22], ['web1', 22], ['web9', 22],
+      ['web8', 22], ['WEB7', 22], ['lb1', 2222], ['LB1', 2222], ['db1', 22], ['DB1', 22], ['db2', 2200], ['db2', 22],
+      ['10.0.0.1', 22], ['10.0.0.77', 22], ['x.example', 22], ['wab1', 22], ['nothing', 22], ['1', 22]];
+    let seen = 0;
+    for (const [host, port] of queries) {
+      // ssh lowercases the host name before it looks it up (ssh-keygen -F does not for hashed lines).
+      const arg = port === 22 ? host.toLowerCase() : `[${host.toLowerCase()}]:${port}`;
+      const r = spawnSync('ssh-keygen', ['-F', arg, '-f', f], { encoding: 'utf8' });
+      const theirs = [...r.stdout.matchAll(/^# Host .* found: line (\d+) ?(\S*)/gm)]
+        .map((m) => `${m[1]}${m[2] === 'REVOKED' ? ' revoked' : m[2] === 'CA' ? ' cert-authority' : ''}`);
+      const ours = k.lookup(host, port).map((e) => `${e.line}${e.marker === 'key' ? '' : ` ${e.marker}`}`);
+      expect({ arg, lines: ours }).toEqual({ arg, lines: theirs });
+      seen += theirs.length;
+    }
+    expect(seen).toBeGreaterThan(20);
   });
 });
