@@ -1,6 +1,8 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -144,7 +146,8 @@ describe('known_hosts (item 8)', () => {
 
   it('compares host names case-insensitively, so a new key for LB1 is a changed key when lb1 is known', () => {
     const [k1, k2] = keys as [string, string];
-    const k = new KnownHosts([kh(`lb1 ssh-ed25519 ${k1}\nWEB1 ssh-ed25519 ${k1}\n${hashed('db1')} ssh-ed25519 ${k1}\n`)]);
+    const text = `lb1 ssh-ed25519 ${k1}\nWEB1 ssh-ed25519 ${k1}\n${hashed('db1')} ssh-ed25519 ${k1}\n`;
+    const k = new KnownHosts([kh(text)]);
     expect(k.verify('LB1', 22, 'ssh-ed25519', k2)).toMatchObject({ ok: false, reason: 'changed' });
     expect(k.verify('LB1', 22, 'ssh-ed25519', k1)).toEqual({ ok: true });
     expect(k.verify('web1', 22, 'ssh-ed25519', k1)).toEqual({ ok: true });
@@ -184,7 +187,8 @@ describe('known_hosts (item 8)', () => {
     ].join('\n') + '\n';
     const f = kh(text);
     const k = new KnownHosts([f]);
-    const queries: Array<[string, number]> = [['lb1', 22], ['LB1', 22], ['lb2', 22], ['Lb2', 22], ['web1', 22], ['web9', 22],
+    const queries: Array<[string, number]> = [['lb1', 22], ['LB1', 22], ['lb2', 22], ['Lb2', 22], ['web1', 22],
+      ['web9', 22],
       ['web8', 22], ['WEB7', 22], ['lb1', 2222], ['LB1', 2222], ['db1', 22], ['DB1', 22], ['db2', 2200], ['db2', 22],
       ['10.0.0.1', 22], ['10.0.0.77', 22], ['x.example', 22], ['wab1', 22], ['nothing', 22], ['1', 22]];
     let seen = 0;
@@ -199,5 +203,61 @@ describe('known_hosts (item 8)', () => {
       seen += theirs.length;
     }
     expect(seen).toBeGreaterThan(20);
+  });
+});
+
+describe('connection variables (item 16)', () => {
+  // Hosts on 127.0.34.x where nothing listens: a run that got as far as connecting would say unreachable (exit 4).
+  const cli = join(process.cwd(), 'bin', 'lvsrun.js');
+  const pbFile = join(dir, 'site.yaml');
+  writeFileSync(pbFile, '- hosts: all\n  gather_facts: false\n  tasks:\n    - name: hello\n      command: echo hi\n');
+  const run = (inventory: string, name: string, extra: string[] = []): { code: number | null; err: string } => {
+    const f = join(dir, name);
+    writeFileSync(f, inventory);
+    const r = spawnSync(process.execPath, [cli, pbFile, '-i', f, '--connect-timeout', '2', ...extra],
+      { encoding: 'utf8', cwd: dir, timeout: 60_000 });
+    return { code: r.status, err: r.stderr };
+  };
+
+  it('ansible_port: abc is bad input at its file:line (exit 1), never port 22', () => {
+    const inv = 'all:\n  hosts:\n    lb1:\n      ansible_host: 127.0.34.1\n      ansible_port: abc\n';
+    const r = run(inv, 'inv-abc.yaml');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('inv-abc.yaml:5');
+    expect(r.err).toMatch(/ansible_port must be a whole number from 1 to 65535, got "abc"/);
+    expect(r.err).not.toMatch(/unreachable|cannot connect|at .*\.js:\d+/);
+  });
+
+  it('ansible_port 70000 and an empty port are found before connecting, for every targeted host', () => {
+    const inv = [
+      'all:',
+      '  hosts:',
+      '    lb1:',
+      '      ansible_host: 127.0.34.1',
+      '      ansible_port: 70000',
+      '    lb2:',
+      '      ansible_host: 127.0.34.2',
+      '      ansible_port: ""',
+      '    lb3:',
+      '      ansible_host: 127.0.34.3',
+      '      ansible_user: "-oProxyCommand=x"',
+      '',
+    ].join('\n');
+    const r = run(inv, 'inv-range.yaml');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/inv-range\.yaml:5 \(ansible_port\): host lb1: .*got 70000/);
+    expect(r.err).toMatch(/inv-range\.yaml:8 \(ansible_port\): host lb2: .*got ""/);
+    expect(r.err).toMatch(/inv-range\.yaml:11 \(ansible_user\): host lb3/);
+    expect(r.err).toMatch(/3 bad connection variables: nothing was touched/);
+    expect(r.err).not.toMatch(/unreachable|cannot connect/);
+  });
+
+  it('INI inventories and -e are located too', () => {
+    const r = run('[lvs]\nlb1 ansible_host=127.0.34.1 ansible_port=22\n', 'inv.ini', ['-e', 'ansible_port=0x16']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/-e \(extra vars\) \(ansible_port\): host lb1: ansible_port must be a whole number/);
+    const r2 = run('[lvs]\nlb1 ansible_host=127.0.34.1 ansible_port=2a2\n', 'inv2.ini');
+    expect(r2.code).toBe(1);
+    expect(r2.err).toContain('inv2.ini:2 (ansible_port)');
   });
 });
