@@ -49,7 +49,13 @@ function checkOne(task: Task, vars: Record<string, unknown>, templates: Template
   } catch { /* decided on the host */ }
   try {
     const r = parseTaskArgs(mod, task, vars, templates);
-    if (r.ok) return undefined;
+    if (r.ok) {
+      const nul = nulPath(r.data);
+      if (nul === undefined) return undefined;
+      const field = `${task.moduleKey}${nul ? `.${nul}` : ''}`;
+      return { field, message: 'contains a NUL byte, which no shell command can hold',
+        hint: 'remove the NUL (a "\\0" escape in double quotes, or a variable holding one)' };
+    }
     const shown = r.value === undefined ? '' : ` (is ${JSON.stringify(r.value)})`;
     return { field: `${task.moduleKey}${r.path ? `.${r.path}` : ''}`, message: `${r.message}${shown}` };
   } catch (e) {
@@ -59,4 +65,19 @@ function checkOne(task: Task, vars: Record<string, unknown>, templates: Template
     if (name !== undefined && registered.has(name)) return undefined;
     return { field: e.where.field ?? task.moduleKey, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
   }
+}
+
+/** Arguments that are file content, not command text: they travel on stdin and may hold any byte. */
+const DATA_ARGS = new Set(['content', 'stdin']);
+
+/** The path of the first argument string with a NUL byte in it (they all end up in a shell command). */
+function nulPath(v: unknown, path = ''): string | undefined {
+  if (typeof v === 'string') return v.includes('\0') ? path : undefined;
+  if (!v || typeof v !== 'object') return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    if (!Array.isArray(v) && DATA_ARGS.has(k)) continue;
+    const p = nulPath(x, path ? `${path}.${k}` : k);
+    if (p !== undefined) return p;
+  }
+  return undefined;
 }

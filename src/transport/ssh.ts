@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Client, type ConnectConfig, type ClientChannel } from 'ssh2';
 import { TransportError } from '../errors.js';
 import { KnownHosts, keyTypeOf } from './known-hosts.js';
-import { wrapBecome } from './become.js';
+import { refuseNul, wrapBecome } from './become.js';
 import { ShellSession, type ShellChannel } from './shell-session.js';
 import type { ShellCmd } from './shell.js';
 import type { ConnectSpec, ExecOptions, ExecResult, Held, Transport } from './types.js';
@@ -94,6 +94,7 @@ export class SshTransport implements Transport {
 
   async exec(cmd: ShellCmd, opts: ExecOptions = {}): Promise<ExecResult> {
     if (this.lost) throw this.lostError();
+    refuseNul(cmd, this.host);
     const { cmd: full, stdin } = wrapBecome(cmd, this.user, opts);
     // A sudo password travels on stdin of its own channel, never through the shared shell's script.
     if (!this.session || opts.become?.password !== undefined) return this.execChannel(full, stdin, opts);
@@ -107,6 +108,7 @@ export class SshTransport implements Transport {
   }
 
   hold(cmd: ShellCmd): Promise<Held> {
+    refuseNul(cmd, this.host);
     return new Promise((resolve, reject) => {
       this.client.exec(cmd, (err, stream: ClientChannel) => {
         if (err) return reject(new TransportError(`${this.host}: cannot open a channel: ${err.message}`, { cause: err }));

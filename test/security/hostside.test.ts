@@ -261,3 +261,48 @@ describe('connection variables (item 16)', () => {
     expect(r2.err).toContain('inv2.ini:2 (ansible_port)');
   });
 });
+
+describe('a NUL byte in a command (item 17)', () => {
+  it('is bad input naming the task, before any host is touched', () => {
+    const cli = join(process.cwd(), 'bin', 'lvsrun.js');
+    const pb = join(dir, 'nul.yaml');
+    writeFileSync(pb, [
+      '- hosts: all', '  become: true', '  become_user: nobody', '  tasks:',
+      '    - name: print a thing', '      command: "printf a\\0b"', '',
+    ].join('\n'));
+    const inv = join(dir, 'nul-inv.yaml');
+    writeFileSync(inv, 'all:\n  hosts:\n    lb1:\n      ansible_host: 127.0.34.1\n      ansible_port: 2\n');
+    const r = spawnSync(process.execPath, [cli, pb, '-i', inv, '--connect-timeout', '2'],
+      { encoding: 'utf8', cwd: dir, timeout: 60_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/task 'print a thing': contains a NUL byte/);
+    expect(r.stderr).not.toMatch(/unreachable|cannot connect/);
+  });
+
+  it('over SSH with become: the command fails, the connection stays up', async () => {
+    const { sshdUp, sshdDown } = await import('../../src/bench/sshd-hosts.js');
+    const { SshTransport } = await import('../../src/transport/ssh.js');
+    const { raw } = await import('../../src/transport/shell.js');
+    const sdir = join(dir, 'sshd');
+    const hosts = await sshdUp(sdir, 1, { net: '127.0.34', port: 2222 });
+    let t: Transport | undefined;
+    try {
+      t = await SshTransport.connect({
+        name: 'h01', host: hosts.addr(1), port: hosts.port, user: 'root', privateKeyFiles: [hosts.key],
+        knownHostsFiles: [hosts.knownHosts], acceptNewHostKeys: false, connectTimeoutMs: 20_000,
+        keepaliveIntervalMs: 15_000,
+      });
+      const become = { user: 'nobody', password: 'pw' };
+      const err = await t.exec(raw('printf a\0b'), { become }).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as { code?: string }).code).toBe('E_COMMAND');
+      expect((err as Error).constructor.name).not.toBe('TransportError');
+      await expect(t.exec(raw('printf a\0b'))).rejects.toMatchObject({ code: 'E_COMMAND' });
+      const ok = await t.exec(raw('echo still here'));
+      expect(ok).toMatchObject({ code: 0, stdout: 'still here\n' });
+    } finally {
+      await t?.close();
+      sshdDown(sdir);
+    }
+  });
+});
