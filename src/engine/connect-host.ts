@@ -1,4 +1,4 @@
-import { LvsrunError, TransportError } from '../errors.js';
+import { ConfigError, LvsrunError, TransportError } from '../errors.js';
 import type { TemplateEngine } from '../template/render.js';
 import type { Transport } from '../transport/types.js';
 import type { EventBus } from './events.js';
@@ -17,6 +17,12 @@ export async function ensureConnected(hs: HostState, env: ConnectEnv, connect: C
   try {
     hs.transport = await connect(hs.name, env.vars);
   } catch (e) {
+    if (e instanceof ConfigError) {
+      // A connection variable that cannot work is the inventory's fault, not the host's.
+      hs.failed = true;
+      env.record({ ...base, status: 'failed', msg: e.format(), error: e });
+      return;
+    }
     const msg = e instanceof LvsrunError ? e.format() : (e as Error).message;
     hs.unreachable = msg;
     env.bus.emit({ type: 'host:unreachable', host: hs.name, msg });

@@ -14,39 +14,96 @@ export function operatorName(): string {
   return `${user}@${hostname()}`;
 }
 
+/** Where the lock goes when the directory of the configured file is missing or not writable. */
+export const FALLBACK_LOCK_FILE = '/tmp/lvsrun.lock';
+
 /**
  * One lvsrun at a time per host: flock(1) on a file on the host, held by a process of this
  * run's SSH session (`cat` waiting on the channel). When the session ends for any reason,
  * including lvsrun being killed, cat sees EOF and the kernel drops the lock.
+ *
+ * The file may sit in a directory others can write to (the /tmp fallback), so it is never opened
+ * through a symlink: it is created with noclobber (O_EXCL), and an existing one must be a plain
+ * file with one link, owned by the login user (in a sticky directory no one else can then swap
+ * it). It is opened read-write without truncation; the holder's record is its first line.
  */
-export function lockCmd(file: string, info: Omit<LockInfo, 'pid'>, breakLock: boolean): ShellCmd {
+export function lockCmd(file: string, info: Omit<LockInfo, 'pid'>, breakLock: boolean,
+  fallback: string = FALLBACK_LOCK_FILE): ShellCmd {
   const head = JSON.stringify(info).slice(0, -1); // the pid is the holder's, added on the host
-  const busy = raw(`printf 'BUSY %s\\n' "$(head -c 600 "$f")"; exit 0`);
-  // --break-lock: end the holder (its pid is in the file), then wait briefly for the kernel to drop its lock.
-  const onBusy = breakLock ? raw(`pid=$(sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p' "$f"); [ -n "$pid" ] && kill "$pid" 2>/dev/null; flock -w 5 9 || { ${busy}; }`) : busy;
-  return sh`f=${file}; d=$(dirname -- "$f"); [ -d "$d" ] && [ -w "$d" ] || f=/tmp/lvsrun.lock
+  const record = raw(`head -n 1 -- "$f" | head -c 600`);
+  const busy = raw(`printf 'BUSY %s\\n' "$(${record})"; exit 0`);
+  // --break-lock ends only a provable holder: the pid the record names must be an lvsrun holder
+  // (`cat`) with this very file open on a descriptor that holds the flock (its fdinfo lists it).
+  // Anything else (a stale or forged record, a kernel without lock lines in fdinfo) is reported
+  // and nothing is killed.
+  const onBusy = breakLock ? raw(`pid=$(${record} | sed -n 's/.*"pid":\\([0-9][0-9]*\\)}.*/\\1/p')
+held=
+if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = cat ]; then
+  for x in /proc/"$pid"/fd/*; do
+    [ "$x" -ef "$f" ] && grep -q '^lock:.*FLOCK' "/proc/$pid/fdinfo/\${x##*/}" 2>/dev/null && held=1
+  done
+fi
+[ -n "$held" ] || { printf 'NOTHOLDER %s\\n' "$(${record})"; exit 0; }
+kill "$pid" 2>/dev/null; flock -w 5 9 || { ${busy}; }`) : busy;
+  return sh`f=${file}; d=$(dirname -- "$f"); [ -d "$d" ] && [ -w "$d" ] || f=${fallback}
 command -v flock >/dev/null 2>&1 || { echo NOFLOCK; exec cat >/dev/null; }
-exec 9>>"$f" || { echo "ERR cannot open $f"; exit 0; }
+(set -C; : > "$f") 2>/dev/null
+if [ -L "$f" ]; then echo "ERR $f is a symbolic link: refusing to follow it"; exit 0; fi
+[ -f "$f" ] || { echo "ERR $f is not a regular file"; exit 0; }
+set -f; set -- $(ls -ldn -- "$f"); set +f
+[ "$2" = 1 ] || { echo "ERR $f has $2 hard links: refusing it"; exit 0; }
+[ "$3" = "$(id -u)" ] || { echo "ERR $f belongs to uid $3, not to the login user"; exit 0; }
+exec 9<>"$f" || { echo "ERR cannot open $f"; exit 0; }
 flock -n 9 || { ${nest(onBusy)}; }
-printf '%s,"pid":%s}\\n' ${head} "$$" > "$f"; echo LOCKED; exec cat >/dev/null`;
+printf '%s,"pid":%s}\n' ${head} "$$" >&9; echo LOCKED; exec cat >/dev/null`;
 }
 
 export interface HostLock { release(): void; warning?: string }
 
-export async function acquireLock(t: Transport, file: string, info: Omit<LockInfo, 'pid'>, breakLock: boolean): Promise<HostLock> {
+export async function acquireLock(t: Transport, file: string, info: Omit<LockInfo, 'pid'>,
+  breakLock: boolean): Promise<HostLock> {
   if (!t.hold) return { release: () => undefined, warning: 'this transport cannot hold a lock' };
   const held: Held = await t.hold(lockCmd(file, info, breakLock));
   const line = held.line.trim();
   if (line === 'LOCKED') return { release: () => held.release() };
-  if (line === 'NOFLOCK') return { release: () => held.release(), warning: 'flock(1) is not installed on the host: no lock taken' };
+  if (line === 'NOFLOCK') {
+    return { release: () => held.release(), warning: 'flock(1) is not installed on the host: no lock taken' };
+  }
   held.release();
+  if (line.startsWith('NOTHOLDER')) {
+    const who = holderOf(line.slice(10));
+    throw new LvsrunError('E_LOCKED', `${t.host} is locked, and --break-lock cannot prove that the process the lock `
+      + `file names${who.pid ? ` (pid ${who.pid})` : ''} holds it: nothing was killed`, {
+      hint: 'the lock file may be stale or forged; find the holder on the host (lslocks) and end it by hand' });
+  }
   if (line.startsWith('BUSY')) {
-    let who: Partial<LockInfo> = {};
-    try { who = JSON.parse(line.slice(5)) as LockInfo; } catch { /* unreadable holder */ }
-    throw new LvsrunError('E_LOCKED', `${t.host} is locked by run ${who.run ?? '?'} of ${who.operator ?? 'an unknown operator'}${who.since ? ` since ${who.since}` : ''}${who.pid ? ` (holder pid ${who.pid} on the host)` : ''}`, {
+    const who = holderOf(line.slice(5));
+    const since = who.since ? ` since ${who.since}` : '';
+    const pid = who.pid ? ` (holder pid ${who.pid} on the host)` : '';
+    const by = `run ${who.run ?? '?'} of ${who.operator ?? 'an unknown operator'}`;
+    throw new LvsrunError('E_LOCKED', `${t.host} is locked by ${by}${since}${pid}`, {
       hint: 'wait for that run to finish; if it is gone for sure, pass --break-lock' });
   }
-  throw new LvsrunError('E_LOCKED', `${t.host}: cannot take the lvsrun lock: ${line || 'no answer'}`);
+  throw new LvsrunError('E_LOCKED', `${t.host}: cannot take the lvsrun lock: ${printable(line) || 'no answer'}`);
+}
+
+/** Text from the host shown to the operator: no control characters (terminal escapes), bounded. */
+function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').slice(0, 300);
+}
+
+/** The holder's record as the host printed it; anything unreadable or mistyped is left out. */
+function holderOf(text: string): Partial<LockInfo> {
+  let v: unknown;
+  try { v = JSON.parse(text); } catch { return {}; }
+  if (!v || typeof v !== 'object') return {};
+  const r = v as Record<string, unknown>;
+  const str = (k: string): string | undefined => (typeof r[k] === 'string' ? printable(r[k] as string) : undefined);
+  const run = str('run');
+  const operator = str('operator');
+  const since = str('since');
+  return { ...(run ? { run } : {}), ...(operator ? { operator } : {}), ...(since ? { since } : {}),
+    ...(Number.isSafeInteger(r.pid) ? { pid: r.pid as number } : {}) };
 }
 
 /** Take the lock for a run on a host: the file is `lvsrun_lock_file` (a template) or the default. */

@@ -13,7 +13,7 @@ export type ArgsResult = { ok: true; data: unknown } | { ok: false; path: string
 export function parseTaskArgs(mod: TaskModule, task: Task, vars: Record<string, unknown>, templates: TemplateEngine): ArgsResult {
   const rendered = templates.renderValue(task.args, vars, { ...task.where, field: task.moduleKey });
   const nul = findNul(rendered, []);
-  if (nul) return { ok: false, path: nul.join('.'), message: 'contains a NUL byte: no command or config file can carry one' };
+  if (nul) return { ok: false, path: nul.join('.'), message: 'contains a NUL byte, which no command or config file can hold' };
   const parsed = mod.schema.safeParse(rendered);
   if (parsed.success) {
     const problem = mod.vet?.(parsed.data, vars);
@@ -24,9 +24,12 @@ export function parseTaskArgs(mod: TaskModule, task: Task, vars: Record<string, 
   return { ok: false, path: i.path.join('.'), message: i.message, ...(value !== undefined ? { value } : {}) };
 }
 
+/** Arguments that are data, not command text: they travel on stdin and may hold any byte. */
+const DATA_ARGS = new Set(['content', 'stdin']);
+
 /**
  * The path of the first string (value or key) holding a NUL byte: a command line or config file
- * cannot carry one (C strings end there). A top-level `content` is file data sent on stdin: exempt.
+ * cannot carry one (C strings end there). Top-level `content` and `stdin` are data sent on stdin: exempt.
  */
 function findNul(v: unknown, path: Array<string | number>): Array<string | number> | undefined {
   if (typeof v === 'string') return v.includes('\0') ? path : undefined;
@@ -34,7 +37,7 @@ function findNul(v: unknown, path: Array<string | number>): Array<string | numbe
     for (let i = 0; i < v.length; i++) { const p = findNul(v[i], [...path, i]); if (p) return p; }
   } else if (v && typeof v === 'object') {
     for (const [k, x] of Object.entries(v)) {
-      if (!path.length && k === 'content') continue;
+      if (!path.length && DATA_ARGS.has(k)) continue;
       const p = k.includes('\0') ? [...path, k] : findNul(x, [...path, k]);
       if (p) return p;
     }

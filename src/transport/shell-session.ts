@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { refuseNul } from './become.js';
 import { quote } from './shell.js';
 import type { ExecResult } from './types.js';
 
@@ -31,6 +32,8 @@ export class ShellSession {
   constructor(private readonly open: () => Promise<ShellChannel>) {}
 
   run(cmd: string, o: RunOpts = {}): Promise<ExecResult> {
+    // Never written to the shared shell: the shell would drop the byte and run another command.
+    try { refuseNul(cmd); } catch (e) { return Promise.reject(e); }
     const next = this.tail.then(() => this.runNow(cmd, o));
     this.tail = next.catch(() => undefined);
     return next;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Client, type ConnectConfig, type ClientChannel } from 'ssh2';
 import { TransportError } from '../errors.js';
 import { KnownHosts, keyTypeOf } from './known-hosts.js';
-import { wrapBecome } from './become.js';
+import { refuseNul, wrapBecome } from './become.js';
 import { ShellSession, type ShellChannel } from './shell-session.js';
 import type { ShellCmd } from './shell.js';
 import type { ConnectSpec, ExecOptions, ExecResult, Held, Transport } from './types.js';
@@ -40,7 +40,10 @@ export class SshTransport implements Transport {
         known.record(spec.host, spec.port, type, b64);
         return true;
       }
-      keyProblem = v.reason === 'unknown'
+      keyProblem = v.reason === 'revoked'
+        ? new TransportError(`host key for ${spec.host}:${spec.port} is REVOKED in known_hosts (${type})`, {
+          code: 'E_HOSTKEY', hint: 'the host presented a key marked @revoked: do not trust it; replace the host key' })
+        : v.reason === 'unknown'
         ? new TransportError(`host key for ${spec.host}:${spec.port} is unknown (${type})`, {
           code: 'E_HOSTKEY', hint: `add it to ${spec.knownHostsFiles[0] ?? 'known_hosts'} (ssh-keyscan -p ${spec.port} ${spec.host}) or pass --accept-new-host-keys to trust on first use` })
         : new TransportError(`HOST KEY CHANGED for ${spec.host}:${spec.port}: the server sent a ${type} key that does not match known_hosts`, {
@@ -91,6 +94,7 @@ export class SshTransport implements Transport {
 
   async exec(cmd: ShellCmd, opts: ExecOptions = {}): Promise<ExecResult> {
     if (this.lost) throw this.lostError();
+    refuseNul(cmd, this.host);
     const { cmd: full, stdin } = wrapBecome(cmd, this.user, opts);
     // A sudo password travels on stdin of its own channel, never through the shared shell's script.
     if (!this.session || opts.become?.password !== undefined) return this.execChannel(full, stdin, opts);
@@ -104,6 +108,7 @@ export class SshTransport implements Transport {
   }
 
   hold(cmd: ShellCmd): Promise<Held> {
+    refuseNul(cmd, this.host);
     return new Promise((resolve, reject) => {
       this.client.exec(cmd, (err, stream: ClientChannel) => {
         if (err) return reject(new TransportError(`${this.host}: cannot open a channel: ${err.message}`, { cause: err }));

@@ -169,9 +169,12 @@ async function runCase(modName: string, args: unknown, vars: Record<string, unkn
         const out = cmd.includes('ipvsadm -S') ? stdout.replace(/^absent/, '') : stdout;
         return { code: 0, signal: null, stdout: out, stderr: '', durationMs: 0 };
       },
-      readLocal: (p) => (p.startsWith('keepalived/')
-        ? { path: join(repo, 'templates', p), text: readFileSync(join(repo, 'templates', p), 'utf8') }
-        : { path: join(S, 'x.hbs'), text: 'host {{inventory_hostname}}\n' }),
+      readLocal: (p) => {
+        const [path, text] = p.startsWith('keepalived/')
+          ? [join(repo, 'templates', p), readFileSync(join(repo, 'templates', p), 'utf8')]
+          : [join(S, 'x.hbs'), 'host {{inventory_hostname}}\n'];
+        return { path, text, bytes: Buffer.from(text) };
+      },
       render: (text, where, data) => templates.renderString(text, data ?? vars, { file: where.file }),
       fact: async <T>(k: string, load: () => Promise<T>) => (k in FACTS ? FACTS[k] as T : load()),
     };

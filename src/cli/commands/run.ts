@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { operatorName } from '../../engine/host-lock.js';
 import { EventBus } from '../../engine/events.js';
 import { runPlaybook } from '../../engine/runner.js';
+import { checkConnectVars, connVarError } from '../../engine/connect-vars.js';
 import { ConfigError } from '../../errors.js';
 import { loadInventory, resolveInventoryPath } from '../../inventory/load.js';
 import { selectHosts } from '../../inventory/select.js';
@@ -84,9 +85,18 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const inv = loadInventoryArg(v.inventory?.at(-1), io);
   const pb = loadPlaybook(resolve(io.cwd, positionals[0]!), { rolesPath: cfg.rolesPath });
   const extraVars = parseExtraVars(v['extra-vars'] ?? [], io.cwd);
+  let limit: Set<string> | undefined;
   if (v.limit) {
     const hit = selectHosts(inv, v.limit);
     if (!hit.length) throw new ConfigError('E_PATTERN', `--limit '${v.limit}' matches no host`);
+    limit = new Set(hit);
+  }
+  // How each targeted host is reached is checked before any host is touched, --skip-validate or not.
+  const connProblems = checkConnectVars(inv, pb, extraVars, limit).map(connVarError);
+  if (connProblems.length === 1) throw connProblems[0]!;
+  if (connProblems.length) {
+    io.err(connProblems.map((e) => `${e.format()}\n`).join(''));
+    throw new ConfigError('E_INVENTORY', `${connProblems.length} bad connection variables: nothing was touched`);
   }
   // The whole-inventory LVS rules run before any host is touched; errors stop the run.
   const findings = v['skip-validate'] ? [] : validateInventory(inv, pb, new TemplateEngine(), extraVars);
