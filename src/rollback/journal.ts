@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fdatasync as fsDatasync, mkdirSync, openSync, readFileSync, write } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync, closeSync, constants, existsSync, fdatasync as fsDatasync, lstatSync, mkdirSync, openSync, readFileSync, write,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { LvsrunError } from '../errors.js';
 import type { Step } from '../modules/types.js';
 
@@ -48,10 +50,19 @@ export class Journal {
   constructor(runDir: string | undefined) {
     if (!runDir) return;
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
+    privateDirs(runDir);
     this.file = join(runDir, 'journal.jsonl');
     // Appending to an existing journal (lvsrun rollback) continues its numbering.
     this.seq = readJournal(this.file).reduce((m, r) => Math.max(m, r.seq), 0);
-    this.fd = openSync(this.file, 'a', 0o600);
+    try {
+      // Never through a symbolic link: the journal holds earlier file contents.
+      const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+      this.fd = openSync(this.file, flags, 0o600);
+    } catch (e) {
+      throw new LvsrunError('E_JOURNAL', `cannot open the journal ${this.file}: ${(e as Error).message}`, {
+        hint: 'the journal must be a plain file in a folder of your own',
+      });
+    }
   }
 
   /** Queue a record; returns its seq at once. */
@@ -113,4 +124,24 @@ export function readJournal(file: string): JournalRecord[] {
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).flatMap((l) => {
     try { return [JSON.parse(l) as JournalRecord]; } catch { return []; } // a torn last line after a crash
   });
+}
+
+/**
+ * The run's folder, the runs folder and `.lvsrun` hold earlier file contents (secrets among them):
+ * each must be a real folder of this user's, and is made 0700 if it was more open.
+ */
+function privateDirs(runDir: string): void {
+  const dirs = [runDir, dirname(runDir)];
+  if (basename(dirname(dirname(runDir))) === '.lvsrun') dirs.push(dirname(dirname(runDir)));
+  for (const d of dirs) {
+    const st = lstatSync(d);
+    const mine = typeof process.geteuid !== 'function' || st.uid === process.geteuid();
+    if (!st.isDirectory() || !mine) {
+      const what = st.isSymbolicLink() ? 'a symbolic link' : !st.isDirectory() ? 'not a folder' : "another user's folder";
+      throw new LvsrunError('E_JOURNAL', `${d} is ${what}`, {
+        hint: 'journals hold earlier file contents: keep .lvsrun/ a private folder of the user who runs lvsrun',
+      });
+    }
+    if (st.mode & 0o077) chmodSync(d, 0o700);
+  }
 }
