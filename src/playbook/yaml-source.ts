@@ -48,10 +48,10 @@ export function parseYamlText(text: string, file: string): YamlSource {
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
-    if (!(e instanceof ReferenceError)) throw e;
+    if (!(e instanceof ReferenceError) || !/alias count/i.test(e.message)) throw e;
     let firstAlias: number | undefined;
     visit(doc, { Alias(_k, n) { firstAlias = n.range?.[0]; return visit.BREAK; } });
-    throw new ConfigError('E_YAML', `invalid YAML: aliases expand to too many nodes (${e.message})`, {
+    throw new ConfigError('E_YAML', 'invalid YAML: aliases expand to too many nodes', {
       where: at(firstAlias), hint: `aliases (*name) may expand to at most ${MAX_ALIAS_COUNT} nodes; write the data out`,
     });
   }
@@ -111,7 +111,12 @@ function checkStructure(doc: ReturnType<typeof parseDocument>, at: (offset: numb
     },
     Alias(_k, a, path) {
       const target = a.resolve(doc);
-      if (target && path.includes(target)) {
+      if (!target) {
+        throw new ConfigError('E_YAML', `invalid YAML: alias *${clip(a.source)} has no anchor &${clip(a.source)} before it`, {
+          where: at(a.range?.[0]), hint: 'set the anchor (&name) on a value above the alias (*name)',
+        });
+      }
+      if (path.includes(target)) {
         throw new ConfigError('E_YAML', `invalid YAML: alias *${clip(a.source)} refers to a node that contains it`, {
           where: at(a.range?.[0]), hint: 'a recursive alias never ends; write the data out',
         });
