@@ -19,7 +19,7 @@ export const MAX_ALIAS_COUNT = 1000;
  * Larger YAML inputs are refused before parsing: runbooks, inventories and vars files are far
  * smaller, and parsing stays well within seconds below this size.
  */
-export const MAX_YAML_BYTES = 2 * 1024 * 1024;
+export const MAX_YAML_BYTES = 1024 * 1024;
 
 export function parseYamlText(text: string, file: string): YamlSource {
   if (text.length > MAX_YAML_BYTES) {

@@ -100,11 +100,11 @@ describe('11. host ranges', () => {
 });
 
 describe('12. YAML', () => {
-  it('duplicate keys are found in linear time (80k keys)', () => {
-    const keys = Array.from({ length: 80_000 }, (_, i) => `    k${i}: ${i}`);
+  it('duplicate keys are found in linear time (50k keys)', () => {
+    const keys = Array.from({ length: 50_000 }, (_, i) => `    k${i}: ${i}`);
     const f = put('keys.yaml', `all:\n  vars:\n${keys.join('\n')}\n    k5: again\n`);
     const r = inventoryList(f);
-    expectBadInput(r, f, 80_003, /duplicate key 'k5' \(first at line 8\)/);
+    expectBadInput(r, f, 50_003, /duplicate key 'k5' \(first at line 8\)/);
   });
   it('a file over the size cap is refused before parsing', () => {
     const keys = Array.from({ length: 240_000 }, (_, i) => `    k${i}: ${i}`);
