@@ -21,7 +21,8 @@ export function expandRange(pattern: string, file = '', line = 0): string[] {
   for (const p of parts) if (typeof p !== 'string') total *= p.count;
   if (total > MAX_RANGE_HOSTS) {
     const n = Number.isFinite(total) ? String(total) : 'too many';
-    throw new ConfigError('E_INVENTORY', `host range '${clip(pattern)}' names ${n} hosts (at most ${MAX_RANGE_HOSTS})`, {
+    const msg = `host range '${clip(pattern)}' names ${n} hosts (at most ${MAX_RANGE_HOSTS})`;
+    throw new ConfigError('E_INVENTORY', msg, {
       where: { file, line }, hint: 'split the range over several lines or groups',
     });
   }
@@ -74,7 +75,9 @@ function values(body: string, pattern: string, file: string, line: number): Rang
     if (ib > ie) throw bad('begin must not come after end');
     return { count: Math.floor((ie - ib) / step) + 1, at: (i) => LETTERS[ib + i * step]! };
   }
-  if (!/^\d{1,15}$/.test(beg) || !/^\d{1,15}$/.test(end)) throw bad(`'${beg}:${end}' is neither numbers nor single letters`);
+  if (!/^\d{1,15}$/.test(beg) || !/^\d{1,15}$/.test(end)) {
+    throw bad(`'${beg}:${end}' is neither numbers nor single letters`);
+  }
   const width = beg.length > 1 && beg.startsWith('0') ? beg.length : 0;
   if (width && end.length !== width) throw bad('a zero-padded begin and its end must have the same number of digits');
   const b = Number(beg);

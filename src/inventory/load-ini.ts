@@ -1,6 +1,8 @@
 import { ConfigError } from '../errors.js';
 import { expandRange } from './host-range.js';
-import { addChildGroup, addHostToGroup, addVars, ensureGroup, ensureHost, reserveHosts, type RawInventory } from './types.js';
+import {
+  addChildGroup, addHostToGroup, addVars, ensureGroup, ensureHost, reserveHosts, type RawInventory,
+} from './types.js';
 
 /** Ansible's INI inventory: [group], [group:vars], [group:children], host lines with key=value. */
 export function loadIniInventory(text: string, file: string, raw: RawInventory): void {

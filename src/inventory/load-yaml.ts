@@ -1,7 +1,9 @@
 import { ConfigError } from '../errors.js';
 import type { YamlSource, Path } from '../playbook/yaml-source.js';
 import { expandRange } from './host-range.js';
-import { addChildGroup, addHostToGroup, addVars, ensureGroup, ensureHost, reserveHosts, type RawInventory } from './types.js';
+import {
+  addChildGroup, addHostToGroup, addVars, ensureGroup, ensureHost, reserveHosts, type RawInventory,
+} from './types.js';
 
 const GROUP_KEYS = new Set(['hosts', 'children', 'vars']);
 

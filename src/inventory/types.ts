@@ -39,7 +39,9 @@ export interface RawInventory {
 }
 
 export function emptyRaw(): RawInventory {
-  const raw: RawInventory = { groups: new Map(), members: new Map(), childOrigins: new Map(), hostVars: new Map(), hostOrder: [] };
+  const raw: RawInventory = {
+    groups: new Map(), members: new Map(), childOrigins: new Map(), hostVars: new Map(), hostOrder: [],
+  };
   ensureGroup(raw, 'all');
   ensureGroup(raw, 'ungrouped');
   return raw;

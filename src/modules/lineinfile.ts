@@ -25,7 +25,9 @@ type Args = z.infer<typeof schema>;
 export function editLines(text: string, p: Args): string {
   const hadNl = text === '' || text.endsWith('\n');
   const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
-  const re = p.regexp !== undefined ? compileUserRegex(p.regexp, { where: { field: 'regexp' }, what: 'regexp' }) : undefined;
+  const re = p.regexp === undefined
+    ? undefined
+    : compileUserRegex(p.regexp, { where: { field: 'regexp' }, what: 'regexp' });
   const hit = (l: string): boolean => (re ? re.test(l) : l === p.line);
   if (p.state === 'absent') {
     const kept = lines.filter((l) => !hit(l));

@@ -58,7 +58,8 @@ function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion): Pl
     if (!isObj(v.data)) throw err(src, [i, 'vars_files', j], `vars file ${f} must be a mapping`);
     Object.assign(vars, v.data);
   }
-  const base: TaskSource = { src, baseDirs: [dir, join(dir, 'templates'), join(dir, '..', 'templates'), join(dir, 'files')], expansion };
+  const baseDirs = [dir, join(dir, 'templates'), join(dir, '..', 'templates'), join(dir, 'files')];
+  const base: TaskSource = { src, baseDirs, expansion };
   const tasks: Task[] = [];
   const handlers: Task[] = [];
   const listAt = (key: string): unknown[] => {
@@ -142,15 +143,19 @@ export function expandTasks(list: unknown[], ts: TaskSource, path: Path, depth =
 }
 
 function includeOf(raw: Obj): unknown {
-  return raw.include_tasks ?? raw.import_tasks ?? raw['ansible.builtin.include_tasks'] ?? raw['ansible.builtin.import_tasks'];
+  return raw.include_tasks ?? raw.import_tasks
+    ?? raw['ansible.builtin.include_tasks'] ?? raw['ansible.builtin.import_tasks'];
 }
 
 function includeTarget(src: YamlSource, raw: Obj, inc: unknown, p: Path, depth: number): string {
   if (depth >= MAX_INCLUDE_DEPTH) {
-    throw err(src, p, `include_tasks nested more than ${MAX_INCLUDE_DEPTH} deep`, 'an included file that includes itself never ends');
+    const hint = 'an included file that includes itself never ends';
+    throw err(src, p, `include_tasks nested more than ${MAX_INCLUDE_DEPTH} deep`, hint);
   }
   const name = isObj(inc) ? inc.file : inc;
-  if (typeof name !== 'string' || !name) throw err(src, p, 'include_tasks needs a file name', 'write include_tasks: other.yaml');
+  if (typeof name !== 'string' || !name) {
+    throw err(src, p, 'include_tasks needs a file name', 'write include_tasks: other.yaml');
+  }
   const f = resolve(dirname(src.file), name);
   if (!existsSync(f)) throw err(src, p, `include_tasks: ${f} does not exist`);
   return f;
@@ -186,10 +191,13 @@ function loadCached(expansion: Expansion, file: string): YamlSource {
 }
 
 function tooMany(src: YamlSource, p: Path, what: string): ConfigError {
-  return err(src, p, `${what}: the playbook would hold more than ${MAX_TASKS} tasks`, 'include_tasks files that include others several times multiply; include each once');
+  return err(src, p, `${what}: the playbook would hold more than ${MAX_TASKS} tasks`,
+    'include_tasks files that include others several times multiply; include each once');
 }
 
-function loadRole(src: YamlSource, r: unknown, path: Path, dir: string, expansion: Expansion): { tasks: Task[]; handlers: Task[] } {
+function loadRole(
+  src: YamlSource, r: unknown, path: Path, dir: string, expansion: Expansion,
+): { tasks: Task[]; handlers: Task[] } {
   const name = typeof r === 'string' ? r : isObj(r) ? String(r.role ?? r.name ?? '') : '';
   if (!name) throw err(src, path, 'a role entry is a name or {role: name, vars: {...}}');
   const roleDir = [join(dir, 'roles', name), join(dir, '..', 'roles', name), resolve('roles', name)].find((d) => existsSync(d));
@@ -201,12 +209,16 @@ function loadRole(src: YamlSource, r: unknown, path: Path, dir: string, expansio
     const d = loadYamlFile(f).data;
     return isObj(d) ? d : {};
   };
-  if (isObj(r) && r.vars !== undefined && r.vars !== null && !isObj(r.vars)) throw err(src, [...path, 'vars'], 'vars must be a mapping');
+  if (isObj(r) && r.vars !== undefined && r.vars !== null && !isObj(r.vars)) {
+    throw err(src, [...path, 'vars'], 'vars must be a mapping');
+  }
   const roleVars = { ...mapping('vars'), ...(isObj(r) && isObj(r.vars) ? r.vars : {}) };
   const roleDefaults = mapping('defaults');
   // After the role's own folders: the playbook's folder and its parent, so roles can use the shipped templates/.
   const ts = (f: string): TaskSource => ({
-    src: loadYamlFile(f), baseDirs: [join(roleDir, 'templates'), join(roleDir, 'files'), roleDir, dir, join(dir, '..')], expansion,
+    src: loadYamlFile(f),
+    baseDirs: [join(roleDir, 'templates'), join(roleDir, 'files'), roleDir, dir, join(dir, '..')],
+    expansion,
   });
   const load = (sub: string): Task[] => {
     const f = file(sub);

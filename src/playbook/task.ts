@@ -46,7 +46,10 @@ export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
   if (isObj(raw.args)) args = { ...(raw.args as Obj), ...(isObj(args) ? args : {}) };
   staticCheck(mod, args, (field, msg, hint) => fail([...path, moduleKey, ...field], `${mod.name}: ${msg}`, hint));
   const where = { file: src.file, line: pos(path)?.line };
-  checkRegexArgs(mod.name, args, (p) => ({ file: src.file, line: pos([...path, moduleKey, ...p])?.line ?? where.line, field: fieldOf([...path, moduleKey, ...p]) }));
+  checkRegexArgs(mod.name, args, (p) => {
+    const full = [...path, moduleKey, ...p];
+    return { file: src.file, line: pos(full)?.line ?? where.line, field: fieldOf(full) };
+  });
   checkStrings(args, [...path, moduleKey], (p) => ({ file: src.file, line: pos(p)?.line ?? where.line, field: fieldOf(p) }));
   if (mod.name === 'template' && isObj(args) && typeof args.src === 'string' && !args.src.includes('{{')) {
     const s = args.src;
@@ -88,7 +91,9 @@ export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
 const REGEX_ARGS: Record<string, readonly string[]> = { lineinfile: ['regexp', 'insertafter', 'insertbefore'] };
 const REGEX_KEYWORDS = new Set(['BOF', 'EOF']);
 
-function checkRegexArgs(module: string, args: unknown, at: (p: Path) => { file: string; line?: number; field?: string }): void {
+type At = (p: Path) => { file: string; line?: number; field?: string };
+
+function checkRegexArgs(module: string, args: unknown, at: At): void {
   if (!isObj(args)) return;
   for (const k of REGEX_ARGS[module] ?? []) {
     const v = args[k];

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, visit, isMap, isSeq, isPair, isScalar, type Node, type Pair, type YAMLMap } from 'yaml';
+import {
+  LineCounter, parseDocument, visit, isMap, isSeq, isPair, isScalar, type Node, type Pair, type YAMLMap,
+} from 'yaml';
 import { ConfigError, type Where } from '../errors.js';
 
 export type Path = ReadonlyArray<string | number>;
@@ -23,7 +25,8 @@ export const MAX_YAML_BYTES = 1024 * 1024;
 
 export function parseYamlText(text: string, file: string): YamlSource {
   if (text.length > MAX_YAML_BYTES) {
-    throw new ConfigError('E_YAML', `${file} is ${text.length} characters long (YAML inputs hold at most ${MAX_YAML_BYTES})`, {
+    const msg = `${file} is ${text.length} characters long (YAML inputs hold at most ${MAX_YAML_BYTES})`;
+    throw new ConfigError('E_YAML', msg, {
       where: { file }, hint: 'split it into several files (group_vars/NAME/ may be a folder of files)',
     });
   }
@@ -38,7 +41,8 @@ export function parseYamlText(text: string, file: string): YamlSource {
   const first = doc.errors[0];
   if (first) {
     const deep = /Maximum call stack/.test(first.message);
-    throw new ConfigError('E_YAML', deep ? 'invalid YAML: nested too deeply' : `invalid YAML: ${first.message.split('\n')[0]}`, {
+    const msg = deep ? 'invalid YAML: nested too deeply' : `invalid YAML: ${first.message.split('\n')[0]}`;
+    throw new ConfigError('E_YAML', msg, {
       where: at(first.pos[0]),
       hint: deep ? 'flatten the structure' : 'check indentation and quoting; a value starting with {{ must be quoted',
     });
@@ -102,7 +106,8 @@ function checkStructure(doc: ReturnType<typeof parseDocument>, at: (offset: numb
         const prev = seen.get(k);
         if (prev) {
           const line = at(prev.range?.[0]).line;
-          throw new ConfigError('E_YAML', `invalid YAML: duplicate key '${clip(k)}'${line ? ` (first at line ${line})` : ''}`, {
+          const first = line ? ` (first at line ${line})` : '';
+          throw new ConfigError('E_YAML', `invalid YAML: duplicate key '${clip(k)}'${first}`, {
             where: at(it.key.range?.[0]), hint: 'each key may appear once in a mapping; remove or rename one',
           });
         }
@@ -112,7 +117,8 @@ function checkStructure(doc: ReturnType<typeof parseDocument>, at: (offset: numb
     Alias(_k, a, path) {
       const target = a.resolve(doc);
       if (!target) {
-        throw new ConfigError('E_YAML', `invalid YAML: alias *${clip(a.source)} has no anchor &${clip(a.source)} before it`, {
+        const name = clip(a.source);
+        throw new ConfigError('E_YAML', `invalid YAML: alias *${name} has no anchor &${name} before it`, {
           where: at(a.range?.[0]), hint: 'set the anchor (&name) on a value above the alias (*name)',
         });
       }

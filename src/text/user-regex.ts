@@ -26,7 +26,8 @@ export interface RegexOpts { where?: Where; what?: string; code?: ErrorCode }
 export function compileUserRegex(pattern: string, opts: RegexOpts = {}): UserRegex {
   const { where = {}, what = 'regular expression', code = 'E_CONFIG' } = opts;
   if (pattern.length > MAX_REGEX_LENGTH) {
-    throw new ConfigError(code, `${what} is ${pattern.length} characters long (at most ${MAX_REGEX_LENGTH})`, { where });
+    const msg = `${what} is ${pattern.length} characters long (at most ${MAX_REGEX_LENGTH})`;
+    throw new ConfigError(code, msg, { where });
   }
   let re: RE2JS;
   try {

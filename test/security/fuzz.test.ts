@@ -32,7 +32,8 @@ function guarded(what: string, input: unknown, f: () => unknown): void {
     f();
   } catch (e) {
     if (!(e instanceof LvsrunError)) {
-      throw new Error(`${what}: not a typed error for ${JSON.stringify(input)?.slice(0, 400)}: ${String(e)}`, { cause: e });
+      const shown = JSON.stringify(input)?.slice(0, 400);
+      throw new Error(`${what}: not a typed error for ${shown}: ${String(e)}`, { cause: e });
     }
   }
   const ms = performance.now() - t;
@@ -46,19 +47,24 @@ function run<T extends unknown[]>(prop: fc.IProperty<T>, numRuns: number): void 
 
 // Hostile pieces: prototype names, quotes, braces, template markers, NUL, newlines, dashes, ranges.
 const hostile = fc.constantFrom(
-  '__proto__', 'constructor', 'toString', 'prototype', 'hasOwnProperty', '{{', '}}', '{{ x }}', '"', "'", '\\', '-', '--x',
-  '\0', '\n', '\r\n', ':', '[', ']', '[1:3]', '[0:9999]', '[a:z]', '[1:3:0]', '[:]', '[01:10]', '[z:a]', '*', '~', '&', '!',
-  '#', ';', '=', ' ', '\t', '&a', '*a', '<<', '|', '>', '%', '@', '`', 'é', '\u202e', '\ud800', 'all', 'ungrouped', 'children', 'vars',
+  '__proto__', 'constructor', 'toString', 'prototype', 'hasOwnProperty', '{{', '}}', '{{ x }}', '"', "'", '\\', '-',
+  '--x', '\0', '\n', '\r\n', ':', '[', ']', '[1:3]', '[0:9999]', '[a:z]', '[1:3:0]', '[:]', '[01:10]', '[z:a]', '*', '~',
+  '&', '!', '#', ';', '=', ' ', '\t', '&a', '*a', '<<', '|', '>', '%', '@', '`', 'é', '\u202e', '\ud800', 'all',
+  'ungrouped', 'children', 'vars',
 );
 const word = fc.oneof(fc.string({ maxLength: 12 }), hostile, fc.stringMatching(/^[a-z]{1,6}(\[[0-9a-z:]{0,8}\])?$/));
 const text = fc.array(word, { maxLength: 24 }).map((ws) => ws.join(''));
-const scalar = fc.oneof(fc.string({ maxLength: 20 }), hostile, fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
+const scalar = fc.oneof(
+  fc.string({ maxLength: 20 }), hostile, fc.integer(), fc.double(), fc.boolean(), fc.constant(null),
+);
 const value = fc.letrec<{ v: unknown }>((tie) => ({
   v: fc.oneof({ depthSize: 'small', maxDepth: 4 }, scalar, fc.array(tie('v'), { maxLength: 4 }),
     fc.dictionary(word, tie('v'), { maxKeys: 4 })),
 })).v;
 
-const bound = fc.oneof(fc.constant(''), fc.nat({ max: 200_000 }).map(String), fc.constantFrom('a', 'z', 'A', 'Z', '00', '007', 'aa'));
+const bound = fc.oneof(
+  fc.constant(''), fc.nat({ max: 200_000 }).map(String), fc.constantFrom('a', 'z', 'A', 'Z', '00', '007', 'aa'),
+);
 const range = fc.tuple(bound, bound, fc.option(fc.oneof(fc.nat({ max: 3 }), fc.constant(-1)))).map(([a, b, s]) =>
   `[${a}:${b}${s === null ? '' : `:${s}`}]`);
 
@@ -96,8 +102,8 @@ describe('fuzz: inventories', () => {
     })).g;
     const doc = fc.oneof(
       fc.dictionary(word, group, { maxKeys: 4 }).map((d) => safeStringify(d)),
-      fc.array(fc.oneof(word, fc.constantFrom('  ', '- ', ': ', '&a ', '*a', '{', '}', '[', ']', '!!map ', '? ')), { maxLength: 60 })
-        .map((ws) => ws.join('')),
+      fc.array(fc.oneof(word, fc.constantFrom('  ', '- ', ': ', '&a ', '*a', '{', '}', '[', ']', '!!map ', '? ')),
+        { maxLength: 60 }).map((ws) => ws.join('')),
     );
     run(fc.property(doc, (y) => {
       const f = file('hosts.yaml', y);
@@ -122,7 +128,8 @@ describe('fuzz: playbooks', () => {
     'wait_for', 'assert', 'stat', 'ipvs', 'vip', 'include_tasks', 'import_tasks', 'debug', '__proto__');
   const keyword = fc.constantFrom('name', 'when', 'loop', 'with_items', 'loop_control', 'register', 'notify', 'tags',
     'ignore_errors', 'changed_when', 'failed_when', 'become', 'become_user', 'no_log', 'vars', 'listen', 'args');
-  const task = fc.tuple(modules, value, fc.dictionary(keyword, value, { maxKeys: 4 })).map(([m, args, kw]) => ({ ...kw, [m]: args }));
+  const task = fc.tuple(modules, value, fc.dictionary(keyword, value, { maxKeys: 4 }))
+    .map(([m, args, kw]) => ({ ...kw, [m]: args }));
   const play = fc.record({
     hosts: fc.oneof(fc.constant('all'), value),
     tasks: fc.oneof(fc.array(task, { maxLength: 5 }), value),
@@ -138,8 +145,9 @@ describe('fuzz: playbooks', () => {
 });
 
 describe('fuzz: templates and conditions', () => {
-  const template = fc.array(fc.oneof(word, fc.constantFrom('{{', '}}', '{{#if x}}', '{{/if}}', '{{#each l}}', '{{/each}}',
-    '{{> p}}', '{{!', '{{{', '}}}', '{{ x.y }}', '{{ lookup x "y" }}', '{{ constructor }}', '{{ __proto__ }}', '{{ ../x }}',
+  const template = fc.array(fc.oneof(word, fc.constantFrom('{{', '}}', '{{#if x}}', '{{/if}}', '{{#each l}}',
+    '{{/each}}', '{{> p}}', '{{!', '{{{', '}}}', '{{ x.y }}', '{{ lookup x "y" }}', '{{ constructor }}', '{{ __proto__ }}',
+    '{{ ../x }}',
     '{{ @root }}', '{{else}}')), { maxLength: 20 }).map((ws) => ws.join(''));
   const vars = fc.dictionary(word, value, { maxKeys: 4 });
   it('template text', () => {
@@ -152,8 +160,9 @@ describe('fuzz: templates and conditions', () => {
     }), 1000);
   });
   it('when expressions', () => {
-    const expr = fc.array(fc.oneof(word, fc.constantFrom('and', 'or', 'not', 'in', 'is', 'defined', 'none', '==', '!=', '<',
-      '>=', '(', ')', '[', ']', '.', ',', '|', 'length', 'default(', 'int', 'bool', '1', '"a"', "'b'", 'true', 'x', 'x.y',
+    const expr = fc.array(fc.oneof(word, fc.constantFrom('and', 'or', 'not', 'in', 'is', 'defined', 'none', '==', '!=',
+      '<', '>=', '(', ')', '[', ']', '.', ',', '|', 'length', 'default(', 'int', 'bool', '1', '"a"', "'b'", 'true', 'x',
+      'x.y',
       'x[0]', 'constructor', '__proto__', 'toString')), { maxLength: 16 }).map((ws) => ws.join(' '));
     run(fc.property(expr, vars, (e, v) => {
       guarded('when', e, () => {

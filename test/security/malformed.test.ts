@@ -118,7 +118,8 @@ describe('12. YAML', () => {
     expectBadInput(inventoryList(f), f, 5, /alias \*x refers to a node that contains it/);
   });
   it('groups that contain each other are a recursive dependency loop (YAML, INI, --graph)', () => {
-    const y = put('cycle.yaml', 'all:\n  children:\n    a:\n      children:\n        b:\n    b:\n      children:\n        a:\n');
+    const y = put('cycle.yaml',
+      'all:\n  children:\n    a:\n      children:\n        b:\n    b:\n      children:\n        a:\n');
     expectBadInput(inventoryList(y), y, 8, /groups 'a' -> 'b' -> 'a' form a recursive dependency loop/);
     const i = put('cycle.ini', '[a:children]\nb\n[b:children]\na\n');
     expectBadInput(inventoryList(i), i, 4, /recursive dependency loop/);
@@ -154,13 +155,16 @@ describe('13. regular expressions', () => {
     expect(res.ms).toBeLessThan(2000);
   });
   it('an invalid regexp is bad input at load with file:line and an RE2 hint', () => {
-    const f = put('re/bad.yaml', '- hosts: all\n  tasks:\n    - name: edit\n      lineinfile:\n        path: /etc/x\n        regexp: "^(a"\n        line: x\n');
+    const f = put('re/bad.yaml', ['- hosts: all', '  tasks:', '    - name: edit', '      lineinfile:',
+      '        path: /etc/x', '        regexp: "^(a"', '        line: x', ''].join('\n'));
     const e = thrown(() => loadPlaybook(f));
     expect(e).toBeInstanceOf(ConfigError);
     expect(e.location()).toBe(`${f}:6 ([0].tasks[0].lineinfile.regexp)`);
-    const look = put('re/look.yaml', '- hosts: all\n  tasks:\n    - lineinfile: {path: /etc/x, insertafter: "(?<=a)b", line: x}\n');
+    const look = put('re/look.yaml',
+      '- hosts: all\n  tasks:\n    - lineinfile: {path: /etc/x, insertafter: "(?<=a)b", line: x}\n');
     expect(thrown(() => loadPlaybook(look)).hint).toMatch(/RE2 syntax: no backreferences/);
-    const back = put('re/back.yaml', '- hosts: all\n  tasks:\n    - lineinfile: {path: /etc/x, regexp: "(a)\\\\1", line: x}\n');
+    const back = put('re/back.yaml',
+      '- hosts: all\n  tasks:\n    - lineinfile: {path: /etc/x, regexp: "(a)\\\\1", line: x}\n');
     expect(thrown(() => loadPlaybook(back)).message).toMatch(/invalid regexp/);
   });
   it('host patterns run on the same engine: a bad glob or regex is a pattern error', () => {
@@ -180,7 +184,9 @@ describe('13. regular expressions', () => {
 
 describe('14. include blow-up', () => {
   it('16 files each including the next twice fail at once with the expanded size', () => {
-    for (let i = 1; i < 16; i++) put(`inc/t${i}.yaml`, `- include_tasks: t${i + 1}.yaml\n- include_tasks: t${i + 1}.yaml\n`);
+    for (let i = 1; i < 16; i++) {
+      put(`inc/t${i}.yaml`, `- include_tasks: t${i + 1}.yaml\n- include_tasks: t${i + 1}.yaml\n`);
+    }
     put('inc/t16.yaml', '- command: echo hi\n');
     const site = put('inc/site.yaml', '- hosts: all\n  tasks:\n    - include_tasks: t1.yaml\n');
     const e = thrown(() => loadPlaybook(site));
@@ -206,7 +212,8 @@ describe('15. wrong types are refused at load', () => {
     ['become', 'become: {x: 1}', /'become' must be true or false/],
   ];
   it.each(cases)('%s', (field, line, message) => {
-    const f = put(`types/${field}.yaml`, `- hosts: all\n  tasks:\n    - name: t\n      command: echo hi\n      ${line}\n`);
+    const f = put(`types/${field}.yaml`,
+      `- hosts: all\n  tasks:\n    - name: t\n      command: echo hi\n      ${line}\n`);
     const e = thrown(() => loadPlaybook(f));
     expect(e).toBeInstanceOf(ConfigError);
     expect(e.message).toMatch(message);
