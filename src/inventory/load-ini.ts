@@ -1,6 +1,8 @@
 import { ConfigError } from '../errors.js';
 import { expandRange } from './host-range.js';
-import { addVars, ensureGroup, ensureHost, type RawInventory } from './types.js';
+import {
+  addChildGroup, addHostToGroup, addVars, ensureGroup, ensureHost, reserveHosts, type RawInventory,
+} from './types.js';
 
 /** Ansible's INI inventory: [group], [group:vars], [group:children], host lines with key=value. */
 export function loadIniInventory(text: string, file: string, raw: RawInventory): void {
@@ -30,7 +32,7 @@ export function loadIniInventory(text: string, file: string, raw: RawInventory):
     if (kind === 'children') {
       const g = ensureGroup(raw, section);
       ensureGroup(raw, line);
-      if (!g.children.includes(line)) g.children.push(line);
+      addChildGroup(raw, g, line, origin());
       return;
     }
     const words = splitWords(line, file, lineNo);
@@ -42,9 +44,11 @@ export function loadIniInventory(text: string, file: string, raw: RawInventory):
       vars[w.slice(0, eq)] = iniValue(w.slice(eq + 1));
     }
     const g = ensureGroup(raw, section);
-    for (const h of expandRange(pattern, file, lineNo)) {
+    const names = expandRange(pattern, file, lineNo);
+    reserveHosts(raw, names.length, origin());
+    for (const h of names) {
       addVars(ensureHost(raw, h), vars, origin);
-      if (!g.hosts.includes(h)) g.hosts.push(h);
+      addHostToGroup(raw, g, h);
     }
   });
 }

@@ -1,7 +1,9 @@
 import { ConfigError } from '../errors.js';
 import type { YamlSource, Path } from '../playbook/yaml-source.js';
 import { expandRange } from './host-range.js';
-import { addVars, ensureGroup, ensureHost, type RawInventory } from './types.js';
+import {
+  addChildGroup, addHostToGroup, addVars, ensureGroup, ensureHost, reserveHosts, type RawInventory,
+} from './types.js';
 
 const GROUP_KEYS = new Set(['hosts', 'children', 'vars']);
 
@@ -31,9 +33,12 @@ function walkGroup(src: YamlSource, raw: RawInventory, name: string, body: unkno
     if (!isObj(body.hosts)) throw bad(src, [...path, 'hosts'], 'hosts must be a mapping of host names', 'write `hosts: {web1: {}}` or one host per line ending with a colon');
     for (const [pattern, hv] of Object.entries(body.hosts)) {
       if (hv !== null && hv !== undefined && !isObj(hv)) throw bad(src, [...path, 'hosts', pattern], `variables of host '${pattern}' must be a mapping`);
-      for (const h of expandRange(pattern, src.file, src.pos([...path, 'hosts', pattern])?.line)) {
+      const line = src.pos([...path, 'hosts', pattern])?.line;
+      const names = expandRange(pattern, src.file, line);
+      reserveHosts(raw, names.length, { file: src.file, line });
+      for (const h of names) {
         const host = ensureHost(raw, h);
-        if (!g.hosts.includes(h)) g.hosts.push(h);
+        addHostToGroup(raw, g, h);
         if (isObj(hv)) addVars(host, hv, origin([...path, 'hosts', pattern]));
       }
     }
@@ -41,7 +46,7 @@ function walkGroup(src: YamlSource, raw: RawInventory, name: string, body: unkno
   if (body.children !== undefined && body.children !== null) {
     if (!isObj(body.children)) throw bad(src, [...path, 'children'], 'children must be a mapping of group names');
     for (const [child, cb] of Object.entries(body.children)) {
-      if (!g.children.includes(child)) g.children.push(child);
+      addChildGroup(raw, g, child, { file: src.file, line: src.pos([...path, 'children', child])?.line });
       walkGroup(src, raw, child, cb, [...path, 'children', child]);
     }
   }

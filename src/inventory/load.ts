@@ -50,6 +50,7 @@ function loadFile(p: string, raw: RawInventory): void {
 
 /** Apply Ansible's precedence: all < parent group < child group (by depth, priority, name) < host. */
 export function resolveInventory(raw: RawInventory, sources: string[], varsDirs: string[]): Inventory {
+  refuseGroupCycles(raw);
   for (const dir of varsDirs) {
     for (const g of raw.groups.values()) mergeInto(g, loadVarsFor(join(dir, 'group_vars'), g.name));
   }
@@ -60,14 +61,19 @@ export function resolveInventory(raw: RawInventory, sources: string[], varsDirs:
   const grouped = new Set([...raw.groups.values()].filter((g) => g.name !== 'all').flatMap((g) => g.hosts));
   const ungrouped = raw.groups.get('ungrouped')!;
   for (const h of raw.hostOrder) if (!grouped.has(h)) ungrouped.hosts.push(h);
-  for (const h of all.hosts) if (!ungrouped.hosts.includes(h)) ungrouped.hosts.push(h);
+  const inUngrouped = new Set(ungrouped.hosts);
+  for (const h of all.hosts) if (!inUngrouped.has(h)) ungrouped.hosts.push(h), inUngrouped.add(h);
   all.hosts = [];
+  const directGroups = new Map<string, string[]>();
+  for (const g of raw.groups.values()) {
+    for (const h of g.hosts) directGroups.set(h, [...(directGroups.get(h) ?? []), g.name]);
+  }
 
   const depth = groupDepths(raw.groups);
   const parents = parentMap(raw.groups);
   const hosts = new Map<string, Host>();
   for (const name of raw.hostOrder) {
-    const direct = [...raw.groups.values()].filter((g) => g.hosts.includes(name)).map((g) => g.name);
+    const direct = directGroups.get(name) ?? [];
     const groups = ancestors(direct, parents);
     const ordered = ['all', ...[...groups].filter((g) => g !== 'all').sort((a, b) => cmpGroup(raw.groups, depth, a, b))];
     const vars: Record<string, unknown> = {};
@@ -83,6 +89,35 @@ export function resolveInventory(raw: RawInventory, sources: string[], varsDirs:
     hosts.set(name, { name, vars, origins, groups: ordered.filter((g) => g !== 'all') });
   }
   return { sources, hosts, groups: raw.groups };
+}
+
+/** Like Ansible, a group may not contain itself, directly or through its children. */
+function refuseGroupCycles(raw: RawInventory): void {
+  const state = new Map<string, 'open' | 'done'>();
+  for (const start of raw.groups.keys()) {
+    if (state.has(start)) continue;
+    // Iterative depth-first walk: deep or wide group trees must not exhaust the call stack.
+    const stack: Array<{ name: string; next: number }> = [{ name: start, next: 0 }];
+    state.set(start, 'open');
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const children = raw.groups.get(top.name)?.children ?? [];
+      if (top.next >= children.length) { state.set(top.name, 'done'); stack.pop(); continue; }
+      const child = children[top.next++]!;
+      if (state.get(child) === 'open') {
+        const loop = [...stack.slice(stack.findIndex((f) => f.name === child)).map((f) => f.name), child];
+        const at = raw.childOrigins.get(`${top.name} ${child}`);
+        const msg = loop.length === 2
+          ? `group '${child}' is its own child: a recursive dependency loop`
+          : `groups ${loop.map((g) => `'${g}'`).join(' -> ')} form a recursive dependency loop`;
+        throw new ConfigError('E_INVENTORY', msg, {
+          where: { file: at?.file, line: at?.line, field: `${top.name}.children.${child}` },
+          hint: 'a group cannot contain itself, directly or through its children',
+        });
+      }
+      if (!state.has(child)) { state.set(child, 'open'); stack.push({ name: child, next: 0 }); }
+    }
+  }
 }
 
 function mergeInto(g: Group, f: ReturnType<typeof loadVarsFor>): void {

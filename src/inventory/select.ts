@@ -1,4 +1,5 @@
 import { ConfigError, didYouMean } from '../errors.js';
+import { compileUserRegex, quoteRegex, type UserRegex } from '../text/user-regex.js';
 import type { Inventory } from './types.js';
 
 /**
@@ -26,12 +27,10 @@ function matchTerm(inv: Inventory, term: string, whole: string, unknown?: (term:
   const g = inv.groups.get(term);
   if (g) return new Set([...inv.hosts.values()].filter((h) => h.groups.includes(term)).map((h) => h.name));
   if (inv.hosts.has(term)) return new Set([term]);
-  let re: RegExp | undefined;
-  if (term.startsWith('~')) {
-    try { re = new RegExp(term.slice(1)); } catch { throw new ConfigError('E_PATTERN', `bad regular expression in host pattern '${whole}'`); }
-  } else if (/[*?[]/.test(term)) {
-    re = new RegExp(`^${term.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  }
+  let re: UserRegex | undefined;
+  const what = `regular expression in host pattern '${whole}'`;
+  if (term.startsWith('~')) re = compileUserRegex(term.slice(1), { what, code: 'E_PATTERN' });
+  else if (/[*?[]/.test(term)) re = compileUserRegex(globToRegex(term), { what, code: 'E_PATTERN' });
   if (re) {
     const hits = new Set<string>();
     for (const h of inv.hosts.values()) if (re.test(h.name)) hits.add(h.name);
@@ -42,4 +41,18 @@ function matchTerm(inv: Inventory, term: string, whole: string, unknown?: (term:
   // Like Ansible, a play whose pattern names nothing is skipped with a warning; --limit is strict.
   if (unknown) { unknown(term, hint); return new Set(); }
   throw new ConfigError('E_PATTERN', `host pattern '${whole}': '${term}' is neither a group nor a host of the inventory`, { hint });
+}
+
+/** `web*`, `db?`, `lb[12]`: `*` and `?` are wildcards, `[...]` a character class, the rest literal. */
+function globToRegex(glob: string): string {
+  let out = '';
+  let inClass = false;
+  for (const ch of glob) {
+    if (inClass) { out += ch === '\\' ? '\\\\' : ch; if (ch === ']') inClass = false; continue; }
+    if (ch === '*') out += '.*';
+    else if (ch === '?') out += '.';
+    else if (ch === '[') { out += ch; inClass = true; }
+    else out += quoteRegex(ch);
+  }
+  return `^${out}$`;
 }

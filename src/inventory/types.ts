@@ -1,3 +1,5 @@
+import { ConfigError } from '../errors.js';
+
 export interface Origin { file: string; line?: number }
 
 export interface Host {
@@ -28,12 +30,18 @@ export interface Inventory {
 /** What the loaders produce before precedence is applied. */
 export interface RawInventory {
   groups: Map<string, Group>;
+  /** The hosts of each group as a set, so that adding a host stays linear in big inventories. */
+  members: Map<string, Set<string>>;
+  /** Where `parent` declared `child` (key `parent child`), to name the place of a cycle. */
+  childOrigins: Map<string, Origin>;
   hostVars: Map<string, { vars: Record<string, unknown>; origins: Record<string, Origin> }>;
   hostOrder: string[];
 }
 
 export function emptyRaw(): RawInventory {
-  const raw: RawInventory = { groups: new Map(), hostVars: new Map(), hostOrder: [] };
+  const raw: RawInventory = {
+    groups: new Map(), members: new Map(), childOrigins: new Map(), hostVars: new Map(), hostOrder: [],
+  };
   ensureGroup(raw, 'all');
   ensureGroup(raw, 'ungrouped');
   return raw;
@@ -46,6 +54,32 @@ export function ensureGroup(raw: RawInventory, name: string): Group {
     raw.groups.set(name, g);
   }
   return g;
+}
+
+export function addHostToGroup(raw: RawInventory, g: Group, host: string): void {
+  let set = raw.members.get(g.name);
+  if (!set) raw.members.set(g.name, (set = new Set(g.hosts)));
+  if (set.has(host)) return;
+  set.add(host);
+  g.hosts.push(host);
+}
+
+export function addChildGroup(raw: RawInventory, g: Group, child: string, origin: Origin): void {
+  const key = `${g.name} ${child}`;
+  if (raw.childOrigins.has(key)) return;
+  g.children.push(child);
+  raw.childOrigins.set(key, origin);
+}
+
+/** An inventory may name at most this many hosts, so that a typo cannot exhaust memory. */
+export const MAX_INVENTORY_HOSTS = 100_000;
+
+/** Refuse before adding `count` more hosts when the inventory would grow past its limit. */
+export function reserveHosts(raw: RawInventory, count: number, where: { file: string; line?: number }): void {
+  if (raw.hostOrder.length + count <= MAX_INVENTORY_HOSTS) return;
+  throw new ConfigError('E_INVENTORY', `the inventory would name more than ${MAX_INVENTORY_HOSTS} hosts`, {
+    where, hint: 'check host ranges such as web[0:9999]; split the fleet into several inventories',
+  });
 }
 
 export function ensureHost(raw: RawInventory, name: string): { vars: Record<string, unknown>; origins: Record<string, Origin> } {

@@ -4,6 +4,7 @@ import { z, alias, boolish, modeArg } from './args.js';
 import { observeFile } from './copy.js';
 import { attrSteps, putFile, restorePath } from './file-steps.js';
 import { noop, type Plan, type TaskModule } from './types.js';
+import { compileUserRegex } from '../text/user-regex.js';
 
 const schema = z.preprocess((r) => alias(r, { dest: 'path', name: 'path' }), z.object({
   path: z.string().min(1),
@@ -25,7 +26,9 @@ type Args = z.infer<typeof schema>;
 export function editLines(text: string, p: Args): string {
   const hadNl = text === '' || text.endsWith('\n');
   const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
-  const re = p.regexp !== undefined ? new RegExp(p.regexp) : undefined;
+  const re = p.regexp === undefined
+    ? undefined
+    : compileUserRegex(p.regexp, { where: { field: 'regexp' }, what: 'regexp' });
   const hit = (l: string): boolean => (re ? re.test(l) : l === p.line);
   if (p.state === 'absent') {
     const kept = lines.filter((l) => !hit(l));
@@ -40,13 +43,13 @@ export function editLines(text: string, p: Args): string {
   } else if (lines.includes(line)) {
     return text;
   } else if (p.insertbefore && p.insertbefore !== 'BOF') {
-    const r = new RegExp(p.insertbefore);
+    const r = compileUserRegex(p.insertbefore, { where: { field: 'insertbefore' }, what: 'insertbefore' });
     const at = lines.findIndex((l) => r.test(l));
     lines.splice(at < 0 ? lines.length : at, 0, line);
   } else if (p.insertbefore === 'BOF') {
     lines.unshift(line);
   } else if (p.insertafter && p.insertafter !== 'EOF') {
-    const r = new RegExp(p.insertafter);
+    const r = compileUserRegex(p.insertafter, { where: { field: 'insertafter' }, what: 'insertafter' });
     let at = -1;
     lines.forEach((l, i) => { if (r.test(l)) at = i; });
     lines.splice(at < 0 ? lines.length : at + 1, 0, line);

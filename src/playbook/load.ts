@@ -3,22 +3,29 @@ import { dirname, join, resolve } from 'node:path';
 import { ConfigError, didYouMean } from '../errors.js';
 import { findRole } from './roles-path.js';
 import { loadYamlFile, type Path, type YamlSource } from './yaml-source.js';
-import { parseTask, type TaskSource } from './task.js';
+import { parseTask, type Expansion, type TaskSource } from './task.js';
+import { checkPlayKeywords } from './keyword-types.js';
 import { PLAY_KEYWORDS, type OnFailure, type Play, type Playbook, type Task } from './types.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A playbook expands (includes and roles counted) to at most this many tasks and handlers. */
+export const MAX_TASKS = 10_000;
+/** include_tasks may nest this deep. */
+export const MAX_INCLUDE_DEPTH = 20;
 
 /** rolesPath: configured role folders (lvsrun.cfg, LVSRUN_ROLES_PATH), searched after the playbook's roles/. */
 export interface LoadOptions { rolesPath?: readonly string[] }
 
 export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
   const plays: Play[] = [];
-  loadInto(resolve(file), plays, new Set(), opts.rolesPath ?? []);
+  const expansion: Expansion = { tasks: 0, sources: new Map(), sizes: new Map(), rolesPath: opts.rolesPath ?? [] };
+  loadInto(resolve(file), plays, new Set(), expansion);
   return { file: resolve(file), plays };
 }
 
-function loadInto(file: string, plays: Play[], seen: Set<string>, rolesPath: readonly string[]): void {
+function loadInto(file: string, plays: Play[], seen: Set<string>, expansion: Expansion): void {
   if (seen.has(file)) throw new ConfigError('E_CONFIG', `import_playbook cycle through ${file}`, { where: { file } });
   seen.add(file);
   const src = loadYamlFile(file);
@@ -27,20 +34,21 @@ function loadInto(file: string, plays: Play[], seen: Set<string>, rolesPath: rea
     if (!isObj(p)) throw err(src, [i], 'a play must be a mapping');
     const imp = p.import_playbook ?? p['ansible.builtin.import_playbook'];
     if (imp !== undefined) {
-      loadInto(resolve(dirname(file), String(imp)), plays, new Set(seen), rolesPath);
+      loadInto(resolve(dirname(file), String(imp)), plays, new Set(seen), expansion);
       return;
     }
-    plays.push(parsePlay(src, p, i, rolesPath));
+    plays.push(parsePlay(src, p, i, expansion));
   });
 }
 
-function parsePlay(src: YamlSource, p: Obj, i: number, rolesPath: readonly string[]): Play {
+function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion): Play {
   const path: Path = [i];
   for (const k of Object.keys(p)) {
     if (!(PLAY_KEYWORDS as readonly string[]).includes(k)) {
       throw err(src, [i, k], `unknown play keyword '${k}'`, didYouMean(k, PLAY_KEYWORDS) ?? `play keywords are: ${PLAY_KEYWORDS.join(', ')}`);
     }
   }
+  checkPlayKeywords(p, (k, msg, hint) => err(src, [i, k], msg, hint));
   if (typeof p.hosts !== 'string' && !Array.isArray(p.hosts)) throw err(src, path, 'a play needs `hosts:` (a host pattern such as directors or all)');
   const dir = dirname(src.file);
   const vars: Obj = {};
@@ -54,7 +62,8 @@ function parsePlay(src: YamlSource, p: Obj, i: number, rolesPath: readonly strin
     if (!isObj(v.data)) throw err(src, [i, 'vars_files', j], `vars file ${f} must be a mapping`);
     Object.assign(vars, v.data);
   }
-  const base: TaskSource = { src, baseDirs: [dir, join(dir, 'templates'), join(dir, '..', 'templates'), join(dir, 'files')] };
+  const baseDirs = [dir, join(dir, 'templates'), join(dir, '..', 'templates'), join(dir, 'files')];
+  const base: TaskSource = { src, baseDirs, expansion };
   const tasks: Task[] = [];
   const handlers: Task[] = [];
   const listAt = (key: string): unknown[] => {
@@ -65,7 +74,7 @@ function parsePlay(src: YamlSource, p: Obj, i: number, rolesPath: readonly strin
   };
   tasks.push(...expandTasks(listAt('pre_tasks'), base, [i, 'pre_tasks']));
   for (const [j, r] of asList(p.roles).entries()) {
-    const role = loadRole(src, r, [i, 'roles', j], dir, rolesPath);
+    const role = loadRole(src, r, [i, 'roles', j], dir, expansion);
     tasks.push(...role.tasks);
     handlers.push(...role.handlers);
   }
@@ -108,16 +117,17 @@ function parseSerial(src: YamlSource, v: unknown, path: Path): Array<number | st
 
 /** Tasks with include_tasks / import_tasks expanded statically; their `when` is added to each included task. */
 export function expandTasks(list: unknown[], ts: TaskSource, path: Path, depth = 0): Task[] {
+  const expansion = ts.expansion ?? (ts.expansion = { tasks: 0, sources: new Map(), sizes: new Map(), rolesPath: [] });
   const out: Task[] = [];
   list.forEach((raw, j) => {
     const p = [...path, j];
     if (!isObj(raw)) throw err(ts.src, p, 'a task must be a mapping such as `- name: ...` with one module');
-    const inc = raw.include_tasks ?? raw.import_tasks ?? raw['ansible.builtin.include_tasks'] ?? raw['ansible.builtin.import_tasks'];
+    const inc = includeOf(raw);
     if (inc !== undefined) {
-      if (depth > 20) throw err(ts.src, p, 'include_tasks nested too deep (a cycle?)');
-      const f = resolve(dirname(ts.src.file), String(isObj(inc) ? inc.file : inc));
-      if (!existsSync(f)) throw err(ts.src, p, `include_tasks: ${f} does not exist`);
-      const isrc = loadYamlFile(f);
+      const f = includeTarget(ts.src, raw, inc, p, depth);
+      const size = expandedSize(expansion, f, [f], depth + 1);
+      if (expansion.tasks + size > MAX_TASKS) throw tooMany(ts.src, p, `include_tasks ${f} expands to ${size} tasks`);
+      const isrc = loadCached(expansion, f);
       const items = isrc.data === null ? [] : isrc.data;
       if (!Array.isArray(items)) throw err(isrc, [], 'an included tasks file is a list of tasks');
       const inner = expandTasks(items, { ...ts, src: isrc }, [], depth + 1);
@@ -130,20 +140,74 @@ export function expandTasks(list: unknown[], ts: TaskSource, path: Path, depth =
       out.push(...inner);
       return;
     }
+    if (++expansion.tasks > MAX_TASKS) throw tooMany(ts.src, p, 'this task');
     out.push(parseTask(ts, raw, p));
   });
   return out;
 }
 
+function includeOf(raw: Obj): unknown {
+  return raw.include_tasks ?? raw.import_tasks
+    ?? raw['ansible.builtin.include_tasks'] ?? raw['ansible.builtin.import_tasks'];
+}
+
+function includeTarget(src: YamlSource, raw: Obj, inc: unknown, p: Path, depth: number): string {
+  if (depth >= MAX_INCLUDE_DEPTH) {
+    const hint = 'an included file that includes itself never ends';
+    throw err(src, p, `include_tasks nested more than ${MAX_INCLUDE_DEPTH} deep`, hint);
+  }
+  const name = isObj(inc) ? inc.file : inc;
+  if (typeof name !== 'string' || !name) {
+    throw err(src, p, 'include_tasks needs a file name', 'write include_tasks: other.yaml');
+  }
+  const f = resolve(dirname(src.file), name);
+  if (!existsSync(f)) throw err(src, p, `include_tasks: ${f} does not exist`);
+  return f;
+}
+
+/**
+ * How many tasks `file` expands to, computed once per file before anything is expanded, so that
+ * files including each other twice per level fail at once instead of after minutes of work.
+ */
+function expandedSize(expansion: Expansion, file: string, chain: string[], depth: number): number {
+  const known = expansion.sizes.get(file);
+  if (known !== undefined) return known;
+  if (depth > MAX_INCLUDE_DEPTH) return 0; // reported where the expansion reaches it
+  const data = loadCached(expansion, file).data;
+  let n = 0;
+  for (const raw of Array.isArray(data) ? data : []) {
+    const inc = isObj(raw) ? includeOf(raw) : undefined;
+    const name = isObj(inc) ? inc.file : inc;
+    if (typeof name !== 'string') { n += 1; continue; }
+    const f = resolve(dirname(file), name);
+    if (chain.includes(f) || !existsSync(f)) continue; // a cycle or a missing file is reported by the expansion
+    n += expandedSize(expansion, f, [...chain, f], depth + 1);
+    if (n > MAX_TASKS) break;
+  }
+  expansion.sizes.set(file, n);
+  return n;
+}
+
+function loadCached(expansion: Expansion, file: string): YamlSource {
+  let s = expansion.sources.get(file);
+  if (!s) expansion.sources.set(file, (s = loadYamlFile(file)));
+  return s;
+}
+
+function tooMany(src: YamlSource, p: Path, what: string): ConfigError {
+  return err(src, p, `${what}: the playbook would hold more than ${MAX_TASKS} tasks`,
+    'include_tasks files that include others several times multiply; include each once');
+}
+
 function loadRole(
-  src: YamlSource, r: unknown, path: Path, dir: string, rolesPath: readonly string[],
+  src: YamlSource, r: unknown, path: Path, dir: string, expansion: Expansion,
 ): { tasks: Task[]; handlers: Task[] } {
   const name = typeof r === 'string' ? r : isObj(r) ? String(r.role ?? r.name ?? '') : '';
   if (!name) throw err(src, path, 'a role entry is a name or {role: name, vars: {...}}');
   if (name === '.' || name === '..' || /[\0-\x1f]/.test(name)) {
     throw err(src, path, `role name ${JSON.stringify(name)} is not a role name`);
   }
-  const { found: roleDir, candidates } = findRole(name, dir, rolesPath);
+  const { found: roleDir, candidates } = findRole(name, dir, expansion.rolesPath);
   if (!roleDir) {
     const hint = `looked in ${candidates.join(', ')}; add a folder to roles_path in lvsrun.cfg or LVSRUN_ROLES_PATH`;
     throw err(src, path, `role '${name}' not found`, hint);
@@ -155,10 +219,17 @@ function loadRole(
     const d = loadYamlFile(f).data;
     return isObj(d) ? d : {};
   };
+  if (isObj(r) && r.vars !== undefined && r.vars !== null && !isObj(r.vars)) {
+    throw err(src, [...path, 'vars'], 'vars must be a mapping');
+  }
   const roleVars = { ...mapping('vars'), ...(isObj(r) && isObj(r.vars) ? r.vars : {}) };
   const roleDefaults = mapping('defaults');
   // After the role's own folders: the playbook's folder and its parent, so roles can use the shipped templates/.
-  const ts = (f: string): TaskSource => ({ src: loadYamlFile(f), baseDirs: [join(roleDir, 'templates'), join(roleDir, 'files'), roleDir, dir, join(dir, '..')] });
+  const ts = (f: string): TaskSource => ({
+    src: loadYamlFile(f),
+    baseDirs: [join(roleDir, 'templates'), join(roleDir, 'files'), roleDir, dir, join(dir, '..')],
+    expansion,
+  });
   const load = (sub: string): Task[] => {
     const f = file(sub);
     if (!f) return [];

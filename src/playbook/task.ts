@@ -5,10 +5,20 @@ import { readFileSync } from 'node:fs';
 import { findLocalFile } from './local-files.js';
 import { checkTemplateSyntax } from '../template/render.js';
 import { compileExpr } from './when.js';
+import { checkTaskKeywords } from './keyword-types.js';
+import { compileUserRegex } from '../text/user-regex.js';
 import type { Path, YamlSource } from './yaml-source.js';
 import { TASK_KEYWORDS, type Task } from './types.js';
 
-export interface TaskSource { src: YamlSource; baseDirs: string[] }
+/** Shared by one playbook load: tasks counted so far, YAML files read once, include sizes. */
+export interface Expansion {
+  tasks: number;
+  sources: Map<string, YamlSource>;
+  sizes: Map<string, number>;
+  /** Configured role folders, searched after the playbook's own. */
+  rolesPath: readonly string[];
+}
+export interface TaskSource { src: YamlSource; baseDirs: string[]; expansion?: Expansion }
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]);
@@ -27,6 +37,7 @@ export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
     const at = pos(p);
     return new ConfigError('E_CONFIG', msg, { where: { file: src.file, line: at?.line, col: at?.col, field: fieldOf(p) }, hint });
   };
+  checkTaskKeywords(raw, (k, msg, hint) => fail([...path, k], msg, hint));
   const moduleKeys = Object.keys(raw).filter((k) => !(TASK_KEYWORDS as readonly string[]).includes(k));
   if (moduleKeys.length === 0) throw fail(path, `task${raw.name ? ` '${String(raw.name)}'` : ''} names no module`, `add one module, e.g. template: {src: x.hbs, dest: /etc/x}`);
   const unknown = moduleKeys.filter((k) => !lookupModule(k));
@@ -41,6 +52,10 @@ export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
   if (isObj(raw.args)) args = { ...(raw.args as Obj), ...(isObj(args) ? args : {}) };
   staticCheck(mod, args, (field, msg, hint) => fail([...path, moduleKey, ...field], `${mod.name}: ${msg}`, hint));
   const where = { file: src.file, line: pos(path)?.line };
+  checkRegexArgs(mod.name, args, (p) => {
+    const full = [...path, moduleKey, ...p];
+    return { file: src.file, line: pos(full)?.line ?? where.line, field: fieldOf(full) };
+  });
   checkStrings(args, [...path, moduleKey], (p) => ({ file: src.file, line: pos(p)?.line ?? where.line, field: fieldOf(p) }));
   const tpl = isObj(args) ? mod.localTemplate?.(args) : undefined;
   if (typeof tpl === 'string' && !tpl.includes('{{')) {
@@ -80,6 +95,21 @@ export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
     ...(raw.listen !== undefined ? { listen: [String(raw.name ?? ''), ...list(raw.listen).map(String)] } : {}),
     ...(isObj(raw.vars) ? { roleVars: raw.vars } : {}),
   };
+}
+
+/** Arguments that are regular expressions, compiled at load so that a bad one is bad input. */
+const REGEX_ARGS: Record<string, readonly string[]> = { lineinfile: ['regexp', 'insertafter', 'insertbefore'] };
+const REGEX_KEYWORDS = new Set(['BOF', 'EOF']);
+
+type At = (p: Path) => { file: string; line?: number; field?: string };
+
+function checkRegexArgs(module: string, args: unknown, at: At): void {
+  if (!isObj(args)) return;
+  for (const k of REGEX_ARGS[module] ?? []) {
+    const v = args[k];
+    if (typeof v !== 'string' || templated(v) || (k !== 'regexp' && REGEX_KEYWORDS.has(v))) continue;
+    compileUserRegex(v, { where: at([k]), what: k });
+  }
 }
 
 /** `command: echo hi`, `copy: dest=/x content=y`, or a mapping. */

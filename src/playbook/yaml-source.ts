@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
-import { ConfigError } from '../errors.js';
+import {
+  LineCounter, parseDocument, visit, isMap, isSeq, isPair, isScalar, type Node, type Pair, type YAMLMap,
+} from 'yaml';
+import { ConfigError, type Where } from '../errors.js';
 
 export type Path = ReadonlyArray<string | number>;
 export interface Pos { line: number; col: number }
@@ -12,25 +14,69 @@ export interface YamlSource {
   pos(path: Path): Pos | undefined;
 }
 
+/** Aliases may expand to at most this many nodes in one document (a "billion laughs" guard). */
+export const MAX_ALIAS_COUNT = 1000;
+
+/**
+ * Larger YAML inputs are refused before parsing: runbooks, inventories and vars files are far
+ * smaller, and parsing stays well within seconds below this size.
+ */
+export const MAX_YAML_BYTES = 1024 * 1024;
+
 export function parseYamlText(text: string, file: string): YamlSource {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  const first = doc.errors[0];
-  if (first) {
-    const p = lc.linePos(first.pos[0]);
-    throw new ConfigError('E_YAML', `invalid YAML: ${first.message.split('\n')[0]}`, {
-      where: { file, line: p.line, col: p.col },
-      hint: 'check indentation and quoting; a value starting with {{ must be quoted',
+  if (text.length > MAX_YAML_BYTES) {
+    const msg = `${file} is ${text.length} characters long (YAML inputs hold at most ${MAX_YAML_BYTES})`;
+    throw new ConfigError('E_YAML', msg, {
+      where: { file }, hint: 'split it into several files (group_vars/NAME/ may be a folder of files)',
     });
   }
-  const data = doc.toJS({ maxAliasCount: 1000 });
+  const lc = new LineCounter();
+  // Keys are checked for uniqueness below, in linear time (the parser's own check is quadratic).
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
+  const at = (offset: number | undefined): { file: string; line?: number; col?: number } => {
+    if (offset === undefined) return { file };
+    const p = lc.linePos(offset);
+    return { file, line: p.line, col: p.col };
+  };
+  const first = doc.errors[0];
+  if (first) {
+    const deep = /Maximum call stack/.test(first.message);
+    const msg = deep ? 'invalid YAML: nested too deeply' : `invalid YAML: ${first.message.split('\n')[0]}`;
+    throw new ConfigError('E_YAML', msg, {
+      where: at(first.pos[0]),
+      hint: deep ? 'flatten the structure' : 'check indentation and quoting; a value starting with {{ must be quoted',
+    });
+  }
+  checkStructure(doc, at);
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    if (!(e instanceof ReferenceError) || !/alias count/i.test(e.message)) throw e;
+    let firstAlias: number | undefined;
+    visit(doc, { Alias(_k, n) { firstAlias = n.range?.[0]; return visit.BREAK; } });
+    throw new ConfigError('E_YAML', 'invalid YAML: aliases expand to too many nodes', {
+      where: at(firstAlias), hint: `aliases (*name) may expand to at most ${MAX_ALIAS_COUNT} nodes; write the data out`,
+    });
+  }
+  // Each mapping's keys indexed once, so that looking up many positions stays linear.
+  const index = new WeakMap<YAMLMap, Map<string, Pair>>();
+  const pairOf = (m: YAMLMap, key: string): Pair | undefined => {
+    let keys = index.get(m);
+    if (!keys) {
+      keys = new Map();
+      for (const it of m.items) if (isPair(it) && isScalar(it.key)) keys.set(String(it.key.value), it);
+      index.set(m, keys);
+    }
+    return keys.get(key);
+  };
   const pos = (path: Path): Pos | undefined => {
     let node: unknown = doc.contents;
     let keyNode: unknown;
     for (const seg of path) {
       keyNode = undefined;
       if (isMap(node)) {
-        const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === String(seg));
+        const pair = pairOf(node, String(seg));
         if (!pair) return posOf(node);
         keyNode = pair.key;
         node = pair.value;
@@ -47,6 +93,46 @@ export function parseYamlText(text: string, file: string): YamlSource {
     return { line: p.line, col: p.col };
   }
   return { file, data, pos };
+}
+
+/** Duplicate keys (linear: one set per mapping) and aliases that contain themselves are bad input. */
+function checkStructure(doc: ReturnType<typeof parseDocument>, at: (offset: number | undefined) => Where): void {
+  visit(doc, {
+    Map(_k, m) {
+      const seen = new Map<string, Node>();
+      for (const it of m.items) {
+        if (!isScalar(it.key)) continue;
+        const k = String(it.key.value);
+        const prev = seen.get(k);
+        if (prev) {
+          const line = at(prev.range?.[0]).line;
+          const first = line ? ` (first at line ${line})` : '';
+          throw new ConfigError('E_YAML', `invalid YAML: duplicate key '${clip(k)}'${first}`, {
+            where: at(it.key.range?.[0]), hint: 'each key may appear once in a mapping; remove or rename one',
+          });
+        }
+        seen.set(k, it.key);
+      }
+    },
+    Alias(_k, a, path) {
+      const target = a.resolve(doc);
+      if (!target) {
+        const name = clip(a.source);
+        throw new ConfigError('E_YAML', `invalid YAML: alias *${name} has no anchor &${name} before it`, {
+          where: at(a.range?.[0]), hint: 'set the anchor (&name) on a value above the alias (*name)',
+        });
+      }
+      if (path.includes(target)) {
+        throw new ConfigError('E_YAML', `invalid YAML: alias *${clip(a.source)} refers to a node that contains it`, {
+          where: at(a.range?.[0]), hint: 'a recursive alias never ends; write the data out',
+        });
+      }
+    },
+  });
+}
+
+function clip(s: string): string {
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
 export function loadYamlFile(file: string): YamlSource {

@@ -1,0 +1,70 @@
+import type { ConfigError } from '../errors.js';
+
+/**
+ * The types task and play keywords accept, checked at load so that `when: {a: 1}` or
+ * `register: [x]` is bad input with file:line instead of being read as something else.
+ */
+type Kind = 'condition' | 'names' | 'name' | 'identifier' | 'mapping' | 'bool' | 'loop';
+
+const TASK_KINDS: Record<string, Kind> = {
+  name: 'name', when: 'condition', changed_when: 'condition', failed_when: 'condition',
+  notify: 'names', tags: 'names', listen: 'names', register: 'identifier', vars: 'mapping',
+  become: 'bool', become_user: 'name', ignore_errors: 'bool', no_log: 'bool',
+  loop: 'loop', with_items: 'loop', loop_control: 'mapping', args: 'mapping',
+};
+
+const PLAY_KINDS: Record<string, Kind> = {
+  name: 'name', tags: 'names', vars: 'mapping', become: 'bool', become_user: 'name',
+  gather_facts: 'bool', any_errors_fatal: 'bool',
+};
+
+const EXPECT: Record<Kind, string> = {
+  condition: 'a condition string, a boolean, or a list of them',
+  names: 'a name or a list of names',
+  name: 'a single text value',
+  identifier: 'a variable name such as result (letters, digits, _)',
+  mapping: 'a mapping of names to values',
+  bool: 'true or false (yes/no, or a template)',
+  loop: 'a list, or a template string that gives one',
+};
+
+type Fail = (key: string, msg: string, hint?: string) => ConfigError;
+
+export function checkTaskKeywords(raw: Record<string, unknown>, fail: Fail): void {
+  check(raw, TASK_KINDS, fail);
+}
+
+export function checkPlayKeywords(raw: Record<string, unknown>, fail: Fail): void {
+  check(raw, PLAY_KINDS, fail);
+}
+
+function check(raw: Record<string, unknown>, kinds: Record<string, Kind>, fail: Fail): void {
+  for (const [key, kind] of Object.entries(kinds)) {
+    if (!Object.prototype.hasOwnProperty.call(raw, key)) continue;
+    const v = raw[key];
+    if (v === null || v === undefined || fits(kind, v)) continue;
+    throw fail(key, `'${key}' must be ${EXPECT[kind]}, not ${describe(v)}`);
+  }
+}
+
+const BOOL_WORD = /^(yes|no|true|false|on|off)$|\{\{/i;
+const scalar = (v: unknown): boolean => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+const isMapping = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function fits(kind: Kind, v: unknown): boolean {
+  switch (kind) {
+    case 'condition': return scalar(v) || (Array.isArray(v) && v.every(scalar));
+    case 'names': return scalar(v) || (Array.isArray(v) && v.every(scalar));
+    case 'name': return scalar(v);
+    case 'identifier': return typeof v === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(v);
+    case 'mapping': return isMapping(v);
+    case 'bool': return typeof v === 'boolean' || v === 0 || v === 1 || (typeof v === 'string' && BOOL_WORD.test(v));
+    case 'loop': return Array.isArray(v) || typeof v === 'string';
+  }
+}
+
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (isMapping(v)) return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)?.slice(0, 40)}`;
+}
