@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { loadYamlFile, parseYamlText } from '../playbook/yaml-source.js';
+import { assignOwn } from '../data/own-record.js';
 
 /** -e k=v, -e 'k=v k2=v2', -e @file.yaml, -e '{"k": 1}'. Later ones win. */
 export function parseExtraVars(list: string[], cwd = process.cwd()): Record<string, unknown> {
@@ -9,11 +10,11 @@ export function parseExtraVars(list: string[], cwd = process.cwd()): Record<stri
     if (e.startsWith('@')) {
       const src = loadYamlFile(resolve(cwd, e.slice(1)));
       if (!isObj(src.data)) throw new ConfigError('E_USAGE', `-e ${e}: the file must hold a mapping`, { where: { file: src.file } });
-      Object.assign(out, src.data);
+      assignOwn(out, src.data);
     } else if (/^\s*[{]/.test(e)) {
       const src = parseYamlText(e, '-e');
       if (!isObj(src.data)) throw new ConfigError('E_USAGE', `-e ${e}: expected a mapping`);
-      Object.assign(out, src.data);
+      assignOwn(out, src.data);
     } else {
       for (const w of e.match(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g) ?? []) {
         const eq = w.indexOf('=');

@@ -3,6 +3,7 @@ import { expandRange } from './host-range.js';
 import {
   addChildGroup, addHostToGroup, addVars, ensureGroup, ensureHost, reserveHosts, type RawInventory,
 } from './types.js';
+import { setOwn } from '../data/own-record.js';
 
 /** Ansible's INI inventory: [group], [group:vars], [group:children], host lines with key=value. */
 export function loadIniInventory(text: string, file: string, raw: RawInventory): void {
@@ -41,7 +42,7 @@ export function loadIniInventory(text: string, file: string, raw: RawInventory):
     for (const w of words) {
       const eq = w.indexOf('=');
       if (eq <= 0) throw new ConfigError('E_INVENTORY', `expected key=value after the host name, got '${w}'`, { where: { file, line: lineNo }, hint: 'host lines look like: web1 ansible_host=10.0.0.5 ansible_port=22' });
-      vars[w.slice(0, eq)] = iniValue(w.slice(eq + 1));
+      setOwn(vars, w.slice(0, eq), iniValue(w.slice(eq + 1)));
     }
     const g = ensureGroup(raw, section);
     const names = expandRange(pattern, file, lineNo);

@@ -6,6 +6,7 @@ import { loadIniInventory } from './load-ini.js';
 import { loadYamlInventory } from './load-yaml.js';
 import { loadVarsFor } from './vars-files.js';
 import { emptyRaw, type Group, type Host, type Inventory, type Origin, type RawInventory } from './types.js';
+import { assignOwn } from '../data/own-record.js';
 
 /** `-i prod`: a path as given, else inventories/prod.{yaml,yml,ini}, else the folder inventories/prod/. */
 export function resolveInventoryPath(arg: string, cwd = process.cwd(), fallbacks: Record<string, string> = {}): string {
@@ -78,13 +79,13 @@ export function resolveInventory(raw: RawInventory, sources: string[], varsDirs:
     const ordered = ['all', ...[...groups].filter((g) => g !== 'all').sort((a, b) => cmpGroup(raw.groups, depth, a, b))];
     const vars: Record<string, unknown> = {};
     const origins: Record<string, Origin> = {};
-    for (const g of ordered) Object.assign(vars, raw.groups.get(g)!.vars), Object.assign(origins, raw.groups.get(g)!.origins);
+    for (const g of ordered) assignOwn(vars, raw.groups.get(g)!.vars), assignOwn(origins, raw.groups.get(g)!.origins);
     const hv = raw.hostVars.get(name)!;
-    Object.assign(vars, hv.vars);
-    Object.assign(origins, hv.origins);
+    assignOwn(vars, hv.vars);
+    assignOwn(origins, hv.origins);
     for (const dir of varsDirs) {
       const f = loadVarsFor(join(dir, 'host_vars'), name);
-      if (f) Object.assign(vars, f.vars), Object.assign(origins, f.origins);
+      if (f) assignOwn(vars, f.vars), assignOwn(origins, f.origins);
     }
     hosts.set(name, { name, vars, origins, groups: ordered.filter((g) => g !== 'all') });
   }
@@ -122,8 +123,8 @@ function refuseGroupCycles(raw: RawInventory): void {
 
 function mergeInto(g: Group, f: ReturnType<typeof loadVarsFor>): void {
   if (!f) return;
-  Object.assign(g.vars, f.vars);
-  Object.assign(g.origins, f.origins);
+  assignOwn(g.vars, f.vars);
+  assignOwn(g.origins, f.origins);
   if (typeof g.vars.ansible_group_priority === 'number') g.priority = g.vars.ansible_group_priority;
 }
 

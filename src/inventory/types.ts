@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { setOwn } from '../data/own-record.js';
 
 export interface Origin { file: string; line?: number }
 
@@ -94,7 +95,7 @@ export function ensureHost(raw: RawInventory, name: string): { vars: Record<stri
 
 export function addVars(target: { vars: Record<string, unknown>; origins: Record<string, Origin> }, vars: Record<string, unknown>, origin: (key: string) => Origin): void {
   for (const [k, v] of Object.entries(vars)) {
-    target.vars[k] = v;
-    target.origins[k] = origin(k);
+    setOwn(target.vars, k, v);
+    setOwn(target.origins, k, origin(k));
   }
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { loadYamlFile } from '../playbook/yaml-source.js';
 import type { Origin } from './types.js';
+import { setOwn } from '../data/own-record.js';
 
 const EXTS = ['', '.yaml', '.yml', '.json'];
 
@@ -26,8 +27,8 @@ export function loadVarsFor(dir: string, name: string): { vars: Record<string, u
       throw new ConfigError('E_INVENTORY', 'a vars file must be a mapping of variable names to values', { where: { file: f, line: 1 } });
     }
     for (const [k, v] of Object.entries(src.data as Record<string, unknown>)) {
-      vars[k] = v;
-      origins[k] = { file: f, line: src.pos([k])?.line };
+      setOwn(vars, k, v);
+      setOwn(origins, k, { file: f, line: src.pos([k])?.line });
     }
   }
   return { vars, origins };

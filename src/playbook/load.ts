@@ -6,6 +6,7 @@ import { loadYamlFile, type Path, type YamlSource } from './yaml-source.js';
 import { parseTask, type Expansion, type TaskSource } from './task.js';
 import { checkPlayKeywords } from './keyword-types.js';
 import { PLAY_KEYWORDS, type OnFailure, type Play, type Playbook, type Task } from './types.js';
+import { assignOwn } from '../data/own-record.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -54,13 +55,13 @@ function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion): Pl
   const vars: Obj = {};
   if (p.vars !== undefined) {
     if (!isObj(p.vars)) throw err(src, [i, 'vars'], 'vars must be a mapping');
-    Object.assign(vars, p.vars);
+    assignOwn(vars, p.vars);
   }
   for (const [j, vf] of asList(p.vars_files).entries()) {
     const f = resolve(dir, String(vf));
     const v = loadYamlFile(f);
     if (!isObj(v.data)) throw err(src, [i, 'vars_files', j], `vars file ${f} must be a mapping`);
-    Object.assign(vars, v.data);
+    assignOwn(vars, v.data);
   }
   const baseDirs = [dir, join(dir, 'templates'), join(dir, '..', 'templates'), join(dir, 'files')];
   const base: TaskSource = { src, baseDirs, expansion };
