@@ -95,7 +95,8 @@ describe('rollback', () => {
     } finally {
       rmSync(variantDir, { recursive: true, force: true });
     }
-  });
+    // About 25 runs and rollbacks: the bound scales with that count, not with one run's time on an idle machine.
+  }, 900_000);
 
   it('lvsrun rollback of a run that succeeded restores the pre-run state; runs lists it', async () => {
     const r = await cli('playbooks/site.yaml', '-i', 'lab');

@@ -68,7 +68,11 @@ export async function rollbackCommand(argv: string[], io: Io): Promise<number> {
       }
     },
   });
-  if (!res.length) { io.out('nothing to roll back: no change of this run is still in effect\n'); return EXIT.OK; }
+  // Changes made without an undo are listed above, but they leave nothing a rollback could do.
+  if (!res.some((r) => r.changes > 0 || !r.ok)) {
+    io.out('nothing to roll back: no change of this run is still in effect\n');
+    return EXIT.OK;
+  }
   if (res.some((r) => !r.ok && !r.pending)) return EXIT.ROLLBACK_FAILED;
   if (res.some((r) => r.pending)) { io.err(`some hosts are still pending: run \`lvsrun rollback ${id}\` again when they are reachable\n`); return EXIT.UNREACHABLE; }
   return EXIT.OK;
