@@ -5,6 +5,8 @@ export function terminalPrompt(): ((question: string) => Promise<string>) | unde
   const input = process.stdin;
   if (!input.isTTY) return undefined;
   return (question) => new Promise((done, fail) => {
+    // Echo goes off before the question shows, so nothing typed after it can appear on the screen.
+    input.setRawMode(true);
     process.stderr.write(question);
     let line = '';
     const finish = (err?: Error): void => {
@@ -25,7 +27,6 @@ export function terminalPrompt(): ((question: string) => Promise<string>) | unde
         else if (ch >= ' ') line += ch;
       }
     };
-    input.setRawMode(true);
     input.resume();
     input.on('data', onData);
   });
