@@ -5,7 +5,9 @@ import { assignOwn } from '../data/own-record.js';
 import type { VaultKeyring } from '../vault/keyring.js';
 
 /** -e k=v, -e 'k=v k2=v2', -e @file.yaml, -e '{"k": 1}'. Later ones win. `vault` opens encrypted files. */
-export function parseExtraVars(list: string[], cwd = process.cwd(), vault?: VaultKeyring): Record<string, unknown> {
+export function parseExtraVars(
+  list: string[], cwd = process.cwd(), vault?: VaultKeyring,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const e of list) {
     if (e.startsWith('@')) {

@@ -8,7 +8,9 @@ export class Redactor {
   }
 
   /** `secretValues`: values known to be secret whatever their name (everything decrypted from a vault). */
-  static fromVars(varSets: Iterable<Record<string, unknown>>, extraNames: string[] = [], secretValues: Iterable<string> = []): Redactor {
+  static fromVars(
+    varSets: Iterable<Record<string, unknown>>, extraNames: string[] = [], secretValues: Iterable<string> = [],
+  ): Redactor {
     const vals: string[] = [...secretValues];
     for (const vars of varSets) {
       const marked = Array.isArray(vars.lvsrun_secret_vars) ? vars.lvsrun_secret_vars.map(String) : [];
@@ -35,7 +37,10 @@ export class Redactor {
       if (Array.isArray(x)) return x.map(walk);
       if (x && typeof x === 'object') {
         const o: Record<string, unknown> = {};
-        for (const [k, val] of Object.entries(x)) Object.defineProperty(o, this.text(k), { value: walk(val), enumerable: true, writable: true, configurable: true });
+        for (const [k, val] of Object.entries(x)) {
+          const prop = { value: walk(val), enumerable: true, writable: true, configurable: true };
+          Object.defineProperty(o, this.text(k), prop);
+        }
         return o;
       }
       return x;

@@ -30,12 +30,16 @@ export function parseEnvelope(text: string): Envelope {
   if (text.length > MAX_VAULT_TEXT) throw new VaultFormatError(`vault data is larger than ${MAX_VAULT_TEXT >> 20} MiB`);
   const lines = text.split(/\r?\n/);
   const fields = lines[0]!.trim().split(';').map((f) => f.trim());
-  if (fields[0] !== VAULT_MAGIC) throw new VaultFormatError(`not vault data: the first line must start with ${VAULT_MAGIC};`);
+  if (fields[0] !== VAULT_MAGIC) {
+    throw new VaultFormatError(`not vault data: the first line must start with ${VAULT_MAGIC};`);
+  }
   const [, version, cipher, label, ...extra] = fields;
   if (version !== '1.1' && version !== '1.2') {
     throw new VaultFormatError(`vault format '${printable(version)}' is not supported (only 1.1 and 1.2)`);
   }
-  if (cipher !== 'AES256') throw new VaultFormatError(`vault cipher '${printable(cipher)}' is not supported (only AES256)`);
+  if (cipher !== 'AES256') {
+    throw new VaultFormatError(`vault cipher '${printable(cipher)}' is not supported (only AES256)`);
+  }
   if (extra.length || (version === '1.1' && label !== undefined)) {
     throw new VaultFormatError(`vault header has extra fields: '${printable(lines[0]!.trim())}'`);
   }
@@ -50,7 +54,9 @@ export function parseEnvelope(text: string): Envelope {
 }
 
 export function formatEnvelope(body: string, label?: string): string {
-  const header = label && label !== DEFAULT_VAULT_ID ? `${VAULT_MAGIC};1.2;AES256;${label}` : `${VAULT_MAGIC};1.1;AES256`;
+  const header = label && label !== DEFAULT_VAULT_ID
+    ? `${VAULT_MAGIC};1.2;AES256;${label}`
+    : `${VAULT_MAGIC};1.1;AES256`;
   const out = [header];
   for (let i = 0; i < body.length; i += LINE) out.push(body.slice(i, i + LINE));
   return `${out.join('\n')}\n`;
@@ -65,7 +71,9 @@ function deriveKeys(password: Buffer, salt: Buffer): Keys {
 
 /** Encrypt to a full envelope (1.2 when the label is not `default`), with a fresh random salt every time. */
 export function encryptVault(plaintext: Buffer, password: Buffer, label?: string): string {
-  if (label !== undefined && !/^[^;\s]+$/.test(label)) throw new VaultFormatError(`bad vault id label '${printable(label)}'`);
+  if (label !== undefined && !/^[^;\s]+$/.test(label)) {
+    throw new VaultFormatError(`bad vault id label '${printable(label)}'`);
+  }
   const salt = randomBytes(32);
   const keys = deriveKeys(password, salt);
   const pad = 16 - (plaintext.length % 16);
@@ -96,12 +104,16 @@ export function decryptBody(env: Envelope, password: Buffer): Buffer | undefined
 }
 
 function splitBody(body: string): { salt: Buffer; mac: Buffer; ciphertext: Buffer } {
-  if (!body.length || body.length % 2) throw new VaultFormatError('vault body is truncated (odd or zero number of hex digits)');
+  if (!body.length || body.length % 2) {
+    throw new VaultFormatError('vault body is truncated (odd or zero number of hex digits)');
+  }
   const inner = Buffer.from(body, 'hex').toString('latin1').split('\n');
   if (inner.length !== 3) throw new VaultFormatError('vault body is damaged: expected salt, HMAC and ciphertext');
   const [salt, mac, ct] = inner as [string, string, string];
   for (const [name, h] of [['salt', salt], ['HMAC', mac], ['ciphertext', ct]] as const) {
-    if (!h.length || h.length % 2 || !/^[0-9a-fA-F]+$/.test(h)) throw new VaultFormatError(`vault ${name} is not valid hexadecimal`);
+    if (!h.length || h.length % 2 || !/^[0-9a-fA-F]+$/.test(h)) {
+      throw new VaultFormatError(`vault ${name} is not valid hexadecimal`);
+    }
   }
   const ciphertext = Buffer.from(ct, 'hex');
   if (ciphertext.length % 16) throw new VaultFormatError('vault ciphertext is truncated (not whole AES blocks)');

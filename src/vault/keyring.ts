@@ -80,7 +80,9 @@ export class VaultKeyring {
       return s;
     }
     if (this.secrets.length === 1) return this.secrets[0]!;
-    if (!this.secrets.length) throw new ConfigError('E_USAGE', 'no vault password to encrypt with', { hint: NO_PASSWORD_HINT });
+    if (!this.secrets.length) {
+      throw new ConfigError('E_USAGE', 'no vault password to encrypt with', { hint: NO_PASSWORD_HINT });
+    }
     throw new ConfigError('E_USAGE', `several vault ids (${this.secrets.map((x) => x.id).join(', ')}) could encrypt`, {
       hint: 'choose one with --encrypt-vault-id LABEL',
     });

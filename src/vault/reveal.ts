@@ -52,11 +52,15 @@ export function revealVault(data: unknown, ctx: RevealCtx): unknown {
 }
 
 function openInline(v: VaultCiphertext, path: Path, ctx: RevealCtx): string {
-  const where = { file: ctx.file, line: ctx.pos(path)?.line ?? 1, ...(path.length ? { field: path.join('.') } : {}) };
+  const line = ctx.pos(path)?.line ?? 1;
+  const where = { file: ctx.file, line, ...(path.length ? { field: path.join('.') } : {}) };
   const text = v.text?.trimStart();
   if (text === undefined || !isVaultText(text)) {
-    throw new ConfigError('E_VAULT', `a !vault value must be a string of vault-encrypted text${text === undefined ? '' : ` starting with $ANSIBLE_VAULT`}`, {
-      where, hint: 'make one with `lvsrun vault encrypt_string` (or ansible-vault encrypt_string) and paste it after `!vault |`',
+    const what = 'a !vault value must be a string of vault-encrypted text'
+      + (text === undefined ? '' : ' starting with $ANSIBLE_VAULT');
+    throw new ConfigError('E_VAULT', what, {
+      where,
+      hint: 'make one with `lvsrun vault encrypt_string` (or ansible-vault encrypt_string) and paste it after `!vault |`',
     });
   }
   const vault = keyringFor(ctx.vault);

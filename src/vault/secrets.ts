@@ -36,7 +36,11 @@ export async function loadVaultSecrets(src: VaultSources, io: SecretIo, confirm 
     const at = slug.indexOf('@');
     const id = (at >= 0 ? slug.slice(0, at) : '') || DEFAULT_VAULT_ID;
     const source = at >= 0 ? slug.slice(at + 1) : slug;
-    if (!source) throw new ConfigError('E_USAGE', `--vault-id '${slug}' has no source`, { hint: 'write LABEL@FILE or LABEL@prompt' });
+    if (!source) {
+      throw new ConfigError('E_USAGE', `--vault-id '${slug}' has no source`, {
+        hint: 'write LABEL@FILE or LABEL@prompt',
+      });
+    }
     if (/[;\s]/.test(id)) throw new ConfigError('E_USAGE', `vault id label '${id}' may not hold ';' or spaces`);
     const password = source === 'prompt' ? await ask(id, io, confirm) : fromFile(resolve(io.cwd, source), id);
     out.push({ id, password, source: source === 'prompt' ? 'prompt' : source });
@@ -64,13 +68,20 @@ function fromFile(path: string, id: string): Buffer {
   try {
     st = statSync(path);
   } catch (e) {
-    throw new ConfigError('E_VAULT', `vault password file not found (vault id '${id}'): ${(e as NodeJS.ErrnoException).code}`, {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError('E_VAULT', `vault password file not found (vault id '${id}'): ${code}`, {
       where: { file: path },
     });
   }
-  if (!st.isFile()) throw new ConfigError('E_VAULT', `vault password file is not a regular file (vault id '${id}')`, { where: { file: path } });
+  if (!st.isFile()) {
+    throw new ConfigError('E_VAULT', `vault password file is not a regular file (vault id '${id}')`, {
+      where: { file: path },
+    });
+  }
   if (isExecutable(path)) return fromScript(path, id);
-  if (st.size > MAX_PASSWORD_FILE) throw new ConfigError('E_VAULT', 'vault password file is larger than 1 MiB', { where: { file: path } });
+  if (st.size > MAX_PASSWORD_FILE) {
+    throw new ConfigError('E_VAULT', 'vault password file is larger than 1 MiB', { where: { file: path } });
+  }
   const buf = Buffer.alloc(st.size);
   const fd = openSync(path, 'r');
   try {
@@ -94,7 +105,9 @@ function fromScript(path: string, id: string): Buffer {
   }
   if (r.status !== 0) {
     const why = client && r.status === 2 ? `it knows no password for vault id '${id}'` : `exit ${r.status ?? r.signal}`;
-    throw new ConfigError('E_VAULT', `vault password script failed (vault id '${id}'): ${why}`, { where: { file: path } });
+    throw new ConfigError('E_VAULT', `vault password script failed (vault id '${id}'): ${why}`, {
+      where: { file: path },
+    });
   }
   return nonEmpty(trimBytes(r.stdout, /[\r\n]/), `vault password script printed nothing (vault id '${id}')`, path);
 }

@@ -185,11 +185,14 @@ export async function vaultRekeyCommand(argv: string[], io: Io): Promise<number>
 
 function readInput(p: string): Buffer {
   try {
-    if (statSync(p).size > MAX_VAULT_TEXT) throw new ConfigError('E_VAULT', `larger than ${MAX_VAULT_TEXT >> 20} MiB`, { where: { file: p } });
+    if (statSync(p).size > MAX_VAULT_TEXT) {
+      throw new ConfigError('E_VAULT', `larger than ${MAX_VAULT_TEXT >> 20} MiB`, { where: { file: p } });
+    }
     return readFileSync(p);
   } catch (e) {
     if (e instanceof ConfigError) throw e;
-    throw new ConfigError('E_CONFIG', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { where: { file: p } });
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new ConfigError('E_CONFIG', `cannot read: ${code}`, { where: { file: p } });
   }
 }
 
@@ -241,7 +244,8 @@ async function edit(paths: string[], vault: VaultKeyring, io: Io): Promise<numbe
       closeSync(fd);
       const r = spawnSync(editor[0]!, [...editor.slice(1), tmp], { stdio: 'inherit' });
       if (r.error || r.status !== 0) {
-        throw new ConfigError('E_USAGE', `editor '${editor.join(' ')}' failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})`, {
+        const why = r.error?.message ?? `exit ${r.status ?? r.signal}`;
+        throw new ConfigError('E_USAGE', `editor '${editor.join(' ')}' failed (${why})`, {
           where: { file: p }, hint: 'the vault file was not changed; set EDITOR to a working editor',
         });
       }
@@ -267,7 +271,8 @@ async function rekey(
   const newFile = v['new-vault-password-file'];
   const newId = v['new-vault-id'];
   const prompt = terminalPrompt();
-  const secrets = await loadVaultSecrets({ passwordFiles: newFile ? [newFile] : [], ids: newId ? [newId] : [], ask: !newFile && !newId },
+  const sources = { passwordFiles: newFile ? [newFile] : [], ids: newId ? [newId] : [], ask: !newFile && !newId };
+  const secrets = await loadVaultSecrets(sources,
     { cwd: io.cwd, env: {}, ...(prompt ? { prompt } : {}) }, true);
   const secret = secrets[0]!;
   for (const p of paths) {
@@ -285,16 +290,21 @@ async function encryptString(
   const secret = vault.encryptSecret(v['encrypt-vault-id']);
   const names = v.name ?? [];
   const stdinName = v['stdin-name'];
-  const items: Array<{ name?: string; value: string }> = args.map((value, i) => ({ ...(names[i] ? { name: names[i] } : {}), value }));
+  const items: Array<{ name?: string; value: string }> = args.map((value, i) => ({
+    ...(names[i] ? { name: names[i] } : {}), value,
+  }));
   if (!args.length) {
     const value = await readStdin();
     items.push({ ...(stdinName ?? names[0] ? { name: (stdinName ?? names[0])! } : {}), value });
   }
   for (const it of items) {
     if (it.name !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(it.name)) {
-      throw new ConfigError('E_USAGE', `--name '${it.name}' is not a variable name`, { hint: 'letters, digits and _, not starting with a digit' });
+      throw new ConfigError('E_USAGE', `--name '${it.name}' is not a variable name`, {
+        hint: 'letters, digits and _, not starting with a digit',
+      });
     }
-    const body = vault.encrypt(Buffer.from(it.value, 'utf8'), secret).trimEnd().split('\n').map((l) => `          ${l}`).join('\n');
+    const lines = vault.encrypt(Buffer.from(it.value, 'utf8'), secret).trimEnd().split('\n');
+    const body = lines.map((l) => `          ${l}`).join('\n');
     io.out(`${it.name === undefined ? '' : `${it.name}: `}!vault |\n${body}\n`);
   }
   io.err('Encryption successful\n');
@@ -306,7 +316,9 @@ async function readStdin(): Promise<string> {
   let size = 0;
   for await (const c of process.stdin) {
     size += (c as Buffer).length;
-    if (size > MAX_VAULT_TEXT) throw new ConfigError('E_USAGE', `standard input is larger than ${MAX_VAULT_TEXT >> 20} MiB`);
+    if (size > MAX_VAULT_TEXT) {
+      throw new ConfigError('E_USAGE', `standard input is larger than ${MAX_VAULT_TEXT >> 20} MiB`);
+    }
     chunks.push(c as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
