@@ -66,6 +66,29 @@ describe('lvsrun init', () => {
       expect(long.out).toContain('auth-pass-length');
     });
 
+  it("findings never show a vault-decrypted value: validate, validate --json, a run's pre-run check", async () => {
+    const d = fresh();
+    expect((await cli(d, 'init')).code).toBe(0);
+    const vaultYml = 'inventories/example/group_vars/directors/vault.yml';
+    writeFileSync(join(d, '.vault-pass'), 'a long vault password\n', { mode: 0o600 });
+    // 9 characters: the keepalived task's argument check quotes the rendered auth_pass in its finding.
+    writeFileSync(join(d, vaultYml), 'vault_lvs_auth_pass: Nine9Char\n');
+    expect((await cli(d, 'vault', 'encrypt', vaultYml, '--vault-password-file', '.vault-pass')).code).toBe(0);
+    const withPw = ['-i', 'inventories/example', '--vault-password-file', '.vault-pass'];
+    const text = await cli(d, 'validate', 'site.yaml', ...withPw);
+    expect(text.code).toBe(1);
+    expect(text.out).toContain('error[task-args]');
+    expect(text.out).toContain('********');
+    const json = await cli(d, 'validate', 'site.yaml', ...withPw, '--json');
+    expect(json.code).toBe(1);
+    expect((JSON.parse(json.out) as unknown[]).length).toBeGreaterThan(0);
+    // The run stops at its pre-run check (exit 1, no host touched) and prints the findings on stderr.
+    const run = await cli(d, 'site.yaml', ...withPw);
+    expect(run.code).toBe(1);
+    expect(run.err).toContain('error[task-args]');
+    for (const r of [text, json, run]) expect(r.out + r.err).not.toContain('Nine9Char');
+  });
+
   it('creates DIR when it is missing', async () => {
     const d = fresh();
     const r = await cli(d, 'init', 'ops/lvs');

@@ -21,6 +21,8 @@ import { loadConfig } from '../config.js';
 import { parseExtraVars } from '../extra-vars.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
 import type { VaultKeyring } from '../../vault/keyring.js';
+import type { Inventory } from '../../inventory/types.js';
+import type { Playbook } from '../../playbook/types.js';
 import type { Io } from '../main.js';
 import { helpText, parseCommand, type CommandDef } from '../spec.js';
 
@@ -77,6 +79,14 @@ export function loadInventoryArg(arg: string | undefined, io: Io, vault?: VaultK
   return loadInventory(resolveInventoryPath(arg, io.cwd, { lab: labInventoryPath(io.env) }), vault);
 }
 
+/** What output must hide: secret-named variables, and every value decrypted from a vault. */
+export function outputRedactor(
+  inv: Inventory, pb: Playbook | undefined, extraVars: Record<string, unknown>, vault: VaultKeyring,
+): Redactor {
+  const allVars = [...[...inv.hosts.values()].map((h) => h.vars), ...(pb?.plays ?? []).map((p) => p.vars), extraVars];
+  return Redactor.fromVars(allVars, [], vault.revealed());
+}
+
 export async function runCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(RUN_CMD, argv);
   if (help) { io.out(helpText(RUN_CMD)); return EXIT.OK; }
@@ -103,13 +113,13 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     throw new ConfigError('E_INVENTORY', `${connProblems.length} bad connection variables: nothing was touched`);
   }
   // The whole-inventory LVS rules run before any host is touched; errors stop the run.
+  const red = outputRedactor(inv, pb, extraVars, vault);
   const findings = v['skip-validate'] ? [] : validateInventory(inv, pb, new TemplateEngine(), extraVars);
-  if (findings.some((f) => f.severity !== 'info')) io.err(formatFindings(findings));
+  // Findings quote rendered values (a too-long auth_pass): they go through the redactor like all output.
+  if (findings.some((f) => f.severity !== 'info')) io.err(red.text(formatFindings(findings)));
   if (findings.some((f) => f.severity === 'error')) {
     throw new ConfigError('E_VALIDATION', `${findings.filter((f) => f.severity === 'error').length} validation error(s): nothing was touched`, { hint: 'fix them, or see lvsrun validate --help; --skip-validate runs anyway' });
   }
-  const allVars = [...[...inv.hosts.values()].map((h) => h.vars), ...pb.plays.map((p) => p.vars), extraVars];
-  const red = Redactor.fromVars(allVars, [], vault.revealed());
   const bus = new EventBus();
   const verbose = v.verbose?.length ?? 0;
   if (!v.json) bus.add(io.isTTY && !verbose && !v.diff ? new ListrReporter(red, io.out) : new PlainReporter({ diff: Boolean(v.diff), verbose, write: io.out, color: io.isTTY }, red));

@@ -9,7 +9,7 @@ import { parseExtraVars } from '../extra-vars.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
 import type { Io } from '../main.js';
 import { helpText, parseCommand, type CommandDef } from '../spec.js';
-import { loadInventoryArg } from './run.js';
+import { loadInventoryArg, outputRedactor } from './run.js';
 
 export const VALIDATE_CMD = {
   name: 'validate',
@@ -37,11 +37,14 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
   const inv = loadInventoryArg(v.inventory, io, vault);
   const rolesPath = loadConfig(io.cwd, io.env).rolesPath;
   const pb = positionals[0] ? loadPlaybook(resolve(io.cwd, positionals[0]), { rolesPath, vault }) : undefined;
-  const fs = validateInventory(inv, pb, new TemplateEngine(), parseExtraVars(v['extra-vars'] ?? [], io.cwd, vault));
+  const extraVars = parseExtraVars(v['extra-vars'] ?? [], io.cwd, vault);
+  const fs = validateInventory(inv, pb, new TemplateEngine(), extraVars);
+  // Findings quote rendered values (a too-long auth_pass): secrets are masked as in a run's output.
+  const red = outputRedactor(inv, pb, extraVars, vault);
   const errors = fs.filter((f) => f.severity === 'error').length;
-  if (v.json) io.out(`${JSON.stringify(fs, null, 2)}\n`);
+  if (v.json) io.out(`${JSON.stringify(red.deep(fs), null, 2)}\n`);
   else {
-    io.out(formatFindings(fs, { info: Boolean(v.verbose) }));
+    io.out(red.text(formatFindings(fs, { info: Boolean(v.verbose) })));
     io.out(`${errors} error(s), ${fs.filter((f) => f.severity === 'warn').length} warning(s)${v.verbose ? '' : `, ${fs.filter((f) => f.severity === 'info').length} note(s) (-v shows them)`}\n`);
   }
   return errors ? EXIT.BAD_INPUT : EXIT.OK;
