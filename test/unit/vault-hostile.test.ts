@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_VAULT_TEXT, decryptBody, encryptVault, parseEnvelope } from '../../src/vault/format.js';
+import { MAX_YAML_BYTES } from '../../src/playbook/yaml-source.js';
 import { cli } from '../integration/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lvsrun-vault-hostile-'));
@@ -14,7 +15,7 @@ const lines = good.trimEnd().split('\n');
 let n = 0;
 
 /** An inventory whose group_vars/all file holds `vaultText`; returns the lvsrun result for `inventory --host h`. */
-async function withGroupVars(vaultText: string): Promise<{ code: number; err: string; file: string }> {
+async function withGroupVars(vaultText: string): Promise<{ code: number; out: string; err: string; file: string }> {
   const d = join(dir, `inv${n++}`);
   mkdirSync(join(d, 'group_vars'), { recursive: true });
   writeFileSync(join(d, 'hosts.yaml'), 'all:\n  hosts:\n    h: {}\n');
@@ -60,7 +61,8 @@ describe('damaged or hostile vault data: exit 1 with file:line and the vault id,
     const r = await withGroupVars(`${lines[0]}\n${flipped.match(/.{1,80}/g)!.join('\n')}\n`);
     expect(r.code).toBe(1);
     expect(r.err)
-      .toContain(`error[E_VAULT] ${r.file}:1: cannot decrypt (vault id 'default'): wrong password, or the data was changed`);
+      .toContain(`error[E_VAULT] ${r.file}:1: cannot decrypt (vault id 'default'): `
+        + 'wrong password, or the data was changed');
     noStack(r.err);
   });
   it('a huge file is refused before any work', async () => {
@@ -69,8 +71,19 @@ describe('damaged or hostile vault data: exit 1 with file:line and the vault id,
     const r = await withGroupVars(huge);
     expect(r.code).toBe(1);
     expect(r.err)
-      .toContain(`error[E_VAULT] ${r.file}:1: damaged vault data (vault id 'default'): vault data is larger than 32 MiB`);
+      .toContain(`error[E_VAULT] ${r.file}:1: damaged vault data (vault id 'default'): `
+        + 'vault data is larger than 32 MiB');
     expect(Date.now() - t0).toBeLessThan(30_000);
+  });
+  it('the YAML size limit holds on the plaintext of an encrypted file, not on its (4x larger) ciphertext', async () => {
+    const yamlOf = (n: number): string => `big: "${'a'.repeat(n - 8)}"\n`;
+    const fits = await withGroupVars(encryptVault(Buffer.from(yamlOf(600_000)), Buffer.from('pw-1')));
+    expect(fits.err).toBe('');
+    expect(JSON.parse(fits.out)).toEqual({ big: '********' });
+    const over = await withGroupVars(encryptVault(Buffer.from(yamlOf(MAX_YAML_BYTES + 1)), Buffer.from('pw-1')));
+    expect(over.code).toBe(1);
+    expect(over.err).toContain(`error[E_YAML] ${over.file}: ${over.file} is ${MAX_YAML_BYTES + 1} characters long`);
+    noStack(over.err);
   });
   it('a header with extra fields, an unknown version or cipher', async () => {
     for (const [header, msg] of [
@@ -83,7 +96,8 @@ describe('damaged or hostile vault data: exit 1 with file:line and the vault id,
       const r = await withGroupVars(`${header}\n${lines.slice(1).join('\n')}\n`);
       expect(r.code).toBe(1);
       expect(r.err)
-        .toMatch(new RegExp(`error\\[E_VAULT\\] .*all\\.yaml:1: damaged vault data \\(vault id '[^']*'\\): ${msg.replace(/[.()]/g, '\\$&')}`));
+        .toMatch(new RegExp('error\\[E_VAULT\\] .*all\\.yaml:1: damaged vault data \\(vault id \'[^\']*\'\\): '
+          + msg.replace(/[.()]/g, '\\$&')));
       noStack(r.err);
     }
   });
