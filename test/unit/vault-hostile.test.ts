@@ -129,6 +129,23 @@ describe('damaged or hostile vault data: exit 1 with file:line and the vault id,
   });
 });
 
+describe('vault-decrypted connection passwords are never shown', () => {
+  it('a run refuses a become password of two lines (exit 1, before any host) without printing it', async () => {
+    const d = join(dir, `conn${n++}`);
+    mkdirSync(join(d, 'host_vars'), { recursive: true });
+    writeFileSync(join(d, 'hosts.yaml'), 'all:\n  hosts:\n    h: {ansible_host: 127.0.0.1}\n');
+    const yaml = 'ansible_become_password: "Sudo-Line1\\nSudo-Line2"\nansible_password: "Ssh\\u0000Pw"\n';
+    writeFileSync(join(d, 'host_vars', 'h.yaml'), encryptVault(Buffer.from(yaml), Buffer.from('pw-1')));
+    writeFileSync(join(d, 'site.yaml'), '- hosts: all\n  tasks:\n    - debug: {msg: hi}\n');
+    const r = await cli(join(d, 'site.yaml'), '-i', join(d, 'hosts.yaml'), '--vault-password-file', pw);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('ansible_become_password must be one line');
+    expect(r.err).toContain('ansible_password must not contain a NUL byte');
+    expect(r.out + r.err).not.toMatch(/Sudo-Line|Ssh/);
+    noStack(r.err);
+  });
+});
+
 describe('vault format', () => {
   it('round-trips any bytes and label; a fresh salt each time; 80-column lines; wrong password gives nothing', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.string({ minLength: 1, maxLength: 20 }),
