@@ -60,7 +60,8 @@ function openInline(v: VaultCiphertext, path: Path, ctx: RevealCtx): string {
       + (text === undefined ? '' : ' starting with $ANSIBLE_VAULT');
     throw new ConfigError('E_VAULT', what, {
       where,
-      hint: 'make one with `lvsrun vault encrypt_string` (or ansible-vault encrypt_string) and paste it after `!vault |`',
+      hint: 'make one with `lvsrun vault encrypt_string` (or ansible-vault encrypt_string) '
+        + 'and paste it after `!vault |`',
     });
   }
   const vault = keyringFor(ctx.vault);

@@ -76,7 +76,7 @@ describe('ansible-vault → lvsrun', () => {
     expect(r.err).toBe('');
     // The rule saw the decrypted value ('Vrrp-Pw 1', 9 characters), not the ciphertext, and printed neither.
     expect(r.out)
-      .toMatch(/error\[auth-pass-length\] lb1 lvs_auth_pass \(.*group_vars\/directors\.yaml:1\): auth_pass has 9 characters/);
+      .toMatch(/error\[auth-pass-length\] lb1 lvs_auth_pass \(.*\/directors\.yaml:1\): auth_pass has 9 characters/);
     expect(r.out).not.toMatch(/Vrrp-Pw|ANSIBLE_VAULT/);
   });
   it('ANSIBLE_VAULT_PASSWORD_FILE and an executable password script are password sources', async () => {
@@ -99,7 +99,9 @@ describe('ansible-vault → lvsrun', () => {
     const r = await cli('inventory', '-i', at('inv/hosts.yaml'), '--host', 'lb1', '--vault-password-file', at('wrong'));
     expect(r.code).toBe(1);
     expect(r.err)
-      .toMatch(/^error\[E_VAULT\] .*hosts\.yaml:6 \(all\.children\.directors\.hosts\.lb1\.become_pass_x\): cannot decrypt \(vault id 'default'\): wrong password/);
+      .toMatch(new RegExp('^error\\[E_VAULT\\] .*hosts\\.yaml:6 '
+        + '\\(all\\.children\\.directors\\.hosts\\.lb1\\.become_pass_x\\): '
+        + "cannot decrypt \\(vault id 'default'\\): wrong password"));
     expect(r.err).toMatch(/tried vault id default \(.*wrong\)/);
     expect(r.err).not.toMatch(/\$ANSIBLE_VAULT|[0-9a-f]{40}|\n\s+at /);
     const w2 = await cli('inventory', '-i', at('inv/hosts.yaml'), '--host', 'lb1', '--vault-password-file', pw);
@@ -151,7 +153,8 @@ describe('lvsrun vault → ansible', () => {
     }
     expect(readFileSync(at('ed.yaml'), 'utf8')).toMatch(/^\$ANSIBLE_VAULT;1\.2;AES256;prod\n/);
     expect(av('view', '--vault-id', `prod@${pwProd}`, 'ed.yaml')).toBe('a: 1\nb: 2\n');
-    const rekeyed = await cli('vault', 'rekey', at('ed.yaml'), '--vault-id', `prod@${pwProd}`, '--new-vault-password-file', pw);
+    const rekeyed = await cli('vault', 'rekey', at('ed.yaml'), '--vault-id', `prod@${pwProd}`,
+      '--new-vault-password-file', pw);
     expect(rekeyed.code)
       .toBe(0);
     expect(av('view', '--vault-password-file', pw, 'ed.yaml')).toBe('a: 1\nb: 2\n');

