@@ -2,7 +2,8 @@
 export type ErrorCode =
   | 'E_CONFIG' | 'E_YAML' | 'E_TEMPLATE' | 'E_MODULE_ARGS' | 'E_UNKNOWN_MODULE' | 'E_INVENTORY'
   | 'E_PATTERN' | 'E_WHEN' | 'E_TRANSPORT' | 'E_HOSTKEY' | 'E_AUTH' | 'E_COMMAND' | 'E_FACT'
-  | 'E_LAB' | 'E_USAGE' | 'E_ASSERT' | 'E_TIMEOUT' | 'E_VALIDATION' | 'E_LOCKED' | 'E_JOURNAL';
+  | 'E_LAB' | 'E_USAGE' | 'E_ASSERT' | 'E_TIMEOUT' | 'E_VALIDATION' | 'E_LOCKED' | 'E_JOURNAL'
+  | 'E_VAULT';
 
 export interface Where { file?: string; line?: number; col?: number; field?: string }
 

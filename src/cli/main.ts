@@ -11,6 +11,11 @@ import { VALIDATE_CMD, validateCommand } from './commands/validate.js';
 import { DRILL_CMD, drillCommand } from './commands/drill.js';
 import { INIT_CMD, initCommand } from './commands/init.js';
 import { COMPLETION_CMD, completionCommand } from './commands/completion.js';
+import {
+  VAULT_DECRYPT_CMD, VAULT_EDIT_CMD, VAULT_ENCRYPT_CMD, VAULT_ENCRYPT_STRING_CMD, VAULT_REKEY_CMD, VAULT_VIEW_CMD,
+  vaultDecryptCommand, vaultEditCommand, vaultEncryptCommand, vaultEncryptStringCommand, vaultRekeyCommand,
+  vaultViewCommand,
+} from './commands/vault.js';
 import { helpText, optionLabel, type CommandDef } from './spec.js';
 import { packageVersion } from './version.js';
 
@@ -40,6 +45,12 @@ export const COMMANDS: readonly Command[] = [
   { def: LAB_DOWN_CMD, run: labDownCommand },
   { def: LAB_STATUS_CMD, run: labStatusCommand },
   { def: LAB_SSH_CMD, run: labSshCommand },
+  { def: VAULT_ENCRYPT_CMD, run: vaultEncryptCommand },
+  { def: VAULT_DECRYPT_CMD, run: vaultDecryptCommand },
+  { def: VAULT_VIEW_CMD, run: vaultViewCommand },
+  { def: VAULT_EDIT_CMD, run: vaultEditCommand },
+  { def: VAULT_ENCRYPT_STRING_CMD, run: vaultEncryptStringCommand },
+  { def: VAULT_REKEY_CMD, run: vaultRekeyCommand },
   { def: COMPLETION_CMD, run: (argv, io) => completionCommand(argv, io, COMMANDS) },
 ];
 
@@ -59,10 +70,14 @@ function groupOf(word: string | undefined): Command[] {
   return word ? COMMANDS.filter((c) => c.def.name.startsWith(`${word} `)) : [];
 }
 
+/** The column the summaries start at: past the longest command name. */
+const nameWidth = (cmds: readonly Command[]): number => Math.max(14, ...cmds.map((c) => c.def.name.length));
+
 export function overviewText(): string {
   const named = COMMANDS.filter((c) => c.def.name);
   const lines = ['usage: lvsrun PLAYBOOK -i INVENTORY [options]', '       lvsrun COMMAND [options]', '', 'commands:'];
-  for (const c of named) lines.push(`  ${c.def.name.padEnd(14)} ${c.def.summary}`);
+  const w = nameWidth(named);
+  for (const c of named) lines.push(`  ${c.def.name.padEnd(w)} ${c.def.summary}`);
   lines.push('', 'options of lvsrun PLAYBOOK (lvsrun COMMAND --help shows each command\'s own):');
   for (const [k, o] of Object.entries(RUN_CMD.options)) lines.push(`  ${optionLabel(k, o).padEnd(34)} ${o.help}`);
   lines.push(`  ${'    --version'.padEnd(34)} print the version and exit`);
@@ -73,7 +88,7 @@ export function overviewText(): string {
 
 function groupHelp(word: string, cmds: Command[]): string {
   const lines = cmds.flatMap((c) => c.def.usage.map((u) => `lvsrun ${u}`));
-  const list = cmds.map((c) => `  ${c.def.name.padEnd(14)} ${c.def.summary}`).join('\n');
+  const list = cmds.map((c) => `  ${c.def.name.padEnd(nameWidth(cmds))} ${c.def.summary}`).join('\n');
   return `usage: ${lines.join('\n       ')}\n\n${list}\n\n`
     + `lvsrun ${word} COMMAND --help shows each command's options\n`;
 }

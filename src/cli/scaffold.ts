@@ -46,9 +46,10 @@ lvs_vrid: 51              # virtual_router_id: unique per cluster on one network
 lvs_auth_pass: "{{vault_lvs_auth_pass}}"
 `;
 
-const VAULT = `# Secrets of the directors. Encrypt this file before committing it:
-#   lvsrun vault encrypt inventories/example/group_vars/directors/vault.yml
-# (the vault password goes in .vault-pass, which .gitignore keeps out of the repository).
+const VAULT = `# Secrets of the directors. Encrypt this file before committing it, with the vault password in
+# .vault-pass (mode 0600; .gitignore keeps it out of the repository):
+#   lvsrun vault encrypt inventories/example/group_vars/directors/vault.yml --vault-password-file .vault-pass
+# Then every command that reads the inventory takes --vault-password-file .vault-pass (or -J to type it).
 vault_lvs_auth_pass: ChangeMe   # at most 8 characters (keepalived uses only the first 8)
 `;
 
@@ -81,7 +82,7 @@ This folder describes an LVS cluster for lvsrun (\`lvsrun --help\`, \`lvsrun COM
 | \`inventories/example/hosts\` | your directors and real servers: names, \`ansible_host\`, which director is MASTER |
 | \`inventories/example/group_vars/all.yml\` | the VIP, the port and the forwarding method (DR, NAT, TUN) |
 | \`inventories/example/group_vars/directors/vars.yml\` | the interface VRRP runs on, the VRID |
-| \`inventories/example/group_vars/directors/vault.yml\` | the VRRP password; encrypt it with \`lvsrun vault encrypt\` |
+| \`inventories/example/group_vars/directors/vault.yml\` | the VRRP password; encrypt it (below) before committing |
 | \`inventories/example/group_vars/realservers/vars.yml\` | real-server settings |
 | \`site.yaml\` | the plays; it uses lvsrun's shipped roles \`lvs_director\` and \`lvs_realserver\` |
 | \`lvsrun.cfg\` | where roles are found, how many hosts run in parallel |
@@ -98,6 +99,17 @@ lvsrun rollback                                           # undo the newest run
 \`\`\`
 
 Run journals go to \`.lvsrun/\` (kept out of git: they hold the previous content of changed files).
+
+The VRRP password lives in \`vault.yml\` alone so that it can be encrypted with Ansible Vault. Put a
+vault password in \`.vault-pass\` (mode 0600, kept out of git), encrypt the file, and from then on
+give every command that reads the inventory \`--vault-password-file .vault-pass\` (or \`-J\` to type
+the password):
+
+\`\`\`
+lvsrun vault encrypt inventories/example/group_vars/directors/vault.yml --vault-password-file .vault-pass
+lvsrun validate site.yaml -i inventories/example --vault-password-file .vault-pass
+lvsrun vault edit inventories/example/group_vars/directors/vault.yml --vault-password-file .vault-pass
+\`\`\`
 `;
 
 export const SCAFFOLD: readonly ScaffoldFile[] = [

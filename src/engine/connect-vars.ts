@@ -74,7 +74,8 @@ const secret = (line: boolean): Check => (v) => {
 };
 
 /** Every variable lvsrun reads to reach a host (see connect.ts), with what each must be. */
-const CHECKS: Record<string, { check: Check; hint: string }> = {
+interface FieldCheck { check: Check; hint: string; hidden: boolean }
+const CHECKS: Record<string, FieldCheck> = {
   ...fields(['ansible_host', 'ssh_host'], address, 'write the address the host is reached at, e.g. 10.0.0.5'),
   ...fields(['ansible_port', 'ansible_ssh_port', 'ssh_port'], port,
     'write the sshd port, e.g. 22; remove the line for the default'),
@@ -83,27 +84,28 @@ const CHECKS: Record<string, { check: Check; hint: string }> = {
     'write the path of the private key'),
   ...fields(['lvsrun_known_hosts', 'ssh_known_hosts'], path, 'write the path of a known_hosts file'),
   ...fields(['ansible_timeout', 'ssh_timeout'], seconds, 'write the connect timeout in seconds, e.g. 10'),
-  ...fields(['ansible_password', 'ansible_ssh_pass'], secret(false), 'write the password as text'),
+  ...fields(['ansible_password', 'ansible_ssh_pass'], secret(false), 'write the password as text', true),
   ...fields(['ansible_become', 'become'], bool, 'write true or false'),
   ...fields(['ansible_become_user', 'become_user'], userName, 'write the user to become, e.g. root'),
   ...fields(['ansible_become_password', 'ansible_become_pass', 'become_password'], secret(true),
-    'write the password as one line of text'),
+    'write the password as one line of text', true),
   ...fields(['lvsrun_persistent_shell'], bool, 'write true or false'),
   ...fields(['lvsrun_lock_file'], path, 'write the path of the lock file on the host, e.g. /run/lvsrun.lock'),
 };
 
-function fields(names: string[], check: Check, hint: string): Record<string, { check: Check; hint: string }> {
-  return Object.fromEntries(names.map((n) => [n, { check, hint }]));
+/** `hidden`: a password, whose value an error never shows (it may come from a vault). */
+function fields(names: string[], check: Check, hint: string, hidden = false): Record<string, FieldCheck> {
+  return Object.fromEntries(names.map((n) => [n, { check, hint, hidden }]));
 }
 
 /** The problems of one host's connection variables (as the run sees them: inventory < play vars < -e). */
 export function connVarProblems(vars: Record<string, unknown>): Array<Omit<ConnVarProblem, 'host' | 'origin'>> {
   const out: Array<Omit<ConnVarProblem, 'host' | 'origin'>> = [];
-  for (const [field, { check, hint }] of Object.entries(CHECKS)) {
+  for (const [field, { check, hint, hidden }] of Object.entries(CHECKS)) {
     if (!Object.hasOwn(vars, field) || vars[field] === undefined) continue;
     const v = vars[field];
     const why = check(v);
-    if (why) out.push({ field, message: `${field} ${why}, got ${shown(v)}`, hint });
+    if (why) out.push({ field, message: `${field} ${why}${hidden ? '' : `, got ${shown(v)}`}`, hint });
   }
   return out;
 }

@@ -5,6 +5,8 @@ import { loadYamlFile, parseYamlText } from '../playbook/yaml-source.js';
 import { loadIniInventory } from './load-ini.js';
 import { loadYamlInventory } from './load-yaml.js';
 import { loadVarsFor } from './vars-files.js';
+import type { VaultKeyring } from '../vault/keyring.js';
+import { openVaultText } from '../vault/reveal.js';
 import { emptyRaw, type Group, type Host, type Inventory, type Origin, type RawInventory } from './types.js';
 import { assignOwn } from '../data/own-record.js';
 
@@ -22,7 +24,8 @@ export function resolveInventoryPath(arg: string, cwd = process.cwd(), fallbacks
   });
 }
 
-export function loadInventory(path: string): Inventory {
+/** `vault` decrypts encrypted inventory and vars files and `!vault` values. */
+export function loadInventory(path: string, vault?: VaultKeyring): Inventory {
   const raw = emptyRaw();
   const sources: string[] = [];
   const varsDirs: string[] = [];
@@ -31,29 +34,44 @@ export function loadInventory(path: string): Inventory {
       const p = join(path, f);
       if (f === 'group_vars' || f === 'host_vars' || f.startsWith('.') || statSync(p).isDirectory()) continue;
       if (/\.(retry|md|txt|j2|hbs)$/.test(f) || f.endsWith('~')) continue;
-      loadFile(p, raw);
+      loadFile(p, raw, vault);
       sources.push(p);
     }
     varsDirs.push(path);
   } else {
-    loadFile(path, raw);
+    loadFile(path, raw, vault);
     sources.push(path);
     varsDirs.push(dirname(path));
   }
-  return resolveInventory(raw, sources, varsDirs);
+  return resolveInventory(raw, sources, varsDirs, vault);
 }
 
-function loadFile(p: string, raw: RawInventory): void {
-  const text = readFileSync(p, 'utf8');
-  if (/\.ini$/.test(p) || (!/\.(ya?ml|json)$/.test(p) && /^\s*\[/m.test(text) && !/^\s*all\s*:/m.test(text))) loadIniInventory(text, p, raw);
-  else loadYamlInventory(/\.(ya?ml|json)$/.test(p) ? loadYamlFile(p) : parseYamlText(text, p), raw);
+function loadFile(p: string, raw: RawInventory, vault?: VaultKeyring): void {
+  const { text, whole } = openVaultText(readFileSync(p, 'utf8'), p, vault);
+  const ini = /\.ini$/.test(p) || (!/\.(ya?ml|json)$/.test(p) && /^\s*\[/m.test(text) && !/^\s*all\s*:/m.test(text));
+  if (ini) {
+    loadIniInventory(text, p, raw);
+    if (whole && vault) markFileValues(raw, p, vault);
+  } else loadYamlInventory(whole ? parseYamlText(text, p, vault) : loadYamlFile(p, vault), raw);
+}
+
+/** Every value an encrypted INI file set is a secret (YAML files are marked as they are parsed). */
+function markFileValues(raw: RawInventory, file: string, vault: VaultKeyring): void {
+  for (const scope of [...raw.groups.values(), ...raw.hostVars.values()]) {
+    for (const [k, v] of Object.entries(scope.vars)) {
+      const scalar = typeof v === 'string' || typeof v === 'number';
+      if (scalar && scope.origins[k]?.file === file) vault.markSecret(String(v));
+    }
+  }
 }
 
 /** Apply Ansible's precedence: all < parent group < child group (by depth, priority, name) < host. */
-export function resolveInventory(raw: RawInventory, sources: string[], varsDirs: string[]): Inventory {
+export function resolveInventory(
+  raw: RawInventory, sources: string[], varsDirs: string[], vault?: VaultKeyring,
+): Inventory {
   refuseGroupCycles(raw);
   for (const dir of varsDirs) {
-    for (const g of raw.groups.values()) mergeInto(g, loadVarsFor(join(dir, 'group_vars'), g.name));
+    for (const g of raw.groups.values()) mergeInto(g, loadVarsFor(join(dir, 'group_vars'), g.name, vault));
   }
   const all = raw.groups.get('all')!;
   // Every group not reachable as a child is a child of all; hosts in no group go to ungrouped.
@@ -84,7 +102,7 @@ export function resolveInventory(raw: RawInventory, sources: string[], varsDirs:
     assignOwn(vars, hv.vars);
     assignOwn(origins, hv.origins);
     for (const dir of varsDirs) {
-      const f = loadVarsFor(join(dir, 'host_vars'), name);
+      const f = loadVarsFor(join(dir, 'host_vars'), name, vault);
       if (f) assignOwn(vars, f.vars), assignOwn(origins, f.origins);
     }
     hosts.set(name, { name, vars, origins, groups: ordered.filter((g) => g !== 'all') });

@@ -2,13 +2,16 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { loadYamlFile } from '../playbook/yaml-source.js';
+import type { VaultKeyring } from '../vault/keyring.js';
 import type { Origin } from './types.js';
 import { setOwn } from '../data/own-record.js';
 
 const EXTS = ['', '.yaml', '.yml', '.json'];
 
 /** Vars for one name from group_vars/NAME or host_vars/NAME: a file (any of EXTS) or a folder of files. */
-export function loadVarsFor(dir: string, name: string): { vars: Record<string, unknown>; origins: Record<string, Origin> } | undefined {
+export function loadVarsFor(
+  dir: string, name: string, vault?: VaultKeyring,
+): { vars: Record<string, unknown>; origins: Record<string, Origin> } | undefined {
   const found: string[] = [];
   for (const ext of EXTS) {
     const p = join(dir, name + ext);
@@ -21,7 +24,7 @@ export function loadVarsFor(dir: string, name: string): { vars: Record<string, u
   const vars: Record<string, unknown> = {};
   const origins: Record<string, Origin> = {};
   for (const f of found) {
-    const src = loadYamlFile(f);
+    const src = loadYamlFile(f, vault);
     if (src.data === null || src.data === undefined) continue;
     if (typeof src.data !== 'object' || Array.isArray(src.data)) {
       throw new ConfigError('E_INVENTORY', 'a vars file must be a mapping of variable names to values', { where: { file: f, line: 1 } });

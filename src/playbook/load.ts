@@ -5,6 +5,7 @@ import { findRole } from './roles-path.js';
 import { loadYamlFile, type Path, type YamlSource } from './yaml-source.js';
 import { parseTask, type Expansion, type TaskSource } from './task.js';
 import { checkPlayKeywords } from './keyword-types.js';
+import type { VaultKeyring } from '../vault/keyring.js';
 import { PLAY_KEYWORDS, type OnFailure, type Play, type Playbook, type Task } from './types.js';
 import { assignOwn } from '../data/own-record.js';
 
@@ -16,12 +17,18 @@ export const MAX_TASKS = 10_000;
 /** include_tasks may nest this deep. */
 export const MAX_INCLUDE_DEPTH = 20;
 
-/** rolesPath: configured role folders (lvsrun.cfg, LVSRUN_ROLES_PATH), searched after the playbook's roles/. */
-export interface LoadOptions { rolesPath?: readonly string[] }
+/**
+ * rolesPath: configured role folders (lvsrun.cfg, LVSRUN_ROLES_PATH), searched after the playbook's roles/.
+ * vault: decrypts encrypted playbooks, task and vars files and `!vault` values.
+ */
+export interface LoadOptions { rolesPath?: readonly string[]; vault?: VaultKeyring }
 
 export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
   const plays: Play[] = [];
-  const expansion: Expansion = { tasks: 0, sources: new Map(), sizes: new Map(), rolesPath: opts.rolesPath ?? [] };
+  const expansion: Expansion = {
+    tasks: 0, sources: new Map(), sizes: new Map(), rolesPath: opts.rolesPath ?? [],
+    ...(opts.vault ? { vault: opts.vault } : {}),
+  };
   loadInto(resolve(file), plays, new Set(), expansion);
   return { file: resolve(file), plays };
 }
@@ -29,7 +36,7 @@ export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
 function loadInto(file: string, plays: Play[], seen: Set<string>, expansion: Expansion): void {
   if (seen.has(file)) throw new ConfigError('E_CONFIG', `import_playbook cycle through ${file}`, { where: { file } });
   seen.add(file);
-  const src = loadYamlFile(file);
+  const src = loadYamlFile(file, expansion.vault);
   if (!Array.isArray(src.data)) throw err(src, [], 'a playbook is a list of plays', 'start each play with `- name: ...` and `hosts: ...`');
   src.data.forEach((p, i) => {
     if (!isObj(p)) throw err(src, [i], 'a play must be a mapping');
@@ -59,7 +66,7 @@ function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion): Pl
   }
   for (const [j, vf] of asList(p.vars_files).entries()) {
     const f = resolve(dir, String(vf));
-    const v = loadYamlFile(f);
+    const v = loadYamlFile(f, expansion.vault);
     if (!isObj(v.data)) throw err(src, [i, 'vars_files', j], `vars file ${f} must be a mapping`);
     assignOwn(vars, v.data);
   }
@@ -191,7 +198,7 @@ function expandedSize(expansion: Expansion, file: string, chain: string[], depth
 
 function loadCached(expansion: Expansion, file: string): YamlSource {
   let s = expansion.sources.get(file);
-  if (!s) expansion.sources.set(file, (s = loadYamlFile(file)));
+  if (!s) expansion.sources.set(file, (s = loadYamlFile(file, expansion.vault)));
   return s;
 }
 
@@ -217,7 +224,7 @@ function loadRole(
   const mapping = (sub: string): Obj => {
     const f = file(sub);
     if (!f) return {};
-    const d = loadYamlFile(f).data;
+    const d = loadYamlFile(f, expansion.vault).data;
     return isObj(d) ? d : {};
   };
   if (isObj(r) && r.vars !== undefined && r.vars !== null && !isObj(r.vars)) {
@@ -227,7 +234,7 @@ function loadRole(
   const roleDefaults = mapping('defaults');
   // After the role's own folders: the playbook's folder and its parent, so roles can use the shipped templates/.
   const ts = (f: string): TaskSource => ({
-    src: loadYamlFile(f),
+    src: loadYamlFile(f, expansion.vault),
     baseDirs: [join(roleDir, 'templates'), join(roleDir, 'files'), roleDir, dir, join(dir, '..')],
     expansion,
   });

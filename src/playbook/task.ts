@@ -8,6 +8,7 @@ import { compileExpr } from './when.js';
 import { checkTaskKeywords } from './keyword-types.js';
 import { compileUserRegex } from '../text/user-regex.js';
 import type { Path, YamlSource } from './yaml-source.js';
+import type { VaultKeyring } from '../vault/keyring.js';
 import { TASK_KEYWORDS, type Task } from './types.js';
 
 /** Shared by one playbook load: tasks counted so far, YAML files read once, include sizes. */
@@ -17,6 +18,8 @@ export interface Expansion {
   sizes: Map<string, number>;
   /** Configured role folders, searched after the playbook's own. */
   rolesPath: readonly string[];
+  /** Decrypts encrypted playbooks, task and vars files and `!vault` values. */
+  vault?: VaultKeyring;
 }
 export interface TaskSource { src: YamlSource; baseDirs: string[]; expansion?: Expansion }
 type Obj = Record<string, unknown>;

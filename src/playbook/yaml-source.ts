@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import {
-  LineCounter, parseDocument, visit, isMap, isSeq, isPair, isScalar, type Node, type Pair, type YAMLMap,
+  LineCounter, parseDocument, visit, isMap, isSeq, isPair, isScalar, YAMLMap, YAMLSeq, type Node, type Pair,
 } from 'yaml';
 import { ConfigError, type Where } from '../errors.js';
+import type { VaultKeyring } from '../vault/keyring.js';
+import { VaultCiphertext, openVaultText, revealVault } from '../vault/reveal.js';
 
 export type Path = ReadonlyArray<string | number>;
 export interface Pos { line: number; col: number }
@@ -23,7 +25,19 @@ export const MAX_ALIAS_COUNT = 1000;
  */
 export const MAX_YAML_BYTES = 1024 * 1024;
 
-export function parseYamlText(text: string, file: string): YamlSource {
+// Ansible's `!vault` tag: a scalar holds vault text; on a mapping or list it is an error, reported after parsing.
+const VAULT_TAGS = [
+  { tag: '!vault', resolve: (s: string) => new VaultCiphertext(s) },
+  { tag: '!vault', collection: 'map' as const, nodeClass: YAMLMap, resolve: () => new VaultCiphertext(null) },
+  { tag: '!vault', collection: 'seq' as const, nodeClass: YAMLSeq, resolve: () => new VaultCiphertext(null) },
+];
+
+/**
+ * `vault` decrypts a vault-encrypted file and `!vault` values; without it, vault data is an error.
+ * The size limit applies to the YAML that is parsed: a whole encrypted file's plaintext.
+ */
+export function parseYamlText(rawText: string, file: string, vault?: VaultKeyring): YamlSource {
+  const { text, whole } = openVaultText(rawText, file, vault);
   if (text.length > MAX_YAML_BYTES) {
     const msg = `${file} is ${text.length} characters long (YAML inputs hold at most ${MAX_YAML_BYTES})`;
     throw new ConfigError('E_YAML', msg, {
@@ -32,7 +46,7 @@ export function parseYamlText(text: string, file: string): YamlSource {
   }
   const lc = new LineCounter();
   // Keys are checked for uniqueness below, in linear time (the parser's own check is quadratic).
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false, customTags: VAULT_TAGS });
   const at = (offset: number | undefined): { file: string; line?: number; col?: number } => {
     if (offset === undefined) return { file };
     const p = lc.linePos(offset);
@@ -92,7 +106,7 @@ export function parseYamlText(text: string, file: string): YamlSource {
     const p = lc.linePos(r[0]);
     return { line: p.line, col: p.col };
   }
-  return { file, data, pos };
+  return { file, data: revealVault(data, { file, pos, whole, ...(vault ? { vault } : {}) }), pos };
 }
 
 /** Duplicate keys (linear: one set per mapping) and aliases that contain themselves are bad input. */
@@ -135,13 +149,13 @@ function clip(s: string): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-export function loadYamlFile(file: string): YamlSource {
+export function loadYamlFile(file: string, vault?: VaultKeyring): YamlSource {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigError('E_CONFIG', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { where: { file } });
   }
-  return parseYamlText(text, file);
+  return parseYamlText(text, file, vault);
 }
 

@@ -7,8 +7,11 @@ export class Redactor {
     this.secrets = [...new Set([...values].filter((s) => s.length >= 3))].sort((a, b) => b.length - a.length);
   }
 
-  static fromVars(varSets: Iterable<Record<string, unknown>>, extraNames: string[] = []): Redactor {
-    const vals: string[] = [];
+  /** `secretValues`: values known to be secret whatever their name (everything decrypted from a vault). */
+  static fromVars(
+    varSets: Iterable<Record<string, unknown>>, extraNames: string[] = [], secretValues: Iterable<string> = [],
+  ): Redactor {
+    const vals: string[] = [...secretValues];
     for (const vars of varSets) {
       const marked = Array.isArray(vars.lvsrun_secret_vars) ? vars.lvsrun_secret_vars.map(String) : [];
       for (const [k, v] of Object.entries(vars)) {
@@ -24,7 +27,24 @@ export class Redactor {
     return out;
   }
 
+  /** A copy with secrets replaced in every string; a number that is itself a secret becomes the mask. */
   deep<T>(v: T): T {
-    return JSON.parse(this.text(JSON.stringify(v) ?? 'null')) as T;
+    // Walking values, not JSON text: replacing inside JSON text breaks it when a secret is a number.
+    const plain = JSON.parse(JSON.stringify(v) ?? 'null') as unknown;
+    const walk = (x: unknown): unknown => {
+      if (typeof x === 'string') return this.text(x);
+      if (typeof x === 'number') return this.secrets.includes(String(x)) ? '********' : x;
+      if (Array.isArray(x)) return x.map(walk);
+      if (x && typeof x === 'object') {
+        const o: Record<string, unknown> = {};
+        for (const [k, val] of Object.entries(x)) {
+          const prop = { value: walk(val), enumerable: true, writable: true, configurable: true };
+          Object.defineProperty(o, this.text(k), prop);
+        }
+        return o;
+      }
+      return x;
+    };
+    return walk(plain) as T;
   }
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -76,5 +76,18 @@ describe('the packed tarball, installed (no lab)', () => {
     expect(v.code).toBe(1);
     expect(v.err).toContain(`role 'nosuchrole' not found`);
     expect(v.err).toContain(join(prefix, 'lib', 'node_modules', 'lvsrun', 'playbooks', 'roles', 'nosuchrole'));
+  });
+
+  // Last: the inventory is encrypted from here on.
+  it('the scaffolded vault.yml encrypts with the installed lvsrun; validate passes given the password', async () => {
+    const vaultYml = 'inventories/example/group_vars/directors/vault.yml';
+    writeFileSync(join(ops, '.vault-pass'), 'a long vault password\n', { mode: 0o600 });
+    const e = await lvsrun('vault', 'encrypt', vaultYml, '--vault-password-file', '.vault-pass');
+    expect(e.code, e.err).toBe(0);
+    expect(readFileSync(join(ops, vaultYml), 'utf8')).toMatch(/^\$ANSIBLE_VAULT;1\.1;AES256\n/);
+    const v = await lvsrun('validate', 'site.yaml', '-i', 'inventories/example', '--vault-password-file',
+      '.vault-pass');
+    expect(v.code, v.out + v.err).toBe(0);
+    expect(v.out).toMatch(/^0 error\(s\), 0 warning\(s\)/m);
   });
 });

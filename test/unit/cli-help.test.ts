@@ -24,7 +24,8 @@ describe('--help of every subcommand', () => {
   it('the commands that had no help all have one now', () => {
     expect(named.map((c) => c.def.name)).toEqual(expect.arrayContaining([
       'validate', 'rollback', 'runs', 'inventory', 'drill',
-      'lab up', 'lab down', 'lab status', 'lab ssh', 'init', 'completion']));
+      'lab up', 'lab down', 'lab status', 'lab ssh', 'init', 'completion',
+      'vault encrypt', 'vault decrypt', 'vault view', 'vault edit', 'vault encrypt_string', 'vault rekey']));
   });
 
   for (const { def } of COMMANDS) {
@@ -108,7 +109,12 @@ describe('lvsrun completion', () => {
         + '_lvsrun; printf "%s\\n" "${COMPREPLY[@]}"';
       return execFileSync('bash', ['--norc', '--noprofile', '-c', prog]).toString().split('\n').filter(Boolean).sort();
     };
-    expect(complete('lvsrun va')).toEqual(['validate']);
+    expect(complete('lvsrun va')).toEqual(['validate', 'vault']);
+    expect(complete('lvsrun val')).toEqual(['validate']);
+    expect(complete('lvsrun vault ')).toEqual(['decrypt', 'edit', 'encrypt', 'encrypt_string', 'rekey', 'view']);
+    expect(complete('lvsrun vault rekey --new-vault-')).toEqual(['--new-vault-id', '--new-vault-password-file']);
+    expect(complete('lvsrun validate --vault-')).toEqual(['--vault-id', '--vault-password-file']);
+    expect(complete('lvsrun site.yaml -J')).toEqual(['-J']);
     expect(complete('lvsrun lab ')).toEqual(['down', 'ssh', 'status', 'up']);
     expect(complete('lvsrun drill f')).toEqual(['failover']);
     expect(complete('lvsrun validate --j')).toEqual(['--json']);

@@ -36,6 +36,59 @@ describe('lvsrun init', () => {
     expect(j.out).toContain('auth-pass-length');
   });
 
+  it('the scaffolded vault.yml encrypts with lvsrun vault encrypt, and validate then needs and uses the password',
+    async () => {
+      const d = fresh();
+      expect((await cli(d, 'init')).code).toBe(0);
+      const vaultYml = 'inventories/example/group_vars/directors/vault.yml';
+      writeFileSync(join(d, '.vault-pass'), 'a long vault password\n', { mode: 0o600 });
+      const e = await cli(d, 'vault', 'encrypt', vaultYml, '--vault-password-file', '.vault-pass');
+      expect(e.code, e.err).toBe(0);
+      const cipher = readFileSync(join(d, vaultYml), 'utf8');
+      expect(cipher).toMatch(/^\$ANSIBLE_VAULT;1\.1;AES256\n[0-9a-f\n]+$/);
+      expect(cipher).not.toContain('ChangeMe');
+      expect(statSync(join(d, vaultYml)).mode & 0o777).toBe(0o600);
+      // As the scaffold's comments and README say: with the password file, validate passes as before.
+      const withPw = ['-i', 'inventories/example', '--vault-password-file', '.vault-pass'];
+      const v = await cli(d, 'validate', 'site.yaml', ...withPw);
+      expect(v.code, v.out + v.err).toBe(0);
+      expect(v.out).toMatch(/^0 error\(s\), 0 warning\(s\)/m);
+      // Without it, exit 1 naming the encrypted file; the ciphertext is never taken as the password.
+      const none = await cli(d, 'validate', 'site.yaml', '-i', 'inventories/example');
+      expect(none.code).toBe(1);
+      expect(none.err).toContain('error[E_VAULT]');
+      expect(none.err).toContain(join(d, vaultYml));
+      // The decrypted value reaches the checks: a 9-character password, encrypted, is the auth-pass-length error.
+      writeFileSync(join(d, vaultYml), 'vault_lvs_auth_pass: ninechars\n');
+      expect((await cli(d, 'vault', 'encrypt', vaultYml, '--vault-password-file', '.vault-pass')).code).toBe(0);
+      const long = await cli(d, 'validate', 'site.yaml', ...withPw);
+      expect(long.code).toBe(1);
+      expect(long.out).toContain('auth-pass-length');
+    });
+
+  it("findings never show a vault-decrypted value: validate, validate --json, a run's pre-run check", async () => {
+    const d = fresh();
+    expect((await cli(d, 'init')).code).toBe(0);
+    const vaultYml = 'inventories/example/group_vars/directors/vault.yml';
+    writeFileSync(join(d, '.vault-pass'), 'a long vault password\n', { mode: 0o600 });
+    // 9 characters: the keepalived task's argument check quotes the rendered auth_pass in its finding.
+    writeFileSync(join(d, vaultYml), 'vault_lvs_auth_pass: Nine9Char\n');
+    expect((await cli(d, 'vault', 'encrypt', vaultYml, '--vault-password-file', '.vault-pass')).code).toBe(0);
+    const withPw = ['-i', 'inventories/example', '--vault-password-file', '.vault-pass'];
+    const text = await cli(d, 'validate', 'site.yaml', ...withPw);
+    expect(text.code).toBe(1);
+    expect(text.out).toContain('error[task-args]');
+    expect(text.out).toContain('********');
+    const json = await cli(d, 'validate', 'site.yaml', ...withPw, '--json');
+    expect(json.code).toBe(1);
+    expect((JSON.parse(json.out) as unknown[]).length).toBeGreaterThan(0);
+    // The run stops at its pre-run check (exit 1, no host touched) and prints the findings on stderr.
+    const run = await cli(d, 'site.yaml', ...withPw);
+    expect(run.code).toBe(1);
+    expect(run.err).toContain('error[task-args]');
+    for (const r of [text, json, run]) expect(r.out + r.err).not.toContain('Nine9Char');
+  });
+
   it('creates DIR when it is missing', async () => {
     const d = fresh();
     const r = await cli(d, 'init', 'ops/lvs');

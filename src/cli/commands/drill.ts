@@ -16,6 +16,7 @@ import { sshConnector } from '../connector.js';
 import { EXIT } from '../exit-codes.js';
 import type { Io } from '../main.js';
 import { helpText, parseCommand, type CommandDef } from '../spec.js';
+import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
 import { loadInventoryArg } from './run.js';
 
 export const DRILL_CMD = {
@@ -44,6 +45,7 @@ export const DRILL_CMD = {
     timeout: { type: 'string', default: '60', arg: 'S',
       help: 'drain, rs-down: seconds to wait for the health checker' },
     run: { type: 'string', arg: 'CMD', help: 'drain: a command to run on the drained real server' },
+    ...VAULT_OPTIONS,
   },
   examples: ['lvsrun drill failover -i lab --probe http', 'lvsrun drill drain rs1 -i lab --run "apt-get -y upgrade"'],
   exits: { 0: 'the drill passed and the cluster is restored', 1: 'bad input or usage',
@@ -62,7 +64,7 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
   if (kind !== 'failover' && !rsName) throw new ConfigError('E_USAGE', `drill ${kind} needs the real server: lvsrun drill ${kind} HOST -i INVENTORY`);
   if (v.mode !== 'stop' && v.mode !== 'service' && v.mode !== 'link') throw new ConfigError('E_USAGE', `--mode must be stop, service or link, got ${v.mode}`);
   if (v.mode === 'service' && !v.service) throw new ConfigError('E_USAGE', '--mode service needs --service NAME (the service a vrrp_script tracks)');
-  const inv = loadInventoryArg(v.inventory, io);
+  const inv = loadInventoryArg(v.inventory, io, await vaultKeyring(v, io));
   const names = selectHosts(inv, v.directors);
   if (rsName && !inv.hosts.has(rsName)) throw new ConfigError('E_PATTERN', `no host '${rsName}' in the inventory`);
   if (kind === 'failover' && names.length < 2) throw new ConfigError('E_PATTERN', `a failover drill needs at least two directors; '${v.directors}' matches ${names.length}`);

@@ -4,6 +4,7 @@ import { Redactor } from '../../report/redact.js';
 import { EXIT } from '../exit-codes.js';
 import type { Io } from '../main.js';
 import { EXITS_BASIC, helpText, noArgs, parseCommand, type CommandDef } from '../spec.js';
+import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
 import { loadInventoryArg } from './run.js';
 
 export const INVENTORY_CMD = {
@@ -15,6 +16,7 @@ export const INVENTORY_CMD = {
     list: { type: 'boolean', help: 'every group and host with its variables, as ansible-inventory --list (default)' },
     graph: { type: 'boolean', help: 'the group tree' },
     host: { type: 'string', arg: 'HOST', help: "one host's variables" },
+    ...VAULT_OPTIONS,
   },
   examples: ['lvsrun inventory -i inventories/prod --graph', 'lvsrun inventory -i prod --host lb1'],
   exits: EXITS_BASIC,
@@ -25,8 +27,9 @@ export async function inventoryCommand(argv: string[], io: Io): Promise<number> 
   const { values: v, positionals, help } = parseCommand(INVENTORY_CMD, argv);
   if (help) { io.out(helpText(INVENTORY_CMD)); return EXIT.OK; }
   noArgs(INVENTORY_CMD, positionals);
-  const inv = loadInventoryArg(v.inventory, io);
-  const red = Redactor.fromVars([...inv.hosts.values()].map((h) => h.vars));
+  const vault = await vaultKeyring(v, io);
+  const inv = loadInventoryArg(v.inventory, io, vault);
+  const red = Redactor.fromVars([...inv.hosts.values()].map((h) => h.vars), [], vault.revealed());
   if (v.host) {
     const h = inv.hosts.get(v.host);
     if (!h) throw new ConfigError('E_INVENTORY', `no host '${v.host}' in the inventory`);

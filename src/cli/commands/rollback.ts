@@ -10,6 +10,7 @@ import { EXIT } from '../exit-codes.js';
 import { parseExtraVars } from '../extra-vars.js';
 import type { Io } from '../main.js';
 import { helpText, parseCommand, type CommandDef } from '../spec.js';
+import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
 import { loadInventoryArg } from './run.js';
 
 export const runsDir = (io: Io): string => join(io.cwd, '.lvsrun', 'runs');
@@ -38,6 +39,7 @@ export const ROLLBACK_CMD = {
     'break-lock': { type: 'boolean', help: 'take the per-host lock even if another run holds it' },
     'accept-new-host-keys': { type: 'boolean', help: 'trust unknown host keys on first use and record them' },
     'connect-timeout': { type: 'string', arg: 'S', help: 'SSH connect timeout in seconds (default 10)' },
+    ...VAULT_OPTIONS,
   },
   examples: ['lvsrun rollback', 'lvsrun rollback 20250101T1200 -l lb1'],
   exits: { 0: 'everything restored (or nothing to do)', 1: 'bad input or usage', 3: 'an undo step failed',
@@ -53,11 +55,14 @@ export async function rollbackCommand(argv: string[], io: Io): Promise<number> {
   const start = readJournal(join(runDir, 'journal.jsonl')).find((r) => r.phase === 'run-start');
   const invArg = v.inventory ?? start?.meta?.inventory;
   if (!invArg) throw new ConfigError('E_USAGE', `run ${id} did not record its inventory`, { hint: 'pass -i INVENTORY' });
-  const inv = loadInventoryArg(invArg, io);
+  const vault = await vaultKeyring(v, io);
+  const inv = loadInventoryArg(invArg, io, vault);
   const hosts = v.limit ? new Set(selectHosts(inv, v.limit)) : undefined;
   io.out(`rolling back run ${id}\n`);
   const res = await restoreRun({
-    runDir, inv, templates: new TemplateEngine(), extraVars: parseExtraVars(v['extra-vars'] ?? [], io.cwd), ...(hosts ? { hosts } : {}),
+    runDir, inv, templates: new TemplateEngine(),
+    extraVars: parseExtraVars(v['extra-vars'] ?? [], io.cwd, vault),
+    ...(hosts ? { hosts } : {}),
     lock: { operator: operatorName(), breakLock: Boolean(v['break-lock']) },
     connect: sshConnector(inv, io.cwd, { acceptNewHostKeys: Boolean(v['accept-new-host-keys']), connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000 }),
     onHost: (r) => {

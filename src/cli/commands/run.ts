@@ -19,6 +19,10 @@ import { newRunId } from '../../rollback/journal.js';
 import { EXIT } from '../exit-codes.js';
 import { loadConfig } from '../config.js';
 import { parseExtraVars } from '../extra-vars.js';
+import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
+import type { VaultKeyring } from '../../vault/keyring.js';
+import type { Inventory } from '../../inventory/types.js';
+import type { Playbook } from '../../playbook/types.js';
 import type { Io } from '../main.js';
 import { helpText, parseCommand, type CommandDef } from '../spec.js';
 
@@ -51,6 +55,7 @@ export const RUN_CMD = {
     'no-lock': { type: 'boolean', help: 'do not take the per-host lock' },
     'skip-validate': { type: 'boolean', help: 'run even when lvsrun validate finds errors' },
     verbose: { type: 'boolean', short: 'v', multiple: true, help: 'more detail per task' },
+    ...VAULT_OPTIONS,
   },
   examples: [
     'lvsrun site.yaml -i inventories/prod                 converge',
@@ -69,9 +74,17 @@ function redactArgv(argv: string[]): string[] {
   return argv.map((a, i) => (argv[i - 1] === '-e' || argv[i - 1] === '--extra-vars' ? '<redacted>' : a.startsWith('--extra-vars=') ? '--extra-vars=<redacted>' : a));
 }
 
-export function loadInventoryArg(arg: string | undefined, io: Io) {
+export function loadInventoryArg(arg: string | undefined, io: Io, vault?: VaultKeyring) {
   if (!arg) throw new ConfigError('E_USAGE', 'no inventory given', { hint: 'pass -i INVENTORY (e.g. -i lab after `lvsrun lab up`)' });
-  return loadInventory(resolveInventoryPath(arg, io.cwd, { lab: labInventoryPath(io.env) }));
+  return loadInventory(resolveInventoryPath(arg, io.cwd, { lab: labInventoryPath(io.env) }), vault);
+}
+
+/** What output must hide: secret-named variables, and every value decrypted from a vault. */
+export function outputRedactor(
+  inv: Inventory, pb: Playbook | undefined, extraVars: Record<string, unknown>, vault: VaultKeyring,
+): Redactor {
+  const allVars = [...[...inv.hosts.values()].map((h) => h.vars), ...(pb?.plays ?? []).map((p) => p.vars), extraVars];
+  return Redactor.fromVars(allVars, [], vault.revealed());
 }
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
@@ -82,9 +95,10 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const forks = v.forks === undefined ? cfg.forks ?? 50 : Number(v.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new ConfigError('E_USAGE', `--forks must be a positive whole number, got ${v.forks}`);
   if (v.strategy && v.strategy !== 'linear' && v.strategy !== 'free') throw new ConfigError('E_USAGE', `--strategy must be linear or free`);
-  const inv = loadInventoryArg(v.inventory?.at(-1), io);
-  const pb = loadPlaybook(resolve(io.cwd, positionals[0]!), { rolesPath: cfg.rolesPath });
-  const extraVars = parseExtraVars(v['extra-vars'] ?? [], io.cwd);
+  const vault = await vaultKeyring(v, io);
+  const inv = loadInventoryArg(v.inventory?.at(-1), io, vault);
+  const pb = loadPlaybook(resolve(io.cwd, positionals[0]!), { rolesPath: cfg.rolesPath, vault });
+  const extraVars = parseExtraVars(v['extra-vars'] ?? [], io.cwd, vault);
   let limit: Set<string> | undefined;
   if (v.limit) {
     const hit = selectHosts(inv, v.limit);
@@ -99,12 +113,13 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     throw new ConfigError('E_INVENTORY', `${connProblems.length} bad connection variables: nothing was touched`);
   }
   // The whole-inventory LVS rules run before any host is touched; errors stop the run.
+  const red = outputRedactor(inv, pb, extraVars, vault);
   const findings = v['skip-validate'] ? [] : validateInventory(inv, pb, new TemplateEngine(), extraVars);
-  if (findings.some((f) => f.severity !== 'info')) io.err(formatFindings(findings));
+  // Findings quote rendered values (a too-long auth_pass): they go through the redactor like all output.
+  if (findings.some((f) => f.severity !== 'info')) io.err(red.text(formatFindings(findings)));
   if (findings.some((f) => f.severity === 'error')) {
     throw new ConfigError('E_VALIDATION', `${findings.filter((f) => f.severity === 'error').length} validation error(s): nothing was touched`, { hint: 'fix them, or see lvsrun validate --help; --skip-validate runs anyway' });
   }
-  const red = Redactor.fromVars([...[...inv.hosts.values()].map((h) => h.vars), ...pb.plays.map((p) => p.vars), extraVars]);
   const bus = new EventBus();
   const verbose = v.verbose?.length ?? 0;
   if (!v.json) bus.add(io.isTTY && !verbose && !v.diff ? new ListrReporter(red, io.out) : new PlainReporter({ diff: Boolean(v.diff), verbose, write: io.out, color: io.isTTY }, red));

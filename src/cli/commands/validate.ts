@@ -6,9 +6,10 @@ import { ConfigError } from '../../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { loadConfig } from '../config.js';
 import { parseExtraVars } from '../extra-vars.js';
+import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
 import type { Io } from '../main.js';
 import { helpText, parseCommand, type CommandDef } from '../spec.js';
-import { loadInventoryArg } from './run.js';
+import { loadInventoryArg, outputRedactor } from './run.js';
 
 export const VALIDATE_CMD = {
   name: 'validate',
@@ -21,6 +22,7 @@ export const VALIDATE_CMD = {
       help: 'k=v, @file.yaml or a JSON/YAML mapping' },
     json: { type: 'boolean', help: 'the findings as JSON on stdout' },
     verbose: { type: 'boolean', short: 'v', help: 'also print notes (info findings)' },
+    ...VAULT_OPTIONS,
   },
   examples: ['lvsrun validate site.yaml -i inventories/prod', 'lvsrun validate -i prod --json'],
   exits: { 0: 'no errors (warnings allowed)', 1: 'validation errors, bad input or usage' },
@@ -30,15 +32,19 @@ export const VALIDATE_CMD = {
 export async function validateCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(VALIDATE_CMD, argv);
   if (help) { io.out(helpText(VALIDATE_CMD)); return EXIT.OK; }
-  const inv = loadInventoryArg(v.inventory, io);
   if (positionals.length > 1) throw new ConfigError('E_USAGE', `expected one playbook, got ${positionals.join(' ')}`);
+  const vault = await vaultKeyring(v, io);
+  const inv = loadInventoryArg(v.inventory, io, vault);
   const rolesPath = loadConfig(io.cwd, io.env).rolesPath;
-  const pb = positionals[0] ? loadPlaybook(resolve(io.cwd, positionals[0]), { rolesPath }) : undefined;
-  const fs = validateInventory(inv, pb, new TemplateEngine(), parseExtraVars(v['extra-vars'] ?? [], io.cwd));
+  const pb = positionals[0] ? loadPlaybook(resolve(io.cwd, positionals[0]), { rolesPath, vault }) : undefined;
+  const extraVars = parseExtraVars(v['extra-vars'] ?? [], io.cwd, vault);
+  const fs = validateInventory(inv, pb, new TemplateEngine(), extraVars);
+  // Findings quote rendered values (a too-long auth_pass): secrets are masked as in a run's output.
+  const red = outputRedactor(inv, pb, extraVars, vault);
   const errors = fs.filter((f) => f.severity === 'error').length;
-  if (v.json) io.out(`${JSON.stringify(fs, null, 2)}\n`);
+  if (v.json) io.out(`${JSON.stringify(red.deep(fs), null, 2)}\n`);
   else {
-    io.out(formatFindings(fs, { info: Boolean(v.verbose) }));
+    io.out(red.text(formatFindings(fs, { info: Boolean(v.verbose) })));
     io.out(`${errors} error(s), ${fs.filter((f) => f.severity === 'warn').length} warning(s)${v.verbose ? '' : `, ${fs.filter((f) => f.severity === 'info').length} note(s) (-v shows them)`}\n`);
   }
   return errors ? EXIT.BAD_INPUT : EXIT.OK;
