@@ -1,3 +1,4 @@
+import { connectionVarKinds, type ConnVarKind } from '../engine/connect-vars.js';
 import { argsJsonSchema, TEMPLATE, type JsonSchema } from '../modules/json-schema.js';
 import { MODULE_PREFIXES, MODULES } from '../modules/registry.js';
 import type { TaskModule } from '../modules/types.js';
@@ -160,8 +161,41 @@ function tasksFile(): JsonSchema {
   return { $schema: DRAFT, title, ...definitions.tasks, definitions };
 }
 
-/** Variables: any names; inventories and group_vars hold data, not code. */
-const VARS: JsonSchema = { type: 'object', description: 'Variables: names to values' };
+const NO_CONTROL = '\\x00-\\x1f\\x7f';
+/** A whole number 1-65535 in at most 5 digits, as parsePort reads it. */
+const PORT_TEXT = '^\\s*(?=\\d{1,5}\\s*$)0*'
+  + '([1-9]\\d{0,3}|[1-5]\\d{4}|6[0-4]\\d{3}|65[0-4]\\d{2}|655[0-2]\\d|6553[0-5])\\s*$';
+/** A decimal above 0 and at most 86400, as parseSeconds reads it. */
+const SECONDS_TEXT = '^\\s*(0*([1-9]\\d{0,3}|[1-7]\\d{4}|8[0-5]\\d{3}|86[0-3]\\d{2})(\\.\\d+)?'
+  + '|0+\\.\\d*[1-9]\\d*|0*86400(\\.0+)?)\\s*$';
+const USER_CHAR = `[^\\s:'"\\\\${NO_CONTROL}`;
+
+/** connect-vars.ts's kinds as JSON Schema: the values are checked as written (a template is refused there too). */
+const CONN_KIND: Record<ConnVarKind, JsonSchema> = {
+  address: { type: 'string', maxLength: 255, pattern: '^[A-Za-z0-9_.:%][A-Za-z0-9_.:%-]*$' },
+  port: { anyOf: [{ type: 'integer', minimum: 1, maximum: 65535 }, { type: 'string', pattern: PORT_TEXT }] },
+  user: {
+    anyOf: [{ type: 'number', minimum: 0 },
+      { type: 'string', maxLength: 64, pattern: `^${USER_CHAR}-]${USER_CHAR}]*$` }],
+  },
+  path: { type: 'string', pattern: `^[^${NO_CONTROL}]+$` },
+  seconds: {
+    anyOf: [{ type: 'number', exclusiveMinimum: 0, maximum: 86_400 }, { type: 'string', pattern: SECONDS_TEXT }],
+  },
+  secret: { anyOf: [NULL, { type: 'number' }, { type: 'string', pattern: '^[^\\x00]*$' }] },
+  'secret-line': { anyOf: [NULL, { type: 'number' }, { type: 'string', pattern: '^[^\\x00\\r\\n]*$' }] },
+  bool: {
+    anyOf: [{ type: 'boolean' }, { enum: [0, 1] },
+      { type: 'string', pattern: `^\\s*(${[...BOOL_WORDS, '1', '0'].map(anyCase).join('|')})\\s*$` }],
+  },
+};
+
+/** Variables: any names, holding data; the connection variables lvsrun reads are typed. */
+const VARS: JsonSchema = {
+  type: 'object',
+  description: 'Variables: names to values',
+  properties: Object.fromEntries(Object.entries(connectionVarKinds()).map(([n, k]) => [n, CONN_KIND[k]])),
+};
 
 function inventory(): JsonSchema {
   const group: JsonSchema = {
@@ -171,13 +205,13 @@ function inventory(): JsonSchema {
         hosts: {
           anyOf: [{
             type: 'object', description: 'Host names (ranges such as rs[1:3]) to their variables',
-            additionalProperties: { anyOf: [VARS, NULL] },
+            additionalProperties: { anyOf: [ref('vars'), NULL] },
           }, NULL],
         },
         children: {
           anyOf: [{ type: 'object', description: 'Child groups', additionalProperties: ref('group') }, NULL],
         },
-        vars: { anyOf: [VARS, NULL] },
+        vars: { anyOf: [ref('vars'), NULL] },
       },
       additionalProperties: false,
     }, NULL],
@@ -186,7 +220,7 @@ function inventory(): JsonSchema {
     $schema: DRAFT,
     title: 'lvsrun inventory (YAML)',
     anyOf: [{ type: 'object', description: 'Groups, usually all:', additionalProperties: ref('group') }, NULL],
-    definitions: { group },
+    definitions: { group, vars: VARS },
   };
 }
 

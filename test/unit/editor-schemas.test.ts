@@ -9,6 +9,7 @@ import { PACKAGE_ROOT } from '../../src/package-root.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { parseYamlText } from '../../src/playbook/yaml-source.js';
 import { loadInventory } from '../../src/inventory/load.js';
+import { connectionVarKinds, connVarProblems } from '../../src/engine/connect-vars.js';
 import { SCHEMA_FILES, buildSchema, schemaText, type SchemaName } from '../../src/schemas/documents.js';
 
 const ajv = new Ajv({ allErrors: true });
@@ -95,6 +96,9 @@ const CASES: Array<{ what: string; yaml: string; ok: boolean; error?: RegExp }> 
   { what: 'on_failure misspelt', yaml: play('    - debug: {msg: hi}\n', '  on_failure: rollback\n'), ok: false },
   { what: 'a missing required argument', yaml: play('    - copy: {content: y}\n'), ok: false },
   { what: 'no hosts', yaml: '- tasks:\n    - debug: {msg: hi}\n', ok: false },
+  { what: 'a task key named __proto__', yaml: play('    - __proto__: {dest: /x}\n'), ok: false },
+  { what: 'a task key named constructor', yaml: play('    - constructor: {dest: /x}\n'), ok: false },
+  { what: 'an argument named toString', yaml: play('    - stat: {path: /x, toString: 1}\n'), ok: false },
   { what: 'a block (not supported)', yaml: play('    - block:\n        - debug: {msg: hi}\n'), ok: false },
   { what: 'templates in a number, an enum, a bool and a mapping', ok: true,
     yaml: play('    - sysctl: {name: "{{ k }}", value: 1, reload: "{{ r }}", state: "{{ s }}"}\n'
@@ -146,5 +150,30 @@ describe('the inventory and vars schemas', () => {
     }
     expect(verdict('group_vars', yamlData('lvs_vip: 192.0.2.1\nlvs_port: 80\n'))).toBe('ok');
     expect(verdict('group_vars', yamlData('- a\n- b\n'))).not.toBe('ok');
+  });
+});
+
+/** Values for each kind of connection variable, good and bad; lvsrun's own check is the oracle. */
+const CONN_SAMPLES: unknown[] = [
+  '10.0.0.5', 'lb1.example.com', '-oProxyCommand=x', 'a b', '', '{{ host }}', 'x'.repeat(256),
+  22, 65535, 0, 65536, 22.5, '22', ' 2222 ', '00022', '000022', '99999', 'ssh', null,
+  'root', 'deploy-user', '-root', 'ro ot', "o'neil", 'x'.repeat(65), 1000, -1,
+  '/root/.ssh/id_ed25519', 'a\nb', 'with\0nul', 'two\nlines', 'C:\\keys',
+  10, 0.5, 86_400, 86_401, '10', '1.5', 'ten', '0', '0.0', '0.25', '86400', '86400.0', '86400.5', '86401', '99999',
+  true, false, 'yes', 'No', ' on ', 'OFF', 1, '1', '0', 'maybe', 2,
+];
+
+describe('connection variables in inventories and vars files', () => {
+  it('the vars schema refuses exactly the values lvsrun\'s connection check refuses', () => {
+    const kinds = connectionVarKinds();
+    expect(Object.keys(kinds)).toContain('ansible_port');
+    for (const name of Object.keys(kinds)) {
+      for (const v of CONN_SAMPLES) {
+        const lvsrun = connVarProblems({ [name]: v }).length === 0;
+        expect(verdict('group_vars', { [name]: v }) === 'ok', `${name}: ${JSON.stringify(v)}`).toBe(lvsrun);
+        const inv = { all: { hosts: { h1: { [name]: v } }, vars: { [name]: v } } };
+        expect(verdict('inventory', inv) === 'ok', `inventory ${name}: ${JSON.stringify(v)}`).toBe(lvsrun);
+      }
+    }
   });
 });
