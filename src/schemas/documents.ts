@@ -68,6 +68,8 @@ function moduleValue(mod: TaskModule<any, any>): JsonSchema {
   };
 }
 
+const NO_MODULE = 'A task names one module, such as command: or copy:, or include_tasks:';
+
 function taskDefinitions(): Record<string, JsonSchema> {
   const modules = Object.fromEntries([...new Set(MODULES.values())]
     .map((m) => [`module.${m.name}`, moduleValue(m)] as const));
@@ -86,7 +88,8 @@ function taskDefinitions(): Record<string, JsonSchema> {
     },
     additionalProperties: false,
     // A task names a module (or includes a file); the loader refuses one that names none.
-    anyOf: [...INCLUDE_KEYS, ...keys.map(([k]) => k)].map((k) => ({ required: [k] })),
+    // errorMessage: the YAML language server's message for it (not "Missing property include_tasks").
+    anyOf: [...INCLUDE_KEYS, ...keys.map(([k]) => k)].map((k) => ({ required: [k], errorMessage: NO_MODULE })),
   };
   return { ...modules, task, tasks: { anyOf: [{ type: 'array', items: ref('task') }, NULL] } };
 }

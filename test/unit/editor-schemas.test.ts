@@ -13,6 +13,8 @@ import { connectionVarKinds, connVarProblems } from '../../src/engine/connect-va
 import { SCHEMA_FILES, buildSchema, schemaText, type SchemaName } from '../../src/schemas/documents.js';
 
 const ajv = new Ajv({ allErrors: true });
+// The YAML language server's message keyword: not draft-07, so strict ajv is told of it.
+ajv.addKeyword('errorMessage');
 const validators = new Map<SchemaName, ValidateFunction>(SCHEMA_FILES.map((n) => [n, ajv.compile(buildSchema(n))]));
 const yamlData = (text: string, file = 'x.yaml'): unknown => parseYamlText(text, file).data;
 function verdict(name: SchemaName, data: unknown): string {
