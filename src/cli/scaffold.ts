@@ -1,8 +1,13 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { SchemaName } from '../schemas/documents.js';
+
 /**
  * The files `lvsrun init` writes: an operations folder that uses the shipped roles and passes
  * `lvsrun validate site.yaml -i inventories/example` as written. Paths are relative to the folder.
+ * `schema`: the editor schema (schemas/NAME.json) its first line points the YAML language server at.
  */
-export interface ScaffoldFile { path: string; text: string; mode: number }
+export interface ScaffoldFile { path: string; text: string; mode: number; schema?: SchemaName }
 
 const SITE = `# The LVS-DR cluster of this folder: a keepalived pair of directors in front of nginx real servers.
 #   lvsrun validate site.yaml -i inventories/example      check the inventory; touches no host
@@ -113,13 +118,23 @@ lvsrun vault edit inventories/example/group_vars/directors/vault.yml --vault-pas
 `;
 
 export const SCAFFOLD: readonly ScaffoldFile[] = [
-  { path: 'site.yaml', text: SITE, mode: 0o644 },
+  { path: 'site.yaml', text: SITE, mode: 0o644, schema: 'playbook' },
   { path: 'inventories/example/hosts', text: HOSTS, mode: 0o644 },
-  { path: 'inventories/example/group_vars/all.yml', text: ALL, mode: 0o644 },
-  { path: 'inventories/example/group_vars/directors/vars.yml', text: DIRECTORS, mode: 0o644 },
-  { path: 'inventories/example/group_vars/directors/vault.yml', text: VAULT, mode: 0o600 },
-  { path: 'inventories/example/group_vars/realservers/vars.yml', text: REALSERVERS, mode: 0o644 },
+  { path: 'inventories/example/group_vars/all.yml', text: ALL, mode: 0o644, schema: 'group_vars' },
+  { path: 'inventories/example/group_vars/directors/vars.yml', text: DIRECTORS, mode: 0o644, schema: 'group_vars' },
+  { path: 'inventories/example/group_vars/directors/vault.yml', text: VAULT, mode: 0o600, schema: 'group_vars' },
+  { path: 'inventories/example/group_vars/realservers/vars.yml', text: REALSERVERS, mode: 0o644, schema: 'group_vars' },
   { path: '.gitignore', text: GITIGNORE, mode: 0o644 },
   { path: 'lvsrun.cfg', text: CFG, mode: 0o644 },
   { path: 'README.md', text: README, mode: 0o644 },
 ];
+
+/**
+ * A scaffolded file as written: YAML files start with the YAML language server's modeline naming
+ * the schema shipped in `schemaDir` (a file: URL, so that a space in the path cannot end it).
+ */
+export function scaffoldText(f: ScaffoldFile, schemaDir: string): string {
+  if (!f.schema) return f.text;
+  const url = pathToFileURL(join(schemaDir, `${f.schema}.json`)).href;
+  return `# yaml-language-server: $schema=${url}\n${f.text}`;
+}

@@ -73,38 +73,50 @@ const secret = (line: boolean): Check => (v) => {
   return undefined;
 };
 
-/** Every variable lvsrun reads to reach a host (see connect.ts), with what each must be. */
-interface FieldCheck { check: Check; hint: string; hidden: boolean }
-const CHECKS: Record<string, FieldCheck> = {
-  ...fields(['ansible_host', 'ssh_host'], address, 'write the address the host is reached at, e.g. 10.0.0.5'),
-  ...fields(['ansible_port', 'ansible_ssh_port', 'ssh_port'], port,
-    'write the sshd port, e.g. 22; remove the line for the default'),
-  ...fields(['ansible_user', 'ansible_ssh_user', 'ssh_user'], userName, 'write the login user, e.g. root'),
-  ...fields(['ansible_ssh_private_key_file', 'ansible_private_key_file', 'ssh_key'], path,
-    'write the path of the private key'),
-  ...fields(['lvsrun_known_hosts', 'ssh_known_hosts'], path, 'write the path of a known_hosts file'),
-  ...fields(['ansible_timeout', 'ssh_timeout'], seconds, 'write the connect timeout in seconds, e.g. 10'),
-  ...fields(['ansible_password', 'ansible_ssh_pass'], secret(false), 'write the password as text', true),
-  ...fields(['ansible_become', 'become'], bool, 'write true or false'),
-  ...fields(['ansible_become_user', 'become_user'], userName, 'write the user to become, e.g. root'),
-  ...fields(['ansible_become_password', 'ansible_become_pass', 'become_password'], secret(true),
-    'write the password as one line of text', true),
-  ...fields(['lvsrun_persistent_shell'], bool, 'write true or false'),
-  ...fields(['lvsrun_lock_file'], path, 'write the path of the lock file on the host, e.g. /run/lvsrun.lock'),
+/** What a connection variable holds; the editor schemas (src/schemas/) type these variables from it. */
+export type ConnVarKind = 'address' | 'port' | 'user' | 'path' | 'seconds' | 'secret' | 'secret-line' | 'bool';
+
+const KIND_CHECK: Record<ConnVarKind, Check> = {
+  address, port, user: userName, path, seconds, secret: secret(false), 'secret-line': secret(true), bool,
 };
 
-/** `hidden`: a password, whose value an error never shows (it may come from a vault). */
-function fields(names: string[], check: Check, hint: string, hidden = false): Record<string, FieldCheck> {
-  return Object.fromEntries(names.map((n) => [n, { check, hint, hidden }]));
+/** Every variable lvsrun reads to reach a host (see connect.ts), with what each must be. */
+const CHECKS: Record<string, { kind: ConnVarKind; hint: string }> = {
+  ...fields(['ansible_host', 'ssh_host'], 'address', 'write the address the host is reached at, e.g. 10.0.0.5'),
+  ...fields(['ansible_port', 'ansible_ssh_port', 'ssh_port'], 'port',
+    'write the sshd port, e.g. 22; remove the line for the default'),
+  ...fields(['ansible_user', 'ansible_ssh_user', 'ssh_user'], 'user', 'write the login user, e.g. root'),
+  ...fields(['ansible_ssh_private_key_file', 'ansible_private_key_file', 'ssh_key'], 'path',
+    'write the path of the private key'),
+  ...fields(['lvsrun_known_hosts', 'ssh_known_hosts'], 'path', 'write the path of a known_hosts file'),
+  ...fields(['ansible_timeout', 'ssh_timeout'], 'seconds', 'write the connect timeout in seconds, e.g. 10'),
+  ...fields(['ansible_password', 'ansible_ssh_pass'], 'secret', 'write the password as text'),
+  ...fields(['ansible_become', 'become'], 'bool', 'write true or false'),
+  ...fields(['ansible_become_user', 'become_user'], 'user', 'write the user to become, e.g. root'),
+  ...fields(['ansible_become_password', 'ansible_become_pass', 'become_password'], 'secret-line',
+    'write the password as one line of text'),
+  ...fields(['lvsrun_persistent_shell'], 'bool', 'write true or false'),
+  ...fields(['lvsrun_lock_file'], 'path', 'write the path of the lock file on the host, e.g. /run/lvsrun.lock'),
+};
+
+function fields(names: string[], kind: ConnVarKind, hint: string): Record<string, { kind: ConnVarKind; hint: string }> {
+  return Object.fromEntries(names.map((n) => [n, { kind, hint }]));
+}
+
+/** Each connection variable's name and kind. */
+export function connectionVarKinds(): Record<string, ConnVarKind> {
+  return Object.fromEntries(Object.entries(CHECKS).map(([n, c]) => [n, c.kind]));
 }
 
 /** The problems of one host's connection variables (as the run sees them: inventory < play vars < -e). */
 export function connVarProblems(vars: Record<string, unknown>): Array<Omit<ConnVarProblem, 'host' | 'origin'>> {
   const out: Array<Omit<ConnVarProblem, 'host' | 'origin'>> = [];
-  for (const [field, { check, hint, hidden }] of Object.entries(CHECKS)) {
+  for (const [field, { kind, hint }] of Object.entries(CHECKS)) {
     if (!Object.hasOwn(vars, field) || vars[field] === undefined) continue;
     const v = vars[field];
-    const why = check(v);
+    const why = KIND_CHECK[kind](v);
+    // A password's value is never shown: it may come from a vault.
+    const hidden = kind === 'secret' || kind === 'secret-line';
     if (why) out.push({ field, message: `${field} ${why}${hidden ? '' : `, got ${shown(v)}`}`, hint });
   }
   return out;

@@ -25,6 +25,21 @@ export function alias<T extends Record<string, unknown>>(raw: unknown, map: Reco
   return out as T;
 }
 
+/**
+ * The preprocess step that renames Ansible's aliases. The map rides on the function (not in a
+ * closure only) so that the JSON Schemas for editors list the aliases too (modules/json-schema.ts).
+ */
+export type AliasStep = ((raw: unknown) => unknown) & { readonly aliases: Readonly<Record<string, string>> };
+
+export function aliasStep(map: Record<string, string>): AliasStep {
+  return Object.assign((raw: unknown) => alias(raw, map), { aliases: Object.freeze({ ...map }) });
+}
+
+/** `z.preprocess(emptyIsUnset, x.optional())`: '' and null mean "not set" (a role's `{{default x ''}}`). */
+export function emptyIsUnset(v: unknown): unknown {
+  return v === '' || v === null ? undefined : v;
+}
+
 export { z };
 
 /*

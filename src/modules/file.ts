@@ -1,11 +1,11 @@
 import { uncapturedReason, type FileState } from '../facts/file.js';
 import { sh } from '../transport/shell.js';
-import { z, alias, modeArg } from './args.js';
+import { z, aliasStep, modeArg } from './args.js';
 import { observeFile } from './copy.js';
 import { attrSteps, restorePath } from './file-steps.js';
 import { exec, noop, type Plan, type TaskModule } from './types.js';
 
-const schema = z.preprocess((r) => alias(r, { dest: 'path', name: 'path' }), z.object({
+const schema = z.preprocess(aliasStep({ dest: 'path', name: 'path' }), z.object({
   path: z.string().min(1),
   state: z.enum(['directory', 'file', 'absent', 'touch', 'link']).default('file'),
   mode: modeArg.optional(),

@@ -1,4 +1,4 @@
-import { z, boolish, strList, hostOrIp, ifaceName, ipAddr } from './args.js';
+import { z, boolish, emptyIsUnset, strList, hostOrIp, ifaceName, ipAddr } from './args.js';
 import { isIpOrCidr } from '../lvs/addr.js';
 
 /**
@@ -8,7 +8,7 @@ import { isIpOrCidr } from '../lvs/addr.js';
  */
 
 // A role passes optional values as "{{default x ''}}": an empty string means "not set".
-const opt = <T extends z.ZodTypeAny>(t: T) => z.preprocess((v) => (v === '' || v === null ? undefined : v), t.optional());
+const opt = <T extends z.ZodTypeAny>(t: T) => z.preprocess(emptyIsUnset, t.optional());
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const port = int(0, 65535);
 const name = z.string().max(255).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (a keepalived identifier)');

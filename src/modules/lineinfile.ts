@@ -1,12 +1,12 @@
 import { bytesToText } from '../facts/byte-text.js';
 import { uncapturedReason, type FileState } from '../facts/file.js';
-import { z, alias, boolish, modeArg } from './args.js';
+import { z, aliasStep, boolish, modeArg } from './args.js';
 import { observeFile } from './copy.js';
 import { attrSteps, putFile, restorePath } from './file-steps.js';
 import { noop, type Plan, type TaskModule } from './types.js';
 import { compileUserRegex } from '../text/user-regex.js';
 
-const schema = z.preprocess((r) => alias(r, { dest: 'path', name: 'path' }), z.object({
+const schema = z.preprocess(aliasStep({ dest: 'path', name: 'path' }), z.object({
   path: z.string().min(1),
   regexp: z.string().optional(),
   line: z.string().optional(),

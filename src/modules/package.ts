@@ -1,5 +1,5 @@
 import { sh, type ShellCmd } from '../transport/shell.js';
-import { z, alias, strList } from './args.js';
+import { z, aliasStep, strList } from './args.js';
 import { exec, noop, type ModuleCtx, type Plan, type TaskModule } from './types.js';
 
 /**
@@ -9,7 +9,7 @@ import { exec, noop, type ModuleCtx, type Plan, type TaskModule } from './types.
 const pkgName = z.string().max(255)
   .regex(/^[A-Za-z0-9@_][A-Za-z0-9@_+.:~=*^-]*$/, 'a package name such as keepalived or nginx=1.24.0-1 (no leading -)');
 
-const schema = z.preprocess((r) => alias(r, { pkg: 'name' }), z.object({
+const schema = z.preprocess(aliasStep({ pkg: 'name' }), z.object({
   name: strList.pipe(z.array(pkgName).min(1)),
   state: z.enum(['present', 'absent', 'latest', 'installed', 'removed']).default('present')
     .transform((s) => (s === 'installed' ? 'present' : s === 'removed' ? 'absent' : s)),

@@ -25,10 +25,11 @@ export const MODULES: ReadonlyMap<string, TaskModule<any, any>> = new Map([
   ['apt', pkg], ['dnf', pkg], ['yum', pkg], ['systemd', service],
 ]);
 
-const PREFIXES = ['ansible.builtin.', 'ansible.posix.', 'lvsrun.'];
+/** Collection prefixes a module key may carry (`ansible.builtin.copy`). */
+export const MODULE_PREFIXES = ['ansible.builtin.', 'ansible.posix.', 'lvsrun.'] as const;
 
 export function lookupModule(key: string): TaskModule<any, any> | undefined {
-  const bare = PREFIXES.reduce((k, p) => (k.startsWith(p) ? k.slice(p.length) : k), key);
+  const bare = MODULE_PREFIXES.reduce<string>((k, p) => (k.startsWith(p) ? k.slice(p.length) : k), key);
   return MODULES.get(bare);
 }
 

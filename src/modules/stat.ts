@@ -1,8 +1,8 @@
 import { sh } from '../transport/shell.js';
-import { z, alias } from './args.js';
+import { z, aliasStep } from './args.js';
 import { noop, type TaskModule } from './types.js';
 
-const schema = z.preprocess((r) => alias(r, { dest: 'path', name: 'path' }), z.object({ path: z.string().min(1), checksum: z.boolean().optional() }).strict());
+const schema = z.preprocess(aliasStep({ dest: 'path', name: 'path' }), z.object({ path: z.string().min(1), checksum: z.boolean().optional() }).strict());
 type Args = z.infer<typeof schema>;
 type Stat = Record<string, unknown>;
 

@@ -1,12 +1,12 @@
 import { fileStateCmd, parseFileState, uncapturedReason, type FileState } from '../facts/file.js';
 import { multiProbe, splitProbe } from '../facts/probe.js';
 import { sh } from '../transport/shell.js';
-import { z, alias, boolish, scalar } from './args.js';
+import { z, aliasStep, boolish, scalar } from './args.js';
 import { editLines } from './lineinfile.js';
 import { putFile, restorePath } from './file-steps.js';
 import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
 
-const schema = z.preprocess((r) => alias(r, { key: 'name' }), z.object({
+const schema = z.preprocess(aliasStep({ key: 'name' }), z.object({
   // A name never starts with '-' (it would reach sysctl as an option).
   name: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$/, 'a sysctl name such as net.ipv4.ip_forward'),
   value: scalar.optional(),

@@ -1,8 +1,8 @@
 import { sh, nest as nestOf } from '../transport/shell.js';
-import { z, alias, hostOrIp } from './args.js';
+import { z, aliasStep, hostOrIp } from './args.js';
 import { exec, noop, type TaskModule } from './types.js';
 
-const schema = z.preprocess((r) => alias(r, { dest: 'path' }), z.object({
+const schema = z.preprocess(aliasStep({ dest: 'path' }), z.object({
   // Goes into bash's /dev/tcp/HOST/PORT path: a host name or address, never a path.
   host: hostOrIp.default('127.0.0.1'),
   port: z.number().int().min(1).max(65535).optional(),

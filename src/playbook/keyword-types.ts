@@ -4,21 +4,21 @@ import type { ConfigError } from '../errors.js';
  * The types task and play keywords accept, checked at load so that `when: {a: 1}` or
  * `register: [x]` is bad input with file:line instead of being read as something else.
  */
-type Kind = 'condition' | 'names' | 'name' | 'identifier' | 'mapping' | 'bool' | 'loop';
+export type KeywordKind = 'condition' | 'names' | 'name' | 'identifier' | 'mapping' | 'bool' | 'loop';
 
-const TASK_KINDS: Record<string, Kind> = {
+export const TASK_KINDS: Readonly<Record<string, KeywordKind>> = {
   name: 'name', when: 'condition', changed_when: 'condition', failed_when: 'condition',
   notify: 'names', tags: 'names', listen: 'names', register: 'identifier', vars: 'mapping',
   become: 'bool', become_user: 'name', ignore_errors: 'bool', no_log: 'bool',
   loop: 'loop', with_items: 'loop', loop_control: 'mapping', args: 'mapping',
 };
 
-const PLAY_KINDS: Record<string, Kind> = {
+export const PLAY_KINDS: Readonly<Record<string, KeywordKind>> = {
   name: 'name', tags: 'names', vars: 'mapping', become: 'bool', become_user: 'name',
   gather_facts: 'bool', any_errors_fatal: 'bool',
 };
 
-const EXPECT: Record<Kind, string> = {
+const EXPECT: Record<KeywordKind, string> = {
   condition: 'a condition string, a boolean, or a list of them',
   names: 'a name or a list of names',
   name: 'a single text value',
@@ -38,7 +38,7 @@ export function checkPlayKeywords(raw: Record<string, unknown>, fail: Fail): voi
   check(raw, PLAY_KINDS, fail);
 }
 
-function check(raw: Record<string, unknown>, kinds: Record<string, Kind>, fail: Fail): void {
+function check(raw: Record<string, unknown>, kinds: Readonly<Record<string, KeywordKind>>, fail: Fail): void {
   for (const [key, kind] of Object.entries(kinds)) {
     if (!Object.prototype.hasOwnProperty.call(raw, key)) continue;
     const v = raw[key];
@@ -47,11 +47,13 @@ function check(raw: Record<string, unknown>, kinds: Record<string, Kind>, fail: 
   }
 }
 
-const BOOL_WORD = /^(yes|no|true|false|on|off)$|\{\{/i;
+/** The words a bool keyword takes (any case), besides true/false/0/1 and a template. */
+export const BOOL_WORDS = ['yes', 'no', 'true', 'false', 'on', 'off'] as const;
+const BOOL_WORD = new RegExp(`^(${BOOL_WORDS.join('|')})$|\\{\\{`, 'i');
 const scalar = (v: unknown): boolean => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 const isMapping = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function fits(kind: Kind, v: unknown): boolean {
+function fits(kind: KeywordKind, v: unknown): boolean {
   switch (kind) {
     case 'condition': return scalar(v) || (Array.isArray(v) && v.every(scalar));
     case 'names': return scalar(v) || (Array.isArray(v) && v.every(scalar));

@@ -6,11 +6,19 @@ import { loadYamlFile, type Path, type YamlSource } from './yaml-source.js';
 import { parseTask, type Expansion, type TaskSource } from './task.js';
 import { checkPlayKeywords } from './keyword-types.js';
 import type { VaultKeyring } from '../vault/keyring.js';
-import { PLAY_KEYWORDS, type OnFailure, type Play, type Playbook, type Task } from './types.js';
+import { ON_FAILURE, PLAY_KEYWORDS, STRATEGIES, type OnFailure, type Play, type Playbook, type Task } from './types.js';
 import { assignOwn } from '../data/own-record.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The keys of a playbook entry that imports another playbook, and of a task that includes a tasks file. */
+export const IMPORT_PLAYBOOK_KEYS = ['import_playbook', 'ansible.builtin.import_playbook'] as const;
+export const INCLUDE_KEYS = [
+  'include_tasks', 'import_tasks', 'ansible.builtin.include_tasks', 'ansible.builtin.import_tasks',
+] as const;
+/** serial: a positive number, or this text (a count or a percentage), or a list of them. */
+export const SERIAL_TEXT = /^\d+%?$/;
 
 /** A playbook expands (includes and roles counted) to at most this many tasks and handlers. */
 export const MAX_TASKS = 10_000;
@@ -40,7 +48,7 @@ function loadInto(file: string, plays: Play[], seen: Set<string>, expansion: Exp
   if (!Array.isArray(src.data)) throw err(src, [], 'a playbook is a list of plays', 'start each play with `- name: ...` and `hosts: ...`');
   src.data.forEach((p, i) => {
     if (!isObj(p)) throw err(src, [i], 'a play must be a mapping');
-    const imp = p.import_playbook ?? p['ansible.builtin.import_playbook'];
+    const imp = IMPORT_PLAYBOOK_KEYS.map((k) => p[k]).find((v) => v !== undefined && v !== null);
     if (imp !== undefined) {
       loadInto(resolve(dirname(file), String(imp)), plays, new Set(seen), expansion);
       return;
@@ -90,11 +98,15 @@ function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion): Pl
   tasks.push(...expandTasks(listAt('post_tasks'), base, [i, 'post_tasks']));
   handlers.push(...expandTasks(listAt('handlers'), base, [i, 'handlers']));
   const onFailure = (p.on_failure ?? 'rollback-host') as OnFailure;
-  if (!['rollback-host', 'rollback-play', 'stop'].includes(onFailure)) throw err(src, [i, 'on_failure'], `on_failure must be rollback-host, rollback-play or stop`);
+  if (!ON_FAILURE.includes(onFailure)) {
+    throw err(src, [i, 'on_failure'], `on_failure must be ${ON_FAILURE.slice(0, -1).join(', ')} or ${ON_FAILURE.at(-1)}`);
+  }
   const mfp = p.max_fail_percentage;
   if (mfp !== undefined && (typeof mfp !== 'number' || mfp < 0 || mfp > 100)) throw err(src, [i, 'max_fail_percentage'], 'max_fail_percentage must be a number from 0 to 100');
   const strategy = p.strategy;
-  if (strategy !== undefined && strategy !== 'linear' && strategy !== 'free') throw err(src, [i, 'strategy'], 'strategy must be linear or free');
+  if (strategy !== undefined && !(STRATEGIES as readonly unknown[]).includes(strategy)) {
+    throw err(src, [i, 'strategy'], `strategy must be ${STRATEGIES.join(' or ')}`);
+  }
   return {
     name: String(p.name ?? p.hosts),
     hosts: Array.isArray(p.hosts) ? p.hosts.join(':') : String(p.hosts),
@@ -104,7 +116,7 @@ function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion): Pl
     become: truthy(p.become),
     becomeUser: String(p.become_user ?? 'root'),
     onFailure,
-    ...(strategy ? { strategy } : {}),
+    ...(strategy ? { strategy: strategy as Play['strategy'] } : {}),
     tasks,
     handlers,
     tags: asList(p.tags).map(String),
@@ -116,7 +128,7 @@ function parseSerial(src: YamlSource, v: unknown, path: Path): Array<number | st
   if (v === undefined || v === null) return [];
   const list = Array.isArray(v) ? v : [v];
   for (const s of list) {
-    if (!(typeof s === 'number' && s > 0) && !(typeof s === 'string' && /^\d+%?$/.test(s))) {
+    if (!(typeof s === 'number' && s > 0) && !(typeof s === 'string' && SERIAL_TEXT.test(s))) {
       throw err(src, path, `serial must be a positive number, a percentage such as '30%', or a list of them (got ${JSON.stringify(s)})`);
     }
   }
@@ -155,8 +167,7 @@ export function expandTasks(list: unknown[], ts: TaskSource, path: Path, depth =
 }
 
 function includeOf(raw: Obj): unknown {
-  return raw.include_tasks ?? raw.import_tasks
-    ?? raw['ansible.builtin.include_tasks'] ?? raw['ansible.builtin.import_tasks'];
+  return INCLUDE_KEYS.map((k) => raw[k]).find((v) => v !== undefined && v !== null);
 }
 
 function includeTarget(src: YamlSource, raw: Obj, inc: unknown, p: Path, depth: number): string {

@@ -1,6 +1,8 @@
 import type { Where } from '../errors.js';
 
-export type OnFailure = 'rollback-host' | 'rollback-play' | 'stop';
+export const ON_FAILURE = ['rollback-host', 'rollback-play', 'stop'] as const;
+export type OnFailure = typeof ON_FAILURE[number];
+export const STRATEGIES = ['linear', 'free'] as const;
 
 export interface Task {
   name: string;
@@ -39,7 +41,7 @@ export interface Play {
   become: boolean;
   becomeUser: string;
   onFailure: OnFailure;
-  strategy?: 'linear' | 'free';
+  strategy?: typeof STRATEGIES[number];
   tasks: Task[];
   handlers: Task[];
   tags: string[];

@@ -3,9 +3,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { SCAFFOLD } from '../../src/cli/scaffold.js';
+import { PACKAGE_ROOT } from '../../src/package-root.js';
 
 async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -27,6 +29,13 @@ describe('lvsrun init', () => {
     expect(readFileSync(join(d, '.gitignore'), 'utf8')).toMatch(/^\.vault-pass$/m);
     expect(readFileSync(join(d, 'inventories/example/group_vars/directors/vars.yml'), 'utf8'))
       .toContain('lvs_auth_pass: "{{vault_lvs_auth_pass}}"');
+    // The YAML files name the editor schemas of the lvsrun that wrote them; the INI inventory does not.
+    const modeline = (n: string): string =>
+      `# yaml-language-server: $schema=${pathToFileURL(join(PACKAGE_ROOT, 'schemas', n)).href}\n`;
+    expect(readFileSync(join(d, 'site.yaml'), 'utf8').startsWith(modeline('playbook.json'))).toBe(true);
+    expect(readFileSync(join(d, 'inventories/example/group_vars/directors/vault.yml'), 'utf8'))
+      .toMatch(new RegExp(`^${modeline('group_vars.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}# Secrets`));
+    expect(readFileSync(join(d, 'inventories/example/hosts'), 'utf8')).not.toContain('yaml-language-server');
     const v = await cli(d, 'validate', 'site.yaml', '-i', 'inventories/example');
     expect(v.code, v.out + v.err).toBe(0);
     expect(v.out).toMatch(/^0 error\(s\), 0 warning\(s\)/m);

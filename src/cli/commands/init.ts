@@ -3,7 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { EXIT } from '../exit-codes.js';
 import type { Io } from '../main.js';
-import { SCAFFOLD } from '../scaffold.js';
+import { PACKAGE_ROOT } from '../../package-root.js';
+import { SCAFFOLD, scaffoldText } from '../scaffold.js';
 import { helpText, parseCommand, type CommandDef } from '../spec.js';
 
 export const INIT_CMD = {
@@ -41,7 +42,7 @@ export async function initCommand(argv: string[], io: Io): Promise<number> {
       if (lstatSync(p).isDirectory()) throw new ConfigError('E_USAGE', `${p} is a folder; move it away first`);
       rmSync(p);
     }
-    writeFileSync(p, f.text, { flag: 'wx', mode: f.mode });
+    writeFileSync(p, scaffoldText(f, join(PACKAGE_ROOT, 'schemas')), { flag: 'wx', mode: f.mode });
     chmodSync(p, f.mode);
   }
   io.out(`${SCAFFOLD.map((f) => `created ${join(positionals[0] ?? '.', f.path)}`).join('\n')}\n\n`
