@@ -1,0 +1,66 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadInventory } from '../../src/inventory/load.js';
+import { validateInventory } from '../../src/lvs/validate.js';
+import type { Finding } from '../../src/lvs/rules.js';
+import { loadPlaybook } from '../../src/playbook/load.js';
+import { TemplateEngine } from '../../src/template/render.js';
+
+/* Clusters written from docs/lvs.md, validated with the shipped playbooks. */
+const repo = join(import.meta.dirname, '..', '..');
+const site = loadPlaybook(join(repo, 'playbooks/site.yaml'));
+
+/** An inventory folder: hosts.yaml and, per group, group_vars/GROUP.yml. */
+function invDir(hosts: string, groupVars: Record<string, string> = {}): string {
+  const d = mkdtempSync(join(tmpdir(), 'lvsrun-cl-'));
+  writeFileSync(join(d, 'hosts.yaml'), hosts);
+  mkdirSync(join(d, 'group_vars'));
+  for (const [g, text] of Object.entries(groupVars)) writeFileSync(join(d, 'group_vars', `${g}.yml`), text);
+  return d;
+}
+const HOSTS = `all:
+  vars: {lvs_vip: 10.99.0.100, lvs_interface: eth0}
+  children:
+    directors:
+      hosts:
+        lb1: {ansible_host: 10.99.0.11, keepalived_state: MASTER, keepalived_priority: 150}
+        lb2: {ansible_host: 10.99.0.12, keepalived_state: BACKUP, keepalived_priority: 100}
+    realservers:
+      hosts:
+        rs1: {ansible_host: 10.99.0.21}
+        rs2: {ansible_host: 10.99.0.22}
+`;
+const run = (d: string, pb = site, extra: Record<string, unknown> = {}): Finding[] =>
+  validateInventory(loadInventory(d), pb, new TemplateEngine(), extra);
+const line = (f: Finding): string => `${f.severity}[${f.rule}] ${f.host} ${f.variable ?? ''} ${f.origin?.file ?? ''}:${f.origin?.line ?? ''}`;
+
+describe('the shipped playbooks leave the inventory in charge (defaults are role defaults)', () => {
+  it('group_vars/directors.yml\'s lvs_vrid and a 9-character auth_pass are what validate checks', () => {
+    const d = invDir(HOSTS, { directors: 'lvs_vrid: 300\nlvs_auth_pass: ninechars\n' });
+    const fs = run(d).filter((f) => f.severity === 'error');
+    expect(fs.map((f) => f.rule)).toContain('auth-pass-length');
+    expect(fs.find((f) => f.rule === 'task-args' || f.rule === 'vrid-range')).toBeDefined();
+    const auth = fs.find((f) => f.rule === 'auth-pass-length')!;
+    expect(auth.origin?.file).toMatch(/group_vars\/directors\.yml$/);
+  });
+  it('the inventory\'s VRID is the one the role writes (a VRID shared with another cluster is seen)', () => {
+    const other = HOSTS.replace('    realservers:', `    other:
+      hosts:
+        lb9: {ansible_host: 10.99.0.19, keepalived_state: MASTER, keepalived_priority: 150, lvs_vrid: 60,
+              lvs_cluster: b, lvs_vip: 10.99.0.200}
+    realservers:`);
+    const d = invDir(other, { directors: 'lvs_vrid: 60\n' });
+    expect(run(d).map(line)).toContainEqual(expect.stringMatching(/^error\[vrid-collision\]/));
+    // and with the role's default VRID (51) there is no collision with 60
+    expect(run(invDir(other)).map((f) => f.rule)).not.toContain('vrid-collision');
+  });
+  it('site.yaml, tun.yaml and nat.yaml set no play vars that shadow the inventory', () => {
+    for (const f of ['site.yaml', 'tun.yaml', 'nat.yaml']) {
+      for (const play of loadPlaybook(join(repo, 'playbooks', f)).plays) {
+        expect(Object.keys(play.vars).filter((k) => !['lvs_method', 'lvs_use_keepalived', 'lvs_vip_interface'].includes(k)), `${f} ${play.name}`).toEqual([]);
+      }
+    }
+  });
+});
