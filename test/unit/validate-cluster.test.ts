@@ -64,3 +64,18 @@ describe('the shipped playbooks leave the inventory in charge (defaults are role
     }
   });
 });
+
+describe('real servers are not VRRP peers because of a variable in all: vars', () => {
+  const withAll = (v: string): string => invDir(HOSTS.replace('lvs_interface: eth0}', `lvs_interface: eth0, ${v}}`));
+  it('lvs_vrid in all: vars: no priority tie between a real server and a director', () => {
+    const fs = run(withAll('lvs_vrid: 51'));
+    expect(fs.filter((f) => /rs\d/.test(f.host) || /rs\d/.test(f.message)).map(line)).toEqual([]);
+    expect(fs.filter((f) => f.severity !== 'info').map(line)).toEqual([]);
+  });
+  it('a bad VRID in all: vars is reported for the directors only', () => {
+    // without the playbook: the variables alone decide who is a director
+    const fs = validateInventory(loadInventory(withAll('lvs_vrid: 300')), undefined, new TemplateEngine())
+      .filter((f) => f.severity === 'error');
+    expect(fs.map((f) => `${f.rule} ${f.host}`).sort()).toEqual(['vrid-range lb1', 'vrid-range lb2']);
+  });
+});
