@@ -17,6 +17,8 @@ export interface Director {
   nopreempt?: Val; preemptDelay?: Val; trackScripts?: Val; vrrpScripts?: Val; dip?: Val;
   /** The director's own address (ansible_host), and the unicast VRRP settings a keepalived task gives. */
   addr?: Val; unicastSrc?: Val; unicastPeers?: Val;
+  /** keepalived's router_id (global_defs), when set. */
+  routerId?: Val;
   method?: Val; scheduler?: Val; port?: Val; segment: string;
   /** The group holding this director's real servers. */
   rsGroup: string;
@@ -35,7 +37,8 @@ const isDirector = (h: HostInput, rsGroups: ReadonlySet<string>): boolean => h.g
   || ((h.origins.lvs_vrid !== undefined || h.origins.keepalived_state !== undefined) && !h.groups.some((g) => rsGroups.has(g)));
 
 /** What a `keepalived` task declares for one vrrp_instance; it replaces the variable-based VRRP fields. */
-export type TaskInstance = Pick<Director, 'instance' | 'vrid' | 'state' | 'priority' | 'iface' | 'vip' | 'advert' | 'auth' | 'nopreempt' | 'preemptDelay' | 'trackScripts' | 'vrrpScripts' | 'method' | 'scheduler' | 'port' | 'unicastSrc' | 'unicastPeers'> & { rsGroup?: string };
+export type TaskInstance = Pick<Director, 'instance' | 'vrid' | 'state' | 'priority' | 'iface' | 'vip' | 'advert' | 'auth' | 'nopreempt' | 'preemptDelay' | 'trackScripts' | 'vrrpScripts' | 'method' | 'scheduler' | 'port' | 'unicastSrc' | 'unicastPeers'
+  | 'routerId'> & { rsGroup?: string };
 
 /**
  * `fromTasks`: per host, the instances its keepalived tasks declare (lvs/task-directors.ts). Such a
@@ -60,6 +63,7 @@ export function buildModel(hosts: HostInput[], fromTasks: ReadonlyMap<string, Ta
     ...opt('iface', get(h, 'lvs_interface')), ...opt('vip', get(h, 'lvs_vip')), ...opt('advert', get(h, 'lvs_advert_int')),
     ...opt('auth', get(h, 'lvs_auth_pass')), ...opt('nopreempt', get(h, 'lvs_nopreempt')), ...opt('preemptDelay', get(h, 'lvs_preempt_delay')),
     ...opt('trackScripts', get(h, 'lvs_track_scripts')), ...opt('vrrpScripts', get(h, 'lvs_vrrp_scripts')), ...opt('dip', get(h, 'lvs_dip')), ...opt('addr', get(h, 'ansible_host')),
+    ...opt('routerId', get(h, 'lvs_router_id')),
     ...opt('method', get(h, 'lvs_method')), ...opt('scheduler', get(h, 'lvs_scheduler')), ...opt('port', get(h, 'lvs_port')),
   });
   const rsGroups = new Set(['realservers', ...hosts.filter((h) => h.groups.includes('directors') || fromTasks.has(h.name))

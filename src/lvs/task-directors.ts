@@ -57,6 +57,7 @@ function instances(task: Task, raw: Obj, args: Obj, origins: Record<string, Orig
     ? Object.fromEntries(args.vrrp_scripts.map((s) => [String(obj(s).name), obj(s)]))
     : obj(args.vrrp_scripts);
   const rsGroup = obj(vs.reals_from).group;
+  const routerId = val(obj(raw.global_defs).router_id, obj(args.global_defs).router_id, 'global_defs.router_id');
   return list(args.vrrp_instances).map((i0, n) => {
     const i = obj(i0);
     const r = obj(list(raw.vrrp_instances)[n]);
@@ -75,7 +76,7 @@ function instances(task: Task, raw: Obj, args: Obj, origins: Record<string, Orig
       vip: val(list(r.virtual_ipaddress)[0] ?? r.virtual_ipaddress, firstVip, `vrrp_instances[${n}].virtual_ipaddress`),
       vrrpScripts: val(raw.vrrp_scripts, Object.keys(scripts).length ? scripts : undefined, 'vrrp_scripts'),
       method: val(rawVs.lb_kind, vs.lb_kind, 'virtual_servers[0].lb_kind'), scheduler: val(rawVs.lb_algo, vs.lb_algo, 'virtual_servers[0].lb_algo'),
-      port: val(rawVs.port, vs.port, 'virtual_servers[0].port'),
+      port: val(rawVs.port, vs.port, 'virtual_servers[0].port'), ...(routerId ? { routerId } : {}),
       ...(typeof rsGroup === 'string' && rsGroup ? { rsGroup } : {}),
     };
   });

@@ -79,3 +79,19 @@ describe('real servers are not VRRP peers because of a variable in all: vars', (
     expect(fs.map((f) => `${f.rule} ${f.host}`).sort()).toEqual(['vrid-range lb1', 'vrid-range lb2']);
   });
 });
+
+describe('cross-host rules on what the role would write', () => {
+  it('one VIP claimed by two clusters with different VRIDs is an error; a duplicate router_id a warning', () => {
+    const hosts = HOSTS.replace('    realservers:', `    other:
+      hosts:
+        lb9: {ansible_host: 10.99.0.19, keepalived_state: MASTER, keepalived_priority: 150, lvs_vrid: 60,
+              lvs_cluster: b}
+    realservers:`).replace('keepalived_priority: 100}', 'keepalived_priority: 100, lvs_router_id: LB}')
+      .replace('keepalived_priority: 150}', 'keepalived_priority: 150, lvs_router_id: LB}');
+    const fs = run(invDir(hosts)).map(line);
+    expect(fs).toContainEqual(expect.stringMatching(/^error\[vip-split\] lb9 lvs_vrid .*hosts\.yaml:/));
+    expect(fs).toContainEqual(expect.stringMatching(/^warn\[router-id-duplicate\] lb2 lvs_router_id .*hosts\.yaml:/));
+    // distinct router_ids and one VRID per VIP: neither rule fires
+    expect(run(invDir(HOSTS)).map((f) => f.rule)).not.toContain('vip-split');
+  });
+});
