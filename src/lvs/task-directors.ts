@@ -47,7 +47,7 @@ function instances(task: Task, raw: Obj, args: Obj, origins: Record<string, Orig
   const at: Origin = { file: task.where.file ?? '', ...(task.where.line ? { line: task.where.line } : {}) };
   const val = (rawV: unknown, v: unknown, path: string): Val | undefined => {
     if (v === undefined || v === null || v === '') return undefined;
-    const ref = typeof rawV === 'string' ? /\{\{\s*(?:default\s+)?([A-Za-z_]\w*)/.exec(rawV)?.[1] : undefined;
+    const ref = typeof rawV === 'string' ? variableOf(rawV, vars) : undefined;
     if (ref) return { value: v, var: ref, origin: origins[ref] ?? at };
     return { value: v, var: `keepalived ${path}`, origin: at };
   };
@@ -80,4 +80,17 @@ function instances(task: Task, raw: Obj, args: Obj, origins: Record<string, Orig
       ...(typeof rsGroup === 'string' && rsGroup ? { rsGroup } : {}),
     };
   });
+}
+
+/**
+ * The variable a templated value comes from: the first name inside its {{…}} that is a variable of
+ * the host (so not a helper or a literal). A block (`{{#if}}…{{else}}…{{/if}}`) picks one of the
+ * task's own texts: the value is the task's, reported at the task line. Undefined for a literal.
+ */
+export function variableOf(text: string, vars: Obj): string | undefined {
+  if (/\{\{~?\s*[#^]/.test(text)) return undefined;
+  for (const m of text.matchAll(/\{\{([^}]*)\}\}/g)) {
+    for (const w of m[1]!.matchAll(/(?<![\w.'"@])([A-Za-z_]\w*)/g)) if (Object.hasOwn(vars, w[1]!)) return w[1];
+  }
+  return undefined;
 }

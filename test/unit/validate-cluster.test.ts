@@ -95,3 +95,31 @@ describe('cross-host rules on what the role would write', () => {
     expect(run(invDir(HOSTS)).map((f) => f.rule)).not.toContain('vip-split');
   });
 });
+
+describe('findings point where the value was set', () => {
+  it('a value given with -e is reported at -e, not at the inventory line it overrides', () => {
+    const d = invDir(HOSTS, { directors: 'lvs_auth_pass: goodpw\n' });
+    expect(run(d).filter((f) => f.severity === 'error')).toEqual([]);
+    const fs = run(d, site, { lvs_auth_pass: 'ninechars' }).filter((f) => f.rule === 'auth-pass-length');
+    expect(fs.length).toBeGreaterThan(0);
+    for (const f of fs) expect(f).toMatchObject({ variable: 'lvs_auth_pass', origin: { file: '-e' } });
+  });
+  it('a {{#if}}…{{else}}… value is reported at the task, not under a variable named else', () => {
+    const d = invDir(HOSTS);
+    const pb = join(mkdtempSync(join(tmpdir(), 'lvsrun-pb-')), 'pb.yaml');
+    writeFileSync(pb, `- hosts: directors
+  tasks:
+    - keepalived:
+        vrrp_instances:
+          - name: VI_1
+            state: "{{keepalived_state}}"
+            interface: eth0
+            virtual_router_id: 51
+            priority: "{{#if (eq keepalived_state 'MASTER')}}150{{else}}150{{/if}}"
+            virtual_ipaddress: [10.99.0.100/32 dev eth0]
+`);
+    const tie = run(d, loadPlaybook(pb)).find((f) => f.rule === 'priority-tie')!;
+    expect(tie.variable).not.toBe('else');
+    expect(tie).toMatchObject({ variable: 'keepalived vrrp_instances[0].priority', origin: { file: pb, line: 3 } });
+  });
+});
