@@ -27,7 +27,9 @@ export const FALLBACK_LOCK_FILE = '/tmp/lvsrun.lock';
  * file with one link, owned by the login user (in a sticky directory no one else can then swap
  * it). It is opened read-write without truncation; the holder's record is its first line. A lock
  * whose record names this run and operator is this run's own (one machine under two inventory
- * names): the second session answers OWN and goes on under the first one's lock.
+ * names): the second session answers OWN and goes on under the first one's lock. Both may start at
+ * once and the holder writes its record just after taking the lock, so a busy lock's record is read
+ * again for up to 2 s before it counts as another run's.
  */
 export function lockCmd(file: string, info: Omit<LockInfo, 'pid'>, breakLock: boolean,
   fallback: string = FALLBACK_LOCK_FILE): ShellCmd {
@@ -58,7 +60,8 @@ set -f; set -- $(ls -ldn -- "$f"); set +f
 [ "$2" = 1 ] || { echo "ERR $f has $2 hard links: refusing it"; exit 0; }
 [ "$3" = "$(id -u)" ] || { echo "ERR $f belongs to uid $3, not to the login user"; exit 0; }
 exec 9<>"$f" || { echo "ERR cannot open $f"; exit 0; }
-flock -n 9 || { case "$(${nest(record)})" in ${own}*) echo OWN; exec cat >/dev/null;; esac; ${nest(onBusy)}; }
+flock -n 9 || { for w in 0 1 2; do
+  case "$(${nest(record)})" in ${own}*) echo OWN; exec cat >/dev/null;; esac; [ $w = 2 ] || sleep 1; done; ${nest(onBusy)}; }
 printf '%s,"pid":%s}\n' ${head} "$$" >&9; echo LOCKED; exec cat >/dev/null`;
 }
 
