@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,5 +78,14 @@ describe('docs/lvs.md: the table of validate rules', () => {
     writeFileSync(clean, stringify(inv));
     expect(validateInventory(loadInventory(clean), site, new TemplateEngine()).filter((x) => x.severity !== 'info')
       .map((x) => x.message)).toEqual([]);
+  });
+});
+
+describe('docs/lvs.md documents every variable of the shipped playbooks and roles', () => {
+  it('each lvs_* name they use is in it', () => {
+    const used = new Set(execFileSync('grep', ['-rhoE', '\\blvs_[a-z_]+', join(repo, 'playbooks')], { encoding: 'utf8' })
+      .split('\n').filter(Boolean));
+    expect(used.size).toBeGreaterThan(20);
+    expect([...used].filter((v) => !md.includes(`\`${v}\``)).sort()).toEqual([]);
   });
 });
