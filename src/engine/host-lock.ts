@@ -61,7 +61,9 @@ set -f; set -- $(ls -ldn -- "$f"); set +f
 [ "$3" = "$(id -u)" ] || { echo "ERR $f belongs to uid $3, not to the login user"; exit 0; }
 exec 9<>"$f" || { echo "ERR cannot open $f"; exit 0; }
 flock -n 9 || { for w in 0 1 2; do
-  case "$(${nest(record)})" in ${own}*) echo OWN; exec cat >/dev/null;; esac; [ $w = 2 ] || sleep 1; done; ${nest(onBusy)}; }
+  case "$(${nest(record)})" in ${own}*) echo OWN; exec cat >/dev/null;; esac
+  [ $w = 2 ] || sleep 1
+done; ${nest(onBusy)}; }
 printf '%s,"pid":%s}\n' ${head} "$$" >&9; echo LOCKED; exec cat >/dev/null`;
 }
 

@@ -10,8 +10,10 @@ export interface Check { type: string; connect_port?: number; url: Array<{ path:
 export interface RealIn { address: string; port?: number; weight: number; check?: Check }
 export interface VirtualIn { vip?: string; port?: number; fwmark?: number; check: Check; real_servers: RealIn[]; reals_from?: { group: string }; [k: string]: unknown }
 export interface InstanceIn { unicast_peer: string[]; unicast_peer_group?: string; unicast_src_ip?: string; [k: string]: unknown }
-export interface ConfIn { virtual_servers: VirtualIn[]; vrrp_instances: InstanceIn[]; global_defs?: Record<string, unknown>;
-  [k: string]: unknown }
+export interface ConfIn {
+  virtual_servers: VirtualIn[]; vrrp_instances: InstanceIn[]; global_defs?: Record<string, unknown>;
+  [k: string]: unknown;
+}
 
 export function keepalivedContext<A extends ConfIn>(a: A, vars: Record<string, unknown>): Record<string, unknown> {
   const virtual_servers = a.virtual_servers.map(({ reals_from, check, ...vs }) => {

@@ -34,11 +34,13 @@ export interface LvsModel { directors: Director[]; realservers: Map<string, Real
 // which carry an origin): an extra var (-e) applies to every host and makes none of them a director.
 // A real server is not one because of a VRRP variable it inherits (lvs_vrid in `all: vars`).
 const isDirector = (h: HostInput, rsGroups: ReadonlySet<string>): boolean => h.groups.includes('directors')
-  || ((h.origins.lvs_vrid !== undefined || h.origins.keepalived_state !== undefined) && !h.groups.some((g) => rsGroups.has(g)));
+  || ((h.origins.lvs_vrid !== undefined || h.origins.keepalived_state !== undefined)
+    && !h.groups.some((g) => rsGroups.has(g)));
 
 /** What a `keepalived` task declares for one vrrp_instance; it replaces the variable-based VRRP fields. */
-export type TaskInstance = Pick<Director, 'instance' | 'vrid' | 'state' | 'priority' | 'iface' | 'vip' | 'advert' | 'auth' | 'nopreempt' | 'preemptDelay' | 'trackScripts' | 'vrrpScripts' | 'method' | 'scheduler' | 'port' | 'unicastSrc' | 'unicastPeers'
-  | 'routerId'> & { rsGroup?: string };
+export type TaskInstance = Pick<Director, 'instance' | 'vrid' | 'state' | 'priority' | 'iface' | 'vip' | 'advert'
+  | 'auth' | 'nopreempt' | 'preemptDelay' | 'trackScripts' | 'vrrpScripts' | 'method' | 'scheduler' | 'port'
+  | 'unicastSrc' | 'unicastPeers' | 'routerId'> & { rsGroup?: string };
 
 /**
  * `fromTasks`: per host, the instances its keepalived tasks declare (lvs/task-directors.ts). Such a
@@ -66,7 +68,8 @@ export function buildModel(hosts: HostInput[], fromTasks: ReadonlyMap<string, Ta
     ...opt('routerId', get(h, 'lvs_router_id')),
     ...opt('method', get(h, 'lvs_method')), ...opt('scheduler', get(h, 'lvs_scheduler')), ...opt('port', get(h, 'lvs_port')),
   });
-  const rsGroups = new Set(['realservers', ...hosts.filter((h) => h.groups.includes('directors') || fromTasks.has(h.name))
+  const rsGroups = new Set(['realservers', ...hosts
+    .filter((h) => h.groups.includes('directors') || fromTasks.has(h.name))
     .map((h) => String(h.vars.lvs_realservers_group ?? 'realservers')),
   ...[...fromTasks.values()].flat().flatMap((t) => (t.rsGroup ? [t.rsGroup] : []))]);
   const directorHosts = hosts.filter((h) => isDirector(h, rsGroups) || fromTasks.has(h.name));

@@ -159,8 +159,9 @@ function vipClaims(groups: Map<string, Director[]>, at: At): void {
     const [firstName, first] = list[0]!;
     for (const [name, d] of list.slice(1)) {
       if (num(d.vrid) === num(first.vrid)) continue;
-      at(d, d.vrid, 'vip-split', 'error', `VIP ${str(d.vip)} is claimed by ${name} (VRID ${num(d.vrid)}, ${d.host}) and by `
-        + `${firstName} (VRID ${num(first.vrid)}, ${first.host}): each elects its own MASTER, both hold the address`,
+      at(d, d.vrid, 'vip-split', 'error', `VIP ${str(d.vip)} is claimed by ${name} (VRID ${num(d.vrid)}, `
+        + `${d.host}) and by ${firstName} (VRID ${num(first.vrid)}, ${first.host}): each elects its own MASTER, `
+        + 'both hold the address',
       'one VIP belongs to one vrrp_instance: give its directors the same lvs_cluster/lvs_instance and VRID');
     }
   }

@@ -50,7 +50,8 @@ export const keepalived: TaskModule<KeepalivedArgs, KeepalivedObserved> = {
     const bin = k.stdout.trim();
     const file = parseFileState(f, p.dest);
     const canTest = bin === 'test';
-    const o: KeepalivedObserved = { file, want, svc: parseServiceProbe(s.stdout), installed: bin !== 'missing', canTest, checkMode: ctx.check };
+    const o: KeepalivedObserved = { file, want, svc: parseServiceProbe(s.stdout), installed: bin !== 'missing', canTest,
+      checkMode: ctx.check };
     // --check writes nothing, so the write step's -t never runs: test a throwaway copy instead.
     if (ctx.check && canTest && p.validate && (!file.exists || file.content !== want)) {
       const refused = await configTestRefusal(ctx, want);

@@ -40,18 +40,21 @@ const keepalivedTest = (conf: string): { code: number | null; out: string } => {
 function docsExample(): Record<string, unknown> {
   const md = readFileSync(join(repo, 'docs/modules.md'), 'utf8');
   const block = /```yaml\n( *- keepalived:[^]*?)\n *```/.exec(md)![1]!;
-  const task = parse(block.replaceAll('eth0', iface).replace('"{{vrrp_pass}}"', 'secret'))[0] as Record<string, unknown>;
+  const yaml = block.replaceAll('eth0', iface).replace('"{{vrrp_pass}}"', 'secret');
+  const task = parse(yaml)[0] as Record<string, unknown>;
   return task.keepalived as Record<string, unknown>;
 }
 
 /** The lvs_director role's keepalived task, rendered with its defaults and a director's variables. */
 function roleArgs(over: Record<string, unknown> = {}): unknown {
-  const tasks = parse(readFileSync(join(repo, 'playbooks/roles/lvs_director/tasks/main.yaml'), 'utf8')) as Array<Record<string, unknown>>;
-  const defaults = parse(readFileSync(join(repo, 'playbooks/roles/lvs_director/defaults/main.yaml'), 'utf8')) as Record<string, unknown>;
+  const role = (f: string): unknown => parse(readFileSync(join(repo, 'playbooks/roles/lvs_director', f), 'utf8'));
+  const tasks = role('tasks/main.yaml') as Array<Record<string, unknown>>;
+  const defaults = role('defaults/main.yaml') as Record<string, unknown>;
   const task = tasks.find((t) => t.keepalived)!;
   const vars = { ...defaults, ...inv, inventory_hostname: 'lb1', keepalived_state: 'MASTER', keepalived_priority: 100,
     lvs_vip: '192.168.3.110', lvs_interface: iface, lvs_auth_pass: 'lvs51pw',
-    lvs_vrrp_scripts: { chk_nginx: { script: '/usr/bin/pidof nginx', interval: 2, weight: -30 } }, lvs_track_scripts: ['chk_nginx'],
+    lvs_vrrp_scripts: { chk_nginx: { script: '/usr/bin/pidof nginx', interval: 2, weight: -30 } },
+    lvs_track_scripts: ['chk_nginx'],
     ...over };
   return templates.renderValue(task.keepalived, vars, { field: 'keepalived' });
 }
@@ -63,7 +66,8 @@ describe('vrrp_script on keepalived 2.x', () => {
     expect(c).toMatch(/^ {4}script_user root$/m);
     const off = render({ ...docsExample(), global_defs: { enable_script_security: false } });
     expect(off).not.toMatch(/enable_script_security|script_user/);
-    expect(render({ ...docsExample(), global_defs: { script_user: 'keepalived_script' } })).toMatch(/script_user keepalived_script$/m);
+    expect(render({ ...docsExample(), global_defs: { script_user: 'keepalived_script' } }))
+      .toMatch(/script_user keepalived_script$/m);
     const role = render(roleArgs({ lvs_script_user: 'lvscheck' }));
     expect(role).toMatch(/^ {4}enable_script_security$/m);
     expect(role).toMatch(/^ {4}script_user lvscheck$/m);
@@ -84,7 +88,8 @@ describe('vrrp_script on keepalived 2.x', () => {
     }
   });
 
-  it.runIf(hasKeepalived && noScriptUser)('--check reports what keepalived -t refuses, from a throwaway file it removes', async () => {
+  const refusalTest = '--check reports what keepalived -t refuses, from a throwaway file it removes';
+  it.runIf(hasKeepalived && noScriptUser)(refusalTest, async () => {
     const scratch = mkdtempSync(join(tmpdir(), 'lvsrun-kcheck-'));
     const probes: string[] = [];
     const ctx = (check: boolean): ModuleCtx => ({
@@ -92,7 +97,8 @@ describe('vrrp_script on keepalived 2.x', () => {
       exec: async (cmd: ShellCmd, o) => {
         probes.push(cmd);
         // the probe of the live file answers "absent"; keepalived -t runs for real
-        const r = spawnSync('/bin/sh', ['-c', cmd], { input: o?.stdin ?? '', encoding: 'utf8', env: { ...process.env, TMPDIR: scratch } });
+        const r = spawnSync('/bin/sh', ['-c', cmd],
+          { input: o?.stdin ?? '', encoding: 'utf8', env: { ...process.env, TMPDIR: scratch } });
         return { code: r.status, signal: null, stdout: r.stdout, stderr: r.stderr, durationMs: 0 };
       },
       readLocal: () => ({ path: tplFile, text: readFileSync(tplFile, 'utf8'), bytes: readFileSync(tplFile) }),
@@ -100,7 +106,8 @@ describe('vrrp_script on keepalived 2.x', () => {
       fact: async <T>(_k: string, load: () => Promise<T>) => load(),
     });
     const dest = join(scratch, 'live', 'keepalived.conf');
-    const bad = keepalived.schema.parse({ ...docsExample(), dest, start: false, global_defs: { enable_script_security: false } });
+    const bad = keepalived.schema.parse({ ...docsExample(), dest, start: false,
+      global_defs: { enable_script_security: false } });
     const o = await keepalived.check(ctx(true), bad);
     expect(o.refused).toMatch(/exit 6: .*SECURITY VIOLATION/);
     expect(keepalived.plan(bad, o).fail).toMatch(/keepalived -t refuses the new .*SECURITY VIOLATION/);
@@ -152,7 +159,8 @@ describe('keepalived global_defs: keepalived.conf(5)\'s common keys, typed', () 
     expect(err({ script_user: 'root root' })).toMatch(/script_user/);
   });
   it.runIf(hasKeepalived)('keepalived itself refuses vrrp_garp_interval 0 (what the schema says up front)', () => {
-    const t = keepalivedTest(render(base({ vrrp_garp_interval: 1 })).replace('vrrp_garp_interval 1', 'vrrp_garp_interval 0'));
+    const conf = render(base({ vrrp_garp_interval: 1 })).replace('vrrp_garp_interval 1', 'vrrp_garp_interval 0');
+    const t = keepalivedTest(conf);
     expect(t.code).not.toBe(0);
   });
 });

@@ -11,13 +11,14 @@ function folder(): { io: Io & { text: () => string }; run: (id: string, recs: ob
   // a host on this worktree's loopback range where nothing listens: a restore attempt ends at once
   writeFileSync(join(cwd, 'inv.yaml'), 'all:\n  hosts:\n    lb1: {ansible_host: 127.0.39.1, ansible_port: 1}\n');
   let out = '';
-  const io = { out: (s: string) => { out += s; }, err: (s: string) => { out += s; }, isTTY: false, cwd, env: process.env,
-    text: () => out };
+  const add = (s: string): void => { out += s; };
+  const io = { out: add, err: add, isTTY: false, cwd, env: process.env, text: () => out };
   const run = (id: string, recs: object[]): void => {
     mkdirSync(join(cwd, '.lvsrun', 'runs', id), { recursive: true, mode: 0o700 });
-    const start = { ts: '2026-01-01T00:00:00Z', seq: 0, phase: 'run-start', meta: { inventory: join(cwd, 'inv.yaml') } };
-    writeFileSync(join(cwd, '.lvsrun', 'runs', id, 'journal.jsonl'), [start, ...recs].map((r) => JSON.stringify(r)).join('\n') + '\n',
-      { mode: 0o600 });
+    const start = { ts: '2026-01-01T00:00:00Z', seq: 0, phase: 'run-start',
+      meta: { inventory: join(cwd, 'inv.yaml') } };
+    const text = [start, ...recs].map((r) => JSON.stringify(r)).join('\n') + '\n';
+    writeFileSync(join(cwd, '.lvsrun', 'runs', id, 'journal.jsonl'), text, { mode: 0o600 });
   };
   return { io, run };
 }

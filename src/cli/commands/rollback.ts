@@ -34,7 +34,8 @@ export const ROLLBACK_CMD = {
   name: 'rollback',
   summary: "Revert every change of a run that is still in effect, per host, newest first, from the run's journal.",
   usage: ['rollback [RUN-ID] [-i INVENTORY] [--limit PATTERN] [--break-lock]'],
-  args: [['RUN-ID', 'the run (a unique prefix is enough); default: the newest run in .lvsrun/runs whose changes are still in effect']],
+  args: [['RUN-ID', 'the run (a unique prefix is enough); default: the newest run in .lvsrun/runs whose changes '
+    + 'are still in effect']],
   options: {
     inventory: { type: 'string', short: 'i', arg: 'INVENTORY',
       help: 'inventory to connect with (default: the one the run recorded)' },
@@ -62,7 +63,8 @@ export async function rollbackCommand(argv: string[], io: Io): Promise<number> {
   const inv = loadInventoryArg(invArg, io);
   const hosts = v.limit ? new Set(selectHosts(inv, v.limit)) : undefined;
   const newest = runIds(runsDir(io)).at(-1);
-  io.out(`rolling back run ${id}${!positionals[0] && newest !== id ? ' (the newest run with changes still in effect)' : ''}\n`);
+  const why = !positionals[0] && newest !== id ? ' (the newest run with changes still in effect)' : '';
+  io.out(`rolling back run ${id}${why}\n`);
   const res = await restoreRun({
     runDir, inv, templates: new TemplateEngine(), extraVars: parseExtraVars(v['extra-vars'] ?? [], io.cwd), ...(hosts ? { hosts } : {}),
     lock: { operator: operatorName(), breakLock: Boolean(v['break-lock']) },
