@@ -45,10 +45,15 @@ function applies(task: Task, vars: Obj): boolean {
 
 function instances(task: Task, raw: Obj, args: Obj, origins: Record<string, Origin>, vars: Obj): TaskInstance[] {
   const at: Origin = { file: task.where.file ?? '', ...(task.where.line ? { line: task.where.line } : {}) };
+  // A value no inventory, play or -e set comes from the role's defaults.
+  const defaultsAt = (ref: string): Origin | undefined => {
+    const d = task.roleDefaults;
+    return task.roleDefaultsFile && d && Object.hasOwn(d, ref) ? { file: task.roleDefaultsFile } : undefined;
+  };
   const val = (rawV: unknown, v: unknown, path: string): Val | undefined => {
     if (v === undefined || v === null || v === '') return undefined;
     const ref = typeof rawV === 'string' ? variableOf(rawV, vars) : undefined;
-    if (ref) return { value: v, var: ref, origin: origins[ref] ?? at };
+    if (ref) return { value: v, var: ref, origin: origins[ref] ?? defaultsAt(ref) ?? at };
     return { value: v, var: `keepalived ${path}`, origin: at };
   };
   const rawVs = obj(list(raw.virtual_servers)[0]);

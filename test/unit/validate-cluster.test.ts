@@ -125,3 +125,17 @@ describe('findings point where the value was set', () => {
     expect(tie).toMatchObject({ variable: 'keepalived vrrp_instances[0].priority', origin: { file: pb, line: 3 } });
   });
 });
+
+describe('a value from a role default is reported at the role\'s defaults file', () => {
+  it('the role\'s VRID 51 colliding with another cluster points at defaults/main.yaml', () => {
+    const hosts = HOSTS.replace('  children:\n', `  children:
+    other:
+      hosts:
+        lb9: {ansible_host: 10.99.0.19, keepalived_state: MASTER, keepalived_priority: 150, lvs_vrid: 51,
+              lvs_cluster: b, lvs_vip: 10.99.0.200}
+`);
+    const f = run(invDir(hosts)).find((x) => x.rule === 'vrid-collision')!;
+    expect(f).toMatchObject({ variable: 'lvs_vrid' });
+    expect(f.origin?.file).toMatch(/playbooks\/roles\/lvs_director\/defaults\/main\.yaml$/);
+  });
+});
