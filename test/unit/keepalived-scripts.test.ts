@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { keepalived } from '../../src/modules/keepalived.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { LvsrunError } from '../../src/errors.js';
+import { loadInventory } from '../../src/inventory/load.js';
+import { validateInventory } from '../../src/lvs/validate.js';
 import type { ModuleCtx } from '../../src/modules/types.js';
 import { keepalivedContext } from '../../src/lvs/keepalived-conf.js';
 import { TemplateEngine } from '../../src/template/render.js';
@@ -183,5 +185,22 @@ describe('a playbook with a wrong global_defs key or value is refused at load, b
   });
   it('vrrp_garp_interval 0 is refused with the reason', () => {
     expect(load('{vrrp_garp_interval: 0}').message).toMatch(/vrrp_garp_interval.*keepalived 2.2 refuses 0/);
+  });
+});
+
+describe('lvsrun validate says before the run that keepalived 2.2 refuses vrrp_garp_interval 0', () => {
+  it('a templated value from the inventory is a task-args error naming the reason', () => {
+    const d = mkdtempSync(join(tmpdir(), 'lvsrun-garp-'));
+    writeFileSync(join(d, 'pb.yaml'), `- hosts: directors
+  tasks:
+    - keepalived:
+        global_defs: {vrrp_garp_interval: "{{garp}}"}
+        vrrp_instances: [{name: VI_1, state: MASTER, interface: eth0, virtual_router_id: 1, priority: 100,
+                          virtual_ipaddress: [10.0.0.1]}]
+`);
+    writeFileSync(join(d, 'inv.yaml'), 'all:\n  children:\n    directors:\n      hosts:\n        lb1: {garp: 0}\n');
+    const fs = validateInventory(loadInventory(join(d, 'inv.yaml')), loadPlaybook(join(d, 'pb.yaml')), templates);
+    expect(fs.find((f) => f.rule === 'task-args')).toMatchObject({ host: 'lb1', severity: 'error',
+      message: expect.stringMatching(/vrrp_garp_interval must be above 0: keepalived 2.2 refuses 0/) });
   });
 });
