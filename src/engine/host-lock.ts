@@ -25,11 +25,17 @@ export const FALLBACK_LOCK_FILE = '/tmp/lvsrun.lock';
  * The file may sit in a directory others can write to (the /tmp fallback), so it is never opened
  * through a symlink: it is created with noclobber (O_EXCL), and an existing one must be a plain
  * file with one link, owned by the login user (in a sticky directory no one else can then swap
- * it). It is opened read-write without truncation; the holder's record is its first line.
+ * it). It is opened read-write without truncation; the holder's record is its first line. A lock
+ * whose record names this run and operator is this run's own (one machine under two inventory
+ * names): the second session answers OWN and goes on under the first one's lock. Both may start at
+ * once and the holder writes its record just after taking the lock, so a busy lock's record is read
+ * again for up to 2 s before it counts as another run's.
  */
 export function lockCmd(file: string, info: Omit<LockInfo, 'pid'>, breakLock: boolean,
   fallback: string = FALLBACK_LOCK_FILE): ShellCmd {
   const head = JSON.stringify(info).slice(0, -1); // the pid is the holder's, added on the host
+  // This run's own record starts so: two inventory names for one machine meet their own lock.
+  const own = `${JSON.stringify({ run: info.run, operator: info.operator }).slice(0, -1)},`;
   const record = raw(`head -n 1 -- "$f" | head -c 600`);
   const busy = raw(`printf 'BUSY %s\\n' "$(${record})"; exit 0`);
   // --break-lock ends only a provable holder: the pid the record names must be an lvsrun holder
@@ -54,7 +60,10 @@ set -f; set -- $(ls -ldn -- "$f"); set +f
 [ "$2" = 1 ] || { echo "ERR $f has $2 hard links: refusing it"; exit 0; }
 [ "$3" = "$(id -u)" ] || { echo "ERR $f belongs to uid $3, not to the login user"; exit 0; }
 exec 9<>"$f" || { echo "ERR cannot open $f"; exit 0; }
-flock -n 9 || { ${nest(onBusy)}; }
+flock -n 9 || { for w in 0 1 2; do
+  case "$(${nest(record)})" in ${own}*) echo OWN; exec cat >/dev/null;; esac
+  [ $w = 2 ] || sleep 1
+done; ${nest(onBusy)}; }
 printf '%s,"pid":%s}\n' ${head} "$$" >&9; echo LOCKED; exec cat >/dev/null`;
 }
 
@@ -66,6 +75,8 @@ export async function acquireLock(t: Transport, file: string, info: Omit<LockInf
   const held: Held = await t.hold(lockCmd(file, info, breakLock));
   const line = held.line.trim();
   if (line === 'LOCKED') return { release: () => held.release() };
+  // Held by this very run through another inventory name of the same machine: that session holds it.
+  if (line === 'OWN') return { release: () => held.release() };
   if (line === 'NOFLOCK') {
     return { release: () => held.release(), warning: 'flock(1) is not installed on the host: no lock taken' };
   }

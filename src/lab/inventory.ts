@@ -19,6 +19,8 @@ all:
     lvs_prefix: 16
   children:
     directors:
+      vars:
+        lvs_auth_pass: lvs51pw
       hosts:
 ${group('directors').join('\n') || '        {}'}
     realservers:

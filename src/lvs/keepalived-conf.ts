@@ -10,7 +10,10 @@ export interface Check { type: string; connect_port?: number; url: Array<{ path:
 export interface RealIn { address: string; port?: number; weight: number; check?: Check }
 export interface VirtualIn { vip?: string; port?: number; fwmark?: number; check: Check; real_servers: RealIn[]; reals_from?: { group: string }; [k: string]: unknown }
 export interface InstanceIn { unicast_peer: string[]; unicast_peer_group?: string; unicast_src_ip?: string; [k: string]: unknown }
-export interface ConfIn { virtual_servers: VirtualIn[]; vrrp_instances: InstanceIn[]; [k: string]: unknown }
+export interface ConfIn {
+  virtual_servers: VirtualIn[]; vrrp_instances: InstanceIn[]; global_defs?: Record<string, unknown>;
+  [k: string]: unknown;
+}
 
 export function keepalivedContext<A extends ConfIn>(a: A, vars: Record<string, unknown>): Record<string, unknown> {
   const virtual_servers = a.virtual_servers.map(({ reals_from, check, ...vs }) => {
@@ -25,7 +28,24 @@ export function keepalivedContext<A extends ConfIn>(a: A, vars: Record<string, u
     return { ...vs, real_servers };
   });
   const vrrp_instances = a.vrrp_instances.map((i) => ({ ...i, ...unicastFromGroup(i, vars) }));
-  return { ...a, virtual_servers, vrrp_instances };
+  return { ...a, virtual_servers, vrrp_instances, global_settings: globalSettings(a.global_defs ?? {}) };
+}
+
+/** Keys written as `key true|false` rather than as a bare keyword. */
+const BOOL_VALUE = new Set(['vrrp_lower_prio_no_advert', 'vrrp_higher_prio_send_advert']);
+
+/**
+ * global_defs as `key [value]` lines, in the schema's order (the schema has typed every value):
+ * a flag set to true is a bare keyword, false or unset leaves it out. notification_email is a block
+ * of its own in the template.
+ */
+export function globalSettings(g: Record<string, unknown>): Array<{ key: string; value?: string }> {
+  return Object.entries(g).flatMap(([key, v]) => {
+    if (v === undefined || v === null || key === 'notification_email') return [];
+    if (BOOL_VALUE.has(key) && typeof v === 'boolean') return [{ key, value: String(v) }];
+    if (v === false) return [];
+    return [v === true ? { key } : { key, value: String(v) }];
+  });
 }
 
 /** unicast_peer_group: the group's other hosts as peers, this host's address as the source. */

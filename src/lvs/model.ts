@@ -17,6 +17,8 @@ export interface Director {
   nopreempt?: Val; preemptDelay?: Val; trackScripts?: Val; vrrpScripts?: Val; dip?: Val;
   /** The director's own address (ansible_host), and the unicast VRRP settings a keepalived task gives. */
   addr?: Val; unicastSrc?: Val; unicastPeers?: Val;
+  /** keepalived's router_id (global_defs), when set. */
+  routerId?: Val;
   method?: Val; scheduler?: Val; port?: Val; segment: string;
   /** The group holding this director's real servers. */
   rsGroup: string;
@@ -30,10 +32,15 @@ export interface LvsModel { directors: Director[]; realservers: Map<string, Real
 
 // A director is in the directors group, or declares keepalived settings itself (inventory or play vars,
 // which carry an origin): an extra var (-e) applies to every host and makes none of them a director.
-const isDirector = (h: HostInput): boolean => h.groups.includes('directors') || h.origins.lvs_vrid !== undefined || h.origins.keepalived_state !== undefined;
+// A real server is not one because of a VRRP variable it inherits (lvs_vrid in `all: vars`).
+const isDirector = (h: HostInput, rsGroups: ReadonlySet<string>): boolean => h.groups.includes('directors')
+  || ((h.origins.lvs_vrid !== undefined || h.origins.keepalived_state !== undefined)
+    && !h.groups.some((g) => rsGroups.has(g)));
 
 /** What a `keepalived` task declares for one vrrp_instance; it replaces the variable-based VRRP fields. */
-export type TaskInstance = Pick<Director, 'instance' | 'vrid' | 'state' | 'priority' | 'iface' | 'vip' | 'advert' | 'auth' | 'nopreempt' | 'preemptDelay' | 'trackScripts' | 'vrrpScripts' | 'method' | 'scheduler' | 'port' | 'unicastSrc' | 'unicastPeers'> & { rsGroup?: string };
+export type TaskInstance = Pick<Director, 'instance' | 'vrid' | 'state' | 'priority' | 'iface' | 'vip' | 'advert'
+  | 'auth' | 'nopreempt' | 'preemptDelay' | 'trackScripts' | 'vrrpScripts' | 'method' | 'scheduler' | 'port'
+  | 'unicastSrc' | 'unicastPeers' | 'routerId'> & { rsGroup?: string };
 
 /**
  * `fromTasks`: per host, the instances its keepalived tasks declare (lvs/task-directors.ts). Such a
@@ -58,9 +65,14 @@ export function buildModel(hosts: HostInput[], fromTasks: ReadonlyMap<string, Ta
     ...opt('iface', get(h, 'lvs_interface')), ...opt('vip', get(h, 'lvs_vip')), ...opt('advert', get(h, 'lvs_advert_int')),
     ...opt('auth', get(h, 'lvs_auth_pass')), ...opt('nopreempt', get(h, 'lvs_nopreempt')), ...opt('preemptDelay', get(h, 'lvs_preempt_delay')),
     ...opt('trackScripts', get(h, 'lvs_track_scripts')), ...opt('vrrpScripts', get(h, 'lvs_vrrp_scripts')), ...opt('dip', get(h, 'lvs_dip')), ...opt('addr', get(h, 'ansible_host')),
+    ...opt('routerId', get(h, 'lvs_router_id')),
     ...opt('method', get(h, 'lvs_method')), ...opt('scheduler', get(h, 'lvs_scheduler')), ...opt('port', get(h, 'lvs_port')),
   });
-  const directorHosts = hosts.filter((h) => isDirector(h) || fromTasks.has(h.name));
+  const rsGroups = new Set(['realservers', ...hosts
+    .filter((h) => h.groups.includes('directors') || fromTasks.has(h.name))
+    .map((h) => String(h.vars.lvs_realservers_group ?? 'realservers')),
+  ...[...fromTasks.values()].flat().flatMap((t) => (t.rsGroup ? [t.rsGroup] : []))]);
+  const directorHosts = hosts.filter((h) => isDirector(h, rsGroups) || fromTasks.has(h.name));
   const directors: Director[] = directorHosts.flatMap((h) => {
     const base = byVars(h);
     const tasks = fromTasks.get(h.name);

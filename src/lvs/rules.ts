@@ -22,6 +22,8 @@ export function validateModel(m: LvsModel): Finding[] {
   for (const d of m.directors.filter((x) => x.vrrp)) groups.set(`${d.cluster}/${d.instance}`, [...(groups.get(`${d.cluster}/${d.instance}`) ?? []), d]);
   for (const [name, peers] of groups) perInstance(name, peers, at);
   vridCollisions(groups, at);
+  vipClaims(groups, at);
+  routerIds(m.directors.filter((x) => x.vrrp), at);
   for (const d of m.directors) realServerRules(d, m.realservers.get(d.rsGroup) ?? [], at);
   return dedupe(out);
 }
@@ -140,6 +142,43 @@ function vridCollisions(groups: Map<string, Director[]>, at: At): void {
       at(d, d.vrid, 'vrid-collision', 'error', `VRID ${num(d.vrid)} on ${String(d.iface?.value ?? 'the same interface')} is used by ${name} and by ${list[0]![0]} (${list[0]![1].host}) in the same segment`,
         'give every vrrp_instance on one L2 segment its own virtual_router_id');
     }
+  }
+}
+
+/** One VIP held by two instances with different VRIDs: two elections, two MASTERs, the address on both. */
+function vipClaims(groups: Map<string, Director[]>, at: At): void {
+  const byVip = new Map<string, Array<[string, Director]>>();
+  for (const [name, peers] of groups) {
+    const d = peers[0]!;
+    const vip = str(d.vip);
+    if (vip === undefined || !intIn(d.vrid, 1, 255)) continue;
+    const k = `${d.segment}/${vip}`;
+    byVip.set(k, [...(byVip.get(k) ?? []), [name, d]]);
+  }
+  for (const list of byVip.values()) {
+    const [firstName, first] = list[0]!;
+    for (const [name, d] of list.slice(1)) {
+      if (num(d.vrid) === num(first.vrid)) continue;
+      at(d, d.vrid, 'vip-split', 'error', `VIP ${str(d.vip)} is claimed by ${name} (VRID ${num(d.vrid)}, `
+        + `${d.host}) and by ${firstName} (VRID ${num(first.vrid)}, ${first.host}): each elects its own MASTER, `
+        + 'both hold the address',
+      'one VIP belongs to one vrrp_instance: give its directors the same lvs_cluster/lvs_instance and VRID');
+    }
+  }
+}
+
+/** keepalived's router_id names the host in notifications and SNMP: a copy on two directors confuses both. */
+function routerIds(directors: Director[], at: At): void {
+  const byId = new Map<string, string>();
+  for (const d of directors) {
+    const id = str(d.routerId);
+    if (id === undefined || id === '') continue;
+    const other = byId.get(id);
+    if (other !== undefined && other !== d.host) {
+      at(d, d.routerId, 'router-id-duplicate', 'warn', `router_id ${id} is used by ${d.host} and ${other}`,
+        'give each director its own router_id (or leave it unset: keepalived uses the host name)');
+    }
+    if (other === undefined) byId.set(id, d.host);
   }
 }
 

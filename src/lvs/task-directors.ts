@@ -45,10 +45,15 @@ function applies(task: Task, vars: Obj): boolean {
 
 function instances(task: Task, raw: Obj, args: Obj, origins: Record<string, Origin>, vars: Obj): TaskInstance[] {
   const at: Origin = { file: task.where.file ?? '', ...(task.where.line ? { line: task.where.line } : {}) };
+  // A value no inventory, play or -e set comes from the role's defaults.
+  const defaultsAt = (ref: string): Origin | undefined => {
+    const d = task.roleDefaults;
+    return task.roleDefaultsFile && d && Object.hasOwn(d, ref) ? { file: task.roleDefaultsFile } : undefined;
+  };
   const val = (rawV: unknown, v: unknown, path: string): Val | undefined => {
     if (v === undefined || v === null || v === '') return undefined;
-    const ref = typeof rawV === 'string' ? /\{\{\s*(?:default\s+)?([A-Za-z_]\w*)/.exec(rawV)?.[1] : undefined;
-    if (ref) return { value: v, var: ref, origin: origins[ref] ?? at };
+    const ref = typeof rawV === 'string' ? variableOf(rawV, vars) : undefined;
+    if (ref) return { value: v, var: ref, origin: origins[ref] ?? defaultsAt(ref) ?? at };
     return { value: v, var: `keepalived ${path}`, origin: at };
   };
   const rawVs = obj(list(raw.virtual_servers)[0]);
@@ -57,6 +62,7 @@ function instances(task: Task, raw: Obj, args: Obj, origins: Record<string, Orig
     ? Object.fromEntries(args.vrrp_scripts.map((s) => [String(obj(s).name), obj(s)]))
     : obj(args.vrrp_scripts);
   const rsGroup = obj(vs.reals_from).group;
+  const routerId = val(obj(raw.global_defs).router_id, obj(args.global_defs).router_id, 'global_defs.router_id');
   return list(args.vrrp_instances).map((i0, n) => {
     const i = obj(i0);
     const r = obj(list(raw.vrrp_instances)[n]);
@@ -75,8 +81,21 @@ function instances(task: Task, raw: Obj, args: Obj, origins: Record<string, Orig
       vip: val(list(r.virtual_ipaddress)[0] ?? r.virtual_ipaddress, firstVip, `vrrp_instances[${n}].virtual_ipaddress`),
       vrrpScripts: val(raw.vrrp_scripts, Object.keys(scripts).length ? scripts : undefined, 'vrrp_scripts'),
       method: val(rawVs.lb_kind, vs.lb_kind, 'virtual_servers[0].lb_kind'), scheduler: val(rawVs.lb_algo, vs.lb_algo, 'virtual_servers[0].lb_algo'),
-      port: val(rawVs.port, vs.port, 'virtual_servers[0].port'),
+      port: val(rawVs.port, vs.port, 'virtual_servers[0].port'), ...(routerId ? { routerId } : {}),
       ...(typeof rsGroup === 'string' && rsGroup ? { rsGroup } : {}),
     };
   });
+}
+
+/**
+ * The variable a templated value comes from: the first name inside its {{…}} that is a variable of
+ * the host (so not a helper or a literal). A block (`{{#if}}…{{else}}…{{/if}}`) picks one of the
+ * task's own texts: the value is the task's, reported at the task line. Undefined for a literal.
+ */
+export function variableOf(text: string, vars: Obj): string | undefined {
+  if (/\{\{~?\s*[#^]/.test(text)) return undefined;
+  for (const m of text.matchAll(/\{\{([^}]*)\}\}/g)) {
+    for (const w of m[1]!.matchAll(/(?<![\w.'"@])([A-Za-z_]\w*)/g)) if (Object.hasOwn(vars, w[1]!)) return w[1];
+  }
+  return undefined;
 }

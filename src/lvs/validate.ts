@@ -26,6 +26,8 @@ export function validateInventory(inv: Inventory, pb: Playbook | undefined, temp
       vars = hostVars({ inv, host: h.name, play, playHosts: [], registered: {}, extraVars, magic });
       for (const k of Object.keys(play.vars)) origins[k] = { file: play.where.file ?? pb!.file, ...(play.where.line ? { line: play.where.line } : {}) };
     }
+    // -e beats the inventory and play vars: a value it gives was set there, not on an inventory line.
+    for (const k of Object.keys(extraVars)) origins[k] = EXTRA_VARS;
     const rendered: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(vars)) {
       if (!k.startsWith('lvs_') && !k.startsWith('keepalived_') && k !== 'ansible_host') { rendered[k] = v; continue; }
@@ -53,6 +55,9 @@ function taskArgFindings(problems: ArgProblem[]): Finding[] {
       message: `task '${p.task.name}': ${p.message}`, hint: p.hint ?? 'the arguments are rendered with each host\'s variables; fix the variable for these hosts, or the task' };
   });
 }
+
+/** Where a value given with -e was set. */
+export const EXTRA_VARS: Origin = { file: '-e' };
 
 const ORDER = { error: 0, warn: 1, info: 2 } as const;
 

@@ -1,5 +1,5 @@
 import { z, boolish, emptyIsUnset, strList, hostOrIp, ifaceName, ipAddr } from './args.js';
-import { isIpOrCidr } from '../lvs/addr.js';
+import { isIpOrCidr, isIpv4 } from '../lvs/addr.js';
 
 /**
  * keepalived.conf as data. Names follow keepalived.conf(5) so its manual reads across; lvsrun
@@ -125,6 +125,51 @@ const instance = z.object({
   if (i.nopreempt && i.preempt_delay !== undefined) ctx.addIssue({ code: 'custom', path: ['preempt_delay'], message: 'preempt_delay has no effect with nopreempt (keepalived resets it)' });
 });
 
+/** Seconds as keepalived reads them (microsecond resolution); 0 is refused by keepalived 2.2. */
+const seconds = (what: string) => z.coerce.number().min(0.000001, `${what} must be above 0: keepalived 2.2 refuses 0`
+  + ' (range 0.000001-4294.967295 s)').max(4294.967295).refine((n) => Number.isInteger(Math.round(n * 1e6)));
+/** A keyword written alone (`vrrp_strict`): true writes it, false leaves it out. */
+const flag = boolish.optional();
+
+/**
+ * global_defs keys of keepalived.conf(5) that take a flag, a number, an address or a name. Each is
+ * typed, so nothing but that value reaches the file. The order here is the order they are written.
+ */
+export const GLOBAL_DEFS_KEYS = {
+  router_id: opt(name),
+  enable_script_security: flag,
+  script_user: opt(name),
+  notification_email: strList.pipe(z.array(email)).default([]),
+  notification_email_from: opt(email),
+  smtp_server: opt(smtpServer),
+  smtp_connect_timeout: opt(int(1, 3600)),
+  default_interface: opt(ifaceName),
+  dynamic_interfaces: flag,
+  vrrp_skip_check_adv_addr: flag,
+  vrrp_strict: flag,
+  vrrp_check_unicast_src: flag,
+  vrrp_version: opt(z.coerce.number().int().refine((n) => n === 2 || n === 3, 'vrrp_version is 2 or 3')),
+  vrrp_mcast_group4: opt(z.string().refine(isIpv4, 'an IPv4 multicast address such as 224.0.0.18')),
+  vrrp_mcast_group6: opt(ipAddr),
+  vrrp_garp_interval: opt(seconds('vrrp_garp_interval')),
+  vrrp_gna_interval: opt(seconds('vrrp_gna_interval')),
+  vrrp_garp_master_delay: opt(int(0, 255)),
+  vrrp_garp_master_repeat: opt(int(1, 255)),
+  vrrp_garp_master_refresh: opt(int(0, 86400)),
+  vrrp_garp_master_refresh_repeat: opt(int(1, 255)),
+  vrrp_garp_lower_prio_delay: opt(int(0, 255)),
+  vrrp_garp_lower_prio_repeat: opt(int(1, 255)),
+  vrrp_lower_prio_no_advert: flag,
+  vrrp_higher_prio_send_advert: flag,
+  vrrp_startup_delay: opt(seconds('vrrp_startup_delay')),
+  vrrp_no_swap: flag,
+  checker_no_swap: flag,
+  vrrp_priority: opt(int(-20, 19)),
+  checker_priority: opt(int(-20, 19)),
+  max_auto_priority: opt(int(-1, 99)),
+} as const;
+const globalDefs = z.object(GLOBAL_DEFS_KEYS).strict();
+
 /** The shipped template (templates/keepalived/keepalived.conf.hbs), found like any template src. */
 export const KEEPALIVED_TEMPLATE = 'keepalived/keepalived.conf.hbs';
 
@@ -132,14 +177,7 @@ export const keepalivedSchema = z.object({
   dest: z.string().min(1).default('/etc/keepalived/keepalived.conf'),
   /** A .hbs file in templates/; it receives these arguments, normalised (see docs/modules.md). */
   template: z.string().min(1).default(KEEPALIVED_TEMPLATE),
-  global_defs: z.object({
-    router_id: opt(name),
-    enable_script_security: boolish.default(false),
-    script_user: opt(name),
-    notification_email: strList.pipe(z.array(email)).default([]),
-    notification_email_from: opt(email),
-    smtp_server: opt(smtpServer),
-  }).strict().default({}),
+  global_defs: globalDefs.default({}),
   // A map keyed by name (as lvs_vrrp_scripts is) or a list with a name on each entry.
   vrrp_scripts: z.union([z.record(name, vrrpScript), z.array(vrrpScript.extend({ name }))])
     .transform((s) => (Array.isArray(s) ? s : Object.entries(s).map(([n, v]) => ({ name: n, ...v })))).default({}),
@@ -156,6 +194,23 @@ export const keepalivedSchema = z.object({
     if (!defined.has(t)) ctx.addIssue({ code: 'custom', path: ['vrrp_instances', n, 'track_script'], message: `track_script '${t}' is not defined in vrrp_scripts (${[...defined].join(', ') || 'none'})` });
   }));
   if (!a.vrrp_instances.length && !a.virtual_servers.length) ctx.addIssue({ code: 'custom', path: ['vrrp_instances'], message: 'give at least one vrrp_instance or virtual_server' });
+}).transform((a) => {
+  // keepalived 2.x refuses to run scripts without script security unless a keepalived_script user
+  // exists (`keepalived -t` exits 6, "SECURITY VIOLATION"): turn it on, as root, unless told otherwise.
+  const g = a.global_defs;
+  const secure = g.enable_script_security ?? runsScripts(a);
+  const user = g.script_user ?? (secure ? 'root' : undefined);
+  return { ...a, global_defs: { ...g, enable_script_security: secure, ...(user ? { script_user: user } : {}) } };
 });
+
+type Parsed = { vrrp_scripts: unknown[]; vrrp_instances: Array<Record<string, unknown>>;
+  virtual_servers: Array<{ check: { type: string }; real_servers: Array<{ check?: { type: string } }> }> };
+/** Whether keepalived.conf makes keepalived run a program: a vrrp_script, a notify script or MISC_CHECK. */
+function runsScripts(a: Parsed): boolean {
+  return a.vrrp_scripts.length > 0
+    || a.vrrp_instances.some((i) => i.notify_master || i.notify_backup || i.notify_fault)
+    || a.virtual_servers.some((v) => v.check.type === 'MISC_CHECK'
+      || v.real_servers.some((r) => r.check?.type === 'MISC_CHECK'));
+}
 
 export type KeepalivedArgs = z.infer<typeof keepalivedSchema>;

@@ -6,10 +6,14 @@ import { raw } from '../transport/shell.js';
 import { KEEPALIVED_TEMPLATE, keepalivedSchema, type KeepalivedArgs } from './keepalived-args.js';
 import { planFileWrite } from './copy.js';
 import { parseServiceProbe, serviceAction, serviceProbe, type ServiceObserved } from './service.js';
-import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
+import { exec, noop, type ModuleCtx, type Plan, type Step, type TaskModule } from './types.js';
 
 /** `checkMode`: a --check run on a fresh host has not installed keepalived yet (the package task only planned it). */
-export interface KeepalivedObserved { file: FileState; want: string; svc: ServiceObserved; installed: boolean; canTest: boolean; checkMode: boolean }
+export interface KeepalivedObserved {
+  file: FileState; want: string; svc: ServiceObserved; installed: boolean; canTest: boolean; checkMode: boolean;
+  /** What `keepalived -t` said of the candidate file when it refused it (--check only). */
+  refused?: string;
+}
 
 const MODE = '0640'; // keepalived.conf holds auth_pass
 
@@ -44,13 +48,23 @@ export const keepalived: TaskModule<KeepalivedArgs, KeepalivedObserved> = {
     ]));
     const [f, s, k] = splitProbe(r, 3) as [typeof r, typeof r, typeof r];
     const bin = k.stdout.trim();
-    return { file: parseFileState(f, p.dest), want, svc: parseServiceProbe(s.stdout), installed: bin !== 'missing', canTest: bin === 'test', checkMode: ctx.check };
+    const file = parseFileState(f, p.dest);
+    const canTest = bin === 'test';
+    const o: KeepalivedObserved = { file, want, svc: parseServiceProbe(s.stdout), installed: bin !== 'missing', canTest,
+      checkMode: ctx.check };
+    // --check writes nothing, so the write step's -t never runs: test a throwaway copy instead.
+    if (ctx.check && canTest && p.validate && (!file.exists || file.content !== want)) {
+      const refused = await configTestRefusal(ctx, want);
+      if (refused) return { ...o, refused };
+    }
+    return o;
   },
   plan(p, o): Plan {
     const st = o.file;
     // The file itself is written like copy/template; the service steps go after it.
     const file = planFileWrite({ dest: p.dest, mode: MODE, backup: false, ...(p.validate && o.canTest ? { validate: 'keepalived -t -f %s' } : {}) }, { state: st, want: o.want, source: p.template });
     if (file.fail) return file;
+    if (o.refused) return { ...noop(''), fail: `keepalived -t refuses the new ${p.dest}: ${o.refused}` };
     const changed = !st.exists || st.content !== o.want;
     const steps: Step[] = [...file.steps];
     const undo: Step[] = [...file.undo];
@@ -71,3 +85,23 @@ export const keepalived: TaskModule<KeepalivedArgs, KeepalivedObserved> = {
     return plan;
   },
 };
+
+const TEST_END = '__lvsrun_ktest_rc';
+
+/**
+ * `keepalived -t` on the candidate file in a private folder (mktemp -d: 0700) that is removed
+ * afterwards, whatever the outcome: a throwaway file, not a change. Returns keepalived's complaint
+ * (printable, bounded) when it refuses the file.
+ */
+async function configTestRefusal(ctx: ModuleCtx, want: string): Promise<string | undefined> {
+  const r = await ctx.exec(raw(`(d=$(mktemp -d) || exit 1
+cat > "$d/keepalived.conf"
+keepalived -t -f "$d/keepalived.conf" 2>&1; rc=$?
+rm -rf -- "$d"
+echo "${TEST_END}=$rc")`), { stdin: want });
+  const m = new RegExp(`${TEST_END}=(\\d+)\\s*$`).exec(r.stdout);
+  if (!m) return undefined; // no answer from the test: the write step still runs -t
+  if (m[1] === '0') return undefined;
+  const said = r.stdout.slice(0, m.index).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?').trim();
+  return `exit ${m[1]}${said ? `: ${said.split('\n').slice(0, 6).join('; ').slice(0, 600)}` : ''}`;
+}

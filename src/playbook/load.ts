@@ -243,6 +243,7 @@ function loadRole(
   }
   const roleVars = { ...mapping('vars'), ...(isObj(r) && isObj(r.vars) ? r.vars : {}) };
   const roleDefaults = mapping('defaults');
+  const roleDefaultsFile = file('defaults');
   // After the role's own folders: the playbook's folder and its parent, so roles can use the shipped templates/.
   const ts = (f: string): TaskSource => ({
     src: loadYamlFile(f, expansion.vault),
@@ -256,7 +257,8 @@ function loadRole(
     const items = s.src.data ?? [];
     if (!Array.isArray(items)) throw err(s.src, [], `${sub}/main.yaml of role ${name} must be a list`);
     // A task's own vars: win over the role's vars (Ansible: task vars > role vars).
-    return expandTasks(items, s, []).map((t) => ({ ...t, roleVars: { ...roleVars, ...(t.roleVars ?? {}) }, roleDefaults, name: `${name} : ${t.name}` }));
+    return expandTasks(items, s, []).map((t) => ({ ...t, roleVars: { ...roleVars, ...(t.roleVars ?? {}) }, roleDefaults,
+      ...(roleDefaultsFile ? { roleDefaultsFile } : {}), name: `${name} : ${t.name}` }));
   };
   const roleTags = isObj(r) ? asList(r.tags).map(String) : [];
   const tasks = load('tasks').map((t) => ({ ...t, tags: [...t.tags, ...roleTags] }));

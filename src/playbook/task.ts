@@ -143,8 +143,10 @@ function staticCheck(mod: TaskModule, args: unknown, fail: (field: Path, msg: st
     if (templated(val) || (field.length && hasTemplateParent(args, field))) continue;
     if (issue.code === 'unrecognized_keys') {
       const key = issue.keys[0]!;
-      const known = shapeKeys(mod);
-      throw fail([...field, key], `unknown argument '${key}'`, didYouMean(key, known) ?? `arguments are: ${known.join(', ')}`);
+      const known = shapeKeys(mod.schema, field);
+      const what = field.length ? `${field.join('.')} keys` : 'arguments';
+      throw fail([...field, key], `unknown ${field.length ? `key in ${field.join('.')}` : 'argument'} '${key}'`,
+        didYouMean(key, known) ?? `${what} are: ${known.join(', ')}`);
     }
     if (issue.code === 'invalid_union' && templated(val)) continue;
     throw fail(field, `${field.length ? `${field.join('.')}: ` : ''}${issue.message}`, `see docs/modules.md#${mod.name}`);
@@ -160,12 +162,26 @@ function hasTemplateParent(args: unknown, field: Path): boolean {
   return templated(v);
 }
 
-function shapeKeys(mod: TaskModule): string[] {
-  let s: unknown = mod.schema;
-  for (let i = 0; i < 5 && s; i++) {
-    const def = (s as { _def?: { shape?: () => Obj; schema?: unknown; innerType?: unknown } })._def;
-    if (def?.shape) return Object.keys(def.shape());
-    s = def?.schema ?? def?.innerType;
+/** The keys of the object the schema expects at `path` (through defaults, effects, arrays and records). */
+function shapeKeys(schema: unknown, path: Path = []): string[] {
+  type Def = { shape?: () => Obj; schema?: unknown; innerType?: unknown; in?: unknown; out?: unknown; type?: unknown;
+    valueType?: unknown; options?: unknown[] };
+  let s: unknown = schema;
+  let rest = [...path];
+  for (let i = 0; i < 40 && s; i++) {
+    const def = (s as { _def?: Def })._def;
+    if (!def) return [];
+    if (def.shape) {
+      if (!rest.length) return Object.keys(def.shape());
+      const k = String(rest.shift());
+      s = Object.hasOwn(def.shape(), k) ? def.shape()[k] : undefined;
+      continue;
+    }
+    if (typeof rest[0] === 'number' && def.type) { rest = rest.slice(1); s = def.type; continue; }
+    if (def.valueType) { rest = rest.slice(1); s = def.valueType; continue; }
+    // a union (a map or a list of the same entries): the first member that has an object shape
+    if (def.options) return def.options.map((o) => shapeKeys(o, rest)).find((k) => k.length) ?? [];
+    s = def.schema ?? def.innerType ?? def.in ?? def.type;
   }
   return [];
 }

@@ -25,6 +25,8 @@ export interface Task {
   /** Variables from the role this task came from (role vars, then role defaults below inventory). */
   roleVars?: Record<string, unknown>;
   roleDefaults?: Record<string, unknown>;
+  /** The file roleDefaults came from: where validate says a default value was set. */
+  roleDefaultsFile?: string;
   /** Folder searched for template and copy `src` (role dir or playbook dir). */
   baseDirs: string[];
   where: Where;

@@ -306,3 +306,29 @@ describe('a NUL byte in a command (item 17)', () => {
     }
   });
 });
+
+describe('one machine under two inventory names', () => {
+  it('the second name meets this run\'s own lock and goes on; another run is still refused', async () => {
+    const lock = join(dir, 'two-names.lock');
+    const lb1 = await acquireLock({ ...localHost(), host: 'lb1' }, lock, info, false);
+    // the same run (same holder identity), another name, a later time stamp
+    const later = { ...info, since: '2024-01-01T00:00:01Z' };
+    const lb1b = await acquireLock({ ...localHost(), host: 'lb1-alias' }, lock, later, false);
+    // not the same run: refused, naming the holder (this run), not itself
+    const other = { run: 'r9', operator: 'op@ctl', since: '2024-01-01T00:00:02Z' };
+    await expect(acquireLock({ ...localHost(), host: 'lb1-other' }, lock, other, false))
+      .rejects.toThrow(/locked by run r1 of op@ctl/);
+    // nor is a run whose id only starts like this one's
+    const prefix = { run: 'r', operator: 'op@ctl', since: '2024-01-01T00:00:02Z' };
+    await expect(acquireLock(localHost(), lock, prefix, false)).rejects.toThrow(/locked by run r1/);
+    // the record is still the first holder's, untouched by the second name
+    expect(readFileSync(lock, 'utf8'))
+      .toMatch(/^\{"run":"r1","operator":"op@ctl","since":"2024-01-01T00:00:00Z","pid":\d+\}\n$/);
+    lb1b.release();
+    lb1.release();
+    // once released, another run takes it
+    await until(() => spawnSync('flock', ['-n', lock, 'true']).status === 0);
+    const next = await acquireLock(localHost(), lock, other, false);
+    next.release();
+  });
+});

@@ -70,7 +70,11 @@ const BASE: Record<string, Record<string, unknown>> = {
   keepalived: {
     dest: `${S}/keepalived.conf`, service: 'keepalived',
     global_defs: { router_id: 'lb1', script_user: 'root', notification_email: ['ops@example.com'],
-      notification_email_from: 'lb@example.com', smtp_server: '10.0.0.25 25' },
+      notification_email_from: 'lb@example.com', smtp_server: '10.0.0.25 25', enable_script_security: 'yes',
+      smtp_connect_timeout: '30', vrrp_skip_check_adv_addr: 'true', vrrp_garp_interval: '0.001',
+      vrrp_gna_interval: '0.000001', default_interface: 'eth0', vrrp_mcast_group4: '224.0.0.18',
+      vrrp_mcast_group6: 'ff02::12', vrrp_startup_delay: '5.5', vrrp_priority: '-10', vrrp_version: '2',
+      vrrp_lower_prio_no_advert: 'false', max_auto_priority: '10', vrrp_strict: 'no' },
     vrrp_scripts: { chk: { script: '/usr/bin/pgrep nginx', user: 'root' } },
     vrrp_instances: [{ name: 'VI_1', state: 'BACKUP', interface: 'eth0', virtual_router_id: 51, priority: 100,
       auth_pass: 'secret',

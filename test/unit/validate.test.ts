@@ -44,6 +44,11 @@ const cases: Array<[string, Parameters<typeof topo>[0], string]> = [
   ['MASTER below a BACKUP', { lb1: { keepalived_priority: 80 } }, 'error:master-priority'],
   ['equal priorities', { lb2: { keepalived_priority: 100 } }, 'warn:priority-tie'],
   ['VRID collision with another cluster', { extra: [lb('lb3', { lvs_cluster: 'b', lvs_vip: '192.168.3.200', keepalived_state: 'MASTER', keepalived_priority: 100 })] }, 'error:vrid-collision'],
+  ['one VIP in two instances with different VRIDs (split brain)',
+    { extra: [lb('lb3', { lvs_cluster: 'b', lvs_vrid: 52, keepalived_state: 'MASTER', keepalived_priority: 100 })] },
+    'error:vip-split'],
+  ['the same router_id on two directors',
+    { lb1: { lvs_router_id: 'LVS_01' }, lb2: { lvs_router_id: 'LVS_01' } }, 'warn:router-id-duplicate'],
   ['DR port remapping', { rs1: { lvs_rs_port: 8080 } }, 'error:port-remap'],
   ['weight out of range', { rs2: { lvs_weight: 70000 } }, 'error:weight-range'],
   ['duplicate real server', { extra: [rs('rs3', '192.168.3.128')] }, 'error:duplicate-rs'],
@@ -65,7 +70,10 @@ describe('validate: findings name the host, the variable and where it was set', 
     expect(f.hint).toMatch(/1 & 255/);
   });
   it('a second cluster with its own VRID and a nopreempt BACKUP pair is fine', () => {
-    const b = [lb('lb3', { lvs_cluster: 'b', lvs_vrid: 52, keepalived_state: 'BACKUP', keepalived_priority: 100, lvs_nopreempt: true }), lb('lb4', { lvs_cluster: 'b', lvs_vrid: 52, keepalived_state: 'BACKUP', keepalived_priority: 90, lvs_nopreempt: true })];
+    // its own VIP too: the same VIP under another VRID is a split brain (vip-split)
+    const own = { lvs_cluster: 'b', lvs_vrid: 52, lvs_vip: '192.168.3.200', keepalived_state: 'BACKUP',
+      lvs_nopreempt: true };
+    const b = [lb('lb3', { ...own, keepalived_priority: 100 }), lb('lb4', { ...own, keepalived_priority: 90 })];
     expect(rules(topo({ extra: b }))).toEqual([]);
   });
 });

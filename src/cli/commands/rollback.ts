@@ -3,6 +3,7 @@ import { operatorName } from '../../engine/host-lock.js';
 import { ConfigError } from '../../errors.js';
 import { selectHosts } from '../../inventory/select.js';
 import { readJournal } from '../../rollback/journal.js';
+import { outstanding } from '../../rollback/outstanding.js';
 import { restoreRun, runIds } from '../../rollback/restore.js';
 import { TemplateEngine } from '../../template/render.js';
 import { sshConnector } from '../connector.js';
@@ -15,11 +16,16 @@ import { loadInventoryArg } from './run.js';
 
 export const runsDir = (io: Io): string => join(io.cwd, '.lvsrun', 'runs');
 
-/** A run id given in full, by a unique prefix, or (none) the newest run. */
+/**
+ * A run id given in full, by a unique prefix, or (none) the newest run with changes still in effect
+ * (a newer run that changed nothing, or was rolled back, hides nothing); the newest run if none has.
+ */
 export function pickRun(io: Io, id: string | undefined): string {
-  const ids = runIds(runsDir(io)).filter((r) => readJournal(join(runsDir(io), r, 'journal.jsonl')).some((x) => x.phase === 'run-start'));
+  const journals = runIds(runsDir(io)).map((r) => ({ r, recs: readJournal(join(runsDir(io), r, 'journal.jsonl')) }))
+    .filter(({ recs }) => recs.some((x) => x.phase === 'run-start'));
+  const ids = journals.map(({ r }) => r);
   if (!ids.length) throw new ConfigError('E_JOURNAL', `no runs in ${runsDir(io)}`, { hint: 'run lvsrun from the folder where the run was started' });
-  if (!id) return ids.at(-1)!;
+  if (!id) return [...journals].reverse().find(({ recs }) => outstanding(recs).size > 0)?.r ?? ids.at(-1)!;
   const hit = ids.filter((r) => r === id || r.startsWith(id));
   if (hit.length !== 1) throw new ConfigError('E_JOURNAL', hit.length ? `run id '${id}' is ambiguous (${hit.slice(0, 3).join(', ')}...)` : `no run '${id}'`, { hint: 'lvsrun runs lists them' });
   return hit[0]!;
@@ -29,7 +35,8 @@ export const ROLLBACK_CMD = {
   name: 'rollback',
   summary: "Revert every change of a run that is still in effect, per host, newest first, from the run's journal.",
   usage: ['rollback [RUN-ID] [-i INVENTORY] [--limit PATTERN] [--break-lock]'],
-  args: [['RUN-ID', 'the run (a unique prefix is enough); default: the newest run in .lvsrun/runs']],
+  args: [['RUN-ID', 'the run (a unique prefix is enough); default: the newest run in .lvsrun/runs whose changes '
+    + 'are still in effect']],
   options: {
     inventory: { type: 'string', short: 'i', arg: 'INVENTORY',
       help: 'inventory to connect with (default: the one the run recorded)' },
@@ -58,7 +65,9 @@ export async function rollbackCommand(argv: string[], io: Io): Promise<number> {
   const vault = await vaultKeyring(v, io);
   const inv = loadInventoryArg(invArg, io, vault);
   const hosts = v.limit ? new Set(selectHosts(inv, v.limit)) : undefined;
-  io.out(`rolling back run ${id}\n`);
+  const newest = runIds(runsDir(io)).at(-1);
+  const why = !positionals[0] && newest !== id ? ' (the newest run with changes still in effect)' : '';
+  io.out(`rolling back run ${id}${why}\n`);
   const res = await restoreRun({
     runDir, inv, templates: new TemplateEngine(),
     extraVars: parseExtraVars(v['extra-vars'] ?? [], io.cwd, vault),
