@@ -33,9 +33,9 @@ export interface LvsModel { directors: Director[]; realservers: Map<string, Real
 // A director is in the directors group, or declares keepalived settings itself (inventory or play vars,
 // which carry an origin): an extra var (-e) applies to every host and makes none of them a director.
 // A real server is not one because of a VRRP variable it inherits (lvs_vrid in `all: vars`).
+const declared = (h: HostInput, k: string): boolean => h.origins[k] !== undefined && h.origins[k]!.file !== '-e';
 const isDirector = (h: HostInput, rsGroups: ReadonlySet<string>): boolean => h.groups.includes('directors')
-  || ((h.origins.lvs_vrid !== undefined || h.origins.keepalived_state !== undefined)
-    && !h.groups.some((g) => rsGroups.has(g)));
+  || ((declared(h, 'lvs_vrid') || declared(h, 'keepalived_state')) && !h.groups.some((g) => rsGroups.has(g)));
 
 /** What a `keepalived` task declares for one vrrp_instance; it replaces the variable-based VRRP fields. */
 export type TaskInstance = Pick<Director, 'instance' | 'vrid' | 'state' | 'priority' | 'iface' | 'vip' | 'advert'

@@ -106,6 +106,14 @@ describe('findings point where the value was set', () => {
     expect(fs.length).toBeGreaterThan(0);
     for (const f of fs) expect(f).toMatchObject({ variable: 'lvs_auth_pass', origin: { file: '-e' } });
   });
+  it('-e keepalived_state applies to every host but makes no host outside directors a VRRP peer', () => {
+    const d = invDir(HOSTS.replace('    realservers:', '    clients:\n      hosts:\n        c1: {ansible_host: 10.99.0.31}\n    realservers:'),
+      { directors: 'lvs_auth_pass: goodpw\n' });
+    const fs = run(d, site, { keepalived_state: 'BACKUP', lvs_nopreempt: true });
+    expect(fs.filter((f) => f.host === 'c1')).toEqual([]);
+    expect(fs.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
   it('a {{#if}}…{{else}}… value is reported at the task, not under a variable named else', () => {
     const d = invDir(HOSTS);
     const pb = join(mkdtempSync(join(tmpdir(), 'lvsrun-pb-')), 'pb.yaml');
