@@ -71,7 +71,9 @@ function redactArgv(argv: string[]): string[] {
 
 export function loadInventoryArg(arg: string | undefined, io: Io) {
   if (!arg) throw new ConfigError('E_USAGE', 'no inventory given', { hint: 'pass -i INVENTORY (e.g. -i lab after `lvsrun lab up`)' });
-  return loadInventory(resolveInventoryPath(arg, io.cwd, { lab: labInventoryPath(io.env) }));
+  const inv = loadInventory(resolveInventoryPath(arg, io.cwd, { lab: labInventoryPath(io.env) }));
+  for (const w of inv.warnings ?? []) io.err(`warning: ${w}\n`);
+  return inv;
 }
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
