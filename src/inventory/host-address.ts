@@ -4,13 +4,18 @@
  * host name, IPv4 or IPv6 address (ranges allowed); otherwise the whole text is the name and there is no port.
  */
 export function splitHostPort(text: string): { name: string; port?: number } {
+  return parseAddress(text) ?? { name: text };
+}
+
+/** A host name or address with an optional port, or undefined when `text` is neither (parse_address). */
+export function parseAddress(text: string): { name: string; port?: number } | undefined {
   let address = text;
   let port: number | undefined;
   const bracketed = /^\[(.+)\]:([0-9]+)$/.exec(address);
   if (bracketed) { address = bracketed[1]!; port = Number(bracketed[2]); }
   const hostport = /^((?:[^:[\]]|\[[^\]]*\])*):([0-9]+)$/.exec(address);
   if (hostport) { address = hostport[1]!; port = Number(hostport[2]); }
-  if (!IPV4.test(address) && !isIpv6(address) && !HOSTNAME.test(address)) return { name: text };
+  if (!IPV4.test(address) && !isIpv6(address) && !HOSTNAME.test(address)) return undefined;
   return port === undefined ? { name: address } : { name: address, port };
 }
 

@@ -95,7 +95,6 @@ export function resolveInventory(raw: RawInventory, sources: string[], varsDirs:
     if (g.name !== 'all' && !isChild.has(g.name) && !all.children.includes(g.name)) all.children.push(g.name);
   }
   placeUngrouped(raw);
-  all.hosts = [];
   const directGroups = new Map<string, string[]>();
   for (const g of raw.groups.values()) {
     for (const h of g.hosts) directGroups.set(h, [...(directGroups.get(h) ?? []), g.name]);
