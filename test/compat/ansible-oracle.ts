@@ -69,5 +69,6 @@ export async function lvsrun(args: string[], cwd: string): Promise<Call> {
 
 /** Ansible skips an inventory file it cannot parse, with a warning, and goes on without it. */
 export function ansibleSkipped(c: Call): boolean {
-  return /Unable to parse .* as an inventory source|Skipping due to errors|Failed to parse/.test(c.stderr);
+  // Ansible wraps its warnings at the terminal width.
+  return /Unable\s+to\s+parse\s[\s\S]*?\sas\s+an\s+inventory\s+source/.test(c.stderr);
 }

@@ -44,6 +44,7 @@ export const INVENTORY_CASES: InvCase[] = [
   ini('ini-comment-in-value', 'h x=1 # c\nh2 y="a # b"\n'),
   // INI comments and keys.
   ini('ini-header-comment', '[web]   # comment\nw1\n[db] ; note\nd1\n'),
+  ini('ini-header-hash-comment', '[web]   # comment\nw1\n[site:children]  # parents\nweb\n[site:vars] #v\nx=1\n'),
   ini('ini-children-comment', '[web]\nw1\n[site:children]\nweb  # frontends\n'),
   ini('ini-odd-keys', '[g]\nh\n[g:vars]\nmy key=1\na.b=2\na-b=3\n'),
   ini('ini-semicolon-comments', '; top comment\n[g]\n; another\nh\n'),
@@ -92,7 +93,10 @@ export const INVENTORY_CASES: InvCase[] = [
   yml('yaml11-null', 'all:\n  hosts:\n    h:\n      a: ~\n      b: null\n      c:\n      d: Null\n'),
   // Hostile data stays data.
   ini('hostile-names', '[g]\nh x={{ lookup("pipe","id") }}\n[g:vars]\ny=__proto__\n'),
+  ini('hostile-quoted', '[g]\nh x=\'{{ lookup("pipe","id") }}\' __proto__=1 constructor=2\n[g:vars]\ntoString=3\ny="\\"; rm -rf /"\n'),
   yml('hostile-proto', 'all:\n  hosts:\n    h:\n      constructor: 1\n      toString: 2\n'),
+  // Secrets are redacted by lvsrun (an intended difference).
+  ini('secret-redacted', '[g]\nh ansible_password=hunter2 note=plain\n'),
   // lvsrun-style inventories.
   yml('lvs-style', 'all:\n  vars:\n    ansible_user: root\n  children:\n    directors:\n      hosts:\n        lb1: {ansible_host: 10.0.0.1}\n        lb2: {ansible_host: 10.0.0.2}\n    realservers:\n      hosts:\n        rs[1:3]:\n      vars:\n        weight: 1\n'),
 ];

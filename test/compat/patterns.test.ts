@@ -32,10 +32,13 @@ const PATTERNS = [
   'webservers[-1]', 'webservers[0:1]', 'webservers[1:]', 'dbservers[0:2]', 'edge[1]', 'solo', 'badwolf.example.com',
   'db1.example.com,web3.example.com', 'web3.example.com:db1.example.com', 'staging:dbservers:&webservers',
   'webservers:dbservers:!staging', 'ungrouped', 'e*', 'lb1,webservers[0]', '*:!*.example.com', 'nosuch,lb',
+  'localhost',
 ];
 
 /** Intended differences from `ansible PATTERN --list-hosts`, each with its reason (each must still differ). */
-const INTENDED: ReadonlyArray<{ pattern: string; reason: string }> = [];
+const INTENDED: ReadonlyArray<{ pattern: string; reason: string }> = [
+  { pattern: 'localhost', reason: 'no implicit localhost: lvsrun reaches every host over SSH, so localhost must be in the inventory' },
+];
 
 const cases: InvCase[] = [{ id: 'patterns', files: { hosts: INV }, patterns: PATTERNS }];
 let ansible: AnsibleView;
