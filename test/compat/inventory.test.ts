@@ -9,8 +9,8 @@ import { INVENTORY_CASES } from './inventory-cases.js';
  * Each entry must still differ (an entry that starts matching Ansible is stale and fails the test).
  */
 const INTENDED: ReadonlyArray<{ id: string; what: 'list' | 'graph' | 'host'; reason: string }> = [
-  { id: 'secret-redacted', what: 'list', reason: 'lvsrun inventory prints secret values (…pass, …password, vault) as ***' },
-  { id: 'secret-redacted', what: 'host', reason: 'lvsrun inventory prints secret values (…pass, …password, vault) as ***' },
+  { id: 'secret-redacted', what: 'list', reason: 'lvsrun inventory prints secret values (…pass, …password, …token, lvsrun_secret_vars) as ********' },
+  { id: 'secret-redacted', what: 'host', reason: 'lvsrun inventory prints secret values (…pass, …password, …token, lvsrun_secret_vars) as ********' },
 ];
 
 /** Cases Ansible skips with "Unable to parse" (and lvsrun therefore refuses): listed so that none slips by. */
