@@ -43,7 +43,9 @@ export function loadIniInventory(text: string, file: string, raw: RawInventory):
         });
       }
       if (!raw.groups.has(section)) {
-        if (kind === 'vars' && !pending.has(section)) pending.set(section, { line: lineNo, state: 'vars', parents: [] });
+        if (kind === 'vars' && !pending.has(section)) {
+          pending.set(section, { line: lineNo, state: 'vars', parents: [] });
+        }
         ensureGroup(raw, section);
       }
       const p = pending.get(section);
@@ -61,14 +63,19 @@ export function loadIniInventory(text: string, file: string, raw: RawInventory):
     const origin = () => where;
     if (kind === 'vars') {
       const eq = line.indexOf('=');
-      if (eq < 0) throw new ConfigError('E_INVENTORY', `expected key=value in [${section}:vars], got '${clip(line)}'`, { where });
+      if (eq < 0) {
+        throw new ConfigError('E_INVENTORY', `expected key=value in [${section}:vars], got '${clip(line)}'`, { where });
+      }
       const key = line.slice(0, eq).trim();
       addVars(ensureGroup(raw, section), { [key]: iniLiteral(line.slice(eq + 1).trim()) }, origin);
       return;
     }
     if (kind === 'children') {
       const child = GROUP_NAME.exec(line)?.[1];
-      if (!child) throw new ConfigError('E_INVENTORY', `expected a group name in [${section}:children], got '${clip(line)}'`, { where });
+      if (!child) {
+        const msg = `expected a group name in [${section}:children], got '${clip(line)}'`;
+        throw new ConfigError('E_INVENTORY', msg, { where });
+      }
       if (raw.groups.has(child)) { addChildGroup(raw, ensureGroup(raw, section), child, where); return; }
       const p = pending.get(child);
       if (p) p.parents.push(section);
@@ -103,7 +110,10 @@ function hostLine(raw: RawInventory, section: string, line: string, where: { fil
   }
   if (pattern.trim().endsWith(':') || pattern.trim() === '---') {
     throw new ConfigError('E_INVENTORY', `bad host pattern '${clip(pattern)}'`, {
-      where, hint: pattern.trim() === '---' ? 'this looks like a YAML file: name it .yml' : 'a trailing colon is for a port: host:2222',
+      where,
+      hint: pattern.trim() === '---'
+        ? 'this looks like a YAML file: name it .yml'
+        : 'a trailing colon is for a port: host:2222',
     });
   }
   const { name, port } = splitHostPort(pattern);

@@ -133,7 +133,9 @@ export function resolveInventory(raw: RawInventory, sources: string[], varsDirs:
  */
 function placeUngrouped(raw: RawInventory): void {
   const inOther = new Set<string>();
-  for (const g of raw.groups.values()) if (g.name !== 'all' && g.name !== 'ungrouped') for (const h of g.hosts) inOther.add(h);
+  for (const g of raw.groups.values()) {
+    if (g.name !== 'all' && g.name !== 'ungrouped') for (const h of g.hosts) inOther.add(h);
+  }
   const ungrouped = raw.groups.get('ungrouped')!;
   const kept = ungrouped.hosts.filter((h) => !inOther.has(h));
   const seen = new Set(kept);
@@ -145,7 +147,8 @@ function placeUngrouped(raw: RawInventory): void {
 function takePriority(g: Group): void {
   if (!Object.hasOwn(g.vars, 'ansible_group_priority')) return;
   const v = g.vars.ansible_group_priority;
-  const n = typeof v === 'number' ? Math.trunc(v) : typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v) ? Number(v) : NaN;
+  const n = typeof v === 'number' ? Math.trunc(v)
+    : typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v) ? Number(v) : NaN;
   if (!Number.isSafeInteger(n)) {
     throw new ConfigError('E_INVENTORY', `ansible_group_priority of group '${g.name}' must be a whole number`, {
       where: { ...g.origins.ansible_group_priority, field: `${g.name}.vars.ansible_group_priority` },
@@ -224,7 +227,9 @@ function groupDepths(groups: Map<string, Group>): Map<string, number> {
 }
 
 function cmpGroup(groups: Map<string, Group>, depth: Map<string, number>, a: string, b: string): number {
-  return (depth.get(a) ?? 1) - (depth.get(b) ?? 1) || (groups.get(a)?.priority ?? 1) - (groups.get(b)?.priority ?? 1) || byteOrder(a, b);
+  return (depth.get(a) ?? 1) - (depth.get(b) ?? 1)
+    || (groups.get(a)?.priority ?? 1) - (groups.get(b)?.priority ?? 1)
+    || byteOrder(a, b);
 }
 
 /** Ansible compares group names as Python strings: by code point, not by locale. */

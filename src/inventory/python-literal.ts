@@ -15,6 +15,16 @@ export function iniLiteral(text: string): unknown {
 }
 
 const NOT_LITERAL = Symbol('not a Python literal');
+const DIGITS = String.raw`\d(?:_?\d)*`;
+const EXPONENT = `(?:[eE][+-]?${DIGITS})`;
+/** Python's number tokens: hex, octal, binary, floats with a dot or an exponent, decimal integers. */
+const NUMBER = new RegExp(`^(?:${[
+  '0[xX](?:_?[0-9a-fA-F])+', '0[oO](?:_?[0-7])+', '0[bB](?:_?[01])+',
+  `(?:${DIGITS})?\\.${DIGITS}${EXPONENT}?`, `${DIGITS}\\.?${EXPONENT}?`,
+].join('|')})`);
+const ESCAPES: Record<string, string> = {
+  n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', '\n': '',
+};
 /** Nesting deeper than this is kept as text rather than risking the call stack. */
 const MAX_DEPTH = 100;
 
@@ -128,7 +138,7 @@ class LiteralParser {
 
   private number(): number {
     const rest = this.s.slice(this.i);
-    const m = /^(?:0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|(?:\d(?:_?\d)*)?\.\d(?:_?\d)*(?:[eE][+-]?\d(?:_?\d)*)?|\d(?:_?\d)*\.?(?:[eE][+-]?\d(?:_?\d)*)?)/.exec(rest);
+    const m = NUMBER.exec(rest);
     if (!m) return fail();
     const t = m[0].replace(/_/g, '');
     if (/^\d+$/.test(t) && t.length > 1 && t.startsWith('0') && /[1-9]/.test(t)) fail(); // 010 is not Python 3
@@ -169,8 +179,7 @@ class LiteralParser {
       if (c !== '\\') { out += c; continue; }
       const n = this.s[this.i++] ?? fail();
       if (raw) { out += c + n; continue; }
-      const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', '\n': '' };
-      if (Object.hasOwn(simple, n)) { out += simple[n]; continue; }
+      if (Object.hasOwn(ESCAPES, n)) { out += ESCAPES[n]; continue; }
       const hex = n === 'x' ? 2 : n === 'u' ? 4 : n === 'U' ? 8 : 0;
       if (hex) {
         const h = this.s.slice(this.i, this.i + hex);

@@ -38,7 +38,8 @@ function splitPattern(pattern: string): string[] {
 
 function orderTerms(terms: string[]): string[] {
   const plain = terms.filter((t) => !t.startsWith('&') && !t.startsWith('!'));
-  return [...(plain.length ? plain : ['all']), ...terms.filter((t) => t.startsWith('&')), ...terms.filter((t) => t.startsWith('!'))];
+  const inter = terms.filter((t) => t.startsWith('&'));
+  return [...(plain.length ? plain : ['all']), ...inter, ...terms.filter((t) => t.startsWith('!'))];
 }
 
 const SUBSCRIPT = /^(.+)\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\]$/;
@@ -79,10 +80,12 @@ function enumerate(inv: Inventory, term: string, whole: string, unknown?: Unknow
     for (const h of inv.hosts.keys()) if (re.test(h)) out.push(h);
   }
   if (out.length || groups.length || term === 'all') return out;
-  const hint = didYouMean(term, [...inv.groups.keys(), ...inv.hosts.keys()]) ?? `groups are: ${[...inv.groups.keys()].join(', ')}`;
+  const hint = didYouMean(term, [...inv.groups.keys(), ...inv.hosts.keys()])
+    ?? `groups are: ${[...inv.groups.keys()].join(', ')}`;
   // Like Ansible, a play whose pattern names nothing is skipped with a warning; --limit is strict.
   if (unknown) { unknown(term, hint); return []; }
-  throw new ConfigError('E_PATTERN', `host pattern '${whole}': '${term}' is neither a group nor a host of the inventory`, { hint });
+  const msg = `host pattern '${whole}': '${term}' is neither a group nor a host of the inventory`;
+  throw new ConfigError('E_PATTERN', msg, { hint });
 }
 
 /** A group's hosts as Ansible orders them: its own, then its children's, then theirs, level by level. */
@@ -110,7 +113,9 @@ function globToRegex(glob: string): string {
     if (ch === '*') out += '.*';
     else if (ch === '?') out += '.';
     else if (ch === '[') {
-      const close = glob.indexOf(']', i + (glob[i + 1] === '!' ? 2 : 1) + (glob[i + (glob[i + 1] === '!' ? 2 : 1)] === ']' ? 1 : 0));
+      // As in fnmatch, a `]` right after `[` or `[!` is a member, not the end of the class.
+      const first = i + (glob[i + 1] === '!' ? 2 : 1);
+      const close = glob.indexOf(']', first + (glob[first] === ']' ? 1 : 0));
       if (close < 0) { out += '\\['; continue; }
       let body = glob.slice(i + 1, close);
       const neg = body.startsWith('!');

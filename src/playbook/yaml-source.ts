@@ -56,9 +56,16 @@ export function parseYamlText(text: string, file: string): YamlSource {
   } catch (e) {
     if (e instanceof Error && /^Merge sources/.test(e.message)) {
       let firstMerge: number | undefined;
-      visit(doc, { Pair(_k, p) { if (isScalar(p.key) && p.key.source === '<<') { firstMerge = p.key.range?.[0]; return visit.BREAK; } } });
+      visit(doc, {
+        Pair(_k, p) {
+          if (!isScalar(p.key) || p.key.source !== '<<') return undefined;
+          firstMerge = p.key.range?.[0];
+          return visit.BREAK;
+        },
+      });
       throw new ConfigError('E_YAML', 'invalid YAML: a merge key (<<) takes a mapping or a list of mappings', {
-        where: at(firstMerge), hint: 'write `<<: *anchor` where &anchor names a mapping, or quote "<<" to use it as a key',
+        where: at(firstMerge),
+        hint: 'write `<<: *anchor` where &anchor names a mapping, or quote "<<" to use it as a key',
       });
     }
     if (!(e instanceof ReferenceError) || !/alias count/i.test(e.message)) throw e;

@@ -29,7 +29,8 @@ export function writeCases(cases: readonly InvCase[]): Map<string, string> {
     const dir = join(root, c.id);
     for (const [rel, text] of Object.entries(c.files)) {
       mkdirSync(dirname(join(dir, rel)), { recursive: true });
-      if (!rel.endsWith('/')) writeFileSync(join(dir, rel), text);
+      // Cases are written as template literals that start on a fresh line.
+      if (!rel.endsWith('/')) writeFileSync(join(dir, rel), text.replace(/^\n/, ''));
     }
     paths.set(c.id, join(dir, c.source ?? Object.keys(c.files)[0]!));
   }
@@ -47,7 +48,9 @@ function ansiblePython(): string {
 
 /** Ansible's answers for all cases, from one Python process. */
 export function askAnsible(cases: readonly InvCase[], paths: Map<string, string>): Record<string, AnsibleView> {
-  const input = JSON.stringify({ cases: cases.map((c) => ({ id: c.id, path: paths.get(c.id), patterns: c.patterns ?? [] })) });
+  const input = JSON.stringify({
+    cases: cases.map((c) => ({ id: c.id, path: paths.get(c.id), patterns: c.patterns ?? [] })),
+  });
   // Run outside the repository so that no ansible.cfg there changes the answers.
   const env = { ...process.env, ANSIBLE_HOME: join(tmpdir(), 'lvsrun-compat-ansible') };
   const r = spawnSync(ansiblePython(), [join(import.meta.dirname, 'ansible-oracle.py')], {
@@ -62,7 +65,9 @@ export async function lvsrun(args: string[], cwd: string): Promise<Call> {
   let stdout = '';
   let stderr = '';
   const code = await main(args, {
-    out: (s) => { stdout += s; }, err: (s) => { stderr += s; }, isTTY: false, cwd, env: { ...process.env, NO_COLOR: '1' },
+    out: (s) => { stdout += s; },
+    err: (s) => { stderr += s; },
+    isTTY: false, cwd, env: { ...process.env, NO_COLOR: '1' },
   });
   return { code, stdout, stderr };
 }

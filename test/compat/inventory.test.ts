@@ -4,13 +4,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ansibleSkipped, askAnsible, lvsrun, writeCases, type AnsibleView, type Call } from './ansible-oracle.js';
 import { INVENTORY_CASES } from './inventory-cases.js';
 
+const SECRETS = 'lvsrun inventory prints secret values (…pass, …password, …token, lvsrun_secret_vars) '
+  + 'as ********';
+
 /**
  * Intended differences from ansible-inventory: the only places where lvsrun's output may differ.
  * Each entry must still differ (an entry that starts matching Ansible is stale and fails the test).
  */
 const INTENDED: ReadonlyArray<{ id: string; what: 'list' | 'graph' | 'host'; reason: string }> = [
-  { id: 'secret-redacted', what: 'list', reason: 'lvsrun inventory prints secret values (…pass, …password, …token, lvsrun_secret_vars) as ********' },
-  { id: 'secret-redacted', what: 'host', reason: 'lvsrun inventory prints secret values (…pass, …password, …token, lvsrun_secret_vars) as ********' },
+  { id: 'secret-redacted', what: 'list', reason: SECRETS },
+  { id: 'secret-redacted', what: 'host', reason: SECRETS },
 ];
 
 /** Cases Ansible skips with "Unable to parse" (and lvsrun therefore refuses): listed so that none slips by. */

@@ -37,7 +37,10 @@ const PATTERNS = [
 
 /** Intended differences from `ansible PATTERN --list-hosts`, each with its reason (each must still differ). */
 const INTENDED: ReadonlyArray<{ pattern: string; reason: string }> = [
-  { pattern: 'localhost', reason: 'no implicit localhost: lvsrun reaches every host over SSH, so localhost must be in the inventory' },
+  {
+    pattern: 'localhost',
+    reason: 'no implicit localhost: lvsrun reaches every host over SSH, so localhost must be in the inventory',
+  },
 ];
 
 const cases: InvCase[] = [{ id: 'patterns', files: { hosts: INV }, patterns: PATTERNS }];

@@ -15,7 +15,8 @@ describe('INI values are Python literals, never code', () => {
     ['1 # c', 1], ["'\\x41\\n'", 'A\n'], ["r'\\n'", '\\n'],
   ])('%s', (text, want) => expect(iniLiteral(text)).toEqual(want));
 
-  it.each(['true', 'yes', '010', '1j', 'a b', '{{ x }}', '__import__("os")', "b'x'", '[1, 2', "'open", '99999999999999999999',
+  it.each(['true', 'yes', '010', '1j', 'a b', '{{ x }}', '__import__("os")', "b'x'", '[1, 2', "'open",
+    '99999999999999999999',
     '$(id)', '`id`', 'lambda: 1', '1 + 1'])('%s stays text', (text) => expect(iniLiteral(text)).toBe(text));
 
   it('dict keys named __proto__ or constructor are own data, not prototypes', () => {
@@ -46,7 +47,10 @@ describe('host names with ports', () => {
   ])('%s', (text, want) => expect(splitHostPort(text)).toEqual(want));
 
   it('long hostile names are classified in linear time', () => {
-    for (const s of ['a'.repeat(100_000) + '-', `${'a-'.repeat(50_000)}:x`, `${'1:'.repeat(50_000)}`, `[${'a'.repeat(100_000)}`]) {
+    const names = [
+      'a'.repeat(100_000) + '-', `${'a-'.repeat(50_000)}:x`, '1:'.repeat(50_000), `[${'a'.repeat(100_000)}`,
+    ];
+    for (const s of names) {
       const t = Date.now();
       splitHostPort(s);
       expect(Date.now() - t).toBeLessThan(2000);
@@ -81,6 +85,7 @@ describe('INI structure errors name file and line', () => {
     expect(inv.hosts.get('w1')!.groups).toEqual(['site', 'web']);
   });
   it('a non-integer ansible_group_priority is refused with its place', () => {
-    expect(error('[g]\nh\n[g:vars]\nansible_group_priority=high\n').format()).toMatch(/hosts\.ini:4.*ansible_group_priority/);
+    const e = error('[g]\nh\n[g:vars]\nansible_group_priority=high\n');
+    expect(e.format()).toMatch(/hosts\.ini:4.*ansible_group_priority/);
   });
 });
