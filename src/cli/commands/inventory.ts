@@ -2,7 +2,7 @@ import { ConfigError } from '../../errors.js';
 import type { Inventory } from '../../inventory/types.js';
 import { setOwn } from '../../data/own-record.js';
 import { Redactor } from '../../report/redact.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../exit-codes.js';
 import type { Io } from '../main.js';
 import { EXITS_BASIC, helpText, noArgs, parseCommand, type CommandDef } from '../spec.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
