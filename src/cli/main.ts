@@ -1,5 +1,5 @@
 import { ConfigError, LvsrunError } from '../errors.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, exitCodeForError } from '../exit-codes.js';
 import { RUN_CMD, runCommand } from './commands/run.js';
 import { INVENTORY_CMD, inventoryCommand } from './commands/inventory.js';
 import {
@@ -82,7 +82,7 @@ export function overviewText(): string {
   for (const [k, o] of Object.entries(RUN_CMD.options)) lines.push(`  ${optionLabel(k, o).padEnd(34)} ${o.help}`);
   lines.push(`  ${'    --version'.padEnd(34)} print the version and exit`);
   lines.push('', 'exit codes: 0 ok, 1 bad input, 2 a task failed, 3 a rollback failed, 4 hosts unreachable, '
-    + '130 interrupted');
+    + '5 lvsrun could not write its journal or start the lab, 70 internal error, 130 interrupted');
   return `${lines.join('\n')}\n`;
 }
 
@@ -125,7 +125,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     if (e instanceof LvsrunError) {
       io.err(`${e.format()}\n`);
-      return e.code === 'E_LAB' ? EXIT.TASK_FAILED : EXIT.BAD_INPUT;
+      return exitCodeForError(e.code);
     }
     const err = e as Error;
     // parseArgs errors and other usage mistakes: one line, no stack.
@@ -135,6 +135,6 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return EXIT.BAD_INPUT;
     }
     io.err(`internal error: ${err.message}\n${io.env.LVSRUN_DEBUG ? err.stack ?? '' : '  (set LVSRUN_DEBUG=1 for a stack trace)'}\n`);
-    return EXIT.TASK_FAILED;
+    return EXIT.INTERNAL;
   }
 }

@@ -1,3 +1,4 @@
+import { EXIT } from '../exit-codes.js';
 import type { HostState } from './host-state.js';
 import type { HostRecap, RunSummary, TaskResult } from './types.js';
 
@@ -14,11 +15,14 @@ export function recapOf(results: TaskResult[], states: Map<string, HostState>, r
   return recap;
 }
 
-/** 0 success, 2 a task failed, 3 a rollback failed, 4 hosts unreachable (failures take precedence; a rollback left pending by an unreachable host is 4 or 2). */
+/**
+ * A failed rollback first, then a failed task, then an unreachable host (a rollback left pending by an
+ * unreachable host counts as that host's failure or unreachability).
+ */
 export function exitCodeOf(s: RunSummary): number {
-  if (Object.values(s.rolledBack).some((o) => !o.ok && !o.pending)) return 3;
+  if (Object.values(s.rolledBack).some((o) => !o.ok && !o.pending)) return EXIT.ROLLBACK_FAILED;
   const v = Object.values(s.recap);
-  if (v.some((c) => c.failed > 0)) return 2;
-  if (v.some((c) => c.unreachable > 0)) return 4;
-  return 0;
+  if (v.some((c) => c.failed > 0)) return EXIT.TASK_FAILED;
+  if (v.some((c) => c.unreachable > 0)) return EXIT.UNREACHABLE;
+  return EXIT.OK;
 }

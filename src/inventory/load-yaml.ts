@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
 import type { YamlSource, Path } from '../playbook/yaml-source.js';
+import { splitHostPort } from './host-address.js';
 import { expandRange } from './host-range.js';
 import {
   addChildGroup, addHostToGroup, addVars, ensureGroup, ensureHost, reserveHosts, type RawInventory,
@@ -20,8 +21,11 @@ function walkGroup(src: YamlSource, raw: RawInventory, name: string, body: unkno
   if (body === null || body === undefined) return;
   if (!isObj(body)) throw bad(src, path, `group '${name}' must be a mapping with hosts, children or vars`);
   for (const key of Object.keys(body)) {
+    // Like Ansible, an unknown key is skipped with a warning rather than refusing the inventory.
     if (!GROUP_KEYS.has(key)) {
-      throw bad(src, [...path, key], `unknown key '${key}' in group '${name}'`, `a group holds only hosts:, children: and vars:; put variables under vars:`);
+      const line = src.pos([...path, key])?.line;
+      raw.warnings.push(`${src.file}${line ? `:${line}` : ''}: skipping unknown key '${key}' in group '${name}' `
+        + '(a group holds only hosts:, children: and vars:; put variables under vars:)');
     }
   }
   const origin = (p: Path) => (k: string) => ({ file: src.file, line: src.pos([...p, k])?.line });
@@ -34,11 +38,13 @@ function walkGroup(src: YamlSource, raw: RawInventory, name: string, body: unkno
     for (const [pattern, hv] of Object.entries(body.hosts)) {
       if (hv !== null && hv !== undefined && !isObj(hv)) throw bad(src, [...path, 'hosts', pattern], `variables of host '${pattern}' must be a mapping`);
       const line = src.pos([...path, 'hosts', pattern])?.line;
-      const names = expandRange(pattern, src.file, line);
+      const { name: hostName, port } = splitHostPort(pattern);
+      const names = expandRange(hostName, src.file, line);
       reserveHosts(raw, names.length, { file: src.file, line });
       for (const h of names) {
         const host = ensureHost(raw, h);
         addHostToGroup(raw, g, h);
+        if (port !== undefined) addVars(host, { ansible_port: port }, () => ({ file: src.file, line }));
         if (isObj(hv)) addVars(host, hv, origin([...path, 'hosts', pattern]));
       }
     }

@@ -26,6 +26,8 @@ export interface Inventory {
   sources: string[];
   hosts: Map<string, Host>;
   groups: Map<string, Group>;
+  /** What Ansible would warn about and skip (an unknown key in a YAML group). */
+  warnings?: string[];
 }
 
 /** What the loaders produce before precedence is applied. */
@@ -37,14 +39,15 @@ export interface RawInventory {
   childOrigins: Map<string, Origin>;
   hostVars: Map<string, { vars: Record<string, unknown>; origins: Record<string, Origin> }>;
   hostOrder: string[];
+  warnings: string[];
 }
 
 export function emptyRaw(): RawInventory {
   const raw: RawInventory = {
-    groups: new Map(), members: new Map(), childOrigins: new Map(), hostVars: new Map(), hostOrder: [],
+    groups: new Map(), members: new Map(), childOrigins: new Map(), hostVars: new Map(), hostOrder: [], warnings: [],
   };
-  ensureGroup(raw, 'all');
-  ensureGroup(raw, 'ungrouped');
+  // Like Ansible, `ungrouped` is the first child of `all`.
+  addChildGroup(raw, ensureGroup(raw, 'all'), ensureGroup(raw, 'ungrouped').name, { file: '' });
   return raw;
 }
 

@@ -1,12 +1,13 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { loadYamlFile } from '../playbook/yaml-source.js';
 import type { VaultKeyring } from '../vault/keyring.js';
 import type { Origin } from './types.js';
 import { setOwn } from '../data/own-record.js';
 
-const EXTS = ['', '.yaml', '.yml', '.json'];
+// Ansible's order: a file or folder without extension first, then .yml, .yaml, .json; the first found wins.
+const EXTS = ['', '.yml', '.yaml', '.json'];
 
 /** Vars for one name from group_vars/NAME or host_vars/NAME: a file (any of EXTS) or a folder of files. */
 export function loadVarsFor(
@@ -16,9 +17,9 @@ export function loadVarsFor(
   for (const ext of EXTS) {
     const p = join(dir, name + ext);
     if (!existsSync(p)) continue;
-    if (statSync(p).isDirectory()) {
-      for (const f of readdirSync(p).sort()) if (/\.(ya?ml|json)$/.test(f) || !f.includes('.')) found.push(join(p, f));
-    } else found.push(p);
+    if (statSync(p).isDirectory()) collectDir(p, found);
+    else found.push(p);
+    break;
   }
   if (!found.length) return undefined;
   const vars: Record<string, unknown> = {};
@@ -35,4 +36,15 @@ export function loadVarsFor(
     }
   }
   return { vars, origins };
+}
+
+/** A vars folder, read recursively in name order; hidden files, backups (~) and other extensions are skipped. */
+function collectDir(dir: string, found: string[]): void {
+  for (const f of readdirSync(dir).sort()) {
+    if (f.startsWith('.') || f.endsWith('~')) continue;
+    const p = join(dir, f);
+    const ext = extname(f);
+    if (statSync(p).isDirectory()) { if (!ext) collectDir(p, found); }
+    else if (!ext || EXTS.includes(ext)) found.push(p);
+  }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
-  LineCounter, parseDocument, visit, isMap, isSeq, isPair, isScalar, YAMLMap, YAMLSeq, type Node, type Pair,
+  LineCounter, parseDocument, visit, isMap, isSeq, isPair, isScalar, YAMLMap, YAMLSeq, type Node, type Pair, type Tags,
 } from 'yaml';
 import { ConfigError, type Where } from '../errors.js';
 import type { VaultKeyring } from '../vault/keyring.js';
@@ -46,7 +46,10 @@ export function parseYamlText(rawText: string, file: string, vault?: VaultKeyrin
   }
   const lc = new LineCounter();
   // Keys are checked for uniqueness below, in linear time (the parser's own check is quadratic).
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false, customTags: VAULT_TAGS });
+  const doc = parseDocument(text, {
+    lineCounter: lc, prettyErrors: false, uniqueKeys: false, version: '1.1',
+    customTags: (tags: Tags) => [...asPyYaml(tags), ...VAULT_TAGS],
+  });
   const at = (offset: number | undefined): { file: string; line?: number; col?: number } => {
     if (offset === undefined) return { file };
     const p = lc.linePos(offset);
@@ -66,6 +69,20 @@ export function parseYamlText(rawText: string, file: string, vault?: VaultKeyrin
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
+    if (e instanceof Error && /^Merge sources/.test(e.message)) {
+      let firstMerge: number | undefined;
+      visit(doc, {
+        Pair(_k, p) {
+          if (!isScalar(p.key) || p.key.source !== '<<') return undefined;
+          firstMerge = p.key.range?.[0];
+          return visit.BREAK;
+        },
+      });
+      throw new ConfigError('E_YAML', 'invalid YAML: a merge key (<<) takes a mapping or a list of mappings', {
+        where: at(firstMerge),
+        hint: 'write `<<: *anchor` where &anchor names a mapping, or quote "<<" to use it as a key',
+      });
+    }
     if (!(e instanceof ReferenceError) || !/alias count/i.test(e.message)) throw e;
     let firstAlias: number | undefined;
     visit(doc, { Alias(_k, n) { firstAlias = n.range?.[0]; return visit.BREAK; } });
@@ -143,6 +160,31 @@ function checkStructure(doc: ReturnType<typeof parseDocument>, at: (offset: numb
       }
     },
   });
+}
+
+/**
+ * Ansible reads YAML 1.1 with PyYAML's resolvers: yes/no/on/off are booleans (but not y/n), 0644 is octal,
+ * 1:30 is sexagesimal, a float needs a dot (1e3 stays text) and dates stay text.
+ */
+function asPyYaml(tags: Tags): Tags {
+  const retest: Record<string, RegExp> = {
+    'bool:true': /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/,
+    'bool:false': /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/,
+    'int:': /^[-+]?(?:0|[1-9][0-9_]*)$/,
+    'float:EXP': /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)[eE][-+][0-9]+$/,
+    'float:': /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)$/,
+  };
+  const out: Tags = [];
+  for (const t of tags) {
+    if (typeof t !== 'object' || !('tag' in t)) { out.push(t); continue; }
+    const kind = t.tag.replace('tag:yaml.org,2002:', '');
+    if (kind === 'timestamp') continue;
+    const src = String(t.test);
+    const key = kind === 'bool' ? `bool:${src.includes('[Tt]rue') ? 'true' : 'false'}` : `${kind}:${t.format ?? ''}`;
+    const test = src.includes('inf') ? undefined : retest[key];
+    out.push(test && 'test' in t && t.test ? { ...t, test } : t);
+  }
+  return out;
 }
 
 function clip(s: string): string {

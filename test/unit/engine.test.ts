@@ -77,6 +77,16 @@ describe('engine', () => {
     await runPlaybook(pb, inv, opts(), async (h) => t[h as 'h1' | 'h2'], bus);
     expect(order).toEqual(['h1:fwd', 'h1:boom', 'h2:fwd', 'h2:boom']);
   });
+
+  it('serial batches follow the host pattern order, as in Ansible (not inventory order)', async () => {
+    const inv = 'all:\n  children:\n    web:\n      hosts:\n        h1: {}\n    db:\n      hosts:\n        h2: {}\n';
+    const { pb, inv: i } = fixture(PB.replace('- hosts: all', '- hosts: db:web\n  serial: 1'), inv);
+    const order: string[] = [];
+    const t = { h1: host('h1'), h2: host('h2') };
+    const bus = new EventBus().add({ on: (e) => { if (e.type === 'host:result') order.push(`${e.result.host}:${e.result.task}`); } });
+    await runPlaybook(pb, i, opts(), async (h) => t[h as 'h1' | 'h2'], bus);
+    expect(order).toEqual(['h2:fwd', 'h2:boom', 'h1:fwd', 'h1:boom']);
+  });
 });
 
 describe('registered results are data, not templates', () => {

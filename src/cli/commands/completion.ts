@@ -1,5 +1,5 @@
 import { ConfigError } from '../../errors.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../exit-codes.js';
 import type { Command, Io } from '../main.js';
 import { EXITS_BASIC, helpText, HELP_OPTION, parseCommand, type CommandDef, type OptionDef } from '../spec.js';
 

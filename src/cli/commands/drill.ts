@@ -13,7 +13,7 @@ import { Journal, newRunId } from '../../rollback/journal.js';
 import { TemplateEngine } from '../../template/render.js';
 import { sh } from '../../transport/shell.js';
 import { sshConnector } from '../connector.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../exit-codes.js';
 import type { Io } from '../main.js';
 import { helpText, parseCommand, type CommandDef } from '../spec.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../exit-codes.js';
 import type { Io } from '../main.js';
 import { PACKAGE_ROOT } from '../../package-root.js';
 import { SCAFFOLD, scaffoldText } from '../scaffold.js';

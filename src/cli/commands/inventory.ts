@@ -1,7 +1,8 @@
 import { ConfigError } from '../../errors.js';
 import type { Inventory } from '../../inventory/types.js';
+import { setOwn } from '../../data/own-record.js';
 import { Redactor } from '../../report/redact.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../exit-codes.js';
 import type { Io } from '../main.js';
 import { EXITS_BASIC, helpText, noArgs, parseCommand, type CommandDef } from '../spec.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
@@ -39,14 +40,16 @@ export async function inventoryCommand(argv: string[], io: Io): Promise<number> 
   return EXIT.OK;
 }
 
+/** Like ansible-inventory, hosts without variables and groups without hosts or children are left out. */
 export function listShape(inv: Inventory): Record<string, unknown> {
-  const out: Record<string, unknown> = { _meta: { hostvars: Object.fromEntries([...inv.hosts.values()].map((h) => [h.name, h.vars])) } };
+  const hostvars: Record<string, unknown> = {};
+  for (const h of inv.hosts.values()) if (Object.keys(h.vars).length) setOwn(hostvars, h.name, h.vars);
+  const out: Record<string, unknown> = { _meta: { hostvars } };
   for (const g of inv.groups.values()) {
     const entry: Record<string, unknown> = {};
     if (g.children.length) entry.children = g.children;
-    if (g.hosts.length) entry.hosts = g.hosts;
-    if (g.name === 'ungrouped' && !g.hosts.length) continue;
-    out[g.name] = entry;
+    if (g.hosts.length && g.name !== 'all') entry.hosts = g.hosts;
+    if (Object.keys(entry).length) setOwn(out, g.name, entry);
   }
   return out;
 }
@@ -57,6 +60,6 @@ function graph(inv: Inventory, name: string, depth: number): string[] {
   const pad = '  |'.repeat(depth);
   const lines = [`${pad}${depth ? '--' : ''}@${name}:`];
   for (const c of g.children) lines.push(...graph(inv, c, depth + 1));
-  for (const h of g.hosts) lines.push(`${'  |'.repeat(depth + 1)}--${h}`);
+  if (name !== 'all') for (const h of g.hosts) lines.push(`${'  |'.repeat(depth + 1)}--${h}`);
   return lines;
 }

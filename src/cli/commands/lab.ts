@@ -1,7 +1,7 @@
 import { ConfigError } from '../../errors.js';
 import { labDown, labStatus, labUp } from '../../lab/lab.js';
 import { labSsh } from '../../lab/ssh.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../exit-codes.js';
 import type { Io } from '../main.js';
 import { helpText, noArgs, parseCommand, type CommandDef } from '../spec.js';
 

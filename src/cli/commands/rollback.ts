@@ -7,7 +7,7 @@ import { outstanding } from '../../rollback/outstanding.js';
 import { restoreRun, runIds } from '../../rollback/restore.js';
 import { TemplateEngine } from '../../template/render.js';
 import { sshConnector } from '../connector.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../exit-codes.js';
 import { parseExtraVars } from '../extra-vars.js';
 import type { Io } from '../main.js';
 import { helpText, parseCommand, type CommandDef } from '../spec.js';

@@ -16,7 +16,7 @@ import { sshConnector } from '../connector.js';
 import { formatFindings, validateInventory } from '../../lvs/validate.js';
 import { TemplateEngine } from '../../template/render.js';
 import { newRunId } from '../../rollback/journal.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../exit-codes.js';
 import { loadConfig } from '../config.js';
 import { parseExtraVars } from '../extra-vars.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
@@ -76,7 +76,9 @@ function redactArgv(argv: string[]): string[] {
 
 export function loadInventoryArg(arg: string | undefined, io: Io, vault?: VaultKeyring) {
   if (!arg) throw new ConfigError('E_USAGE', 'no inventory given', { hint: 'pass -i INVENTORY (e.g. -i lab after `lvsrun lab up`)' });
-  return loadInventory(resolveInventoryPath(arg, io.cwd, { lab: labInventoryPath(io.env) }), vault);
+  const inv = loadInventory(resolveInventoryPath(arg, io.cwd, { lab: labInventoryPath(io.env) }), vault);
+  for (const w of inv.warnings ?? []) io.err(`warning: ${w}\n`);
+  return inv;
 }
 
 /** What output must hide: secret-named variables, and every value decrypted from a vault. */

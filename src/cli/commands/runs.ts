@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { readJournal } from '../../rollback/journal.js';
 import { describeRun } from '../../rollback/outstanding.js';
 import { runIds } from '../../rollback/restore.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../exit-codes.js';
 import type { Io } from '../main.js';
 import { EXITS_BASIC, helpText, noArgs, parseCommand, type CommandDef } from '../spec.js';
 import { runsDir } from './rollback.js';

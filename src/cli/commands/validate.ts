@@ -3,7 +3,7 @@ import { formatFindings, validateInventory } from '../../lvs/validate.js';
 import { loadPlaybook } from '../../playbook/load.js';
 import { TemplateEngine } from '../../template/render.js';
 import { ConfigError } from '../../errors.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../exit-codes.js';
 import { loadConfig } from '../config.js';
 import { parseExtraVars } from '../extra-vars.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';

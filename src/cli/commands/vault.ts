@@ -8,7 +8,7 @@ import { ConfigError } from '../../errors.js';
 import { MAX_VAULT_TEXT, isVaultText } from '../../vault/format.js';
 import { VaultKeyring } from '../../vault/keyring.js';
 import { loadVaultSecrets } from '../../vault/secrets.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../exit-codes.js';
 import type { Io } from '../main.js';
 import { terminalPrompt } from '../prompt.js';
 import { helpText, parseCommand, type CommandDef, type OptionDefs } from '../spec.js';
