@@ -13,7 +13,7 @@ import { runsDir } from './rollback.js';
 export const RUNS_CMD = {
   name: 'runs',
   summary: 'List the runs journaled in this folder (.lvsrun/runs), newest first, '
-    + 'with what a rollback would still revert.',
+    + 'with what a rollback would still revert; --prune removes old ones.',
   usage: ['runs [--json]', 'runs --prune (--keep N | --older-than DAYS) [--force] [--json]'],
   options: {
     json: { type: 'boolean', help: 'the list as JSON on stdout' },
