@@ -97,11 +97,11 @@ export function outputRedactor(
   }
   const templates = new TemplateEngine();
   const plays = pb?.plays.length ? pb.plays.map((p) => p.vars) : [{}];
+  // Spread, not Object.assign: a `__proto__` key from YAML stays a plain own property.
+  const roles = [...roleVars].reduce<Record<string, unknown>>((all, rv) => ({ ...all, ...rv }), {});
   for (const h of inv.hosts.values()) {
     for (const playVars of plays) {
-      const vars = {
-        ...Object.assign({}, ...roleVars), ...h.vars, ...playVars, ...extraVars, inventory_hostname: h.name,
-      };
+      const vars = { ...roles, ...h.vars, ...playVars, ...extraVars, inventory_hostname: h.name };
       red.addVars(vars, [], (s) => templates.renderValue(s, vars));
     }
   }
