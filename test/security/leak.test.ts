@@ -14,6 +14,7 @@ const work = join(dir, 'work');
 
 /** One canary per source; some hold a quote, a backslash or a newline (JSON escapes those). */
 const C = {
+  inventory: 'cnry-inventory',
   group: 'cnry-group"quote',
   host: 'cnry-host\\slash',
   roleDefault: 'cnry-roledefault',
@@ -46,21 +47,25 @@ function writeProject(): void {
   mkdirSync(join(work, 'roles/x/tasks'), { recursive: true });
   writeFileSync(join(work, 'vault-pass'), 'leak-test-vault-password\n');
   const vaulted = encryptVault(Buffer.from(C.vault), Buffer.from('leak-test-vault-password'));
-  writeFileSync(join(work, 'inv.yaml'), `all:
+  mkdirSync(join(work, 'inv/group_vars'), { recursive: true });
+  mkdirSync(join(work, 'inv/host_vars'), { recursive: true });
+  writeFileSync(join(work, 'inv/hosts.yaml'), `all:
   vars:
     ansible_user: root
     ansible_port: ${h.port}
     ansible_ssh_private_key_file: ${h.key}
     lvsrun_known_hosts: ${h.knownHosts}
     lvsrun_lock_file: ${join(dir, 'lvsrun.lock')}
-    group_token: ${yq(C.group)}
-    site_key: !vault |
-${vaulted.trimEnd().split('\n').map((l) => `      ${l}`).join('\n')}
+    inv_token: ${yq(C.inventory)}
   hosts:
     h01:
       ansible_host: ${h.addr(1)}
-      host_secret: ${yq(C.host)}
 `);
+  writeFileSync(join(work, 'inv/group_vars/all.yml'), `group_token: ${yq(C.group)}
+site_key: !vault |
+${vaulted.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}
+`);
+  writeFileSync(join(work, 'inv/host_vars/h01.yml'), `host_secret: ${yq(C.host)}\n`);
   writeFileSync(join(work, 'roles/x/defaults/main.yml'), `db_password: ${yq(C.roleDefault)}\n`);
   writeFileSync(join(work, 'roles/x/vars/main.yml'), `role_secret: ${yq(C.roleVar)}\n`);
   // Role defaults and vars are seen by the role's own tasks.
@@ -78,7 +83,7 @@ ${vaulted.trimEnd().split('\n').map((l) => `      ${l}`).join('\n')}
     content: "{{ db_password }} {{ role_secret }}\\n"
 `);
     writeFileSync(join(work, 'secrets.yml'), `vf_secret: ${yq(C.varsFile)}\n`);
-  const all = '{{ group_token }} {{ host_secret }} {{ play_token }} '
+  const all = '{{ inv_token }} {{ group_token }} {{ host_secret }} {{ play_token }} '
     + '{{ x_password }} {{ creds.password }} {{ vf_secret }} {{ cli_pass }} {{ tagged }} {{ site_key }}';
   writeFileSync(join(work, 'site.yaml'), `- name: leak
   hosts: all
@@ -156,19 +161,20 @@ afterAll(() => {
 
 describe('no secret reaches any byte lvsrun writes', () => {
   it('run -v -D --report, run -v -D --json --report, validate, runs: 0 canaries', async () => {
-    const common = ['site.yaml', '-i', 'inv.yaml', '-e', JSON.stringify({ cli_pass: C.extra }),
+    const common = ['site.yaml', '-i', 'inv', '-e', JSON.stringify({ cli_pass: C.extra }),
       '--vault-password-file', 'vault-pass', '-v', '-D'];
     const first = await cli(...common, '--report', 'report1.json');
     expect(first, out + err).toBe(0);
     // The run really printed and wrote what would leak: the masked values are there.
-    expect(out).toMatch(/\*{8}/);
+    expect(out).toMatch(/ok: \[h01\] => (\*{8} ){9}\*{8}\n/); // the ten values of `all`, each masked whole
+    expect(out).toMatch(/ok: \[h01\] => \*{8} \*{8}\n/); // the role's default and var
     expect(readFileSync(join(dir, 'root/h01/app.conf'), 'utf8')).toContain(C.nested);
     // The second run replaces a file that holds a secret: its undo (journal stdin) carries the old content.
     writeFileSync(join(dir, 'root/h01/app.conf'), `old ${C.nested}\n`);
     expect(await cli(...common, '--json', '--report', 'report2.json')).toBe(0);
-    await cli('validate', 'site.yaml', '-i', 'inv.yaml', '-e', JSON.stringify({ cli_pass: C.extra }),
+    await cli('validate', 'site.yaml', '-i', 'inv', '-e', JSON.stringify({ cli_pass: C.extra }),
       '--vault-password-file', 'vault-pass', '-v');
-    await cli('validate', 'site.yaml', '-i', 'inv.yaml', '--json', '--vault-password-file', 'vault-pass');
+    await cli('validate', 'site.yaml', '-i', 'inv', '--json', '--vault-password-file', 'vault-pass');
     await cli('runs');
     await cli('runs', '--json');
     if (process.env.LEAK_DEBUG) console.log(out, err);
