@@ -18,6 +18,7 @@ import {
 } from './commands/vault.js';
 import { helpText, optionLabel, type CommandDef } from './spec.js';
 import { packageVersion } from './version.js';
+import { Redactor } from '../report/redact.js';
 
 export interface Io {
   out: (s: string) => void;
@@ -25,6 +26,11 @@ export interface Io {
   isTTY: boolean;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /**
+   * The command's live redactor: commands add the secrets they load; everything written through
+   * `out` and `err` (error messages included) passes through it. main() makes one when absent.
+   */
+  redactor?: Redactor;
 }
 
 export interface Command { def: CommandDef; run: (argv: string[], io: Io) => Promise<number> }
@@ -93,7 +99,10 @@ function groupHelp(word: string, cmds: Command[]): string {
     + `lvsrun ${word} COMMAND --help shows each command's options\n`;
 }
 
-export async function main(argv: string[], io: Io): Promise<number> {
+export async function main(argv: string[], rawIo: Io): Promise<number> {
+  const red = rawIo.redactor ?? new Redactor();
+  // Text for the terminal is redacted last, whatever wrote it; values were redacted before encoding.
+  const io: Io = { ...rawIo, redactor: red, out: (s) => rawIo.out(red.text(s)), err: (s) => rawIo.err(red.text(s)) };
   try {
     const [first, second] = argv;
     if (!first || first === '-h' || first === '--help') {

@@ -1,3 +1,4 @@
+import type { Redactor } from '../report/redact.js';
 import type { DrillResult } from './timeline.js';
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -6,7 +7,9 @@ const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;',
  * A self-contained page (no scripts, no external files): the verdict, the metrics, and an SVG
  * chart of probe success per 250 ms with the drill's events marked.
  */
-export function drillHtml(r: DrillResult): string {
+export function drillHtml(result: DrillResult, red?: Redactor): string {
+  // Redacted as values, before HTML escaping changes a secret's text.
+  const r = red ? red.deep(result) : result;
   const end = Math.max(1000, ...r.events.map((e) => e.t), ...r.probes.map((p) => p.t));
   const W = 1000;
   const H = 220;

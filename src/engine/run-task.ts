@@ -11,6 +11,7 @@ import type { ExecResult } from '../transport/types.js';
 import { becomeSpec, type BecomeSpec } from './connect.js';
 import { makeCtx, type HostState } from './host-state.js';
 import { loopItems, parseTaskArgs, withItem } from './task-args.js';
+import type { Redactor } from '../report/redact.js';
 import type { TaskResult } from './types.js';
 
 export interface TaskEnv {
@@ -20,6 +21,8 @@ export interface TaskEnv {
   journal: Journal;
   signal?: AbortSignal;
   vars: (hs: HostState, task?: Task) => Record<string, unknown>;
+  /** Output's live redactor: what a `no_log` task registers joins it. */
+  redactor?: Redactor;
 }
 
 interface ItemOutcome { status: TaskResult['status']; msg?: string; plan?: Plan; result: Record<string, unknown>; error?: LvsrunError; irreversible?: boolean }
@@ -53,6 +56,7 @@ export async function runTask(env: TaskEnv, hs: HostState, task: Task): Promise<
     }
     const error = e instanceof LvsrunError ? e : new LvsrunError('E_COMMAND', (e as Error).message);
     if (task.register) hs.registered[task.register] = asData({ failed: true, changed: false, msg: error.message });
+    if (task.noLog) env.redactor?.addValue(error.message);
     return { ...base, status: 'failed', msg: error.message, error, durationMs: performance.now() - started, ...(task.ignoreErrors ? { ignored: true } : {}) };
   }
 }
@@ -141,6 +145,8 @@ function finish(env: TaskEnv, hs: HostState, task: Task, base: Pick<TaskResult, 
     ? { results: outcomes.map((o, i) => ({ ...o.result, item: items[i] })), changed: status === 'changed', failed: status === 'failed', skipped: status === 'skipped' }
     : { ...outcomes[0]!.result, ...(status === 'skipped' ? { skipped: true } : {}) };
   if (task.register) hs.registered[task.register] = asData(reg);
+  // no_log: what the task returned is secret wherever it shows up later (`debug: var:`, a template).
+  if (task.noLog) env.redactor?.addValue(reg);
   if (status === 'changed') {
     for (const n of task.notify) {
       if (!hs.notified.has(n)) env.journal.write({ phase: 'notify', host: hs.name, task: n });

@@ -44,6 +44,13 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunOptions
     await rollbackHost(hs, become, journal, bus, rolledBack);
   };
   let lastPlay: Play | undefined;
+  // A secret-named variable's value as rendered for this host joins the redactor before any task uses it.
+  const secretsJoin = (vars: Record<string, unknown>): Record<string, unknown> => {
+    // hostvars and groups repeat the inventory, whose secrets the redactor already holds.
+    const { hostvars: _h, groups: _g, ...own } = vars;
+    opts.redactor?.addVars(own, [], (s) => templates.renderValue(s, vars));
+    return vars;
+  };
 
   let aborted = false;
   for (const play of pb.plays) {
@@ -58,7 +65,10 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunOptions
     const playHosts = hosts;
     const env: TaskEnv = {
       play, check: opts.check, templates, journal, ...(opts.signal ? { signal: opts.signal } : {}),
-      vars: (hs, task) => hostVars({ inv, host: hs.name, play, playHosts, task, registered: hs.registered, extraVars: opts.extraVars, magic }),
+      vars: (hs, task) => secretsJoin(hostVars({
+        inv, host: hs.name, play, playHosts, task, registered: hs.registered, extraVars: opts.extraVars, magic,
+      })),
+      ...(opts.redactor ? { redactor: opts.redactor } : {}),
     };
     for (const batch of batches(hosts, play.serial)) {
       if (opts.signal?.aborted) break;

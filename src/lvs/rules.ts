@@ -71,7 +71,10 @@ function perInstance(name: string, peers: Director[], at: At): void {
   const val = (p: Director, f: 'vrid' | 'vip' | 'advert' | 'auth'): string => JSON.stringify(p[f]?.value ?? (f === 'advert' ? 1 : null));
   for (const [field, label] of [['vrid', 'virtual_router_id'], ['vip', 'VIP'], ['advert', 'advert_int'], ['auth', 'auth_pass']] as const) {
     for (const p of peers.slice(1)) if (val(p, field) !== val(first, field)) {
-      at(p, p[field], 'peer-mismatch', 'error', `${label} differs between peers of ${name}: ${p.host} has ${val(p, field)}, ${first.host} has ${val(first, field)}`,
+      // A password is never quoted, masked or not: naming the two hosts is enough to find it.
+      const sides = field === 'auth' ? `${p.host} and ${first.host} disagree`
+        : `${p.host} has ${val(p, field)}, ${first.host} has ${val(first, field)}`;
+      at(p, p[field], 'peer-mismatch', 'error', `${label} differs between peers of ${name}: ${sides}`,
         'every director of one vrrp_instance must share VRID, VIP, advert_int and auth, or both may become MASTER');
     }
   }

@@ -4,7 +4,7 @@ import {
 } from 'yaml';
 import { ConfigError, type Where } from '../errors.js';
 import type { VaultKeyring } from '../vault/keyring.js';
-import { VaultCiphertext, openVaultText, revealVault } from '../vault/reveal.js';
+import { SecretScalar, VaultCiphertext, openVaultText, revealVault } from '../vault/reveal.js';
 
 export type Path = ReadonlyArray<string | number>;
 export interface Pos { line: number; col: number }
@@ -30,6 +30,8 @@ const VAULT_TAGS = [
   { tag: '!vault', resolve: (s: string) => new VaultCiphertext(s) },
   { tag: '!vault', collection: 'map' as const, nodeClass: YAMLMap, resolve: () => new VaultCiphertext(null) },
   { tag: '!vault', collection: 'seq' as const, nodeClass: YAMLSeq, resolve: () => new VaultCiphertext(null) },
+  // `!secret`: a plain scalar that output hides, whatever its variable is named.
+  { tag: '!secret', resolve: (s: string) => new SecretScalar(s) },
 ];
 
 /**

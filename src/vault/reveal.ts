@@ -9,6 +9,11 @@ export class VaultCiphertext {
   constructor(readonly text: string | null) {}
 }
 
+/** What YAML's `!secret` tag parses to: a plain value that output must hide like a vault value. */
+export class SecretScalar {
+  constructor(readonly text: string) {}
+}
+
 /** A whole file encrypted by vault is decrypted before parsing; other text passes through. */
 export function openVaultText(text: string, file: string, vault?: VaultKeyring): { text: string; whole: boolean } {
   if (!isVaultText(text)) return { text, whole: false };
@@ -32,6 +37,10 @@ export function revealVault(data: unknown, ctx: RevealCtx): unknown {
       let plain = done.get(v);
       if (plain === undefined) done.set(v, (plain = openInline(v, path, ctx)));
       return plain;
+    }
+    if (v instanceof SecretScalar) {
+      keyringFor(ctx.vault).markSecret(v.text);
+      return v.text;
     }
     if (ctx.whole && ctx.vault && (typeof v === 'string' || typeof v === 'number')) ctx.vault.markSecret(String(v));
     if (typeof v !== 'object' || v === null || seen.has(v)) return v;

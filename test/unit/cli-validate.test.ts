@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -100,5 +100,21 @@ describe('every task\'s arguments are checked for every host before the run', ()
     expect(r.err).toMatch(/error\[task-args\] h2 copy\.dest \(.*pb\.yaml:5\): task 'write conf': undefined variable 'conf_name'\n  hint: define conf_name in the inventory/);
     expect(r.err).not.toMatch(/h1|probe/);
     expect((await cli('validate', join(d, 'pb.yaml'), '-i', join(d, 'good.yaml'))).code).toBe(0);
+  });
+});
+
+describe('validate findings never show a secret', () => {
+  it('an auth_pass mismatch (templated, quoted) names the field, not the values, in text and --json', async () => {
+    const f = inv('keepalived_state: BACKUP, keepalived_priority: 100, lvs_auth_pass: "{{ lb2_vrrp }}", '
+      + 'lb2_vrrp: "pw\\"two"');
+    writeFileSync(f, readFileSync(f, 'utf8').replace('lb1: {', 'lb1: {lvs_auth_pass: pw-one, '));
+    // Without a playbook: site.yaml's play vars would set one auth_pass for both.
+    const args = ['-i', f];
+    for (const r of [await cli('validate', ...args), await cli('validate', ...args, '--json')]) {
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/peer-mismatch/);
+      expect(r.out).toMatch(/auth_pass differs between peers of default\/VI_1: lb2 and lb1 disagree/);
+      expect(r.out + r.err).not.toMatch(/pw-one|pw\\?"two|pw\\\\"two/);
+    }
   });
 });

@@ -17,7 +17,7 @@ import { EXIT } from '../../exit-codes.js';
 import type { Io } from '../main.js';
 import { helpText, parseCommand, type CommandDef } from '../spec.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
-import { loadInventoryArg } from './run.js';
+import { loadInventoryArg, outputRedactor } from './run.js';
 
 export const DRILL_CMD = {
   name: 'drill',
@@ -64,7 +64,10 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
   if (kind !== 'failover' && !rsName) throw new ConfigError('E_USAGE', `drill ${kind} needs the real server: lvsrun drill ${kind} HOST -i INVENTORY`);
   if (v.mode !== 'stop' && v.mode !== 'service' && v.mode !== 'link') throw new ConfigError('E_USAGE', `--mode must be stop, service or link, got ${v.mode}`);
   if (v.mode === 'service' && !v.service) throw new ConfigError('E_USAGE', '--mode service needs --service NAME (the service a vrrp_script tracks)');
-  const inv = loadInventoryArg(v.inventory, io, await vaultKeyring(v, io));
+  const vault = await vaultKeyring(v, io);
+  const inv = loadInventoryArg(v.inventory, io, vault);
+  // The drill's report and timeline quote hosts' output: the inventory's secrets are masked there.
+  const red = outputRedactor(inv, undefined, {}, vault, io.redactor);
   const names = selectHosts(inv, v.directors);
   if (rsName && !inv.hosts.has(rsName)) throw new ConfigError('E_PATTERN', `no host '${rsName}' in the inventory`);
   if (kind === 'failover' && names.length < 2) throw new ConfigError('E_PATTERN', `a failover drill needs at least two directors; '${v.directors}' matches ${names.length}`);
@@ -110,9 +113,9 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
       r = await failoverDrill({ runId, directors: conns, vip, probe: v.probe, mode: v.mode as 'stop' | 'service' | 'link', ...(v.service ? { service: v.service } : {}),
         nopreempt, maxWaitMs: Number(v['max-wait']) * 1000, changes, signal: ctl.signal, log: io.err });
     }
-    writeFileSync(join(runDir, 'drill.json'), `${JSON.stringify(r, null, 2)}\n`);
-    writeFileSync(join(runDir, 'drill.html'), drillHtml(r));
-    if (v.json) io.out(`${JSON.stringify(r, null, 2)}\n`);
+    writeFileSync(join(runDir, 'drill.json'), `${JSON.stringify(red.deep(r), null, 2)}\n`);
+    writeFileSync(join(runDir, 'drill.html'), drillHtml(r, red));
+    if (v.json) io.out(`${JSON.stringify(red.deep(r), null, 2)}\n`);
     else {
       io.out(`${r.ok ? 'PASS' : 'FAIL'}: ${r.verdict}\n`);
       for (const [k, x] of Object.entries(r.metrics)) io.out(`  ${k}: ${x}\n`);

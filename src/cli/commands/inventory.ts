@@ -1,12 +1,11 @@
 import { ConfigError } from '../../errors.js';
 import type { Inventory } from '../../inventory/types.js';
 import { setOwn } from '../../data/own-record.js';
-import { Redactor } from '../../report/redact.js';
 import { EXIT } from '../../exit-codes.js';
 import type { Io } from '../main.js';
 import { EXITS_BASIC, helpText, noArgs, parseCommand, type CommandDef } from '../spec.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
-import { loadInventoryArg } from './run.js';
+import { loadInventoryArg, outputRedactor } from './run.js';
 
 export const INVENTORY_CMD = {
   name: 'inventory',
@@ -30,7 +29,7 @@ export async function inventoryCommand(argv: string[], io: Io): Promise<number> 
   noArgs(INVENTORY_CMD, positionals);
   const vault = await vaultKeyring(v, io);
   const inv = loadInventoryArg(v.inventory, io, vault);
-  const red = Redactor.fromVars([...inv.hosts.values()].map((h) => h.vars), [], vault.revealed());
+  const red = outputRedactor(inv, undefined, {}, vault, io.redactor);
   if (v.host) {
     const h = inv.hosts.get(v.host);
     if (!h) throw new ConfigError('E_INVENTORY', `no host '${v.host}' in the inventory`);

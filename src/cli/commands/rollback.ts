@@ -12,7 +12,7 @@ import { parseExtraVars } from '../extra-vars.js';
 import type { Io } from '../main.js';
 import { helpText, parseCommand, type CommandDef } from '../spec.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
-import { loadInventoryArg } from './run.js';
+import { loadInventoryArg, outputRedactor } from './run.js';
 
 export const runsDir = (io: Io): string => join(io.cwd, '.lvsrun', 'runs');
 
@@ -65,12 +65,14 @@ export async function rollbackCommand(argv: string[], io: Io): Promise<number> {
   const vault = await vaultKeyring(v, io);
   const inv = loadInventoryArg(invArg, io, vault);
   const hosts = v.limit ? new Set(selectHosts(inv, v.limit)) : undefined;
+  const extraVars = parseExtraVars(v['extra-vars'] ?? [], io.cwd, vault);
+  // Undo errors quote hosts' output: the inventory's secrets are masked in them like in a run's.
+  outputRedactor(inv, undefined, extraVars, vault, io.redactor);
   const newest = runIds(runsDir(io)).at(-1);
   const why = !positionals[0] && newest !== id ? ' (the newest run with changes still in effect)' : '';
   io.out(`rolling back run ${id}${why}\n`);
   const res = await restoreRun({
-    runDir, inv, templates: new TemplateEngine(),
-    extraVars: parseExtraVars(v['extra-vars'] ?? [], io.cwd, vault),
+    runDir, inv, templates: new TemplateEngine(), extraVars,
     ...(hosts ? { hosts } : {}),
     lock: { operator: operatorName(), breakLock: Boolean(v['break-lock']) },
     connect: sshConnector(inv, io.cwd, { acceptNewHostKeys: Boolean(v['accept-new-host-keys']), connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000 }),

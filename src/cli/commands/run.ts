@@ -81,12 +81,34 @@ export function loadInventoryArg(arg: string | undefined, io: Io, vault?: VaultK
   return inv;
 }
 
-/** What output must hide: secret-named variables, and every value decrypted from a vault. */
+/**
+ * What output must hide: every value decrypted from a vault or tagged `!secret`, and every value of a
+ * secret-named variable (at any depth) in the inventory, role defaults and vars, play vars and
+ * vars_files, and -e, rendered for each host. Added to `red` (the command's live redactor) when given.
+ */
 export function outputRedactor(
   inv: Inventory, pb: Playbook | undefined, extraVars: Record<string, unknown>, vault: VaultKeyring,
+  red = new Redactor(),
 ): Redactor {
-  const allVars = [...[...inv.hosts.values()].map((h) => h.vars), ...(pb?.plays ?? []).map((p) => p.vars), extraVars];
-  return Redactor.fromVars(allVars, [], vault.revealed());
+  red.add(vault.revealed());
+  const roleVars = new Set<Record<string, unknown>>();
+  for (const p of pb?.plays ?? []) {
+    for (const t of [...p.tasks, ...p.handlers]) {
+      for (const rv of [t.roleDefaults, t.roleVars]) if (rv) roleVars.add(rv);
+    }
+  }
+  const templates = new TemplateEngine();
+  const plays = pb?.plays.length ? pb.plays.map((p) => p.vars) : [{}];
+  // Spread, not Object.assign: a `__proto__` key from YAML stays a plain own property.
+  const roles = [...roleVars].reduce<Record<string, unknown>>((all, rv) => ({ ...all, ...rv }), {});
+  for (const h of inv.hosts.values()) {
+    for (const playVars of plays) {
+      const vars = { ...roles, ...h.vars, ...playVars, ...extraVars, inventory_hostname: h.name };
+      red.addVars(vars, [], (s) => templates.renderValue(s, vars));
+    }
+  }
+  for (const vars of [...plays, ...roleVars, extraVars]) red.addVars(vars);
+  return red;
 }
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
@@ -115,7 +137,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     throw new ConfigError('E_INVENTORY', `${connProblems.length} bad connection variables: nothing was touched`);
   }
   // The whole-inventory LVS rules run before any host is touched; errors stop the run.
-  const red = outputRedactor(inv, pb, extraVars, vault);
+  const red = outputRedactor(inv, pb, extraVars, vault, io.redactor);
   const findings = v['skip-validate'] ? [] : validateInventory(inv, pb, new TemplateEngine(), extraVars);
   // Findings quote rendered values (a too-long auth_pass): they go through the redactor like all output.
   if (findings.some((f) => f.severity !== 'info')) io.err(red.text(formatFindings(findings)));
@@ -143,7 +165,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     const summary = await runPlaybook(pb, inv, {
       check: Boolean(v.check), diff: Boolean(v.diff), forks, ...(v.limit ? { limit: v.limit } : {}),
       tags: (v.tags ?? []).flatMap((t) => t.split(',')), skipTags: (v['skip-tags'] ?? []).flatMap((t) => t.split(',')),
-      extraVars, ...(v.strategy ? { strategy: v.strategy as 'linear' | 'free' } : {}),
+      extraVars, redactor: red, ...(v.strategy ? { strategy: v.strategy as 'linear' | 'free' } : {}),
       acceptNewHostKeys: Boolean(v['accept-new-host-keys']), connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000,
       runId, runDir: join(io.cwd, '.lvsrun', 'runs', runId), signal: ctl.signal,
       meta: { playbook: pb.file, ...(inv.sources[0] ? { inventory: inv.sources[0] } : {}), operator: operatorName(), pid: process.pid, argv: redactArgv(argv), check: Boolean(v.check), kind: 'run' },

@@ -1,6 +1,9 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError } from '../../errors.js';
 import { readJournal } from '../../rollback/journal.js';
-import { describeRun } from '../../rollback/outstanding.js';
+import { describeRun, type RunInfo } from '../../rollback/outstanding.js';
+import { planPrune } from '../../rollback/prune.js';
 import { runIds } from '../../rollback/restore.js';
 import { EXIT } from '../../exit-codes.js';
 import type { Io } from '../main.js';
@@ -10,10 +13,17 @@ import { runsDir } from './rollback.js';
 export const RUNS_CMD = {
   name: 'runs',
   summary: 'List the runs journaled in this folder (.lvsrun/runs), newest first, '
-    + 'with what a rollback would still revert.',
-  usage: ['runs [--json]'],
-  options: { json: { type: 'boolean', help: 'the list as JSON on stdout' } },
-  examples: ['lvsrun runs', 'lvsrun runs --json'],
+    + 'with what a rollback would still revert; --prune removes old ones.',
+  usage: ['runs [--json]', 'runs --prune (--keep N | --older-than DAYS) [--force] [--json]'],
+  options: {
+    json: { type: 'boolean', help: 'the list as JSON on stdout' },
+    prune: { type: 'boolean', help: 'remove old journals (they hold earlier file contents); lists what it removed' },
+    keep: { type: 'string', arg: 'N', help: 'with --prune: keep the newest N runs' },
+    'older-than': { type: 'string', arg: 'DAYS', help: 'with --prune: only runs started more than DAYS days ago' },
+    force: { type: 'boolean', help: 'with --prune: also remove runs whose changes are still in effect' },
+  },
+  examples: ['lvsrun runs', 'lvsrun runs --json', 'lvsrun runs --prune --keep 20',
+    'lvsrun runs --prune --older-than 30'],
   exits: EXITS_BASIC,
 } as const satisfies CommandDef;
 
@@ -23,6 +33,7 @@ export async function runsCommand(argv: string[], io: Io): Promise<number> {
   if (help) { io.out(helpText(RUNS_CMD)); return EXIT.OK; }
   noArgs(RUNS_CMD, positionals);
   const infos = runIds(runsDir(io)).reverse().map((id) => describeRun(id, readJournal(join(runsDir(io), id, 'journal.jsonl'))));
+  if (v.prune || v.keep !== undefined || v['older-than'] !== undefined || v.force) return prune(v, infos, io);
   if (v.json) { io.out(`${JSON.stringify(infos, null, 2)}\n`); return EXIT.OK; }
   if (!infos.length) { io.out('no runs yet\n'); return EXIT.OK; }
   for (const r of infos) {
@@ -31,5 +42,47 @@ export async function runsCommand(argv: string[], io: Io): Promise<number> {
     if (r.outstandingHosts.length) io.out(`    changes in effect on: ${r.outstandingHosts.join(', ')}${r.pendingHosts.length ? `; rollback pending on: ${r.pendingHosts.join(', ')}` : ''}\n`);
     for (const [h, hs] of Object.entries(r.owedHandlers)) io.out(`    handlers notified but not run on ${h}: ${hs.join(', ')}\n`);
   }
+  return EXIT.OK;
+}
+
+function count(v: string | undefined, opt: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) {
+    throw new ConfigError('E_USAGE', `--${opt} must be a whole number, got '${v}'`, { hint: `e.g. --${opt} 30` });
+  }
+  return n;
+}
+
+/** lvsrun runs --prune: remove old runs' folders; never one whose changes are in effect unless --force. */
+function prune(
+  v: { prune?: boolean; keep?: string; 'older-than'?: string; force?: boolean; json?: boolean },
+  infos: RunInfo[], io: Io,
+): number {
+  const keep = count(v.keep, 'keep');
+  const olderThanDays = count(v['older-than'], 'older-than');
+  if (!v.prune) {
+    throw new ConfigError('E_USAGE', '--keep, --older-than and --force go with --prune', {
+      hint: 'lvsrun runs --prune --keep 20',
+    });
+  }
+  if (keep === undefined && olderThanDays === undefined) {
+    throw new ConfigError('E_USAGE', '--prune needs --keep N or --older-than DAYS (or both)', {
+      hint: 'lvsrun runs --prune --keep 20 keeps the newest 20 runs',
+    });
+  }
+  const plan = planPrune(infos, {
+    ...(keep !== undefined ? { keep } : {}), ...(olderThanDays !== undefined ? { olderThanDays } : {}),
+    force: Boolean(v.force), now: Date.now(),
+  });
+  for (const r of plan.remove) rmSync(join(runsDir(io), r.id), { recursive: true, force: true });
+  if (v.json) {
+    const spared = plan.spared.map((s) => ({ id: s.run.id, why: s.why }));
+    io.out(`${JSON.stringify({ removed: plan.remove.map((r) => r.id), spared }, null, 2)}\n`);
+    return EXIT.OK;
+  }
+  for (const r of plan.remove) io.out(`removed ${r.id}\n`);
+  for (const s of plan.spared) io.out(`kept ${s.run.id}: ${s.why} (--force removes it)\n`);
+  io.out(`${plan.remove.length} run(s) removed, ${plan.spared.length} kept\n`);
   return EXIT.OK;
 }

@@ -40,7 +40,7 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
   const extraVars = parseExtraVars(v['extra-vars'] ?? [], io.cwd, vault);
   const fs = validateInventory(inv, pb, new TemplateEngine(), extraVars);
   // Findings quote rendered values (a too-long auth_pass): secrets are masked as in a run's output.
-  const red = outputRedactor(inv, pb, extraVars, vault);
+  const red = outputRedactor(inv, pb, extraVars, vault, io.redactor);
   const errors = fs.filter((f) => f.severity === 'error').length;
   if (v.json) io.out(`${JSON.stringify(red.deep(fs), null, 2)}\n`);
   else {
