@@ -250,6 +250,14 @@ describe('the production login path against real sshd on loopback', () => {
     expect(journal).not.toContain(PW);
   }, 2 * RUN_MS);
 
+  it('the ps poll sees a password that is on a command line (so its silence above means something)', async () => {
+    const i = writeInventory(withKey('argv'), {}, [`ansible_ssh_private_key_file: ${key}`]);
+    const r = await lvsrun([site, '-i', i, ...vaultArgs, '--limit', 't1', '-e', `ansible_become_password=${PW}`]);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.psHits.length).toBeGreaterThan(0);
+    expect(r.out + r.err).not.toContain(PW);
+  }, RUN_MS);
+
   it('a wrong sudo password fails that host clearly (exit 2), not unreachable; the other converges', async () => {
     reset();
     const i = writeInventory(withKey('wrong'), { t2: { ansible_become_password: 'not-the-password' } },
