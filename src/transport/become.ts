@@ -39,11 +39,11 @@ export function sudoRefusal(r: { code: number | null; stderr: string }, host: st
   if (r.code !== 1) return undefined;
   const who = `${host}: sudo as ${loginUser} (become ${becomeUser})`;
   if (/incorrect password attempt|no password was provided|Sorry, try again/.test(r.stderr)) {
-    return new LvsrunError('E_AUTH', `${who} refused the become password`, {
+    return new LvsrunError('E_AUTH', `${who} refused the become password (ansible_become_password)`, {
       hint: 'ansible_become_password is wrong for this host (check the vault file or host_vars that set it)' });
   }
   if (/^sudo: (a password is required|a terminal is required)/m.test(r.stderr)) {
-    return new LvsrunError('E_AUTH', `${who} needs a password`, {
+    return new LvsrunError('E_AUTH', `${who} needs a password (ansible_become_password)`, {
       hint: 'set ansible_become_password (in a vault file), or allow NOPASSWD in sudoers' });
   }
   if (/is not in the sudoers file|is not allowed to (run sudo|execute)/.test(r.stderr)) {

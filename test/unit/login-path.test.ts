@@ -55,7 +55,7 @@ describe('sudo refusing the become', () => {
   it('names a wrong password, a missing one, a user sudoers refuses; a failing command is not sudo', () => {
     const r = (stderr: string, code = 1): { code: number; stderr: string } => ({ code, stderr });
     expect(sudoRefusal(r('Sorry, try again.\nsudo: 1 incorrect password attempt\n'), 'rs1', 'op', 'root')?.message)
-      .toBe('rs1: sudo as op (become root) refused the become password');
+      .toBe('rs1: sudo as op (become root) refused the become password (ansible_become_password)');
     expect(sudoRefusal(r('sudo: a password is required\n'), 'rs1', 'op', 'root')?.message).toMatch(/needs a password/);
     expect(sudoRefusal(r('op is not in the sudoers file.\n'), 'rs1', 'op', 'root')?.message).toMatch(/not allowed/);
     expect(sudoRefusal(r('cat: x: No such file or directory\n'), 'rs1', 'op', 'root')).toBeUndefined();
