@@ -158,7 +158,7 @@ beforeAll(async () => {
   const pw = spawnSync('chpasswd', [], { input: `${USER}:${PW}\n` });
   if (pw.status !== 0) throw new Error(`chpasswd: ${pw.stderr.toString()}`);
   // Every sudo asks for the password (no cached timestamp between commands).
-  const rule = `Defaults:${USER} timestamp_timeout=0, lecture=never\n${USER} ALL=(ALL:ALL) ALL\n`;
+  const rule = `Defaults:${USER} timestamp_timeout=0\n${USER} ALL=(ALL:ALL) ALL\n`;
   writeFileSync(`${SUDOERS}.tmp`, rule, { mode: 0o440 });
   const check = spawnSync('visudo', ['-cf', `${SUDOERS}.tmp`]);
   if (check.status !== 0) throw new Error(`visudo: ${check.stdout.toString()}${check.stderr.toString()}`);
