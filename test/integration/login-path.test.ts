@@ -9,8 +9,9 @@ import { recapLine } from './helpers.js';
 
 // The production login path against real OpenSSH servers the suite starts on loopback
 // (127.0.41.x): an unprivileged login user whose sudo needs a password from a vault file, a
-// bastion every target is reached through, and keys held only by ssh-agent. Needs root (it
-// creates the user and a sudoers drop-in) and removes everything it creates.
+// bastion every target is reached through (one target only through it, by an iptables rule on
+// loopback for its address), and keys held only by ssh-agent. Needs root (it creates the user, a
+// sudoers drop-in and the rule) and removes everything it creates.
 const exec = promisify(execFile);
 const repo = join(import.meta.dirname, '..', '..');
 const bin = join(repo, 'bin', 'lvsrun.js');
@@ -274,6 +275,19 @@ describe('the production login path against real sshd on loopback', () => {
   }, RUN_MS);
 
   describe('ProxyJump through the bastion', () => {
+    // t2 is reachable only through the bastion: connections to it from root's processes (the test,
+    // lvsrun) are refused, while the bastion's forward runs in the login user's sshd process.
+    const t2 = TARGETS.t2;
+    const RULE = ['OUTPUT', '-o', 'lo', '-d', t2, '-p', 'tcp', '--dport', String(PORT), '-m', 'owner', '--uid-owner',
+      '0', '-m', 'comment', '--comment', 'lvsrun-login-test', '-j', 'REJECT', '--reject-with', 'tcp-reset'];
+    const dropRule = (): void => { while (spawnSync('iptables', ['-D', ...RULE]).status === 0) { /* every copy */ } };
+    beforeAll(() => {
+      dropRule();
+      const r = spawnSync('iptables', ['-I', ...RULE], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`iptables: ${r.stderr}`);
+    });
+    afterAll(dropRule);
+
     const through = async (i: string, env: Record<string, string> = {}): Promise<void> => {
       reset();
       const before = Object.values(TARGETS).map(forwardsTo);
@@ -284,12 +298,14 @@ describe('the production login path against real sshd on loopback', () => {
       Object.values(TARGETS).forEach((a, k) => expect(forwardsTo(a), a).toBeGreaterThan(before[k]!));
     };
 
-    it('the bastion log counts forwards only when a jump is asked for', async () => {
+    it('without a jump, the hidden host is unreachable and the bastion forwards nothing', async () => {
       reset();
       const before = Object.values(TARGETS).map(forwardsTo);
       const i = writeInventory(withKey('direct'), {}, [`ansible_ssh_private_key_file: ${key}`]);
       const r = await lvsrun([site, '-i', i, ...vaultArgs]);
-      expect(r.code, r.out + r.err).toBe(0);
+      expect(r.code, r.out + r.err).toBe(4);
+      expect(recapLine(r.out, 't1')).toMatchObject({ changed: 2, unreachable: 0 });
+      expect(recapLine(r.out, 't2')).toMatchObject({ unreachable: 1 });
       expect(Object.values(TARGETS).map(forwardsTo)).toEqual(before);
     }, RUN_MS);
 
