@@ -274,6 +274,29 @@ describe('the production login path against real sshd on loopback', () => {
     expect(existsSync(dest('t2'))).toBe(false);
   }, RUN_MS);
 
+  it('a failed task rolls the host back through sudo with the vault password, byte for byte', async () => {
+    reset();
+    writeFileSync(dest('t1'), 'before\n', { mode: 0o600 });
+    const failing = join(dir, 'failing.yaml');
+    writeFileSync(failing, `- hosts: t1
+  become: true
+  gather_facts: false
+  tasks:
+    - copy: { dest: "/etc/lvsrun-login-test-{{ inventory_hostname }}", content: "changed\\n", mode: "0644" }
+    - lineinfile: { path: "/etc/lvsrun-login-test-{{ inventory_hostname }}.conf", line: "x=1", create: true }
+    - command: /bin/false
+`);
+    const i = writeInventory(withKey('rollback'), {}, [`ansible_ssh_private_key_file: ${key}`]);
+    const r = await lvsrun([failing, '-i', i, ...vaultArgs]);
+    expect(r.code, r.out + r.err).toBe(2);
+    expect(recapLine(r.out, 't1')).toMatchObject({ failed: 1, rolled_back: 1 });
+    expect(readFileSync(dest('t1'), 'utf8')).toBe('before\n');
+    expect(statSync(dest('t1')).mode & 0o777).toBe(0o600);
+    expect(existsSync(conf('t1'))).toBe(false);
+    expect(r.out + r.err).not.toContain(PW);
+    expect(r.psHits).toEqual([]);
+  }, RUN_MS);
+
   describe('ProxyJump through the bastion', () => {
     // t2 is reachable only through the bastion: connections to it from root's processes (the test,
     // lvsrun) are refused, while the bastion's forward runs in the login user's sshd process.
