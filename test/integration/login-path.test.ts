@@ -23,6 +23,8 @@ const AUTH_KEYS = '/run/lvsrun-login-test-authorized_keys';
 // The login user cannot write /run (the default lock's folder), and this machine's /tmp (the
 // fallback) is private to root: the host lock goes in a folder of the login user's own.
 const LOCK_DIR = '/run/lvsrun-login-test-lock';
+// sudo's own log of the login user's attempts (wrong passwords counted).
+const SUDO_LOG = '/run/lvsrun-login-test-sudo.log';
 const PORT = 2222;
 const NET = '127.0.41';
 const BASTION = `${NET}.1`;
@@ -159,7 +161,7 @@ beforeAll(async () => {
   const pw = spawnSync('chpasswd', [], { input: `${USER}:${PW}\n` });
   if (pw.status !== 0) throw new Error(`chpasswd: ${pw.stderr.toString()}`);
   // Every sudo asks for the password (no cached timestamp between commands).
-  const rule = `Defaults:${USER} timestamp_timeout=0\n${USER} ALL=(ALL:ALL) ALL\n`;
+  const rule = `Defaults:${USER} timestamp_timeout=0, logfile=${SUDO_LOG}\n${USER} ALL=(ALL:ALL) ALL\n`;
   writeFileSync(`${SUDOERS}.tmp`, rule, { mode: 0o440 });
   const check = spawnSync('visudo', ['-cf', `${SUDOERS}.tmp`]);
   if (check.status !== 0) throw new Error(`visudo: ${check.stdout.toString()}${check.stderr.toString()}`);
@@ -212,6 +214,7 @@ afterAll(async () => {
   rmSync(SUDOERS, { force: true });
   rmSync(AUTH_KEYS, { force: true });
   rmSync(LOCK_DIR, { recursive: true, force: true });
+  rmSync(SUDO_LOG, { force: true });
   rmSync(`${SUDOERS}.tmp`, { force: true });
   if (createdUser) spawnSync('userdel', ['-r', USER]);
   rmSync(dir, { recursive: true, force: true });
@@ -272,6 +275,10 @@ describe('the production login path against real sshd on loopback', () => {
       + '(ansible_become_password)');
     expect(r.out).not.toContain('not-the-password');
     expect(existsSync(dest('t2'))).toBe(false);
+    // One wrong password costs sudo one attempt, not three per command: no account lockout spiral
+    // (pam_faillock) and no command input read by sudo as further password guesses.
+    const attempts = readFileSync(SUDO_LOG, 'utf8').split('\n').filter((l) => /incorrect password attempt/.test(l));
+    expect(attempts).toEqual([expect.stringMatching(/: 1 incorrect password attempt ;/)]);
   }, RUN_MS);
 
   it('a failed task rolls the host back through sudo with the vault password, byte for byte', async () => {
