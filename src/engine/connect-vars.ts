@@ -73,11 +73,80 @@ const secret = (line: boolean): Check => (v) => {
   return undefined;
 };
 
+/** Words of an ssh argument string as a POSIX shell splits them (quotes and backslashes), never run. */
+export function sshArgWords(s: string): string[] {
+  const out: string[] = [];
+  let cur: string | undefined;
+  let q: '"' | "'" | undefined;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (q) {
+      if (c === q) q = undefined;
+      else if (c === '\\' && q === '"' && i + 1 < s.length) cur = (cur ?? '') + s[++i];
+      else cur = (cur ?? '') + c;
+    } else if (c === '"' || c === "'") { q = c; cur = cur ?? ''; }
+    else if (c === '\\' && i + 1 < s.length) cur = (cur ?? '') + s[++i];
+    else if (/\s/.test(c)) { if (cur !== undefined) out.push(cur); cur = undefined; }
+    else cur = (cur ?? '') + c;
+  }
+  if (cur !== undefined) out.push(cur);
+  return out;
+}
+
+/** The `-o Name=value`, `-oName=value`, `-o 'Name value'` (and `-J hops`) of ssh arguments; names in lower case. */
+function sshOptions(v: string): Array<[string, string]> {
+  const w = sshArgWords(v);
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < w.length; i++) {
+    const word = w[i]!;
+    if (word.startsWith('-J')) { out.push(['proxyjump', word === '-J' ? w[++i] ?? '' : word.slice(2)]); continue; }
+    if (!word.startsWith('-o')) continue;
+    const opt = word === '-o' ? w[++i] ?? '' : word.slice(2);
+    const m = /^([A-Za-z]+)\s*(?:=\s*|\s+)?(.*)$/.exec(opt);
+    if (m) out.push([m[1]!.toLowerCase(), m[2]!]);
+  }
+  return out;
+}
+
+/** The ProxyJump an `ansible_ssh_common_args`/`ansible_ssh_extra_args` value asks for (`-J` or `-o ProxyJump`). */
+export function proxyJumpOf(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  return sshOptions(v).find(([k]) => k === 'proxyjump')?.[1];
+}
+
+const HOP = '(?:[^-@\\s,\'"\\\\\\x00-\\x1f\\x7f][^@\\s,\'"\\\\\\x00-\\x1f\\x7f]*@)?'
+  + '(?:\\[[0-9A-Fa-f:.%]+\\]|[A-Za-z0-9_.%][A-Za-z0-9_.%-]*)(?::[0-9]{1,5})?';
+/** A ProxyJump: `[user@]host[:port]` hops separated by commas (no spaces), or `none`; the editor schemas use it too. */
+export const JUMP_PATTERN = `^(?:none|${HOP}(?:,${HOP})*)$`;
+const JUMP = new RegExp(JUMP_PATTERN);
+/** The word no ssh argument string may hold (see sshArgs); the editor schemas use it too. */
+export const PROXY_COMMAND_PATTERN = '[Pp][Rr][Oo][Xx][Yy][Cc][Oo][Mm][Mm][Aa][Nn][Dd]';
+
+const jump: Check = (v) => {
+  if (v === null) return undefined;
+  return typeof v === 'string' && JUMP.test(v) ? undefined : 'must be [user@]host[:port], several separated by commas';
+};
+
+/**
+ * Ansible's extra ssh arguments: lvsrun reads ProxyJump (`-J`, `-o ProxyJump=`) from them and
+ * ignores the rest. A ProxyCommand cannot be honoured: refused rather than ignored, so a run never
+ * goes around it.
+ */
+const sshArgs: Check = (v) => {
+  if (v === null) return undefined;
+  if (typeof v !== 'string') return 'must be text';
+  if (CONTROL.test(v)) return 'must be one line';
+  if (new RegExp(PROXY_COMMAND_PATTERN).test(v)) return 'has a ProxyCommand, which lvsrun does not run';
+  return undefined;
+};
+
 /** What a connection variable holds; the editor schemas (src/schemas/) type these variables from it. */
-export type ConnVarKind = 'address' | 'port' | 'user' | 'path' | 'seconds' | 'secret' | 'secret-line' | 'bool';
+export type ConnVarKind = 'address' | 'port' | 'user' | 'path' | 'seconds' | 'secret' | 'secret-line' | 'bool'
+  | 'jump' | 'ssh-args';
 
 const KIND_CHECK: Record<ConnVarKind, Check> = {
   address, port, user: userName, path, seconds, secret: secret(false), 'secret-line': secret(true), bool,
+  jump, 'ssh-args': sshArgs,
 };
 
 /** Every variable lvsrun reads to reach a host (see connect.ts), with what each must be. */
@@ -96,6 +165,9 @@ const CHECKS: Record<string, { kind: ConnVarKind; hint: string }> = {
   ...fields(['ansible_become_password', 'ansible_become_pass', 'become_password'], 'secret-line',
     'write the password as one line of text'),
   ...fields(['lvsrun_persistent_shell'], 'bool', 'write true or false'),
+  ...fields(['lvsrun_proxy_jump'], 'jump', 'write the bastion as [user@]host[:port], e.g. ops@bastion.example:22'),
+  ...fields(['ansible_ssh_common_args', 'ansible_ssh_extra_args'], 'ssh-args',
+    'reach hosts through a bastion with -o ProxyJump=[user@]host[:port] (or lvsrun_proxy_jump)'),
   ...fields(['lvsrun_lock_file'], 'path', 'write the path of the lock file on the host, e.g. /run/lvsrun.lock'),
 };
 

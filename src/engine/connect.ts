@@ -4,7 +4,7 @@ import type { Host } from '../inventory/types.js';
 import { expandHome, type SshConfigHost } from '../transport/ssh-config.js';
 import type { ConnectSpec } from '../transport/types.js';
 import { ConfigError } from '../errors.js';
-import { connVarProblems, parseBool, parsePort, parseSeconds } from './connect-vars.js';
+import { connVarProblems, parseBool, parsePort, parseSeconds, proxyJumpOf, JUMP_PATTERN } from './connect-vars.js';
 
 /** Ansible's connection variable names first, then lvsrun's short ones. */
 const pick = (v: Record<string, unknown>, ...keys: string[]): unknown => {
@@ -30,19 +30,25 @@ export function connectSpec(host: Host, vars: Record<string, unknown>, sshCfg: (
   const key = pick(vars, 'ansible_ssh_private_key_file', 'ansible_private_key_file', 'ssh_key');
   const known = pick(vars, 'lvsrun_known_hosts', 'ssh_known_hosts');
   const knownFiles = known ? [resolve(opts.baseDir, expandHome(String(known)))] : cfg.userKnownHostsFile ?? [`${homedir()}/.ssh/known_hosts`, '/etc/ssh/ssh_known_hosts'];
-  const jump = cfg.proxyJump && cfg.proxyJump !== 'none' ? parseJump(cfg.proxyJump, sshCfg, knownFiles, opts) : undefined;
+  const keys = key ? [resolve(opts.baseDir, expandHome(String(key)))]
+    : cfg.identityFiles.length ? cfg.identityFiles : defaultKeys();
+  // The inventory wins over ssh_config, as in Ansible (its ssh arguments come after the config file).
+  const jumpSpec = pick(vars, 'lvsrun_proxy_jump') ?? proxyJumpOf(pick(vars, 'ansible_ssh_common_args'))
+    ?? proxyJumpOf(pick(vars, 'ansible_ssh_extra_args')) ?? cfg.proxyJump;
+  const jump = jumpSpec !== undefined && jumpSpec !== 'none'
+    ? jumpChain(String(jumpSpec), sshCfg, { ...opts, knownHostsFiles: knownFiles, keys }) : undefined;
   return {
     name: host.name,
     host: String(pick(vars, 'ansible_host', 'ssh_host') ?? cfg.hostName ?? host.name),
     port,
     user: String(pick(vars, 'ansible_user', 'ansible_ssh_user', 'ssh_user') ?? cfg.user ?? process.env.USER ?? 'root'),
-    privateKeyFiles: key ? [resolve(opts.baseDir, expandHome(String(key)))] : cfg.identityFiles.length ? cfg.identityFiles : defaultKeys(),
+    privateKeyFiles: keys,
     ...(pick(vars, 'ansible_password', 'ansible_ssh_pass') !== undefined ? { password: String(pick(vars, 'ansible_password', 'ansible_ssh_pass')) } : {}),
     knownHostsFiles: knownFiles,
     acceptNewHostKeys: opts.acceptNewHostKeys,
     connectTimeoutMs: timeout * 1000,
     keepaliveIntervalMs: 15000,
-    ...(process.env.SSH_AUTH_SOCK ? { agent: process.env.SSH_AUTH_SOCK } : {}),
+    ...agentOf(),
     ...(jump ? { proxyJump: jump } : {}),
     ...(pick(vars, 'lvsrun_persistent_shell') !== undefined
       ? { persistentShell: parseBool(pick(vars, 'lvsrun_persistent_shell')) !== false } : {}),
@@ -60,14 +66,39 @@ function defaultKeys(): string[] {
   return ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((k) => `${homedir()}/.ssh/${k}`);
 }
 
-function parseJump(spec: string, sshCfg: (a: string) => SshConfigHost, knownHostsFiles: string[], opts: { acceptNewHostKeys: boolean; connectTimeoutMs: number }): ConnectSpec {
-  const first = spec.split(',')[0]!;
-  const m = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(first);
-  const alias = m?.[2] ?? first;
-  const cfg = sshCfg(alias);
-  return {
-    name: `jump:${alias}`, host: cfg.hostName ?? alias, port: Number(m?.[3] ?? cfg.port ?? 22), user: m?.[1] ?? cfg.user ?? process.env.USER ?? 'root',
-    privateKeyFiles: cfg.identityFiles.length ? cfg.identityFiles : defaultKeys(), knownHostsFiles, acceptNewHostKeys: opts.acceptNewHostKeys,
-    connectTimeoutMs: opts.connectTimeoutMs, keepaliveIntervalMs: 15000, ...(process.env.SSH_AUTH_SOCK ? { agent: process.env.SSH_AUTH_SOCK } : {}),
-  };
+/** ssh-agent's socket: lvsrun runs with the operator's environment, as ssh does. */
+function agentOf(): { agent?: string } {
+  const sock = process.env.SSH_AUTH_SOCK;
+  return sock ? { agent: sock } : {};
+}
+
+interface JumpOpts { acceptNewHostKeys: boolean; connectTimeoutMs: number; knownHostsFiles: string[]; keys: string[] }
+
+/**
+ * `ProxyJump a,b`: connect to a, to b through a, then to the host through b. A hop's user, port
+ * and keys come from the spec, then from ssh_config for its name; without keys of its own a hop
+ * uses the host's (one operator key opens the bastion and the hosts behind it).
+ */
+function jumpChain(spec: string, sshCfg: (a: string) => SshConfigHost, o: JumpOpts): ConnectSpec | undefined {
+  if (!new RegExp(JUMP_PATTERN).test(spec)) {
+    throw new ConfigError('E_CONFIG', `ProxyJump ${JSON.stringify(spec.slice(0, 200))} is not [user@]host[:port],...`, {
+      hint: 'write the bastion as [user@]host[:port]; several hops separated by commas, no spaces' });
+  }
+  let prev: ConnectSpec | undefined;
+  for (const hop of spec.split(',')) {
+    const m = /^(?:([^@]+)@)?(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(hop);
+    const alias = m?.[2] ?? m?.[3] ?? hop;
+    const cfg = sshCfg(alias);
+    const port = parsePort(m?.[4] ?? cfg.port ?? 22);
+    if (port === undefined) {
+      throw new ConfigError('E_CONFIG', `ProxyJump ${JSON.stringify(hop)}: the port must be 1 to 65535`);
+    }
+    prev = {
+      name: `jump:${alias}`, host: cfg.hostName ?? alias, port, user: m?.[1] ?? cfg.user ?? process.env.USER ?? 'root',
+      privateKeyFiles: cfg.identityFiles.length ? cfg.identityFiles : o.keys, knownHostsFiles: o.knownHostsFiles,
+      acceptNewHostKeys: o.acceptNewHostKeys, connectTimeoutMs: o.connectTimeoutMs, keepaliveIntervalMs: 15000,
+      ...agentOf(), ...(prev ? { proxyJump: prev } : {}),
+    };
+  }
+  return prev;
 }

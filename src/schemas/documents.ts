@@ -1,4 +1,4 @@
-import { connectionVarKinds, type ConnVarKind } from '../engine/connect-vars.js';
+import { connectionVarKinds, JUMP_PATTERN, PROXY_COMMAND_PATTERN, type ConnVarKind } from '../engine/connect-vars.js';
 import { argsJsonSchema, TEMPLATE, type JsonSchema } from '../modules/json-schema.js';
 import { MODULE_PREFIXES, MODULES } from '../modules/registry.js';
 import type { TaskModule } from '../modules/types.js';
@@ -187,6 +187,10 @@ const CONN_KIND: Record<ConnVarKind, JsonSchema> = {
   },
   secret: { anyOf: [NULL, { type: 'number' }, { type: 'string', pattern: '^[^\\x00]*$' }] },
   'secret-line': { anyOf: [NULL, { type: 'number' }, { type: 'string', pattern: '^[^\\x00\\r\\n]*$' }] },
+  jump: { anyOf: [NULL, { type: 'string', pattern: JUMP_PATTERN }] },
+  'ssh-args': {
+    anyOf: [NULL, { type: 'string', pattern: `^[^${NO_CONTROL}]*$`, not: { pattern: PROXY_COMMAND_PATTERN } }],
+  },
   bool: {
     anyOf: [{ type: 'boolean' }, { enum: [0, 1] },
       { type: 'string', pattern: `^\\s*(${[...BOOL_WORDS, '1', '0'].map(anyCase).join('|')})\\s*$` }],

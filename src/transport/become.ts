@@ -29,3 +29,26 @@ export function wrapBecome(cmd: ShellCmd, loginUser: string, opts: ExecOptions):
   return { cmd: wrapped, stdin: Buffer.concat([pw, rest]) };
 }
 
+
+/**
+ * sudo's own refusal, told apart from the command's failure: sudo exits 1 before running anything
+ * and says why on stderr. Without this the module reports "cannot read the state of FILE".
+ */
+export function sudoRefusal(r: { code: number | null; stderr: string }, host: string, loginUser: string,
+  becomeUser: string): LvsrunError | undefined {
+  if (r.code !== 1) return undefined;
+  const who = `${host}: sudo as ${loginUser} (become ${becomeUser})`;
+  if (/incorrect password attempt|no password was provided|Sorry, try again/.test(r.stderr)) {
+    return new LvsrunError('E_AUTH', `${who} refused the become password (ansible_become_password)`, {
+      hint: 'ansible_become_password is wrong for this host (check the vault file or host_vars that set it)' });
+  }
+  if (/^sudo: (a password is required|a terminal is required)/m.test(r.stderr)) {
+    return new LvsrunError('E_AUTH', `${who} needs a password (ansible_become_password)`, {
+      hint: 'set ansible_become_password (in a vault file), or allow NOPASSWD in sudoers' });
+  }
+  if (/is not in the sudoers file|is not allowed to (run sudo|execute)/.test(r.stderr)) {
+    return new LvsrunError('E_AUTH', `${who} is not allowed`, {
+      hint: `let ${loginUser} run commands as ${becomeUser} in sudoers, or log in as another ansible_user` });
+  }
+  return undefined;
+}

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Client, type ConnectConfig, type ClientChannel } from 'ssh2';
 import { TransportError } from '../errors.js';
 import { KnownHosts, keyTypeOf } from './known-hosts.js';
-import { refuseNul, wrapBecome } from './become.js';
+import { refuseNul, sudoRefusal, wrapBecome } from './become.js';
 import { ShellSession, type ShellChannel } from './shell-session.js';
 import type { ShellCmd } from './shell.js';
 import type { ConnectSpec, ExecOptions, ExecResult, Held, Transport } from './types.js';
@@ -78,7 +78,7 @@ export class SshTransport implements Transport {
         const auth = err.level === 'client-authentication';
         reject(new TransportError(`${spec.name}: cannot connect to ${spec.user}@${spec.host}:${spec.port}: ${err.message}`, {
           code: auth ? 'E_AUTH' : 'E_TRANSPORT', cause: err,
-          hint: auth ? 'check ansible_user and ansible_ssh_private_key_file (or ssh-agent)' : 'is sshd running and reachable?' }));
+          hint: auth ? authHint(spec) : 'is sshd running and reachable?' }));
       });
       client.connect(cfg);
     });
@@ -95,6 +95,14 @@ export class SshTransport implements Transport {
   async exec(cmd: ShellCmd, opts: ExecOptions = {}): Promise<ExecResult> {
     if (this.lost) throw this.lostError();
     refuseNul(cmd, this.host);
+    const r = await this.execRaw(cmd, opts);
+    const b = opts.become;
+    const refused = b && b.user !== this.user ? sudoRefusal(r, this.host, this.user, b.user) : undefined;
+    if (refused) throw refused;
+    return r;
+  }
+
+  private async execRaw(cmd: ShellCmd, opts: ExecOptions): Promise<ExecResult> {
     const { cmd: full, stdin } = wrapBecome(cmd, this.user, opts);
     // A sudo password travels on stdin of its own channel, never through the shared shell's script.
     if (!this.session || opts.become?.password !== undefined) return this.execChannel(full, stdin, opts);
@@ -179,6 +187,16 @@ const HOST_KEY_ORDER = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp3
 function orderHostKeys(preferred: string[]): ConnectConfig['algorithms'] extends infer A ? A extends { serverHostKey?: infer S } ? S : never : never {
   const want = preferred.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]));
   return [...new Set([...want.filter((t) => HOST_KEY_ORDER.includes(t)), ...HOST_KEY_ORDER])] as never;
+}
+
+/** What was offered, so a failed login says which key files, agent or password to look at. */
+function authHint(spec: ConnectSpec): string {
+  const files = spec.privateKeyFiles.map((f) => (existsSync(f) ? f : `${f} (missing)`));
+  const tried = [files.length ? `key files ${files.join(', ')}` : 'no key file',
+    spec.agent ? `ssh-agent at SSH_AUTH_SOCK=${spec.agent}` : 'no ssh-agent (SSH_AUTH_SOCK is not set)',
+    ...(spec.password !== undefined ? ['a password'] : [])];
+  return `tried ${tried.join('; ')}: check ansible_user and ansible_ssh_private_key_file, `
+    + 'or load the key into ssh-agent';
 }
 
 function authMethods(spec: ConnectSpec): NonNullable<ConnectConfig['authHandler']> {
