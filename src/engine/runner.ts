@@ -28,7 +28,7 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunOptions
   const states = new Map<string, HostState>();
   const results: TaskResult[] = [];
   const rolledBack: RunSummary['rolledBack'] = {};
-  const limit = opts.limit ? new Set(selectHosts(inv, opts.limit)) : undefined;
+  const limit = opts.limitHosts ? new Set(opts.limitHosts) : opts.limit ? new Set(selectHosts(inv, opts.limit)) : undefined;
   const state = (h: string): HostState => {
     let s = states.get(h);
     if (!s) { s = new HostState(h); states.set(h, s); }
@@ -124,7 +124,11 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunOptions
   const recap = recapOf(results, states, rolledBack);
   const summary: RunSummary = { runId: opts.runId, check: opts.check, recap, results, rolledBack, durationMs: performance.now() - started, exitCode: 0, ...(interrupted ? { interrupted } : {}) };
   summary.exitCode = exitCodeOf(summary);
-  journal.write({ phase: 'run-end', outcome: interrupted ? 'interrupted' : String(summary.exitCode) });
+  const failedHosts = Object.entries(recap).filter(([, c]) => c.failed > 0 || c.unreachable > 0).map(([h]) => h);
+  journal.write({
+    phase: 'run-end', outcome: interrupted ? 'interrupted' : String(summary.exitCode),
+    ...(failedHosts.length ? { failedHosts } : {}),
+  });
   await journal.close();
   bus.emit({ type: 'run:end', summary });
   return summary;

@@ -53,6 +53,8 @@ export interface RunOptions {
   diff: boolean;
   forks: number;
   limit?: string;
+  /** Hosts named outright (`--limit @failed`, `--limit @FILE`); used instead of `limit`. */
+  limitHosts?: readonly string[];
   tags: string[];
   skipTags: string[];
   extraVars: Record<string, unknown>;

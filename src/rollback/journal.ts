@@ -29,6 +29,8 @@ export interface JournalRecord {
   becomeUser?: string;
   ref?: number;
   outcome?: string;
+  /** run-end: the hosts that failed or were unreachable (what `--limit @failed` runs again). */
+  failedHosts?: string[];
   meta?: RunMeta;
 }
 

@@ -56,6 +56,8 @@ export interface RunInfo {
   pendingHosts: string[];
   /** Handlers notified and not yet run, per host. */
   owedHandlers: Record<string, string[]>;
+  /** Hosts that failed or were unreachable in a finished run (`--limit @failed`). */
+  failedHosts: string[];
 }
 
 export function describeRun(id: string, records: readonly JournalRecord[]): RunInfo {
@@ -79,5 +81,6 @@ export function describeRun(id: string, records: readonly JournalRecord[]): RunI
   return {
     id, ...(start ? { started: start.ts } : {}), ...(end ? { ended: end.ts } : {}), ...(start?.meta ? { meta: start.meta } : {}),
     outcome, ...(code !== undefined ? { exitCode: code } : {}), changedHosts: changed, outstandingHosts: [...out.keys()], pendingHosts, owedHandlers: owed,
+    failedHosts: end?.failedHosts ?? [],
   };
 }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sshdDown, sshdUp, type SshdHosts } from '../../src/bench/sshd-hosts.js';
 import { verifyHosts } from '../../src/bench/verify.js';
 import { rootOf, writeInventories, type Inventories } from '../../src/bench/workload.js';
-import { cli, recapLine } from './helpers.js';
+import { cli, recapLine, waitFor } from './helpers.js';
 
 // Real OpenSSH servers the suite starts itself on loopback (127.0.21.i:2222), each with its own
 // host key, config and HOME; each host's files live under its own root. The workload is the
@@ -62,5 +62,28 @@ describe('lvsrun against sshd on loopback', () => {
     expect(tofu.code, tofu.out).toBe(0);
     expect(readFileSync(kh, 'utf8')).toMatch(/^\[127\.0\.21\.1\]:2222 ssh-ed25519 \S+\n$/);
     expect((await cli(pb, '-i', tofuInv, '--limit', 'h01')).code).toBe(0);
+  });
+  it('--limit @failed runs again only the hosts the newest run could not finish (one sshd down, then back)', async () => {
+    const pidFile = join(dir, 'hosts', 'h04', 'sshd.pid');
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    process.kill(pid);
+    await waitFor(async () => { try { process.kill(pid, 0); return false; } catch { return true; } }, 30_000);
+    rmSync(join(rootOf(h), 'h04'), { recursive: true, force: true });
+    const first = await cli(pb, '-i', inv.lvsrun);
+    expect(first.code, first.out + first.err).toBe(4);
+    expect(recapLine(first.out, 'h04')).toMatchObject({ unreachable: 1 });
+    const runs = await cli('runs');
+    expect(runs.out).toMatch(/failed or unreachable: h04; run them again with: lvsrun .* --limit @failed/);
+    h = await sshdUp(dir, 4, { net: '127.0.21' });
+    const again = await cli(pb, '-i', inv.lvsrun, '--limit', '@failed');
+    expect(again.code, again.out + again.err).toBe(0);
+    expect(again.err).toMatch(/--limit @failed: h04 \(from run /);
+    expect(recapLine(again.out, 'h04')).toMatchObject({ ok: 12, changed: 11, failed: 0 });
+    for (const n of ['h01', 'h02', 'h03']) expect(() => recapLine(again.out, n)).toThrow(/no recap/);
+    expect(verifyHosts(h)).toEqual([]);
+    // The newest run now has no failed host: nothing to run again, said before any host is touched.
+    const none = await cli(pb, '-i', inv.lvsrun, '--limit', '@failed');
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/had no failed or unreachable host/);
   });
 });

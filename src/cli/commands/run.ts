@@ -16,6 +16,7 @@ import { sshConnector } from '../connector.js';
 import { formatFindings, validateInventory } from '../../lvs/validate.js';
 import { TemplateEngine } from '../../template/render.js';
 import { newRunId } from '../../rollback/journal.js';
+import { limitFromAt } from '../../rollback/rerun.js';
 import { EXIT } from '../../exit-codes.js';
 import { loadConfig } from '../config.js';
 import { parseExtraVars } from '../extra-vars.js';
@@ -35,7 +36,8 @@ export const RUN_CMD = {
     inventory: { type: 'string', short: 'i', multiple: true, arg: 'INVENTORY',
       help: 'inventory path, or NAME for inventories/NAME.{yaml,yml,ini} or inventories/NAME/' },
     limit: { type: 'string', short: 'l', arg: 'PATTERN',
-      help: 'only hosts matching the pattern (all, group, host, web*, a:&b, a:!b)' },
+      help: 'only hosts matching the pattern (all, group, host, web*, a:&b, a:!b); @failed: the hosts that '
+        + 'failed or were unreachable in the newest run; @FILE: host names from FILE' },
     'extra-vars': { type: 'string', short: 'e', multiple: true, arg: 'VARS',
       help: 'k=v, @file.yaml or a JSON/YAML mapping (highest precedence)' },
     check: { type: 'boolean', short: 'C', help: 'plan only: read every host, change nothing' },
@@ -124,7 +126,17 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const pb = loadPlaybook(resolve(io.cwd, positionals[0]!), { rolesPath: cfg.rolesPath, vault });
   const extraVars = parseExtraVars(v['extra-vars'] ?? [], io.cwd, vault);
   let limit: Set<string> | undefined;
-  if (v.limit) {
+  const named = v.limit?.startsWith('@') ? limitFromAt(v.limit, join(io.cwd, '.lvsrun', 'runs'), io.cwd) : undefined;
+  if (named) {
+    const unknown = named.hosts.filter((h) => !inv.hosts.has(h));
+    if (unknown.length) {
+      throw new ConfigError('E_PATTERN', `--limit ${v.limit}: ${unknown.join(', ')} (from ${named.from}) not in this inventory`, {
+        hint: 'pass the inventory the hosts came from with -i',
+      });
+    }
+    io.err(`--limit ${v.limit}: ${named.hosts.join(', ')} (from ${named.from})\n`);
+    limit = new Set(named.hosts);
+  } else if (v.limit) {
     const hit = selectHosts(inv, v.limit);
     if (!hit.length) throw new ConfigError('E_PATTERN', `--limit '${v.limit}' matches no host`);
     limit = new Set(hit);
@@ -163,7 +175,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   process.on('SIGTERM', onSig);
   try {
     const summary = await runPlaybook(pb, inv, {
-      check: Boolean(v.check), diff: Boolean(v.diff), forks, ...(v.limit ? { limit: v.limit } : {}),
+      check: Boolean(v.check), diff: Boolean(v.diff), forks, ...(named ? { limitHosts: named.hosts } : v.limit ? { limit: v.limit } : {}),
       tags: (v.tags ?? []).flatMap((t) => t.split(',')), skipTags: (v['skip-tags'] ?? []).flatMap((t) => t.split(',')),
       extraVars, redactor: red, ...(v.strategy ? { strategy: v.strategy as 'linear' | 'free' } : {}),
       acceptNewHostKeys: Boolean(v['accept-new-host-keys']), connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000,

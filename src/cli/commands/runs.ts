@@ -41,6 +41,10 @@ export async function runsCommand(argv: string[], io: Io): Promise<number> {
     io.out(`${r.id}  ${r.outcome.padEnd(18)} ${what}\n`);
     if (r.outstandingHosts.length) io.out(`    changes in effect on: ${r.outstandingHosts.join(', ')}${r.pendingHosts.length ? `; rollback pending on: ${r.pendingHosts.join(', ')}` : ''}\n`);
     for (const [h, hs] of Object.entries(r.owedHandlers)) io.out(`    handlers notified but not run on ${h}: ${hs.join(', ')}\n`);
+    if (r.failedHosts.length && r.meta?.kind === 'run') {
+      io.out(`    failed or unreachable: ${r.failedHosts.join(', ')}; run them again with:`
+        + ` lvsrun ${r.meta.playbook ?? 'PLAYBOOK'} -i ${r.meta.inventory ?? 'INVENTORY'} --limit @failed\n`);
+    }
   }
   return EXIT.OK;
 }
