@@ -29,7 +29,9 @@ export function findKernel(): VmKernel {
     const r = spawnSync('ldd', [path]);
     return `${r.stdout?.toString() ?? ''}${r.stderr?.toString() ?? ''}`;
   };
-  if (bb && !ldd(bb).includes('not a dynamic executable')) missing.push('busybox-static (this busybox is dynamically linked)');
+  if (bb && !ldd(bb).includes('not a dynamic executable')) {
+    missing.push('busybox-static (this busybox is dynamically linked)');
+  }
   if (missing.length || !k) {
     throw new LvsrunError('E_LAB', `VM mode needs ${[...missing, ...(k ? [] : ['a kernel in /boot with its modules'])].join(', ')}`, { hint: 'bash scripts/setup.sh --vm installs qemu-system-x86, linux-image-amd64, busybox-static and cpio' });
   }
