@@ -109,7 +109,7 @@ function holderOf(text: string): Partial<LockInfo> {
   try { v = JSON.parse(text); } catch { return {}; }
   if (!v || typeof v !== 'object') return {};
   const r = v as Record<string, unknown>;
-  const str = (k: string): string | undefined => (typeof r[k] === 'string' ? printable(r[k] as string) : undefined);
+  const str = (k: string): string | undefined => (typeof r[k] === 'string' ? printable(r[k]) : undefined);
   const run = str('run');
   const operator = str('operator');
   const since = str('since');

@@ -120,7 +120,10 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunOptions
     await Promise.all([...states.values()].filter((hs) => hs.undoLog.length).map((hs) => queue.add(() => rollback(hs, play))));
   }
   for (const s of states.values()) s.lock?.release();
-  await Promise.all([...states.values()].map((s) => s.transport?.close().catch(() => undefined)));
+  const closing = [...states.values()].flatMap((s) =>
+    s.transport ? [s.transport.close().catch(() => undefined)] : [],
+  );
+  await Promise.all(closing);
   const recap = recapOf(results, states, rolledBack);
   const summary: RunSummary = { runId: opts.runId, check: opts.check, recap, results, rolledBack, durationMs: performance.now() - started, exitCode: 0, ...(interrupted ? { interrupted } : {}) };
   summary.exitCode = exitCodeOf(summary);

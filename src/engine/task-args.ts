@@ -52,7 +52,7 @@ function findNul(v: unknown, path: Array<string | number>): Array<string | numbe
 export function loopItems(task: Task, vars: Record<string, unknown>, templates: TemplateEngine): unknown[] | undefined {
   if (task.loop === undefined) return undefined;
   const l = templates.renderValue(task.loop, vars, { ...task.where, field: 'loop' });
-  return Array.isArray(l) ? l : [l];
+  return Array.isArray(l) ? (l as unknown[]) : [l];
 }
 
 /** The variables of one loop item: the item is data, so `{{` inside it is never rendered. */

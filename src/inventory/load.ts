@@ -158,7 +158,10 @@ function placeUngrouped(raw: RawInventory): void {
   const ungrouped = raw.groups.get('ungrouped')!;
   const kept = ungrouped.hosts.filter((h) => !inOther.has(h));
   const seen = new Set(kept);
-  for (const h of raw.hostOrder) if (!inOther.has(h) && !seen.has(h)) kept.push(h), seen.add(h);
+  for (const h of raw.hostOrder) if (!inOther.has(h) && !seen.has(h)) {
+    kept.push(h);
+    seen.add(h);
+  }
   ungrouped.hosts = kept;
 }
 

@@ -202,6 +202,8 @@ class LiteralParser {
 }
 
 function fail(): never {
+  // A sentinel, caught by iniLiteral above: the text is then kept as a plain string.
+  // eslint-disable-next-line @typescript-eslint/only-throw-error
   throw NOT_LITERAL;
 }
 

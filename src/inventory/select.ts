@@ -96,7 +96,11 @@ function groupHosts(inv: Inventory, name: string): string[] {
   while (level.length) {
     const next: string[] = [];
     for (const g of level) {
-      for (const c of inv.groups.get(g)?.children ?? []) if (!seen.has(c)) seen.add(c), next.push(c), order.push(c);
+      for (const c of inv.groups.get(g)?.children ?? []) if (!seen.has(c)) {
+        seen.add(c);
+        next.push(c);
+        order.push(c);
+      }
     }
     level = next;
   }

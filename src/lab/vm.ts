@@ -25,7 +25,13 @@ export function findKernel(): VmKernel {
   const k = kernels.map((f) => ({ vmlinuz: join('/boot', f), version: f.slice('vmlinuz-'.length) })).find((x) => existsSync(join('/lib/modules', x.version, 'modules.dep')));
   const bb = spawnSync('sh', ['-c', 'command -v busybox']).stdout?.toString().trim();
   // The initramfs has no libraries: busybox must be the static build.
-  if (bb && !`${spawnSync('ldd', [bb]).stdout ?? ''}${spawnSync('ldd', [bb]).stderr ?? ''}`.includes('not a dynamic executable')) missing.push('busybox-static (this busybox is dynamically linked)');
+  const ldd = (path: string): string => {
+    const r = spawnSync('ldd', [path]);
+    return `${r.stdout?.toString() ?? ''}${r.stderr?.toString() ?? ''}`;
+  };
+  if (bb && !ldd(bb).includes('not a dynamic executable')) {
+    missing.push('busybox-static (this busybox is dynamically linked)');
+  }
   if (missing.length || !k) {
     throw new LvsrunError('E_LAB', `VM mode needs ${[...missing, ...(k ? [] : ['a kernel in /boot with its modules'])].join(', ')}`, { hint: 'bash scripts/setup.sh --vm installs qemu-system-x86, linux-image-amd64, busybox-static and cpio' });
   }

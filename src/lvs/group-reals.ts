@@ -11,7 +11,7 @@ export interface GroupReal { host: string; addr: string; port?: number; weight: 
 function members(vars: Record<string, unknown>, group: string): GroupReal[] {
   const groups = (vars.groups ?? {}) as Record<string, string[]>;
   const hostvars = (vars.hostvars ?? {}) as Record<string, Record<string, unknown>>;
-  const names = Object.hasOwn(groups, group) && Array.isArray(groups[group]) ? groups[group]! : [];
+  const names = Object.hasOwn(groups, group) && Array.isArray(groups[group]) ? groups[group] : [];
   return names.map((h) => {
     const hv = (Object.hasOwn(hostvars, h) ? hostvars[h] : undefined) ?? {};
     return { host: h, addr: String(hv.ansible_host ?? h), weight: Number(hv.lvs_weight ?? 1),

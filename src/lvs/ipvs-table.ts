@@ -49,7 +49,7 @@ export function parseIpvsSave(text: string): VirtualService[] {
     const opts = new Map<string, string>();
     for (let k = 3; k < w.length; k++) {
       const f = w[k]!;
-      if (FLAG_FWD[f]) { opts.set('fwd', FLAG_FWD[f]!); continue; }
+      if (FLAG_FWD[f]) { opts.set('fwd', FLAG_FWD[f]); continue; }
       if (['-s', '-p', '-M', '-r', '-w', '-x', '-y'].includes(f)) { opts.set(f, w[++k] ?? ''); continue; }
       throw new IpvsParseError(`line ${i + 1}: unsupported option '${f}' in '${line}'`);
     }

@@ -33,7 +33,7 @@ export interface LvsModel { directors: Director[]; realservers: Map<string, Real
 // A director is in the directors group, or declares keepalived settings itself (inventory or play vars,
 // which carry an origin): an extra var (-e) applies to every host and makes none of them a director.
 // A real server is not one because of a VRRP variable it inherits (lvs_vrid in `all: vars`).
-const declared = (h: HostInput, k: string): boolean => h.origins[k] !== undefined && h.origins[k]!.file !== '-e';
+const declared = (h: HostInput, k: string): boolean => h.origins[k] !== undefined && h.origins[k].file !== '-e';
 const isDirector = (h: HostInput, rsGroups: ReadonlySet<string>): boolean => h.groups.includes('directors')
   || ((declared(h, 'lvs_vrid') || declared(h, 'keepalived_state')) && !h.groups.some((g) => rsGroups.has(g)));
 

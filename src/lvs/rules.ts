@@ -55,7 +55,7 @@ function perDirector(d: Director, at: At): void {
 }
 
 function trackScripts(d: Director, at: At): void {
-  const used = Array.isArray(d.trackScripts?.value) ? (d.trackScripts!.value as unknown[]).map(String) : d.trackScripts ? [String(d.trackScripts.value)] : [];
+  const used = Array.isArray(d.trackScripts?.value) ? (d.trackScripts.value as unknown[]).map(String) : d.trackScripts ? [String(d.trackScripts.value)] : [];
   const defined = d.vrrpScripts && typeof d.vrrpScripts.value === 'object' ? (d.vrrpScripts.value as Record<string, { weight?: number }>) : {};
   for (const s of used) if (!(s in defined)) at(d, d.trackScripts, 'track-script-undefined', 'error', `track_script '${s}' is not defined in lvs_vrrp_scripts`, `defined: ${Object.keys(defined).join(', ') || 'none'}`);
   for (const [name, def] of Object.entries(defined)) {

@@ -11,7 +11,7 @@ import { emptyIsUnset, type AliasStep } from './args.js';
 export type JsonSchema = { [key: string]: unknown };
 
 /** A string holding a template: accepted wherever the loader defers the check to run time. */
-export const TEMPLATE: JsonSchema = Object.freeze({ type: 'string', pattern: '\\{\\{' }) as JsonSchema;
+export const TEMPLATE: JsonSchema = Object.freeze({ type: 'string', pattern: '\\{\\{' });
 
 /** What z.coerce.number() reads from a string. */
 const NUMBER_TEXT = '^\\s*[-+]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][-+]?\\d+)?\\s*$';
@@ -29,7 +29,7 @@ const postProcess: PostProcessCallback = (schema, def) => {
       return { anyOf: [schema, { const: '' }, { type: 'null' }] };
     }
     const aliases = e.type === 'preprocess' ? (e.transform as Partial<AliasStep>).aliases : undefined;
-    if (aliases) return withAliases(schema as JsonSchema, aliases);
+    if (aliases) return withAliases(schema, aliases);
   }
   return schema;
 };
@@ -55,7 +55,7 @@ function withAliases(schema: JsonSchema, aliases: Readonly<Record<string, string
 }
 
 /** The JSON Schema of one zod schema, templates allowed everywhere a plain string is not already. */
-export function argsJsonSchema(schema: z.ZodTypeAny): JsonSchema {
+export function argsJsonSchema(schema: z.ZodType): JsonSchema {
   const raw = zodToJsonSchema(schema, {
     target: 'jsonSchema7', $refStrategy: 'none', effectStrategy: 'input', pipeStrategy: 'input', postProcess,
   }) as JsonSchema;

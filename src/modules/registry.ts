@@ -15,12 +15,12 @@ import { sysctl } from './sysctl.js';
 import { template } from './template.js';
 import { vip } from './vip.js';
 import { waitFor } from './wait-for.js';
-import type { TaskModule } from './types.js';
+import type { AnyTaskModule } from './types.js';
 
-const list: TaskModule<any, any>[] = [command, shell, copy, template, file, lineinfile, sysctl, pkg, service, stat, waitFor, assertModule, debug, ipvs, vip, ifcfg, route, iptables, keepalived];
+const list: AnyTaskModule[] = [command, shell, copy, template, file, lineinfile, sysctl, pkg, service, stat, waitFor, assertModule, debug, ipvs, vip, ifcfg, route, iptables, keepalived];
 
 /** Module names as written in playbooks, with Ansible's aliases. */
-export const MODULES: ReadonlyMap<string, TaskModule<any, any>> = new Map([
+export const MODULES: ReadonlyMap<string, AnyTaskModule> = new Map([
   ...list.map((m) => [m.name, m] as const),
   ['apt', pkg], ['dnf', pkg], ['yum', pkg], ['systemd', service],
 ]);
@@ -28,7 +28,7 @@ export const MODULES: ReadonlyMap<string, TaskModule<any, any>> = new Map([
 /** Collection prefixes a module key may carry (`ansible.builtin.copy`). */
 export const MODULE_PREFIXES = ['ansible.builtin.', 'ansible.posix.', 'lvsrun.'] as const;
 
-export function lookupModule(key: string): TaskModule<any, any> | undefined {
+export function lookupModule(key: string): AnyTaskModule | undefined {
   const bare = MODULE_PREFIXES.reduce<string>((k, p) => (k.startsWith(p) ? k.slice(p.length) : k), key);
   return MODULES.get(bare);
 }

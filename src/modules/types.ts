@@ -71,3 +71,8 @@ export function noop(summary: string, result?: Record<string, unknown>): Plan {
 export function exec(cmd: ShellCmd, extra: Omit<ExecStep, 'kind' | 'cmd'> = {}): ExecStep {
   return { kind: 'exec', cmd, ...extra };
 }
+
+/** Any module, whatever its argument and observed-state types: what the registry holds. */
+// P and O differ per module and appear in both directions, so `unknown` would not accept them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyTaskModule = TaskModule<any, any>;

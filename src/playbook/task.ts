@@ -52,7 +52,7 @@ export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
   const moduleKey = moduleKeys[0]!;
   const mod = lookupModule(moduleKey)!;
   let args = normaliseArgs(mod, raw[moduleKey], () => fail([...path, moduleKey], `arguments of ${mod.name} must be a mapping or key=value words`));
-  if (isObj(raw.args)) args = { ...(raw.args as Obj), ...(isObj(args) ? args : {}) };
+  if (isObj(raw.args)) args = { ...raw.args, ...(isObj(args) ? args : {}) };
   staticCheck(mod, args, (field, msg, hint) => fail([...path, moduleKey, ...field], `${mod.name}: ${msg}`, hint));
   const where = { file: src.file, line: pos(path)?.line };
   checkRegexArgs(mod.name, args, (p) => {

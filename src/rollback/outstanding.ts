@@ -70,7 +70,10 @@ export function describeRun(id: string, records: readonly JournalRecord[]): RunI
   const owed: Record<string, string[]> = {};
   for (const r of records) {
     if (!r.host || !r.task) continue;
-    if (r.phase === 'notify') (owed[r.host] ??= []).includes(r.task) || owed[r.host]!.push(r.task);
+    if (r.phase === 'notify') {
+      const tasks = (owed[r.host] ??= []);
+      if (!tasks.includes(r.task)) tasks.push(r.task);
+    }
     if (r.phase === 'handler') owed[r.host] = (owed[r.host] ?? []).filter((t) => t !== r.task);
   }
   for (const h of Object.keys(owed)) if (!owed[h]!.length) delete owed[h];

@@ -1,7 +1,7 @@
 import { connectionVarKinds, JUMP_PATTERN, PROXY_COMMAND_PATTERN, type ConnVarKind } from '../engine/connect-vars.js';
 import { argsJsonSchema, TEMPLATE, type JsonSchema } from '../modules/json-schema.js';
 import { MODULE_PREFIXES, MODULES } from '../modules/registry.js';
-import type { TaskModule } from '../modules/types.js';
+import type { AnyTaskModule } from '../modules/types.js';
 import { BOOL_WORDS, PLAY_KINDS, TASK_KINDS, type KeywordKind } from '../playbook/keyword-types.js';
 import { IMPORT_PLAYBOOK_KEYS, INCLUDE_KEYS, SERIAL_TEXT } from '../playbook/load.js';
 import { ON_FAILURE, PLAY_KEYWORDS, STRATEGIES, TASK_KEYWORDS } from '../playbook/types.js';
@@ -49,14 +49,14 @@ function keyword(kind: KeywordKind, doc?: string): JsonSchema {
 }
 
 /** Every key a module may be written as: `copy`, `ansible.builtin.copy`, `lvsrun.copy`... */
-type Keyed = [string, TaskModule<any, any>];
+type Keyed = [string, AnyTaskModule];
 function moduleKeys(): Keyed[] {
   const bare = [...MODULES.entries()];
   return [...bare, ...MODULE_PREFIXES.flatMap((p) => bare.map(([k, m]): Keyed => [p + k, m]))];
 }
 
 /** A module's value: its arguments as a mapping, `key=value` words (or a free-form command), or empty. */
-function moduleValue(mod: TaskModule<any, any>): JsonSchema {
+function moduleValue(mod: AnyTaskModule): JsonSchema {
   const words: JsonSchema = mod.freeForm
     ? { type: 'string', description: `the ${mod.freeForm}` }
     : { type: 'string', pattern: '^\\s*[^\\s=]+=', description: 'key=value words' };

@@ -32,8 +32,8 @@ export function sh(strings: TemplateStringsArray, ...values: ShellArg[]): ShellC
 
 function render(v: ShellArg): string {
   if (v instanceof Nested) return v.cmd;
-  if (Array.isArray(v)) return v.map((x) => quote(x)).join(' ');
-  return quote(v as string | number | boolean);
+  if (typeof v === 'object') return v.map((x) => quote(x)).join(' ');
+  return quote(v);
 }
 
 /** Embed a built command in another sh`` without quoting it again. */

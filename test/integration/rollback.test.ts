@@ -47,14 +47,13 @@ function siteVariant(role: string, at: number, task: Record<string, unknown>): s
 }
 
 const newestRun = (): string => readdirSync(runsDir).sort().at(-1)!;
-const begins = (id: string): number => readJournal(join(runsDir, id, 'journal.jsonl')).filter((r) => r.phase === 'begin').length;
 
 function spawnRun(...args: string[]): { p: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
   const p = spawn(process.execPath, [join(repo, 'bin/lvsrun.js'), ...args], { cwd: repo, env: { ...env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   return { p, done: new Promise((res) => p.on('close', (code) => res({ code, out, err }))) };
 }
 

@@ -36,9 +36,9 @@ describe('prototype names in inventories and -e are plain variables', () => {
     writeFileSync(join(d, 'x.yaml'), '__proto__: {polluted: 1}\n');
     const ev = parseExtraVars(['@x.yaml'], d);
     expect(Object.getOwnPropertyDescriptor(ev, '__proto__')?.value).toEqual({ polluted: 1 });
-    expect((ev as Record<string, unknown>).polluted).toBeUndefined();
+    expect(ev.polluted).toBeUndefined();
     const j = parseExtraVars(['{"__proto__": {"p": 2}}'], d);
     expect(Object.getOwnPropertyDescriptor(j, '__proto__')?.value).toEqual({ p: 2 });
-    expect((j as Record<string, unknown>).p).toBeUndefined();
+    expect(j.p).toBeUndefined();
   });
 });

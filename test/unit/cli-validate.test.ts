@@ -97,7 +97,7 @@ describe('every task\'s arguments are checked for every host before the run', ()
     const r = await cli(join(d, 'pb.yaml'), '-i', join(d, 'bad.yaml'));
     expect(r.code).toBe(1); // the hosts are on a port nothing listens on: a connection attempt would exit 4
     expect(r.err).toMatch(/error\[task-args\] h2 wait_for\.port \(.*pb\.yaml:3\): task 'wait for the app': Expected number, received string \(is "http"\)/);
-    expect(r.err).toMatch(/error\[task-args\] h2 copy\.dest \(.*pb\.yaml:5\): task 'write conf': undefined variable 'conf_name'\n  hint: define conf_name in the inventory/);
+    expect(r.err).toMatch(/error\[task-args\] h2 copy\.dest \(.*pb\.yaml:5\): task 'write conf': undefined variable 'conf_name'\n {2}hint: define conf_name in the inventory/);
     expect(r.err).not.toMatch(/h1|probe/);
     expect((await cli('validate', join(d, 'pb.yaml'), '-i', join(d, 'good.yaml'))).code).toBe(0);
   });

@@ -12,7 +12,6 @@ import { makeCtx, HostState } from '../../src/engine/host-state.js';
 import { TemplateEngine } from '../../src/template/render.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
-const fileOut = (content: string, mode = '644'): string => `regular file|${mode}|root|root|${content.length}\n${b64(content)}\n`;
 
 function ctxFor(t: FakeTransport) {
   const hs = new HostState(t.host);

@@ -110,7 +110,7 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
       r = kind === 'drain' ? await drainDrill(input) : await rsDownDrill(input);
     } else {
       io.err(`drill ${runId}: failover of ${vip} between ${names.join(', ')} (probe ${v.probe}; ${nopreempt ? 'nopreempt' : 'preemptive'} as configured)\n`);
-      r = await failoverDrill({ runId, directors: conns, vip, probe: v.probe, mode: v.mode as 'stop' | 'service' | 'link', ...(v.service ? { service: v.service } : {}),
+      r = await failoverDrill({ runId, directors: conns, vip, probe: v.probe, mode: v.mode, ...(v.service ? { service: v.service } : {}),
         nopreempt, maxWaitMs: Number(v['max-wait']) * 1000, changes, signal: ctl.signal, log: io.err });
     }
     writeFileSync(join(runDir, 'drill.json'), `${JSON.stringify(red.deep(r), null, 2)}\n`);
