@@ -1,11 +1,33 @@
 /** Typed errors. Every error lvsrun raises on purpose is an LvsrunError with a stable code. */
 export type ErrorCode =
-  | 'E_CONFIG' | 'E_YAML' | 'E_TEMPLATE' | 'E_MODULE_ARGS' | 'E_UNKNOWN_MODULE' | 'E_INVENTORY'
-  | 'E_PATTERN' | 'E_WHEN' | 'E_TRANSPORT' | 'E_HOSTKEY' | 'E_AUTH' | 'E_COMMAND' | 'E_FACT'
-  | 'E_LAB' | 'E_USAGE' | 'E_ASSERT' | 'E_TIMEOUT' | 'E_VALIDATION' | 'E_LOCKED' | 'E_JOURNAL'
+  | 'E_CONFIG'
+  | 'E_YAML'
+  | 'E_TEMPLATE'
+  | 'E_MODULE_ARGS'
+  | 'E_UNKNOWN_MODULE'
+  | 'E_INVENTORY'
+  | 'E_PATTERN'
+  | 'E_WHEN'
+  | 'E_TRANSPORT'
+  | 'E_HOSTKEY'
+  | 'E_AUTH'
+  | 'E_COMMAND'
+  | 'E_FACT'
+  | 'E_LAB'
+  | 'E_USAGE'
+  | 'E_ASSERT'
+  | 'E_TIMEOUT'
+  | 'E_VALIDATION'
+  | 'E_LOCKED'
+  | 'E_JOURNAL'
   | 'E_VAULT';
 
-export interface Where { file?: string; line?: number; col?: number; field?: string }
+export interface Where {
+  file?: string;
+  line?: number;
+  col?: number;
+  field?: string;
+}
 
 export class LvsrunError extends Error {
   readonly code: ErrorCode;
@@ -41,18 +63,28 @@ export class LvsrunError extends Error {
 export class ConfigError extends LvsrunError {}
 
 export class TransportError extends LvsrunError {
-  constructor(message: string, opts: { hint?: string; cause?: unknown; code?: 'E_TRANSPORT' | 'E_HOSTKEY' | 'E_AUTH' } = {}) {
+  constructor(
+    message: string,
+    opts: { hint?: string; cause?: unknown; code?: 'E_TRANSPORT' | 'E_HOSTKEY' | 'E_AUTH' } = {},
+  ) {
     super(opts.code ?? 'E_TRANSPORT', message, opts);
   }
 }
 
-export interface CommandOutcome { code: number | null; stdout: string; stderr: string }
+export interface CommandOutcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 export class CommandError extends LvsrunError {
   readonly result: CommandOutcome;
   constructor(what: string, result: CommandOutcome) {
     const err = result.stderr.trim() || result.stdout.trim();
-    super('E_COMMAND', `${what} failed (exit ${result.code ?? 'signal'})${err ? `: ${err.split('\n').slice(-3).join(' | ')}` : ''}`);
+    super(
+      'E_COMMAND',
+      `${what} failed (exit ${result.code ?? 'signal'})${err ? `: ${err.split('\n').slice(-3).join(' | ')}` : ''}`,
+    );
     this.result = result;
   }
 }
@@ -63,7 +95,10 @@ export function nearest(name: string, candidates: Iterable<string>): string | un
   let bestD = Infinity;
   for (const c of candidates) {
     const d = distance(name, c);
-    if (d < bestD) { bestD = d; best = c; }
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
   }
   return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }

@@ -7,11 +7,12 @@ import type { SshdHosts } from './sshd-hosts.js';
 export type FloorKind = 'connect' | 'connect+12';
 
 // stdio ignored and 'exit' awaited: `ssh -f` leaves a background master holding any pipes open.
-const ssh = (cfg: string, args: string[]): Promise<void> => new Promise((resolve, reject) => {
-  const p = spawn('ssh', ['-F', cfg, ...args], { stdio: 'ignore' });
-  p.on('error', reject);
-  p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ssh ${args.join(' ')}: exit ${code}`))));
-});
+const ssh = (cfg: string, args: string[]): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const p = spawn('ssh', ['-F', cfg, ...args], { stdio: 'ignore' });
+    p.on('error', reject);
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ssh ${args.join(' ')}: exit ${code}`))));
+  });
 
 async function oneHost(h: SshdHosts, name: string, kind: FloorKind, sockDir: string): Promise<void> {
   if (kind === 'connect') return ssh(h.sshConfig, ['-o', 'ControlMaster=no', '-o', 'ControlPath=none', name, 'true']);

@@ -18,20 +18,46 @@ const USAGE = `npm run bench -- [--sizes 10,50] [--large] [--runs 3] [--ansible-
   run, checks every result, and prints medians with ratios. --large adds N=200 (lvsrun and the floor only).`;
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const log = (s: string): void => { process.stderr.write(`${s}\n`); };
+const log = (s: string): void => {
+  process.stderr.write(`${s}\n`);
+};
 
 async function main(): Promise<number> {
-  const { values: v } = parseArgs({ options: {
-    sizes: { type: 'string', default: '10,50' }, large: { type: 'boolean' }, runs: { type: 'string', default: '3' },
-    'ansible-runs': { type: 'string' }, 'no-ansible': { type: 'boolean' }, keep: { type: 'boolean' }, 'no-profile': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  } });
-  if (v.help) { log(USAGE); return 0; }
-  if (process.getuid?.() !== 0) { log('bench: needs root (it starts sshd instances on loopback)'); return 1; }
-  const sizes = v.sizes.split(',').map(Number).concat(v.large ? [200] : []);
-  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 250)) { log(`bench: --sizes takes whole numbers 1..250\n${USAGE}`); return 1; }
+  const { values: v } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '10,50' },
+      large: { type: 'boolean' },
+      runs: { type: 'string', default: '3' },
+      'ansible-runs': { type: 'string' },
+      'no-ansible': { type: 'boolean' },
+      keep: { type: 'boolean' },
+      'no-profile': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (v.help) {
+    log(USAGE);
+    return 0;
+  }
+  if (process.getuid?.() !== 0) {
+    log('bench: needs root (it starts sshd instances on loopback)');
+    return 1;
+  }
+  const sizes = v.sizes
+    .split(',')
+    .map(Number)
+    .concat(v.large ? [200] : []);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 250)) {
+    log(`bench: --sizes takes whole numbers 1..250\n${USAGE}`);
+    return 1;
+  }
   const runs = Number(v.runs);
-  const haveAnsible = !v['no-ansible'] && spawnSync('ansible-playbook', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (!v['no-ansible'] && !haveAnsible) log('bench: ansible-playbook not found (scripts/setup.sh --bench installs Debian\'s ansible); Ansible columns skipped');
+  const haveAnsible =
+    !v['no-ansible'] && spawnSync('ansible-playbook', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (!v['no-ansible'] && !haveAnsible)
+    log(
+      "bench: ansible-playbook not found (scripts/setup.sh --bench installs Debian's ansible); Ansible columns skipped",
+    );
   const dir = '/tmp/lvsrun-bench';
   const cells: Cell[] = [];
   let profile = '';
@@ -49,7 +75,9 @@ async function main(): Promise<number> {
         log(`   floor ${kind}: ${ts.map((t) => t.toFixed(2)).join(' ')} s`);
       }
       const aRuns = Number(v['ansible-runs'] ?? (n <= 10 ? runs : 1));
-      const tools: Array<[string, number, (m: Mode, tag: string) => Promise<ToolRun>]> = [['lvsrun', runs, (m, tag) => runLvsrun(repo, h, inv, m, tag)]];
+      const tools: Array<[string, number, (m: Mode, tag: string) => Promise<ToolRun>]> = [
+        ['lvsrun', runs, (m, tag) => runLvsrun(repo, h, inv, m, tag)],
+      ];
       if (haveAnsible && n <= 50) {
         tools.push(['ansible defaults', aRuns, (m, tag) => runAnsible(repo, h, inv, 'default', m, tag)]);
         tools.push(['ansible pipelining+warm CP', aRuns, (m, tag) => runAnsible(repo, h, inv, 'warm', m, tag)]);
@@ -63,7 +91,9 @@ async function main(): Promise<number> {
             const bad = [...t.problems, ...verifyHosts(h)];
             if (bad.length) problems.push(...bad.slice(0, 5).map((b) => `N=${n} ${tool} ${mode}: ${b}`));
             byMode[mode].push(t);
-            log(`   ${tool} ${mode}: ${t.m.wallS.toFixed(2)} s, peak ${(t.m.treePeakMiB ?? t.m.maxRssMiB).toFixed(0)} MiB${bad.length ? `  RESULT CHECK FAILED: ${bad[0]}` : ''}`);
+            log(
+              `   ${tool} ${mode}: ${t.m.wallS.toFixed(2)} s, peak ${(t.m.treePeakMiB ?? t.m.maxRssMiB).toFixed(0)} MiB${bad.length ? `  RESULT CHECK FAILED: ${bad[0]}` : ''}`,
+            );
           }
         }
         if (tool === 'lvsrun' && n === Math.max(...sizes) && !v['no-profile']) {
@@ -72,8 +102,15 @@ async function main(): Promise<number> {
         }
         for (const mode of ['cold', 'noop'] as Mode[]) {
           const rs = byMode[mode].map((t) => t.m);
-          cells.push({ n, tool, mode, wall: rs.map((m) => m.wallS), rss: Math.max(...rs.map((m) => m.maxRssMiB)),
-            tree: Math.max(...rs.map((m) => m.treePeakMiB ?? 0)), cpu: median(rs.map((m) => m.cpuS)) });
+          cells.push({
+            n,
+            tool,
+            mode,
+            wall: rs.map((m) => m.wallS),
+            rss: Math.max(...rs.map((m) => m.maxRssMiB)),
+            tree: Math.max(...rs.map((m) => m.treePeakMiB ?? 0)),
+            cpu: median(rs.map((m) => m.cpuS)),
+          });
         }
       }
     }
@@ -87,9 +124,15 @@ async function main(): Promise<number> {
   const file = join(out, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({ when: new Date().toISOString(), cells, problems, profile }, null, 2));
   log(`raw figures: ${file}`);
-  if (problems.length) { log(`RESULT CHECKS FAILED:\n  ${problems.join('\n  ')}`); return 2; }
+  if (problems.length) {
+    log(`RESULT CHECKS FAILED:\n  ${problems.join('\n  ')}`);
+    return 2;
+  }
   log('every run passed its result check (recap counts and file contents on every host)');
   return 0;
 }
 
-process.exitCode = await main().catch((e: unknown) => { log(`bench: ${e instanceof Error ? e.message : String(e)}`); return 1; });
+process.exitCode = await main().catch((e: unknown) => {
+  log(`bench: ${e instanceof Error ? e.message : String(e)}`);
+  return 1;
+});

@@ -21,29 +21,52 @@ const CG_ROOT = '/sys/fs/cgroup/memory';
  * group so the peak covers every process the tool starts (Ansible forks, ssh clients).
  * Wall time is taken here, around the whole process.
  */
-export async function measure(argv: string[], o: { env?: NodeJS.ProcessEnv; cwd?: string; tag: string }): Promise<Measured> {
+export async function measure(
+  argv: string[],
+  o: { env?: NodeJS.ProcessEnv; cwd?: string; tag: string },
+): Promise<Measured> {
   const tf = `/tmp/lvsrun-bench-time-${process.pid}-${o.tag}`;
-  const cg = existsSync(join(CG_ROOT, 'memory.max_usage_in_bytes')) ? join(CG_ROOT, 'lvsrun-bench', `${process.pid}-${o.tag}`) : undefined;
+  const cg = existsSync(join(CG_ROOT, 'memory.max_usage_in_bytes'))
+    ? join(CG_ROOT, 'lvsrun-bench', `${process.pid}-${o.tag}`)
+    : undefined;
   if (cg) mkdirSync(cg, { recursive: true });
   const script = `${cg ? `echo $$ > ${cg}/cgroup.procs || exit 97; ` : ''}exec /usr/bin/time -f '%e %M %U %S' -o ${tf} "$@"`;
   const t0 = process.hrtime.bigint();
   const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const p = spawn('/bin/sh', ['-c', script, 'sh', ...argv], { env: o.env ?? process.env, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn('/bin/sh', ['-c', script, 'sh', ...argv], {
+      env: o.env ?? process.env,
+      cwd: o.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     p.stdout.on('data', (b: Buffer) => out.push(b));
     p.stderr.on('data', (b: Buffer) => err.push(b));
-    p.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    p.on('close', (code) =>
+      resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
+    );
   });
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
-  const [, rssKb, user, sys] = (existsSync(tf) ? readFileSync(tf, 'utf8').trim().split('\n').at(-1)! : '0 0 0 0').split(' ').map(Number);
+  const [, rssKb, user, sys] = (existsSync(tf) ? readFileSync(tf, 'utf8').trim().split('\n').at(-1)! : '0 0 0 0')
+    .split(' ')
+    .map(Number);
   rmSync(tf, { force: true });
   let treePeakMiB: number | undefined;
   if (cg) {
     treePeakMiB = Number(readFileSync(join(cg, 'memory.max_usage_in_bytes'), 'utf8')) / 2 ** 20;
-    try { rmdirSync(cg); } catch { /* a leftover process keeps it; harmless */ }
+    try {
+      rmdirSync(cg);
+    } catch {
+      /* a leftover process keeps it; harmless */
+    }
   }
-  return { ...r, wallS, maxRssMiB: (rssKb ?? 0) / 1024, ...(treePeakMiB !== undefined ? { treePeakMiB } : {}), cpuS: (user ?? 0) + (sys ?? 0) };
+  return {
+    ...r,
+    wallS,
+    maxRssMiB: (rssKb ?? 0) / 1024,
+    ...(treePeakMiB !== undefined ? { treePeakMiB } : {}),
+    cpuS: (user ?? 0) + (sys ?? 0),
+  };
 }
 
 export const median = (xs: number[]): number => {

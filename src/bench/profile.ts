@@ -10,8 +10,19 @@ function cpuTimes(): { busy: number; idle: number } {
   return { busy: (f[0]! + f[1]! + f[2]! + f[5]! + f[6]!) / hz, idle: (f[3]! + f[4]!) / hz };
 }
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
-interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
 
 /**
  * Where a cold lvsrun run's time goes: its wall time, lvsrun's own CPU, the CPU everything else on
@@ -22,11 +33,17 @@ export async function profileRun(argv: string[], cwd: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'lvsrun-prof-'));
   const c0 = cpuTimes();
   const t0 = process.hrtime.bigint();
-  const m = await measure([process.execPath, '--cpu-prof', '--cpu-prof-dir', dir, ...argv], { cwd, tag: 'profile', env: { ...process.env, CI: 'true' } });
+  const m = await measure([process.execPath, '--cpu-prof', '--cpu-prof-dir', dir, ...argv], {
+    cwd,
+    tag: 'profile',
+    env: { ...process.env, CI: 'true' },
+  });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const c1 = cpuTimes();
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  const lines = [`wall ${wall.toFixed(2)} s; machine CPU busy ${(c1.busy - c0.busy).toFixed(1)} core-s of ${(wall * 2).toFixed(1)} available on 2 cores`];
+  const lines = [
+    `wall ${wall.toFixed(2)} s; machine CPU busy ${(c1.busy - c0.busy).toFixed(1)} core-s of ${(wall * 2).toFixed(1)} available on 2 cores`,
+  ];
   if (file) {
     const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
     const byId = new Map(prof.nodes.map((n) => [n.id, n]));
@@ -38,16 +55,28 @@ export async function profileRun(argv: string[], cwd: string): Promise<string> {
     for (const [id, us] of selfUs) {
       const n = byId.get(id)!;
       const name = n.callFrame.functionName;
-      if (name === '(idle)' || name === '(program)') { idle += name === '(idle)' ? us : 0; if (name === '(idle)') continue; }
+      if (name === '(idle)' || name === '(program)') {
+        idle += name === '(idle)' ? us : 0;
+        if (name === '(idle)') continue;
+      }
       total += us;
       const url = n.callFrame.url.replace(/^file:\/\//, '').replace(`${cwd}/`, '') || `(${name || 'native'})`;
-      const key = url.includes('node_modules/') ? url.replace(/.*node_modules\/((?:@[^/]+\/)?[^/]+).*/, 'dep:$1') : url.startsWith('node:') ? 'node internals' : url;
+      const key = url.includes('node_modules/')
+        ? url.replace(/.*node_modules\/((?:@[^/]+\/)?[^/]+).*/, 'dep:$1')
+        : url.startsWith('node:')
+          ? 'node internals'
+          : url;
       byFile.set(key, (byFile.get(key) ?? 0) + us);
     }
-    lines.push(`lvsrun process: ${m.cpuS.toFixed(2)} s CPU (user+sys); the rest of the machine: ${(c1.busy - c0.busy - m.cpuS).toFixed(1)} core-s (sshd, remote shells and commands, loopback TCP)`);
-    lines.push(`lvsrun event loop: ${(total / 1e6).toFixed(2)} s busy, ${(idle / 1e6).toFixed(2)} s idle waiting on hosts`);
+    lines.push(
+      `lvsrun process: ${m.cpuS.toFixed(2)} s CPU (user+sys); the rest of the machine: ${(c1.busy - c0.busy - m.cpuS).toFixed(1)} core-s (sshd, remote shells and commands, loopback TCP)`,
+    );
+    lines.push(
+      `lvsrun event loop: ${(total / 1e6).toFixed(2)} s busy, ${(idle / 1e6).toFixed(2)} s idle waiting on hosts`,
+    );
     lines.push('lvsrun busy time by source (V8 samples, self time; syscalls include time spent waiting for a core):');
-    for (const [k, us] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 10)) lines.push(`  ${(us / 1e3).toFixed(0).padStart(6)} ms  ${k}`);
+    for (const [k, us] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 10))
+      lines.push(`  ${(us / 1e3).toFixed(0).padStart(6)} ms  ${k}`);
   }
   rmSync(dir, { recursive: true, force: true });
   return lines.join('\n');

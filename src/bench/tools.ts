@@ -7,7 +7,12 @@ import type { Inventories } from './workload.js';
 
 export type Mode = 'cold' | 'noop';
 export type Tool = 'lvsrun' | 'ansible-default' | 'ansible-warm';
-export interface Recap { ok: number; changed: number; failed: number; unreachable: number }
+export interface Recap {
+  ok: number;
+  changed: number;
+  failed: number;
+  unreachable: number;
+}
 
 /** The result check every timed run must pass: cold = ok 12, changed 11 on every host; noop = changed 0. */
 export function checkRecap(recap: Record<string, Recap>, names: string[], mode: Mode): string[] {
@@ -16,7 +21,8 @@ export function checkRecap(recap: Record<string, Recap>, names: string[], mode: 
     const c = recap[n];
     if (!c) bad.push(`${n}: not in the recap`);
     else if (c.failed || c.unreachable) bad.push(`${n}: failed=${c.failed} unreachable=${c.unreachable}`);
-    else if (mode === 'cold' && (c.ok !== 12 || c.changed !== 11)) bad.push(`${n}: ok=${c.ok} changed=${c.changed}, want 12/11`);
+    else if (mode === 'cold' && (c.ok !== 12 || c.changed !== 11))
+      bad.push(`${n}: ok=${c.ok} changed=${c.changed}, want 12/11`);
     else if (mode === 'noop' && c.changed !== 0) bad.push(`${n}: changed=${c.changed}, want 0`);
   }
   return bad;
@@ -30,15 +36,40 @@ export function parseAnsibleRecap(log: string): Record<string, Recap> {
   return out;
 }
 
-export interface ToolRun { m: Measured; problems: string[] }
+export interface ToolRun {
+  m: Measured;
+  problems: string[];
+}
 
-export async function runLvsrun(repo: string, h: SshdHosts, inv: Inventories, mode: Mode, tag: string): Promise<ToolRun> {
+export async function runLvsrun(
+  repo: string,
+  h: SshdHosts,
+  inv: Inventories,
+  mode: Mode,
+  tag: string,
+): Promise<ToolRun> {
   const forks = String(Math.min(h.names.length, 50));
-  const m = await measure([process.execPath, join(repo, 'bin/lvsrun.js'), join(repo, 'bench/lvsrun/site.yaml'), '-i', inv.lvsrun, '-f', forks, '--json'],
-    { cwd: repo, tag, env: { ...process.env, CI: 'true' } });
+  const m = await measure(
+    [
+      process.execPath,
+      join(repo, 'bin/lvsrun.js'),
+      join(repo, 'bench/lvsrun/site.yaml'),
+      '-i',
+      inv.lvsrun,
+      '-f',
+      forks,
+      '--json',
+    ],
+    { cwd: repo, tag, env: { ...process.env, CI: 'true' } },
+  );
   let recap: Record<string, Recap> = {};
-  try { recap = (JSON.parse(m.stdout) as { recap: Record<string, Recap> }).recap; } catch { /* reported below */ }
-  const problems = m.code !== 0 ? [`lvsrun exit ${m.code}: ${m.stderr.slice(0, 400)}`] : checkRecap(recap, h.names, mode);
+  try {
+    recap = (JSON.parse(m.stdout) as { recap: Record<string, Recap> }).recap;
+  } catch {
+    /* reported below */
+  }
+  const problems =
+    m.code !== 0 ? [`lvsrun exit ${m.code}: ${m.stderr.slice(0, 400)}`] : checkRecap(recap, h.names, mode);
   return { m, problems };
 }
 
@@ -49,18 +80,41 @@ export function closeMasters(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-export async function runAnsible(repo: string, h: SshdHosts, inv: Inventories, variant: 'default' | 'warm', mode: Mode, tag: string): Promise<ToolRun> {
-  const env = { ...process.env, ANSIBLE_CONFIG: inv.ansibleCfg[variant], ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0', HOME: join(h.dir, 'ansible-home') };
+export async function runAnsible(
+  repo: string,
+  h: SshdHosts,
+  inv: Inventories,
+  variant: 'default' | 'warm',
+  mode: Mode,
+  tag: string,
+): Promise<ToolRun> {
+  const env = {
+    ...process.env,
+    ANSIBLE_CONFIG: inv.ansibleCfg[variant],
+    ANSIBLE_NOCOLOR: '1',
+    ANSIBLE_FORCE_COLOR: '0',
+    HOME: join(h.dir, 'ansible-home'),
+  };
   mkdirSync(env.HOME, { recursive: true });
   const forks = String(Math.min(h.names.length, 50));
   closeMasters(inv.cpDir[variant]);
   mkdirSync(inv.cpDir[variant], { recursive: true });
   if (variant === 'warm') {
     // the best case for Ansible: pipelining and ControlMaster sockets already open to every host
-    spawnSync('ansible', ['all', '-i', inv.ansible, '-f', forks, '-m', 'raw', '-a', 'true', '-o'], { env, stdio: 'ignore' });
+    spawnSync('ansible', ['all', '-i', inv.ansible, '-f', forks, '-m', 'raw', '-a', 'true', '-o'], {
+      env,
+      stdio: 'ignore',
+    });
   }
-  const m = await measure(['ansible-playbook', '-i', inv.ansible, '-f', forks, join(repo, 'bench/ansible/site.yml')], { cwd: join(repo, 'bench/ansible'), tag, env });
+  const m = await measure(['ansible-playbook', '-i', inv.ansible, '-f', forks, join(repo, 'bench/ansible/site.yml')], {
+    cwd: join(repo, 'bench/ansible'),
+    tag,
+    env,
+  });
   if (variant === 'default') closeMasters(inv.cpDir[variant]);
-  const problems = m.code !== 0 ? [`ansible-playbook exit ${m.code}: ${m.stdout.slice(-600)}`] : checkRecap(parseAnsibleRecap(m.stdout), h.names, mode);
+  const problems =
+    m.code !== 0
+      ? [`ansible-playbook exit ${m.code}: ${m.stdout.slice(-600)}`]
+      : checkRecap(parseAnsibleRecap(m.stdout), h.names, mode);
   return { m, problems };
 }

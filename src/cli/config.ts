@@ -12,7 +12,11 @@ import { ConfigError, didYouMean } from '../errors.js';
  * Found at $LVSRUN_CONFIG, else ./lvsrun.cfg. LVSRUN_ROLES_PATH overrides roles_path, as
  * ANSIBLE_ROLES_PATH does in Ansible. Command-line options override both.
  */
-export interface CliConfig { file?: string; rolesPath: string[]; forks?: number }
+export interface CliConfig {
+  file?: string;
+  rolesPath: string[];
+  forks?: number;
+}
 
 export const CONFIG_NAME = 'lvsrun.cfg';
 const KEYS = ['roles_path', 'forks'] as const;
@@ -64,8 +68,9 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     else if (key === 'forks') {
       const n = Number(value);
       if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-        throw new ConfigError('E_CONFIG', `forks must be a positive whole number, got ${JSON.stringify(value)}`,
-          { where });
+        throw new ConfigError('E_CONFIG', `forks must be a positive whole number, got ${JSON.stringify(value)}`, {
+          where,
+        });
       }
       cfg.forks = n;
     } else {
@@ -78,7 +83,10 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
 
 /** a:b:~/c, each relative to `base` (the config file's folder, or the working folder for the variable). */
 function splitPath(value: string, base: string, env: NodeJS.ProcessEnv): string[] {
-  return value.split(delimiter).map((p) => p.trim()).filter(Boolean)
+  return value
+    .split(delimiter)
+    .map((p) => p.trim())
+    .filter(Boolean)
     .map((p) => (p === '~' || p.startsWith('~/') ? join(env.HOME ?? '~', p.slice(1)) : p))
     .map((p) => (isAbsolute(p) ? p : resolve(base, p)));
 }

@@ -5,7 +5,10 @@ import type { Inventory } from '../inventory/types.js';
 import { loadSshConfig } from '../transport/ssh-config.js';
 import { SshTransport } from '../transport/ssh.js';
 
-export interface ConnectFlags { acceptNewHostKeys: boolean; connectTimeoutMs: number }
+export interface ConnectFlags {
+  acceptNewHostKeys: boolean;
+  connectTimeoutMs: number;
+}
 
 /** How the CLI reaches a host: ssh2 with ~/.ssh/config, the inventory's connection variables and strict host keys. */
 export function sshConnector(inv: Inventory, cwd: string, f: ConnectFlags): Connector {

@@ -3,7 +3,14 @@ import { EXIT, exitCodeForError } from '../exit-codes.js';
 import { RUN_CMD, runCommand } from './commands/run.js';
 import { INVENTORY_CMD, inventoryCommand } from './commands/inventory.js';
 import {
-  LAB_DOWN_CMD, LAB_SSH_CMD, LAB_STATUS_CMD, LAB_UP_CMD, labDownCommand, labSshCommand, labStatusCommand, labUpCommand,
+  LAB_DOWN_CMD,
+  LAB_SSH_CMD,
+  LAB_STATUS_CMD,
+  LAB_UP_CMD,
+  labDownCommand,
+  labSshCommand,
+  labStatusCommand,
+  labUpCommand,
 } from './commands/lab.js';
 import { ROLLBACK_CMD, rollbackCommand } from './commands/rollback.js';
 import { RUNS_CMD, runsCommand } from './commands/runs.js';
@@ -12,8 +19,17 @@ import { DRILL_CMD, drillCommand } from './commands/drill.js';
 import { INIT_CMD, initCommand } from './commands/init.js';
 import { COMPLETION_CMD, completionCommand } from './commands/completion.js';
 import {
-  VAULT_DECRYPT_CMD, VAULT_EDIT_CMD, VAULT_ENCRYPT_CMD, VAULT_ENCRYPT_STRING_CMD, VAULT_REKEY_CMD, VAULT_VIEW_CMD,
-  vaultDecryptCommand, vaultEditCommand, vaultEncryptCommand, vaultEncryptStringCommand, vaultRekeyCommand,
+  VAULT_DECRYPT_CMD,
+  VAULT_EDIT_CMD,
+  VAULT_ENCRYPT_CMD,
+  VAULT_ENCRYPT_STRING_CMD,
+  VAULT_REKEY_CMD,
+  VAULT_VIEW_CMD,
+  vaultDecryptCommand,
+  vaultEditCommand,
+  vaultEncryptCommand,
+  vaultEncryptStringCommand,
+  vaultRekeyCommand,
   vaultViewCommand,
 } from './commands/vault.js';
 import { helpText, optionLabel, type CommandDef } from './spec.js';
@@ -33,7 +49,10 @@ export interface Io {
   redactor?: Redactor;
 }
 
-export interface Command { def: CommandDef; run: (argv: string[], io: Io) => Promise<number> }
+export interface Command {
+  def: CommandDef;
+  run: (argv: string[], io: Io) => Promise<number>;
+}
 
 /**
  * Every subcommand: its definition (parser, --help and completion all read it) and its handler.
@@ -84,19 +103,23 @@ export function overviewText(): string {
   const lines = ['usage: lvsrun PLAYBOOK -i INVENTORY [options]', '       lvsrun COMMAND [options]', '', 'commands:'];
   const w = nameWidth(named);
   for (const c of named) lines.push(`  ${c.def.name.padEnd(w)} ${c.def.summary}`);
-  lines.push('', 'options of lvsrun PLAYBOOK (lvsrun COMMAND --help shows each command\'s own):');
+  lines.push('', "options of lvsrun PLAYBOOK (lvsrun COMMAND --help shows each command's own):");
   for (const [k, o] of Object.entries(RUN_CMD.options)) lines.push(`  ${optionLabel(k, o).padEnd(34)} ${o.help}`);
   lines.push(`  ${'    --version'.padEnd(34)} print the version and exit`);
-  lines.push('', 'exit codes: 0 ok, 1 bad input, 2 a task failed, 3 a rollback failed, 4 hosts unreachable, '
-    + '5 lvsrun could not write its journal or start the lab, 70 internal error, 130 interrupted');
+  lines.push(
+    '',
+    'exit codes: 0 ok, 1 bad input, 2 a task failed, 3 a rollback failed, 4 hosts unreachable, ' +
+      '5 lvsrun could not write its journal or start the lab, 70 internal error, 130 interrupted',
+  );
   return `${lines.join('\n')}\n`;
 }
 
 function groupHelp(word: string, cmds: Command[]): string {
   const lines = cmds.flatMap((c) => c.def.usage.map((u) => `lvsrun ${u}`));
   const list = cmds.map((c) => `  ${c.def.name.padEnd(nameWidth(cmds))} ${c.def.summary}`).join('\n');
-  return `usage: ${lines.join('\n       ')}\n\n${list}\n\n`
-    + `lvsrun ${word} COMMAND --help shows each command's options\n`;
+  return (
+    `usage: ${lines.join('\n       ')}\n\n${list}\n\n` + `lvsrun ${word} COMMAND --help shows each command's options\n`
+  );
 }
 
 export async function main(argv: string[], rawIo: Io): Promise<number> {
@@ -109,7 +132,10 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
       io.out(overviewText());
       return first ? EXIT.OK : EXIT.BAD_INPUT;
     }
-    if (first === '--version' || first === '-V') { io.out(`lvsrun ${packageVersion()}\n`); return EXIT.OK; }
+    if (first === '--version' || first === '-V') {
+      io.out(`lvsrun ${packageVersion()}\n`);
+      return EXIT.OK;
+    }
     if (first === 'help') {
       const hit = findCommand(argv.slice(1));
       const group = groupOf(second);
@@ -127,8 +153,9 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
         io.out(groupHelp(first, group));
         return second ? EXIT.OK : EXIT.BAD_INPUT;
       }
-      throw new ConfigError('E_USAGE', `unknown ${first} command '${second}'`,
-        { hint: `lvsrun ${first} --help lists them` });
+      throw new ConfigError('E_USAGE', `unknown ${first} command '${second}'`, {
+        hint: `lvsrun ${first} --help lists them`,
+      });
     }
     return await runCommand(argv, io);
   } catch (e) {
@@ -143,7 +170,9 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
       io.err(`error[E_USAGE]: ${err.message}\n  hint: lvsrun ${cmd ? `${cmd} ` : ''}--help lists the options\n`);
       return EXIT.BAD_INPUT;
     }
-    io.err(`internal error: ${err.message}\n${io.env.LVSRUN_DEBUG ? err.stack ?? '' : '  (set LVSRUN_DEBUG=1 for a stack trace)'}\n`);
+    io.err(
+      `internal error: ${err.message}\n${io.env.LVSRUN_DEBUG ? (err.stack ?? '') : '  (set LVSRUN_DEBUG=1 for a stack trace)'}\n`,
+    );
     return EXIT.INTERNAL;
   }
 }

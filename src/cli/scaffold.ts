@@ -7,7 +7,12 @@ import type { SchemaName } from '../schemas/documents.js';
  * `lvsrun validate site.yaml -i inventories/example` as written. Paths are relative to the folder.
  * `schema`: the editor schema (schemas/NAME.json) its first line points the YAML language server at.
  */
-export interface ScaffoldFile { path: string; text: string; mode: number; schema?: SchemaName }
+export interface ScaffoldFile {
+  path: string;
+  text: string;
+  mode: number;
+  schema?: SchemaName;
+}
 
 const SITE = `# The LVS-DR cluster of this folder: a keepalived pair of directors in front of nginx real servers.
 #   lvsrun validate site.yaml -i inventories/example      check the inventory; touches no host

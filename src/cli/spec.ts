@@ -36,7 +36,9 @@ export interface CommandDef<O extends OptionDefs = OptionDefs> {
 
 /** Every command answers -h/--help; it is added here so no definition can forget it. */
 export const HELP_OPTION = {
-  type: 'boolean', short: 'h', help: 'show this help and exit',
+  type: 'boolean',
+  short: 'h',
+  help: 'show this help and exit',
 } as const satisfies OptionDef;
 
 interface ParseConfig<O extends OptionDefs> {
@@ -54,8 +56,12 @@ export function parseCommand<O extends OptionDefs>(def: CommandDef<O>, argv: str
   }
   const options: Record<string, Omit<OptionDef, 'arg' | 'help'>> = {};
   for (const [k, o] of Object.entries<OptionDef>({ ...def.options, help: HELP_OPTION })) {
-    options[k] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}),
-      ...(o.default !== undefined ? { default: o.default } : {}) };
+    options[k] = {
+      type: o.type,
+      ...(o.short ? { short: o.short } : {}),
+      ...(o.multiple ? { multiple: true } : {}),
+      ...(o.default !== undefined ? { default: o.default } : {}),
+    };
   }
   const r = parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as unknown as Parsed<O>;
   return Object.assign(r, { help: Boolean((r.values as Record<string, unknown>).help) });
@@ -76,8 +82,9 @@ export function helpText(def: CommandDef): string {
   lines.push('', 'options:');
   for (const [k, o] of Object.entries<OptionDef>({ ...def.options, help: HELP_OPTION })) {
     const label = optionLabel(k, o);
-    const more = [o.multiple ? 'repeatable' : '', o.default !== undefined ? `default ${o.default}` : '']
-      .filter(Boolean);
+    const more = [o.multiple ? 'repeatable' : '', o.default !== undefined ? `default ${o.default}` : ''].filter(
+      Boolean,
+    );
     const text = `${o.help}${more.length ? ` (${more.join('; ')})` : ''}`;
     lines.push(label.length > 28 ? `  ${label}\n  ${''.padEnd(28)} ${text}` : `  ${label.padEnd(28)} ${text}`);
   }

@@ -16,7 +16,13 @@ export class DrillChanges {
   private readonly done: Array<{ t: Transport; e: JournalEntry; become: BecomeSpec }> = [];
   constructor(private readonly journal: Journal) {}
 
-  async apply<P>(t: Transport, vars: Record<string, unknown>, become: BecomeSpec, mod: TaskModule<P, unknown>, args: unknown): Promise<boolean> {
+  async apply<P>(
+    t: Transport,
+    vars: Record<string, unknown>,
+    become: BecomeSpec,
+    mod: TaskModule<P, unknown>,
+    args: unknown,
+  ): Promise<boolean> {
     const hs = new HostState(t.host);
     hs.transport = t;
     const p = mod.schema.parse(args);
@@ -24,7 +30,19 @@ export class DrillChanges {
     const plan = mod.plan(p, await mod.check(ctx, p));
     if (plan.fail) throw new Error(`${t.host}: ${plan.fail}`);
     if (!plan.steps.length) return false;
-    await applyJournaled(this.journal, t, `drill: ${mod.name} ${plan.summary}`, plan, become, (e) => this.done.push({ t, e, become }), (e) => this.done.splice(this.done.findIndex((d) => d.e === e), 1));
+    await applyJournaled(
+      this.journal,
+      t,
+      `drill: ${mod.name} ${plan.summary}`,
+      plan,
+      become,
+      (e) => this.done.push({ t, e, become }),
+      (e) =>
+        this.done.splice(
+          this.done.findIndex((d) => d.e === e),
+          1,
+        ),
+    );
     return true;
   }
 
@@ -32,7 +50,10 @@ export class DrillChanges {
   async restore(): Promise<string[]> {
     const errors: string[] = [];
     for (const d of this.done.reverse()) {
-      const r = await replayUndo(d.t, [d.e], this.journal, () => execOpts(d.become)).catch((x: Error) => ({ ok: false, error: x.message }));
+      const r = await replayUndo(d.t, [d.e], this.journal, () => execOpts(d.become)).catch((x: Error) => ({
+        ok: false,
+        error: x.message,
+      }));
       if (!r.ok) errors.push(`${d.e.host}: ${r.error ?? 'undo failed'}`);
     }
     this.done.length = 0;

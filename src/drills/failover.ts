@@ -9,7 +9,12 @@ import { startProbe } from './probe.js';
 import { outage, Timeline, type DrillResult } from './timeline.js';
 import { sleep, until } from './wait.js';
 
-export interface DirectorConn { name: string; t: Transport; vars: Record<string, unknown>; become: BecomeSpec }
+export interface DirectorConn {
+  name: string;
+  t: Transport;
+  vars: Record<string, unknown>;
+  become: BecomeSpec;
+}
 
 export interface FailoverInput {
   runId: string;
@@ -34,9 +39,24 @@ export async function holders(ds: DirectorConn[], vip: string): Promise<string[]
 }
 
 /** Poll until `pred(holders)` or the limit; returns the holders seen last and whether pred held. `onHit` runs the moment it holds. */
-async function waitFor(ds: DirectorConn[], vip: string, pred: (h: string[]) => boolean, ms: number, signal?: AbortSignal, onHit?: (h: string[]) => void): Promise<{ ok: boolean; h: string[] }> {
+async function waitFor(
+  ds: DirectorConn[],
+  vip: string,
+  pred: (h: string[]) => boolean,
+  ms: number,
+  signal?: AbortSignal,
+  onHit?: (h: string[]) => void,
+): Promise<{ ok: boolean; h: string[] }> {
   let h: string[] = [];
-  const ok = await until(async () => { h = await holders(ds, vip); return pred(h); }, ms, signal, 100);
+  const ok = await until(
+    async () => {
+      h = await holders(ds, vip);
+      return pred(h);
+    },
+    ms,
+    signal,
+    100,
+  );
   if (ok) onHit?.(h);
   return { ok, h };
 }
@@ -54,7 +74,18 @@ export async function failoverDrill(i: FailoverInput): Promise<DrillResult> {
   let ok = false;
   const before = await holders(i.directors, i.vip);
   tl.mark('drill-start', undefined, `VIP ${i.vip} held by ${before.join(', ') || 'nobody'}`);
-  const done = (): DrillResult => ({ drill: 'failover', runId: i.runId, started: tl.started, target: i.vip, probe: i.probe, ok, verdict, metrics, events: tl.events, probes: tl.probes });
+  const done = (): DrillResult => ({
+    drill: 'failover',
+    runId: i.runId,
+    started: tl.started,
+    target: i.vip,
+    probe: i.probe,
+    ok,
+    verdict,
+    metrics,
+    events: tl.events,
+    probes: tl.probes,
+  });
   if (before.length !== 1) {
     verdict = `expected exactly one director holding ${i.vip} before the drill, found ${before.length ? before.join(', ') : 'none'}: the cluster is not in a state to drill`;
     return done();
@@ -65,7 +96,15 @@ export async function failoverDrill(i: FailoverInput): Promise<DrillResult> {
     await sleep(1000);
     const iface = String(master.vars.lvs_interface ?? 'eth0');
     const cut = i.cutSeconds ?? 8;
-    tl.mark('stop', master.name, i.mode === 'stop' ? 'keepalived stopped' : i.mode === 'link' ? `${iface} down for ${cut} s` : `${i.service} stopped`);
+    tl.mark(
+      'stop',
+      master.name,
+      i.mode === 'stop'
+        ? 'keepalived stopped'
+        : i.mode === 'link'
+          ? `${iface} down for ${cut} s`
+          : `${i.service} stopped`,
+    );
     // With its link cut the old MASTER cannot answer: watch the others until it is back. The watch
     // starts with the cut: the reply to the cut itself can be held up until the link returns.
     const watched = i.mode === 'link' ? i.directors.filter((d) => d !== master) : i.directors;
@@ -73,10 +112,24 @@ export async function failoverDrill(i: FailoverInput): Promise<DrillResult> {
     const stopWatch = (): void => watch.abort();
     i.signal?.addEventListener('abort', stopWatch, { once: true });
     let tMoved = 0;
-    const movedP = waitFor(watched, i.vip, (h) => h.length === 1 && h[0] !== master.name, i.maxWaitMs, watch.signal, (h) => { tMoved = tl.mark('vip-moved', h[0]); });
+    const movedP = waitFor(
+      watched,
+      i.vip,
+      (h) => h.length === 1 && h[0] !== master.name,
+      i.maxWaitMs,
+      watch.signal,
+      (h) => {
+        tMoved = tl.mark('vip-moved', h[0]);
+      },
+    );
     try {
-      if (i.mode === 'link') await i.changes.apply(master.t, master.vars, master.become, linkCut, { iface, seconds: cut });
-      else await i.changes.apply(master.t, master.vars, master.become, service, { name: i.mode === 'stop' ? 'keepalived' : i.service, state: 'stopped' });
+      if (i.mode === 'link')
+        await i.changes.apply(master.t, master.vars, master.become, linkCut, { iface, seconds: cut });
+      else
+        await i.changes.apply(master.t, master.vars, master.become, service, {
+          name: i.mode === 'stop' ? 'keepalived' : i.service,
+          state: 'stopped',
+        });
     } catch (e) {
       watch.abort();
       await movedP;
@@ -84,9 +137,16 @@ export async function failoverDrill(i: FailoverInput): Promise<DrillResult> {
     }
     const moved = await movedP;
     i.signal?.removeEventListener('abort', stopWatch);
-    if (i.signal?.aborted) { verdict = 'interrupted: cluster restored'; return done(); }
+    if (i.signal?.aborted) {
+      verdict = 'interrupted: cluster restored';
+      return done();
+    }
     if (!moved.ok) {
-      tl.mark('out-of-bounds', undefined, `no new MASTER within ${i.maxWaitMs / 1000} s (holders: ${moved.h.join(', ') || 'none'})`);
+      tl.mark(
+        'out-of-bounds',
+        undefined,
+        `no new MASTER within ${i.maxWaitMs / 1000} s (holders: ${moved.h.join(', ') || 'none'})`,
+      );
       const down = await stoppedPeers(i.directors.filter((d) => d !== master));
       verdict = `no director took over ${i.vip} within ${i.maxWaitMs / 1000} s${down.length ? `: keepalived is not running on ${down.join(', ')}` : ''}; the old MASTER was restored`;
       return done();
@@ -99,18 +159,29 @@ export async function failoverDrill(i: FailoverInput): Promise<DrillResult> {
     if (i.mode === 'link') await sleep(Math.max(0, cut * 1000 - (tl.now() - tl.at('stop')!)));
     tl.mark('restore-start', master.name);
     const errs = await i.changes.restore();
-    if (errs.length) { verdict = `restore failed: ${errs.join('; ')}`; return done(); }
+    if (errs.length) {
+      verdict = `restore failed: ${errs.join('; ')}`;
+      return done();
+    }
     if (i.nopreempt) {
       const gaveBack = await waitFor(i.directors, i.vip, (h) => h.includes(master.name), 4000, i.signal);
       tl.mark(gaveBack.ok ? 'vip-returned' : 'vip-stayed', gaveBack.ok ? master.name : newMaster);
       ok = !gaveBack.ok;
-      verdict = ok ? `failover in ${metrics.vip_move_s} s; nopreempt: the VIP stayed on ${newMaster} after ${master.name} came back, as configured`
+      verdict = ok
+        ? `failover in ${metrics.vip_move_s} s; nopreempt: the VIP stayed on ${newMaster} after ${master.name} came back, as configured`
         : `nopreempt is configured but ${master.name} took the VIP back`;
     } else {
-      const back = await waitFor(i.directors, i.vip, (h) => h.length === 1 && h[0] === master.name, i.maxWaitMs, i.signal);
+      const back = await waitFor(
+        i.directors,
+        i.vip,
+        (h) => h.length === 1 && h[0] === master.name,
+        i.maxWaitMs,
+        i.signal,
+      );
       if (back.ok) metrics.vip_return_s = (tl.mark('vip-returned', master.name) - tl.at('restore-start')!) / 1000;
       ok = back.ok;
-      verdict = ok ? `failover in ${metrics.vip_move_s} s to ${newMaster}; preemptive: the VIP returned to ${master.name} in ${metrics.vip_return_s} s, as configured`
+      verdict = ok
+        ? `failover in ${metrics.vip_move_s} s to ${newMaster}; preemptive: the VIP returned to ${master.name} in ${metrics.vip_return_s} s, as configured`
         : `preemptive pair, but the VIP did not return to ${master.name} within ${i.maxWaitMs / 1000} s (holders: ${back.h.join(', ') || 'none'})`;
     }
     await sleep(1000);
@@ -132,11 +203,18 @@ export async function failoverDrill(i: FailoverInput): Promise<DrillResult> {
  */
 const linkCut: TaskModule<{ iface: string; seconds: number }, null> = {
   name: 'link_cut',
-  schema: z.object({ iface: z.string().regex(/^[A-Za-z0-9_.@-]+$/), seconds: z.number().int().min(1).max(120) }).strict(),
+  schema: z
+    .object({ iface: z.string().regex(/^[A-Za-z0-9_.@-]+$/), seconds: z.number().int().min(1).max(120) })
+    .strict(),
   check: async () => null,
   plan: (p) => ({
-    action: 'update', summary: `${p.iface} down for ${p.seconds} s`,
-    steps: [exec(sh`nohup /bin/sh -c ${`ip link set ${p.iface} down; sleep ${p.seconds}; ip link set ${p.iface} up`} >/dev/null 2>&1 &`)],
+    action: 'update',
+    summary: `${p.iface} down for ${p.seconds} s`,
+    steps: [
+      exec(
+        sh`nohup /bin/sh -c ${`ip link set ${p.iface} down; sleep ${p.seconds}; ip link set ${p.iface} up`} >/dev/null 2>&1 &`,
+      ),
+    ],
     undo: [exec(sh`ip link set ${p.iface} up`)],
   }),
 };

@@ -5,12 +5,24 @@ import { raw, sh } from '../transport/shell.js';
 import type { Transport } from '../transport/types.js';
 
 /** Per real server "addr:port": ActiveConn, InActConn (ipvsadm -L -n) and Conns (--stats), summed over services. */
-export async function realServerCounters(t: Transport, addr: string): Promise<{ active: number; inactive: number; conns: number; present: boolean }> {
+export async function realServerCounters(
+  t: Transport,
+  addr: string,
+): Promise<{ active: number; inactive: number; conns: number; present: boolean }> {
   const r = await t.exec(raw('ipvsadm -L -n; echo ---; ipvsadm -L -n --stats'));
   const [list, stats] = r.stdout.split('---\n');
-  const rows = (text: string | undefined): string[][] => (text ?? '').split('\n').map((l) => l.trim().split(/\s+/)).filter((w) => w[0] === '->' && w[1]?.startsWith(`${addr}:`));
+  const rows = (text: string | undefined): string[][] =>
+    (text ?? '')
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter((w) => w[0] === '->' && w[1]?.startsWith(`${addr}:`));
   const l = rows(list);
-  return { present: l.length > 0, active: l.reduce((n, w) => n + Number(w[4] ?? 0), 0), inactive: l.reduce((n, w) => n + Number(w[5] ?? 0), 0), conns: rows(stats).reduce((n, w) => n + Number(w[2] ?? 0), 0) };
+  return {
+    present: l.length > 0,
+    active: l.reduce((n, w) => n + Number(w[4] ?? 0), 0),
+    inactive: l.reduce((n, w) => n + Number(w[5] ?? 0), 0),
+    conns: rows(stats).reduce((n, w) => n + Number(w[2] ?? 0), 0),
+  };
 }
 
 const schema = z.object({ addr: z.string(), weight: z.number().int().min(0).max(65535) }).strict();
@@ -28,10 +40,13 @@ export const rsWeight: TaskModule<Args, VirtualService[]> = {
     return r.code === 0 ? parseIpvsSave(r.stdout) : [];
   },
   plan(p, table): Plan {
-    const hits = table.flatMap((s) => s.reals.filter((r) => r.addr === p.addr && r.weight !== p.weight).map((r) => ({ s, r })));
+    const hits = table.flatMap((s) =>
+      s.reals.filter((r) => r.addr === p.addr && r.weight !== p.weight).map((r) => ({ s, r })),
+    );
     if (!hits.length) return noop(`${p.addr} already at weight ${p.weight} (or not in the table)`);
     return {
-      action: 'update', summary: `weight of ${p.addr} → ${p.weight} in ${hits.length} service(s)`,
+      action: 'update',
+      summary: `weight of ${p.addr} → ${p.weight} in ${hits.length} service(s)`,
       steps: hits.map(({ s, r }) => exec(sh`ipvsadm -e ${realArgs(s, { ...r, weight: p.weight }, true)}`)),
       undo: hits.map(({ s, r }) => exec(sh`ipvsadm -e ${realArgs(s, r, true)}`)).reverse(),
     };

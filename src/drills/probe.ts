@@ -7,7 +7,9 @@ import type { Timeline } from './timeline.js';
  * Requests through the VIP from the control machine, several per second, each recorded in the
  * timeline: `icmp` (who holds the VIP answers; works without IPVS), `tcp:PORT`, or `http[:PORT]`.
  */
-export interface Prober { stop(): Promise<void> }
+export interface Prober {
+  stop(): Promise<void>;
+}
 
 export function startProbe(kind: string, vip: string, tl: Timeline, intervalMs = 100): Prober {
   if (kind === 'icmp') return icmp(vip, tl, intervalMs);
@@ -25,7 +27,12 @@ export function startProbe(kind: string, vip: string, tl: Timeline, intervalMs =
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
   })();
-  return { stop: async () => { stopped = true; await loop; } };
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
+  };
 }
 
 export function httpOnce(host: string, port: number, timeout: number): Promise<string | undefined> {
@@ -43,15 +50,23 @@ export function httpOnce(host: string, port: number, timeout: number): Promise<s
 function tcpOnce(host: string, port: number, timeout: number): Promise<string | undefined> {
   return new Promise((resolve) => {
     const s = connect({ host, port, timeout });
-    s.on('connect', () => { s.destroy(); resolve(undefined); });
-    s.on('timeout', () => { s.destroy(); resolve('timeout'); });
+    s.on('connect', () => {
+      s.destroy();
+      resolve(undefined);
+    });
+    s.on('timeout', () => {
+      s.destroy();
+      resolve('timeout');
+    });
     s.on('error', (e) => resolve(e.message));
   });
 }
 
 /** One `ping` process: -O reports every missed reply, -D timestamps each line. */
 function icmp(vip: string, tl: Timeline, intervalMs: number): Prober {
-  const p: ChildProcess = spawn('ping', ['-n', '-O', '-i', String(intervalMs / 1000), '-W', '1', vip], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p: ChildProcess = spawn('ping', ['-n', '-O', '-i', String(intervalMs / 1000), '-W', '1', vip], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let buf = '';
   p.stdout!.on('data', (d: Buffer) => {
     buf += d.toString();
@@ -65,5 +80,10 @@ function icmp(vip: string, tl: Timeline, intervalMs: number): Prober {
     }
   });
   p.on('error', () => tl.mark('probe-error', undefined, 'ping is not installed (iputils-ping)'));
-  return { stop: async () => { p.kill('SIGINT'); await new Promise((r) => p.once('exit', r)); } };
+  return {
+    stop: async () => {
+      p.kill('SIGINT');
+      await new Promise((r) => p.once('exit', r));
+    },
+  };
 }

@@ -41,15 +41,24 @@ export async function drainDrill(i: RealServerDrillInput): Promise<DrillResult> 
     await sleep(500);
     let applied = 0;
     for (const d of i.directors) {
-      if (await i.changes.apply(d.t, d.vars, d.become, rsWeight, { addr: i.rs.addr, weight: 0 })) { applied++; tl.mark('weight-0', d.name); }
+      if (await i.changes.apply(d.t, d.vars, d.become, rsWeight, { addr: i.rs.addr, weight: 0 })) {
+        applied++;
+        tl.mark('weight-0', d.name);
+      }
     }
-    if (!applied) { verdict = `${i.rs.addr} is in no director's IPVS table`; return result(); }
+    if (!applied) {
+      verdict = `${i.rs.addr} is in no director's IPVS table`;
+      return result();
+    }
     const tDrain = tl.at('weight-0')!;
     // Only the director holding the VIP carries traffic; a BACKUP may keep stale entries of
     // connections cut by an earlier failover until IPVS times them out (up to 15 min).
     const holding = new Set(await holders(i.directors, i.vip));
     const live = i.directors.filter((d) => holding.has(d.name));
-    const activeConns = async (): Promise<number[]> => Promise.all((live.length ? live : i.directors).map(async (d) => (await realServerCounters(d.t, i.rs.addr)).active));
+    const activeConns = async (): Promise<number[]> =>
+      Promise.all(
+        (live.length ? live : i.directors).map(async (d) => (await realServerCounters(d.t, i.rs.addr)).active),
+      );
     if (!(await until(async () => (await activeConns()).every((n) => n === 0), i.timeoutMs, i.signal))) {
       tl.mark('drain-timeout');
       verdict = `${i.rs.name} still had active connections after ${i.timeoutMs / 1000} s; weights restored`;
@@ -64,7 +73,10 @@ export async function drainDrill(i: RealServerDrillInput): Promise<DrillResult> 
     await sleep(1000);
     const errs = await i.changes.restore();
     tl.mark('weight-restored');
-    if (errs.length) { verdict = `restore failed: ${errs.join('; ')}`; return result(); }
+    if (errs.length) {
+      verdict = `restore failed: ${errs.join('; ')}`;
+      return result();
+    }
     // ActiveConn + InActConn move at once; the --stats counters only when the kernel's estimator runs (~2 s).
     const sum = async (): Promise<number> => (await counters(i)).reduce((n, c) => n + c.active + c.inactive, 0);
     const before = await sum();
@@ -73,7 +85,8 @@ export async function drainDrill(i: RealServerDrillInput): Promise<DrillResult> 
     metrics.new_connections_after_restore = after - before;
     ok = after > before;
     if (ok) tl.mark('traffic-back', i.rs.name);
-    verdict = ok ? `${i.rs.name} drained in ${metrics.drain_s} s, weights restored, and it takes new connections again (${after - before} new connections seen)`
+    verdict = ok
+      ? `${i.rs.name} drained in ${metrics.drain_s} s, weights restored, and it takes new connections again (${after - before} new connections seen)`
       : `${i.rs.name} took no new connection after its weight was restored`;
     return result();
   } finally {
@@ -81,8 +94,26 @@ export async function drainDrill(i: RealServerDrillInput): Promise<DrillResult> 
     await probe.stop();
     finish();
   }
-  function result(): DrillResult { return { drill: 'drain', runId: i.runId, started: tl.started, target: `${i.rs.name} (${i.rs.addr})`, probe: i.probe, ok, verdict, metrics, events: tl.events, probes: tl.probes }; }
-  function finish(): void { const o = outage(tl.probes, 0); metrics.failed_probes = o.failed; metrics.probes = tl.probes.length; tl.mark('drill-end'); }
+  function result(): DrillResult {
+    return {
+      drill: 'drain',
+      runId: i.runId,
+      started: tl.started,
+      target: `${i.rs.name} (${i.rs.addr})`,
+      probe: i.probe,
+      ok,
+      verdict,
+      metrics,
+      events: tl.events,
+      probes: tl.probes,
+    };
+  }
+  function finish(): void {
+    const o = outage(tl.probes, 0);
+    metrics.failed_probes = o.failed;
+    metrics.probes = tl.probes.length;
+    tl.mark('drill-end');
+  }
 }
 
 /**
@@ -99,13 +130,23 @@ export async function rsDownDrill(i: RealServerDrillInput): Promise<DrillResult>
   // The director holding the VIP carries the traffic; each director's checker decides on its own.
   const holding = new Set(await holders(i.directors, i.vip));
   const watched = i.directors.filter((d) => holding.has(d.name));
-  const presence = async (): Promise<boolean[]> => (await Promise.all((watched.length ? watched : i.directors).map((d) => realServerCounters(d.t, i.rs.addr)))).map((c) => c.present);
+  const presence = async (): Promise<boolean[]> =>
+    (await Promise.all((watched.length ? watched : i.directors).map((d) => realServerCounters(d.t, i.rs.addr)))).map(
+      (c) => c.present,
+    );
   const inTable = async (): Promise<boolean> => (await presence()).every(Boolean);
   const outOfTable = async (): Promise<boolean> => !(await presence()).some(Boolean);
   const probe = startProbe(i.probe, i.vip, tl);
   try {
-    tl.mark('drill-start', i.rs.name, `watching ${(watched.length ? watched : i.directors).map((d) => d.name).join(', ')}`);
-    if (!(await inTable())) { verdict = `${i.rs.addr} is not in the IPVS table before the drill`; return result(); }
+    tl.mark(
+      'drill-start',
+      i.rs.name,
+      `watching ${(watched.length ? watched : i.directors).map((d) => d.name).join(', ')}`,
+    );
+    if (!(await inTable())) {
+      verdict = `${i.rs.addr} is not in the IPVS table before the drill`;
+      return result();
+    }
     await sleep(1000);
     await i.changes.apply(i.rs.t, i.rs.vars, i.rs.become, service, { name: svc, state: 'stopped' });
     const tStop = tl.mark('service-stopped', i.rs.name, svc);
@@ -128,7 +169,8 @@ export async function rsDownDrill(i: RealServerDrillInput): Promise<DrillResult>
     const whileOut = tl.probes.filter((p) => p.t >= tRemoved && p.t <= tStart);
     metrics.failed_probes_while_out = whileOut.filter((p) => !p.ok).length;
     ok = metrics.failed_probes_while_out === 0;
-    verdict = ok ? `${i.rs.name} removed ${metrics.removed_s} s after ${svc} stopped, re-added ${metrics.readded_s} s after it started; no request failed while it was out`
+    verdict = ok
+      ? `${i.rs.name} removed ${metrics.removed_s} s after ${svc} stopped, re-added ${metrics.readded_s} s after it started; no request failed while it was out`
       : `${metrics.failed_probes_while_out} request(s) failed while ${i.rs.name} was out of the table`;
     return result();
   } finally {
@@ -139,5 +181,18 @@ export async function rsDownDrill(i: RealServerDrillInput): Promise<DrillResult>
     metrics.probes = tl.probes.length;
     tl.mark('drill-end');
   }
-  function result(): DrillResult { return { drill: 'rs-down', runId: i.runId, started: tl.started, target: `${i.rs.name} (${i.rs.addr})`, probe: i.probe, ok, verdict, metrics, events: tl.events, probes: tl.probes }; }
+  function result(): DrillResult {
+    return {
+      drill: 'rs-down',
+      runId: i.runId,
+      started: tl.started,
+      target: `${i.rs.name} (${i.rs.addr})`,
+      probe: i.probe,
+      ok,
+      verdict,
+      metrics,
+      events: tl.events,
+      probes: tl.probes,
+    };
+  }
 }

@@ -1,6 +1,16 @@
 /** What a drill saw, in milliseconds since it started: events and one entry per probe request. */
-export interface DrillEvent { t: number; event: string; host?: string; detail?: string }
-export interface ProbeSample { t: number; ok: boolean; ms?: number; error?: string }
+export interface DrillEvent {
+  t: number;
+  event: string;
+  host?: string;
+  detail?: string;
+}
+export interface ProbeSample {
+  t: number;
+  ok: boolean;
+  ms?: number;
+  error?: string;
+}
 
 export interface DrillResult {
   drill: string;
@@ -36,14 +46,22 @@ export class Timeline {
   }
 
   probe(s: Omit<ProbeSample, 't'> & { t?: number }): void {
-    this.probes.push({ t: s.t ?? this.now(), ok: s.ok, ...(s.ms !== undefined ? { ms: s.ms } : {}), ...(s.error ? { error: s.error } : {}) });
+    this.probes.push({
+      t: s.t ?? this.now(),
+      ok: s.ok,
+      ...(s.ms !== undefined ? { ms: s.ms } : {}),
+      ...(s.error ? { error: s.error } : {}),
+    });
   }
 }
 
 /** Failed requests and the outage: from the first failed probe after `from` to the next success. */
-export function outage(probes: ProbeSample[], from: number): { failed: number; firstFail: number | null; recovered: number | null } {
+export function outage(
+  probes: ProbeSample[],
+  from: number,
+): { failed: number; firstFail: number | null; recovered: number | null } {
   const after = probes.filter((p) => p.t >= from);
   const firstFail = after.find((p) => !p.ok)?.t ?? null;
-  const recovered = firstFail === null ? null : after.find((p) => p.ok && p.t > firstFail)?.t ?? null;
+  const recovered = firstFail === null ? null : (after.find((p) => p.ok && p.t > firstFail)?.t ?? null);
   return { failed: after.filter((p) => !p.ok).length, firstFail, recovered };
 }

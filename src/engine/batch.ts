@@ -6,7 +6,10 @@ export function batches(hosts: string[], serial: Array<number | string>): string
   let k = 0;
   while (i < hosts.length) {
     const s = serial[Math.min(k, serial.length - 1)]!;
-    const n = typeof s === 'string' && s.endsWith('%') ? Math.max(1, Math.floor((hosts.length * Number(s.slice(0, -1))) / 100)) : Math.max(1, Number(s));
+    const n =
+      typeof s === 'string' && s.endsWith('%')
+        ? Math.max(1, Math.floor((hosts.length * Number(s.slice(0, -1))) / 100))
+        : Math.max(1, Number(s));
     out.push(hosts.slice(i, i + n));
     i += n;
     k++;

@@ -8,7 +8,14 @@ import type { RunOptions, TaskResult } from './types.js';
 
 export type Connector = (host: string, vars: Record<string, unknown>) => Promise<Transport>;
 
-export interface ConnectEnv { play: string; vars: Record<string, unknown>; templates: TemplateEngine; opts: RunOptions; bus: EventBus; record: (r: TaskResult) => void }
+export interface ConnectEnv {
+  play: string;
+  vars: Record<string, unknown>;
+  templates: TemplateEngine;
+  opts: RunOptions;
+  bus: EventBus;
+  record: (r: TaskResult) => void;
+}
 
 /** Connect once per run (the connection is reused by every task), then take the host lock. */
 export async function ensureConnected(hs: HostState, env: ConnectEnv, connect: Connector): Promise<void> {

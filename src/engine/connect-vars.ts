@@ -4,14 +4,20 @@ import type { Inventory, Origin } from '../inventory/types.js';
 import type { Play, Playbook } from '../playbook/types.js';
 
 /** A connection variable that cannot work, found before any host is touched. */
-export interface ConnVarProblem { host: string; field: string; origin?: Origin; message: string; hint: string }
+export interface ConnVarProblem {
+  host: string;
+  field: string;
+  origin?: Origin;
+  message: string;
+  hint: string;
+}
 
 type Check = (v: unknown) => string | undefined;
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const shown = (v: unknown): string => {
   if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v);
-  return v === null ? 'empty' : JSON.stringify(v) ?? String(v);
+  return v === null ? 'empty' : (JSON.stringify(v) ?? String(v));
 };
 
 /** A TCP port: a whole number 1-65535, written as a number or as digits. */
@@ -64,14 +70,16 @@ const userName: Check = (v) => {
 const path: Check = (v) => (typeof v !== 'string' || v === '' || CONTROL.test(v) ? 'must be a file path' : undefined);
 
 /** A secret: text or a number; no NUL; a sudo password (on stdin, before the command's input) is one line. */
-const secret = (line: boolean): Check => (v) => {
-  if (v === null || v === '') return undefined;
-  if (typeof v !== 'string' && typeof v !== 'number') return 'must be text';
-  const s = String(v);
-  if (s.includes('\0')) return 'must not contain a NUL byte';
-  if (line && /[\r\n]/.test(s)) return 'must be one line (sudo reads the password up to the first line break)';
-  return undefined;
-};
+const secret =
+  (line: boolean): Check =>
+  (v) => {
+    if (v === null || v === '') return undefined;
+    if (typeof v !== 'string' && typeof v !== 'number') return 'must be text';
+    const s = String(v);
+    if (s.includes('\0')) return 'must not contain a NUL byte';
+    if (line && /[\r\n]/.test(s)) return 'must be one line (sudo reads the password up to the first line break)';
+    return undefined;
+  };
 
 /** Words of an ssh argument string as a POSIX shell splits them (quotes and backslashes), never run. */
 export function sshArgWords(s: string): string[] {
@@ -84,10 +92,14 @@ export function sshArgWords(s: string): string[] {
       if (c === q) q = undefined;
       else if (c === '\\' && q === '"' && i + 1 < s.length) cur = (cur ?? '') + s[++i];
       else cur = (cur ?? '') + c;
-    } else if (c === '"' || c === "'") { q = c; cur = cur ?? ''; }
-    else if (c === '\\' && i + 1 < s.length) cur = (cur ?? '') + s[++i];
-    else if (/\s/.test(c)) { if (cur !== undefined) out.push(cur); cur = undefined; }
-    else cur = (cur ?? '') + c;
+    } else if (c === '"' || c === "'") {
+      q = c;
+      cur = cur ?? '';
+    } else if (c === '\\' && i + 1 < s.length) cur = (cur ?? '') + s[++i];
+    else if (/\s/.test(c)) {
+      if (cur !== undefined) out.push(cur);
+      cur = undefined;
+    } else cur = (cur ?? '') + c;
   }
   if (cur !== undefined) out.push(cur);
   return out;
@@ -99,9 +111,12 @@ function sshOptions(v: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (let i = 0; i < w.length; i++) {
     const word = w[i]!;
-    if (word.startsWith('-J')) { out.push(['proxyjump', word === '-J' ? w[++i] ?? '' : word.slice(2)]); continue; }
+    if (word.startsWith('-J')) {
+      out.push(['proxyjump', word === '-J' ? (w[++i] ?? '') : word.slice(2)]);
+      continue;
+    }
     if (!word.startsWith('-o')) continue;
-    const opt = word === '-o' ? w[++i] ?? '' : word.slice(2);
+    const opt = word === '-o' ? (w[++i] ?? '') : word.slice(2);
     const m = /^([A-Za-z]+)\s*(?:=\s*|\s+)?(.*)$/.exec(opt);
     if (m) out.push([m[1]!.toLowerCase(), m[2]!]);
   }
@@ -114,8 +129,9 @@ export function proxyJumpOf(v: unknown): string | undefined {
   return sshOptions(v).find(([k]) => k === 'proxyjump')?.[1];
 }
 
-const HOP = '(?:[^-@\\s,\'"\\\\\\x00-\\x1f\\x7f][^@\\s,\'"\\\\\\x00-\\x1f\\x7f]*@)?'
-  + '(?:\\[[0-9A-Fa-f:.%]+\\]|[A-Za-z0-9_.%][A-Za-z0-9_.%-]*)(?::[0-9]{1,5})?';
+const HOP =
+  '(?:[^-@\\s,\'"\\\\\\x00-\\x1f\\x7f][^@\\s,\'"\\\\\\x00-\\x1f\\x7f]*@)?' +
+  '(?:\\[[0-9A-Fa-f:.%]+\\]|[A-Za-z0-9_.%][A-Za-z0-9_.%-]*)(?::[0-9]{1,5})?';
 /** A ProxyJump: `[user@]host[:port]` hops separated by commas (no spaces), or `none`; the editor schemas use it too. */
 export const JUMP_PATTERN = `^(?:none|${HOP}(?:,${HOP})*)$`;
 const JUMP = new RegExp(JUMP_PATTERN);
@@ -141,33 +157,53 @@ const sshArgs: Check = (v) => {
 };
 
 /** What a connection variable holds; the editor schemas (src/schemas/) type these variables from it. */
-export type ConnVarKind = 'address' | 'port' | 'user' | 'path' | 'seconds' | 'secret' | 'secret-line' | 'bool'
-  | 'jump' | 'ssh-args';
+export type ConnVarKind =
+  'address' | 'port' | 'user' | 'path' | 'seconds' | 'secret' | 'secret-line' | 'bool' | 'jump' | 'ssh-args';
 
 const KIND_CHECK: Record<ConnVarKind, Check> = {
-  address, port, user: userName, path, seconds, secret: secret(false), 'secret-line': secret(true), bool,
-  jump, 'ssh-args': sshArgs,
+  address,
+  port,
+  user: userName,
+  path,
+  seconds,
+  secret: secret(false),
+  'secret-line': secret(true),
+  bool,
+  jump,
+  'ssh-args': sshArgs,
 };
 
 /** Every variable lvsrun reads to reach a host (see connect.ts), with what each must be. */
 const CHECKS: Record<string, { kind: ConnVarKind; hint: string }> = {
   ...fields(['ansible_host', 'ssh_host'], 'address', 'write the address the host is reached at, e.g. 10.0.0.5'),
-  ...fields(['ansible_port', 'ansible_ssh_port', 'ssh_port'], 'port',
-    'write the sshd port, e.g. 22; remove the line for the default'),
+  ...fields(
+    ['ansible_port', 'ansible_ssh_port', 'ssh_port'],
+    'port',
+    'write the sshd port, e.g. 22; remove the line for the default',
+  ),
   ...fields(['ansible_user', 'ansible_ssh_user', 'ssh_user'], 'user', 'write the login user, e.g. root'),
-  ...fields(['ansible_ssh_private_key_file', 'ansible_private_key_file', 'ssh_key'], 'path',
-    'write the path of the private key'),
+  ...fields(
+    ['ansible_ssh_private_key_file', 'ansible_private_key_file', 'ssh_key'],
+    'path',
+    'write the path of the private key',
+  ),
   ...fields(['lvsrun_known_hosts', 'ssh_known_hosts'], 'path', 'write the path of a known_hosts file'),
   ...fields(['ansible_timeout', 'ssh_timeout'], 'seconds', 'write the connect timeout in seconds, e.g. 10'),
   ...fields(['ansible_password', 'ansible_ssh_pass'], 'secret', 'write the password as text'),
   ...fields(['ansible_become', 'become'], 'bool', 'write true or false'),
   ...fields(['ansible_become_user', 'become_user'], 'user', 'write the user to become, e.g. root'),
-  ...fields(['ansible_become_password', 'ansible_become_pass', 'become_password'], 'secret-line',
-    'write the password as one line of text'),
+  ...fields(
+    ['ansible_become_password', 'ansible_become_pass', 'become_password'],
+    'secret-line',
+    'write the password as one line of text',
+  ),
   ...fields(['lvsrun_persistent_shell'], 'bool', 'write true or false'),
   ...fields(['lvsrun_proxy_jump'], 'jump', 'write the bastion as [user@]host[:port], e.g. ops@bastion.example:22'),
-  ...fields(['ansible_ssh_common_args', 'ansible_ssh_extra_args'], 'ssh-args',
-    'reach hosts through a bastion with -o ProxyJump=[user@]host[:port] (or lvsrun_proxy_jump)'),
+  ...fields(
+    ['ansible_ssh_common_args', 'ansible_ssh_extra_args'],
+    'ssh-args',
+    'reach hosts through a bastion with -o ProxyJump=[user@]host[:port] (or lvsrun_proxy_jump)',
+  ),
   ...fields(['lvsrun_lock_file'], 'path', 'write the path of the lock file on the host, e.g. /run/lvsrun.lock'),
 };
 
@@ -195,8 +231,13 @@ export function connVarProblems(vars: Record<string, unknown>): Array<Omit<ConnV
 }
 
 /** Where a variable the run sees for this host and play was set. */
-function originOf(k: string, host: Record<string, Origin>, play: Play, pbFile: string,
-  extraVars: Record<string, unknown>): Origin | undefined {
+function originOf(
+  k: string,
+  host: Record<string, Origin>,
+  play: Play,
+  pbFile: string,
+  extraVars: Record<string, unknown>,
+): Origin | undefined {
   if (Object.hasOwn(extraVars, k)) return { file: '-e (extra vars)' };
   if (Object.hasOwn(play.vars, k)) {
     return { file: play.where.file ?? pbFile, ...(play.where.line ? { line: play.where.line } : {}) };
@@ -208,8 +249,12 @@ function originOf(k: string, host: Record<string, Origin>, play: Play, pbFile: s
  * The connection variables of every host the playbook targets (within `limit`), checked before
  * any host is touched: a bad port or user is bad input (exit 1, file:line), not an unreachable host.
  */
-export function checkConnectVars(inv: Inventory, pb: Playbook, extraVars: Record<string, unknown>,
-  limit?: Set<string>): ConnVarProblem[] {
+export function checkConnectVars(
+  inv: Inventory,
+  pb: Playbook,
+  extraVars: Record<string, unknown>,
+  limit?: Set<string>,
+): ConnVarProblem[] {
   const out: ConnVarProblem[] = [];
   const seen = new Set<string>();
   for (const play of pb.plays) {

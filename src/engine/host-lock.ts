@@ -6,11 +6,20 @@ import type { Held, Transport } from '../transport/types.js';
 
 export const DEFAULT_LOCK_FILE = '/run/lvsrun.lock';
 
-export interface LockInfo { run: string; operator: string; since: string; pid?: number }
+export interface LockInfo {
+  run: string;
+  operator: string;
+  since: string;
+  pid?: number;
+}
 
 export function operatorName(): string {
   let user = 'unknown';
-  try { user = userInfo().username; } catch { /* no passwd entry */ }
+  try {
+    user = userInfo().username;
+  } catch {
+    /* no passwd entry */
+  }
   return `${user}@${hostname()}`;
 }
 
@@ -31,8 +40,12 @@ export const FALLBACK_LOCK_FILE = '/tmp/lvsrun.lock';
  * once and the holder writes its record just after taking the lock, so a busy lock's record is read
  * again for up to 2 s before it counts as another run's.
  */
-export function lockCmd(file: string, info: Omit<LockInfo, 'pid'>, breakLock: boolean,
-  fallback: string = FALLBACK_LOCK_FILE): ShellCmd {
+export function lockCmd(
+  file: string,
+  info: Omit<LockInfo, 'pid'>,
+  breakLock: boolean,
+  fallback: string = FALLBACK_LOCK_FILE,
+): ShellCmd {
   const head = JSON.stringify(info).slice(0, -1); // the pid is the holder's, added on the host
   // This run's own record starts so: two inventory names for one machine meet their own lock.
   const own = `${JSON.stringify({ run: info.run, operator: info.operator }).slice(0, -1)},`;
@@ -42,7 +55,8 @@ export function lockCmd(file: string, info: Omit<LockInfo, 'pid'>, breakLock: bo
   // (`cat`) with this very file open on a descriptor that holds the flock (its fdinfo lists it).
   // Anything else (a stale or forged record, a kernel without lock lines in fdinfo) is reported
   // and nothing is killed.
-  const onBusy = breakLock ? raw(`pid=$(${record} | sed -n 's/.*"pid":\\([0-9][0-9]*\\)}.*/\\1/p')
+  const onBusy = breakLock
+    ? raw(`pid=$(${record} | sed -n 's/.*"pid":\\([0-9][0-9]*\\)}.*/\\1/p')
 held=
 if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = cat ]; then
   for x in /proc/"$pid"/fd/*; do
@@ -50,7 +64,8 @@ if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = cat ]; then
   done
 fi
 [ -n "$held" ] || { printf 'NOTHOLDER %s\\n' "$(${record})"; exit 0; }
-kill "$pid" 2>/dev/null; flock -w 5 9 || { ${busy}; }`) : busy;
+kill "$pid" 2>/dev/null; flock -w 5 9 || { ${busy}; }`)
+    : busy;
   return sh`f=${file}; d=$(dirname -- "$f"); [ -d "$d" ] && [ -w "$d" ] || f=${fallback}
 command -v flock >/dev/null 2>&1 || { echo NOFLOCK; exec cat >/dev/null; }
 (set -C; : > "$f") 2>/dev/null
@@ -67,10 +82,17 @@ done; ${nest(onBusy)}; }
 printf '%s,"pid":%s}\n' ${head} "$$" >&9; echo LOCKED; exec cat >/dev/null`;
 }
 
-export interface HostLock { release(): void; warning?: string }
+export interface HostLock {
+  release(): void;
+  warning?: string;
+}
 
-export async function acquireLock(t: Transport, file: string, info: Omit<LockInfo, 'pid'>,
-  breakLock: boolean): Promise<HostLock> {
+export async function acquireLock(
+  t: Transport,
+  file: string,
+  info: Omit<LockInfo, 'pid'>,
+  breakLock: boolean,
+): Promise<HostLock> {
   if (!t.hold) return { release: () => undefined, warning: 'this transport cannot hold a lock' };
   const held: Held = await t.hold(lockCmd(file, info, breakLock));
   const line = held.line.trim();
@@ -83,9 +105,14 @@ export async function acquireLock(t: Transport, file: string, info: Omit<LockInf
   held.release();
   if (line.startsWith('NOTHOLDER')) {
     const who = holderOf(line.slice(10));
-    throw new LvsrunError('E_LOCKED', `${t.host} is locked, and --break-lock cannot prove that the process the lock `
-      + `file names${who.pid ? ` (pid ${who.pid})` : ''} holds it: nothing was killed`, {
-      hint: 'the lock file may be stale or forged; find the holder on the host (lslocks) and end it by hand' });
+    throw new LvsrunError(
+      'E_LOCKED',
+      `${t.host} is locked, and --break-lock cannot prove that the process the lock ` +
+        `file names${who.pid ? ` (pid ${who.pid})` : ''} holds it: nothing was killed`,
+      {
+        hint: 'the lock file may be stale or forged; find the holder on the host (lslocks) and end it by hand',
+      },
+    );
   }
   if (line.startsWith('BUSY')) {
     const who = holderOf(line.slice(5));
@@ -93,7 +120,8 @@ export async function acquireLock(t: Transport, file: string, info: Omit<LockInf
     const pid = who.pid ? ` (holder pid ${who.pid} on the host)` : '';
     const by = `run ${who.run ?? '?'} of ${who.operator ?? 'an unknown operator'}`;
     throw new LvsrunError('E_LOCKED', `${t.host} is locked by ${by}${since}${pid}`, {
-      hint: 'wait for that run to finish; if it is gone for sure, pass --break-lock' });
+      hint: 'wait for that run to finish; if it is gone for sure, pass --break-lock',
+    });
   }
   throw new LvsrunError('E_LOCKED', `${t.host}: cannot take the lvsrun lock: ${printable(line) || 'no answer'}`);
 }
@@ -106,19 +134,36 @@ function printable(s: string): string {
 /** The holder's record as the host printed it; anything unreadable or mistyped is left out. */
 function holderOf(text: string): Partial<LockInfo> {
   let v: unknown;
-  try { v = JSON.parse(text); } catch { return {}; }
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return {};
+  }
   if (!v || typeof v !== 'object') return {};
   const r = v as Record<string, unknown>;
   const str = (k: string): string | undefined => (typeof r[k] === 'string' ? printable(r[k]) : undefined);
   const run = str('run');
   const operator = str('operator');
   const since = str('since');
-  return { ...(run ? { run } : {}), ...(operator ? { operator } : {}), ...(since ? { since } : {}),
-    ...(Number.isSafeInteger(r.pid) ? { pid: r.pid as number } : {}) };
+  return {
+    ...(run ? { run } : {}),
+    ...(operator ? { operator } : {}),
+    ...(since ? { since } : {}),
+    ...(Number.isSafeInteger(r.pid) ? { pid: r.pid as number } : {}),
+  };
 }
 
 /** Take the lock for a run on a host: the file is `lvsrun_lock_file` (a template) or the default. */
-export function lockHost(t: Transport, vars: Record<string, unknown>, templates: TemplateEngine, run: string, operator: string, breakLock: boolean): Promise<HostLock> {
-  const file = templates.renderString(String(vars.lvsrun_lock_file ?? DEFAULT_LOCK_FILE), vars, { field: 'lvsrun_lock_file' });
+export function lockHost(
+  t: Transport,
+  vars: Record<string, unknown>,
+  templates: TemplateEngine,
+  run: string,
+  operator: string,
+  breakLock: boolean,
+): Promise<HostLock> {
+  const file = templates.renderString(String(vars.lvsrun_lock_file ?? DEFAULT_LOCK_FILE), vars, {
+    field: 'lvsrun_lock_file',
+  });
   return acquireLock(t, file, { run, operator, since: new Date().toISOString() }, breakLock);
 }

@@ -41,7 +41,12 @@ export interface CtxInput {
 }
 
 export function execOpts(become: BecomeSpec, extra: ExecOptions = {}): ExecOptions {
-  return { ...extra, ...(become.enabled ? { become: { user: become.user, ...(become.password !== undefined ? { password: become.password } : {}) } } : {}) };
+  return {
+    ...extra,
+    ...(become.enabled
+      ? { become: { user: become.user, ...(become.password !== undefined ? { password: become.password } : {}) } }
+      : {}),
+  };
 }
 
 export function makeCtx(i: CtxInput): ModuleCtx {
@@ -50,13 +55,19 @@ export function makeCtx(i: CtxInput): ModuleCtx {
     vars: i.vars,
     check: i.check,
     async exec(cmd: ShellCmd, opts = {}) {
-      const r = await i.hs.transport!.exec(cmd, execOpts(i.become, { ...opts, ...(i.signal ? { signal: i.signal } : {}) }));
+      const r = await i.hs.transport!.exec(
+        cmd,
+        execOpts(i.become, { ...opts, ...(i.signal ? { signal: i.signal } : {}) }),
+      );
       i.execLog.push(r);
       return r;
     },
     readLocal(path, kind) {
       const { found, candidates } = findLocalFile(path, i.baseDirs, kind);
-      if (!found) throw new ConfigError('E_CONFIG', `${kind === 'templates' ? 'template' : 'file'} '${path}' not found`, { hint: `looked in ${candidates.join(', ')}` });
+      if (!found)
+        throw new ConfigError('E_CONFIG', `${kind === 'templates' ? 'template' : 'file'} '${path}' not found`, {
+          hint: `looked in ${candidates.join(', ')}`,
+        });
       const bytes = readFileSync(found);
       return { path: found, text: bytes.toString('utf8'), bytes };
     },

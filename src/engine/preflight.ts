@@ -8,7 +8,13 @@ import type { TemplateEngine } from '../template/render.js';
 import { loopItems, parseTaskArgs, withItem } from './task-args.js';
 import { hostVars, type InventoryMagic } from './vars.js';
 
-export interface ArgProblem { host: string; task: Task; field: string; message: string; hint?: string }
+export interface ArgProblem {
+  host: string;
+  task: Task;
+  field: string;
+  message: string;
+  hint?: string;
+}
 
 /**
  * Every task's arguments for every host it targets, rendered with that host's variables and
@@ -16,8 +22,16 @@ export interface ArgProblem { host: string; task: Task; field: string; message: 
  * host (a bad port in its host_vars, an undefined variable) is found here instead of midway through
  * the run. What depends on the hosts (registered results, a `when` on them) is left to the run.
  */
-export function preflightArgs(inv: Inventory, pb: Playbook, templates: TemplateEngine, extraVars: Record<string, unknown>, magic: InventoryMagic): ArgProblem[] {
-  const registered = new Set(pb.plays.flatMap((p) => [...p.tasks, ...p.handlers].map((t) => t.register).filter((r): r is string => Boolean(r))));
+export function preflightArgs(
+  inv: Inventory,
+  pb: Playbook,
+  templates: TemplateEngine,
+  extraVars: Record<string, unknown>,
+  magic: InventoryMagic,
+): ArgProblem[] {
+  const registered = new Set(
+    pb.plays.flatMap((p) => [...p.tasks, ...p.handlers].map((t) => t.register).filter((r): r is string => Boolean(r))),
+  );
   const out: ArgProblem[] = [];
   for (const play of pb.plays) {
     const hosts = selectHosts(inv, play.hosts, { unknown: () => undefined });
@@ -28,7 +42,10 @@ export function preflightArgs(inv: Inventory, pb: Playbook, templates: TemplateE
         const base = hostVars({ inv, host, play, playHosts: hosts, task, registered: {}, extraVars, magic });
         for (const vars of itemVars(task, base, templates)) {
           const problem = checkOne(task, vars, templates, registered, mod);
-          if (problem) { out.push({ host, task, ...problem }); break; }
+          if (problem) {
+            out.push({ host, task, ...problem });
+            break;
+          }
         }
       }
     }
@@ -37,16 +54,30 @@ export function preflightArgs(inv: Inventory, pb: Playbook, templates: TemplateE
 }
 
 /** The variables of each loop item (none when the loop needs the hosts), or the task's own. */
-function itemVars(task: Task, vars: Record<string, unknown>, templates: TemplateEngine): Array<Record<string, unknown>> {
+function itemVars(
+  task: Task,
+  vars: Record<string, unknown>,
+  templates: TemplateEngine,
+): Array<Record<string, unknown>> {
   try {
     return loopItems(task, vars, templates)?.map((item) => withItem(task, vars, item)) ?? [vars];
-  } catch { return []; }
+  } catch {
+    return [];
+  }
 }
 
-function checkOne(task: Task, vars: Record<string, unknown>, templates: TemplateEngine, registered: Set<string>, mod: NonNullable<ReturnType<typeof lookupModule>>): Omit<ArgProblem, 'host' | 'task'> | undefined {
+function checkOne(
+  task: Task,
+  vars: Record<string, unknown>,
+  templates: TemplateEngine,
+  registered: Set<string>,
+  mod: NonNullable<ReturnType<typeof lookupModule>>,
+): Omit<ArgProblem, 'host' | 'task'> | undefined {
   try {
     if (!evalCondition(task.when, vars, { ...task.where, field: 'when' })) return undefined;
-  } catch { /* decided on the host */ }
+  } catch {
+    /* decided on the host */
+  }
   try {
     const r = parseTaskArgs(mod, task, vars, templates);
     if (r.ok) return undefined;

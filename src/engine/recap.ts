@@ -2,9 +2,14 @@ import { EXIT } from '../exit-codes.js';
 import type { HostState } from './host-state.js';
 import type { HostRecap, RunSummary, TaskResult } from './types.js';
 
-export function recapOf(results: TaskResult[], states: Map<string, HostState>, rolledBack: RunSummary['rolledBack']): Record<string, HostRecap> {
+export function recapOf(
+  results: TaskResult[],
+  states: Map<string, HostState>,
+  rolledBack: RunSummary['rolledBack'],
+): Record<string, HostRecap> {
   const recap: Record<string, HostRecap> = {};
-  for (const h of states.keys()) recap[h] = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, rolled_back: 0, ignored: 0 };
+  for (const h of states.keys())
+    recap[h] = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, rolled_back: 0, ignored: 0 };
   for (const r of results) {
     const c = recap[r.host]!;
     if (r.status === 'failed' && r.ignored) c.ignored++;

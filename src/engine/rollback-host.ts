@@ -10,7 +10,13 @@ import type { RunSummary } from './types.js';
  * Revert this run's changes on one host, newest first. A host that cannot be reached keeps its
  * changes in the journal and is reported pending: `lvsrun rollback` finishes the job later.
  */
-export async function rollbackHost(hs: HostState, become: (user?: string) => BecomeSpec, journal: Journal, bus: EventBus, out: RunSummary['rolledBack']): Promise<void> {
+export async function rollbackHost(
+  hs: HostState,
+  become: (user?: string) => BecomeSpec,
+  journal: Journal,
+  bus: EventBus,
+  out: RunSummary['rolledBack'],
+): Promise<void> {
   if (hs.rolledBack || !hs.undoLog.length) return;
   hs.rolledBack = true;
   bus.emit({ type: 'rollback:start', host: hs.name, steps: hs.undoLog.reduce((n, e) => n + e.undo.length, 0) });
@@ -19,7 +25,7 @@ export async function rollbackHost(hs: HostState, become: (user?: string) => Bec
     const r = await replayUndo(hs.transport, hs.undoLog, journal, (e) => execOpts(become(e.becomeUser)));
     hs.undoLog.length = 0;
     out[hs.name] = r;
-    journal.write({ phase: 'restored', host: hs.name, outcome: r.ok ? 'ok' : r.error ?? 'failed' });
+    journal.write({ phase: 'restored', host: hs.name, outcome: r.ok ? 'ok' : (r.error ?? 'failed') });
     bus.emit({ type: 'rollback:done', host: hs.name, ok: r.ok, ...(r.error ? { error: r.error } : {}) });
   } catch (e) {
     if (!(e instanceof TransportError)) throw e;

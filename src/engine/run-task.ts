@@ -25,7 +25,14 @@ export interface TaskEnv {
   redactor?: Redactor;
 }
 
-interface ItemOutcome { status: TaskResult['status']; msg?: string; plan?: Plan; result: Record<string, unknown>; error?: LvsrunError; irreversible?: boolean }
+interface ItemOutcome {
+  status: TaskResult['status'];
+  msg?: string;
+  plan?: Plan;
+  result: Record<string, unknown>;
+  error?: LvsrunError;
+  irreversible?: boolean;
+}
 
 /** Run one task on one host: when → loop → render → parse → check → plan → (journal, apply) → register. */
 export async function runTask(env: TaskEnv, hs: HostState, task: Task): Promise<TaskResult> {
@@ -57,48 +64,114 @@ export async function runTask(env: TaskEnv, hs: HostState, task: Task): Promise<
     const error = e instanceof LvsrunError ? e : new LvsrunError('E_COMMAND', (e as Error).message);
     if (task.register) hs.registered[task.register] = asData({ failed: true, changed: false, msg: error.message });
     if (task.noLog) env.redactor?.addValue(error.message);
-    return { ...base, status: 'failed', msg: error.message, error, durationMs: performance.now() - started, ...(task.ignoreErrors ? { ignored: true } : {}) };
+    return {
+      ...base,
+      status: 'failed',
+      msg: error.message,
+      error,
+      durationMs: performance.now() - started,
+      ...(task.ignoreErrors ? { ignored: true } : {}),
+    };
   }
 }
 
-async function runItem(env: TaskEnv, hs: HostState, task: Task, mod: TaskModule, vars: Record<string, unknown>): Promise<ItemOutcome> {
+async function runItem(
+  env: TaskEnv,
+  hs: HostState,
+  task: Task,
+  mod: TaskModule,
+  vars: Record<string, unknown>,
+): Promise<ItemOutcome> {
   const parsed = parseTaskArgs(mod, task, vars, env.templates);
-  if (!parsed.ok) return { status: 'failed', msg: `${mod.name}: ${parsed.path || 'arguments'}: ${parsed.message}`, result: { failed: true } };
+  if (!parsed.ok)
+    return {
+      status: 'failed',
+      msg: `${mod.name}: ${parsed.path || 'arguments'}: ${parsed.message}`,
+      result: { failed: true },
+    };
   const p = parsed.data;
   if (mod.name === 'assert') return assertOutcome(p as { that: string[]; fail_msg?: string; msg?: string }, vars, task);
   if (mod.name === 'debug') {
     const d = p as { msg?: unknown; var?: string };
     const named = d.var === undefined ? undefined : ownData(vars, d.var);
-    const msg = d.var !== undefined ? JSON.stringify(named === MISSING ? undefined : named)
-      : typeof d.msg === 'string' ? d.msg : JSON.stringify(d.msg ?? 'Hello world!');
+    const msg =
+      d.var !== undefined
+        ? JSON.stringify(named === MISSING ? undefined : named)
+        : typeof d.msg === 'string'
+          ? d.msg
+          : JSON.stringify(d.msg ?? 'Hello world!');
     return { status: 'ok', msg, result: { msg } };
   }
   const become = becomeSpec(vars, env.play.become, env.play.becomeUser, task);
   const execLog: ExecResult[] = [];
-  const ctx = makeCtx({ hs, vars, check: env.check, become, baseDirs: task.baseDirs, templates: env.templates, execLog, ...(env.signal ? { signal: env.signal } : {}) });
+  const ctx = makeCtx({
+    hs,
+    vars,
+    check: env.check,
+    become,
+    baseDirs: task.baseDirs,
+    templates: env.templates,
+    execLog,
+    ...(env.signal ? { signal: env.signal } : {}),
+  });
   const observed = await mod.check(ctx, p);
   const plan = mod.plan(p, observed);
   if (plan.fail) return { status: 'failed', msg: plan.fail, plan, result: { failed: true, msg: plan.fail } };
-  if (plan.checkOnly && !env.check) return { status: 'failed', msg: plan.checkOnly, plan, result: { failed: true, msg: plan.checkOnly } };
+  if (plan.checkOnly && !env.check)
+    return { status: 'failed', msg: plan.checkOnly, plan, result: { failed: true, msg: plan.checkOnly } };
   const changes = plan.action !== 'noop';
   if (env.check) {
     // Commands cannot be previewed: like Ansible, check mode skips them.
-    if (plan.action === 'run') return { status: 'skipped', msg: 'skipped in check mode', plan, result: { skipped: true, changed: false } };
-    if (plan.checkOnly) return { status: 'changed', plan, msg: `${plan.summary} (a real run would fail: ${plan.checkOnly})`, result: { changed: true } };
-    return { status: changes ? 'changed' : 'ok', plan, msg: plan.summary, result: { changed: changes, ...(plan.result ?? {}) } };
+    if (plan.action === 'run')
+      return { status: 'skipped', msg: 'skipped in check mode', plan, result: { skipped: true, changed: false } };
+    if (plan.checkOnly)
+      return {
+        status: 'changed',
+        plan,
+        msg: `${plan.summary} (a real run would fail: ${plan.checkOnly})`,
+        result: { changed: true },
+      };
+    return {
+      status: changes ? 'changed' : 'ok',
+      plan,
+      msg: plan.summary,
+      result: { changed: changes, ...(plan.result ?? {}) },
+    };
   }
   const stepResults = await applyPlan(env, hs, task, plan, become);
-  const result = { changed: changes, failed: false, ...(mod.result ? mod.result(p, observed, plan, stepResults) : plan.result ?? {}) };
+  const result = {
+    changed: changes,
+    failed: false,
+    ...(mod.result ? mod.result(p, observed, plan, stepResults) : (plan.result ?? {})),
+  };
   const failed = Boolean(result.failed);
-  return { status: failed ? 'failed' : changes ? 'changed' : 'ok', plan, result, msg: failed ? commandMsg(result) : plan.summary, ...(plan.irreversible ? { irreversible: true } : {}) };
+  return {
+    status: failed ? 'failed' : changes ? 'changed' : 'ok',
+    plan,
+    result,
+    msg: failed ? commandMsg(result) : plan.summary,
+    ...(plan.irreversible ? { irreversible: true } : {}),
+  };
 }
 
 /** Journal the undo (write-ahead), run the steps, mark done; the entry joins the host's undo log. */
 function applyPlan(env: TaskEnv, hs: HostState, task: Task, plan: Plan, become: BecomeSpec): Promise<ExecResult[]> {
-  return applyJournaled(env.journal, hs.transport!, task.name, plan, become, (e) => hs.undoLog.push(e), (e) => hs.undoLog.splice(hs.undoLog.indexOf(e), 1));
+  return applyJournaled(
+    env.journal,
+    hs.transport!,
+    task.name,
+    plan,
+    become,
+    (e) => hs.undoLog.push(e),
+    (e) => hs.undoLog.splice(hs.undoLog.indexOf(e), 1),
+  );
 }
 
-function assertOutcome(p: { that: string[]; fail_msg?: string; msg?: string }, vars: Record<string, unknown>, task: Task): ItemOutcome {
+function assertOutcome(
+  p: { that: string[]; fail_msg?: string; msg?: string },
+  vars: Record<string, unknown>,
+  task: Task,
+): ItemOutcome {
   for (const cond of p.that) {
     if (!evalCondition(cond, vars, { ...task.where, field: 'assert.that' })) {
       const msg = p.fail_msg ?? p.msg ?? `Assertion failed: ${cond}`;
@@ -113,7 +186,16 @@ function commandMsg(r: Record<string, unknown>): string {
   return `non-zero return code ${String(r.rc)}${err ? `: ${err.split('\n').slice(-3).join(' | ')}` : ''}`;
 }
 
-function finish(env: TaskEnv, hs: HostState, task: Task, base: Pick<TaskResult, 'play' | 'task' | 'host'>, vars: Record<string, unknown>, outcomes: ItemOutcome[], items: unknown[] | undefined, started: number): TaskResult {
+function finish(
+  env: TaskEnv,
+  hs: HostState,
+  task: Task,
+  base: Pick<TaskResult, 'play' | 'task' | 'host'>,
+  vars: Record<string, unknown>,
+  outcomes: ItemOutcome[],
+  items: unknown[] | undefined,
+  started: number,
+): TaskResult {
   // changed_when / failed_when see the registered result under its name and as `result`.
   for (const o of outcomes) {
     if (o.status === 'skipped') continue;
@@ -140,9 +222,20 @@ function finish(env: TaskEnv, hs: HostState, task: Task, base: Pick<TaskResult, 
     }
   }
   const statuses = outcomes.map((o) => o.status);
-  const status: TaskResult['status'] = statuses.includes('failed') ? 'failed' : statuses.includes('changed') ? 'changed' : statuses.every((s) => s === 'skipped') ? 'skipped' : 'ok';
+  const status: TaskResult['status'] = statuses.includes('failed')
+    ? 'failed'
+    : statuses.includes('changed')
+      ? 'changed'
+      : statuses.every((s) => s === 'skipped')
+        ? 'skipped'
+        : 'ok';
   const reg = items
-    ? { results: outcomes.map((o, i) => ({ ...o.result, item: items[i] })), changed: status === 'changed', failed: status === 'failed', skipped: status === 'skipped' }
+    ? {
+        results: outcomes.map((o, i) => ({ ...o.result, item: items[i] })),
+        changed: status === 'changed',
+        failed: status === 'failed',
+        skipped: status === 'skipped',
+      }
     : { ...outcomes[0]!.result, ...(status === 'skipped' ? { skipped: true } : {}) };
   if (task.register) hs.registered[task.register] = asData(reg);
   // no_log: what the task returned is secret wherever it shows up later (`debug: var:`, a template).
@@ -156,9 +249,17 @@ function finish(env: TaskEnv, hs: HostState, task: Task, base: Pick<TaskResult, 
   const failedO = outcomes.find((o) => o.status === 'failed');
   const diff = outcomes.flatMap((o) => o.plan?.diff ?? []);
   // no_log: the task's output and diffs stay out of every report.
-  const msg = task.noLog ? 'the output has been hidden due to no_log: true' : failedO?.msg ?? outcomes.map((o) => o.msg).filter(Boolean).join('; ');
+  const msg = task.noLog
+    ? 'the output has been hidden due to no_log: true'
+    : (failedO?.msg ??
+      outcomes
+        .map((o) => o.msg)
+        .filter(Boolean)
+        .join('; '));
   return {
-    ...base, status, msg,
+    ...base,
+    status,
+    msg,
     ...(diff.length && status !== 'ok' && !task.noLog ? { diff } : {}),
     ...(outcomes.some((o) => o.irreversible) ? { irreversible: true } : {}),
     ...(status === 'failed' && task.ignoreErrors ? { ignored: true } : {}),

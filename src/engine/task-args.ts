@@ -10,17 +10,26 @@ export type ArgsResult = { ok: true; data: unknown } | { ok: false; path: string
  * schema. Used by the run (per task, per host) and by the pre-run check of every host. A template
  * error (an undefined variable) is thrown as the ConfigError it is.
  */
-export function parseTaskArgs(mod: TaskModule, task: Task, vars: Record<string, unknown>, templates: TemplateEngine): ArgsResult {
+export function parseTaskArgs(
+  mod: TaskModule,
+  task: Task,
+  vars: Record<string, unknown>,
+  templates: TemplateEngine,
+): ArgsResult {
   const rendered = templates.renderValue(task.args, vars, { ...task.where, field: task.moduleKey });
   const nul = findNul(rendered, []);
-  if (nul) return { ok: false, path: nul.join('.'), message: 'contains a NUL byte, which no command or config file can hold' };
+  if (nul)
+    return { ok: false, path: nul.join('.'), message: 'contains a NUL byte, which no command or config file can hold' };
   const parsed = mod.schema.safeParse(rendered);
   if (parsed.success) {
     const problem = mod.vet?.(parsed.data, vars);
     return problem ? { ok: false, ...problem } : { ok: true, data: parsed.data };
   }
   const i = parsed.error.issues[0]!;
-  const value = i.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined), rendered);
+  const value = i.path.reduce<unknown>(
+    (v, k) => (v && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined),
+    rendered,
+  );
   return { ok: false, path: i.path.join('.'), message: i.message, ...(value !== undefined ? { value } : {}) };
 }
 
@@ -34,7 +43,10 @@ const DATA_ARGS = new Set(['content', 'stdin']);
 function findNul(v: unknown, path: Array<string | number>): Array<string | number> | undefined {
   if (typeof v === 'string') return v.includes('\0') ? path : undefined;
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) { const p = findNul(v[i], [...path, i]); if (p) return p; }
+    for (let i = 0; i < v.length; i++) {
+      const p = findNul(v[i], [...path, i]);
+      if (p) return p;
+    }
   } else if (v && typeof v === 'object') {
     for (const [k, x] of Object.entries(v)) {
       if (!path.length && DATA_ARGS.has(k)) continue;

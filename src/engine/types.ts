@@ -19,7 +19,15 @@ export interface TaskResult {
   error?: LvsrunError;
 }
 
-export interface HostRecap { ok: number; changed: number; failed: number; skipped: number; unreachable: number; rolled_back: number; ignored: number }
+export interface HostRecap {
+  ok: number;
+  changed: number;
+  failed: number;
+  skipped: number;
+  unreachable: number;
+  rolled_back: number;
+  ignored: number;
+}
 
 export interface RunSummary {
   runId: string;
@@ -43,10 +51,19 @@ export type EngineEvent =
   | { type: 'warning'; msg: string }
   | { type: 'run:end'; summary: RunSummary };
 
-export interface Reporter { on(e: EngineEvent): void; close?(): Promise<void> | void }
+export interface Reporter {
+  on(e: EngineEvent): void;
+  close?(): Promise<void> | void;
+}
 
 /** One change still in effect: its undo, the journal seq of its begin record, and who the undo runs as. */
-export interface JournalEntry { host: string; task: string; undo: Step[]; seq?: number; becomeUser?: string }
+export interface JournalEntry {
+  host: string;
+  task: string;
+  undo: Step[];
+  seq?: number;
+  becomeUser?: string;
+}
 
 export interface RunOptions {
   check: boolean;

@@ -13,12 +13,16 @@ export interface HostVarsInput {
   magic: InventoryMagic;
 }
 
-export interface InventoryMagic { groups: Record<string, string[]>; hostvars: Record<string, unknown> }
+export interface InventoryMagic {
+  groups: Record<string, string[]>;
+  hostvars: Record<string, unknown>;
+}
 
 /** Computed once per run: `groups` and `hostvars` for every host. */
 export function inventoryMagic(inv: Inventory): InventoryMagic {
   const groups: Record<string, string[]> = {};
-  for (const g of inv.groups.keys()) groups[g] = [...inv.hosts.values()].filter((x) => x.groups.includes(g) || g === 'all').map((x) => x.name);
+  for (const g of inv.groups.keys())
+    groups[g] = [...inv.hosts.values()].filter((x) => x.groups.includes(g) || g === 'all').map((x) => x.name);
   return { groups, hostvars: lazyHostvars(inv) };
 }
 
@@ -45,7 +49,10 @@ export function hostVars(i: HostVarsInput): Record<string, unknown> {
     ansible_play_hosts: i.playHosts,
     ansible_play_batch: i.playHosts,
   };
-  return markData(vars, Object.keys(i.registered).filter((k) => vars[k] === i.registered[k]));
+  return markData(
+    vars,
+    Object.keys(i.registered).filter((k) => vars[k] === i.registered[k]),
+  );
 }
 
 function lazyHostvars(inv: Inventory): Record<string, unknown> {

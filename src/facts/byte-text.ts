@@ -12,7 +12,10 @@ export function bytesToText(b: Buffer): string {
   let i = 0;
   while (i < b.length) {
     const n = seqLength(b, i);
-    if (n > 0) { i += n; continue; }
+    if (n > 0) {
+      i += n;
+      continue;
+    }
     out.push(b.toString('utf8', run, i), String.fromCharCode(0xdc00 + b[i]!));
     run = ++i;
   }

@@ -45,9 +45,11 @@ export function parseFileState(r: ExecResult, path: string): FileState {
   if (r.code !== 0) throw new FactError(`cannot read the state of ${path}: ${r.stderr.trim() || `exit ${r.code}`}`);
   const lines = r.stdout.split('\n');
   const head = lines[0] ?? '';
-  if (head === 'absent') return lines[1] && lines[1] !== path ? { exists: false, missingFrom: lines[1] } : { exists: false };
+  if (head === 'absent')
+    return lines[1] && lines[1] !== path ? { exists: false, missingFrom: lines[1] } : { exists: false };
   const [ftype, mode, owner, group, size] = head.split('|');
-  const type = ftype === 'link' ? 'link' : ftype?.startsWith('regular') ? 'file' : ftype === 'directory' ? 'directory' : 'other';
+  const type =
+    ftype === 'link' ? 'link' : ftype?.startsWith('regular') ? 'file' : ftype === 'directory' ? 'directory' : 'other';
   const st: FileState = { exists: true, type, mode: (mode ?? '').padStart(4, '0'), owner, group, size: Number(size) };
   if (type === 'link') st.linkTarget = lines[1] ?? '';
   else if (type === 'file' && lines[1]?.startsWith('sha256 ')) st.sha256 = lines[1].slice(7);
@@ -69,8 +71,10 @@ export function observedBytes(st: FileState): Buffer | undefined {
 export function uncapturedReason(path: string, st: FileState): string | undefined {
   if (!st.exists || st.type !== 'file' || observedBytes(st) !== undefined) return undefined;
   const size = st.size !== undefined && Number.isFinite(st.size) ? `${st.size} bytes` : 'too big to read';
-  return `${path} is ${size}, over the ${MAX_CONTENT / 1048576} MiB lvsrun reads, edits and keeps as an undo; `
-    + 'refusing to change it (nothing was changed)';
+  return (
+    `${path} is ${size}, over the ${MAX_CONTENT / 1048576} MiB lvsrun reads, edits and keeps as an undo; ` +
+    'refusing to change it (nothing was changed)'
+  );
 }
 
 /** Normalise a user mode ('644', '0644', 0o644 given as 420) to four octal digits. */

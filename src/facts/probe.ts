@@ -8,7 +8,10 @@ const SEP = '__lvsrun_probe_end__';
  * separately, as if it had been run alone.
  */
 export function multiProbe(parts: readonly ShellCmd[]): ShellCmd {
-  return joinCmds(parts.map((p) => joinCmds([raw('('), p, raw(`); printf '\\n${SEP} %s\\n' "$?"`)], '\n')), '\n');
+  return joinCmds(
+    parts.map((p) => joinCmds([raw('('), p, raw(`); printf '\\n${SEP} %s\\n' "$?"`)], '\n')),
+    '\n',
+  );
 }
 
 export function splitProbe(r: ExecResult, n: number): ExecResult[] {
@@ -22,7 +25,13 @@ export function splitProbe(r: ExecResult, n: number): ExecResult[] {
       rest = '';
       continue;
     }
-    out.push({ code: Number(m[1]), signal: null, stdout: rest.slice(0, m.index), stderr: i === 0 ? r.stderr : '', durationMs: r.durationMs });
+    out.push({
+      code: Number(m[1]),
+      signal: null,
+      stdout: rest.slice(0, m.index),
+      stderr: i === 0 ? r.stderr : '',
+      durationMs: r.durationMs,
+    });
     rest = rest.slice(m.index + m[0].length);
   }
   return out;

@@ -12,9 +12,15 @@ export function parseAddress(text: string): { name: string; port?: number } | un
   let address = text;
   let port: number | undefined;
   const bracketed = /^\[(.+)\]:([0-9]+)$/.exec(address);
-  if (bracketed) { address = bracketed[1]!; port = Number(bracketed[2]); }
+  if (bracketed) {
+    address = bracketed[1]!;
+    port = Number(bracketed[2]);
+  }
   const hostport = /^((?:[^:[\]]|\[[^\]]*\])*):([0-9]+)$/.exec(address);
-  if (hostport) { address = hostport[1]!; port = Number(hostport[2]); }
+  if (hostport) {
+    address = hostport[1]!;
+    port = Number(hostport[2]);
+  }
   if (!IPV4.test(address) && !isIpv6(address) && !HOSTNAME.test(address)) return undefined;
   return port === undefined ? { name: address } : { name: address, port };
 }
@@ -30,9 +36,18 @@ const HOSTNAME = new RegExp(String.raw`^${LABEL}(?:\.${LABEL})*$`, 'iu');
 const H = String.raw`(?:[0-9a-f]{1,4}|${HEX_RANGE})`;
 // As in Ansible, only the last alternative is anchored at the end (`$` binds to it alone).
 const IPV6_ALTS = [
-  `(?:${H}:){7}${H}`, `(?:${H}:){1,6}:`, `(?:${H}:)(?::${H}){1,6}`, `(?:${H}:){2}(?::${H}){1,5}`,
-  `(?:${H}:){3}(?::${H}){1,4}`, `(?:${H}:){4}(?::${H}){1,3}`, `(?:${H}:){5}(?::${H}){1,2}`, `(?:${H}:){6}(?::${H})`,
-  `:(?::${H}){1,6}`, `${H}?::`, String.raw`(?:0:){6}(?:${H}\.){3}${H}`, String.raw`::(?:ffff:)?(?:${H}\.){3}${H}`,
+  `(?:${H}:){7}${H}`,
+  `(?:${H}:){1,6}:`,
+  `(?:${H}:)(?::${H}){1,6}`,
+  `(?:${H}:){2}(?::${H}){1,5}`,
+  `(?:${H}:){3}(?::${H}){1,4}`,
+  `(?:${H}:){4}(?::${H}){1,3}`,
+  `(?:${H}:){5}(?::${H}){1,2}`,
+  `(?:${H}:){6}(?::${H})`,
+  `:(?::${H}){1,6}`,
+  `${H}?::`,
+  String.raw`(?:0:){6}(?:${H}\.){3}${H}`,
+  String.raw`::(?:ffff:)?(?:${H}\.){3}${H}`,
 ];
 const IPV6 = new RegExp(`^(?:${IPV6_ALTS.join('|')}|(?:0:){5}ffff:(?:${H}\\.){3}${H}$)`, 'i');
 

@@ -7,7 +7,10 @@ const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const HINT = 'ranges look like web[01:20], web[1:9:2] or db-[a:f]; begin and end are numbers or single letters';
 
 /** One `[begin:end:step]`: how many values it has and the i-th of them. */
-interface Range { count: number; at(i: number): string }
+interface Range {
+  count: number;
+  at(i: number): string;
+}
 type Part = string | Range;
 
 /**
@@ -23,7 +26,8 @@ export function expandRange(pattern: string, file = '', line = 0): string[] {
     const n = Number.isFinite(total) ? String(total) : 'too many';
     const msg = `host range '${clip(pattern)}' names ${n} hosts (at most ${MAX_RANGE_HOSTS})`;
     throw new ConfigError('E_INVENTORY', msg, {
-      where: { file, line }, hint: 'split the range over several lines or groups',
+      where: { file, line },
+      hint: 'split the range over several lines or groups',
     });
   }
   let out = [''];
@@ -43,7 +47,11 @@ function parse(pattern: string, file: string, line: number): Part[] {
     const close = open < 0 ? -1 : pattern.indexOf(']', open);
     if (open < 0 || close < 0) break;
     const body = pattern.slice(open + 1, close);
-    if (!body.includes(':')) { lit += pattern.slice(i, close + 1); i = close + 1; continue; }
+    if (!body.includes(':')) {
+      lit += pattern.slice(i, close + 1);
+      i = close + 1;
+      continue;
+    }
     lit += pattern.slice(i, open);
     parts.push(lit);
     lit = '';

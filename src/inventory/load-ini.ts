@@ -3,14 +3,24 @@ import { expandRange } from './host-range.js';
 import { splitHostPort } from './host-address.js';
 import { iniLiteral } from './python-literal.js';
 import {
-  addChildGroup, addHostToGroup, addVars, ensureGroup, ensureHost, reserveHosts, type RawInventory,
+  addChildGroup,
+  addHostToGroup,
+  addVars,
+  ensureGroup,
+  ensureHost,
+  reserveHosts,
+  type RawInventory,
 } from './types.js';
 import { setOwn } from '../data/own-record.js';
 
 const SECTION = /^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$/;
 const GROUP_NAME = /^([^:\]\s]+)\s*(?:#.*)?$/;
 
-interface Pending { line: number; state: 'vars' | 'children'; parents: string[] }
+interface Pending {
+  line: number;
+  state: 'vars' | 'children';
+  parents: string[];
+}
 
 /**
  * Ansible's INI inventory: [group], [group:vars], [group:children], host lines with key=value. Like Ansible,
@@ -39,7 +49,8 @@ export function loadIniInventory(text: string, file: string, raw: RawInventory):
       kind = sec[2] ?? 'hosts';
       if (kind !== 'hosts' && kind !== 'vars' && kind !== 'children') {
         throw new ConfigError('E_INVENTORY', `section [${section}:${kind}] has unknown type '${kind}'`, {
-          where, hint: 'use [group], [group:vars] or [group:children]',
+          where,
+          hint: 'use [group], [group:vars] or [group:children]',
         });
       }
       if (!raw.groups.has(section)) {
@@ -57,7 +68,8 @@ export function loadIniInventory(text: string, file: string, raw: RawInventory):
     }
     if (line.startsWith('[') && line.endsWith(']')) {
       throw new ConfigError('E_INVENTORY', `bad section header '${clip(line)}'`, {
-        where, hint: 'use [group], [group:vars] or [group:children], with no space inside the brackets',
+        where,
+        hint: 'use [group], [group:vars] or [group:children], with no space inside the brackets',
       });
     }
     const origin = () => where;
@@ -76,7 +88,10 @@ export function loadIniInventory(text: string, file: string, raw: RawInventory):
         const msg = `expected a group name in [${section}:children], got '${clip(line)}'`;
         throw new ConfigError('E_INVENTORY', msg, { where });
       }
-      if (raw.groups.has(child)) { addChildGroup(raw, ensureGroup(raw, section), child, where); return; }
+      if (raw.groups.has(child)) {
+        addChildGroup(raw, ensureGroup(raw, section), child, where);
+        return;
+      }
       const p = pending.get(child);
       if (p) p.parents.push(section);
       else pending.set(child, { line: lineNo, state: 'children', parents: [section] });
@@ -85,11 +100,13 @@ export function loadIniInventory(text: string, file: string, raw: RawInventory):
     hostLine(raw, section, line, where);
   });
   for (const [name, p] of pending) {
-    const msg = p.state === 'vars'
-      ? `section [${name}:vars] is for group '${name}', which has no [${name}] or [${name}:children] section`
-      : `section [${p.parents.at(-1)}:children] names group '${name}', which is not defined`;
+    const msg =
+      p.state === 'vars'
+        ? `section [${name}:vars] is for group '${name}', which has no [${name}] or [${name}:children] section`
+        : `section [${p.parents.at(-1)}:children] names group '${name}', which is not defined`;
     throw new ConfigError('E_INVENTORY', msg, {
-      where: { file, line: p.line }, hint: `add a [${name}] section (it may be empty) or fix the name`,
+      where: { file, line: p.line },
+      hint: `add a [${name}] section (it may be empty) or fix the name`,
     });
   }
 }
@@ -103,7 +120,8 @@ function hostLine(raw: RawInventory, section: string, line: string, where: { fil
     const eq = w.indexOf('=');
     if (eq < 0) {
       throw new ConfigError('E_INVENTORY', `expected key=value after the host name, got '${clip(w)}'`, {
-        where, hint: 'host lines look like: web1 ansible_host=10.0.0.5 ansible_port=22',
+        where,
+        hint: 'host lines look like: web1 ansible_host=10.0.0.5 ansible_port=22',
       });
     }
     setOwn(vars, w.slice(0, eq), iniLiteral(w.slice(eq + 1)));
@@ -111,9 +129,10 @@ function hostLine(raw: RawInventory, section: string, line: string, where: { fil
   if (pattern.trim().endsWith(':') || pattern.trim() === '---') {
     throw new ConfigError('E_INVENTORY', `bad host pattern '${clip(pattern)}'`, {
       where,
-      hint: pattern.trim() === '---'
-        ? 'this looks like a YAML file: name it .yml'
-        : 'a trailing colon is for a port: host:2222',
+      hint:
+        pattern.trim() === '---'
+          ? 'this looks like a YAML file: name it .yml'
+          : 'a trailing colon is for a port: host:2222',
     });
   }
   const { name, port } = splitHostPort(pattern);
@@ -136,17 +155,34 @@ function shellWords(line: string, where: { file: string; line: number }): string
   let q: string | null = null;
   for (let i = 0; i < line.length; i++) {
     const ch = line[i]!;
-    if (q === "'") { if (ch === q) q = null; else cur += ch; continue; }
+    if (q === "'") {
+      if (ch === q) q = null;
+      else cur += ch;
+      continue;
+    }
     if (q === '"') {
       if (ch === '"') q = null;
       else if (ch === '\\' && (line[i + 1] === '"' || line[i + 1] === '\\')) cur += line[++i];
       else cur += ch;
       continue;
     }
-    if (ch === '"' || ch === "'") { q = ch; inWord = true; continue; }
-    if (ch === '\\') { if (i + 1 < line.length) cur += line[++i]; inWord = true; continue; }
+    if (ch === '"' || ch === "'") {
+      q = ch;
+      inWord = true;
+      continue;
+    }
+    if (ch === '\\') {
+      if (i + 1 < line.length) cur += line[++i];
+      inWord = true;
+      continue;
+    }
     if (ch === '#') break;
-    if (/\s/.test(ch)) { if (inWord) out.push(cur); cur = ''; inWord = false; continue; }
+    if (/\s/.test(ch)) {
+      if (inWord) out.push(cur);
+      cur = '';
+      inWord = false;
+      continue;
+    }
     cur += ch;
     inWord = true;
   }

@@ -3,7 +3,13 @@ import type { YamlSource, Path } from '../playbook/yaml-source.js';
 import { splitHostPort } from './host-address.js';
 import { expandRange } from './host-range.js';
 import {
-  addChildGroup, addHostToGroup, addVars, ensureGroup, ensureHost, reserveHosts, type RawInventory,
+  addChildGroup,
+  addHostToGroup,
+  addVars,
+  ensureGroup,
+  ensureHost,
+  reserveHosts,
+  type RawInventory,
 } from './types.js';
 
 const GROUP_KEYS = new Set(['hosts', 'children', 'vars']);
@@ -24,8 +30,10 @@ function walkGroup(src: YamlSource, raw: RawInventory, name: string, body: unkno
     // Like Ansible, an unknown key is skipped with a warning rather than refusing the inventory.
     if (!GROUP_KEYS.has(key)) {
       const line = src.pos([...path, key])?.line;
-      raw.warnings.push(`${src.file}${line ? `:${line}` : ''}: skipping unknown key '${key}' in group '${name}' `
-        + '(a group holds only hosts:, children: and vars:; put variables under vars:)');
+      raw.warnings.push(
+        `${src.file}${line ? `:${line}` : ''}: skipping unknown key '${key}' in group '${name}' ` +
+          '(a group holds only hosts:, children: and vars:; put variables under vars:)',
+      );
     }
   }
   const origin = (p: Path) => (k: string) => ({ file: src.file, line: src.pos([...p, k])?.line });
@@ -34,9 +42,16 @@ function walkGroup(src: YamlSource, raw: RawInventory, name: string, body: unkno
     addVars(g, body.vars, origin([...path, 'vars']));
   }
   if (body.hosts !== undefined && body.hosts !== null) {
-    if (!isObj(body.hosts)) throw bad(src, [...path, 'hosts'], 'hosts must be a mapping of host names', 'write `hosts: {web1: {}}` or one host per line ending with a colon');
+    if (!isObj(body.hosts))
+      throw bad(
+        src,
+        [...path, 'hosts'],
+        'hosts must be a mapping of host names',
+        'write `hosts: {web1: {}}` or one host per line ending with a colon',
+      );
     for (const [pattern, hv] of Object.entries(body.hosts)) {
-      if (hv !== null && hv !== undefined && !isObj(hv)) throw bad(src, [...path, 'hosts', pattern], `variables of host '${pattern}' must be a mapping`);
+      if (hv !== null && hv !== undefined && !isObj(hv))
+        throw bad(src, [...path, 'hosts', pattern], `variables of host '${pattern}' must be a mapping`);
       const line = src.pos([...path, 'hosts', pattern])?.line;
       const { name: hostName, port } = splitHostPort(pattern);
       const names = expandRange(hostName, src.file, line);
@@ -64,5 +79,8 @@ function isObj(v: unknown): v is Record<string, unknown> {
 
 function bad(src: YamlSource, path: Path, msg: string, hint?: string): ConfigError {
   const p = src.pos(path);
-  return new ConfigError('E_INVENTORY', msg, { where: { file: src.file, line: p?.line, col: p?.col, field: path.join('.') }, hint });
+  return new ConfigError('E_INVENTORY', msg, {
+    where: { file: src.file, line: p?.line, col: p?.col, field: path.join('.') },
+    hint,
+  });
 }

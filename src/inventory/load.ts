@@ -68,10 +68,17 @@ function loadFile(p: string, raw: RawInventory, vault?: VaultKeyring): void {
   const rawText = readFileSync(p, 'utf8');
   // YAML decrypts (and marks a whole encrypted file's values secret) as it parses; INI is decrypted here.
   const yaml = (): ReturnType<typeof parseYamlText> => parseYamlText(rawText, p, vault);
-  if (YAML_EXTS.includes(ext)) { loadYamlInventory(yaml(), raw); return; }
+  if (YAML_EXTS.includes(ext)) {
+    loadYamlInventory(yaml(), raw);
+    return;
+  }
   if (!ext) {
     let src: ReturnType<typeof parseYamlText> | undefined;
-    try { src = yaml(); } catch (e) { if (!(e instanceof ConfigError)) throw e; }
+    try {
+      src = yaml();
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+    }
     if (src && typeof src.data === 'object' && src.data !== null && !Array.isArray(src.data)) {
       loadYamlInventory(src, raw);
       return;
@@ -98,13 +105,18 @@ function markFileValues(raw: RawInventory, file: string, vault: VaultKeyring): v
  * inventory vars, then host_vars/ files.
  */
 export function resolveInventory(
-  raw: RawInventory, sources: string[], varsDirs: string[], vault?: VaultKeyring,
+  raw: RawInventory,
+  sources: string[],
+  varsDirs: string[],
+  vault?: VaultKeyring,
 ): Inventory {
   refuseGroupCycles(raw);
   for (const g of raw.groups.values()) takePriority(g);
   const fileVars = new Map<string, Array<NonNullable<ReturnType<typeof loadVarsFor>>>>();
   for (const g of raw.groups.values()) {
-    const found = varsDirs.map((dir) => loadVarsFor(join(dir, 'group_vars'), g.name, vault)).filter((f) => f !== undefined);
+    const found = varsDirs
+      .map((dir) => loadVarsFor(join(dir, 'group_vars'), g.name, vault))
+      .filter((f) => f !== undefined);
     fileVars.set(g.name, found);
   }
   const all = raw.groups.get('all')!;
@@ -125,7 +137,10 @@ export function resolveInventory(
   for (const name of raw.hostOrder) {
     const direct = directGroups.get(name) ?? [];
     const groups = ancestors(direct, parents);
-    const ordered = ['all', ...[...groups].filter((g) => g !== 'all').sort((a, b) => cmpGroup(raw.groups, depth, a, b))];
+    const ordered = [
+      'all',
+      ...[...groups].filter((g) => g !== 'all').sort((a, b) => cmpGroup(raw.groups, depth, a, b)),
+    ];
     const vars: Record<string, unknown> = {};
     const origins: Record<string, Origin> = {};
     const take = (layer: { vars: Record<string, unknown>; origins: Record<string, Origin> }): void => {
@@ -158,10 +173,11 @@ function placeUngrouped(raw: RawInventory): void {
   const ungrouped = raw.groups.get('ungrouped')!;
   const kept = ungrouped.hosts.filter((h) => !inOther.has(h));
   const seen = new Set(kept);
-  for (const h of raw.hostOrder) if (!inOther.has(h) && !seen.has(h)) {
-    kept.push(h);
-    seen.add(h);
-  }
+  for (const h of raw.hostOrder)
+    if (!inOther.has(h) && !seen.has(h)) {
+      kept.push(h);
+      seen.add(h);
+    }
   ungrouped.hosts = kept;
 }
 
@@ -169,8 +185,8 @@ function placeUngrouped(raw: RawInventory): void {
 function takePriority(g: Group): void {
   if (!Object.hasOwn(g.vars, 'ansible_group_priority')) return;
   const v = g.vars.ansible_group_priority;
-  const n = typeof v === 'number' ? Math.trunc(v)
-    : typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v) ? Number(v) : NaN;
+  const n =
+    typeof v === 'number' ? Math.trunc(v) : typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v) ? Number(v) : NaN;
   if (!Number.isSafeInteger(n)) {
     throw new ConfigError('E_INVENTORY', `ansible_group_priority of group '${g.name}' must be a whole number`, {
       where: { ...g.origins.ansible_group_priority, field: `${g.name}.vars.ansible_group_priority` },
@@ -193,20 +209,28 @@ function refuseGroupCycles(raw: RawInventory): void {
     while (stack.length) {
       const top = stack[stack.length - 1]!;
       const children = raw.groups.get(top.name)?.children ?? [];
-      if (top.next >= children.length) { state.set(top.name, 'done'); stack.pop(); continue; }
+      if (top.next >= children.length) {
+        state.set(top.name, 'done');
+        stack.pop();
+        continue;
+      }
       const child = children[top.next++]!;
       if (state.get(child) === 'open') {
         const loop = [...stack.slice(stack.findIndex((f) => f.name === child)).map((f) => f.name), child];
         const at = raw.childOrigins.get(`${top.name} ${child}`);
-        const msg = loop.length === 2
-          ? `group '${child}' is its own child: a recursive dependency loop`
-          : `groups ${loop.map((g) => `'${g}'`).join(' -> ')} form a recursive dependency loop`;
+        const msg =
+          loop.length === 2
+            ? `group '${child}' is its own child: a recursive dependency loop`
+            : `groups ${loop.map((g) => `'${g}'`).join(' -> ')} form a recursive dependency loop`;
         throw new ConfigError('E_INVENTORY', msg, {
           where: { file: at?.file, line: at?.line, field: `${top.name}.children.${child}` },
           hint: 'a group cannot contain itself, directly or through its children',
         });
       }
-      if (!state.has(child)) { state.set(child, 'open'); stack.push({ name: child, next: 0 }); }
+      if (!state.has(child)) {
+        state.set(child, 'open');
+        stack.push({ name: child, next: 0 });
+      }
     }
   }
 }
@@ -242,16 +266,21 @@ function groupDepths(groups: Map<string, Group>): Map<string, number> {
     const g = queue.shift()!;
     for (const c of groups.get(g)?.children ?? []) {
       const nd = d.get(g)! + 1;
-      if ((d.get(c) ?? -1) < nd) { d.set(c, nd); if (nd < 64) queue.push(c); }
+      if ((d.get(c) ?? -1) < nd) {
+        d.set(c, nd);
+        if (nd < 64) queue.push(c);
+      }
     }
   }
   return d;
 }
 
 function cmpGroup(groups: Map<string, Group>, depth: Map<string, number>, a: string, b: string): number {
-  return (depth.get(a) ?? 1) - (depth.get(b) ?? 1)
-    || (groups.get(a)?.priority ?? 1) - (groups.get(b)?.priority ?? 1)
-    || byteOrder(a, b);
+  return (
+    (depth.get(a) ?? 1) - (depth.get(b) ?? 1) ||
+    (groups.get(a)?.priority ?? 1) - (groups.get(b)?.priority ?? 1) ||
+    byteOrder(a, b)
+  );
 }
 
 /** Ansible compares group names as Python strings: by code point, not by locale. */

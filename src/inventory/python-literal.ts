@@ -18,12 +18,27 @@ const NOT_LITERAL = Symbol('not a Python literal');
 const DIGITS = String.raw`\d(?:_?\d)*`;
 const EXPONENT = `(?:[eE][+-]?${DIGITS})`;
 /** Python's number tokens: hex, octal, binary, floats with a dot or an exponent, decimal integers. */
-const NUMBER = new RegExp(`^(?:${[
-  '0[xX](?:_?[0-9a-fA-F])+', '0[oO](?:_?[0-7])+', '0[bB](?:_?[01])+',
-  `(?:${DIGITS})?\\.${DIGITS}${EXPONENT}?`, `${DIGITS}\\.?${EXPONENT}?`,
-].join('|')})`);
+const NUMBER = new RegExp(
+  `^(?:${[
+    '0[xX](?:_?[0-9a-fA-F])+',
+    '0[oO](?:_?[0-7])+',
+    '0[bB](?:_?[01])+',
+    `(?:${DIGITS})?\\.${DIGITS}${EXPONENT}?`,
+    `${DIGITS}\\.?${EXPONENT}?`,
+  ].join('|')})`,
+);
 const ESCAPES: Record<string, string> = {
-  n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', '\n': '',
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+  '\n': '',
 };
 /** Nesting deeper than this is kept as text rather than risking the call stack. */
 const MAX_DEPTH = 100;
@@ -42,7 +57,9 @@ class LiteralParser {
     return v;
   }
 
-  private peek(): string { return this.s[this.i] ?? ''; }
+  private peek(): string {
+    return this.s[this.i] ?? '';
+  }
 
   /** Whitespace and a trailing # comment, as Python's tokenizer skips them. */
   private ws(): void {
@@ -87,10 +104,16 @@ class LiteralParser {
   private collection(close: string, depth: number): unknown {
     this.i++;
     this.ws();
-    if (this.peek() === close) { this.i++; return []; }
+    if (this.peek() === close) {
+      this.i++;
+      return [];
+    }
     const first = this.value(depth + 1);
     this.ws();
-    if (close === ')' && this.peek() === ')') { this.i++; return first; }
+    if (close === ')' && this.peek() === ')') {
+      this.i++;
+      return first;
+    }
     return this.seqTail(first, close, depth);
   }
 
@@ -99,11 +122,20 @@ class LiteralParser {
     for (;;) {
       this.ws();
       const c = this.peek();
-      if (c === close && close) { this.i++; return out; }
-      if (c !== ',') { if (!close && this.i >= this.s.length) return out; fail(); }
+      if (c === close && close) {
+        this.i++;
+        return out;
+      }
+      if (c !== ',') {
+        if (!close && this.i >= this.s.length) return out;
+        fail();
+      }
       this.i++;
       this.ws();
-      if (this.peek() === close && close) { this.i++; return out; }
+      if (this.peek() === close && close) {
+        this.i++;
+        return out;
+      }
       if (!close && this.i >= this.s.length) return out;
       out.push(this.value(depth + 1));
     }
@@ -113,7 +145,10 @@ class LiteralParser {
   private braces(depth: number): unknown {
     this.i++;
     this.ws();
-    if (this.peek() === '}') { this.i++; return {}; }
+    if (this.peek() === '}') {
+      this.i++;
+      return {};
+    }
     const first = this.value(depth + 1);
     this.ws();
     if (this.peek() !== ':') return this.seqTail(first, '}', depth);
@@ -127,11 +162,17 @@ class LiteralParser {
       if (typeof key === 'object' && key !== null) fail();
       Object.defineProperty(out, pyKey(key), { value: v, enumerable: true, writable: true, configurable: true });
       this.ws();
-      if (this.peek() === '}') { this.i++; return out; }
+      if (this.peek() === '}') {
+        this.i++;
+        return out;
+      }
       if (this.peek() !== ',') fail();
       this.i++;
       this.ws();
-      if (this.peek() === '}') { this.i++; return out; }
+      if (this.peek() === '}') {
+        this.i++;
+        return out;
+      }
       key = this.value(depth + 1);
     }
   }
@@ -146,7 +187,9 @@ class LiteralParser {
     this.i += m[0].length;
     const n = /^0[oO]/.test(t) ? parseInt(t.slice(2), 8) : /^0[bB]/.test(t) ? parseInt(t.slice(2), 2) : Number(t);
     // Python integers are unbounded; one that a double cannot hold exactly stays text.
-    if (!/[.eE]/.test(t) || /^0[xX]/.test(t)) { if (!Number.isSafeInteger(n)) fail(); }
+    if (!/[.eE]/.test(t) || /^0[xX]/.test(t)) {
+      if (!Number.isSafeInteger(n)) fail();
+    }
     return n;
   }
 
@@ -173,13 +216,25 @@ class LiteralParser {
     let out = '';
     for (;;) {
       if (this.i >= this.s.length) fail();
-      if (this.s.startsWith(q, this.i)) { this.i += q.length; return out; }
+      if (this.s.startsWith(q, this.i)) {
+        this.i += q.length;
+        return out;
+      }
       const c = this.s[this.i++]!;
       if (c === '\n' && q.length === 1) fail();
-      if (c !== '\\') { out += c; continue; }
+      if (c !== '\\') {
+        out += c;
+        continue;
+      }
       const n = this.s[this.i++] ?? fail();
-      if (raw) { out += c + n; continue; }
-      if (Object.hasOwn(ESCAPES, n)) { out += ESCAPES[n]; continue; }
+      if (raw) {
+        out += c + n;
+        continue;
+      }
+      if (Object.hasOwn(ESCAPES, n)) {
+        out += ESCAPES[n];
+        continue;
+      }
       const hex = n === 'x' ? 2 : n === 'u' ? 4 : n === 'U' ? 8 : 0;
       if (hex) {
         const h = this.s.slice(this.i, this.i + hex);

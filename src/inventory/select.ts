@@ -18,11 +18,18 @@ export function selectHosts(inv: Inventory, pattern: string, opts: { unknown?: U
   const terms = orderTerms(splitPattern(pattern));
   let hosts: string[] = [];
   for (const t of terms) {
-    if (inv.hosts.has(t)) { hosts.push(t); continue; }
+    if (inv.hosts.has(t)) {
+      hosts.push(t);
+      continue;
+    }
     const that = matchTerm(inv, t.startsWith('&') || t.startsWith('!') ? t.slice(1) : t, pattern, opts.unknown);
-    if (t.startsWith('!')) { const s = new Set(that); hosts = hosts.filter((h) => !s.has(h)); }
-    else if (t.startsWith('&')) { const s = new Set(that); hosts = hosts.filter((h) => s.has(h)); }
-    else hosts.push(...that);
+    if (t.startsWith('!')) {
+      const s = new Set(that);
+      hosts = hosts.filter((h) => !s.has(h));
+    } else if (t.startsWith('&')) {
+      const s = new Set(that);
+      hosts = hosts.filter((h) => s.has(h));
+    } else hosts.push(...that);
   }
   return [...new Set(hosts)];
 }
@@ -80,10 +87,13 @@ function enumerate(inv: Inventory, term: string, whole: string, unknown?: Unknow
     for (const h of inv.hosts.keys()) if (re.test(h)) out.push(h);
   }
   if (out.length || groups.length || term === 'all') return out;
-  const hint = didYouMean(term, [...inv.groups.keys(), ...inv.hosts.keys()])
-    ?? `groups are: ${[...inv.groups.keys()].join(', ')}`;
+  const hint =
+    didYouMean(term, [...inv.groups.keys(), ...inv.hosts.keys()]) ?? `groups are: ${[...inv.groups.keys()].join(', ')}`;
   // Like Ansible, a play whose pattern names nothing is skipped with a warning; --limit is strict.
-  if (unknown) { unknown(term, hint); return []; }
+  if (unknown) {
+    unknown(term, hint);
+    return [];
+  }
   const msg = `host pattern '${whole}': '${term}' is neither a group nor a host of the inventory`;
   throw new ConfigError('E_PATTERN', msg, { hint });
 }
@@ -96,11 +106,12 @@ function groupHosts(inv: Inventory, name: string): string[] {
   while (level.length) {
     const next: string[] = [];
     for (const g of level) {
-      for (const c of inv.groups.get(g)?.children ?? []) if (!seen.has(c)) {
-        seen.add(c);
-        next.push(c);
-        order.push(c);
-      }
+      for (const c of inv.groups.get(g)?.children ?? [])
+        if (!seen.has(c)) {
+          seen.add(c);
+          next.push(c);
+          order.push(c);
+        }
     }
     level = next;
   }
@@ -120,7 +131,10 @@ function globToRegex(glob: string): string {
       // As in fnmatch, a `]` right after `[` or `[!` is a member, not the end of the class.
       const first = i + (glob[i + 1] === '!' ? 2 : 1);
       const close = glob.indexOf(']', first + (glob[first] === ']' ? 1 : 0));
-      if (close < 0) { out += '\\['; continue; }
+      if (close < 0) {
+        out += '\\[';
+        continue;
+      }
       let body = glob.slice(i + 1, close);
       const neg = body.startsWith('!');
       if (neg) body = body.slice(1);

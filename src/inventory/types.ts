@@ -1,7 +1,10 @@
 import { ConfigError } from '../errors.js';
 import { setOwn } from '../data/own-record.js';
 
-export interface Origin { file: string; line?: number }
+export interface Origin {
+  file: string;
+  line?: number;
+}
 
 export interface Host {
   name: string;
@@ -44,7 +47,12 @@ export interface RawInventory {
 
 export function emptyRaw(): RawInventory {
   const raw: RawInventory = {
-    groups: new Map(), members: new Map(), childOrigins: new Map(), hostVars: new Map(), hostOrder: [], warnings: [],
+    groups: new Map(),
+    members: new Map(),
+    childOrigins: new Map(),
+    hostVars: new Map(),
+    hostOrder: [],
+    warnings: [],
   };
   // Like Ansible, `ungrouped` is the first child of `all`.
   addChildGroup(raw, ensureGroup(raw, 'all'), ensureGroup(raw, 'ungrouped').name, { file: '' });
@@ -82,11 +90,15 @@ export const MAX_INVENTORY_HOSTS = 100_000;
 export function reserveHosts(raw: RawInventory, count: number, where: { file: string; line?: number }): void {
   if (raw.hostOrder.length + count <= MAX_INVENTORY_HOSTS) return;
   throw new ConfigError('E_INVENTORY', `the inventory would name more than ${MAX_INVENTORY_HOSTS} hosts`, {
-    where, hint: 'check host ranges such as web[0:9999]; split the fleet into several inventories',
+    where,
+    hint: 'check host ranges such as web[0:9999]; split the fleet into several inventories',
   });
 }
 
-export function ensureHost(raw: RawInventory, name: string): { vars: Record<string, unknown>; origins: Record<string, Origin> } {
+export function ensureHost(
+  raw: RawInventory,
+  name: string,
+): { vars: Record<string, unknown>; origins: Record<string, Origin> } {
   let h = raw.hostVars.get(name);
   if (!h) {
     h = { vars: {}, origins: {} };
@@ -96,7 +108,11 @@ export function ensureHost(raw: RawInventory, name: string): { vars: Record<stri
   return h;
 }
 
-export function addVars(target: { vars: Record<string, unknown>; origins: Record<string, Origin> }, vars: Record<string, unknown>, origin: (key: string) => Origin): void {
+export function addVars(
+  target: { vars: Record<string, unknown>; origins: Record<string, Origin> },
+  vars: Record<string, unknown>,
+  origin: (key: string) => Origin,
+): void {
   for (const [k, v] of Object.entries(vars)) {
     setOwn(target.vars, k, v);
     setOwn(target.origins, k, origin(k));

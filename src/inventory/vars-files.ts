@@ -11,7 +11,9 @@ const EXTS = ['', '.yml', '.yaml', '.json'];
 
 /** Vars for one name from group_vars/NAME or host_vars/NAME: a file (any of EXTS) or a folder of files. */
 export function loadVarsFor(
-  dir: string, name: string, vault?: VaultKeyring,
+  dir: string,
+  name: string,
+  vault?: VaultKeyring,
 ): { vars: Record<string, unknown>; origins: Record<string, Origin> } | undefined {
   const found: string[] = [];
   for (const ext of EXTS) {
@@ -28,7 +30,9 @@ export function loadVarsFor(
     const src = loadYamlFile(f, vault);
     if (src.data === null || src.data === undefined) continue;
     if (typeof src.data !== 'object' || Array.isArray(src.data)) {
-      throw new ConfigError('E_INVENTORY', 'a vars file must be a mapping of variable names to values', { where: { file: f, line: 1 } });
+      throw new ConfigError('E_INVENTORY', 'a vars file must be a mapping of variable names to values', {
+        where: { file: f, line: 1 },
+      });
     }
     for (const [k, v] of Object.entries(src.data as Record<string, unknown>)) {
       setOwn(vars, k, v);
@@ -44,7 +48,8 @@ function collectDir(dir: string, found: string[]): void {
     if (f.startsWith('.') || f.endsWith('~')) continue;
     const p = join(dir, f);
     const ext = extname(f);
-    if (statSync(p).isDirectory()) { if (!ext) collectDir(p, found); }
-    else if (!ext || EXTS.includes(ext)) found.push(p);
+    if (statSync(p).isDirectory()) {
+      if (!ext) collectDir(p, found);
+    } else if (!ext || EXTS.includes(ext)) found.push(p);
   }
 }

@@ -35,6 +35,11 @@ while :; do sleep 3600 & wait $! || true; done
 `;
 
 export function sshdConfig(addr: string): string {
-  return sshdConfigText({ comment: 'lvsrun lab host', listen: `${addr}:22`, hostKey: '/etc/lvsrun-lab/ssh_host_ed25519_key', pidFile: '/run/sshd.pid', authorizedKeys: '/etc/lvsrun-lab/authorized_keys' });
+  return sshdConfigText({
+    comment: 'lvsrun lab host',
+    listen: `${addr}:22`,
+    hostKey: '/etc/lvsrun-lab/ssh_host_ed25519_key',
+    pidFile: '/run/sshd.pid',
+    authorizedKeys: '/etc/lvsrun-lab/authorized_keys',
+  });
 }
-

@@ -15,10 +15,31 @@ import { labInventoryYaml } from './inventory.js';
  * Clients stay namespaces.
  */
 export type VmHosts = 'directors' | 'all';
-export interface LabCounts { directors: number; realservers: number; clients: number; vm?: VmHosts }
-const asGuest = (c: LabCounts, g: LabHost['group']): boolean => (c.vm === 'all' ? g !== 'clients' : c.vm === 'directors' && g === 'directors');
-export interface LabHost { name: string; group: 'directors' | 'realservers' | 'clients'; addr: string; ns: string; veth: string; pid: number; kind?: 'vm' }
-export interface LabState { counts: LabCounts; bridge: string; subnet: string; vip: string; hosts: LabHost[]; inventory: string }
+export interface LabCounts {
+  directors: number;
+  realservers: number;
+  clients: number;
+  vm?: VmHosts;
+}
+const asGuest = (c: LabCounts, g: LabHost['group']): boolean =>
+  c.vm === 'all' ? g !== 'clients' : c.vm === 'directors' && g === 'directors';
+export interface LabHost {
+  name: string;
+  group: 'directors' | 'realservers' | 'clients';
+  addr: string;
+  ns: string;
+  veth: string;
+  pid: number;
+  kind?: 'vm';
+}
+export interface LabState {
+  counts: LabCounts;
+  bridge: string;
+  subnet: string;
+  vip: string;
+  hosts: LabHost[];
+  inventory: string;
+}
 
 export const BRIDGE = 'lvslab0';
 export const NS_PREFIX = 'lvslab-';
@@ -27,7 +48,9 @@ const GW = '10.77.0.1';
 
 function requireRoot(): void {
   if (process.getuid?.() !== 0) {
-    throw new LvsrunError('E_LAB', 'the lab needs root: it creates network namespaces, a bridge and mounts', { hint: 'run it as root (sudo lvsrun lab up)' });
+    throw new LvsrunError('E_LAB', 'the lab needs root: it creates network namespaces, a bridge and mounts', {
+      hint: 'run it as root (sudo lvsrun lab up)',
+    });
   }
 }
 
@@ -52,7 +75,12 @@ export function labStatus(env: NodeJS.ProcessEnv): LabStatus | undefined {
 export async function labUp(c: LabCounts, env: NodeJS.ProcessEnv): Promise<LabState> {
   requireRoot();
   const cur = labStatus(env);
-  if (cur && JSON.stringify({ ...cur.counts, vm: cur.counts.vm ?? null }) === JSON.stringify({ ...c, vm: c.vm ?? null }) && cur.hosts.every((h) => h.alive)) return cur;
+  if (
+    cur &&
+    JSON.stringify({ ...cur.counts, vm: cur.counts.vm ?? null }) === JSON.stringify({ ...c, vm: c.vm ?? null }) &&
+    cur.hosts.every((h) => h.alive)
+  )
+    return cur;
   if (cur) await labDown(env);
   const dir = labDir(env);
   mkdirSync(join(dir, 'hosts'), { recursive: true, mode: 0o700 });
@@ -63,21 +91,27 @@ export async function labUp(c: LabCounts, env: NodeJS.ProcessEnv): Promise<LabSt
   const hosts = plannedHosts(c);
   const etcHosts = `127.0.0.1 localhost\n${hosts.map((h) => `${h.addr} ${h.name}`).join('\n')}\n`;
 
-  await run('ip', ['link', 'add', BRIDGE, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0', 'mcast_snooping', '0'], { ok: [2] });
+  await run(
+    'ip',
+    ['link', 'add', BRIDGE, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0', 'mcast_snooping', '0'],
+    { ok: [2] },
+  );
   await run('ip', ['addr', 'replace', `${GW}/16`, 'dev', BRIDGE]);
   await run('ip', ['link', 'set', BRIDGE, 'up']);
 
   // Key generation is the slow part: do it for all hosts at once.
-  await Promise.all(hosts.map(async (h) => {
-    const hd = join(dir, 'hosts', h.name);
-    mkdirSync(join(hd, 'etc'), { recursive: true });
-    mkdirSync(join(hd, 'ovl'), { recursive: true });
-    const hk = join(hd, 'etc', 'ssh_host_ed25519_key');
-    if (!existsSync(hk)) await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', h.name, '-f', hk]);
-    writeFileSync(join(hd, 'etc', 'sshd_config'), sshdConfig(h.addr));
-    writeFileSync(join(hd, 'etc', 'authorized_keys'), pub, { mode: 0o600 });
-    writeFileSync(join(hd, 'etc', 'hosts'), etcHosts);
-  }));
+  await Promise.all(
+    hosts.map(async (h) => {
+      const hd = join(dir, 'hosts', h.name);
+      mkdirSync(join(hd, 'etc'), { recursive: true });
+      mkdirSync(join(hd, 'ovl'), { recursive: true });
+      const hk = join(hd, 'etc', 'ssh_host_ed25519_key');
+      if (!existsSync(hk)) await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', h.name, '-f', hk]);
+      writeFileSync(join(hd, 'etc', 'sshd_config'), sshdConfig(h.addr));
+      writeFileSync(join(hd, 'etc', 'authorized_keys'), pub, { mode: 0o600 });
+      writeFileSync(join(hd, 'etc', 'hosts'), etcHosts);
+    }),
+  );
 
   const started: LabHost[] = [];
   const kernel = c.vm ? findKernel() : undefined;
@@ -86,7 +120,18 @@ export async function labUp(c: LabCounts, env: NodeJS.ProcessEnv): Promise<LabSt
     if (kernel && initrd && asGuest(c, h.group)) {
       const [, , net, n] = h.addr.split('.').map(Number) as [number, number, number, number];
       const mac = `52:54:00:77:${net.toString(16).padStart(2, '0')}:${n.toString(16).padStart(2, '0')}`;
-      const vm = await startVm({ name: h.name, addr: h.addr, hostDir: join(dir, 'hosts', h.name), mac, memMiB: h.group === 'directors' ? 640 : 512 }, kernel, initrd, BRIDGE);
+      const vm = await startVm(
+        {
+          name: h.name,
+          addr: h.addr,
+          hostDir: join(dir, 'hosts', h.name),
+          mac,
+          memMiB: h.group === 'directors' ? 640 : 512,
+        },
+        kernel,
+        initrd,
+        BRIDGE,
+      );
       started.push({ ...h, ns: '', veth: vm.tap, pid: vm.pid, kind: 'vm' });
       continue;
     }
@@ -100,16 +145,58 @@ export async function labUp(c: LabCounts, env: NodeJS.ProcessEnv): Promise<LabSt
     await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     const hd = join(dir, 'hosts', h.name);
     const log = openSync(join(hd, 'init.log'), 'w');
-    const child = spawn('ip', ['netns', 'exec', ns, 'unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--kill-child', '--propagation', 'private', '/bin/sh', join(dir, 'init.sh'), h.name, hd], { detached: true, stdio: ['ignore', log, log] });
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        'unshare',
+        '--mount',
+        '--uts',
+        '--ipc',
+        '--pid',
+        '--fork',
+        '--kill-child',
+        '--propagation',
+        'private',
+        '/bin/sh',
+        join(dir, 'init.sh'),
+        h.name,
+        hd,
+      ],
+      { detached: true, stdio: ['ignore', log, log] },
+    );
     closeSync(log);
     child.unref();
     started.push({ ...h, ns, veth, pid: child.pid ?? -1 });
   }
   // A TCG guest boots in 8-15 s on an idle 2-core machine; allow for a busy one.
-  await Promise.all(started.map((h) => (h.kind === 'vm' ? waitPort(h.addr, 22, 180000, join(dir, 'hosts', h.name, 'console.log')) : waitPort(h.addr, 22, 15000, join(dir, 'hosts', h.name, 'init.log')))));
-  const knownHosts = started.map((h) => `${h.addr} ${readFileSync(join(dir, 'hosts', h.name, 'etc', 'ssh_host_ed25519_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}`).join('\n');
+  await Promise.all(
+    started.map((h) =>
+      h.kind === 'vm'
+        ? waitPort(h.addr, 22, 180000, join(dir, 'hosts', h.name, 'console.log'))
+        : waitPort(h.addr, 22, 15000, join(dir, 'hosts', h.name, 'init.log')),
+    ),
+  );
+  const knownHosts = started
+    .map(
+      (h) =>
+        `${h.addr} ${readFileSync(join(dir, 'hosts', h.name, 'etc', 'ssh_host_ed25519_key.pub'), 'utf8')
+          .split(' ')
+          .slice(0, 2)
+          .join(' ')}`,
+    )
+    .join('\n');
   writeFileSync(join(dir, 'known_hosts'), `${knownHosts}\n`, { mode: 0o600 });
-  const st: LabState = { counts: c, bridge: BRIDGE, subnet: '10.77.0.0/16', vip: '10.77.0.100', hosts: started, inventory: labInventoryPath(env) };
+  const st: LabState = {
+    counts: c,
+    bridge: BRIDGE,
+    subnet: '10.77.0.0/16',
+    vip: '10.77.0.100',
+    hosts: started,
+    inventory: labInventoryPath(env),
+  };
   writeFileSync(st.inventory, labInventoryYaml(st, dir));
   writeFileSync(join(dir, 'state.json'), JSON.stringify(st, null, 2));
   return st;
@@ -122,14 +209,26 @@ export async function labDown(env: NodeJS.ProcessEnv): Promise<number> {
   const pids = [...new Set([...(st?.hosts.map((h) => h.pid) ?? []), ...labVmPids(labDir(env))])];
   for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
   for (let i = 0; i < 50 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
-  const nsList = (await run('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(NS_PREFIX));
+  const nsList = (await run('ip', ['netns', 'list'])).stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter((n) => n.startsWith(NS_PREFIX));
   for (const ns of nsList) {
     // Processes the lab started inside the namespace (found by the kernel, not by name on the machine).
     const r = await run('ip', ['netns', 'pids', ns], { ok: [1] });
-    for (const p of r.stdout.split('\n').filter(Boolean)) { try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ } }
+    for (const p of r.stdout.split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(p), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await run('ip', ['netns', 'del', ns], { ok: [1] });
   }
-  const links = (await run('ip', ['-o', 'link', 'show'])).stdout.split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '').filter((n) => n.startsWith(VETH_PREFIX) || n.startsWith(TAP_PREFIX) || n === BRIDGE);
+  const links = (await run('ip', ['-o', 'link', 'show'])).stdout
+    .split('\n')
+    .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '')
+    .filter((n) => n.startsWith(VETH_PREFIX) || n.startsWith(TAP_PREFIX) || n === BRIDGE);
   for (const l of links) await run('ip', ['link', 'del', l], { ok: [1, 2] });
   rmSync(labDir(env), { recursive: true, force: true });
   return nsList.length + (st?.hosts.filter((h) => h.kind === 'vm').length ?? 0);
@@ -140,12 +239,20 @@ function waitPort(host: string, port: number, ms: number, log: string): Promise<
   return new Promise((resolve, reject) => {
     const attempt = (): void => {
       const s = tcpConnect({ host, port });
-      s.once('connect', () => { s.destroy(); resolve(); });
+      s.once('connect', () => {
+        s.destroy();
+        resolve();
+      });
       s.once('error', () => {
         s.destroy();
         if (Date.now() > end) {
           const tail = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-5).join(' | ') : '';
-          reject(new LvsrunError('E_LAB', `lab host ${host} did not start sshd within ${ms / 1000}s${tail ? `: ${tail}` : ''}`));
+          reject(
+            new LvsrunError(
+              'E_LAB',
+              `lab host ${host} did not start sshd within ${ms / 1000}s${tail ? `: ${tail}` : ''}`,
+            ),
+          );
         } else setTimeout(attempt, 50);
       });
     };

@@ -11,13 +11,38 @@ import { labDir } from './paths.js';
 export async function labSsh(host: string, cmd: string[], io: Io): Promise<number> {
   const st = labStatus(io.env);
   const h = st?.hosts.find((x) => x.name === host);
-  if (!st || !h) throw new LvsrunError('E_LAB', st ? `no lab host '${host}'` : 'the lab is not running', { hint: st ? `hosts: ${st.hosts.map((x) => x.name).join(', ')}` : 'lvsrun lab up' });
+  if (!st || !h)
+    throw new LvsrunError('E_LAB', st ? `no lab host '${host}'` : 'the lab is not running', {
+      hint: st ? `hosts: ${st.hosts.map((x) => x.name).join(', ')}` : 'lvsrun lab up',
+    });
   const dir = labDir(io.env);
   if (!cmd.length) {
-    const r = spawnSync('ssh', ['-i', join(dir, 'id_ed25519'), '-o', `UserKnownHostsFile=${join(dir, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=yes', `root@${h.addr}`], { stdio: 'inherit' });
+    const r = spawnSync(
+      'ssh',
+      [
+        '-i',
+        join(dir, 'id_ed25519'),
+        '-o',
+        `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        `root@${h.addr}`,
+      ],
+      { stdio: 'inherit' },
+    );
     return r.status ?? 1;
   }
-  const t = await SshTransport.connect({ name: host, host: h.addr, port: 22, user: 'root', privateKeyFiles: [join(dir, 'id_ed25519')], knownHostsFiles: [join(dir, 'known_hosts')], acceptNewHostKeys: false, connectTimeoutMs: 10000, keepaliveIntervalMs: 15000 });
+  const t = await SshTransport.connect({
+    name: host,
+    host: h.addr,
+    port: 22,
+    user: 'root',
+    privateKeyFiles: [join(dir, 'id_ed25519')],
+    knownHostsFiles: [join(dir, 'known_hosts')],
+    acceptNewHostKeys: false,
+    connectTimeoutMs: 10000,
+    keepaliveIntervalMs: 15000,
+  });
   try {
     // The words are the user's command line for the lab host, joined as the shell would see them.
     const r = await t.exec(sh`/bin/sh -c ${cmd.join(' ')}`);

@@ -1,5 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { LvsrunError } from '../errors.js';
 import { sshdConfigText } from './sshd-config.js';
@@ -14,15 +23,42 @@ import { run } from './sys.js';
  */
 export const TAP_PREFIX = 'lvst-';
 const CFG_TAG = 'lvsrun-cfg';
-const MODULES = ['virtio_ring', 'virtio', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio_pci', 'failover', 'net_failover', 'virtio_net', 'netfs', 'fscache', '9pnet', '9pnet_virtio', '9p', 'overlay'];
+const MODULES = [
+  'virtio_ring',
+  'virtio',
+  'virtio_pci_modern_dev',
+  'virtio_pci_legacy_dev',
+  'virtio_pci',
+  'failover',
+  'net_failover',
+  'virtio_net',
+  'netfs',
+  'fscache',
+  '9pnet',
+  '9pnet_virtio',
+  '9p',
+  'overlay',
+];
 
-export interface VmKernel { vmlinuz: string; version: string }
+export interface VmKernel {
+  vmlinuz: string;
+  version: string;
+}
 
 /** The newest Debian kernel in /boot whose modules are installed, and the tools VM mode needs. */
 export function findKernel(): VmKernel {
-  const missing = ['qemu-system-x86_64', 'busybox', 'cpio'].filter((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status !== 0);
-  const kernels = existsSync('/boot') ? readdirSync('/boot').filter((f) => f.startsWith('vmlinuz-')).sort().reverse() : [];
-  const k = kernels.map((f) => ({ vmlinuz: join('/boot', f), version: f.slice('vmlinuz-'.length) })).find((x) => existsSync(join('/lib/modules', x.version, 'modules.dep')));
+  const missing = ['qemu-system-x86_64', 'busybox', 'cpio'].filter(
+    (b) => spawnSync('sh', ['-c', `command -v ${b}`]).status !== 0,
+  );
+  const kernels = existsSync('/boot')
+    ? readdirSync('/boot')
+        .filter((f) => f.startsWith('vmlinuz-'))
+        .sort()
+        .reverse()
+    : [];
+  const k = kernels
+    .map((f) => ({ vmlinuz: join('/boot', f), version: f.slice('vmlinuz-'.length) }))
+    .find((x) => existsSync(join('/lib/modules', x.version, 'modules.dep')));
   const bb = spawnSync('sh', ['-c', 'command -v busybox']).stdout?.toString().trim();
   // The initramfs has no libraries: busybox must be the static build.
   const ldd = (path: string): string => {
@@ -33,7 +69,11 @@ export function findKernel(): VmKernel {
     missing.push('busybox-static (this busybox is dynamically linked)');
   }
   if (missing.length || !k) {
-    throw new LvsrunError('E_LAB', `VM mode needs ${[...missing, ...(k ? [] : ['a kernel in /boot with its modules'])].join(', ')}`, { hint: 'bash scripts/setup.sh --vm installs qemu-system-x86, linux-image-amd64, busybox-static and cpio' });
+    throw new LvsrunError(
+      'E_LAB',
+      `VM mode needs ${[...missing, ...(k ? [] : ['a kernel in /boot with its modules'])].join(', ')}`,
+      { hint: 'bash scripts/setup.sh --vm installs qemu-system-x86, linux-image-amd64, busybox-static and cpio' },
+    );
   }
   return k;
 }
@@ -56,9 +96,14 @@ export async function buildInitrd(dir: string, k: VmKernel): Promise<string> {
   const out = join(dir, 'initrd.gz');
   if (existsSync(out)) return out;
   const root = join(dir, 'initrd');
-  for (const d of ['bin', 'lib/modules', 'proc', 'sys', 'dev', 'lower', 'upper', 'newroot']) mkdirSync(join(root, d), { recursive: true });
+  for (const d of ['bin', 'lib/modules', 'proc', 'sys', 'dev', 'lower', 'upper', 'newroot'])
+    mkdirSync(join(root, d), { recursive: true });
   copyFileSync((await run('sh', ['-c', 'command -v busybox'])).stdout.trim(), join(root, 'bin', 'busybox'));
-  for (const m of MODULES) copyFileSync((await run('modinfo', ['-k', k.version, '-n', m])).stdout.trim(), join(root, 'lib', 'modules', `${m}.ko`));
+  for (const m of MODULES)
+    copyFileSync(
+      (await run('modinfo', ['-k', k.version, '-n', m])).stdout.trim(),
+      join(root, 'lib', 'modules', `${m}.ko`),
+    );
   writeFileSync(join(root, 'init'), INIT, { mode: 0o755 });
   await run('sh', ['-c', `cd '${root}' && find . | cpio -o -H newc 2>/dev/null | gzip -1 > '${out}'`]);
   return out;
@@ -79,23 +124,65 @@ while :; do wait; sleep 1; done
 `;
 }
 
-export interface VmSpec { name: string; addr: string; hostDir: string; mac: string; memMiB: number }
+export interface VmSpec {
+  name: string;
+  addr: string;
+  hostDir: string;
+  mac: string;
+  memMiB: number;
+}
 
 /** Start one guest on the lab bridge; returns the qemu pid. The host key and authorized_keys are already in hostDir/etc. */
-export async function startVm(v: VmSpec, k: VmKernel, initrd: string, bridge: string): Promise<{ pid: number; tap: string }> {
+export async function startVm(
+  v: VmSpec,
+  k: VmKernel,
+  initrd: string,
+  bridge: string,
+): Promise<{ pid: number; tap: string }> {
   const cfg = join(v.hostDir, 'etc');
   writeFileSync(join(cfg, 'init'), guestInit(v.name, v.addr), { mode: 0o755 });
-  writeFileSync(join(cfg, 'sshd_config'), sshdConfigText({ comment: `lvsrun lab VM ${v.name}`, listen: `${v.addr}:22`, hostKey: '/etc/lvsrun-vm/ssh_host_ed25519_key', pidFile: '/run/sshd.pid', authorizedKeys: '/etc/lvsrun-vm/authorized_keys' }));
+  writeFileSync(
+    join(cfg, 'sshd_config'),
+    sshdConfigText({
+      comment: `lvsrun lab VM ${v.name}`,
+      listen: `${v.addr}:22`,
+      hostKey: '/etc/lvsrun-vm/ssh_host_ed25519_key',
+      pidFile: '/run/sshd.pid',
+      authorizedKeys: '/etc/lvsrun-vm/authorized_keys',
+    }),
+  );
   const tap = `${TAP_PREFIX}${v.name}`;
   await run('ip', ['tuntap', 'add', 'dev', tap, 'mode', 'tap'], { ok: [1] });
   await run('ip', ['link', 'set', tap, 'master', bridge, 'up']);
   const log = openSync(join(v.hostDir, 'console.log'), 'w');
-  const child = spawn('qemu-system-x86_64', ['-accel', 'tcg,tb-size=256', '-m', String(v.memMiB), '-smp', '1', '-nographic', '-no-reboot',
-    '-kernel', k.vmlinuz, '-initrd', initrd, '-append', 'console=ttyS0 quiet panic=-1',
-    '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
-    '-virtfs', `local,path=${cfg},mount_tag=${CFG_TAG},security_model=none`,
-    '-netdev', `tap,id=n0,ifname=${tap},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=n0,mac=${v.mac}`],
-  { detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(
+    'qemu-system-x86_64',
+    [
+      '-accel',
+      'tcg,tb-size=256',
+      '-m',
+      String(v.memMiB),
+      '-smp',
+      '1',
+      '-nographic',
+      '-no-reboot',
+      '-kernel',
+      k.vmlinuz,
+      '-initrd',
+      initrd,
+      '-append',
+      'console=ttyS0 quiet panic=-1',
+      '-virtfs',
+      'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+      '-virtfs',
+      `local,path=${cfg},mount_tag=${CFG_TAG},security_model=none`,
+      '-netdev',
+      `tap,id=n0,ifname=${tap},script=no,downscript=no`,
+      '-device',
+      `virtio-net-pci,netdev=n0,mac=${v.mac}`,
+    ],
+    { detached: true, stdio: ['ignore', log, log] },
+  );
   closeSync(log);
   child.unref();
   return { pid: child.pid ?? -1, tap };
@@ -107,8 +194,11 @@ export function labVmPids(labDirPath: string): number[] {
   for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-      if (cmd.startsWith('qemu-system') && cmd.includes(`mount_tag=${CFG_TAG}`) && cmd.includes(labDirPath)) out.push(Number(p));
-    } catch { /* gone */ }
+      if (cmd.startsWith('qemu-system') && cmd.includes(`mount_tag=${CFG_TAG}`) && cmd.includes(labDirPath))
+        out.push(Number(p));
+    } catch {
+      /* gone */
+    }
   }
   return out;
 }

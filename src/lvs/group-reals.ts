@@ -6,7 +6,12 @@ import { isIpAddress } from './addr.js';
  * `ansible_host` (or its name), `lvs_rs_port` and `lvs_weight`. Shared by the ipvs and keepalived
  * modules so both read one group the same way.
  */
-export interface GroupReal { host: string; addr: string; port?: number; weight: number }
+export interface GroupReal {
+  host: string;
+  addr: string;
+  port?: number;
+  weight: number;
+}
 
 function members(vars: Record<string, unknown>, group: string): GroupReal[] {
   const groups = (vars.groups ?? {}) as Record<string, string[]>;
@@ -14,8 +19,12 @@ function members(vars: Record<string, unknown>, group: string): GroupReal[] {
   const names = Object.hasOwn(groups, group) && Array.isArray(groups[group]) ? groups[group] : [];
   return names.map((h) => {
     const hv = (Object.hasOwn(hostvars, h) ? hostvars[h] : undefined) ?? {};
-    return { host: h, addr: String(hv.ansible_host ?? h), weight: Number(hv.lvs_weight ?? 1),
-      ...(hv.lvs_rs_port !== undefined ? { port: Number(hv.lvs_rs_port) } : {}) };
+    return {
+      host: h,
+      addr: String(hv.ansible_host ?? h),
+      weight: Number(hv.lvs_weight ?? 1),
+      ...(hv.lvs_rs_port !== undefined ? { port: Number(hv.lvs_rs_port) } : {}),
+    };
   });
 }
 
@@ -28,13 +37,15 @@ export function groupRealsProblem(vars: Record<string, unknown>, group: string):
   if (!Object.hasOwn(groups, group)) return `group ${JSON.stringify(group.slice(0, 80))} is not in the inventory`;
   const bad = members(vars, group).find((m) => !isIpAddress(m.addr));
   if (!bad) return undefined;
-  return `host ${bad.host} of group '${group}' has ansible_host ${JSON.stringify(bad.addr.slice(0, 80))}: `
-    + 'an IP address is needed (it is written into keepalived.conf and ipvsadm rules)';
+  return (
+    `host ${bad.host} of group '${group}' has ansible_host ${JSON.stringify(bad.addr.slice(0, 80))}: ` +
+    'an IP address is needed (it is written into keepalived.conf and ipvsadm rules)'
+  );
 }
 
 /** The group's members; throws a ConfigError when one has no IP address (see groupRealsProblem). */
 export function groupReals(vars: Record<string, unknown>, group: string): GroupReal[] {
   const problem = groupRealsProblem(vars, group);
-  if (problem) throw new ConfigError('E_MODULE_ARGS', problem, { hint: 'set ansible_host to the host\'s IP address' });
+  if (problem) throw new ConfigError('E_MODULE_ARGS', problem, { hint: "set ansible_host to the host's IP address" });
   return members(vars, group);
 }

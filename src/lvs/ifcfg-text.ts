@@ -25,4 +25,5 @@ export function ifupdownText(label: string, address: string, prefix: number): st
   return `# Managed by lvsrun\nauto ${label}\niface ${label} inet static\n    address ${address}/${prefix}\n`;
 }
 
-export const prefixToNetmask = (p: number): string => [0, 8, 16, 24].map((s) => (p - s >= 8 ? 255 : p - s <= 0 ? 0 : 256 - 2 ** (8 - (p - s)))).join('.');
+export const prefixToNetmask = (p: number): string =>
+  [0, 8, 16, 24].map((s) => (p - s >= 8 ? 255 : p - s <= 0 ? 0 : 256 - 2 ** (8 - (p - s)))).join('.');

@@ -5,7 +5,14 @@
 export type Proto = 'tcp' | 'udp' | 'sctp' | 'fwmark';
 export type Forward = 'dr' | 'nat' | 'tun';
 
-export interface RealServer { addr: string; port: number; forward: Forward; weight: number; upper?: number; lower?: number }
+export interface RealServer {
+  addr: string;
+  port: number;
+  forward: Forward;
+  weight: number;
+  upper?: number;
+  lower?: number;
+}
 export interface VirtualService {
   proto: Proto;
   /** "VIP:port" for tcp/udp/sctp, the mark for fwmark. */
@@ -44,26 +51,43 @@ export function parseIpvsSave(text: string): VirtualService[] {
     const op = w[0];
     const pflag = w[1]!;
     const proto = FLAG_PROTO[pflag];
-    if ((op !== '-A' && op !== '-a') || !proto || w[2] === undefined) throw new IpvsParseError(`line ${i + 1}: cannot read '${line}'`);
+    if ((op !== '-A' && op !== '-a') || !proto || w[2] === undefined)
+      throw new IpvsParseError(`line ${i + 1}: cannot read '${line}'`);
     const addr = w[2];
     const opts = new Map<string, string>();
     for (let k = 3; k < w.length; k++) {
       const f = w[k]!;
-      if (FLAG_FWD[f]) { opts.set('fwd', FLAG_FWD[f]); continue; }
-      if (['-s', '-p', '-M', '-r', '-w', '-x', '-y'].includes(f)) { opts.set(f, w[++k] ?? ''); continue; }
+      if (FLAG_FWD[f]) {
+        opts.set('fwd', FLAG_FWD[f]);
+        continue;
+      }
+      if (['-s', '-p', '-M', '-r', '-w', '-x', '-y'].includes(f)) {
+        opts.set(f, w[++k] ?? '');
+        continue;
+      }
       throw new IpvsParseError(`line ${i + 1}: unsupported option '${f}' in '${line}'`);
     }
     if (op === '-A') {
       services.set(key({ proto, addr }), {
-        proto, addr, scheduler: opts.get('-s') ?? 'wlc', reals: [],
-        ...(opts.has('-p') ? { persistent: Number(opts.get('-p')) } : {}), ...(opts.has('-M') ? { netmask: opts.get('-M')! } : {}),
+        proto,
+        addr,
+        scheduler: opts.get('-s') ?? 'wlc',
+        reals: [],
+        ...(opts.has('-p') ? { persistent: Number(opts.get('-p')) } : {}),
+        ...(opts.has('-M') ? { netmask: opts.get('-M')! } : {}),
       });
     } else {
       const svc = services.get(key({ proto, addr }));
       if (!svc) throw new IpvsParseError(`line ${i + 1}: real server of an unknown service '${addr}'`);
       const { host, port } = splitHostPort(opts.get('-r') ?? '');
-      svc.reals.push({ addr: host, port, forward: (opts.get('fwd') as Forward | undefined) ?? 'dr', weight: Number(opts.get('-w') ?? 1),
-        ...(opts.has('-x') && opts.get('-x') !== '0' ? { upper: Number(opts.get('-x')) } : {}), ...(opts.has('-y') && opts.get('-y') !== '0' ? { lower: Number(opts.get('-y')) } : {}) });
+      svc.reals.push({
+        addr: host,
+        port,
+        forward: (opts.get('fwd') as Forward | undefined) ?? 'dr',
+        weight: Number(opts.get('-w') ?? 1),
+        ...(opts.has('-x') && opts.get('-x') !== '0' ? { upper: Number(opts.get('-x')) } : {}),
+        ...(opts.has('-y') && opts.get('-y') !== '0' ? { lower: Number(opts.get('-y')) } : {}),
+      });
     }
   }
   return [...services.values()];
@@ -91,16 +115,30 @@ export function realArgs(s: VirtualService, r: RealServer, full: boolean): strin
 
 /** Rule lines as `ipvsadm -S -n` prints them (and `ipvsadm -R` reads them). */
 export function renderRules(t: VirtualService[]): string {
-  return t.map((s) => [['-A', ...svcArgs(s, true)].join(' '), ...s.reals.map((r) => ['-a', ...realArgs(s, r, true)].join(' '))].join('\n')).join('\n') + (t.length ? '\n' : '');
+  return (
+    t
+      .map((s) =>
+        [['-A', ...svcArgs(s, true)].join(' '), ...s.reals.map((r) => ['-a', ...realArgs(s, r, true)].join(' '))].join(
+          '\n',
+        ),
+      )
+      .join('\n') + (t.length ? '\n' : '')
+  );
 }
 
 /** One ipvsadm invocation, as argv (quoted by the caller). */
 export type IpvsEdit = string[];
 
-const sameSvc = (a: VirtualService, b: VirtualService): boolean => a.scheduler === b.scheduler && a.persistent === b.persistent && (a.persistent === undefined || (a.netmask ?? '') === (b.netmask ?? ''));
+const sameSvc = (a: VirtualService, b: VirtualService): boolean =>
+  a.scheduler === b.scheduler &&
+  a.persistent === b.persistent &&
+  (a.persistent === undefined || (a.netmask ?? '') === (b.netmask ?? ''));
 // Thresholds are compared only when the live side shows them: `ipvsadm -S` does not save them.
-const sameReal = (live: RealServer, want: RealServer): boolean => live.forward === want.forward && live.weight === want.weight
-  && (live.upper === undefined || live.upper === (want.upper ?? 0)) && (live.lower === undefined || live.lower === (want.lower ?? 0));
+const sameReal = (live: RealServer, want: RealServer): boolean =>
+  live.forward === want.forward &&
+  live.weight === want.weight &&
+  (live.upper === undefined || live.upper === (want.upper ?? 0)) &&
+  (live.lower === undefined || live.lower === (want.lower ?? 0));
 
 /**
  * The smallest edit list from `live` to `want`: -E/-e change in place (so connections survive a

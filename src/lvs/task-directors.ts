@@ -17,8 +17,14 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
  * role's variables or literal values in a playbook). A value that is a variable reference keeps
  * the variable's name and where it was set; a literal points at the task.
  */
-export function directorsFromTasks(inv: Inventory, pb: Playbook | undefined, templates: TemplateEngine, extraVars: Obj, magic: InventoryMagic,
-  origins: (host: string) => Record<string, Origin>): Map<string, TaskInstance[]> {
+export function directorsFromTasks(
+  inv: Inventory,
+  pb: Playbook | undefined,
+  templates: TemplateEngine,
+  extraVars: Obj,
+  magic: InventoryMagic,
+  origins: (host: string) => Record<string, Origin>,
+): Map<string, TaskInstance[]> {
   const out = new Map<string, TaskInstance[]>();
   for (const play of pb?.plays ?? []) {
     const tasks = play.tasks.filter((t) => t.module === 'keepalived');
@@ -28,7 +34,11 @@ export function directorsFromTasks(inv: Inventory, pb: Playbook | undefined, tem
         const vars = hostVars({ inv, host, play, playHosts: [], task, registered: {}, extraVars, magic });
         if (!applies(task, vars)) continue;
         let args: Obj;
-        try { args = obj(templates.renderValue(task.args, vars, { field: 'keepalived' })); } catch { continue; } // needs a runtime value
+        try {
+          args = obj(templates.renderValue(task.args, vars, { field: 'keepalived' }));
+        } catch {
+          continue;
+        } // needs a runtime value
         const found = instances(task, obj(task.args), args, origins(host), vars);
         if (found.length) out.set(host, [...(out.get(host) ?? []), ...found]);
       }
@@ -40,7 +50,11 @@ export function directorsFromTasks(inv: Inventory, pb: Playbook | undefined, tem
 /** `when:` that cannot be decided before the run (a registered result) counts as true. */
 function applies(task: Task, vars: Obj): boolean {
   if (task.when === undefined) return true;
-  try { return evalCondition(task.when, vars, task.where); } catch { return true; }
+  try {
+    return evalCondition(task.when, vars, task.where);
+  } catch {
+    return true;
+  }
 }
 
 function instances(task: Task, raw: Obj, args: Obj, origins: Record<string, Origin>, vars: Obj): TaskInstance[] {
@@ -68,20 +82,37 @@ function instances(task: Task, raw: Obj, args: Obj, origins: Record<string, Orig
     const r = obj(list(raw.vrrp_instances)[n]);
     const p = (k: string): Val | undefined => val(r[k], i[k], `vrrp_instances[${n}].${k}`);
     const firstVip = String(list(i.virtual_ipaddress)[0] ?? i.virtual_ipaddress ?? '').split(/[/\s]/)[0];
-    const words = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(/[\s,]+/) : []).filter(Boolean);
+    const words = (v: unknown): string[] =>
+      (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(/[\s,]+/) : []).filter(Boolean);
     const group = typeof i.unicast_peer_group === 'string' && i.unicast_peer_group ? i.unicast_peer_group : undefined;
-    const u = unicastFromGroup({ unicast_peer: words(i.unicast_peer), ...(group ? { unicast_peer_group: group } : {}), ...(typeof i.unicast_src_ip === 'string' && i.unicast_src_ip ? { unicast_src_ip: i.unicast_src_ip } : {}) }, vars);
+    const u = unicastFromGroup(
+      {
+        unicast_peer: words(i.unicast_peer),
+        ...(group ? { unicast_peer_group: group } : {}),
+        ...(typeof i.unicast_src_ip === 'string' && i.unicast_src_ip ? { unicast_src_ip: i.unicast_src_ip } : {}),
+      },
+      vars,
+    );
     const uKey = group ? 'unicast_peer_group' : 'unicast_peer';
     return {
       instance: String(i.name ?? 'VI_1'),
-      vrid: p('virtual_router_id'), state: p('state'), priority: p('priority'), iface: p('interface'), advert: p('advert_int'),
-      auth: p('auth_pass'), nopreempt: p('nopreempt'), preemptDelay: p('preempt_delay'), trackScripts: p('track_script'),
+      vrid: p('virtual_router_id'),
+      state: p('state'),
+      priority: p('priority'),
+      iface: p('interface'),
+      advert: p('advert_int'),
+      auth: p('auth_pass'),
+      nopreempt: p('nopreempt'),
+      preemptDelay: p('preempt_delay'),
+      trackScripts: p('track_script'),
       unicastSrc: val(r.unicast_src_ip, u.unicast_src_ip, `vrrp_instances[${n}].unicast_src_ip`),
       unicastPeers: u.unicast_peer.length ? val(r[uKey], u.unicast_peer, `vrrp_instances[${n}].${uKey}`) : undefined,
       vip: val(list(r.virtual_ipaddress)[0] ?? r.virtual_ipaddress, firstVip, `vrrp_instances[${n}].virtual_ipaddress`),
       vrrpScripts: val(raw.vrrp_scripts, Object.keys(scripts).length ? scripts : undefined, 'vrrp_scripts'),
-      method: val(rawVs.lb_kind, vs.lb_kind, 'virtual_servers[0].lb_kind'), scheduler: val(rawVs.lb_algo, vs.lb_algo, 'virtual_servers[0].lb_algo'),
-      port: val(rawVs.port, vs.port, 'virtual_servers[0].port'), ...(routerId ? { routerId } : {}),
+      method: val(rawVs.lb_kind, vs.lb_kind, 'virtual_servers[0].lb_kind'),
+      scheduler: val(rawVs.lb_algo, vs.lb_algo, 'virtual_servers[0].lb_algo'),
+      port: val(rawVs.port, vs.port, 'virtual_servers[0].port'),
+      ...(routerId ? { routerId } : {}),
       ...(typeof rsGroup === 'string' && rsGroup ? { rsGroup } : {}),
     };
   });

@@ -14,29 +14,50 @@ import { directorsFromTasks } from './task-directors.js';
  * yet, e.g. one that needs a registered result, is checked as written). Where the playbook has
  * `keepalived` tasks, their vrrp_instances are what is checked for the hosts they run on.
  */
-export function validateInventory(inv: Inventory, pb: Playbook | undefined, templates: TemplateEngine, extraVars: Record<string, unknown> = {}): Finding[] {
+export function validateInventory(
+  inv: Inventory,
+  pb: Playbook | undefined,
+  templates: TemplateEngine,
+  extraVars: Record<string, unknown> = {},
+): Finding[] {
   const magic = inventoryMagic(inv);
   // Each play's hosts once, not once per host of the inventory.
-  const targeted = (pb?.plays ?? []).map((play) => ({ play, hosts: new Set(selectHosts(inv, play.hosts, { unknown: () => undefined })) }));
+  const targeted = (pb?.plays ?? []).map((play) => ({
+    play,
+    hosts: new Set(selectHosts(inv, play.hosts, { unknown: () => undefined })),
+  }));
   const hosts: HostInput[] = [...inv.hosts.values()].map((h) => {
     let vars: Record<string, unknown> = { ...h.vars, ...extraVars };
     const origins: Record<string, Origin> = { ...h.origins };
     for (const { play, hosts: on } of targeted) {
       if (!on.has(h.name)) continue;
       vars = hostVars({ inv, host: h.name, play, playHosts: [], registered: {}, extraVars, magic });
-      for (const k of Object.keys(play.vars)) origins[k] = { file: play.where.file ?? pb!.file, ...(play.where.line ? { line: play.where.line } : {}) };
+      for (const k of Object.keys(play.vars))
+        origins[k] = { file: play.where.file ?? pb!.file, ...(play.where.line ? { line: play.where.line } : {}) };
     }
     // -e beats the inventory and play vars: a value it gives was set there, not on an inventory line.
     for (const k of Object.keys(extraVars)) origins[k] = EXTRA_VARS;
     const rendered: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(vars)) {
-      if (!k.startsWith('lvs_') && !k.startsWith('keepalived_') && k !== 'ansible_host') { rendered[k] = v; continue; }
-      try { rendered[k] = templates.renderValue(v, vars, { field: k }); } catch { rendered[k] = v; }
+      if (!k.startsWith('lvs_') && !k.startsWith('keepalived_') && k !== 'ansible_host') {
+        rendered[k] = v;
+        continue;
+      }
+      try {
+        rendered[k] = templates.renderValue(v, vars, { field: k });
+      } catch {
+        rendered[k] = v;
+      }
     }
     return { name: h.name, groups: h.groups, vars: rendered, origins };
   });
   const byName = new Map(hosts.map((h) => [h.name, h.origins]));
-  const lvs = validateModel(buildModel(hosts, directorsFromTasks(inv, pb, templates, extraVars, magic, (h) => byName.get(h) ?? {})));
+  const lvs = validateModel(
+    buildModel(
+      hosts,
+      directorsFromTasks(inv, pb, templates, extraVars, magic, (h) => byName.get(h) ?? {}),
+    ),
+  );
   return [...(pb ? taskArgFindings(preflightArgs(inv, pb, templates, extraVars, magic)) : []), ...lvs];
 }
 
@@ -50,9 +71,19 @@ function taskArgFindings(problems: ArgProblem[]): Finding[] {
   return [...groups.values()].map((ps) => {
     const p = ps[0]!;
     const names = ps.map((x) => x.host);
-    return { rule: 'task-args', severity: 'error', host: names.length > 3 ? `${names.slice(0, 3).join(', ')} (+${names.length - 3} more)` : names.join(', '), variable: p.field,
-      ...(p.task.where.file ? { origin: { file: p.task.where.file, ...(p.task.where.line ? { line: p.task.where.line } : {}) } } : {}),
-      message: `task '${p.task.name}': ${p.message}`, hint: p.hint ?? 'the arguments are rendered with each host\'s variables; fix the variable for these hosts, or the task' };
+    return {
+      rule: 'task-args',
+      severity: 'error',
+      host: names.length > 3 ? `${names.slice(0, 3).join(', ')} (+${names.length - 3} more)` : names.join(', '),
+      variable: p.field,
+      ...(p.task.where.file
+        ? { origin: { file: p.task.where.file, ...(p.task.where.line ? { line: p.task.where.line } : {}) } }
+        : {}),
+      message: `task '${p.task.name}': ${p.message}`,
+      hint:
+        p.hint ??
+        "the arguments are rendered with each host's variables; fix the variable for these hosts, or the task",
+    };
   });
 }
 
@@ -62,6 +93,12 @@ export const EXTRA_VARS: Origin = { file: '-e' };
 const ORDER = { error: 0, warn: 1, info: 2 } as const;
 
 export function formatFindings(fs: Finding[], opts: { info?: boolean } = {}): string {
-  return [...fs].filter((f) => opts.info || f.severity !== 'info').sort((a, b) => ORDER[a.severity] - ORDER[b.severity] || a.host.localeCompare(b.host))
-    .map((f) => `${f.severity}[${f.rule}] ${f.host}${f.variable ? ` ${f.variable}` : ''}${f.origin ? ` (${f.origin.file}${f.origin.line ? `:${f.origin.line}` : ''})` : ''}: ${f.message}${f.hint ? `\n  hint: ${f.hint}` : ''}\n`).join('');
+  return [...fs]
+    .filter((f) => opts.info || f.severity !== 'info')
+    .sort((a, b) => ORDER[a.severity] - ORDER[b.severity] || a.host.localeCompare(b.host))
+    .map(
+      (f) =>
+        `${f.severity}[${f.rule}] ${f.host}${f.variable ? ` ${f.variable}` : ''}${f.origin ? ` (${f.origin.file}${f.origin.line ? `:${f.origin.line}` : ''})` : ''}: ${f.message}${f.hint ? `\n  hint: ${f.hint}` : ''}\n`,
+    )
+    .join('');
 }

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { isHostOrIp, isInterfaceLabel, isInterfaceName, isIpAddress, isIpOrCidr } from '../lvs/addr.js';
 
 /** Ansible's booleans: yes/no/true/false/on/off/1/0. */
-export const boolish = z.union([z.boolean(), z.enum(['yes', 'no', 'true', 'false', 'True', 'False', 'on', 'off', '1', '0']), z.literal(1), z.literal(0)])
+export const boolish = z
+  .union([
+    z.boolean(),
+    z.enum(['yes', 'no', 'true', 'false', 'True', 'False', 'on', 'off', '1', '0']),
+    z.literal(1),
+    z.literal(0),
+  ])
   .transform((v) => v === true || v === 1 || ['yes', 'true', 'True', 'on', '1'].includes(String(v)));
 
 export const modeArg = z.union([z.string(), z.number()]).transform((m) => {
@@ -10,8 +16,14 @@ export const modeArg = z.union([z.string(), z.number()]).transform((m) => {
   return /^0?[0-7]{3,4}$/.test(m) ? m.padStart(4, '0').slice(-4) : m;
 });
 
-export const strList = z.union([z.string(), z.array(z.union([z.string(), z.number()]))])
-  .transform((v) => (Array.isArray(v) ? v.map(String) : v.split(',').map((s) => s.trim()).filter(Boolean)));
+export const strList = z.union([z.string(), z.array(z.union([z.string(), z.number()]))]).transform((v) =>
+  Array.isArray(v)
+    ? v.map(String)
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+);
 
 export const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
@@ -20,7 +32,10 @@ export function alias<T extends Record<string, unknown>>(raw: unknown, map: Reco
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return raw as T;
   const out: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
   for (const [from, to] of Object.entries(map)) {
-    if (from in out && !(to in out)) { out[to] = out[from]; delete out[from]; }
+    if (from in out && !(to in out)) {
+      out[to] = out[from];
+      delete out[from];
+    }
   }
   return out as T;
 }
@@ -48,9 +63,11 @@ export { z };
  */
 export const ipAddr = z.string().refine(isIpAddress, 'an IP address such as 10.0.0.1 or 2001:db8::1');
 export const ipCidr = z.string().refine(isIpOrCidr, 'an IP address, optionally with /LEN (10.0.0.0/24)');
-export const ifaceName = z.string()
+export const ifaceName = z
+  .string()
   .refine(isInterfaceName, 'an interface name such as eth0 (1-15 of A-Z a-z 0-9 _ . @ + -)');
-export const ifaceLabel = z.string()
+export const ifaceLabel = z
+  .string()
   .refine(isInterfaceLabel, 'an interface name or label such as eth0 or lo:0 (15 characters at most)');
 export const hostOrIp = z.string().refine(isHostOrIp, 'a host name or IP address');
 /** A word that reaches a command line where the tool offers no `--`: no leading dash, no spaces or quotes. */

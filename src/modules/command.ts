@@ -10,13 +10,20 @@ const base = {
   /** lvsrun extension: a command that reverses this one, for rollback. */
   undo: z.string().optional(),
 };
-const commandSchema = z.object({ cmd: z.string().min(1).optional(), argv: z.array(z.union([z.string(), z.number()])).optional(), ...base }).strict()
-  .refine((a) => (a.cmd === undefined) !== (a.argv === undefined), { message: 'give exactly one of cmd or argv', path: ['cmd'] });
+const commandSchema = z
+  .object({ cmd: z.string().min(1).optional(), argv: z.array(z.union([z.string(), z.number()])).optional(), ...base })
+  .strict()
+  .refine((a) => (a.cmd === undefined) !== (a.argv === undefined), {
+    message: 'give exactly one of cmd or argv',
+    path: ['cmd'],
+  });
 const shellSchema = z.object({ cmd: z.string().min(1), executable: z.string().optional(), ...base }).strict();
 
 type CmdArgs = z.infer<typeof commandSchema>;
 type ShellArgs = z.infer<typeof shellSchema>;
-interface Observed { skip?: string }
+interface Observed {
+  skip?: string;
+}
 
 /** Split like a POSIX shell would, without expansions: `command` runs no shell features. */
 export function splitArgs(s: string): string[] {
@@ -26,11 +33,33 @@ export function splitArgs(s: string): string[] {
   let q: string | null = null;
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
-    if (q === "'") { if (c === "'") q = null; else cur += c; continue; }
-    if (q === '"') { if (c === '"') q = null; else if (c === '\\' && /["\\$`]/.test(s[i + 1] ?? '')) cur += s[++i]; else cur += c; continue; }
-    if (c === "'" || c === '"') { q = c; inWord = true; continue; }
-    if (c === '\\' && i + 1 < s.length) { cur += s[++i]; inWord = true; continue; }
-    if (/\s/.test(c)) { if (inWord) out.push(cur); cur = ''; inWord = false; continue; }
+    if (q === "'") {
+      if (c === "'") q = null;
+      else cur += c;
+      continue;
+    }
+    if (q === '"') {
+      if (c === '"') q = null;
+      else if (c === '\\' && /["\\$`]/.test(s[i + 1] ?? '')) cur += s[++i];
+      else cur += c;
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      q = c;
+      inWord = true;
+      continue;
+    }
+    if (c === '\\' && i + 1 < s.length) {
+      cur += s[++i];
+      inWord = true;
+      continue;
+    }
+    if (/\s/.test(c)) {
+      if (inWord) out.push(cur);
+      cur = '';
+      inWord = false;
+      continue;
+    }
     cur += c;
     inWord = true;
   }
@@ -38,28 +67,54 @@ export function splitArgs(s: string): string[] {
   return out;
 }
 
-async function guard(ctx: Parameters<TaskModule['check']>[0], a: { creates?: string; removes?: string }): Promise<Observed> {
+async function guard(
+  ctx: Parameters<TaskModule['check']>[0],
+  a: { creates?: string; removes?: string },
+): Promise<Observed> {
   if (!a.creates && !a.removes) return {};
-  const r = await ctx.exec(sh`if [ -n ${a.creates ?? ''} ] && [ -e ${a.creates ?? ''} ]; then echo creates; elif [ -n ${a.removes ?? ''} ] && [ ! -e ${a.removes ?? ''} ]; then echo removes; fi`);
+  const r = await ctx.exec(
+    sh`if [ -n ${a.creates ?? ''} ] && [ -e ${a.creates ?? ''} ]; then echo creates; elif [ -n ${a.removes ?? ''} ] && [ ! -e ${a.removes ?? ''} ]; then echo removes; fi`,
+  );
   const w = r.stdout.trim();
-  return w === 'creates' ? { skip: `${a.creates} exists` } : w === 'removes' ? { skip: `${a.removes} does not exist` } : {};
+  return w === 'creates'
+    ? { skip: `${a.creates} exists` }
+    : w === 'removes'
+      ? { skip: `${a.removes} does not exist` }
+      : {};
 }
 
-function runPlan(body: ShellCmd, a: { chdir?: string; stdin?: string; undo?: string }, label: string, o: Observed): Plan {
+function runPlan(
+  body: ShellCmd,
+  a: { chdir?: string; stdin?: string; undo?: string },
+  label: string,
+  o: Observed,
+): Plan {
   if (o.skip) return noop(`skipped, since ${o.skip}`, { rc: 0, stdout: '', stderr: '', skipped_reason: o.skip });
   const full = a.chdir ? sh`cd -- ${a.chdir} && ${nest(body)}` : body;
   return {
-    action: 'run', summary: label,
+    action: 'run',
+    summary: label,
     steps: [exec(full, { anyCode: true, ...(a.stdin !== undefined ? { stdin: a.stdin } : {}), what: label })],
     undo: a.undo ? [exec(raw(a.undo), { what: `undo: ${a.undo}` })] : [],
     ...(a.undo ? {} : { irreversible: true }),
   };
 }
 
-const execResult = (_p: unknown, _o: unknown, plan: Plan, execs: Array<{ code: number | null; stdout: string; stderr: string }>): Record<string, unknown> => {
+const execResult = (
+  _p: unknown,
+  _o: unknown,
+  plan: Plan,
+  execs: Array<{ code: number | null; stdout: string; stderr: string }>,
+): Record<string, unknown> => {
   const r = execs[0];
   if (!r) return plan.result ?? {};
-  return { rc: r.code, failed: r.code !== 0, stdout: r.stdout.replace(/\n$/, ''), stderr: r.stderr.replace(/\n$/, ''), stdout_lines: r.stdout.split('\n').filter((l, i, a) => i < a.length - 1 || l !== '') };
+  return {
+    rc: r.code,
+    failed: r.code !== 0,
+    stdout: r.stdout.replace(/\n$/, ''),
+    stderr: r.stderr.replace(/\n$/, ''),
+    stdout_lines: r.stdout.split('\n').filter((l, i, a) => i < a.length - 1 || l !== ''),
+  };
 };
 
 export const command: TaskModule<CmdArgs, Observed> = {

@@ -4,7 +4,14 @@ import { LvsrunError } from '../errors.js';
 import { joinCmds, raw, sh, type ShellCmd } from '../transport/shell.js';
 import { exec, type Step } from './types.js';
 
-export interface PutOpts { mode?: string; owner?: string; group?: string; validate?: string; backup?: boolean; mkdirs?: boolean }
+export interface PutOpts {
+  mode?: string;
+  owner?: string;
+  group?: string;
+  validate?: string;
+  backup?: boolean;
+  mkdirs?: boolean;
+}
 
 const ownerSpec = (owner?: string, group?: string): string => `${owner ?? ''}${group ? `:${group}` : ''}`;
 
@@ -22,8 +29,10 @@ export function privateDirCmd(dest: string, mkdirs = false): ShellCmd {
     ...(mkdirs ? [raw(`mkdir -p -- "$(dirname -- "$d")" || exit 1`)] : []),
     raw(`w=$(mktemp -d -- "$(dirname -- "$d")/.lvsrun.XXXXXX") || exit 1`),
     raw(`trap 'cd / && rmdir -- "$w" 2>/dev/null' EXIT`),
-    raw(`cd -P -- "$w" && [ "$(stat -c '%u %a' .)" = "$(id -u) 700" ] && [ -z "$(ls -A)" ]`
-      + ` || { echo "$w: the private temporary folder changed under lvsrun; nothing was written" >&2; exit 1; }`),
+    raw(
+      `cd -P -- "$w" && [ "$(stat -c '%u %a' .)" = "$(id -u) 700" ] && [ -z "$(ls -A)" ]` +
+        ` || { echo "$w: the private temporary folder changed under lvsrun; nothing was written" >&2; exit 1; }`,
+    ),
     raw(`trap 'rm -f -- f b l h; cd / && rmdir -- "$w" 2>/dev/null' EXIT`),
   ]);
 }
@@ -39,18 +48,31 @@ export function putFile(dest: string, content: string | Buffer, o: PutOpts = {})
   const b64 = (Buffer.isBuffer(content) ? content : textToBytes(content)).toString('base64');
   const parts: ShellCmd[] = [privateDirCmd(dest, o.mkdirs), raw(`(umask 077 && base64 -d > f) || exit 1`)];
   // Without explicit attributes a regular file already there keeps its own (read without following a link).
-  parts.push(raw(`a=$(stat -c '%F|%u:%g|%a' -- "$d" 2>/dev/null) || a=`),
-    raw(`case $a in regular*) m=\${a##*|}; o=\${a#*|}; o=\${o%|*};; *) m=0644; o=;; esac`));
+  parts.push(
+    raw(`a=$(stat -c '%F|%u:%g|%a' -- "$d" 2>/dev/null) || a=`),
+    raw(`case $a in regular*) m=\${a##*|}; o=\${a#*|}; o=\${o%|*};; *) m=0644; o=;; esac`),
+  );
   if (o.owner || o.group) parts.push(sh`chown -h -- ${ownerSpec(o.owner, o.group)} f || exit 1`);
   else parts.push(raw(`if [ -n "$o" ]; then chown -h -- "$o" f || exit 1; fi`));
   parts.push(o.mode ? sh`chmod -- ${o.mode} f || exit 1` : raw(`chmod -- "$m" f || exit 1`));
   if (o.validate) {
-    parts.push(joinCmds([sh`/bin/sh -c ${o.validate.replace(/%s/g, '"$1"')} lvsrun-validate "$PWD/f"`,
-      raw(`|| { echo "validation failed: $?" >&2; exit 1; }`)], ' '));
+    parts.push(
+      joinCmds(
+        [
+          sh`/bin/sh -c ${o.validate.replace(/%s/g, '"$1"')} lvsrun-validate "$PWD/f"`,
+          raw(`|| { echo "validation failed: $?" >&2; exit 1; }`),
+        ],
+        ' ',
+      ),
+    );
   }
   if (o.backup) {
-    parts.push(raw(`if [ -e "$d" ] || [ -L "$d" ]; then cp -a -- "$d" b && mv -T -- b "$d.$(date +%Y%m%d%H%M%S).bak"`
-      + ` || exit 1; fi`));
+    parts.push(
+      raw(
+        `if [ -e "$d" ] || [ -L "$d" ]; then cp -a -- "$d" b && mv -T -- b "$d.$(date +%Y%m%d%H%M%S).bak"` +
+          ` || exit 1; fi`,
+      ),
+    );
   }
   parts.push(raw(`mv -T -- f "$d"`));
   return exec(joinCmds(parts), { stdin: b64, atomic: true, what: `write ${dest}` });
@@ -58,12 +80,15 @@ export function putFile(dest: string, content: string | Buffer, o: PutOpts = {})
 
 /** A symbolic link made in a private folder and renamed over `path` (no moment without one). */
 function putLink(path: string, target: string, owner?: string, group?: string): Step {
-  return exec(joinCmds([
-    privateDirCmd(path),
-    sh`ln -s -- ${target} l || exit 1`,
-    ...(owner || group ? [sh`chown -h -- ${ownerSpec(owner, group)} l || exit 1`] : []),
-    raw(`mv -T -- l "$d"`),
-  ]), { what: `relink ${path}` });
+  return exec(
+    joinCmds([
+      privateDirCmd(path),
+      sh`ln -s -- ${target} l || exit 1`,
+      ...(owner || group ? [sh`chown -h -- ${ownerSpec(owner, group)} l || exit 1`] : []),
+      raw(`mv -T -- l "$d"`),
+    ]),
+    { what: `relink ${path}` },
+  );
 }
 
 /**
@@ -79,8 +104,10 @@ export function setAttrsCmd(path: string, mode?: string, owner?: string, group?:
   ];
   return joinCmds([
     sh`p=${path}; if [ -d "$p" ] && [ ! -L "$p" ]; then`,
-    raw(`  cd -P -- "$p" && [ "$(stat -c %d:%i .)" = "$(stat -c %d:%i -- "$p")" ]`
-      + ` || { echo "$p changed while lvsrun set its attributes" >&2; exit 1; }`),
+    raw(
+      `  cd -P -- "$p" && [ "$(stat -c %d:%i .)" = "$(stat -c %d:%i -- "$p")" ]` +
+        ` || { echo "$p changed while lvsrun set its attributes" >&2; exit 1; }`,
+    ),
     ...change('.'),
     raw('else'),
     privateDirCmd(path),
@@ -98,27 +125,55 @@ export function restorePath(path: string, before: FileState): Step[] {
   }
   if (before.type === 'file') {
     const bytes = observedBytes(before);
-    if (!bytes) throw new LvsrunError('E_FACT', uncapturedReason(path, before)!, { hint: 'lvsrun only changes what it can put back' });
+    if (!bytes)
+      throw new LvsrunError('E_FACT', uncapturedReason(path, before)!, {
+        hint: 'lvsrun only changes what it can put back',
+      });
     return [putFile(path, bytes, { mode: before.mode, owner: before.owner, group: before.group })];
   }
   if (before.type === 'link') return [putLink(path, before.linkTarget ?? '', before.owner, before.group)];
   if (before.type === 'directory') {
     const mk = sh`mkdir -p -- ${path} || exit 1`;
-    return [exec(joinCmds([mk, setAttrsCmd(path, before.mode ?? '0755', before.owner, before.group)]), { what: `restore ${path}` })];
+    return [
+      exec(joinCmds([mk, setAttrsCmd(path, before.mode ?? '0755', before.owner, before.group)]), {
+        what: `restore ${path}`,
+      }),
+    ];
   }
-  throw new LvsrunError('E_FACT', `${path} is a special file (not a regular file, link or directory); lvsrun cannot put it back, so it does not change it`);
+  throw new LvsrunError(
+    'E_FACT',
+    `${path} is a special file (not a regular file, link or directory); lvsrun cannot put it back, so it does not change it`,
+  );
 }
 
 /** Metadata-only change (mode/owner) with its own undo. */
-export function attrSteps(path: string, before: FileState, mode?: string, owner?: string, group?: string): { steps: Step[]; undo: Step[] } {
+export function attrSteps(
+  path: string,
+  before: FileState,
+  mode?: string,
+  owner?: string,
+  group?: string,
+): { steps: Step[]; undo: Step[] } {
   const steps: Step[] = [];
   const undo: Step[] = [];
   const modeDiff = Boolean(mode && before.mode !== mode);
   const ownerDiff = Boolean((owner && before.owner !== owner) || (group && before.group !== group));
   if (!modeDiff && !ownerDiff) return { steps, undo };
-  steps.push(exec(setAttrsCmd(path, modeDiff ? mode : undefined, ownerDiff ? owner : undefined, ownerDiff ? group : undefined),
-    { what: `set attributes of ${path}` }));
-  undo.push(exec(setAttrsCmd(path, modeDiff ? before.mode ?? '0644' : undefined, ownerDiff ? before.owner : undefined,
-    ownerDiff ? before.group : undefined), { what: `reset attributes of ${path}` }));
+  steps.push(
+    exec(setAttrsCmd(path, modeDiff ? mode : undefined, ownerDiff ? owner : undefined, ownerDiff ? group : undefined), {
+      what: `set attributes of ${path}`,
+    }),
+  );
+  undo.push(
+    exec(
+      setAttrsCmd(
+        path,
+        modeDiff ? (before.mode ?? '0644') : undefined,
+        ownerDiff ? before.owner : undefined,
+        ownerDiff ? before.group : undefined,
+      ),
+      { what: `reset attributes of ${path}` },
+    ),
+  );
   return { steps, undo };
 }

@@ -5,14 +5,20 @@ import { observeFile } from './copy.js';
 import { attrSteps, restorePath } from './file-steps.js';
 import { exec, noop, type Plan, type TaskModule } from './types.js';
 
-const schema = z.preprocess(aliasStep({ dest: 'path', name: 'path' }), z.object({
-  path: z.string().min(1),
-  state: z.enum(['directory', 'file', 'absent', 'touch', 'link']).default('file'),
-  mode: modeArg.optional(),
-  owner: z.string().optional(),
-  group: z.string().optional(),
-  src: z.string().optional(),
-}).strict().refine((a) => a.state !== 'link' || a.src !== undefined, { message: 'state: link needs src', path: ['src'] }));
+const schema = z.preprocess(
+  aliasStep({ dest: 'path', name: 'path' }),
+  z
+    .object({
+      path: z.string().min(1),
+      state: z.enum(['directory', 'file', 'absent', 'touch', 'link']).default('file'),
+      mode: modeArg.optional(),
+      owner: z.string().optional(),
+      group: z.string().optional(),
+      src: z.string().optional(),
+    })
+    .strict()
+    .refine((a) => a.state !== 'link' || a.src !== undefined, { message: 'state: link needs src', path: ['src'] }),
+);
 
 type Args = z.infer<typeof schema>;
 
@@ -27,16 +33,34 @@ export const file: TaskModule<Args, FileState> = {
         if (!st.exists) return noop(`${path} is absent`);
         // A folder's files, a file too big to journal and a special file cannot be put back: the removal is marked so.
         if (st.type === 'other' || uncapturedReason(path, st)) {
-          return { action: 'delete', summary: `remove ${path} (no undo)`, steps: [exec(sh`rm -rf -- ${path}`)], undo: [], irreversible: true };
+          return {
+            action: 'delete',
+            summary: `remove ${path} (no undo)`,
+            steps: [exec(sh`rm -rf -- ${path}`)],
+            undo: [],
+            irreversible: true,
+          };
         }
-        return { action: 'delete', summary: `remove ${path}`, steps: [exec(sh`rm -rf -- ${path}`)], undo: restorePath(path, st),
-          ...(st.type === 'directory' ? { irreversible: true } : {}) };
+        return {
+          action: 'delete',
+          summary: `remove ${path}`,
+          steps: [exec(sh`rm -rf -- ${path}`)],
+          undo: restorePath(path, st),
+          ...(st.type === 'directory' ? { irreversible: true } : {}),
+        };
       case 'directory': {
-        if (st.exists && st.type !== 'directory') return { ...noop(''), fail: `${path} exists and is a ${st.type}, not a directory` };
+        if (st.exists && st.type !== 'directory')
+          return { ...noop(''), fail: `${path} exists and is a ${st.type}, not a directory` };
         if (!st.exists) {
-          return { action: 'create', summary: `create directory ${path}`,
-            steps: [exec(sh`mkdir -p -- ${path}`), ...attrSteps(path, { exists: true, mode: '', owner: '', group: '' }, p.mode, p.owner, p.group).steps],
-            undo: [exec(sh`rmdir -- ${path} 2>/dev/null || rm -rf -- ${path}`)] };
+          return {
+            action: 'create',
+            summary: `create directory ${path}`,
+            steps: [
+              exec(sh`mkdir -p -- ${path}`),
+              ...attrSteps(path, { exists: true, mode: '', owner: '', group: '' }, p.mode, p.owner, p.group).steps,
+            ],
+            undo: [exec(sh`rmdir -- ${path} 2>/dev/null || rm -rf -- ${path}`)],
+          };
         }
         return attrPlan(path, st, p);
       }
@@ -45,12 +69,23 @@ export const file: TaskModule<Args, FileState> = {
         return attrPlan(path, st, p);
       case 'touch':
         if (st.exists) return attrPlan(path, st, p);
-        return { action: 'create', summary: `touch ${path}`, steps: [exec(sh`touch -- ${path}`), ...attrSteps(path, { exists: true }, p.mode, p.owner, p.group).steps], undo: [exec(sh`rm -f -- ${path}`)] };
+        return {
+          action: 'create',
+          summary: `touch ${path}`,
+          steps: [exec(sh`touch -- ${path}`), ...attrSteps(path, { exists: true }, p.mode, p.owner, p.group).steps],
+          undo: [exec(sh`rm -f -- ${path}`)],
+        };
       case 'link':
         if (st.type === 'link' && st.linkTarget === p.src) return noop(`${path} -> ${p.src}`);
-        if (st.exists && st.type !== 'link' && st.type !== 'file') return { ...noop(''), fail: `${path} exists and is a ${st.type}` };
-        return { action: st.exists ? 'update' : 'create', summary: `link ${path} -> ${p.src}`, steps: [exec(sh`ln -sfn -- ${p.src!} ${path}`)], undo: restorePath(path, st),
-          diff: [{ path, before: st.linkTarget ?? '', after: p.src! }] };
+        if (st.exists && st.type !== 'link' && st.type !== 'file')
+          return { ...noop(''), fail: `${path} exists and is a ${st.type}` };
+        return {
+          action: st.exists ? 'update' : 'create',
+          summary: `link ${path} -> ${p.src}`,
+          steps: [exec(sh`ln -sfn -- ${p.src!} ${path}`)],
+          undo: restorePath(path, st),
+          diff: [{ path, before: st.linkTarget ?? '', after: p.src! }],
+        };
     }
   },
   result: (p) => ({ path: p.path, state: p.state }),
@@ -59,6 +94,17 @@ export const file: TaskModule<Args, FileState> = {
 function attrPlan(path: string, st: FileState, p: Args): Plan {
   const a = attrSteps(path, st, p.mode, p.owner, p.group);
   if (!a.steps.length) return noop(`${path} is up to date`);
-  return { action: 'update', summary: `${path}: mode/owner`, steps: a.steps, undo: a.undo.reverse(),
-    diff: [{ path: `${path} (attributes)`, before: `${st.mode} ${st.owner}:${st.group}`, after: `${p.mode ?? st.mode} ${p.owner ?? st.owner}:${p.group ?? st.group}` }] };
+  return {
+    action: 'update',
+    summary: `${path}: mode/owner`,
+    steps: a.steps,
+    undo: a.undo.reverse(),
+    diff: [
+      {
+        path: `${path} (attributes)`,
+        before: `${st.mode} ${st.owner}:${st.group}`,
+        after: `${p.mode ?? st.mode} ${p.owner ?? st.owner}:${p.group ?? st.group}`,
+      },
+    ],
+  };
 }

@@ -11,8 +11,27 @@ const words = (r: string): string[] => r.trim().split(/\s+/);
  * root). Short options must stand alone (`-vM/tmp/x` is -v plus -M), and a long option must not be
  * an abbreviation of a refused one (getopt accepts `--modp=`).
  */
-const COMMANDS = ['append', 'check', 'delete', 'insert', 'replace', 'list', 'list-rules', 'flush', 'zero', 'new-chain',
-  'delete-chain', 'policy', 'rename-chain', 'modprobe', 'table', 'wait', 'wait-interval', 'help', 'version'];
+const COMMANDS = [
+  'append',
+  'check',
+  'delete',
+  'insert',
+  'replace',
+  'list',
+  'list-rules',
+  'flush',
+  'zero',
+  'new-chain',
+  'delete-chain',
+  'policy',
+  'rename-chain',
+  'modprobe',
+  'table',
+  'wait',
+  'wait-interval',
+  'help',
+  'version',
+];
 const SHORT = new Set(['-p', '-s', '-d', '-i', '-o', '-j', '-g', '-m', '-f', '-c', '-4', '-6']);
 
 export function badRuleWord(w: string): string | undefined {
@@ -27,18 +46,30 @@ export function badRuleWord(w: string): string | undefined {
   return /[\x00-\x1f\x7f]/.test(w) ? 'control characters in a rule word' : undefined;
 }
 
-const schema = z.object({
-  table: z.enum(['filter', 'nat', 'mangle', 'raw']).default('filter'),
-  chain: z.string().max(28).regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'a chain name such as INPUT (no leading dash)'),
-  /** The rule's match and target as iptables words, e.g. "-s 10.0.0.0/24 ! -d 10.0.0.0/24 -j MASQUERADE". */
-  rule: z.string().min(1).max(4096).superRefine((r, ctx) => {
-    for (const w of words(r)) {
-      const m = badRuleWord(w);
-      if (m) { ctx.addIssue({ code: 'custom', message: m }); return; }
-    }
-  }),
-  state: z.enum(['present', 'absent']).default('present'),
-}).strict();
+const schema = z
+  .object({
+    table: z.enum(['filter', 'nat', 'mangle', 'raw']).default('filter'),
+    chain: z
+      .string()
+      .max(28)
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'a chain name such as INPUT (no leading dash)'),
+    /** The rule's match and target as iptables words, e.g. "-s 10.0.0.0/24 ! -d 10.0.0.0/24 -j MASQUERADE". */
+    rule: z
+      .string()
+      .min(1)
+      .max(4096)
+      .superRefine((r, ctx) => {
+        for (const w of words(r)) {
+          const m = badRuleWord(w);
+          if (m) {
+            ctx.addIssue({ code: 'custom', message: m });
+            return;
+          }
+        }
+      }),
+    state: z.enum(['present', 'absent']).default('present'),
+  })
+  .strict();
 type Args = z.infer<typeof schema>;
 
 /**
@@ -58,7 +89,19 @@ export const iptables: TaskModule<Args, { present: boolean }> = {
     const line = `-t ${p.table} -A ${p.chain} ${words(p.rule).join(' ')}\n`;
     if ((p.state === 'present') === o.present) return noop(`rule ${p.state} in ${p.table}/${p.chain}`);
     return p.state === 'present'
-      ? { action: 'create', summary: `add ${p.table}/${p.chain}: ${p.rule}`, steps: [add], undo: [del], diff: [{ path: `iptables ${p.table}/${p.chain}`, before: '', after: line }] }
-      : { action: 'delete', summary: `delete ${p.table}/${p.chain}: ${p.rule}`, steps: [del], undo: [add], diff: [{ path: `iptables ${p.table}/${p.chain}`, before: line, after: '' }] };
+      ? {
+          action: 'create',
+          summary: `add ${p.table}/${p.chain}: ${p.rule}`,
+          steps: [add],
+          undo: [del],
+          diff: [{ path: `iptables ${p.table}/${p.chain}`, before: '', after: line }],
+        }
+      : {
+          action: 'delete',
+          summary: `delete ${p.table}/${p.chain}: ${p.rule}`,
+          steps: [del],
+          undo: [add],
+          diff: [{ path: `iptables ${p.table}/${p.chain}`, before: line, after: '' }],
+        };
   },
 };

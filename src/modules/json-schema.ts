@@ -16,7 +16,10 @@ export const TEMPLATE: JsonSchema = Object.freeze({ type: 'string', pattern: '\\
 /** What z.coerce.number() reads from a string. */
 const NUMBER_TEXT = '^\\s*[-+]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][-+]?\\d+)?\\s*$';
 
-interface EffectDef { typeName: 'ZodEffects'; effect: { type: string; transform?: unknown } }
+interface EffectDef {
+  typeName: 'ZodEffects';
+  effect: { type: string; transform?: unknown };
+}
 
 const postProcess: PostProcessCallback = (schema, def) => {
   if (!schema) return schema;
@@ -57,7 +60,11 @@ function withAliases(schema: JsonSchema, aliases: Readonly<Record<string, string
 /** The JSON Schema of one zod schema, templates allowed everywhere a plain string is not already. */
 export function argsJsonSchema(schema: z.ZodType): JsonSchema {
   const raw = zodToJsonSchema(schema, {
-    target: 'jsonSchema7', $refStrategy: 'none', effectStrategy: 'input', pipeStrategy: 'input', postProcess,
+    target: 'jsonSchema7',
+    $refStrategy: 'none',
+    effectStrategy: 'input',
+    pipeStrategy: 'input',
+    postProcess,
   }) as JsonSchema;
   delete raw.$schema;
   return allowTemplates(raw);
@@ -93,12 +100,12 @@ export function allowTemplates(s: JsonSchema): JsonSchema {
 function inner(s: JsonSchema): JsonSchema {
   const out: JsonSchema = { ...s };
   if (isUnion(s)) {
-    out.anyOf = (s.anyOf as JsonSchema[]).map(inner)
-      .flatMap((m) => (isBareUnion(m) ? (m.anyOf as JsonSchema[]) : [m]));
+    out.anyOf = (s.anyOf as JsonSchema[]).map(inner).flatMap((m) => (isBareUnion(m) ? (m.anyOf as JsonSchema[]) : [m]));
   }
   if (s.properties) {
-    out.properties = Object.fromEntries(Object.entries(s.properties as Record<string, JsonSchema>)
-      .map(([k, v]) => [k, allowTemplates(v)]));
+    out.properties = Object.fromEntries(
+      Object.entries(s.properties as Record<string, JsonSchema>).map(([k, v]) => [k, allowTemplates(v)]),
+    );
   }
   if (s.items && !Array.isArray(s.items)) out.items = allowTemplates(s.items as JsonSchema);
   if (s.additionalProperties && typeof s.additionalProperties === 'object') {

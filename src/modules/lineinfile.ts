@@ -6,19 +6,28 @@ import { attrSteps, putFile, restorePath } from './file-steps.js';
 import { noop, type Plan, type TaskModule } from './types.js';
 import { compileUserRegex } from '../text/user-regex.js';
 
-const schema = z.preprocess(aliasStep({ dest: 'path', name: 'path' }), z.object({
-  path: z.string().min(1),
-  regexp: z.string().optional(),
-  line: z.string().optional(),
-  state: z.enum(['present', 'absent']).default('present'),
-  create: boolish.default(false),
-  insertafter: z.string().optional(),
-  insertbefore: z.string().optional(),
-  mode: modeArg.optional(),
-  owner: z.string().optional(),
-  group: z.string().optional(),
-  backup: boolish.default(false),
-}).strict().refine((a) => a.state === 'absent' || a.line !== undefined, { message: 'state: present needs line', path: ['line'] }));
+const schema = z.preprocess(
+  aliasStep({ dest: 'path', name: 'path' }),
+  z
+    .object({
+      path: z.string().min(1),
+      regexp: z.string().optional(),
+      line: z.string().optional(),
+      state: z.enum(['present', 'absent']).default('present'),
+      create: boolish.default(false),
+      insertafter: z.string().optional(),
+      insertbefore: z.string().optional(),
+      mode: modeArg.optional(),
+      owner: z.string().optional(),
+      group: z.string().optional(),
+      backup: boolish.default(false),
+    })
+    .strict()
+    .refine((a) => a.state === 'absent' || a.line !== undefined, {
+      message: 'state: present needs line',
+      path: ['line'],
+    }),
+);
 
 type Args = z.infer<typeof schema>;
 
@@ -26,9 +35,8 @@ type Args = z.infer<typeof schema>;
 export function editLines(text: string, p: Args): string {
   const hadNl = text === '' || text.endsWith('\n');
   const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
-  const re = p.regexp === undefined
-    ? undefined
-    : compileUserRegex(p.regexp, { where: { field: 'regexp' }, what: 'regexp' });
+  const re =
+    p.regexp === undefined ? undefined : compileUserRegex(p.regexp, { where: { field: 'regexp' }, what: 'regexp' });
   const hit = (l: string): boolean => (re ? re.test(l) : l === p.line);
   if (p.state === 'absent') {
     const kept = lines.filter((l) => !hit(l));
@@ -36,7 +44,9 @@ export function editLines(text: string, p: Args): string {
   }
   const line = p.line!;
   let idx = -1;
-  lines.forEach((l, i) => { if (hit(l)) idx = i; }); // Ansible replaces the last match
+  lines.forEach((l, i) => {
+    if (hit(l)) idx = i;
+  }); // Ansible replaces the last match
   if (idx >= 0) {
     if (lines[idx] === line) return text;
     lines[idx] = line;
@@ -51,7 +61,9 @@ export function editLines(text: string, p: Args): string {
   } else if (p.insertafter && p.insertafter !== 'EOF') {
     const r = compileUserRegex(p.insertafter, { where: { field: 'insertafter' }, what: 'insertafter' });
     let at = -1;
-    lines.forEach((l, i) => { if (r.test(l)) at = i; });
+    lines.forEach((l, i) => {
+      if (r.test(l)) at = i;
+    });
     lines.splice(at < 0 ? lines.length : at + 1, 0, line);
   } else lines.push(line);
   return lines.join('\n') + (hadNl || lines.length ? '\n' : '');
@@ -71,7 +83,10 @@ export const lineinfile: TaskModule<Args, FileState> = {
     if (tooBig) return { ...noop(''), fail: tooBig };
     // content is the file's bytes decoded losslessly; the line is normalised the same way, so putFile writes both exactly.
     const before = st.content ?? '';
-    const after = editLines(before, p.line === undefined ? p : { ...p, line: bytesToText(Buffer.from(p.line, 'utf8')) });
+    const after = editLines(
+      before,
+      p.line === undefined ? p : { ...p, line: bytesToText(Buffer.from(p.line, 'utf8')) },
+    );
     if (st.exists && after === before) {
       // Content already right: only the attributes may still differ (Ansible fixes those too).
       const attrs = attrSteps(p.path, st, p.mode, p.owner, p.group);
@@ -82,7 +97,15 @@ export const lineinfile: TaskModule<Args, FileState> = {
     return {
       action: st.exists ? 'update' : 'create',
       summary: `${p.path}: line ${p.state === 'present' ? 'set' : 'removed'}`,
-      steps: [putFile(p.path, after, { mode: p.mode ?? (st.exists ? undefined : '0644'), owner: p.owner, group: p.group, backup: p.backup, mkdirs: Boolean(st.missingFrom) })],
+      steps: [
+        putFile(p.path, after, {
+          mode: p.mode ?? (st.exists ? undefined : '0644'),
+          owner: p.owner,
+          group: p.group,
+          backup: p.backup,
+          mkdirs: Boolean(st.missingFrom),
+        }),
+      ],
       undo: restorePath(p.path, st),
       diff: [{ path: p.path, before, after }],
     };

@@ -6,26 +6,42 @@ import { exec, noop, type ModuleCtx, type Plan, type TaskModule } from './types.
  * A package name as apt, dnf and yum take it (optionally =VERSION, :ARCH, a glob): never a leading
  * dash, which apt-get and dpkg-query would read as an option (`-oDPkg::Pre-Invoke::=...` runs a command).
  */
-const pkgName = z.string().max(255)
+const pkgName = z
+  .string()
+  .max(255)
   .regex(/^[A-Za-z0-9@_][A-Za-z0-9@_+.:~=*^-]*$/, 'a package name such as keepalived or nginx=1.24.0-1 (no leading -)');
 
-const schema = z.preprocess(aliasStep({ pkg: 'name' }), z.object({
-  name: strList.pipe(z.array(pkgName).min(1)),
-  state: z.enum(['present', 'absent', 'latest', 'installed', 'removed']).default('present')
-    .transform((s) => (s === 'installed' ? 'present' : s === 'removed' ? 'absent' : s)),
-  update_cache: z.boolean().optional(),
-  use: z.enum(['auto', 'apt', 'dnf', 'yum']).default('auto'),
-}).strict());
+const schema = z.preprocess(
+  aliasStep({ pkg: 'name' }),
+  z
+    .object({
+      name: strList.pipe(z.array(pkgName).min(1)),
+      state: z
+        .enum(['present', 'absent', 'latest', 'installed', 'removed'])
+        .default('present')
+        .transform((s) => (s === 'installed' ? 'present' : s === 'removed' ? 'absent' : s)),
+      update_cache: z.boolean().optional(),
+      use: z.enum(['auto', 'apt', 'dnf', 'yum']).default('auto'),
+    })
+    .strict(),
+);
 type Args = z.infer<typeof schema>;
 
 export type PkgManager = 'apt' | 'dnf' | 'yum';
-export interface PkgObserved { mgr: PkgManager; installed: Record<string, string | null>; upgradable: string[] }
+export interface PkgObserved {
+  mgr: PkgManager;
+  installed: Record<string, string | null>;
+  upgradable: string[];
+}
 
 export async function detectPkgManager(ctx: ModuleCtx): Promise<PkgManager> {
   return ctx.fact('pkg_mgr', async () => {
-    const r = await ctx.exec(sh`if command -v apt-get >/dev/null; then echo apt; elif command -v dnf >/dev/null; then echo dnf; elif command -v yum >/dev/null; then echo yum; fi`);
+    const r = await ctx.exec(
+      sh`if command -v apt-get >/dev/null; then echo apt; elif command -v dnf >/dev/null; then echo dnf; elif command -v yum >/dev/null; then echo yum; fi`,
+    );
     const m = r.stdout.trim();
-    if (m !== 'apt' && m !== 'dnf' && m !== 'yum') throw new Error('no supported package manager (apt, dnf, yum) on this host');
+    if (m !== 'apt' && m !== 'dnf' && m !== 'yum')
+      throw new Error('no supported package manager (apt, dnf, yum) on this host');
     return m;
   });
 }
@@ -37,12 +53,15 @@ function queryCmd(mgr: PkgManager, names: string[]): ShellCmd {
 }
 
 function installCmd(mgr: PkgManager, names: string[], latest: boolean): ShellCmd {
-  if (mgr === 'apt') return sh`DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${latest ? '--only-upgrade' : '--no-upgrade'} -o Dpkg::Options::=--force-confold ${names}`;
+  if (mgr === 'apt')
+    return sh`DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${latest ? '--only-upgrade' : '--no-upgrade'} -o Dpkg::Options::=--force-confold ${names}`;
   return sh`${mgr} install -y -q ${names}`;
 }
 
 function removeCmd(mgr: PkgManager, names: string[]): ShellCmd {
-  return mgr === 'apt' ? sh`DEBIAN_FRONTEND=noninteractive apt-get remove -y -q ${names}` : sh`${mgr} remove -y -q ${names}`;
+  return mgr === 'apt'
+    ? sh`DEBIAN_FRONTEND=noninteractive apt-get remove -y -q ${names}`
+    : sh`${mgr} remove -y -q ${names}`;
 }
 
 /** Packages through apt, dnf or yum, chosen from the host. Undo removes what it installed and reinstalls what it removed. */
@@ -70,14 +89,23 @@ export const pkg: TaskModule<Args, PkgObserved> = {
     if (p.state === 'absent') {
       if (!present.length) return noop(`${p.name.join(', ')} absent`);
       const again = present.map((n) => (o.mgr === 'apt' ? `${n}=${o.installed[n]}` : n));
-      return { action: 'delete', summary: `remove ${present.join(', ')}`, steps: [exec(removeCmd(o.mgr, present))], undo: [exec(installCmd(o.mgr, again, false))],
-        diff: [{ path: 'packages', before: present.map((n) => `${n} ${o.installed[n]}\n`).join(''), after: '' }] };
+      return {
+        action: 'delete',
+        summary: `remove ${present.join(', ')}`,
+        steps: [exec(removeCmd(o.mgr, present))],
+        undo: [exec(installCmd(o.mgr, again, false))],
+        diff: [{ path: 'packages', before: present.map((n) => `${n} ${o.installed[n]}\n`).join(''), after: '' }],
+      };
     }
     const toInstall = p.state === 'latest' ? [...missing, ...o.upgradable] : missing;
     if (!toInstall.length) return noop(`${p.name.join(', ')} installed`);
     return {
-      action: missing.length ? 'create' : 'update', summary: `install ${toInstall.join(', ')}`,
-      steps: [...(missing.length ? [exec(installCmd(o.mgr, missing, false))] : []), ...(o.upgradable.length ? [exec(installCmd(o.mgr, o.upgradable, true))] : [])],
+      action: missing.length ? 'create' : 'update',
+      summary: `install ${toInstall.join(', ')}`,
+      steps: [
+        ...(missing.length ? [exec(installCmd(o.mgr, missing, false))] : []),
+        ...(o.upgradable.length ? [exec(installCmd(o.mgr, o.upgradable, true))] : []),
+      ],
       undo: missing.length ? [exec(removeCmd(o.mgr, missing))] : [],
       ...(o.upgradable.length ? { irreversible: true } : {}),
       diff: [{ path: 'packages', before: '', after: toInstall.map((n) => `${n}\n`).join('') }],

@@ -17,12 +17,35 @@ import { vip } from './vip.js';
 import { waitFor } from './wait-for.js';
 import type { AnyTaskModule } from './types.js';
 
-const list: AnyTaskModule[] = [command, shell, copy, template, file, lineinfile, sysctl, pkg, service, stat, waitFor, assertModule, debug, ipvs, vip, ifcfg, route, iptables, keepalived];
+const list: AnyTaskModule[] = [
+  command,
+  shell,
+  copy,
+  template,
+  file,
+  lineinfile,
+  sysctl,
+  pkg,
+  service,
+  stat,
+  waitFor,
+  assertModule,
+  debug,
+  ipvs,
+  vip,
+  ifcfg,
+  route,
+  iptables,
+  keepalived,
+];
 
 /** Module names as written in playbooks, with Ansible's aliases. */
 export const MODULES: ReadonlyMap<string, AnyTaskModule> = new Map([
   ...list.map((m) => [m.name, m] as const),
-  ['apt', pkg], ['dnf', pkg], ['yum', pkg], ['systemd', service],
+  ['apt', pkg],
+  ['dnf', pkg],
+  ['yum', pkg],
+  ['systemd', service],
 ]);
 
 /** Collection prefixes a module key may carry (`ansible.builtin.copy`). */

@@ -2,15 +2,29 @@ import { sh, nest, type ShellCmd } from '../transport/shell.js';
 import { z, boolish } from './args.js';
 import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
 
-const schema = z.object({
-  // No leading dash (systemctl would read an option) and no leading dot (/etc/init.d/..).
-  name: z.string().max(255).regex(/^[A-Za-z0-9@_:][A-Za-z0-9@_.:-]*$/, 'a service name such as nginx'),
-  state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
-  enabled: boolish.optional(),
-}).strict().refine((a) => a.state !== undefined || a.enabled !== undefined, { message: 'give state or enabled', path: ['state'] });
+const schema = z
+  .object({
+    // No leading dash (systemctl would read an option) and no leading dot (/etc/init.d/..).
+    name: z
+      .string()
+      .max(255)
+      .regex(/^[A-Za-z0-9@_:][A-Za-z0-9@_.:-]*$/, 'a service name such as nginx'),
+    state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
+    enabled: boolish.optional(),
+  })
+  .strict()
+  .refine((a) => a.state !== undefined || a.enabled !== undefined, {
+    message: 'give state or enabled',
+    path: ['state'],
+  });
 type Args = z.infer<typeof schema>;
 
-export interface ServiceObserved { init: 'systemd' | 'sysv'; exists: boolean; active: boolean; enabled: boolean }
+export interface ServiceObserved {
+  init: 'systemd' | 'sysv';
+  exists: boolean;
+  active: boolean;
+  enabled: boolean;
+}
 
 /**
  * One probe for both init systems. Without systemd as PID 1 (containers, the lab) lvsrun
@@ -31,20 +45,41 @@ fi`;
 }
 
 export function parseServiceProbe(stdout: string): ServiceObserved {
-  const kv = Object.fromEntries(stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-  return { init: kv.init === 'systemd' ? 'systemd' : 'sysv', exists: kv.exists === 'yes', active: kv.active === 'active', enabled: kv.enabled === 'enabled' };
+  const kv = Object.fromEntries(
+    stdout
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  return {
+    init: kv.init === 'systemd' ? 'systemd' : 'sysv',
+    exists: kv.exists === 'yes',
+    active: kv.active === 'active',
+    enabled: kv.enabled === 'enabled',
+  };
 }
 
 /** Start/stop and wait until the process really is (or is not) there: init scripts return early. */
-export function serviceAction(init: 'systemd' | 'sysv', name: string, action: 'start' | 'stop' | 'restart' | 'reload'): ShellCmd {
+export function serviceAction(
+  init: 'systemd' | 'sysv',
+  name: string,
+  action: 'start' | 'stop' | 'restart' | 'reload',
+): ShellCmd {
   if (init === 'systemd') return sh`systemctl ${action} ${name}`;
-  const wait = (want: 'up' | 'down') => nest(sh`i=0; while [ $i -lt 100 ]; do if pidof ${name} >/dev/null 2>&1; then [ ${want} = up ] && break; else [ ${want} = down ] && break; fi; i=$((i+1)); sleep 0.1; done`);
+  const wait = (want: 'up' | 'down') =>
+    nest(
+      sh`i=0; while [ $i -lt 100 ]; do if pidof ${name} >/dev/null 2>&1; then [ ${want} = up ] && break; else [ ${want} = down ] && break; fi; i=$((i+1)); sleep 0.1; done`,
+    );
   const script = nest(sh`/etc/init.d/${name}`);
   switch (action) {
-    case 'start': return sh`${script} start >/dev/null && ${wait('up')}; pidof ${name} >/dev/null`;
-    case 'stop': return sh`${script} stop >/dev/null; ${wait('down')}; ! pidof ${name} >/dev/null`;
-    case 'restart': return sh`${script} stop >/dev/null; ${wait('down')}; ${script} start >/dev/null && ${wait('up')}; pidof ${name} >/dev/null`;
-    case 'reload': return sh`${script} reload >/dev/null`;
+    case 'start':
+      return sh`${script} start >/dev/null && ${wait('up')}; pidof ${name} >/dev/null`;
+    case 'stop':
+      return sh`${script} stop >/dev/null; ${wait('down')}; ! pidof ${name} >/dev/null`;
+    case 'restart':
+      return sh`${script} stop >/dev/null; ${wait('down')}; ${script} start >/dev/null && ${wait('up')}; pidof ${name} >/dev/null`;
+    case 'reload':
+      return sh`${script} reload >/dev/null`;
   }
 }
 
@@ -63,18 +98,46 @@ export const service: TaskModule<Args, ServiceObserved> = {
     if (!o.exists) return { ...noop(''), fail: `service ${p.name} is not installed on this host (${o.init})` };
     const steps: Step[] = [];
     const undo: Step[] = [];
-    const act = (a: 'start' | 'stop' | 'restart' | 'reload'): Step => exec(serviceAction(o.init, p.name, a), { what: `${a} ${p.name}` });
-    if (p.state === 'started' && !o.active) { steps.push(act('start')); undo.push(act('stop')); }
-    if (p.state === 'stopped' && o.active) { steps.push(act('stop')); undo.push(act('start')); }
-    if (p.state === 'restarted') { steps.push(act(o.active ? 'restart' : 'start')); if (!o.active) undo.push(act('stop')); }
-    if (p.state === 'reloaded') { steps.push(act(o.active ? 'reload' : 'start')); if (!o.active) undo.push(act('stop')); }
+    const act = (a: 'start' | 'stop' | 'restart' | 'reload'): Step =>
+      exec(serviceAction(o.init, p.name, a), { what: `${a} ${p.name}` });
+    if (p.state === 'started' && !o.active) {
+      steps.push(act('start'));
+      undo.push(act('stop'));
+    }
+    if (p.state === 'stopped' && o.active) {
+      steps.push(act('stop'));
+      undo.push(act('start'));
+    }
+    if (p.state === 'restarted') {
+      steps.push(act(o.active ? 'restart' : 'start'));
+      if (!o.active) undo.push(act('stop'));
+    }
+    if (p.state === 'reloaded') {
+      steps.push(act(o.active ? 'reload' : 'start'));
+      if (!o.active) undo.push(act('stop'));
+    }
     if (p.enabled !== undefined && p.enabled !== o.enabled) {
       steps.push(exec(enableCmd(o.init, p.name, p.enabled)));
       undo.unshift(exec(enableCmd(o.init, p.name, o.enabled)));
     }
-    if (!steps.length) return noop(`${p.name} ${o.active ? 'running' : 'stopped'}`, { name: p.name, state: o.active ? 'started' : 'stopped' });
-    return { action: 'update', summary: `${p.name}: ${steps.map((s) => s.what ?? 'enable').join(', ')}`, steps, undo: undo.reverse(),
-      diff: [{ path: `service ${p.name}`, before: `${o.active ? 'running' : 'stopped'}, ${o.enabled ? 'enabled' : 'disabled'}\n`, after: `${p.state ?? (o.active ? 'running' : 'stopped')}, ${p.enabled ?? o.enabled ? 'enabled' : 'disabled'}\n` }] };
+    if (!steps.length)
+      return noop(`${p.name} ${o.active ? 'running' : 'stopped'}`, {
+        name: p.name,
+        state: o.active ? 'started' : 'stopped',
+      });
+    return {
+      action: 'update',
+      summary: `${p.name}: ${steps.map((s) => s.what ?? 'enable').join(', ')}`,
+      steps,
+      undo: undo.reverse(),
+      diff: [
+        {
+          path: `service ${p.name}`,
+          before: `${o.active ? 'running' : 'stopped'}, ${o.enabled ? 'enabled' : 'disabled'}\n`,
+          after: `${p.state ?? (o.active ? 'running' : 'stopped')}, ${(p.enabled ?? o.enabled) ? 'enabled' : 'disabled'}\n`,
+        },
+      ],
+    };
   },
   result: (p) => ({ name: p.name, state: p.state }),
 };

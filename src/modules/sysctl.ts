@@ -6,20 +6,32 @@ import { editLines } from './lineinfile.js';
 import { putFile, restorePath } from './file-steps.js';
 import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
 
-const schema = z.preprocess(aliasStep({ key: 'name' }), z.object({
-  // A name never starts with '-' (it would reach sysctl as an option).
-  name: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$/, 'a sysctl name such as net.ipv4.ip_forward'),
-  value: scalar.optional(),
-  state: z.enum(['present', 'absent']).default('present'),
-  sysctl_file: z.string().default('/etc/sysctl.conf'),
-  reload: boolish.default(true),
-  sysctl_set: boolish.default(true),
-  /** lvsrun: false changes the live value only, leaving sysctl_file alone. */
-  persist: boolish.default(true),
-}).strict().refine((a) => a.state === 'absent' || a.value !== undefined, { message: 'state: present needs value', path: ['value'] }));
+const schema = z.preprocess(
+  aliasStep({ key: 'name' }),
+  z
+    .object({
+      // A name never starts with '-' (it would reach sysctl as an option).
+      name: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$/, 'a sysctl name such as net.ipv4.ip_forward'),
+      value: scalar.optional(),
+      state: z.enum(['present', 'absent']).default('present'),
+      sysctl_file: z.string().default('/etc/sysctl.conf'),
+      reload: boolish.default(true),
+      sysctl_set: boolish.default(true),
+      /** lvsrun: false changes the live value only, leaving sysctl_file alone. */
+      persist: boolish.default(true),
+    })
+    .strict()
+    .refine((a) => a.state === 'absent' || a.value !== undefined, {
+      message: 'state: present needs value',
+      path: ['value'],
+    }),
+);
 
 type Args = z.infer<typeof schema>;
-export interface SysctlObserved { live: string | null; file: FileState }
+export interface SysctlObserved {
+  live: string | null;
+  file: FileState;
+}
 
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -30,7 +42,10 @@ export const sysctl: TaskModule<Args, SysctlObserved> = {
   async check(ctx, p) {
     const r = await ctx.exec(multiProbe([sh`sysctl -n -- ${p.name}`, fileStateCmd(p.sysctl_file)]));
     const [live, f] = splitProbe(r, 2) as [typeof r, typeof r];
-    return { live: live.code === 0 ? live.stdout.trim().replace(/\s+/g, ' ') : null, file: parseFileState(f, p.sysctl_file) };
+    return {
+      live: live.code === 0 ? live.stdout.trim().replace(/\s+/g, ' ') : null,
+      file: parseFileState(f, p.sysctl_file),
+    };
   },
   plan(p, o): Plan {
     const steps: Step[] = [];
@@ -48,15 +63,27 @@ export const sysctl: TaskModule<Args, SysctlObserved> = {
     if (p.persist) {
       const f = o.file;
       if (f.type === 'link') {
-        return { ...noop(''), fail: `sysctl_file ${p.sysctl_file} is a symbolic link to ${f.linkTarget ?? '?'}; `
-          + 'set sysctl_file to the file itself (nothing was changed)' };
+        return {
+          ...noop(''),
+          fail:
+            `sysctl_file ${p.sysctl_file} is a symbolic link to ${f.linkTarget ?? '?'}; ` +
+            'set sysctl_file to the file itself (nothing was changed)',
+        };
       }
-      if (f.exists && f.type !== 'file') return { ...noop(''), fail: `sysctl_file ${p.sysctl_file} is a ${f.type}, not a file` };
+      if (f.exists && f.type !== 'file')
+        return { ...noop(''), fail: `sysctl_file ${p.sysctl_file} is a ${f.type}, not a file` };
       const tooBig = uncapturedReason(p.sysctl_file, f);
       if (tooBig) return { ...noop(''), fail: tooBig };
     }
     const before = o.file.content ?? '';
-    const after = editLines(before, { path: p.sysctl_file, regexp: `^\\s*${esc(p.name)}\\s*=`, line: `${p.name}=${want ?? ''}`, state: p.state, create: true, backup: false });
+    const after = editLines(before, {
+      path: p.sysctl_file,
+      regexp: `^\\s*${esc(p.name)}\\s*=`,
+      line: `${p.name}=${want ?? ''}`,
+      state: p.state,
+      create: true,
+      backup: false,
+    });
     if (p.persist && (after !== before || (!o.file.exists && p.state === 'present'))) {
       steps.push(putFile(p.sysctl_file, after, o.file.exists ? {} : { mode: '0644' }));
       undo.unshift(...restorePath(p.sysctl_file, o.file));

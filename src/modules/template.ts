@@ -2,15 +2,17 @@ import { z, boolish, modeArg } from './args.js';
 import { observeFile, planFileWrite, type FileWriteObserved } from './copy.js';
 import type { TaskModule } from './types.js';
 
-const schema = z.object({
-  src: z.string().min(1),
-  dest: z.string().min(1),
-  mode: modeArg.optional(),
-  owner: z.string().optional(),
-  group: z.string().optional(),
-  backup: boolish.default(false),
-  validate: z.string().optional(),
-}).strict();
+const schema = z
+  .object({
+    src: z.string().min(1),
+    dest: z.string().min(1),
+    mode: modeArg.optional(),
+    owner: z.string().optional(),
+    group: z.string().optional(),
+    backup: boolish.default(false),
+    validate: z.string().optional(),
+  })
+  .strict();
 
 type Args = z.infer<typeof schema>;
 

@@ -5,12 +5,23 @@ import type { ExecOptions, ExecResult } from '../transport/types.js';
 /** A command as data. `stdin` carries file contents (no file transfer protocol needed). */
 /** anyCode: a non-zero exit is not a step failure; the module's result decides (command, shell). */
 /** atomic: a failure of this step leaves no trace (a file written to a temp file and renamed only once valid). */
-export interface ExecStep { kind: 'exec'; cmd: ShellCmd; stdin?: string; anyCode?: boolean; atomic?: boolean; what?: string }
+export interface ExecStep {
+  kind: 'exec';
+  cmd: ShellCmd;
+  stdin?: string;
+  anyCode?: boolean;
+  atomic?: boolean;
+  what?: string;
+}
 export type Step = ExecStep;
 
 export type ChangeAction = 'noop' | 'create' | 'update' | 'delete' | 'run';
 
-export interface Diff { path: string; before: string; after: string }
+export interface Diff {
+  path: string;
+  before: string;
+  after: string;
+}
 
 export interface Plan {
   action: ChangeAction;

@@ -7,23 +7,34 @@ import { z, boolish, ifaceLabel, ifaceName, ipAddr } from './args.js';
 import { putFile, restorePath } from './file-steps.js';
 import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
 
-const schema = z.object({
-  address: ipAddr,
-  prefix: z.coerce.number().int().min(1).max(128).default(32),
-  interface: ifaceName.default('lo'),
-  /** lo:0 for DR real servers; defaults to <interface>:0 on lo. */
-  label: ifaceLabel.optional(),
-  /** Create the interface when missing: a dummy interface, or tunl0 (ipip) for TUN real servers. */
-  create: z.enum(['dummy', 'ipip']).optional(),
-  state: z.enum(['present', 'absent']).default('present'),
-  persist: boolish.default(true),
-}).strict();
+const schema = z
+  .object({
+    address: ipAddr,
+    prefix: z.coerce.number().int().min(1).max(128).default(32),
+    interface: ifaceName.default('lo'),
+    /** lo:0 for DR real servers; defaults to <interface>:0 on lo. */
+    label: ifaceLabel.optional(),
+    /** Create the interface when missing: a dummy interface, or tunl0 (ipip) for TUN real servers. */
+    create: z.enum(['dummy', 'ipip']).optional(),
+    state: z.enum(['present', 'absent']).default('present'),
+    persist: boolish.default(true),
+  })
+  .strict();
 type Args = z.infer<typeof schema>;
-export interface VipObserved { linkExists: boolean; linkUp?: boolean; hasAddr: boolean; family: 'rhel' | 'debian'; file: FileState; persistFile: string }
+export interface VipObserved {
+  linkExists: boolean;
+  linkUp?: boolean;
+  hasAddr: boolean;
+  family: 'rhel' | 'debian';
+  file: FileState;
+  persistFile: string;
+}
 
 const labelOf = (p: Args): string => p.label ?? (p.interface === 'lo' ? 'lo:0' : p.interface);
 export const persistFileFor = (family: 'rhel' | 'debian', label: string): string =>
-  (family === 'rhel' ? `/etc/sysconfig/network-scripts/ifcfg-${label}` : `/etc/network/interfaces.d/lvsrun-${label.replace(/[^A-Za-z0-9_-]/g, '-')}`);
+  family === 'rhel'
+    ? `/etc/sysconfig/network-scripts/ifcfg-${label}`
+    : `/etc/network/interfaces.d/lvsrun-${label.replace(/[^A-Za-z0-9_-]/g, '-')}`;
 
 export function persistText(p: Args, family: 'rhel' | 'debian'): string {
   const label = labelOf(p);
@@ -39,7 +50,13 @@ export const vip: TaskModule<Args, VipObserved> = {
   async check(ctx, p) {
     const family = await osFamily(ctx);
     const persistFile = persistFileFor(family, labelOf(p));
-    const r = await ctx.exec(multiProbe([sh`ip -o addr show dev ${p.interface}`, fileStateCmd(persistFile), sh`ip -o link show dev ${p.interface}`]));
+    const r = await ctx.exec(
+      multiProbe([
+        sh`ip -o addr show dev ${p.interface}`,
+        fileStateCmd(persistFile),
+        sh`ip -o link show dev ${p.interface}`,
+      ]),
+    );
     const [a, f, l] = splitProbe(r, 3) as [typeof r, typeof r, typeof r];
     const hasAddr = a.code === 0 && a.stdout.split('\n').some((x) => x.includes(` ${p.address}/${p.prefix} `));
     // An interface left down (tunl0 after an earlier rollback, a dummy set down by hand) receives nothing.
@@ -53,9 +70,24 @@ export const vip: TaskModule<Args, VipObserved> = {
     const cidr = `${p.address}/${p.prefix}`;
     if (p.state === 'present') {
       if (!o.linkExists) {
-        if (!p.create) return { ...noop(''), fail: `interface ${p.interface} does not exist; set create: dummy (or ipip for tunl0)` };
-        steps.push(exec(p.create === 'ipip' ? sh`modprobe ipip && ip link set ${p.interface} up` : sh`ip link add ${p.interface} type dummy && ip link set ${p.interface} up`, { what: `create ${p.interface}` }));
-        undo.unshift(exec(p.create === 'ipip' ? sh`ip link set ${p.interface} down` : sh`ip link del ${p.interface}`, { what: `remove ${p.interface}` }));
+        if (!p.create)
+          return {
+            ...noop(''),
+            fail: `interface ${p.interface} does not exist; set create: dummy (or ipip for tunl0)`,
+          };
+        steps.push(
+          exec(
+            p.create === 'ipip'
+              ? sh`modprobe ipip && ip link set ${p.interface} up`
+              : sh`ip link add ${p.interface} type dummy && ip link set ${p.interface} up`,
+            { what: `create ${p.interface}` },
+          ),
+        );
+        undo.unshift(
+          exec(p.create === 'ipip' ? sh`ip link set ${p.interface} down` : sh`ip link del ${p.interface}`, {
+            what: `remove ${p.interface}`,
+          }),
+        );
       } else if (o.linkUp === false) {
         steps.push(exec(sh`ip link set ${p.interface} up`, { what: `bring ${p.interface} up` }));
         undo.unshift(exec(sh`ip link set ${p.interface} down`, { what: `set ${p.interface} down` }));
@@ -83,6 +115,12 @@ export const vip: TaskModule<Args, VipObserved> = {
       }
     }
     if (!steps.length) return noop(`${cidr} ${p.state} on ${p.interface}`);
-    return { action: 'update', summary: `${cidr} ${p.state === 'present' ? 'on' : 'off'} ${labelOf(p)}`, steps, undo, diff };
+    return {
+      action: 'update',
+      summary: `${cidr} ${p.state === 'present' ? 'on' : 'off'} ${labelOf(p)}`,
+      steps,
+      undo,
+      diff,
+    };
   },
 };

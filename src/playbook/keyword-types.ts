@@ -7,15 +7,33 @@ import type { ConfigError } from '../errors.js';
 export type KeywordKind = 'condition' | 'names' | 'name' | 'identifier' | 'mapping' | 'bool' | 'loop';
 
 export const TASK_KINDS: Readonly<Record<string, KeywordKind>> = {
-  name: 'name', when: 'condition', changed_when: 'condition', failed_when: 'condition',
-  notify: 'names', tags: 'names', listen: 'names', register: 'identifier', vars: 'mapping',
-  become: 'bool', become_user: 'name', ignore_errors: 'bool', no_log: 'bool',
-  loop: 'loop', with_items: 'loop', loop_control: 'mapping', args: 'mapping',
+  name: 'name',
+  when: 'condition',
+  changed_when: 'condition',
+  failed_when: 'condition',
+  notify: 'names',
+  tags: 'names',
+  listen: 'names',
+  register: 'identifier',
+  vars: 'mapping',
+  become: 'bool',
+  become_user: 'name',
+  ignore_errors: 'bool',
+  no_log: 'bool',
+  loop: 'loop',
+  with_items: 'loop',
+  loop_control: 'mapping',
+  args: 'mapping',
 };
 
 export const PLAY_KINDS: Readonly<Record<string, KeywordKind>> = {
-  name: 'name', tags: 'names', vars: 'mapping', become: 'bool', become_user: 'name',
-  gather_facts: 'bool', any_errors_fatal: 'bool',
+  name: 'name',
+  tags: 'names',
+  vars: 'mapping',
+  become: 'bool',
+  become_user: 'name',
+  gather_facts: 'bool',
+  any_errors_fatal: 'bool',
 };
 
 const EXPECT: Record<KeywordKind, string> = {
@@ -55,13 +73,20 @@ const isMapping = (v: unknown): boolean => typeof v === 'object' && v !== null &
 
 function fits(kind: KeywordKind, v: unknown): boolean {
   switch (kind) {
-    case 'condition': return scalar(v) || (Array.isArray(v) && v.every(scalar));
-    case 'names': return scalar(v) || (Array.isArray(v) && v.every(scalar));
-    case 'name': return scalar(v);
-    case 'identifier': return typeof v === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(v);
-    case 'mapping': return isMapping(v);
-    case 'bool': return typeof v === 'boolean' || v === 0 || v === 1 || (typeof v === 'string' && BOOL_WORD.test(v));
-    case 'loop': return Array.isArray(v) || typeof v === 'string';
+    case 'condition':
+      return scalar(v) || (Array.isArray(v) && v.every(scalar));
+    case 'names':
+      return scalar(v) || (Array.isArray(v) && v.every(scalar));
+    case 'name':
+      return scalar(v);
+    case 'identifier':
+      return typeof v === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(v);
+    case 'mapping':
+      return isMapping(v);
+    case 'bool':
+      return typeof v === 'boolean' || v === 0 || v === 1 || (typeof v === 'string' && BOOL_WORD.test(v));
+    case 'loop':
+      return Array.isArray(v) || typeof v === 'string';
   }
 }
 

@@ -15,7 +15,10 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 /** The keys of a playbook entry that imports another playbook, and of a task that includes a tasks file. */
 export const IMPORT_PLAYBOOK_KEYS = ['import_playbook', 'ansible.builtin.import_playbook'] as const;
 export const INCLUDE_KEYS = [
-  'include_tasks', 'import_tasks', 'ansible.builtin.include_tasks', 'ansible.builtin.import_tasks',
+  'include_tasks',
+  'import_tasks',
+  'ansible.builtin.include_tasks',
+  'ansible.builtin.import_tasks',
 ] as const;
 /** serial: a positive number, or this text (a count or a percentage), or a list of them. */
 export const SERIAL_TEXT = /^\d+%?$/;
@@ -29,12 +32,18 @@ export const MAX_INCLUDE_DEPTH = 20;
  * rolesPath: configured role folders (lvsrun.cfg, LVSRUN_ROLES_PATH), searched after the playbook's roles/.
  * vault: decrypts encrypted playbooks, task and vars files and `!vault` values.
  */
-export interface LoadOptions { rolesPath?: readonly string[]; vault?: VaultKeyring }
+export interface LoadOptions {
+  rolesPath?: readonly string[];
+  vault?: VaultKeyring;
+}
 
 export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
   const plays: Play[] = [];
   const expansion: Expansion = {
-    tasks: 0, sources: new Map(), sizes: new Map(), rolesPath: opts.rolesPath ?? [],
+    tasks: 0,
+    sources: new Map(),
+    sizes: new Map(),
+    rolesPath: opts.rolesPath ?? [],
     ...(opts.vault ? { vault: opts.vault } : {}),
   };
   loadInto(resolve(file), plays, new Set(), expansion);
@@ -45,7 +54,8 @@ function loadInto(file: string, plays: Play[], seen: Set<string>, expansion: Exp
   if (seen.has(file)) throw new ConfigError('E_CONFIG', `import_playbook cycle through ${file}`, { where: { file } });
   seen.add(file);
   const src = loadYamlFile(file, expansion.vault);
-  if (!Array.isArray(src.data)) throw err(src, [], 'a playbook is a list of plays', 'start each play with `- name: ...` and `hosts: ...`');
+  if (!Array.isArray(src.data))
+    throw err(src, [], 'a playbook is a list of plays', 'start each play with `- name: ...` and `hosts: ...`');
   src.data.forEach((p, i) => {
     if (!isObj(p)) throw err(src, [i], 'a play must be a mapping');
     const imp = IMPORT_PLAYBOOK_KEYS.map((k) => p[k]).find((v) => v !== undefined && v !== null);
@@ -61,11 +71,17 @@ function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion): Pl
   const path: Path = [i];
   for (const k of Object.keys(p)) {
     if (!(PLAY_KEYWORDS as readonly string[]).includes(k)) {
-      throw err(src, [i, k], `unknown play keyword '${k}'`, didYouMean(k, PLAY_KEYWORDS) ?? `play keywords are: ${PLAY_KEYWORDS.join(', ')}`);
+      throw err(
+        src,
+        [i, k],
+        `unknown play keyword '${k}'`,
+        didYouMean(k, PLAY_KEYWORDS) ?? `play keywords are: ${PLAY_KEYWORDS.join(', ')}`,
+      );
     }
   }
   checkPlayKeywords(p, (k, msg, hint) => err(src, [i, k], msg, hint));
-  if (typeof p.hosts !== 'string' && !Array.isArray(p.hosts)) throw err(src, path, 'a play needs `hosts:` (a host pattern such as directors or all)');
+  if (typeof p.hosts !== 'string' && !Array.isArray(p.hosts))
+    throw err(src, path, 'a play needs `hosts:` (a host pattern such as directors or all)');
   const dir = dirname(src.file);
   const vars: Obj = {};
   if (p.vars !== undefined) {
@@ -99,10 +115,15 @@ function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion): Pl
   handlers.push(...expandTasks(listAt('handlers'), base, [i, 'handlers']));
   const onFailure = (p.on_failure ?? 'rollback-host') as OnFailure;
   if (!ON_FAILURE.includes(onFailure)) {
-    throw err(src, [i, 'on_failure'], `on_failure must be ${ON_FAILURE.slice(0, -1).join(', ')} or ${ON_FAILURE.at(-1)}`);
+    throw err(
+      src,
+      [i, 'on_failure'],
+      `on_failure must be ${ON_FAILURE.slice(0, -1).join(', ')} or ${ON_FAILURE.at(-1)}`,
+    );
   }
   const mfp = p.max_fail_percentage;
-  if (mfp !== undefined && (typeof mfp !== 'number' || mfp < 0 || mfp > 100)) throw err(src, [i, 'max_fail_percentage'], 'max_fail_percentage must be a number from 0 to 100');
+  if (mfp !== undefined && (typeof mfp !== 'number' || mfp < 0 || mfp > 100))
+    throw err(src, [i, 'max_fail_percentage'], 'max_fail_percentage must be a number from 0 to 100');
   const strategy = p.strategy;
   if (strategy !== undefined && !(STRATEGIES as readonly unknown[]).includes(strategy)) {
     throw err(src, [i, 'strategy'], `strategy must be ${STRATEGIES.join(' or ')}`);
@@ -129,7 +150,11 @@ function parseSerial(src: YamlSource, v: unknown, path: Path): Array<number | st
   const list = Array.isArray(v) ? v : [v];
   for (const s of list) {
     if (!(typeof s === 'number' && s > 0) && !(typeof s === 'string' && SERIAL_TEXT.test(s))) {
-      throw err(src, path, `serial must be a positive number, a percentage such as '30%', or a list of them (got ${JSON.stringify(s)})`);
+      throw err(
+        src,
+        path,
+        `serial must be a positive number, a percentage such as '30%', or a list of them (got ${JSON.stringify(s)})`,
+      );
     }
   }
   return list as Array<number | string>;
@@ -154,7 +179,8 @@ export function expandTasks(list: unknown[], ts: TaskSource, path: Path, depth =
       const extraWhen = raw.when;
       const extraTags = asList(raw.tags).map(String);
       for (const t of inner) {
-        if (extraWhen !== undefined) t.when = t.when === undefined ? extraWhen : [...asList(extraWhen), ...asList(t.when)];
+        if (extraWhen !== undefined)
+          t.when = t.when === undefined ? extraWhen : [...asList(extraWhen), ...asList(t.when)];
         t.tags.push(...extraTags);
       }
       out.push(...inner);
@@ -197,7 +223,10 @@ function expandedSize(expansion: Expansion, file: string, chain: string[], depth
   for (const raw of Array.isArray(data) ? data : []) {
     const inc = isObj(raw) ? includeOf(raw) : undefined;
     const name = isObj(inc) ? inc.file : inc;
-    if (typeof name !== 'string') { n += 1; continue; }
+    if (typeof name !== 'string') {
+      n += 1;
+      continue;
+    }
     const f = resolve(dirname(file), name);
     if (chain.includes(f) || !existsSync(f)) continue; // a cycle or a missing file is reported by the expansion
     n += expandedSize(expansion, f, [...chain, f], depth + 1);
@@ -214,12 +243,20 @@ function loadCached(expansion: Expansion, file: string): YamlSource {
 }
 
 function tooMany(src: YamlSource, p: Path, what: string): ConfigError {
-  return err(src, p, `${what}: the playbook would hold more than ${MAX_TASKS} tasks`,
-    'include_tasks files that include others several times multiply; include each once');
+  return err(
+    src,
+    p,
+    `${what}: the playbook would hold more than ${MAX_TASKS} tasks`,
+    'include_tasks files that include others several times multiply; include each once',
+  );
 }
 
 function loadRole(
-  src: YamlSource, r: unknown, path: Path, dir: string, expansion: Expansion,
+  src: YamlSource,
+  r: unknown,
+  path: Path,
+  dir: string,
+  expansion: Expansion,
 ): { tasks: Task[]; handlers: Task[] } {
   const name = typeof r === 'string' ? r : isObj(r) ? String(r.role ?? r.name ?? '') : '';
   if (!name) throw err(src, path, 'a role entry is a name or {role: name, vars: {...}}');
@@ -231,7 +268,8 @@ function loadRole(
     const hint = `looked in ${candidates.join(', ')}; add a folder to roles_path in lvsrun.cfg or LVSRUN_ROLES_PATH`;
     throw err(src, path, `role '${name}' not found`, hint);
   }
-  const file = (sub: string): string | undefined => ['main.yaml', 'main.yml'].map((f) => join(roleDir, sub, f)).find((f) => existsSync(f));
+  const file = (sub: string): string | undefined =>
+    ['main.yaml', 'main.yml'].map((f) => join(roleDir, sub, f)).find((f) => existsSync(f));
   const mapping = (sub: string): Obj => {
     const f = file(sub);
     if (!f) return {};
@@ -257,12 +295,21 @@ function loadRole(
     const items = s.src.data ?? [];
     if (!Array.isArray(items)) throw err(s.src, [], `${sub}/main.yaml of role ${name} must be a list`);
     // A task's own vars: win over the role's vars (Ansible: task vars > role vars).
-    return expandTasks(items, s, []).map((t) => ({ ...t, roleVars: { ...roleVars, ...(t.roleVars ?? {}) }, roleDefaults,
-      ...(roleDefaultsFile ? { roleDefaultsFile } : {}), name: `${name} : ${t.name}` }));
+    return expandTasks(items, s, []).map((t) => ({
+      ...t,
+      roleVars: { ...roleVars, ...(t.roleVars ?? {}) },
+      roleDefaults,
+      ...(roleDefaultsFile ? { roleDefaultsFile } : {}),
+      name: `${name} : ${t.name}`,
+    }));
   };
   const roleTags = isObj(r) ? asList(r.tags).map(String) : [];
   const tasks = load('tasks').map((t) => ({ ...t, tags: [...t.tags, ...roleTags] }));
-  const handlers = load('handlers').map((h) => ({ ...h, name: h.name.replace(`${name} : `, ''), listen: [h.name.replace(`${name} : `, ''), `${name} : ${h.name.replace(`${name} : `, '')}`, ...(h.listen ?? [])] }));
+  const handlers = load('handlers').map((h) => ({
+    ...h,
+    name: h.name.replace(`${name} : `, ''),
+    listen: [h.name.replace(`${name} : `, ''), `${name} : ${h.name.replace(`${name} : `, '')}`, ...(h.listen ?? [])],
+  }));
   return { tasks, handlers };
 }
 
@@ -276,7 +323,10 @@ function truthy(v: unknown): boolean {
 
 export function err(src: YamlSource, path: Path, msg: string, hint?: string): ConfigError {
   const p = src.pos(path);
-  return new ConfigError('E_CONFIG', msg, { where: { file: src.file, line: p?.line, col: p?.col, field: fieldName(path) }, hint });
+  return new ConfigError('E_CONFIG', msg, {
+    where: { file: src.file, line: p?.line, col: p?.col, field: fieldName(path) },
+    hint,
+  });
 }
 
 function fieldName(path: Path): string | undefined {

@@ -11,9 +11,14 @@ export const SHIPPED_TEMPLATES = join(PACKAGE_ROOT, 'templates');
  * shipped templates, so an operator's file of the same name wins. The load-time check and the run
  * both look here, in this order, so they read the same file.
  */
-export function findLocalFile(path: string, baseDirs: readonly string[], kind: 'templates' | 'files'): { found?: string; candidates: string[] } {
+export function findLocalFile(
+  path: string,
+  baseDirs: readonly string[],
+  kind: 'templates' | 'files',
+): { found?: string; candidates: string[] } {
   const shipped = kind === 'templates' ? [join(SHIPPED_TEMPLATES, path)] : [];
-  const candidates = isAbsolute(path) ? [path]
+  const candidates = isAbsolute(path)
+    ? [path]
     : [...baseDirs.map((d) => join(d, path)), ...baseDirs.map((d) => join(d, kind, path)), ...shipped];
   const found = candidates.find((c) => existsSync(c));
   return { ...(found ? { found } : {}), candidates: [...new Set(candidates)] };

@@ -18,7 +18,9 @@ export function roleCandidates(name: string, playbookDir: string, rolesPath: rea
 
 /** The first candidate that is a folder, or undefined. */
 export function findRole(
-  name: string, playbookDir: string, rolesPath: readonly string[],
+  name: string,
+  playbookDir: string,
+  rolesPath: readonly string[],
 ): { found?: string; candidates: string[] } {
   const candidates = roleCandidates(name, playbookDir, rolesPath);
   const found = candidates.find((d) => existsSync(d) && statSync(d).isDirectory());

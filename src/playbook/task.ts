@@ -21,7 +21,11 @@ export interface Expansion {
   /** Decrypts encrypted playbooks, task and vars files and `!vault` values. */
   vault?: VaultKeyring;
 }
-export interface TaskSource { src: YamlSource; baseDirs: string[]; expansion?: Expansion }
+export interface TaskSource {
+  src: YamlSource;
+  baseDirs: string[];
+  expansion?: Expansion;
+}
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]);
@@ -38,20 +42,39 @@ export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
   const pos = (p: Path) => src.pos(p);
   const fail = (p: Path, msg: string, hint?: string): ConfigError => {
     const at = pos(p);
-    return new ConfigError('E_CONFIG', msg, { where: { file: src.file, line: at?.line, col: at?.col, field: fieldOf(p) }, hint });
+    return new ConfigError('E_CONFIG', msg, {
+      where: { file: src.file, line: at?.line, col: at?.col, field: fieldOf(p) },
+      hint,
+    });
   };
   checkTaskKeywords(raw, (k, msg, hint) => fail([...path, k], msg, hint));
   const moduleKeys = Object.keys(raw).filter((k) => !(TASK_KEYWORDS as readonly string[]).includes(k));
-  if (moduleKeys.length === 0) throw fail(path, `task${raw.name ? ` '${String(raw.name)}'` : ''} names no module`, `add one module, e.g. template: {src: x.hbs, dest: /etc/x}`);
+  if (moduleKeys.length === 0)
+    throw fail(
+      path,
+      `task${raw.name ? ` '${String(raw.name)}'` : ''} names no module`,
+      `add one module, e.g. template: {src: x.hbs, dest: /etc/x}`,
+    );
   const unknown = moduleKeys.filter((k) => !lookupModule(k));
   if (unknown.length) {
     const k = unknown[0]!;
-    throw fail([...path, k], `unknown module or task keyword '${k}'`, didYouMean(k, [...moduleNames(), ...TASK_KEYWORDS]) ?? `modules are: ${moduleNames().join(', ')}`);
+    throw fail(
+      [...path, k],
+      `unknown module or task keyword '${k}'`,
+      didYouMean(k, [...moduleNames(), ...TASK_KEYWORDS]) ?? `modules are: ${moduleNames().join(', ')}`,
+    );
   }
-  if (moduleKeys.length > 1) throw fail([...path, moduleKeys[1]!], `a task has exactly one module, found ${moduleKeys.join(' and ')}`, 'split it into two tasks');
+  if (moduleKeys.length > 1)
+    throw fail(
+      [...path, moduleKeys[1]!],
+      `a task has exactly one module, found ${moduleKeys.join(' and ')}`,
+      'split it into two tasks',
+    );
   const moduleKey = moduleKeys[0]!;
   const mod = lookupModule(moduleKey)!;
-  let args = normaliseArgs(mod, raw[moduleKey], () => fail([...path, moduleKey], `arguments of ${mod.name} must be a mapping or key=value words`));
+  let args = normaliseArgs(mod, raw[moduleKey], () =>
+    fail([...path, moduleKey], `arguments of ${mod.name} must be a mapping or key=value words`),
+  );
   if (isObj(raw.args)) args = { ...raw.args, ...(isObj(args) ? args : {}) };
   staticCheck(mod, args, (field, msg, hint) => fail([...path, moduleKey, ...field], `${mod.name}: ${msg}`, hint));
   const where = { file: src.file, line: pos(path)?.line };
@@ -59,7 +82,11 @@ export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
     const full = [...path, moduleKey, ...p];
     return { file: src.file, line: pos(full)?.line ?? where.line, field: fieldOf(full) };
   });
-  checkStrings(args, [...path, moduleKey], (p) => ({ file: src.file, line: pos(p)?.line ?? where.line, field: fieldOf(p) }));
+  checkStrings(args, [...path, moduleKey], (p) => ({
+    file: src.file,
+    line: pos(p)?.line ?? where.line,
+    field: fieldOf(p),
+  }));
   const tpl = isObj(args) ? mod.localTemplate?.(args) : undefined;
   if (typeof tpl === 'string' && !tpl.includes('{{')) {
     const s = tpl;
@@ -71,7 +98,8 @@ export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
     checkTemplateSyntax(readFileSync(file, 'utf8'), { file, line: 1 });
   }
   for (const k of ['when', 'changed_when', 'failed_when'] as const) {
-    for (const c of list(raw[k])) if (typeof c === 'string') compileExpr(c, { ...where, line: pos([...path, k])?.line, field: k });
+    for (const c of list(raw[k]))
+      if (typeof c === 'string') compileExpr(c, { ...where, line: pos([...path, k])?.line, field: k });
   }
   const loop = raw.loop ?? raw.with_items;
   const lc = isObj(raw.loop_control) ? raw.loop_control : {};
@@ -133,7 +161,11 @@ function normaliseArgs(mod: TaskModule, v: unknown, bad: () => ConfigError): unk
 const templated = (v: unknown): boolean => typeof v === 'string' && v.includes('{{');
 
 /** Validate arguments before any host is touched; fields holding templates are checked later, per host. */
-function staticCheck(mod: TaskModule, args: unknown, fail: (field: Path, msg: string, hint?: string) => ConfigError): void {
+function staticCheck(
+  mod: TaskModule,
+  args: unknown,
+  fail: (field: Path, msg: string, hint?: string) => ConfigError,
+): void {
   const r = mod.schema.safeParse(args);
   if (r.success) return;
   for (const issue of r.error.issues) {
@@ -145,11 +177,18 @@ function staticCheck(mod: TaskModule, args: unknown, fail: (field: Path, msg: st
       const key = issue.keys[0]!;
       const known = shapeKeys(mod.schema, field);
       const what = field.length ? `${field.join('.')} keys` : 'arguments';
-      throw fail([...field, key], `unknown ${field.length ? `key in ${field.join('.')}` : 'argument'} '${key}'`,
-        didYouMean(key, known) ?? `${what} are: ${known.join(', ')}`);
+      throw fail(
+        [...field, key],
+        `unknown ${field.length ? `key in ${field.join('.')}` : 'argument'} '${key}'`,
+        didYouMean(key, known) ?? `${what} are: ${known.join(', ')}`,
+      );
     }
     if (issue.code === 'invalid_union' && templated(val)) continue;
-    throw fail(field, `${field.length ? `${field.join('.')}: ` : ''}${issue.message}`, `see docs/modules.md#${mod.name}`);
+    throw fail(
+      field,
+      `${field.length ? `${field.join('.')}: ` : ''}${issue.message}`,
+      `see docs/modules.md#${mod.name}`,
+    );
   }
 }
 
@@ -164,8 +203,16 @@ function hasTemplateParent(args: unknown, field: Path): boolean {
 
 /** The keys of the object the schema expects at `path` (through defaults, effects, arrays and records). */
 function shapeKeys(schema: unknown, path: Path = []): string[] {
-  type Def = { shape?: () => Obj; schema?: unknown; innerType?: unknown; in?: unknown; out?: unknown; type?: unknown;
-    valueType?: unknown; options?: unknown[] };
+  type Def = {
+    shape?: () => Obj;
+    schema?: unknown;
+    innerType?: unknown;
+    in?: unknown;
+    out?: unknown;
+    type?: unknown;
+    valueType?: unknown;
+    options?: unknown[];
+  };
   let s: unknown = schema;
   let rest = [...path];
   for (let i = 0; i < 40 && s; i++) {
@@ -177,8 +224,16 @@ function shapeKeys(schema: unknown, path: Path = []): string[] {
       s = Object.hasOwn(def.shape(), k) ? def.shape()[k] : undefined;
       continue;
     }
-    if (typeof rest[0] === 'number' && def.type) { rest = rest.slice(1); s = def.type; continue; }
-    if (def.valueType) { rest = rest.slice(1); s = def.valueType; continue; }
+    if (typeof rest[0] === 'number' && def.type) {
+      rest = rest.slice(1);
+      s = def.type;
+      continue;
+    }
+    if (def.valueType) {
+      rest = rest.slice(1);
+      s = def.valueType;
+      continue;
+    }
     // a union (a map or a list of the same entries): the first member that has an object shape
     if (def.options) return def.options.map((o) => shapeKeys(o, rest)).find((k) => k.length) ?? [];
     s = def.schema ?? def.innerType ?? def.in ?? def.type;

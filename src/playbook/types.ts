@@ -1,7 +1,7 @@
 import type { Where } from '../errors.js';
 
 export const ON_FAILURE = ['rollback-host', 'rollback-play', 'stop'] as const;
-export type OnFailure = typeof ON_FAILURE[number];
+export type OnFailure = (typeof ON_FAILURE)[number];
 export const STRATEGIES = ['linear', 'free'] as const;
 
 export interface Task {
@@ -43,7 +43,7 @@ export interface Play {
   become: boolean;
   becomeUser: string;
   onFailure: OnFailure;
-  strategy?: typeof STRATEGIES[number];
+  strategy?: (typeof STRATEGIES)[number];
   tasks: Task[];
   handlers: Task[];
   tags: string[];
@@ -55,5 +55,42 @@ export interface Playbook {
   plays: Play[];
 }
 
-export const TASK_KEYWORDS = ['name', 'when', 'loop', 'with_items', 'loop_control', 'register', 'notify', 'tags', 'ignore_errors', 'changed_when', 'failed_when', 'become', 'become_user', 'no_log', 'vars', 'listen', 'args'] as const;
-export const PLAY_KEYWORDS = ['name', 'hosts', 'vars', 'vars_files', 'serial', 'max_fail_percentage', 'become', 'become_user', 'tasks', 'pre_tasks', 'post_tasks', 'handlers', 'roles', 'gather_facts', 'on_failure', 'strategy', 'tags', 'any_errors_fatal'] as const;
+export const TASK_KEYWORDS = [
+  'name',
+  'when',
+  'loop',
+  'with_items',
+  'loop_control',
+  'register',
+  'notify',
+  'tags',
+  'ignore_errors',
+  'changed_when',
+  'failed_when',
+  'become',
+  'become_user',
+  'no_log',
+  'vars',
+  'listen',
+  'args',
+] as const;
+export const PLAY_KEYWORDS = [
+  'name',
+  'hosts',
+  'vars',
+  'vars_files',
+  'serial',
+  'max_fail_percentage',
+  'become',
+  'become_user',
+  'tasks',
+  'pre_tasks',
+  'post_tasks',
+  'handlers',
+  'roles',
+  'gather_facts',
+  'on_failure',
+  'strategy',
+  'tags',
+  'any_errors_fatal',
+] as const;

@@ -21,7 +21,8 @@ const UNDEF = Symbol('undefined');
 
 function lex(src: string): Tok[] {
   const out: Tok[] = [];
-  const re = /\s*(?:(\d+(?:\.\d+)?)|("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|([A-Za-z_][\w]*)|(==|!=|<=|>=|[<>()[\].,|]))/y;
+  const re =
+    /\s*(?:(\d+(?:\.\d+)?)|("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|([A-Za-z_][\w]*)|(==|!=|<=|>=|[<>()[\].,|]))/y;
   let i = 0;
   while (i < src.length) {
     if (/^\s*$/.test(src.slice(i))) break;
@@ -42,10 +43,20 @@ function lex(src: string): Tok[] {
 class Parser {
   private i = 0;
   constructor(private readonly toks: Tok[]) {}
-  private peek(): Tok { return this.toks[this.i]!; }
-  private next(): Tok { return this.toks[this.i++]!; }
-  private isKw(v: string): boolean { const t = this.peek(); return t.t === 'id' && t.v === v; }
-  private isOp(v: string): boolean { const t = this.peek(); return t.t === 'op' && t.v === v; }
+  private peek(): Tok {
+    return this.toks[this.i]!;
+  }
+  private next(): Tok {
+    return this.toks[this.i++]!;
+  }
+  private isKw(v: string): boolean {
+    const t = this.peek();
+    return t.t === 'id' && t.v === v;
+  }
+  private isOp(v: string): boolean {
+    const t = this.peek();
+    return t.t === 'op' && t.v === v;
+  }
   private expect(v: string): void {
     const t = this.next();
     if (t.v !== v) throw new Error(`expected '${v}' at column ${t.at + 1}, found '${t.v || 'end'}'`);
@@ -56,19 +67,51 @@ class Parser {
     if (this.peek().t !== 'end') throw new Error(`unexpected '${this.peek().v}' at column ${this.peek().at + 1}`);
     return n;
   }
-  private or(): Node { let a = this.and(); while (this.isKw('or')) { this.next(); a = { k: 'bin', op: 'or', a, b: this.and() }; } return a; }
-  private and(): Node { let a = this.not(); while (this.isKw('and')) { this.next(); a = { k: 'bin', op: 'and', a, b: this.not() }; } return a; }
-  private not(): Node { if (this.isKw('not')) { this.next(); return { k: 'un', op: 'not', a: this.not() }; } return this.cmp(); }
+  private or(): Node {
+    let a = this.and();
+    while (this.isKw('or')) {
+      this.next();
+      a = { k: 'bin', op: 'or', a, b: this.and() };
+    }
+    return a;
+  }
+  private and(): Node {
+    let a = this.not();
+    while (this.isKw('and')) {
+      this.next();
+      a = { k: 'bin', op: 'and', a, b: this.not() };
+    }
+    return a;
+  }
+  private not(): Node {
+    if (this.isKw('not')) {
+      this.next();
+      return { k: 'un', op: 'not', a: this.not() };
+    }
+    return this.cmp();
+  }
   private cmp(): Node {
     const a = this.filtered();
     const t = this.peek();
-    if (t.t === 'op' && ['==', '!=', '<', '<=', '>', '>='].includes(t.v)) { this.next(); return { k: 'bin', op: t.v, a, b: this.filtered() }; }
-    if (this.isKw('in')) { this.next(); return { k: 'bin', op: 'in', a, b: this.filtered() }; }
-    if (this.isKw('not') && this.toks[this.i + 1]?.v === 'in') { this.i += 2; return { k: 'un', op: 'not', a: { k: 'bin', op: 'in', a, b: this.filtered() } }; }
+    if (t.t === 'op' && ['==', '!=', '<', '<=', '>', '>='].includes(t.v)) {
+      this.next();
+      return { k: 'bin', op: t.v, a, b: this.filtered() };
+    }
+    if (this.isKw('in')) {
+      this.next();
+      return { k: 'bin', op: 'in', a, b: this.filtered() };
+    }
+    if (this.isKw('not') && this.toks[this.i + 1]?.v === 'in') {
+      this.i += 2;
+      return { k: 'un', op: 'not', a: { k: 'bin', op: 'in', a, b: this.filtered() } };
+    }
     if (this.isKw('is')) {
       this.next();
       let neg = false;
-      if (this.isKw('not')) { this.next(); neg = true; }
+      if (this.isKw('not')) {
+        this.next();
+        neg = true;
+      }
       const test = this.next();
       if (test.t !== 'id') throw new Error(`expected a test name after 'is' at column ${test.at + 1}`);
       return { k: 'is', neg, test: test.v, a };
@@ -82,7 +125,17 @@ class Parser {
       const name = this.next();
       if (name.t !== 'id') throw new Error(`expected a filter name at column ${name.at + 1}`);
       const args: Node[] = [];
-      if (this.isOp('(')) { this.next(); if (!this.isOp(')')) { args.push(this.or()); while (this.isOp(',')) { this.next(); args.push(this.or()); } } this.expect(')'); }
+      if (this.isOp('(')) {
+        this.next();
+        if (!this.isOp(')')) {
+          args.push(this.or());
+          while (this.isOp(',')) {
+            this.next();
+            args.push(this.or());
+          }
+        }
+        this.expect(')');
+      }
       a = { k: 'filter', name: name.v, a, args };
     }
     return a;
@@ -91,10 +144,20 @@ class Parser {
     const t = this.next();
     if (t.t === 'num') return { k: 'lit', v: Number(t.v) };
     if (t.t === 'str') return { k: 'lit', v: t.v };
-    if (t.t === 'op' && t.v === '(') { const n = this.or(); this.expect(')'); return n; }
+    if (t.t === 'op' && t.v === '(') {
+      const n = this.or();
+      this.expect(')');
+      return n;
+    }
     if (t.t === 'op' && t.v === '[') {
       const items: Node[] = [];
-      if (!this.isOp(']')) { items.push(this.or()); while (this.isOp(',')) { this.next(); items.push(this.or()); } }
+      if (!this.isOp(']')) {
+        items.push(this.or());
+        while (this.isOp(',')) {
+          this.next();
+          items.push(this.or());
+        }
+      }
       this.expect(']');
       return { k: 'list', items };
     }
@@ -104,9 +167,16 @@ class Parser {
       if (['none', 'None', 'null'].includes(t.v)) return { k: 'lit', v: null };
       const path: Array<string | Node> = [t.v];
       for (;;) {
-        if (this.isOp('.')) { this.next(); const p = this.next(); if (p.t !== 'id' && p.t !== 'num') throw new Error(`expected a name after '.' at column ${p.at + 1}`); path.push(p.v); }
-        else if (this.isOp('[')) { this.next(); path.push(this.or()); this.expect(']'); }
-        else break;
+        if (this.isOp('.')) {
+          this.next();
+          const p = this.next();
+          if (p.t !== 'id' && p.t !== 'num') throw new Error(`expected a name after '.' at column ${p.at + 1}`);
+          path.push(p.v);
+        } else if (this.isOp('[')) {
+          this.next();
+          path.push(this.or());
+          this.expect(']');
+        } else break;
       }
       return { k: 'var', path };
     }
@@ -118,7 +188,10 @@ export function compileExpr(src: string, where: Where = {}): Node {
   try {
     return new Parser(lex(src.replace(/^\s*\{\{|\}\}\s*$/g, ''))).parse();
   } catch (e) {
-    throw new ConfigError('E_WHEN', `cannot parse condition '${src}': ${(e as Error).message}`, { where, hint: "conditions look like: ansible_os_family == 'Debian' and result.rc == 0" });
+    throw new ConfigError('E_WHEN', `cannot parse condition '${src}': ${(e as Error).message}`, {
+      where,
+      hint: "conditions look like: ansible_os_family == 'Debian' and result.rc == 0",
+    });
   }
 }
 
@@ -138,7 +211,10 @@ export function evalCondition(cond: unknown, vars: Record<string, unknown>, wher
 
 function undefinedErr(node: Node, where: Where): ConfigError {
   const name = node.k === 'var' ? node.path.filter((p) => typeof p === 'string').join('.') : 'value';
-  return new ConfigError('E_WHEN', `'${name}' is undefined in condition`, { where, hint: `use '${name} is defined' to test for it` });
+  return new ConfigError('E_WHEN', `'${name}' is undefined in condition`, {
+    where,
+    hint: `use '${name} is defined' to test for it`,
+  });
 }
 
 function truthy(v: unknown): boolean {
@@ -149,8 +225,10 @@ function truthy(v: unknown): boolean {
 
 function ev(n: Node, vars: Record<string, unknown>, where: Where): unknown {
   switch (n.k) {
-    case 'lit': return n.v;
-    case 'list': return n.items.map((x) => strict(x, vars, where));
+    case 'lit':
+      return n.v;
+    case 'list':
+      return n.items.map((x) => strict(x, vars, where));
     case 'var': {
       let cur: unknown = vars;
       for (const seg of n.path) {
@@ -161,25 +239,39 @@ function ev(n: Node, vars: Record<string, unknown>, where: Where): unknown {
       }
       return cur;
     }
-    case 'un': return !truthy(strict(n.a, vars, where));
+    case 'un':
+      return !truthy(strict(n.a, vars, where));
     case 'is': {
       const v = ev(n.a, vars, where);
       const r = test(n.test, v, where);
       return n.neg ? !r : r;
     }
-    case 'filter': return filter(n.name, ev(n.a, vars, where), n.args.map((x) => strict(x, vars, where)), n, where);
+    case 'filter':
+      return filter(
+        n.name,
+        ev(n.a, vars, where),
+        n.args.map((x) => strict(x, vars, where)),
+        n,
+        where,
+      );
     case 'bin': {
       if (n.op === 'and') return truthy(strict(n.a, vars, where)) && truthy(strict(n.b, vars, where));
       if (n.op === 'or') return truthy(strict(n.a, vars, where)) || truthy(strict(n.b, vars, where));
       const a = strict(n.a, vars, where);
       const b = strict(n.b, vars, where);
       switch (n.op) {
-        case '==': return looseEq(a, b);
-        case '!=': return !looseEq(a, b);
-        case '<': return (a as number) < (b as number);
-        case '<=': return (a as number) <= (b as number);
-        case '>': return (a as number) > (b as number);
-        case '>=': return (a as number) >= (b as number);
+        case '==':
+          return looseEq(a, b);
+        case '!=':
+          return !looseEq(a, b);
+        case '<':
+          return (a as number) < (b as number);
+        case '<=':
+          return (a as number) <= (b as number);
+        case '>':
+          return (a as number) > (b as number);
+        case '>=':
+          return (a as number) >= (b as number);
         case 'in':
           if (typeof b === 'string') return b.includes(String(a));
           if (Array.isArray(b)) return b.some((x) => looseEq(x, a));
@@ -198,35 +290,63 @@ function strict(n: Node, vars: Record<string, unknown>, where: Where): unknown {
 }
 
 function looseEq(a: unknown, b: unknown): boolean {
-  if (typeof a === 'number' && typeof b === 'string' && b.trim() !== '' && !Number.isNaN(Number(b))) return a === Number(b);
-  if (typeof b === 'number' && typeof a === 'string' && a.trim() !== '' && !Number.isNaN(Number(a))) return b === Number(a);
+  if (typeof a === 'number' && typeof b === 'string' && b.trim() !== '' && !Number.isNaN(Number(b)))
+    return a === Number(b);
+  if (typeof b === 'number' && typeof a === 'string' && a.trim() !== '' && !Number.isNaN(Number(a)))
+    return b === Number(a);
   return a === b;
 }
 
 function test(name: string, v: unknown, where: Where): boolean {
   const r = v as { failed?: boolean; changed?: boolean; skipped?: boolean } | undefined;
   switch (name) {
-    case 'defined': return v !== UNDEF;
-    case 'undefined': return v === UNDEF;
-    case 'none': return v === null;
-    case 'succeeded': case 'success': return v !== UNDEF && !r?.failed;
-    case 'failed': case 'failure': return v !== UNDEF && Boolean(r?.failed);
-    case 'changed': case 'change': return v !== UNDEF && Boolean(r?.changed);
-    case 'skipped': case 'skip': return v !== UNDEF && Boolean(r?.skipped);
-    default: throw new ConfigError('E_WHEN', `unknown test 'is ${name}'`, { where, hint: 'tests: defined, undefined, none, succeeded, failed, changed, skipped' });
+    case 'defined':
+      return v !== UNDEF;
+    case 'undefined':
+      return v === UNDEF;
+    case 'none':
+      return v === null;
+    case 'succeeded':
+    case 'success':
+      return v !== UNDEF && !r?.failed;
+    case 'failed':
+    case 'failure':
+      return v !== UNDEF && Boolean(r?.failed);
+    case 'changed':
+    case 'change':
+      return v !== UNDEF && Boolean(r?.changed);
+    case 'skipped':
+    case 'skip':
+      return v !== UNDEF && Boolean(r?.skipped);
+    default:
+      throw new ConfigError('E_WHEN', `unknown test 'is ${name}'`, {
+        where,
+        hint: 'tests: defined, undefined, none, succeeded, failed, changed, skipped',
+      });
   }
 }
 
 function filter(name: string, v: unknown, args: unknown[], n: Node, where: Where): unknown {
-  if (name === 'default' || name === 'd') return v === UNDEF || v === null ? args[0] ?? '' : v;
+  if (name === 'default' || name === 'd') return v === UNDEF || v === null ? (args[0] ?? '') : v;
   if (v === UNDEF) throw undefinedErr((n as { a: Node }).a, where);
   switch (name) {
-    case 'bool': return typeof v === 'string' ? ['true', 'yes', 'on', '1'].includes(v.toLowerCase()) : Boolean(v);
-    case 'int': return Number.parseInt(String(v), 10) || 0;
-    case 'length': case 'count': return Array.isArray(v) || typeof v === 'string' ? v.length : Object.keys(v ?? {}).length;
-    case 'lower': return String(v).toLowerCase();
-    case 'upper': return String(v).toUpperCase();
-    case 'string': return String(v);
-    default: throw new ConfigError('E_WHEN', `unknown filter '| ${name}'`, { where, hint: 'filters: bool, int, length, lower, upper, string, default(x)' });
+    case 'bool':
+      return typeof v === 'string' ? ['true', 'yes', 'on', '1'].includes(v.toLowerCase()) : Boolean(v);
+    case 'int':
+      return Number.parseInt(String(v), 10) || 0;
+    case 'length':
+    case 'count':
+      return Array.isArray(v) || typeof v === 'string' ? v.length : Object.keys(v ?? {}).length;
+    case 'lower':
+      return String(v).toLowerCase();
+    case 'upper':
+      return String(v).toUpperCase();
+    case 'string':
+      return String(v);
+    default:
+      throw new ConfigError('E_WHEN', `unknown filter '| ${name}'`, {
+        where,
+        hint: 'filters: bool, int, length, lower, upper, string, default(x)',
+      });
   }
 }

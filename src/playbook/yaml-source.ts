@@ -1,13 +1,27 @@
 import { readFileSync } from 'node:fs';
 import {
-  LineCounter, parseDocument, visit, isMap, isSeq, isPair, isScalar, YAMLMap, YAMLSeq, type Node, type Pair, type Tags,
+  LineCounter,
+  parseDocument,
+  visit,
+  isMap,
+  isSeq,
+  isPair,
+  isScalar,
+  YAMLMap,
+  YAMLSeq,
+  type Node,
+  type Pair,
+  type Tags,
 } from 'yaml';
 import { ConfigError, type Where } from '../errors.js';
 import type { VaultKeyring } from '../vault/keyring.js';
 import { SecretScalar, VaultCiphertext, openVaultText, revealVault } from '../vault/reveal.js';
 
 export type Path = ReadonlyArray<string | number>;
-export interface Pos { line: number; col: number }
+export interface Pos {
+  line: number;
+  col: number;
+}
 
 /** A YAML file with its data and a way back from a data path to file:line:col. Only yaml-source.ts imports yaml. */
 export interface YamlSource {
@@ -43,13 +57,17 @@ export function parseYamlText(rawText: string, file: string, vault?: VaultKeyrin
   if (text.length > MAX_YAML_BYTES) {
     const msg = `${file} is ${text.length} characters long (YAML inputs hold at most ${MAX_YAML_BYTES})`;
     throw new ConfigError('E_YAML', msg, {
-      where: { file }, hint: 'split it into several files (group_vars/NAME/ may be a folder of files)',
+      where: { file },
+      hint: 'split it into several files (group_vars/NAME/ may be a folder of files)',
     });
   }
   const lc = new LineCounter();
   // Keys are checked for uniqueness below, in linear time (the parser's own check is quadratic).
   const doc = parseDocument(text, {
-    lineCounter: lc, prettyErrors: false, uniqueKeys: false, version: '1.1',
+    lineCounter: lc,
+    prettyErrors: false,
+    uniqueKeys: false,
+    version: '1.1',
     customTags: (tags: Tags) => [...asPyYaml(tags), ...VAULT_TAGS],
   });
   const at = (offset: number | undefined): { file: string; line?: number; col?: number } => {
@@ -87,9 +105,15 @@ export function parseYamlText(rawText: string, file: string, vault?: VaultKeyrin
     }
     if (!(e instanceof ReferenceError) || !/alias count/i.test(e.message)) throw e;
     let firstAlias: number | undefined;
-    visit(doc, { Alias(_k, n) { firstAlias = n.range?.[0]; return visit.BREAK; } });
+    visit(doc, {
+      Alias(_k, n) {
+        firstAlias = n.range?.[0];
+        return visit.BREAK;
+      },
+    });
     throw new ConfigError('E_YAML', 'invalid YAML: aliases expand to too many nodes', {
-      where: at(firstAlias), hint: `aliases (*name) may expand to at most ${MAX_ALIAS_COUNT} nodes; write the data out`,
+      where: at(firstAlias),
+      hint: `aliases (*name) may expand to at most ${MAX_ALIAS_COUNT} nodes; write the data out`,
     });
   }
   // Each mapping's keys indexed once, so that looking up many positions stays linear.
@@ -141,7 +165,8 @@ function checkStructure(doc: ReturnType<typeof parseDocument>, at: (offset: numb
           const line = at(prev.range?.[0]).line;
           const first = line ? ` (first at line ${line})` : '';
           throw new ConfigError('E_YAML', `invalid YAML: duplicate key '${clip(k)}'${first}`, {
-            where: at(it.key.range?.[0]), hint: 'each key may appear once in a mapping; remove or rename one',
+            where: at(it.key.range?.[0]),
+            hint: 'each key may appear once in a mapping; remove or rename one',
           });
         }
         seen.set(k, it.key);
@@ -152,12 +177,14 @@ function checkStructure(doc: ReturnType<typeof parseDocument>, at: (offset: numb
       if (!target) {
         const name = clip(a.source);
         throw new ConfigError('E_YAML', `invalid YAML: alias *${name} has no anchor &${name} before it`, {
-          where: at(a.range?.[0]), hint: 'set the anchor (&name) on a value above the alias (*name)',
+          where: at(a.range?.[0]),
+          hint: 'set the anchor (&name) on a value above the alias (*name)',
         });
       }
       if (path.includes(target)) {
         throw new ConfigError('E_YAML', `invalid YAML: alias *${clip(a.source)} refers to a node that contains it`, {
-          where: at(a.range?.[0]), hint: 'a recursive alias never ends; write the data out',
+          where: at(a.range?.[0]),
+          hint: 'a recursive alias never ends; write the data out',
         });
       }
     },
@@ -178,7 +205,10 @@ function asPyYaml(tags: Tags): Tags {
   };
   const out: Tags = [];
   for (const t of tags) {
-    if (typeof t !== 'object' || !('tag' in t)) { out.push(t); continue; }
+    if (typeof t !== 'object' || !('tag' in t)) {
+      out.push(t);
+      continue;
+    }
     const kind = t.tag.replace('tag:yaml.org,2002:', '');
     if (kind === 'timestamp') continue;
     const src = String(t.test);
@@ -198,8 +228,9 @@ export function loadYamlFile(file: string, vault?: VaultKeyring): YamlSource {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError('E_CONFIG', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { where: { file } });
+    throw new ConfigError('E_CONFIG', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
+      where: { file },
+    });
   }
   return parseYamlText(text, file, vault);
 }
-

@@ -4,14 +4,22 @@ import { recapText, undoableRun } from './plain.js';
 import type { Redactor } from './redact.js';
 
 type Wrapper = ListrTaskWrapper<unknown, never, never>;
-interface Row { wrapper?: Wrapper; done: () => void; fail: (e: Error) => void; counts: Record<string, number> }
+interface Row {
+  wrapper?: Wrapper;
+  done: () => void;
+  fail: (e: Error) => void;
+  counts: Record<string, number>;
+}
 
 /** Live progress on a terminal: one line per host of the running play. Only this file imports listr2. */
 export class ListrReporter implements Reporter {
   private rows = new Map<string, Row>();
   private running: Promise<unknown> | undefined;
 
-  constructor(private readonly red: Redactor, private readonly write: (s: string) => void) {}
+  constructor(
+    private readonly red: Redactor,
+    private readonly write: (s: string) => void,
+  ) {}
 
   on(e: EngineEvent): void {
     if (e.type === 'play:start') {
@@ -20,12 +28,13 @@ export class ListrReporter implements Reporter {
       const rows = new Map<string, Row>();
       const tasks = e.hosts.map((h) => ({
         title: h,
-        task: (_ctx: unknown, w: Wrapper) => new Promise<void>((resolve, reject) => {
-          const row = rows.get(h)!;
-          row.wrapper = w;
-          row.done = resolve;
-          row.fail = reject;
-        }),
+        task: (_ctx: unknown, w: Wrapper) =>
+          new Promise<void>((resolve, reject) => {
+            const row = rows.get(h)!;
+            row.wrapper = w;
+            row.done = resolve;
+            row.fail = reject;
+          }),
       }));
       for (const h of e.hosts) rows.set(h, { done: () => undefined, fail: () => undefined, counts: {} });
       this.rows = rows;
@@ -39,12 +48,15 @@ export class ListrReporter implements Reporter {
       row.counts[r.status] = (row.counts[r.status] ?? 0) + 1;
       const c = row.counts;
       row.wrapper.title = `${r.host}  ${this.red.text(r.task)}  ok=${(c.ok ?? 0) + (c.changed ?? 0)} changed=${c.changed ?? 0} failed=${c.failed ?? 0}`;
-      if ((r.status === 'failed' && !r.ignored) || r.status === 'unreachable') row.fail(new Error(this.red.text(`${r.task}: ${r.msg ?? r.status}`)));
+      if ((r.status === 'failed' && !r.ignored) || r.status === 'unreachable')
+        row.fail(new Error(this.red.text(`${r.task}: ${r.msg ?? r.status}`)));
       return;
     }
     if (e.type === 'run:end') {
       this.endPlay();
-      void this.running?.then(() => this.write(recapText(e.summary.recap, e.summary.durationMs, undefined, undoableRun(e.summary))));
+      void this.running?.then(() =>
+        this.write(recapText(e.summary.recap, e.summary.durationMs, undefined, undoableRun(e.summary))),
+      );
     }
   }
 

@@ -35,7 +35,9 @@ export class Redactor {
    * values tagged `!secret`). `render` renders a templated secret for the host the vars belong to.
    */
   static fromVars(
-    varSets: Iterable<Record<string, unknown>>, extraNames: string[] = [], secretValues: Iterable<string> = [],
+    varSets: Iterable<Record<string, unknown>>,
+    extraNames: string[] = [],
+    secretValues: Iterable<string> = [],
     render?: RenderFn,
   ): Redactor {
     const red = new Redactor(secretValues);

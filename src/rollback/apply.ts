@@ -14,7 +14,15 @@ import type { Journal } from './journal.js';
  * and `onUnapplied` takes it back out of the caller's undo log, so a rollback does not rewrite
  * a file (and reload a daemon) that was never touched.
  */
-export async function applyJournaled(journal: Journal, t: Transport, task: string, plan: Plan, become: BecomeSpec, onBegin: (e: JournalEntry) => void, onUnapplied?: (e: JournalEntry) => void): Promise<ExecResult[]> {
+export async function applyJournaled(
+  journal: Journal,
+  t: Transport,
+  task: string,
+  plan: Plan,
+  become: BecomeSpec,
+  onBegin: (e: JournalEntry) => void,
+  onUnapplied?: (e: JournalEntry) => void,
+): Promise<ExecResult[]> {
   if (!plan.steps.length) return [];
   const host = t.host;
   const recordUndo = plan.action !== 'noop' && plan.undo.length > 0;

@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import {
-  chmodSync, closeSync, constants, existsSync, fdatasync as fsDatasync, lstatSync, mkdirSync, openSync, readFileSync, write,
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  fdatasync as fsDatasync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  write,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { LvsrunError } from '../errors.js';
@@ -14,9 +23,30 @@ import type { Step } from '../modules/types.js';
  * interrupted run shows which handlers were still owed. irreversible: a step ran that has no undo (written before it
  * runs); unchanged: that step turned out to change nothing (`changed_when: false`), so a rollback does not list it.
  */
-export type JournalPhase = 'run-start' | 'run-end' | 'begin' | 'done' | 'failed' | 'undone' | 'unapplied' | 'restored' | 'pending' | 'notify' | 'handler' | 'irreversible' | 'unchanged';
+export type JournalPhase =
+  | 'run-start'
+  | 'run-end'
+  | 'begin'
+  | 'done'
+  | 'failed'
+  | 'undone'
+  | 'unapplied'
+  | 'restored'
+  | 'pending'
+  | 'notify'
+  | 'handler'
+  | 'irreversible'
+  | 'unchanged';
 
-export interface RunMeta { playbook?: string; inventory?: string; operator: string; pid: number; argv: string[]; check: boolean; kind: 'run' | 'rollback' | 'drill' }
+export interface RunMeta {
+  playbook?: string;
+  inventory?: string;
+  operator: string;
+  pid: number;
+  argv: string[];
+  check: boolean;
+  kind: 'run' | 'rollback' | 'drill';
+}
 
 export interface JournalRecord {
   ts: string;
@@ -93,7 +123,9 @@ export class Journal {
           await fdatasync(this.fd);
         }
       } catch (e) {
-        this.broken = new LvsrunError('E_JOURNAL', `cannot write the journal ${this.file}: ${(e as Error).message}`, { hint: 'free space or fix the folder; no change runs without its undo on disk' });
+        this.broken = new LvsrunError('E_JOURNAL', `cannot write the journal ${this.file}: ${(e as Error).message}`, {
+          hint: 'free space or fix the folder; no change runs without its undo on disk',
+        });
         throw this.broken;
       } finally {
         this.flushing = undefined;
@@ -111,7 +143,10 @@ export class Journal {
 
 async function writeAll(fd: number, b: Buffer): Promise<void> {
   let off = 0;
-  while (off < b.length) off += await new Promise<number>((res, rej) => write(fd, b, off, b.length - off, null, (e, n) => (e ? rej(e) : res(n))));
+  while (off < b.length)
+    off += await new Promise<number>((res, rej) =>
+      write(fd, b, off, b.length - off, null, (e, n) => (e ? rej(e) : res(n))),
+    );
 }
 
 const fdatasync = (fd: number): Promise<void> => new Promise((res, rej) => fsDatasync(fd, (e) => (e ? rej(e) : res())));
@@ -123,9 +158,16 @@ export function newRunId(): string {
 
 export function readJournal(file: string): JournalRecord[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).flatMap((l) => {
-    try { return [JSON.parse(l) as JournalRecord]; } catch { return []; } // a torn last line after a crash
-  });
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as JournalRecord];
+      } catch {
+        return [];
+      } // a torn last line after a crash
+    });
 }
 
 /**
@@ -139,7 +181,11 @@ function privateDirs(runDir: string): void {
     const st = lstatSync(d);
     const mine = typeof process.geteuid !== 'function' || st.uid === process.geteuid();
     if (!st.isDirectory() || !mine) {
-      const what = st.isSymbolicLink() ? 'a symbolic link' : !st.isDirectory() ? 'not a folder' : "another user's folder";
+      const what = st.isSymbolicLink()
+        ? 'a symbolic link'
+        : !st.isDirectory()
+          ? 'not a folder'
+          : "another user's folder";
       throw new LvsrunError('E_JOURNAL', `${d} is ${what}`, {
         hint: 'journals hold earlier file contents: keep .lvsrun/ a private folder of the user who runs lvsrun',
       });

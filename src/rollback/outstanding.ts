@@ -6,13 +6,21 @@ import type { JournalRecord, RunMeta } from './journal.js';
  * undone, in the order they were made), and what the run looked like.
  */
 export function outstanding(records: readonly JournalRecord[]): Map<string, JournalEntry[]> {
-  const undone = new Set(records.filter((r) => (r.phase === 'undone' || r.phase === 'unapplied') && r.ref !== undefined).map((r) => r.ref!));
+  const undone = new Set(
+    records.filter((r) => (r.phase === 'undone' || r.phase === 'unapplied') && r.ref !== undefined).map((r) => r.ref!),
+  );
   const out = new Map<string, JournalEntry[]>();
   for (const r of records) {
     if (r.phase !== 'begin' || !r.host || undone.has(r.seq)) continue;
     const list = out.get(r.host) ?? [];
     // A begin without done was in flight when the run stopped: it may have half-applied, so it is undone too.
-    list.push({ host: r.host, task: r.task ?? '', undo: r.undo ?? [], seq: r.seq, ...(r.becomeUser ? { becomeUser: r.becomeUser } : {}) });
+    list.push({
+      host: r.host,
+      task: r.task ?? '',
+      undo: r.undo ?? [],
+      seq: r.seq,
+      ...(r.becomeUser ? { becomeUser: r.becomeUser } : {}),
+    });
     out.set(r.host, list);
   }
   for (const [h, l] of out) if (!l.length) out.delete(h);
@@ -65,8 +73,12 @@ export function describeRun(id: string, records: readonly JournalRecord[]): RunI
   const end = [...records].reverse().find((r) => r.phase === 'run-end');
   const out = outstanding(records);
   const unapplied = new Set(records.filter((r) => r.phase === 'unapplied').map((r) => r.ref));
-  const changed = [...new Set(records.filter((r) => r.phase === 'begin' && r.host && !unapplied.has(r.seq)).map((r) => r.host!))];
-  const pendingHosts = [...new Set(records.filter((r) => r.phase === 'pending' && r.host).map((r) => r.host!))].filter((h) => out.has(h));
+  const changed = [
+    ...new Set(records.filter((r) => r.phase === 'begin' && r.host && !unapplied.has(r.seq)).map((r) => r.host!)),
+  ];
+  const pendingHosts = [...new Set(records.filter((r) => r.phase === 'pending' && r.host).map((r) => r.host!))].filter(
+    (h) => out.has(h),
+  );
   const owed: Record<string, string[]> = {};
   for (const r of records) {
     if (!r.host || !r.task) continue;
@@ -82,8 +94,16 @@ export function describeRun(id: string, records: readonly JournalRecord[]): RunI
   if (end) outcome = end.outcome === 'interrupted' ? 'interrupted' : code === 0 ? 'succeeded' : 'failed';
   if (changed.length && !out.size && records.some((r) => r.phase === 'undone')) outcome = 'rolled-back';
   return {
-    id, ...(start ? { started: start.ts } : {}), ...(end ? { ended: end.ts } : {}), ...(start?.meta ? { meta: start.meta } : {}),
-    outcome, ...(code !== undefined ? { exitCode: code } : {}), changedHosts: changed, outstandingHosts: [...out.keys()], pendingHosts, owedHandlers: owed,
+    id,
+    ...(start ? { started: start.ts } : {}),
+    ...(end ? { ended: end.ts } : {}),
+    ...(start?.meta ? { meta: start.meta } : {}),
+    outcome,
+    ...(code !== undefined ? { exitCode: code } : {}),
+    changedHosts: changed,
+    outstandingHosts: [...out.keys()],
+    pendingHosts,
+    owedHandlers: owed,
     failedHosts: end?.failedHosts ?? [],
   };
 }

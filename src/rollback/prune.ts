@@ -10,7 +10,10 @@ export interface PruneRule {
   now: number;
 }
 
-export interface PrunePlan { remove: RunInfo[]; spared: { run: RunInfo; why: string }[] }
+export interface PrunePlan {
+  remove: RunInfo[];
+  spared: { run: RunInfo; why: string }[];
+}
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -25,8 +28,11 @@ export function planPrune(runs: readonly RunInfo[], rule: PruneRule): PrunePlan 
     if (rule.keep !== undefined && i < rule.keep) return;
     const started = Date.parse(run.started ?? '');
     if (rule.olderThanDays !== undefined && !(rule.now - started > rule.olderThanDays * DAY_MS)) return;
-    const why = run.outstandingHosts.length ? `changes in effect on ${run.outstandingHosts.join(', ')}`
-      : run.outcome === 'running-or-crashed' ? 'not ended (running, or crashed)' : undefined;
+    const why = run.outstandingHosts.length
+      ? `changes in effect on ${run.outstandingHosts.join(', ')}`
+      : run.outcome === 'running-or-crashed'
+        ? 'not ended (running, or crashed)'
+        : undefined;
     if (why && !rule.force) plan.spared.push({ run, why });
     else plan.remove.push(run);
   });

@@ -2,14 +2,23 @@ import type { JournalEntry } from '../engine/types.js';
 import type { ExecOptions, Transport } from '../transport/types.js';
 import type { Journal } from './journal.js';
 
-export interface ReplayOutcome { steps: number; ok: boolean; error?: string }
+export interface ReplayOutcome {
+  steps: number;
+  ok: boolean;
+  error?: string;
+}
 
 /**
  * Undo a host's changes in reverse order of the changes. Stops at the first undo that fails.
  * `asUser` gives the exec options (become) for an entry. A lost connection throws TransportError:
  * the entries not yet undone stay outstanding in the journal.
  */
-export async function replayUndo(t: Transport, entries: readonly JournalEntry[], journal: Journal | undefined, asUser: (e: JournalEntry) => ExecOptions): Promise<ReplayOutcome> {
+export async function replayUndo(
+  t: Transport,
+  entries: readonly JournalEntry[],
+  journal: Journal | undefined,
+  asUser: (e: JournalEntry) => ExecOptions,
+): Promise<ReplayOutcome> {
   let steps = 0;
   for (const e of [...entries].reverse()) {
     const opts = asUser(e);

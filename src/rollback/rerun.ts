@@ -20,7 +20,13 @@ export function limitFromAt(arg: string, runsDir: string, cwd: string): { hosts:
         hint: '--limit @failed takes the failed hosts of the newest run; --limit @FILE reads host names from FILE',
       });
     }
-    return { hosts: text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')), from: file };
+    return {
+      hosts: text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#')),
+      from: file,
+    };
   }
   for (const id of runIds(runsDir).reverse()) {
     const info = describeRun(id, readJournal(join(runsDir, id, 'journal.jsonl')));

@@ -13,7 +13,7 @@ import { ON_FAILURE, PLAY_KEYWORDS, STRATEGIES, TASK_KEYWORDS } from '../playboo
  * generated again (`npm run schemas`).
  */
 export const SCHEMA_FILES = ['playbook', 'tasks', 'inventory', 'group_vars'] as const;
-export type SchemaName = typeof SCHEMA_FILES[number];
+export type SchemaName = (typeof SCHEMA_FILES)[number];
 
 const DRAFT = 'http://json-schema.org/draft-07/schema#';
 const ref = (name: string): JsonSchema => ({ $ref: `#/definitions/${name}` });
@@ -32,16 +32,24 @@ const KIND: Record<KeywordKind, JsonSchema> = {
   identifier: { anyOf: [{ type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, NULL] },
   mapping: { anyOf: [MAPPING, NULL] },
   bool: {
-    anyOf: [{ type: 'boolean' }, { enum: [0, 1] },
-      { type: 'string', pattern: `^(${BOOL_WORDS.map(anyCase).join('|')})$` }, TEMPLATE, NULL],
+    anyOf: [
+      { type: 'boolean' },
+      { enum: [0, 1] },
+      { type: 'string', pattern: `^(${BOOL_WORDS.map(anyCase).join('|')})$` },
+      TEMPLATE,
+      NULL,
+    ],
   },
   loop: { anyOf: [{ type: 'array' }, { type: 'string' }, NULL] },
 };
 
 const TASK_DOC: Record<string, string> = {
-  name: 'The task name shown in the output', when: 'Run the task only when this condition holds',
-  register: 'Keep the result in this variable', notify: 'Handlers to run when the task changes something',
-  loop: 'Run the task once per item (as `item`)', vars: 'Variables of this task',
+  name: 'The task name shown in the output',
+  when: 'Run the task only when this condition holds',
+  register: 'Keep the result in this variable',
+  notify: 'Handlers to run when the task changes something',
+  loop: 'Run the task once per item (as `item`)',
+  vars: 'Variables of this task',
 };
 
 function keyword(kind: KeywordKind, doc?: string): JsonSchema {
@@ -71,13 +79,16 @@ function moduleValue(mod: AnyTaskModule): JsonSchema {
 const NO_MODULE = 'A task names one module, such as command: or copy:, or include_tasks:';
 
 function taskDefinitions(): Record<string, JsonSchema> {
-  const modules = Object.fromEntries([...new Set(MODULES.values())]
-    .map((m) => [`module.${m.name}`, moduleValue(m)] as const));
+  const modules = Object.fromEntries(
+    [...new Set(MODULES.values())].map((m) => [`module.${m.name}`, moduleValue(m)] as const),
+  );
   const keys = moduleKeys();
   const include: JsonSchema = {
     description: 'A tasks file, relative to this file, whose tasks run here',
-    anyOf: [{ type: 'string', minLength: 1 },
-      { type: 'object', properties: { file: { type: 'string', minLength: 1 } }, required: ['file'] }],
+    anyOf: [
+      { type: 'string', minLength: 1 },
+      { type: 'object', properties: { file: { type: 'string', minLength: 1 } }, required: ['file'] },
+    ],
   };
   const task: JsonSchema = {
     type: 'object',
@@ -97,18 +108,26 @@ function taskDefinitions(): Record<string, JsonSchema> {
 /** Play keywords load.ts reads itself (the others have a kind in keyword-types.ts). */
 function playOnly(): Record<string, JsonSchema> {
   const serialOne: JsonSchema = {
-    anyOf: [{ type: 'number', exclusiveMinimum: 0 }, { type: 'string', pattern: SERIAL_TEXT.source }],
+    anyOf: [
+      { type: 'number', exclusiveMinimum: 0 },
+      { type: 'string', pattern: SERIAL_TEXT.source },
+    ],
   };
   const role: JsonSchema = {
-    anyOf: [{ type: 'string', minLength: 1 }, {
-      type: 'object',
-      properties: {
-        role: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 },
-        vars: KIND.mapping, tags: KIND.names,
+    anyOf: [
+      { type: 'string', minLength: 1 },
+      {
+        type: 'object',
+        properties: {
+          role: { type: 'string', minLength: 1 },
+          name: { type: 'string', minLength: 1 },
+          vars: KIND.mapping,
+          tags: KIND.names,
+        },
+        additionalProperties: false,
+        anyOf: [{ required: ['role'] }, { required: ['name'] }],
       },
-      additionalProperties: false,
-      anyOf: [{ required: ['role'] }, { required: ['name'] }],
-    }],
+    ],
   };
   return {
     hosts: {
@@ -121,7 +140,10 @@ function playOnly(): Record<string, JsonSchema> {
       anyOf: [serialOne, { type: 'array', items: serialOne }, NULL],
     },
     max_fail_percentage: { type: 'number', minimum: 0, maximum: 100 },
-    pre_tasks: ref('tasks'), tasks: ref('tasks'), post_tasks: ref('tasks'), handlers: ref('tasks'),
+    pre_tasks: ref('tasks'),
+    tasks: ref('tasks'),
+    post_tasks: ref('tasks'),
+    handlers: ref('tasks'),
     roles: { anyOf: [role, { type: 'array', items: role }, NULL] },
     on_failure: {
       description: 'What a failed host does: roll itself back (default), the whole play, or stop',
@@ -166,24 +188,35 @@ function tasksFile(): JsonSchema {
 
 const NO_CONTROL = '\\x00-\\x1f\\x7f';
 /** A whole number 1-65535 in at most 5 digits, as parsePort reads it. */
-const PORT_TEXT = '^\\s*(?=\\d{1,5}\\s*$)0*'
-  + '([1-9]\\d{0,3}|[1-5]\\d{4}|6[0-4]\\d{3}|65[0-4]\\d{2}|655[0-2]\\d|6553[0-5])\\s*$';
+const PORT_TEXT =
+  '^\\s*(?=\\d{1,5}\\s*$)0*' + '([1-9]\\d{0,3}|[1-5]\\d{4}|6[0-4]\\d{3}|65[0-4]\\d{2}|655[0-2]\\d|6553[0-5])\\s*$';
 /** A decimal above 0 and at most 86400, as parseSeconds reads it. */
-const SECONDS_TEXT = '^\\s*(0*([1-9]\\d{0,3}|[1-7]\\d{4}|8[0-5]\\d{3}|86[0-3]\\d{2})(\\.\\d+)?'
-  + '|0+\\.\\d*[1-9]\\d*|0*86400(\\.0+)?)\\s*$';
+const SECONDS_TEXT =
+  '^\\s*(0*([1-9]\\d{0,3}|[1-7]\\d{4}|8[0-5]\\d{3}|86[0-3]\\d{2})(\\.\\d+)?' +
+  '|0+\\.\\d*[1-9]\\d*|0*86400(\\.0+)?)\\s*$';
 const USER_CHAR = `[^\\s:'"\\\\${NO_CONTROL}`;
 
 /** connect-vars.ts's kinds as JSON Schema: the values are checked as written (a template is refused there too). */
 const CONN_KIND: Record<ConnVarKind, JsonSchema> = {
   address: { type: 'string', maxLength: 255, pattern: '^[A-Za-z0-9_.:%][A-Za-z0-9_.:%-]*$' },
-  port: { anyOf: [{ type: 'integer', minimum: 1, maximum: 65535 }, { type: 'string', pattern: PORT_TEXT }] },
+  port: {
+    anyOf: [
+      { type: 'integer', minimum: 1, maximum: 65535 },
+      { type: 'string', pattern: PORT_TEXT },
+    ],
+  },
   user: {
-    anyOf: [{ type: 'number', minimum: 0 },
-      { type: 'string', maxLength: 64, pattern: `^${USER_CHAR}-]${USER_CHAR}]*$` }],
+    anyOf: [
+      { type: 'number', minimum: 0 },
+      { type: 'string', maxLength: 64, pattern: `^${USER_CHAR}-]${USER_CHAR}]*$` },
+    ],
   },
   path: { type: 'string', pattern: `^[^${NO_CONTROL}]+$` },
   seconds: {
-    anyOf: [{ type: 'number', exclusiveMinimum: 0, maximum: 86_400 }, { type: 'string', pattern: SECONDS_TEXT }],
+    anyOf: [
+      { type: 'number', exclusiveMinimum: 0, maximum: 86_400 },
+      { type: 'string', pattern: SECONDS_TEXT },
+    ],
   },
   secret: { anyOf: [NULL, { type: 'number' }, { type: 'string', pattern: '^[^\\x00]*$' }] },
   'secret-line': { anyOf: [NULL, { type: 'number' }, { type: 'string', pattern: '^[^\\x00\\r\\n]*$' }] },
@@ -192,8 +225,11 @@ const CONN_KIND: Record<ConnVarKind, JsonSchema> = {
     anyOf: [NULL, { type: 'string', pattern: `^[^${NO_CONTROL}]*$`, not: { pattern: PROXY_COMMAND_PATTERN } }],
   },
   bool: {
-    anyOf: [{ type: 'boolean' }, { enum: [0, 1] },
-      { type: 'string', pattern: `^\\s*(${[...BOOL_WORDS, '1', '0'].map(anyCase).join('|')})\\s*$` }],
+    anyOf: [
+      { type: 'boolean' },
+      { enum: [0, 1] },
+      { type: 'string', pattern: `^\\s*(${[...BOOL_WORDS, '1', '0'].map(anyCase).join('|')})\\s*$` },
+    ],
   },
 };
 
@@ -206,22 +242,29 @@ const VARS: JsonSchema = {
 
 function inventory(): JsonSchema {
   const group: JsonSchema = {
-    anyOf: [{
-      type: 'object',
-      properties: {
-        hosts: {
-          anyOf: [{
-            type: 'object', description: 'Host names (ranges such as rs[1:3]) to their variables',
-            additionalProperties: { anyOf: [ref('vars'), NULL] },
-          }, NULL],
+    anyOf: [
+      {
+        type: 'object',
+        properties: {
+          hosts: {
+            anyOf: [
+              {
+                type: 'object',
+                description: 'Host names (ranges such as rs[1:3]) to their variables',
+                additionalProperties: { anyOf: [ref('vars'), NULL] },
+              },
+              NULL,
+            ],
+          },
+          children: {
+            anyOf: [{ type: 'object', description: 'Child groups', additionalProperties: ref('group') }, NULL],
+          },
+          vars: { anyOf: [ref('vars'), NULL] },
         },
-        children: {
-          anyOf: [{ type: 'object', description: 'Child groups', additionalProperties: ref('group') }, NULL],
-        },
-        vars: { anyOf: [ref('vars'), NULL] },
+        additionalProperties: false,
       },
-      additionalProperties: false,
-    }, NULL],
+      NULL,
+    ],
   };
   return {
     $schema: DRAFT,
@@ -237,10 +280,14 @@ function groupVars(): JsonSchema {
 
 export function buildSchema(name: SchemaName): JsonSchema {
   switch (name) {
-    case 'playbook': return playbook();
-    case 'tasks': return tasksFile();
-    case 'inventory': return inventory();
-    case 'group_vars': return groupVars();
+    case 'playbook':
+      return playbook();
+    case 'tasks':
+      return tasksFile();
+    case 'inventory':
+      return inventory();
+    case 'group_vars':
+      return groupVars();
   }
 }
 

@@ -16,7 +16,7 @@ const helpers = {
   or: (...a: unknown[]) => a.slice(0, -1).some(Boolean),
   not: (a: unknown) => !a,
   join: (a: unknown, sep: unknown) =>
-    (Array.isArray(a) ? a.join(typeof sep === 'string' ? sep : ',') : String(a ?? '')),
+    Array.isArray(a) ? a.join(typeof sep === 'string' ? sep : ',') : String(a ?? ''),
   upper: (s: unknown) => String(s ?? '').toUpperCase(),
   lower: (s: unknown) => String(s ?? '').toLowerCase(),
   json: (v: unknown) => JSON.stringify(v),
@@ -94,8 +94,12 @@ export class TemplateEngine {
       return v.map((x, i) => this.renderValue(x, vars, { ...where, field: `${where.field ?? ''}[${i}]` }));
     }
     if (v && typeof v === 'object') {
-      return Object.fromEntries(Object.entries(v).map(([k, x]) =>
-        [k, this.renderValue(x, vars, { ...where, field: where.field ? `${where.field}.${k}` : k })]));
+      return Object.fromEntries(
+        Object.entries(v).map(([k, x]) => [
+          k,
+          this.renderValue(x, vars, { ...where, field: where.field ? `${where.field}.${k}` : k }),
+        ]),
+      );
     }
     return v;
   }
@@ -145,7 +149,10 @@ export function bindData(vars: Record<string, unknown>, data: Record<string, unk
  * not data (a function) is left out.
  */
 function lazyVars(
-  vars: Record<string, unknown>, eng: TemplateEngine, where: Where, depth = 0,
+  vars: Record<string, unknown>,
+  eng: TemplateEngine,
+  where: Where,
+  depth = 0,
 ): Record<string, unknown> {
   if (depth > MAX_DEPTH) throw new ConfigError('E_TEMPLATE', 'variables refer to each other in a cycle', { where });
   const data = dataKeys(vars);
@@ -171,10 +178,18 @@ function lazyVars(
 }
 
 function deepRender(
-  v: unknown, vars: Record<string, unknown>, eng: TemplateEngine, where: Where, depth: number,
+  v: unknown,
+  vars: Record<string, unknown>,
+  eng: TemplateEngine,
+  where: Where,
+  depth: number,
 ): unknown {
   if (typeof v === 'string' && v.includes('{{')) {
-    try { return eng.compile(v)(lazyVars(vars, eng, where, depth)); } catch (e) { throw templateError(e, v, where); }
+    try {
+      return eng.compile(v)(lazyVars(vars, eng, where, depth));
+    } catch (e) {
+      throw templateError(e, v, where);
+    }
   }
   if (Array.isArray(v)) return v.map((x) => deepRender(x, vars, eng, where, depth));
   if (v && typeof v === 'object') {
@@ -218,8 +233,18 @@ export function checkTemplateSyntax(src: string, where: Where): void {
     const msg = e instanceof Error ? e.message : String(e);
     const at = /line (\d+)/.exec(msg);
     const line = at ? (where.line ?? 1) + Number(at[1]) - 1 : where.line;
-    throw new ConfigError('E_TEMPLATE', `template syntax error: ${msg.split('\n').filter((l) => !/^-*\^$/.test(l)).slice(0, 3).join(' | ')}`, {
-      where: { ...where, ...(line !== undefined ? { line } : {}) }, hint: 'lvsrun templates are Handlebars: {{var}}, {{#if x}}…{{/if}}, {{#each list}}…{{/each}}' });
+    throw new ConfigError(
+      'E_TEMPLATE',
+      `template syntax error: ${msg
+        .split('\n')
+        .filter((l) => !/^-*\^$/.test(l))
+        .slice(0, 3)
+        .join(' | ')}`,
+      {
+        where: { ...where, ...(line !== undefined ? { line } : {}) },
+        hint: 'lvsrun templates are Handlebars: {{var}}, {{#if x}}…{{/if}}, {{#each list}}…{{/each}}',
+      },
+    );
   }
   try {
     hb.precompile(src, COMPILE_OPTIONS);
@@ -254,5 +279,8 @@ function templateError(e: unknown, src: string, where: Where): ConfigError {
       hint: `define ${expr} in the inventory, the play's vars or with -e ${expr}=...; use {{default ${expr} "value"}} for an optional value`,
     });
   }
-  return new ConfigError('E_TEMPLATE', `template error: ${msg.split('\n').slice(0, 3).join(' ')}`, { where, hint: 'lvsrun templates are Handlebars: {{var}}, {{#if x}}…{{/if}}, {{#each list}}…{{/each}}' });
+  return new ConfigError('E_TEMPLATE', `template error: ${msg.split('\n').slice(0, 3).join(' ')}`, {
+    where,
+    hint: 'lvsrun templates are Handlebars: {{var}}, {{#if x}}…{{/if}}, {{#each list}}…{{/each}}',
+  });
 }

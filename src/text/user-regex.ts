@@ -21,7 +21,11 @@ export const MAX_REGEX_LENGTH = 4096;
 
 const HINT = 'regular expressions use RE2 syntax: no backreferences (\\1) and no lookaround ((?=, (?!, (?<=, (?<!)';
 
-export interface RegexOpts { where?: Where; what?: string; code?: ErrorCode }
+export interface RegexOpts {
+  where?: Where;
+  what?: string;
+  code?: ErrorCode;
+}
 
 export function compileUserRegex(pattern: string, opts: RegexOpts = {}): UserRegex {
   const { where = {}, what = 'regular expression', code = 'E_CONFIG' } = opts;

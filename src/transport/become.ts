@@ -19,9 +19,13 @@ export function refuseNul(cmd: string, host?: string): void {
  * Wrap a command for become. `sudo -S` reads the password from stdin (never argv);
  * `-p ''` keeps the prompt out of stderr. Root to root needs no sudo at all.
  */
-export function wrapBecome(cmd: ShellCmd, loginUser: string, opts: ExecOptions): { cmd: ShellCmd; stdin?: string | Buffer } {
+export function wrapBecome(
+  cmd: ShellCmd,
+  loginUser: string,
+  opts: ExecOptions,
+): { cmd: ShellCmd; stdin?: string | Buffer } {
   const b = opts.become;
-  if (!b || (b.user === loginUser)) return { cmd, stdin: opts.stdin };
+  if (!b || b.user === loginUser) return { cmd, stdin: opts.stdin };
   const wrapped = sh`sudo -S -p '' -H -u ${b.user} -- /bin/sh -c ${cmd}`;
   if (b.password === undefined) return { cmd: sh`sudo -n -H -u ${b.user} -- /bin/sh -c ${cmd}`, stdin: opts.stdin };
   const pw = Buffer.from(`${b.password}\n`);
@@ -29,26 +33,32 @@ export function wrapBecome(cmd: ShellCmd, loginUser: string, opts: ExecOptions):
   return { cmd: wrapped, stdin: Buffer.concat([pw, rest]) };
 }
 
-
 /**
  * sudo's own refusal, told apart from the command's failure: sudo exits 1 before running anything
  * and says why on stderr. Without this the module reports "cannot read the state of FILE".
  */
-export function sudoRefusal(r: { code: number | null; stderr: string }, host: string, loginUser: string,
-  becomeUser: string): LvsrunError | undefined {
+export function sudoRefusal(
+  r: { code: number | null; stderr: string },
+  host: string,
+  loginUser: string,
+  becomeUser: string,
+): LvsrunError | undefined {
   if (r.code !== 1) return undefined;
   const who = `${host}: sudo as ${loginUser} (become ${becomeUser})`;
   if (/incorrect password attempt|no password was provided|Sorry, try again/.test(r.stderr)) {
     return new LvsrunError('E_AUTH', `${who} refused the become password (ansible_become_password)`, {
-      hint: 'ansible_become_password is wrong for this host (check the vault file or host_vars that set it)' });
+      hint: 'ansible_become_password is wrong for this host (check the vault file or host_vars that set it)',
+    });
   }
   if (/^sudo: (a password is required|a terminal is required)/m.test(r.stderr)) {
     return new LvsrunError('E_AUTH', `${who} needs a password (ansible_become_password)`, {
-      hint: 'set ansible_become_password (in a vault file), or allow NOPASSWD in sudoers' });
+      hint: 'set ansible_become_password (in a vault file), or allow NOPASSWD in sudoers',
+    });
   }
   if (/is not in the sudoers file|is not allowed to (run sudo|execute)/.test(r.stderr)) {
     return new LvsrunError('E_AUTH', `${who} is not allowed`, {
-      hint: `let ${loginUser} run commands as ${becomeUser} in sudoers, or log in as another ansible_user` });
+      hint: `let ${loginUser} run commands as ${becomeUser} in sudoers, or log in as another ansible_user`,
+    });
   }
   return undefined;
 }

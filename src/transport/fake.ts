@@ -1,9 +1,14 @@
 import type { ShellCmd } from './shell.js';
 import type { ExecOptions, ExecResult, Transport } from './types.js';
 
-type Reply = Partial<Pick<ExecResult, 'code' | 'stdout' | 'stderr'>> | ((cmd: string, stdin?: string) => Partial<ExecResult>);
+type Reply =
+  Partial<Pick<ExecResult, 'code' | 'stdout' | 'stderr'>> | ((cmd: string, stdin?: string) => Partial<ExecResult>);
 
-export interface FakeCall { cmd: string; stdin?: string; become?: string }
+export interface FakeCall {
+  cmd: string;
+  stdin?: string;
+  become?: string;
+}
 
 /** A recording transport for unit tests: scripted replies; an unmatched command throws. */
 export class FakeTransport implements Transport {
@@ -18,7 +23,11 @@ export class FakeTransport implements Transport {
 
   async exec(cmd: ShellCmd, opts: ExecOptions = {}): Promise<ExecResult> {
     const stdin = opts.stdin === undefined ? undefined : opts.stdin.toString();
-    this.calls.push({ cmd, ...(stdin !== undefined ? { stdin } : {}), ...(opts.become ? { become: opts.become.user } : {}) });
+    this.calls.push({
+      cmd,
+      ...(stdin !== undefined ? { stdin } : {}),
+      ...(opts.become ? { become: opts.become.user } : {}),
+    });
     const rule = this.rules.find((r) => r.re.test(cmd));
     if (!rule) throw new Error(`FakeTransport(${this.host}): no reply scripted for: ${cmd}`);
     const r = typeof rule.reply === 'function' ? rule.reply(cmd, stdin) : rule.reply;
@@ -29,7 +38,12 @@ export class FakeTransport implements Transport {
   readonly released: string[] = [];
   async hold(cmd: ShellCmd): Promise<{ line: string; release(): void }> {
     const r = await this.exec(cmd);
-    return { line: r.stdout.split('\n')[0] ?? '', release: () => { this.released.push(cmd); } };
+    return {
+      line: r.stdout.split('\n')[0] ?? '',
+      release: () => {
+        this.released.push(cmd);
+      },
+    };
   }
 
   async close(): Promise<void> {}

@@ -63,10 +63,16 @@ export function globMatch(pattern: string, s: string): boolean {
   let star = -1;
   let mark = 0;
   while (i < s.length) {
-    if (p < pattern.length && (pattern[p] === '?' || pattern[p] === s[i])) { p++; i++; }
-    else if (p < pattern.length && pattern[p] === '*') { star = p++; mark = i; }
-    else if (star >= 0) { p = star + 1; i = ++mark; }
-    else return false;
+    if (p < pattern.length && (pattern[p] === '?' || pattern[p] === s[i])) {
+      p++;
+      i++;
+    } else if (p < pattern.length && pattern[p] === '*') {
+      star = p++;
+      mark = i;
+    } else if (star >= 0) {
+      p = star + 1;
+      i = ++mark;
+    } else return false;
   }
   while (pattern[p] === '*') p++;
   return p === pattern.length;
@@ -80,8 +86,9 @@ function matches(e: Entry, token: string): boolean {
   }
   let hit = false;
   for (const p of e.patterns) {
-    if (p.startsWith('!')) { if (globMatch(p.slice(1), token)) return false; }
-    else if (globMatch(p, token)) hit = true;
+    if (p.startsWith('!')) {
+      if (globMatch(p.slice(1), token)) return false;
+    } else if (globMatch(p, token)) hit = true;
   }
   return hit;
 }
@@ -105,7 +112,13 @@ export class KnownHosts {
 
   /** Key types known for this host, to offer them first during key exchange. */
   keyTypes(host: string, port: number): string[] {
-    return [...new Set(this.lookup(host, port).filter((e) => e.marker === 'key').map((e) => e.keyType))];
+    return [
+      ...new Set(
+        this.lookup(host, port)
+          .filter((e) => e.marker === 'key')
+          .map((e) => e.keyType),
+      ),
+    ];
   }
 
   /**

@@ -12,7 +12,11 @@ export interface ShellChannel {
   close(): void;
 }
 
-export interface RunOpts { stdin?: string | Buffer; timeoutMs?: number; signal?: AbortSignal }
+export interface RunOpts {
+  stdin?: string | Buffer;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
 
 /**
  * Runs commands one after another in one remote shell, so a command costs one round trip and a
@@ -33,7 +37,11 @@ export class ShellSession {
 
   run(cmd: string, o: RunOpts = {}): Promise<ExecResult> {
     // Never written to the shared shell: the shell would drop the byte and run another command.
-    try { refuseNul(cmd); } catch (e) { return Promise.reject(e); }
+    try {
+      refuseNul(cmd);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const next = this.tail.then(() => this.runNow(cmd, o));
     this.tail = next.catch(() => undefined);
     return next;
@@ -52,11 +60,17 @@ export class ShellSession {
     const body = `( eval ${quote(cmd)} )`;
     if (stdin === undefined) return `${body} </dev/null\n${tail}`;
     const text = Buffer.isBuffer(stdin) ? stdin.toString('utf8') : stdin;
-    const plain = (!Buffer.isBuffer(stdin) || Buffer.from(text, 'utf8').equals(stdin)) && text.endsWith('\n') && !text.includes('\0') && !text.includes('\r')
-      && !text.split('\n').includes(end);
+    const plain =
+      (!Buffer.isBuffer(stdin) || Buffer.from(text, 'utf8').equals(stdin)) &&
+      text.endsWith('\n') &&
+      !text.includes('\0') &&
+      !text.includes('\r') &&
+      !text.split('\n').includes(end);
     if (plain) return `${body} <<'${end}'\n${text}${end}\n${tail}`;
     // Anything else (binary, no final newline) goes through base64 so the bytes arrive exactly.
-    const b64 = Buffer.from(stdin).toString('base64').replace(/.{1,76}/g, '$&\n');
+    const b64 = Buffer.from(stdin)
+      .toString('base64')
+      .replace(/.{1,76}/g, '$&\n');
     return `base64 -d <<'${end}' | ${body}\n${b64}${end}\n${tail}`;
   }
 
@@ -66,7 +80,10 @@ export class ShellSession {
     this.chan = c;
     c.onStdout((b) => this.sink?.out(b));
     c.onStderr((b) => this.sink?.err(b));
-    c.onClose(() => { if (this.chan === c) this.chan = undefined; this.sink?.closed(); });
+    c.onClose(() => {
+      if (this.chan === c) this.chan = undefined;
+      this.sink?.closed();
+    });
     return c;
   }
 
@@ -90,7 +107,14 @@ export class ShellSession {
         o.signal?.removeEventListener('abort', onAbort);
         const so = Buffer.concat(out);
         const se = Buffer.concat(err);
-        resolve({ code: null, signal: null, stdout: so.toString('utf8'), stderr: se.toString('utf8'), durationMs: performance.now() - started, ...r });
+        resolve({
+          code: null,
+          signal: null,
+          stdout: so.toString('utf8'),
+          stderr: se.toString('utf8'),
+          durationMs: performance.now() - started,
+          ...r,
+        });
       };
       const check = (): void => {
         if (done) return;
@@ -107,19 +131,37 @@ export class ShellSession {
         if (!errDone) {
           const se = Buffer.concat(err);
           const at = se.lastIndexOf(errMark);
-          if (at >= 0) { errDone = true; err.length = 0; err.push(se.subarray(0, at)); }
+          if (at >= 0) {
+            errDone = true;
+            err.length = 0;
+            err.push(se.subarray(0, at));
+          }
         }
         if (code !== undefined && errDone) finish({ code });
       };
       // A command that outlives its time or is aborted takes the shell down with it; the next command opens a new one.
-      const kill = (signal: string): void => { if (this.chan === c) this.chan = undefined; c.close(); finish({ signal }); };
+      const kill = (signal: string): void => {
+        if (this.chan === c) this.chan = undefined;
+        c.close();
+        finish({ signal });
+      };
       const onAbort = (): void => kill('ABORT');
       const timer = o.timeoutMs ? setTimeout(() => kill('TIMEOUT'), o.timeoutMs) : undefined;
       o.signal?.addEventListener('abort', onAbort, { once: true });
       this.sink = {
-        out: (b) => { out.push(b); check(); },
-        err: (b) => { err.push(b); check(); },
-        closed: () => finish({ signal: 'SHELL_CLOSED', stderr: `${Buffer.concat(err).toString('utf8')}remote shell closed before the command finished\n` }),
+        out: (b) => {
+          out.push(b);
+          check();
+        },
+        err: (b) => {
+          err.push(b);
+          check();
+        },
+        closed: () =>
+          finish({
+            signal: 'SHELL_CLOSED',
+            stderr: `${Buffer.concat(err).toString('utf8')}remote shell closed before the command finished\n`,
+          }),
       };
       c.write(this.script(cmd, seq, o.stdin));
     });

@@ -10,15 +10,26 @@ import type { ConnectSpec, ExecOptions, ExecResult, Held, Transport } from './ty
 /** Only this file imports ssh2. One Client per host, reused for every command. */
 export class SshTransport implements Transport {
   private readonly session?: ShellSession;
-  private constructor(readonly host: string, private readonly client: Client, private readonly user: string, private readonly jump?: SshTransport, persistent = true) {
+  private constructor(
+    readonly host: string,
+    private readonly client: Client,
+    private readonly user: string,
+    private readonly jump?: SshTransport,
+    persistent = true,
+  ) {
     if (persistent) this.session = new ShellSession(() => this.openShell());
-    client.on('close', () => { this.lost = true; });
+    client.on('close', () => {
+      this.lost = true;
+    });
   }
 
   private lost = false;
 
   private lostError(): TransportError {
-    return new TransportError(`${this.host}: connection lost`, { code: 'E_TRANSPORT', hint: 'the host or its sshd went away mid-run; its changes stay in the journal for `lvsrun rollback`' });
+    return new TransportError(`${this.host}: connection lost`, {
+      code: 'E_TRANSPORT',
+      hint: 'the host or its sshd went away mid-run; its changes stay in the journal for `lvsrun rollback`',
+    });
   }
 
   static async connect(spec: ConnectSpec): Promise<SshTransport> {
@@ -40,14 +51,24 @@ export class SshTransport implements Transport {
         known.record(spec.host, spec.port, type, b64);
         return true;
       }
-      keyProblem = v.reason === 'revoked'
-        ? new TransportError(`host key for ${spec.host}:${spec.port} is REVOKED in known_hosts (${type})`, {
-          code: 'E_HOSTKEY', hint: 'the host presented a key marked @revoked: do not trust it; replace the host key' })
-        : v.reason === 'unknown'
-        ? new TransportError(`host key for ${spec.host}:${spec.port} is unknown (${type})`, {
-          code: 'E_HOSTKEY', hint: `add it to ${spec.knownHostsFiles[0] ?? 'known_hosts'} (ssh-keyscan -p ${spec.port} ${spec.host}) or pass --accept-new-host-keys to trust on first use` })
-        : new TransportError(`HOST KEY CHANGED for ${spec.host}:${spec.port}: the server sent a ${type} key that does not match known_hosts`, {
-          code: 'E_HOSTKEY', hint: 'this may be a man-in-the-middle attack; if the host was rebuilt, remove its old line with ssh-keygen -R' });
+      keyProblem =
+        v.reason === 'revoked'
+          ? new TransportError(`host key for ${spec.host}:${spec.port} is REVOKED in known_hosts (${type})`, {
+              code: 'E_HOSTKEY',
+              hint: 'the host presented a key marked @revoked: do not trust it; replace the host key',
+            })
+          : v.reason === 'unknown'
+            ? new TransportError(`host key for ${spec.host}:${spec.port} is unknown (${type})`, {
+                code: 'E_HOSTKEY',
+                hint: `add it to ${spec.knownHostsFiles[0] ?? 'known_hosts'} (ssh-keyscan -p ${spec.port} ${spec.host}) or pass --accept-new-host-keys to trust on first use`,
+              })
+            : new TransportError(
+                `HOST KEY CHANGED for ${spec.host}:${spec.port}: the server sent a ${type} key that does not match known_hosts`,
+                {
+                  code: 'E_HOSTKEY',
+                  hint: 'this may be a man-in-the-middle attack; if the host was rebuilt, remove its old line with ssh-keygen -R',
+                },
+              );
       return false;
     };
     const preferred = known.keyTypes(spec.host, spec.port);
@@ -62,8 +83,19 @@ export class SshTransport implements Transport {
       authHandler: authMethods(spec),
       algorithms: {
         // Fast, modern choices first; offer the host key types we can verify first.
-        kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'diffie-hellman-group14-sha256'],
-        cipher: ['aes128-gcm@openssh.com', 'aes128-ctr', 'chacha20-poly1305@openssh.com', 'aes256-gcm@openssh.com', 'aes256-ctr'],
+        kex: [
+          'curve25519-sha256',
+          'curve25519-sha256@libssh.org',
+          'ecdh-sha2-nistp256',
+          'diffie-hellman-group14-sha256',
+        ],
+        cipher: [
+          'aes128-gcm@openssh.com',
+          'aes128-ctr',
+          'chacha20-poly1305@openssh.com',
+          'aes256-gcm@openssh.com',
+          'aes256-ctr',
+        ],
         serverHostKey: orderHostKeys(preferred),
         compress: ['none'],
       },
@@ -76,13 +108,19 @@ export class SshTransport implements Transport {
       client.once('error', (err: Error & { level?: string }) => {
         if (keyProblem) return reject(keyProblem);
         const auth = err.level === 'client-authentication';
-        reject(new TransportError(`${spec.name}: cannot connect to ${spec.user}@${spec.host}:${spec.port}: ${err.message}`, {
-          code: auth ? 'E_AUTH' : 'E_TRANSPORT', cause: err,
-          hint: auth ? authHint(spec) : 'is sshd running and reachable?' }));
+        reject(
+          new TransportError(`${spec.name}: cannot connect to ${spec.user}@${spec.host}:${spec.port}: ${err.message}`, {
+            code: auth ? 'E_AUTH' : 'E_TRANSPORT',
+            cause: err,
+            hint: auth ? authHint(spec) : 'is sshd running and reachable?',
+          }),
+        );
       });
       client.connect(cfg);
     });
-    client.on('error', () => { /* later errors surface through exec */ });
+    client.on('error', () => {
+      /* later errors surface through exec */
+    });
     return new SshTransport(spec.name, client, spec.user, jump, spec.persistentShell ?? true);
   }
 
@@ -106,7 +144,11 @@ export class SshTransport implements Transport {
     const { cmd: full, stdin } = wrapBecome(cmd, this.user, opts);
     // A sudo password travels on stdin of its own channel, never through the shared shell's script.
     if (!this.session || opts.become?.password !== undefined) return this.execChannel(full, stdin, opts);
-    const r = await this.session.run(full, { ...(stdin !== undefined ? { stdin } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    const r = await this.session.run(full, {
+      ...(stdin !== undefined ? { stdin } : {}),
+      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     if (r.signal === 'SHELL_CLOSED') {
       // The shell went away: either the whole connection did (unreachable) or only the shell did (a failed command).
       await new Promise((res) => setTimeout(res, 50));
@@ -119,12 +161,24 @@ export class SshTransport implements Transport {
     refuseNul(cmd, this.host);
     return new Promise((resolve, reject) => {
       this.client.exec(cmd, (err, stream: ClientChannel) => {
-        if (err) return reject(new TransportError(`${this.host}: cannot open a channel: ${err.message}`, { cause: err }));
+        if (err)
+          return reject(new TransportError(`${this.host}: cannot open a channel: ${err.message}`, { cause: err }));
         let buf = '';
         let done = false;
-        const release = (): void => { stream.close(); };
-        const give = (line: string): void => { if (!done) { done = true; resolve({ line, release }); } };
-        stream.on('data', (d: Buffer) => { buf += d.toString(); const nl = buf.indexOf('\n'); if (nl >= 0) give(buf.slice(0, nl)); });
+        const release = (): void => {
+          stream.close();
+        };
+        const give = (line: string): void => {
+          if (!done) {
+            done = true;
+            resolve({ line, release });
+          }
+        };
+        stream.on('data', (d: Buffer) => {
+          buf += d.toString();
+          const nl = buf.indexOf('\n');
+          if (nl >= 0) give(buf.slice(0, nl));
+        });
         stream.stderr.on('data', () => undefined);
         stream.on('close', () => give(buf));
       });
@@ -136,13 +190,26 @@ export class SshTransport implements Transport {
     return new Promise((resolve, reject) => {
       if (this.lost) return reject(this.lostError());
       this.client.exec('exec /bin/sh', (err, stream: ClientChannel) => {
-        if (err) return reject(new TransportError(`${this.host}: cannot open a shell channel: ${err.message}`, { cause: err }));
+        if (err)
+          return reject(
+            new TransportError(`${this.host}: cannot open a shell channel: ${err.message}`, { cause: err }),
+          );
         resolve({
-          write: (d) => { stream.write(d); },
-          onStdout: (cb) => { stream.on('data', cb); },
-          onStderr: (cb) => { stream.stderr.on('data', cb); },
-          onClose: (cb) => { stream.on('close', cb); },
-          close: () => { stream.close(); },
+          write: (d) => {
+            stream.write(d);
+          },
+          onStdout: (cb) => {
+            stream.on('data', cb);
+          },
+          onStderr: (cb) => {
+            stream.stderr.on('data', cb);
+          },
+          onClose: (cb) => {
+            stream.on('close', cb);
+          },
+          close: () => {
+            stream.close();
+          },
         });
       });
     });
@@ -153,22 +220,39 @@ export class SshTransport implements Transport {
     const started = performance.now();
     return new Promise((resolve, reject) => {
       this.client.exec(full, (err, stream: ClientChannel) => {
-        if (err) return reject(new TransportError(`${this.host}: cannot open a channel: ${err.message}`, { cause: err }));
+        if (err)
+          return reject(new TransportError(`${this.host}: cannot open a channel: ${err.message}`, { cause: err }));
         const out: Buffer[] = [];
         const errb: Buffer[] = [];
         let code: number | null = null;
         let signal: string | null = null;
         let timer: NodeJS.Timeout | undefined;
-        const onAbort = (): void => { signal = 'ABORT'; stream.close(); };
-        if (opts.timeoutMs) timer = setTimeout(() => { signal = 'TIMEOUT'; stream.close(); }, opts.timeoutMs);
+        const onAbort = (): void => {
+          signal = 'ABORT';
+          stream.close();
+        };
+        if (opts.timeoutMs)
+          timer = setTimeout(() => {
+            signal = 'TIMEOUT';
+            stream.close();
+          }, opts.timeoutMs);
         opts.signal?.addEventListener('abort', onAbort, { once: true });
         stream.on('data', (d: Buffer) => out.push(d));
         stream.stderr.on('data', (d: Buffer) => errb.push(d));
-        stream.on('exit', (c: number | null, s?: string) => { code = c; if (s) signal = s; });
+        stream.on('exit', (c: number | null, s?: string) => {
+          code = c;
+          if (s) signal = s;
+        });
         stream.on('close', () => {
           if (timer) clearTimeout(timer);
           opts.signal?.removeEventListener('abort', onAbort);
-          resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errb).toString('utf8'), durationMs: performance.now() - started });
+          resolve({
+            code,
+            signal,
+            stdout: Buffer.concat(out).toString('utf8'),
+            stderr: Buffer.concat(errb).toString('utf8'),
+            durationMs: performance.now() - started,
+          });
         });
         stream.end(stdin ?? undefined);
       });
@@ -182,9 +266,19 @@ export class SshTransport implements Transport {
   }
 }
 
-const HOST_KEY_ORDER = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+const HOST_KEY_ORDER = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
 
-function orderHostKeys(preferred: string[]): ConnectConfig['algorithms'] extends infer A ? A extends { serverHostKey?: infer S } ? S : never : never {
+function orderHostKeys(
+  preferred: string[],
+): ConnectConfig['algorithms'] extends infer A ? (A extends { serverHostKey?: infer S } ? S : never) : never {
   const want = preferred.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]));
   return [...new Set([...want.filter((t) => HOST_KEY_ORDER.includes(t)), ...HOST_KEY_ORDER])] as never;
 }
@@ -192,17 +286,25 @@ function orderHostKeys(preferred: string[]): ConnectConfig['algorithms'] extends
 /** What was offered, so a failed login says which key files, agent or password to look at. */
 function authHint(spec: ConnectSpec): string {
   const files = spec.privateKeyFiles.map((f) => (existsSync(f) ? f : `${f} (missing)`));
-  const tried = [files.length ? `key files ${files.join(', ')}` : 'no key file',
+  const tried = [
+    files.length ? `key files ${files.join(', ')}` : 'no key file',
     spec.agent ? `ssh-agent at SSH_AUTH_SOCK=${spec.agent}` : 'no ssh-agent (SSH_AUTH_SOCK is not set)',
-    ...(spec.password !== undefined ? ['a password'] : [])];
-  return `tried ${tried.join('; ')}: check ansible_user and ansible_ssh_private_key_file, `
-    + 'or load the key into ssh-agent';
+    ...(spec.password !== undefined ? ['a password'] : []),
+  ];
+  return (
+    `tried ${tried.join('; ')}: check ansible_user and ansible_ssh_private_key_file, ` +
+    'or load the key into ssh-agent'
+  );
 }
 
 function authMethods(spec: ConnectSpec): NonNullable<ConnectConfig['authHandler']> {
   const queue: Array<Record<string, unknown>> = [];
   for (const f of spec.privateKeyFiles) {
-    try { queue.push({ type: 'publickey', username: spec.user, key: readFileSync(f) }); } catch { /* missing key file: try the next method */ }
+    try {
+      queue.push({ type: 'publickey', username: spec.user, key: readFileSync(f) });
+    } catch {
+      /* missing key file: try the next method */
+    }
   }
   if (spec.agent) queue.push({ type: 'agent', username: spec.user, agent: spec.agent });
   if (spec.password !== undefined) queue.push({ type: 'password', username: spec.user, password: spec.password });

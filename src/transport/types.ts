@@ -17,7 +17,10 @@ export interface ExecOptions {
 }
 
 /** A command kept running for as long as it is held (a host lock); `line` is its first line of output. */
-export interface Held { line: string; release(): void }
+export interface Held {
+  line: string;
+  release(): void;
+}
 
 /** One connection to one host. Non-zero exit is a result; only transport failures throw. */
 export interface Transport {

@@ -13,11 +13,18 @@ export const MAX_VAULT_TEXT = 32 * 1024 * 1024;
 const ITERATIONS = 10000;
 const LINE = 80;
 
-export interface Envelope { version: '1.1' | '1.2'; label?: string; body: string }
+export interface Envelope {
+  version: '1.1' | '1.2';
+  label?: string;
+  body: string;
+}
 
 /** A format problem; `line` counts from the header line (1). */
 export class VaultFormatError extends Error {
-  constructor(message: string, readonly line = 1) {
+  constructor(
+    message: string,
+    readonly line = 1,
+  ) {
     super(message);
   }
 }
@@ -29,7 +36,10 @@ export function isVaultText(text: string): boolean {
 export function parseEnvelope(text: string): Envelope {
   if (text.length > MAX_VAULT_TEXT) throw new VaultFormatError(`vault data is larger than ${MAX_VAULT_TEXT >> 20} MiB`);
   const lines = text.split(/\r?\n/);
-  const fields = lines[0]!.trim().split(';').map((f) => f.trim());
+  const fields = lines[0]!
+    .trim()
+    .split(';')
+    .map((f) => f.trim());
   if (fields[0] !== VAULT_MAGIC) {
     throw new VaultFormatError(`not vault data: the first line must start with ${VAULT_MAGIC};`);
   }
@@ -54,15 +64,18 @@ export function parseEnvelope(text: string): Envelope {
 }
 
 export function formatEnvelope(body: string, label?: string): string {
-  const header = label && label !== DEFAULT_VAULT_ID
-    ? `${VAULT_MAGIC};1.2;AES256;${label}`
-    : `${VAULT_MAGIC};1.1;AES256`;
+  const header =
+    label && label !== DEFAULT_VAULT_ID ? `${VAULT_MAGIC};1.2;AES256;${label}` : `${VAULT_MAGIC};1.1;AES256`;
   const out = [header];
   for (let i = 0; i < body.length; i += LINE) out.push(body.slice(i, i + LINE));
   return `${out.join('\n')}\n`;
 }
 
-interface Keys { aes: Buffer; mac: Buffer; ctr: Buffer }
+interface Keys {
+  aes: Buffer;
+  mac: Buffer;
+  ctr: Buffer;
+}
 
 function deriveKeys(password: Buffer, salt: Buffer): Keys {
   const k = pbkdf2Sync(password, salt, ITERATIONS, 80, 'sha256');
@@ -110,7 +123,11 @@ function splitBody(body: string): { salt: Buffer; mac: Buffer; ciphertext: Buffe
   const inner = Buffer.from(body, 'hex').toString('latin1').split('\n');
   if (inner.length !== 3) throw new VaultFormatError('vault body is damaged: expected salt, HMAC and ciphertext');
   const [salt, mac, ct] = inner as [string, string, string];
-  for (const [name, h] of [['salt', salt], ['HMAC', mac], ['ciphertext', ct]] as const) {
+  for (const [name, h] of [
+    ['salt', salt],
+    ['HMAC', mac],
+    ['ciphertext', ct],
+  ] as const) {
     if (!h.length || h.length % 2 || !/^[0-9a-fA-F]+$/.test(h)) {
       throw new VaultFormatError(`vault ${name} is not valid hexadecimal`);
     }

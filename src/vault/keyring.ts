@@ -2,9 +2,17 @@ import { ConfigError, type Where } from '../errors.js';
 import { DEFAULT_VAULT_ID, VaultFormatError, decryptBody, encryptVault, parseEnvelope } from './format.js';
 
 /** One vault password and where it came from (`--vault-id LABEL@SOURCE`; LABEL is `default` when not given). */
-export interface VaultSecret { id: string; password: Buffer; source: string }
+export interface VaultSecret {
+  id: string;
+  password: Buffer;
+  source: string;
+}
 
-export interface Opened { plaintext: Buffer; id: string; secret: VaultSecret }
+export interface Opened {
+  plaintext: Buffer;
+  id: string;
+  secret: VaultSecret;
+}
 
 const NO_PASSWORD_HINT =
   'pass --vault-password-file FILE, --vault-id LABEL@FILE, --ask-vault-pass, or set ANSIBLE_VAULT_PASSWORD_FILE';
@@ -38,7 +46,8 @@ export class VaultKeyring {
     const id = env.label ?? DEFAULT_VAULT_ID;
     if (!this.secrets.length) {
       throw new ConfigError('E_VAULT', `vault-encrypted data (vault id '${id}') but no vault password was given`, {
-        where: { ...where, line }, hint: NO_PASSWORD_HINT,
+        where: { ...where, line },
+        hint: NO_PASSWORD_HINT,
       });
     }
     // Ansible's order: secrets whose label matches the header's vault id first, then all the others.
@@ -54,7 +63,8 @@ export class VaultKeyring {
     }
     const tried = ordered.map((s) => `${s.id} (${s.source})`).join(', ');
     throw new ConfigError('E_VAULT', `cannot decrypt (vault id '${id}'): wrong password, or the data was changed`, {
-      where: { ...where, line }, hint: `tried vault id ${tried}; check the password or pass --vault-id ${id}@SOURCE`,
+      where: { ...where, line },
+      hint: `tried vault id ${tried}; check the password or pass --vault-id ${id}@SOURCE`,
     });
   }
 
@@ -104,6 +114,9 @@ function formatError(e: unknown, where: Where & { file: string }, line: number, 
 /** The label of a header that failed to parse, for the error message only. */
 function headerLabel(text: string): string {
   const f = text.slice(0, 200).split(/\r?\n/)[0]!.split(';');
-  const label = f[3]?.trim().replace(/[^\x21-\x7e]/g, '?').slice(0, 40);
+  const label = f[3]
+    ?.trim()
+    .replace(/[^\x21-\x7e]/g, '?')
+    .slice(0, 40);
   return label || DEFAULT_VAULT_ID;
 }

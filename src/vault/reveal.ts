@@ -65,12 +65,14 @@ function openInline(v: VaultCiphertext, path: Path, ctx: RevealCtx): string {
   const where = { file: ctx.file, line, ...(path.length ? { field: path.join('.') } : {}) };
   const text = v.text?.trimStart();
   if (text === undefined || !isVaultText(text)) {
-    const what = 'a !vault value must be a string of vault-encrypted text'
-      + (text === undefined ? '' : ' starting with $ANSIBLE_VAULT');
+    const what =
+      'a !vault value must be a string of vault-encrypted text' +
+      (text === undefined ? '' : ' starting with $ANSIBLE_VAULT');
     throw new ConfigError('E_VAULT', what, {
       where,
-      hint: 'make one with `lvsrun vault encrypt_string` (or ansible-vault encrypt_string) '
-        + 'and paste it after `!vault |`',
+      hint:
+        'make one with `lvsrun vault encrypt_string` (or ansible-vault encrypt_string) ' +
+        'and paste it after `!vault |`',
     });
   }
   const vault = keyringFor(ctx.vault);

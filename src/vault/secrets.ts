@@ -96,11 +96,13 @@ function fromScript(path: string, id: string): Buffer {
   const client = basename(path, extname(path)).endsWith('-client');
   // stdin and (for plain scripts) stderr stay on the terminal, so a script may ask the user itself.
   const r = spawnSync(path, client ? ['--vault-id', id] : [], {
-    stdio: ['inherit', 'pipe', client ? 'pipe' : 'inherit'], maxBuffer: MAX_PASSWORD_FILE,
+    stdio: ['inherit', 'pipe', client ? 'pipe' : 'inherit'],
+    maxBuffer: MAX_PASSWORD_FILE,
   });
   if (r.error) {
     throw new ConfigError('E_VAULT', `cannot run vault password script (vault id '${id}'): ${r.error.message}`, {
-      where: { file: path }, hint: 'if it is not a script, remove its executable bit',
+      where: { file: path },
+      hint: 'if it is not a script, remove its executable bit',
     });
   }
   if (r.status !== 0) {

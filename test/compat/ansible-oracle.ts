@@ -13,7 +13,11 @@ export interface InvCase {
   patterns?: string[];
 }
 
-export interface Call { code: number; stdout: string; stderr: string }
+export interface Call {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 export interface AnsibleView {
   list: Call;
   graph: Call;
@@ -54,7 +58,11 @@ export function askAnsible(cases: readonly InvCase[], paths: Map<string, string>
   // Run outside the repository so that no ansible.cfg there changes the answers.
   const env = { ...process.env, ANSIBLE_HOME: join(tmpdir(), 'lvsrun-compat-ansible') };
   const r = spawnSync(ansiblePython(), [join(import.meta.dirname, 'ansible-oracle.py')], {
-    input, encoding: 'utf8', env, cwd: tmpdir(), maxBuffer: 256 * 1024 * 1024,
+    input,
+    encoding: 'utf8',
+    env,
+    cwd: tmpdir(),
+    maxBuffer: 256 * 1024 * 1024,
   });
   if (r.status !== 0) throw new Error(`ansible oracle failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as Record<string, AnsibleView>;
@@ -65,9 +73,15 @@ export async function lvsrun(args: string[], cwd: string): Promise<Call> {
   let stdout = '';
   let stderr = '';
   const code = await main(args, {
-    out: (s) => { stdout += s; },
-    err: (s) => { stderr += s; },
-    isTTY: false, cwd, env: { ...process.env, NO_COLOR: '1' },
+    out: (s) => {
+      stdout += s;
+    },
+    err: (s) => {
+      stderr += s;
+    },
+    isTTY: false,
+    cwd,
+    env: { ...process.env, NO_COLOR: '1' },
   });
   return { code, stdout, stderr };
 }

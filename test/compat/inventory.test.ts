@@ -4,8 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ansibleSkipped, askAnsible, lvsrun, writeCases, type AnsibleView, type Call } from './ansible-oracle.js';
 import { INVENTORY_CASES } from './inventory-cases.js';
 
-const SECRETS = 'lvsrun inventory prints secret values (…pass, …password, …token, lvsrun_secret_vars) '
-  + 'as ********';
+const SECRETS = 'lvsrun inventory prints secret values (…pass, …password, …token, lvsrun_secret_vars) ' + 'as ********';
 
 /**
  * Intended differences from ansible-inventory: the only places where lvsrun's output may differ.

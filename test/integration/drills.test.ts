@@ -18,7 +18,10 @@ const holder = async (): Promise<string[]> => {
 };
 async function until(pred: () => Promise<boolean>, ms = 10000): Promise<void> {
   const end = Date.now() + ms;
-  while (Date.now() < end) { if (await pred()) return; await new Promise((r) => setTimeout(r, 200)); }
+  while (Date.now() < end) {
+    if (await pred()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
   throw new Error('condition not met');
 }
 async function drill(): Promise<{ code: number; r: DrillResult; dir: string }> {
@@ -30,11 +33,15 @@ const events = (r: DrillResult): string[] => r.events.map((e) => `${e.event}${e.
 
 describe('drill failover', () => {
   it('nopreempt pair: the VIP moves to lb2 and stays there when lb1 comes back, as configured', async () => {
-    expect((await cli('playbooks/site.yaml', '-i', 'lab', '-e', 'keepalived_state=BACKUP', '-e', 'lvs_nopreempt=true')).code).toBe(0);
+    expect(
+      (await cli('playbooks/site.yaml', '-i', 'lab', '-e', 'keepalived_state=BACKUP', '-e', 'lvs_nopreempt=true')).code,
+    ).toBe(0);
     await until(async () => (await holder()).join() === 'lb1');
     const { code, r } = await drill();
     expect(code, r.verdict).toBe(0);
-    expect(events(r)).toEqual(expect.arrayContaining(['stop lb1', 'vip-moved lb2', 'restore-start lb1', 'vip-stayed lb2']));
+    expect(events(r)).toEqual(
+      expect.arrayContaining(['stop lb1', 'vip-moved lb2', 'restore-start lb1', 'vip-stayed lb2']),
+    );
     expect(await holder()).toEqual(['lb2']);
     expect(await on('lb1', 'pidof keepalived >/dev/null && echo running')).toBe('running');
   });
@@ -44,7 +51,16 @@ describe('drill failover', () => {
     await until(async () => (await holder()).join() === 'lb1');
     const { code, r, dir } = await drill();
     expect(code, r.verdict).toBe(0);
-    expect(events(r)).toEqual(expect.arrayContaining(['drill-start', 'stop lb1', 'vip-moved lb2', 'restore-start lb1', 'vip-returned lb1', 'drill-end']));
+    expect(events(r)).toEqual(
+      expect.arrayContaining([
+        'drill-start',
+        'stop lb1',
+        'vip-moved lb2',
+        'restore-start lb1',
+        'vip-returned lb1',
+        'drill-end',
+      ]),
+    );
     expect(r.metrics.vip_move_s).toBeGreaterThan(0);
     expect(r.metrics.vip_move_s).toBeLessThan(5);
     expect(r.metrics.failed_probes).toBeGreaterThan(0);
@@ -55,7 +71,19 @@ describe('drill failover', () => {
 
     // the HTML report, rendered by headless Chromium, shows the chart: green bars, and red where the VIP was gone
     const png = join(dir, 'drill.png');
-    execFileSync('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--screenshot=${png}`, '--window-size=1100,700', `file://${join(dir, 'drill.html')}`], { stdio: 'ignore', timeout: 60000 });
+    execFileSync(
+      'chromium',
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--hide-scrollbars',
+        `--screenshot=${png}`,
+        '--window-size=1100,700',
+        `file://${join(dir, 'drill.html')}`,
+      ],
+      { stdio: 'ignore', timeout: 60000 },
+    );
     const img = PNG.sync.read(readFileSync(png));
     let green = 0;
     let red = 0;
@@ -68,7 +96,7 @@ describe('drill failover', () => {
     expect(red).toBeGreaterThan(500); // at least one failed-probe bar
   });
 
-  it('--mode link: the MASTER\'s link goes down (a dead-man switch on the host brings it back); the VIP moves after the VRRP timeout', async () => {
+  it("--mode link: the MASTER's link goes down (a dead-man switch on the host brings it back); the VIP moves after the VRRP timeout", async () => {
     await until(async () => (await holder()).join() === 'lb1');
     const res = await cli('drill', 'failover', '-i', 'lab', '--mode', 'link', '--json');
     const r = JSON.parse(res.out) as DrillResult;
@@ -95,6 +123,8 @@ describe('drill failover', () => {
 describe('drill input errors', () => {
   it('an unknown drill or a bad option exits 1 before touching anything', async () => {
     expect((await cli('drill', 'explode', '-i', 'lab')).code).toBe(1);
-    expect((await cli('drill', 'failover', '-i', 'lab', '--mode', 'service')).err).toMatch(/--mode service needs --service NAME/);
+    expect((await cli('drill', 'failover', '-i', 'lab', '--mode', 'service')).err).toMatch(
+      /--mode service needs --service NAME/,
+    );
   });
 });

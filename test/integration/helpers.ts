@@ -1,12 +1,26 @@
 import { main } from '../../src/cli/main.js';
 
-export interface CliResult { code: number; out: string; err: string }
+export interface CliResult {
+  code: number;
+  out: string;
+  err: string;
+}
 
 /** Run the CLI in-process, as a user would from the shell, capturing its output. */
 export async function cli(...argv: string[]): Promise<CliResult> {
   let out = '';
   let err = '';
-  const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; }, isTTY: false, cwd: process.cwd(), env: process.env });
+  const code = await main(argv, {
+    out: (s) => {
+      out += s;
+    },
+    err: (s) => {
+      err += s;
+    },
+    isTTY: false,
+    cwd: process.cwd(),
+    env: process.env,
+  });
   return { code, out, err };
 }
 

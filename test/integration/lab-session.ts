@@ -15,14 +15,23 @@ export interface LabSession {
 }
 
 /** A fresh lab (2 directors, 2 real servers, 1 client; `vm`: which hosts are QEMU guests) for one test file, torn down after it. */
-export function useLab(after?: (lab: LabState) => Promise<void> | void, opts: { vm?: VmHosts; directors?: number } = {}): LabSession {
+export function useLab(
+  after?: (lab: LabState) => Promise<void> | void,
+  opts: { vm?: VmHosts; directors?: number } = {},
+): LabSession {
   const env = process.env;
   const conns = new Map<string, Transport>();
   let lab: LabState | undefined;
-  beforeAll(async () => {
-    await labDown(env);
-    lab = await labUp({ directors: opts.directors ?? 2, realservers: 2, clients: 1, ...(opts.vm ? { vm: opts.vm } : {}) }, env);
-  }, opts.vm ? 240000 : undefined);
+  beforeAll(
+    async () => {
+      await labDown(env);
+      lab = await labUp(
+        { directors: opts.directors ?? 2, realservers: 2, clients: 1, ...(opts.vm ? { vm: opts.vm } : {}) },
+        env,
+      );
+    },
+    opts.vm ? 240000 : undefined,
+  );
   afterAll(async () => {
     for (const t of conns.values()) await t.close();
     conns.clear();
@@ -31,17 +40,32 @@ export function useLab(after?: (lab: LabState) => Promise<void> | void, opts: { 
     await after?.(l);
   });
   return {
-    get lab() { return lab!; },
+    get lab() {
+      return lab!;
+    },
     async exec(host, cmd, stdin) {
       let t = conns.get(host);
       if (!t) {
         const h = lab!.hosts.find((x) => x.name === host)!;
         const dir = labDir(env);
-        t = await SshTransport.connect({ name: host, host: h.addr, port: 22, user: 'root', privateKeyFiles: [join(dir, 'id_ed25519')], knownHostsFiles: [join(dir, 'known_hosts')], acceptNewHostKeys: false, connectTimeoutMs: 5000, keepaliveIntervalMs: 15000 });
+        t = await SshTransport.connect({
+          name: host,
+          host: h.addr,
+          port: 22,
+          user: 'root',
+          privateKeyFiles: [join(dir, 'id_ed25519')],
+          knownHostsFiles: [join(dir, 'known_hosts')],
+          acceptNewHostKeys: false,
+          connectTimeoutMs: 5000,
+          keepaliveIntervalMs: 15000,
+        });
         conns.set(host, t);
       }
       return t.exec(sh`/bin/sh -c ${cmd}`, stdin !== undefined ? { stdin } : {});
     },
-    drop(host) { void conns.get(host)?.close(); conns.delete(host); },
+    drop(host) {
+      void conns.get(host)?.close();
+      conns.delete(host);
+    },
   };
 }

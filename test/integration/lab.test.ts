@@ -11,8 +11,14 @@ import { useLab } from './lab-session.js';
 const env = process.env;
 const dir = labDir(env);
 const fx = (p: string): string => join(import.meta.dirname, '..', 'fixtures', 'playbooks', p);
-const nsNames = (): string[] => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('lvslab-'));
-const labLinks = (): string[] => execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).split('\n').filter((l) => /lvsl-|lvslab0/.test(l));
+const nsNames = (): string[] =>
+  execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.startsWith('lvslab-'));
+const labLinks = (): string[] =>
+  execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => /lvsl-|lvslab0/.test(l));
 
 const s = useLab((lab) => {
   // lab down leaves nothing behind: no namespace, link, process or state folder
@@ -25,7 +31,7 @@ const s = useLab((lab) => {
 const on = async (host: string, cmd: string): Promise<string> => (await s.exec(host, cmd)).stdout.trim();
 
 describe('the lab', () => {
-  it('gives every host its own sshd, hostname and address, reachable through lvsrun\'s transport', async () => {
+  it("gives every host its own sshd, hostname and address, reachable through lvsrun's transport", async () => {
     for (const h of s.lab.hosts) {
       expect(await on(h.name, 'hostname')).toBe(h.name);
       expect(await on(h.name, 'ip -o -4 addr show dev eth0')).toContain(h.addr);
@@ -41,7 +47,9 @@ describe('the lab', () => {
   it('isolates files and net sysctls between hosts and from the machine', async () => {
     await on('lb1', 'echo secret-lb1 > /etc/lvsrun-isolation; sysctl -q -w net.ipv4.conf.all.arp_ignore=1');
     expect(await on('lb1', 'cat /etc/lvsrun-isolation; sysctl -n net.ipv4.conf.all.arp_ignore')).toBe('secret-lb1\n1');
-    expect(await on('lb2', 'cat /etc/lvsrun-isolation 2>&1; sysctl -n net.ipv4.conf.all.arp_ignore')).toMatch(/No such file[\s\S]*\n0$/);
+    expect(await on('lb2', 'cat /etc/lvsrun-isolation 2>&1; sysctl -n net.ipv4.conf.all.arp_ignore')).toMatch(
+      /No such file[\s\S]*\n0$/,
+    );
     expect(() => readFileSync('/etc/lvsrun-isolation')).toThrow();
     await on('lb1', 'rm /etc/lvsrun-isolation; sysctl -q -w net.ipv4.conf.all.arp_ignore=0');
   });
@@ -55,7 +63,12 @@ describe('lvsrun against real hosts', () => {
     expect(recapLine(first.out, 'rs1').changed).toBeGreaterThanOrEqual(10);
     expect(await on('rs1', 'cat /srv/lvsrun-it/app.conf')).toContain('host=rs1');
     expect(await on('rs2', 'cat /srv/lvsrun-it/marker')).toBe('rs2 1');
-    expect(await on('rs1', 'stat -c %a /srv/lvsrun-it; readlink /srv/lvsrun-it/current; sysctl -n net.ipv4.conf.all.arp_ignore')).toBe('750\n/srv/lvsrun-it/app.conf\n1');
+    expect(
+      await on(
+        'rs1',
+        'stat -c %a /srv/lvsrun-it; readlink /srv/lvsrun-it/current; sysctl -n net.ipv4.conf.all.arp_ignore',
+      ),
+    ).toBe('750\n/srv/lvsrun-it/app.conf\n1');
     const second = await cli(fx('all-modules.yaml'), '-i', 'lab');
     expect(second.code).toBe(0);
     for (const h of ['rs1', 'rs2']) expect(recapLine(second.out, h).changed).toBe(0);
@@ -63,7 +76,16 @@ describe('lvsrun against real hosts', () => {
 
   it('--check changes nothing, and --diff shows a template change', async () => {
     const before = await on('rs1', 'cat /srv/lvsrun-it/app.conf');
-    const r = await cli(fx('all-modules.yaml'), '-i', 'lab', '--check', '--diff', '-e', 'greeting=bonjour', '--detailed-exitcode');
+    const r = await cli(
+      fx('all-modules.yaml'),
+      '-i',
+      'lab',
+      '--check',
+      '--diff',
+      '-e',
+      'greeting=bonjour',
+      '--detailed-exitcode',
+    );
     expect(r.code).toBe(2);
     expect(r.out).toContain('-greeting=hello');
     expect(r.out).toContain('+greeting=bonjour');
@@ -79,11 +101,17 @@ describe('lvsrun against real hosts', () => {
     expect(recapLine(r.out, 'rs1')).toMatchObject({ failed: 0, changed: 2 });
     expect(await on('rs2', snap)).toBe(before.rs2);
     expect(await on('rs1', snap)).not.toBe(before.rs1);
-    await on('rs1', 'rm -f /etc/lvsrun-rollback-test /etc/sysctl.d/95-rollback.conf; sysctl -q -w net.ipv4.conf.all.arp_announce=0');
+    await on(
+      'rs1',
+      'rm -f /etc/lvsrun-rollback-test /etc/sysctl.d/95-rollback.conf; sysctl -q -w net.ipv4.conf.all.arp_announce=0',
+    );
   });
 
   it('reports an unreachable host and finishes the others', async () => {
-    const inv = readFileSync(join(dir, 'inventory.yaml'), 'utf8').replace('rs2: {ansible_host: 10.77.2.2}', 'rs2: {ansible_host: 10.77.2.2, ansible_port: 2}');
+    const inv = readFileSync(join(dir, 'inventory.yaml'), 'utf8').replace(
+      'rs2: {ansible_host: 10.77.2.2}',
+      'rs2: {ansible_host: 10.77.2.2, ansible_port: 2}',
+    );
     const f = join(mkdtempSync(join(tmpdir(), 'lvsrun-it-')), 'inv.yaml');
     writeFileSync(f, inv);
     const r = await cli(fx('all-modules.yaml'), '-i', f);
@@ -96,13 +124,21 @@ describe('lvsrun against real hosts', () => {
     const d = mkdtempSync(join(tmpdir(), 'lvsrun-kh-'));
     writeFileSync(join(d, 'empty'), '');
     const base = readFileSync(join(dir, 'inventory.yaml'), 'utf8');
-    writeFileSync(join(d, 'inv.yaml'), base.replace(/lvsrun_known_hosts: .*/, `lvsrun_known_hosts: ${join(d, 'empty')}`));
+    writeFileSync(
+      join(d, 'inv.yaml'),
+      base.replace(/lvsrun_known_hosts: .*/, `lvsrun_known_hosts: ${join(d, 'empty')}`),
+    );
     const r = await cli(fx('all-modules.yaml'), '-i', join(d, 'inv.yaml'), '--limit', 'rs1');
     expect(r.code).toBe(4);
     expect(r.out).toMatch(/E_HOSTKEY.*host key for 10\.77\.2\.1:22 is unknown/);
-    const wrong = readFileSync(join(dir, 'known_hosts'), 'utf8').replace(/^10\.77\.2\.1 .*$/m, (l) => l.replace('10.77.2.1', 'x')).replace(/^10\.77\.2\.2 /m, '10.77.2.1 ');
+    const wrong = readFileSync(join(dir, 'known_hosts'), 'utf8')
+      .replace(/^10\.77\.2\.1 .*$/m, (l) => l.replace('10.77.2.1', 'x'))
+      .replace(/^10\.77\.2\.2 /m, '10.77.2.1 ');
     writeFileSync(join(d, 'wrong'), wrong);
-    writeFileSync(join(d, 'inv2.yaml'), base.replace(/lvsrun_known_hosts: .*/, `lvsrun_known_hosts: ${join(d, 'wrong')}`));
+    writeFileSync(
+      join(d, 'inv2.yaml'),
+      base.replace(/lvsrun_known_hosts: .*/, `lvsrun_known_hosts: ${join(d, 'wrong')}`),
+    );
     const r2 = await cli(fx('all-modules.yaml'), '-i', join(d, 'inv2.yaml'), '--limit', 'rs1');
     expect(r2.out).toMatch(/HOST KEY CHANGED/);
   });

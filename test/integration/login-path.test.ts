@@ -48,20 +48,35 @@ const inv = join(dir, 'inv');
 const vaultPass = join(dir, 'vault-pass');
 const site = join(dir, 'site.yaml');
 
-interface Run { code: number; out: string; err: string; psHits: string[] }
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+  psHits: string[];
+}
 
 /** lvsrun as a user runs it, with exactly the environment given; `ps` is polled while it runs. */
 async function lvsrun(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const child = spawn(process.execPath, [bin, ...args], {
-    cwd: work, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, USER: 'root', ...env },
+    cwd: work,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, USER: 'root', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   let done = false;
-  const exited = new Promise<number>((res) => child.on('close', (c) => { done = true; res(c ?? -1); }));
+  const exited = new Promise<number>((res) =>
+    child.on('close', (c) => {
+      done = true;
+      res(c ?? -1);
+    }),
+  );
   const psHits: string[] = [];
   const poll = (async () => {
     while (!done) {
@@ -81,13 +96,26 @@ function startSshd(name: string, addr: string, extra: string[], logLevel: string
   mkdirSync(h, { recursive: true, mode: 0o755 });
   const hk = join(h, 'ssh_host_ed25519_key');
   spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', hk]);
-  writeFileSync(join(h, 'sshd_config'), sshdConfigText({
-    comment: 'lvsrun login-path test host', listen: `${addr}:${PORT}`, hostKey: hk, pidFile: join(h, 'sshd.pid'),
-    authorizedKeys: AUTH_KEYS, extra: [`AllowUsers ${USER}`, ...extra],
-  }));
+  writeFileSync(
+    join(h, 'sshd_config'),
+    sshdConfigText({
+      comment: 'lvsrun login-path test host',
+      listen: `${addr}:${PORT}`,
+      hostKey: hk,
+      pidFile: join(h, 'sshd.pid'),
+      authorizedKeys: AUTH_KEYS,
+      extra: [`AllowUsers ${USER}`, ...extra],
+    }),
+  );
   // Command-line options win over the file, which says LogLevel ERROR.
-  const r = spawnSync('/usr/sbin/sshd',
-    ['-f', join(h, 'sshd_config'), '-E', sshdLog(name), '-o', `LogLevel=${logLevel}`]);
+  const r = spawnSync('/usr/sbin/sshd', [
+    '-f',
+    join(h, 'sshd_config'),
+    '-E',
+    sshdLog(name),
+    '-o',
+    `LogLevel=${logLevel}`,
+  ]);
   if (r.status !== 0) throw new Error(`sshd ${name}: ${r.stderr.toString()}`);
 }
 
@@ -97,7 +125,9 @@ function ownSshdPid(name: string): number | undefined {
   const pid = Number(readFileSync(f, 'utf8').trim());
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(join(hostDir(name), 'sshd_config')) ? pid : undefined;
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 
 async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
@@ -111,28 +141,48 @@ async function waitFor(cond: () => boolean, ms: number, what: string): Promise<v
 function stopAll(): void {
   for (const n of ['bastion', 't1', 't2']) {
     const pid = ownSshdPid(n);
-    if (pid) { try { process.kill(pid); } catch { /* gone already */ } }
+    if (pid) {
+      try {
+        process.kill(pid);
+      } catch {
+        /* gone already */
+      }
+    }
   }
 }
 
 /** Every file under `d`, read as text. */
 function allText(d: string): string {
   if (!existsSync(d)) return '';
-  return readdirSync(d, { recursive: true, encoding: 'utf8' }).map((f) => join(d, f))
-    .filter((f) => statSync(f).isFile()).map((f) => readFileSync(f, 'utf8')).join('\n');
+  return readdirSync(d, { recursive: true, encoding: 'utf8' })
+    .map((f) => join(d, f))
+    .filter((f) => statSync(f).isFile())
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
 }
 
 /** How many forwarded (direct-tcpip) connections the bastion opened to `addr`. */
 const forwardsTo = (addr: string): number =>
-  readFileSync(sshdLog('bastion'), 'utf8').split('\n').filter((l) => l.includes(`target ${addr} port ${PORT}`)).length;
+  readFileSync(sshdLog('bastion'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(`target ${addr} port ${PORT}`)).length;
 
-function writeInventory(file: string, hostVars: Record<string, Record<string, string>> = {},
-  allVars: string[] = []): string {
-  const hosts = Object.entries(TARGETS).map(([n, a]) => {
-    const more = Object.entries(hostVars[n] ?? {}).map(([k, v]) => `\n          ${k}: ${JSON.stringify(v)}`).join('');
-    return `        ${n}:\n          ansible_host: ${a}${more}`;
-  }).join('\n');
-  writeFileSync(file, `all:
+function writeInventory(
+  file: string,
+  hostVars: Record<string, Record<string, string>> = {},
+  allVars: string[] = [],
+): string {
+  const hosts = Object.entries(TARGETS)
+    .map(([n, a]) => {
+      const more = Object.entries(hostVars[n] ?? {})
+        .map(([k, v]) => `\n          ${k}: ${JSON.stringify(v)}`)
+        .join('');
+      return `        ${n}:\n          ansible_host: ${a}${more}`;
+    })
+    .join('\n');
+  writeFileSync(
+    file,
+    `all:
   vars:
     ansible_user: ${USER}
     ansible_port: ${PORT}
@@ -143,7 +193,8 @@ ${allVars.map((l) => `    ${l}`).join('\n')}
     targets:
       hosts:
 ${hosts}
-`);
+`,
+  );
   return file;
 }
 
@@ -190,7 +241,9 @@ beforeAll(async () => {
   const enc = await lvsrun(['vault', 'encrypt', vault, '--vault-password-file', vaultPass]);
   if (enc.code !== 0) throw new Error(`vault encrypt: ${enc.out}${enc.err}`);
   if (readFileSync(vault, 'utf8').includes(PW)) throw new Error('vault encrypt left the password in clear');
-  writeFileSync(site, `- hosts: targets
+  writeFileSync(
+    site,
+    `- hosts: targets
   become: true
   gather_facts: false
   tasks:
@@ -204,7 +257,8 @@ beforeAll(async () => {
         path: "/etc/lvsrun-login-test-{{ inventory_hostname }}.conf"
         line: "login=${USER}"
         create: true
-`);
+`,
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -227,90 +281,138 @@ const reset = (): void => {
 };
 
 describe('the production login path against real sshd on loopback', () => {
-  it('converges as an unprivileged user with become and a vault password, which never shows', async () => {
-    reset();
-    const i = writeInventory(withKey('key'), {}, [`ansible_ssh_private_key_file: ${key}`]);
-    const r = await lvsrun([site, '-i', i, ...vaultArgs]);
-    expect(r.code, r.out + r.err).toBe(0);
-    for (const h of Object.keys(TARGETS)) {
-      expect(recapLine(r.out, h)).toMatchObject({ changed: 2, failed: 0 });
-      expect(readFileSync(dest(h), 'utf8')).toBe('managed by lvsrun\n');
-      expect(readFileSync(conf(h), 'utf8')).toBe(`login=${USER}\n`);
-      // Written through sudo, not as the login user.
-      for (const f of [dest(h), conf(h)]) expect(statSync(f).uid).toBe(0);
-    }
-    expect(readFileSync(sshdLog('t1'), 'utf8')).toMatch(new RegExp(`Accepted publickey for ${USER} from`));
-    const again = await lvsrun([site, '-i', i, ...vaultArgs]);
-    expect(again.code, again.out + again.err).toBe(0);
-    for (const h of Object.keys(TARGETS)) {
-      expect(recapLine(again.out, h), again.out).toMatchObject({ changed: 0, failed: 0 });
-    }
-    for (const run of [r, again]) {
-      expect(run.out + run.err).not.toContain(PW);
-      expect(run.psHits).toEqual([]);
-    }
-    const journal = allText(join(work, '.lvsrun'));
-    expect(journal.length).toBeGreaterThan(0);
-    expect(journal).not.toContain(PW);
-  }, 2 * RUN_MS);
+  it(
+    'converges as an unprivileged user with become and a vault password, which never shows',
+    async () => {
+      reset();
+      const i = writeInventory(withKey('key'), {}, [`ansible_ssh_private_key_file: ${key}`]);
+      const r = await lvsrun([site, '-i', i, ...vaultArgs]);
+      expect(r.code, r.out + r.err).toBe(0);
+      for (const h of Object.keys(TARGETS)) {
+        expect(recapLine(r.out, h)).toMatchObject({ changed: 2, failed: 0 });
+        expect(readFileSync(dest(h), 'utf8')).toBe('managed by lvsrun\n');
+        expect(readFileSync(conf(h), 'utf8')).toBe(`login=${USER}\n`);
+        // Written through sudo, not as the login user.
+        for (const f of [dest(h), conf(h)]) expect(statSync(f).uid).toBe(0);
+      }
+      expect(readFileSync(sshdLog('t1'), 'utf8')).toMatch(new RegExp(`Accepted publickey for ${USER} from`));
+      const again = await lvsrun([site, '-i', i, ...vaultArgs]);
+      expect(again.code, again.out + again.err).toBe(0);
+      for (const h of Object.keys(TARGETS)) {
+        expect(recapLine(again.out, h), again.out).toMatchObject({ changed: 0, failed: 0 });
+      }
+      for (const run of [r, again]) {
+        expect(run.out + run.err).not.toContain(PW);
+        expect(run.psHits).toEqual([]);
+      }
+      const journal = allText(join(work, '.lvsrun'));
+      expect(journal.length).toBeGreaterThan(0);
+      expect(journal).not.toContain(PW);
+    },
+    2 * RUN_MS,
+  );
 
-  it('the ps poll sees a password that is on a command line (so its silence above means something)', async () => {
-    const i = writeInventory(withKey('argv'), {}, [`ansible_ssh_private_key_file: ${key}`]);
-    const r = await lvsrun([site, '-i', i, ...vaultArgs, '--limit', 't1', '-e', `ansible_become_password=${PW}`]);
-    expect(r.code, r.out + r.err).toBe(0);
-    expect(r.psHits.length).toBeGreaterThan(0);
-    expect(r.out + r.err).not.toContain(PW);
-  }, RUN_MS);
+  it(
+    'the ps poll sees a password that is on a command line (so its silence above means something)',
+    async () => {
+      const i = writeInventory(withKey('argv'), {}, [`ansible_ssh_private_key_file: ${key}`]);
+      const r = await lvsrun([site, '-i', i, ...vaultArgs, '--limit', 't1', '-e', `ansible_become_password=${PW}`]);
+      expect(r.code, r.out + r.err).toBe(0);
+      expect(r.psHits.length).toBeGreaterThan(0);
+      expect(r.out + r.err).not.toContain(PW);
+    },
+    RUN_MS,
+  );
 
-  it('a wrong sudo password fails that host clearly (exit 2), not unreachable; the other converges', async () => {
-    reset();
-    const i = writeInventory(withKey('wrong'), { t2: { ansible_become_password: 'not-the-password' } },
-      [`ansible_ssh_private_key_file: ${key}`]);
-    const r = await lvsrun([site, '-i', i, ...vaultArgs]);
-    expect(r.code, r.out + r.err).toBe(2);
-    expect(recapLine(r.out, 't1')).toMatchObject({ changed: 2, failed: 0 });
-    expect(recapLine(r.out, 't2')).toMatchObject({ failed: 1, unreachable: 0 });
-    // The words docs/inventory.md shows.
-    expect(r.out).toContain(`failed: [t2] => t2: sudo as ${USER} (become root) refused the become password `
-      + '(ansible_become_password)');
-    expect(r.out).not.toContain('not-the-password');
-    expect(existsSync(dest('t2'))).toBe(false);
-    // One wrong password costs sudo one attempt, not three per command: no account lockout spiral
-    // (pam_faillock) and no command input read by sudo as further password guesses.
-    const attempts = readFileSync(SUDO_LOG, 'utf8').split('\n').filter((l) => /incorrect password attempt/.test(l));
-    expect(attempts).toEqual([expect.stringMatching(/: 1 incorrect password attempt ;/)]);
-  }, RUN_MS);
+  it(
+    'a wrong sudo password fails that host clearly (exit 2), not unreachable; the other converges',
+    async () => {
+      reset();
+      const i = writeInventory(withKey('wrong'), { t2: { ansible_become_password: 'not-the-password' } }, [
+        `ansible_ssh_private_key_file: ${key}`,
+      ]);
+      const r = await lvsrun([site, '-i', i, ...vaultArgs]);
+      expect(r.code, r.out + r.err).toBe(2);
+      expect(recapLine(r.out, 't1')).toMatchObject({ changed: 2, failed: 0 });
+      expect(recapLine(r.out, 't2')).toMatchObject({ failed: 1, unreachable: 0 });
+      // The words docs/inventory.md shows.
+      expect(r.out).toContain(
+        `failed: [t2] => t2: sudo as ${USER} (become root) refused the become password ` + '(ansible_become_password)',
+      );
+      expect(r.out).not.toContain('not-the-password');
+      expect(existsSync(dest('t2'))).toBe(false);
+      // One wrong password costs sudo one attempt, not three per command: no account lockout spiral
+      // (pam_faillock) and no command input read by sudo as further password guesses.
+      const attempts = readFileSync(SUDO_LOG, 'utf8')
+        .split('\n')
+        .filter((l) => /incorrect password attempt/.test(l));
+      expect(attempts).toEqual([expect.stringMatching(/: 1 incorrect password attempt ;/)]);
+    },
+    RUN_MS,
+  );
 
-  it('a failed task rolls the host back through sudo with the vault password, byte for byte', async () => {
-    reset();
-    writeFileSync(dest('t1'), 'before\n', { mode: 0o600 });
-    const failing = join(dir, 'failing.yaml');
-    writeFileSync(failing, `- hosts: t1
+  it(
+    'a failed task rolls the host back through sudo with the vault password, byte for byte',
+    async () => {
+      reset();
+      writeFileSync(dest('t1'), 'before\n', { mode: 0o600 });
+      const failing = join(dir, 'failing.yaml');
+      writeFileSync(
+        failing,
+        `- hosts: t1
   become: true
   gather_facts: false
   tasks:
     - copy: { dest: "/etc/lvsrun-login-test-{{ inventory_hostname }}", content: "changed\\n", mode: "0644" }
     - lineinfile: { path: "/etc/lvsrun-login-test-{{ inventory_hostname }}.conf", line: "x=1", create: true }
     - command: /bin/false
-`);
-    const i = writeInventory(withKey('rollback'), {}, [`ansible_ssh_private_key_file: ${key}`]);
-    const r = await lvsrun([failing, '-i', i, ...vaultArgs]);
-    expect(r.code, r.out + r.err).toBe(2);
-    expect(recapLine(r.out, 't1')).toMatchObject({ failed: 1, rolled_back: 1 });
-    expect(readFileSync(dest('t1'), 'utf8')).toBe('before\n');
-    expect(statSync(dest('t1')).mode & 0o777).toBe(0o600);
-    expect(existsSync(conf('t1'))).toBe(false);
-    expect(r.out + r.err).not.toContain(PW);
-    expect(r.psHits).toEqual([]);
-  }, RUN_MS);
+`,
+      );
+      const i = writeInventory(withKey('rollback'), {}, [`ansible_ssh_private_key_file: ${key}`]);
+      const r = await lvsrun([failing, '-i', i, ...vaultArgs]);
+      expect(r.code, r.out + r.err).toBe(2);
+      expect(recapLine(r.out, 't1')).toMatchObject({ failed: 1, rolled_back: 1 });
+      expect(readFileSync(dest('t1'), 'utf8')).toBe('before\n');
+      expect(statSync(dest('t1')).mode & 0o777).toBe(0o600);
+      expect(existsSync(conf('t1'))).toBe(false);
+      expect(r.out + r.err).not.toContain(PW);
+      expect(r.psHits).toEqual([]);
+    },
+    RUN_MS,
+  );
 
   describe('ProxyJump through the bastion', () => {
     // t2 is reachable only through the bastion: connections to it from root's processes (the test,
     // lvsrun) are refused, while the bastion's forward runs in the login user's sshd process.
     const t2 = TARGETS.t2;
-    const RULE = ['OUTPUT', '-o', 'lo', '-d', t2, '-p', 'tcp', '--dport', String(PORT), '-m', 'owner', '--uid-owner',
-      '0', '-m', 'comment', '--comment', 'lvsrun-login-test', '-j', 'REJECT', '--reject-with', 'tcp-reset'];
-    const dropRule = (): void => { while (spawnSync('iptables', ['-D', ...RULE]).status === 0) { /* every copy */ } };
+    const RULE = [
+      'OUTPUT',
+      '-o',
+      'lo',
+      '-d',
+      t2,
+      '-p',
+      'tcp',
+      '--dport',
+      String(PORT),
+      '-m',
+      'owner',
+      '--uid-owner',
+      '0',
+      '-m',
+      'comment',
+      '--comment',
+      'lvsrun-login-test',
+      '-j',
+      'REJECT',
+      '--reject-with',
+      'tcp-reset',
+    ];
+    const dropRule = (): void => {
+      while (spawnSync('iptables', ['-D', ...RULE]).status === 0) {
+        /* every copy */
+      }
+    };
     beforeAll(() => {
       dropRule();
       const r = spawnSync('iptables', ['-I', ...RULE], { encoding: 'utf8' });
@@ -328,32 +430,56 @@ describe('the production login path against real sshd on loopback', () => {
       Object.values(TARGETS).forEach((a, k) => expect(forwardsTo(a), a).toBeGreaterThan(before[k]!));
     };
 
-    it('without a jump, the hidden host is unreachable and the bastion forwards nothing', async () => {
-      reset();
-      const before = Object.values(TARGETS).map(forwardsTo);
-      const i = writeInventory(withKey('direct'), {}, [`ansible_ssh_private_key_file: ${key}`]);
-      const r = await lvsrun([site, '-i', i, ...vaultArgs]);
-      expect(r.code, r.out + r.err).toBe(4);
-      expect(recapLine(r.out, 't1')).toMatchObject({ changed: 2, unreachable: 0 });
-      expect(recapLine(r.out, 't2')).toMatchObject({ unreachable: 1 });
-      expect(Object.values(TARGETS).map(forwardsTo)).toEqual(before);
-    }, RUN_MS);
+    it(
+      'without a jump, the hidden host is unreachable and the bastion forwards nothing',
+      async () => {
+        reset();
+        const before = Object.values(TARGETS).map(forwardsTo);
+        const i = writeInventory(withKey('direct'), {}, [`ansible_ssh_private_key_file: ${key}`]);
+        const r = await lvsrun([site, '-i', i, ...vaultArgs]);
+        expect(r.code, r.out + r.err).toBe(4);
+        expect(recapLine(r.out, 't1')).toMatchObject({ changed: 2, unreachable: 0 });
+        expect(recapLine(r.out, 't2')).toMatchObject({ unreachable: 1 });
+        expect(Object.values(TARGETS).map(forwardsTo)).toEqual(before);
+      },
+      RUN_MS,
+    );
 
-    it('from lvsrun_proxy_jump', async () => {
-      await through(writeInventory(withKey('jumpvar'), {}, [`ansible_ssh_private_key_file: ${key}`,
-        `lvsrun_proxy_jump: ${USER}@${BASTION}:${PORT}`]));
-    }, RUN_MS);
+    it(
+      'from lvsrun_proxy_jump',
+      async () => {
+        await through(
+          writeInventory(withKey('jumpvar'), {}, [
+            `ansible_ssh_private_key_file: ${key}`,
+            `lvsrun_proxy_jump: ${USER}@${BASTION}:${PORT}`,
+          ]),
+        );
+      },
+      RUN_MS,
+    );
 
-    it('from ansible_ssh_common_args -o ProxyJump=', async () => {
-      await through(writeInventory(withKey('common'), {}, [`ansible_ssh_private_key_file: ${key}`,
-        `ansible_ssh_common_args: '-o ProxyJump=${USER}@${BASTION}:${PORT}'`]));
-    }, RUN_MS);
+    it(
+      'from ansible_ssh_common_args -o ProxyJump=',
+      async () => {
+        await through(
+          writeInventory(withKey('common'), {}, [
+            `ansible_ssh_private_key_file: ${key}`,
+            `ansible_ssh_common_args: '-o ProxyJump=${USER}@${BASTION}:${PORT}'`,
+          ]),
+        );
+      },
+      RUN_MS,
+    );
 
-    it('from ~/.ssh/config (ProxyJump naming a Host entry with its own User, Port and IdentityFile)', async () => {
-      const h = join(dir, 'home-cfg');
-      mkdirSync(join(h, '.ssh'), { recursive: true });
-      const targets = Object.keys(TARGETS).join(' ');
-      writeFileSync(join(h, '.ssh', 'config'), `Host bastion
+    it(
+      'from ~/.ssh/config (ProxyJump naming a Host entry with its own User, Port and IdentityFile)',
+      async () => {
+        const h = join(dir, 'home-cfg');
+        mkdirSync(join(h, '.ssh'), { recursive: true });
+        const targets = Object.keys(TARGETS).join(' ');
+        writeFileSync(
+          join(h, '.ssh', 'config'),
+          `Host bastion
   HostName ${BASTION}
   Port ${PORT}
   User ${USER}
@@ -361,21 +487,32 @@ describe('the production login path against real sshd on loopback', () => {
 Host ${targets}
   ProxyJump bastion
   IdentityFile ${key}
-`);
-      try {
-        await through(writeInventory(withKey('sshcfg')), { HOME: h });
-      } finally { rmSync(h, { recursive: true, force: true }); }
-    }, RUN_MS);
+`,
+        );
+        try {
+          await through(writeInventory(withKey('sshcfg')), { HOME: h });
+        } finally {
+          rmSync(h, { recursive: true, force: true });
+        }
+      },
+      RUN_MS,
+    );
 
-    it('ProxyCommand in ansible_ssh_common_args is refused before any host is touched (never bypassed)', async () => {
-      reset();
-      const i = writeInventory(withKey('proxycmd'), {}, [`ansible_ssh_private_key_file: ${key}`,
-        `ansible_ssh_common_args: '-o ProxyCommand="ssh -W %h:%p ${BASTION}"'`]);
-      const r = await lvsrun([site, '-i', i, ...vaultArgs]);
-      expect(r.code, r.out + r.err).toBe(1);
-      expect(r.out + r.err).toMatch(/ansible_ssh_common_args.*ProxyCommand/);
-      for (const h of Object.keys(TARGETS)) expect(existsSync(dest(h))).toBe(false);
-    }, RUN_MS);
+    it(
+      'ProxyCommand in ansible_ssh_common_args is refused before any host is touched (never bypassed)',
+      async () => {
+        reset();
+        const i = writeInventory(withKey('proxycmd'), {}, [
+          `ansible_ssh_private_key_file: ${key}`,
+          `ansible_ssh_common_args: '-o ProxyCommand="ssh -W %h:%p ${BASTION}"'`,
+        ]);
+        const r = await lvsrun([site, '-i', i, ...vaultArgs]);
+        expect(r.code, r.out + r.err).toBe(1);
+        expect(r.out + r.err).toMatch(/ansible_ssh_common_args.*ProxyCommand/);
+        for (const h of Object.keys(TARGETS)) expect(existsSync(dest(h))).toBe(false);
+      },
+      RUN_MS,
+    );
   });
 
   describe('ssh-agent', () => {
@@ -389,27 +526,37 @@ Host ${targets}
       const add = spawnSync('ssh-add', [key], { env: { ...process.env, SSH_AUTH_SOCK: sock }, encoding: 'utf8' });
       if (add.status !== 0) throw new Error(`ssh-add: ${add.stderr}`);
     }, 60_000);
-    afterAll(() => { if (agentPid) process.kill(agentPid); });
+    afterAll(() => {
+      if (agentPid) process.kill(agentPid);
+    });
 
-    it('with no key file configured and none in ~/.ssh, keys come from SSH_AUTH_SOCK (bastion too)', async () => {
-      reset();
-      const i = writeInventory(withKey('agent'), {}, [`lvsrun_proxy_jump: ${USER}@${BASTION}:${PORT}`]);
-      const before = Object.values(TARGETS).map(forwardsTo);
-      const r = await lvsrun([site, '-i', i, ...vaultArgs], { SSH_AUTH_SOCK: sock });
-      expect(r.code, r.out + r.err).toBe(0);
-      for (const h of Object.keys(TARGETS)) expect(readFileSync(conf(h), 'utf8')).toMatch(/login=/);
-      Object.values(TARGETS).forEach((a, k) => expect(forwardsTo(a), a).toBeGreaterThan(before[k]!));
-    }, RUN_MS);
+    it(
+      'with no key file configured and none in ~/.ssh, keys come from SSH_AUTH_SOCK (bastion too)',
+      async () => {
+        reset();
+        const i = writeInventory(withKey('agent'), {}, [`lvsrun_proxy_jump: ${USER}@${BASTION}:${PORT}`]);
+        const before = Object.values(TARGETS).map(forwardsTo);
+        const r = await lvsrun([site, '-i', i, ...vaultArgs], { SSH_AUTH_SOCK: sock });
+        expect(r.code, r.out + r.err).toBe(0);
+        for (const h of Object.keys(TARGETS)) expect(readFileSync(conf(h), 'utf8')).toMatch(/login=/);
+        Object.values(TARGETS).forEach((a, k) => expect(forwardsTo(a), a).toBeGreaterThan(before[k]!));
+      },
+      RUN_MS,
+    );
 
-    it('without the agent the same run is unreachable with a hint naming what was tried', async () => {
-      reset();
-      const r = await lvsrun([site, '-i', writeInventory(withKey('noagent')), ...vaultArgs]);
-      expect(r.code, r.out + r.err).toBe(4);
-      expect(recapLine(r.out, 't1')).toMatchObject({ unreachable: 1 });
-      expect(r.out).toMatch(/E_AUTH/);
-      expect(r.out).toContain('no ssh-agent (SSH_AUTH_SOCK is not set)');
-      expect(r.out).toContain(`${home}/.ssh/id_ed25519 (missing)`);
-      expect(r.out).toMatch(/ansible_ssh_private_key_file/);
-    }, RUN_MS);
+    it(
+      'without the agent the same run is unreachable with a hint naming what was tried',
+      async () => {
+        reset();
+        const r = await lvsrun([site, '-i', writeInventory(withKey('noagent')), ...vaultArgs]);
+        expect(r.code, r.out + r.err).toBe(4);
+        expect(recapLine(r.out, 't1')).toMatchObject({ unreachable: 1 });
+        expect(r.out).toMatch(/E_AUTH/);
+        expect(r.out).toContain('no ssh-agent (SSH_AUTH_SOCK is not set)');
+        expect(r.out).toContain(`${home}/.ssh/id_ed25519 (missing)`);
+        expect(r.out).toMatch(/ansible_ssh_private_key_file/);
+      },
+      RUN_MS,
+    );
   });
 });

@@ -54,7 +54,10 @@ describe('lvsrun against sshd on loopback', () => {
     const kh = join(dir, 'known_hosts.tofu');
     writeFileSync(kh, '');
     const tofuInv = join(dir, 'inv', 'tofu.yaml');
-    writeFileSync(tofuInv, readFileSync(inv.lvsrun, 'utf8').replace(/lvsrun_known_hosts: .*/, `lvsrun_known_hosts: ${kh}`));
+    writeFileSync(
+      tofuInv,
+      readFileSync(inv.lvsrun, 'utf8').replace(/lvsrun_known_hosts: .*/, `lvsrun_known_hosts: ${kh}`),
+    );
     const strict = await cli(pb, '-i', tofuInv, '--limit', 'h01');
     expect(strict.code).toBe(4);
     expect(strict.out).toMatch(/E_HOSTKEY.*unknown/);
@@ -67,7 +70,14 @@ describe('lvsrun against sshd on loopback', () => {
     const pidFile = join(dir, 'hosts', 'h04', 'sshd.pid');
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
     process.kill(pid);
-    await waitFor(async () => { try { process.kill(pid, 0); return false; } catch { return true; } }, 30_000);
+    await waitFor(async () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 30_000);
     rmSync(join(rootOf(h), 'h04'), { recursive: true, force: true });
     const first = await cli(pb, '-i', inv.lvsrun);
     expect(first.code, first.out + first.err).toBe(4);

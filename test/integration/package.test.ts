@@ -17,15 +17,20 @@ const prefix = join(tmp, 'prefix');
 const ops = join(tmp, 'ops');
 const npmQuiet = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
 // The installed tool must not see this repository's settings or a configured roles path.
-const env = Object.fromEntries(Object.entries(process.env)
-  .filter(([k]) => !k.startsWith('LVSRUN_') && !k.startsWith('npm_')));
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.startsWith('LVSRUN_') && !k.startsWith('npm_')),
+);
 const long = { env, timeout: 300_000, maxBuffer: 64 << 20 };
 let tarball = '';
 let entries: string[] = [];
-const lvsrun = (...args: string[]) => run(join(prefix, 'bin', 'lvsrun'), args, { env, cwd: ops, timeout: 60_000 })
-  .then((r) => ({ code: 0, out: r.stdout, err: r.stderr }))
-  .catch((e: { code?: number; stdout?: string; stderr?: string }) =>
-    ({ code: e.code ?? -1, out: e.stdout ?? '', err: e.stderr ?? '' }));
+const lvsrun = (...args: string[]) =>
+  run(join(prefix, 'bin', 'lvsrun'), args, { env, cwd: ops, timeout: 60_000 })
+    .then((r) => ({ code: 0, out: r.stdout, err: r.stderr }))
+    .catch((e: { code?: number; stdout?: string; stderr?: string }) => ({
+      code: e.code ?? -1,
+      out: e.stdout ?? '',
+      err: e.stderr ?? '',
+    }));
 
 beforeAll(async () => {
   const head = (await run('git', ['rev-parse', 'HEAD'], { cwd: repo })).stdout.trim();
@@ -44,10 +49,20 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('the packed tarball, installed (no lab)', () => {
   it('carries the build, the shipped roles and templates, docs and licence, and no tests', () => {
-    for (const f of ['dist/cli/main.js', 'bin/lvsrun.js', 'playbooks/roles/lvs_director/tasks/main.yaml',
-      'playbooks/roles/lvs_realserver/tasks/main.yaml', 'templates/keepalived/keepalived.conf.hbs',
+    for (const f of [
+      'dist/cli/main.js',
+      'bin/lvsrun.js',
+      'playbooks/roles/lvs_director/tasks/main.yaml',
+      'playbooks/roles/lvs_realserver/tasks/main.yaml',
+      'templates/keepalived/keepalived.conf.hbs',
       'templates/keepalived-default.hbs',
-      'docs/cli.md', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.json']) expect(entries).toContain(`package/${f}`);
+      'docs/cli.md',
+      'README.md',
+      'LICENSE',
+      'CHANGELOG.md',
+      'package.json',
+    ])
+      expect(entries).toContain(`package/${f}`);
     expect(entries.filter((e) => e.startsWith('package/test/') || e.startsWith('package/src/'))).toEqual([]);
   });
 
@@ -85,8 +100,14 @@ describe('the packed tarball, installed (no lab)', () => {
     const e = await lvsrun('vault', 'encrypt', vaultYml, '--vault-password-file', '.vault-pass');
     expect(e.code, e.err).toBe(0);
     expect(readFileSync(join(ops, vaultYml), 'utf8')).toMatch(/^\$ANSIBLE_VAULT;1\.1;AES256\n/);
-    const v = await lvsrun('validate', 'site.yaml', '-i', 'inventories/example', '--vault-password-file',
-      '.vault-pass');
+    const v = await lvsrun(
+      'validate',
+      'site.yaml',
+      '-i',
+      'inventories/example',
+      '--vault-password-file',
+      '.vault-pass',
+    );
     expect(v.code, v.out + v.err).toBe(0);
     expect(v.out).toMatch(/^0 error\(s\), 0 warning\(s\)/m);
   });

@@ -36,7 +36,8 @@ async function expectRestored(hosts = servers()): Promise<void> {
 // A copy of the shipped site playbook and its roles with one task inserted into a role, in a
 // folder beside playbooks/ (so the shipped templates/ resolve the same way).
 const variantDir = join(repo, '.test-variant');
-const roleTasks = (role: string): unknown[] => parse(readFileSync(join(repo, 'playbooks/roles', role, 'tasks/main.yaml'), 'utf8')) as unknown[];
+const roleTasks = (role: string): unknown[] =>
+  parse(readFileSync(join(repo, 'playbooks/roles', role, 'tasks/main.yaml'), 'utf8')) as unknown[];
 function siteVariant(role: string, at: number, task: Record<string, unknown>): string {
   rmSync(variantDir, { recursive: true, force: true });
   cpSync(join(repo, 'playbooks'), variantDir, { recursive: true });
@@ -48,20 +49,37 @@ function siteVariant(role: string, at: number, task: Record<string, unknown>): s
 
 const newestRun = (): string => readdirSync(runsDir).sort().at(-1)!;
 
-function spawnRun(...args: string[]): { p: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
-  const p = spawn(process.execPath, [join(repo, 'bin/lvsrun.js'), ...args], { cwd: repo, env: { ...env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnRun(...args: string[]): {
+  p: ChildProcess;
+  done: Promise<{ code: number | null; out: string; err: string }>;
+} {
+  const p = spawn(process.execPath, [join(repo, 'bin/lvsrun.js'), ...args], {
+    cwd: repo,
+    env: { ...env, CI: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
-  p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  p.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  p.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   return { p, done: new Promise((res) => p.on('close', (code) => res({ code, out, err }))) };
 }
 
 /** Wait until the run that started after `known` has journaled at least `n` changes (on `host`, if given). */
 async function waitForChanges(known: Set<string>, n: number, host?: string): Promise<string> {
   for (let i = 0; i < 1000; i++) {
-    const id = readdirSync(runsDir).sort().filter((d) => !known.has(d)).at(-1);
-    const count = id ? readJournal(join(runsDir, id, 'journal.jsonl')).filter((r) => r.phase === 'begin' && (!host || r.host === host)).length : 0;
+    const id = readdirSync(runsDir)
+      .sort()
+      .filter((d) => !known.has(d))
+      .at(-1);
+    const count = id
+      ? readJournal(join(runsDir, id, 'journal.jsonl')).filter((r) => r.phase === 'begin' && (!host || r.host === host))
+          .length
+      : 0;
     if (id && count >= n) return id;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -74,7 +92,10 @@ beforeAll(async () => {
 
 describe('rollback', () => {
   it('restores every host after a failure injected at each task position of the shipped site playbook', async () => {
-    const site = parse(readFileSync(join(repo, 'playbooks/site.yaml'), 'utf8')) as Array<{ hosts: string; roles: string[] }>;
+    const site = parse(readFileSync(join(repo, 'playbooks/site.yaml'), 'utf8')) as Array<{
+      hosts: string;
+      roles: string[];
+    }>;
     try {
       for (const play of site) {
         const role = play.roles[0]!;
@@ -134,16 +155,26 @@ describe('rollback', () => {
     expect(r.code, r.out + r.err).toBe(130);
     expect(r.err).toMatch(/interrupted/);
     await expectRestored();
-    expect(readJournal(join(runsDir, id, 'journal.jsonl')).at(-1)).toMatchObject({ phase: 'run-end', outcome: 'interrupted' });
+    expect(readJournal(join(runsDir, id, 'journal.jsonl')).at(-1)).toMatchObject({
+      phase: 'run-end',
+      outcome: 'interrupted',
+    });
   });
 
   it('sshd of one host killed mid-run: it is reported pending, and lvsrun rollback restores it once sshd is back', async () => {
     const pid = labStatus(env)!.hosts.find((h) => h.name === 'rs2')!.pid;
-    const inHost = (...cmd: string[]): string => execFileSync('nsenter', ['-t', String(pid), '-m', '-u', '-i', '-n', '-p', '--', ...cmd], { encoding: 'utf8' });
+    const inHost = (...cmd: string[]): string =>
+      execFileSync('nsenter', ['-t', String(pid), '-m', '-u', '-i', '-n', '-p', '--', ...cmd], { encoding: 'utf8' });
     // every sshd process of rs2 (listener and sessions), found from the machine by its network namespace
     const killSshd = (): void => {
-      for (const p of execFileSync('ip', ['netns', 'pids', 'lvslab-rs2'], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
-        try { if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'sshd') process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ }
+      for (const p of execFileSync('ip', ['netns', 'pids', 'lvslab-rs2'], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)) {
+        try {
+          if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'sshd') process.kill(Number(p), 'SIGKILL');
+        } catch {
+          /* gone */
+        }
       }
     };
     // the shipped playbook with a pause after the real servers' first changes, so the kill lands mid-run

@@ -6,7 +6,8 @@ import { useLab } from './lab-session.js';
 // real servers are QEMU guests (Debian's kernel), the client a namespace host on the same bridge.
 const L = useLab(undefined, { vm: 'all', directors: 1 });
 const on = async (host: string, cmd: string): Promise<string> => (await L.exec(host, cmd)).stdout.trim();
-const rxPackets = async (h: string): Promise<number> => Number(await on(h, 'cat /sys/class/net/tunl0/statistics/rx_packets'));
+const rxPackets = async (h: string): Promise<number> =>
+  Number(await on(h, 'cat /sys/class/net/tunl0/statistics/rx_packets'));
 
 describe('tun.yaml in VM mode (real IPVS and IPIP)', () => {
   let firstRun = '';
@@ -18,17 +19,27 @@ describe('tun.yaml in VM mode (real IPVS and IPIP)', () => {
     for (const h of ['lb1', 'rs1', 'rs2']) expect(recapLine(second.out, h)).toMatchObject({ changed: 0, failed: 0 });
     for (const rs of ['rs1', 'rs2']) {
       expect(await on(rs, 'ip -o -4 addr show dev tunl0')).toContain(`${L.lab.vip}/32`);
-      expect(await on(rs, 'sysctl -n net.ipv4.conf.tunl0.rp_filter net.ipv4.conf.all.arp_ignore net.ipv4.conf.tunl0.arp_announce')).toBe('0\n1\n2');
+      expect(
+        await on(
+          rs,
+          'sysctl -n net.ipv4.conf.tunl0.rp_filter net.ipv4.conf.all.arp_ignore net.ipv4.conf.tunl0.arp_announce',
+        ),
+      ).toBe('0\n1\n2');
     }
   }, 180000);
 
   it('keepalived programs tunnel forwarding, and requests alternate with the replies bypassing the director', async () => {
     const table = async (): Promise<string> => on('lb1', 'ipvsadm -S -n');
     for (let i = 0; i < 60 && !(await table()).includes('10.77.2.2'); i++) await new Promise((r) => setTimeout(r, 500));
-    expect(await table()).toMatch(new RegExp(`-a -t ${L.lab.vip.replace(/\./g, '\\.')}:80 -r 10\\.77\\.2\\.1:80 -i -w 1`));
+    expect(await table()).toMatch(
+      new RegExp(`-a -t ${L.lab.vip.replace(/\./g, '\\.')}:80 -r 10\\.77\\.2\\.1:80 -i -w 1`),
+    );
     const rx = [await rxPackets('rs1'), await rxPackets('rs2')];
     await on('lb1', 'ipvsadm -Z');
-    const out = await on('client1', `for i in 1 2 3 4 5 6; do curl -s --max-time 3 http://${L.lab.vip}/ | grep -o '<h1>[a-z0-9]*</h1>'; done`);
+    const out = await on(
+      'client1',
+      `for i in 1 2 3 4 5 6; do curl -s --max-time 3 http://${L.lab.vip}/ | grep -o '<h1>[a-z0-9]*</h1>'; done`,
+    );
     const seen = out.split('\n').map((l) => l.replace(/<\/?h1>/g, ''));
     expect(seen).toHaveLength(6);
     for (let i = 1; i < seen.length; i++) expect(seen[i]).not.toBe(seen[i - 1]);
@@ -36,9 +47,17 @@ describe('tun.yaml in VM mode (real IPVS and IPIP)', () => {
     expect(await rxPackets('rs1')).toBeGreaterThan(rx[0]!);
     expect(await rxPackets('rs2')).toBeGreaterThan(rx[1]!);
     // kernel 6.1 folds the per-CPU counters into what ipvsadm reads every 2 s (the rate estimator)
-    const statsNow = async (): Promise<string[]> => (await on('lb1', 'ipvsadm -L -n --stats')).split('\n').find((l) => l.startsWith('TCP'))!.trim().split(/\s+/);
+    const statsNow = async (): Promise<string[]> =>
+      (await on('lb1', 'ipvsadm -L -n --stats'))
+        .split('\n')
+        .find((l) => l.startsWith('TCP'))!
+        .trim()
+        .split(/\s+/);
     let stats = await statsNow();
-    for (let i = 0; i < 20 && Number(stats[3]) < 6; i++) { await new Promise((r) => setTimeout(r, 250)); stats = await statsNow(); }
+    for (let i = 0; i < 20 && Number(stats[3]) < 6; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      stats = await statsNow();
+    }
     expect(Number(stats[3]), stats.join(' ')).toBeGreaterThanOrEqual(6); // InPkts
     expect(Number(stats[4])).toBe(0); // OutPkts
   }, 60000);

@@ -10,17 +10,22 @@ import { useLab } from './lab-session.js';
 // VM mode: the directors are QEMU guests running Debian's kernel, so IPVS is real; the real
 // servers and the client are namespace hosts on the same bridge.
 const env = process.env;
-const L = useLab(() => {
-  // no guest, tap or state left behind
-  expect(labVmPids(labDir(env))).toEqual([]);
-  expect(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })).not.toMatch(/lvst-/);
-}, { vm: 'directors' });
+const L = useLab(
+  () => {
+    // no guest, tap or state left behind
+    expect(labVmPids(labDir(env))).toEqual([]);
+    expect(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })).not.toMatch(/lvst-/);
+  },
+  { vm: 'directors' },
+);
 const on = async (host: string, cmd: string): Promise<string> => (await L.exec(host, cmd)).stdout.trim();
 
 describe('VM mode (real IPVS)', () => {
-  it('runs the directors as guests with the Debian kernel, reachable through lvsrun\'s transport', async () => {
+  it("runs the directors as guests with the Debian kernel, reachable through lvsrun's transport", async () => {
     expect(L.lab.hosts.filter((h) => h.kind === 'vm').map((h) => h.name)).toEqual(['lb1', 'lb2']);
-    expect(await on('lb1', 'hostname; uname -r; modprobe ip_vs && test -e /proc/net/ip_vs && echo ipvs')).toMatch(/^lb1\n\S+-amd64\nipvs$/);
+    expect(await on('lb1', 'hostname; uname -r; modprobe ip_vs && test -e /proc/net/ip_vs && echo ipvs')).toMatch(
+      /^lb1\n\S+-amd64\nipvs$/,
+    );
     expect(await on('rs1', 'test -e /proc/net/ip_vs && echo ipvs || echo none')).toBe('none');
   });
 
@@ -28,14 +33,20 @@ describe('VM mode (real IPVS)', () => {
     const first = await cli('playbooks/site.yaml', '-i', 'lab');
     expect(first.code, first.out + first.err).toBe(0);
     const second = await cli('playbooks/site.yaml', '-i', 'lab');
-    for (const h of ['lb1', 'lb2', 'rs1', 'rs2']) expect(recapLine(second.out, h)).toMatchObject({ changed: 0, failed: 0 });
+    for (const h of ['lb1', 'lb2', 'rs1', 'rs2'])
+      expect(recapLine(second.out, h)).toMatchObject({ changed: 0, failed: 0 });
     const table = async (): Promise<string> => on('lb1', 'ipvsadm -S -n');
     for (let i = 0; i < 60 && !(await table()).includes('10.77.2.2'); i++) await new Promise((r) => setTimeout(r, 500));
-    expect(await table()).toBe(`-A -t ${L.lab.vip}:80 -s rr\n-a -t ${L.lab.vip}:80 -r 10.77.2.1:80 -g -w 1\n-a -t ${L.lab.vip}:80 -r 10.77.2.2:80 -g -w 1`);
+    expect(await table()).toBe(
+      `-A -t ${L.lab.vip}:80 -s rr\n-a -t ${L.lab.vip}:80 -r 10.77.2.1:80 -g -w 1\n-a -t ${L.lab.vip}:80 -r 10.77.2.2:80 -g -w 1`,
+    );
   });
 
-  it('a client\'s requests to the VIP alternate between the real servers (LVS-DR through the guest\'s kernel)', async () => {
-    const out = await on('client1', `for i in 1 2 3 4 5 6; do curl -s --max-time 3 http://${L.lab.vip}/ | grep -o '<h1>[a-z0-9]*</h1>'; done`);
+  it("a client's requests to the VIP alternate between the real servers (LVS-DR through the guest's kernel)", async () => {
+    const out = await on(
+      'client1',
+      `for i in 1 2 3 4 5 6; do curl -s --max-time 3 http://${L.lab.vip}/ | grep -o '<h1>[a-z0-9]*</h1>'; done`,
+    );
     const seen = out.split('\n').map((l) => l.replace(/<\/?h1>/g, ''));
     expect(seen).toHaveLength(6);
     expect(new Set(seen)).toEqual(new Set(['rs1', 'rs2']));
@@ -45,7 +56,9 @@ describe('VM mode (real IPVS)', () => {
   it('the ipvs module edits the live table minimally and its undo restores it exactly', async () => {
     const before = await on('lb1', 'ipvsadm -S -n');
     const pb = join(labDir(env), 'ipvs-edit.yaml');
-    execFileSync('sh', ['-c', `cat > ${pb}`], { input: `- hosts: lb1\n  tasks:\n    - ipvs:\n        persist: false\n        services:\n          - {vip: ${L.lab.vip}, port: 80, scheduler: wrr, reals: [{addr: 10.77.2.1, weight: 3}, {addr: 10.77.2.2, weight: 1}]}\n    - command: /bin/false\n` });
+    execFileSync('sh', ['-c', `cat > ${pb}`], {
+      input: `- hosts: lb1\n  tasks:\n    - ipvs:\n        persist: false\n        services:\n          - {vip: ${L.lab.vip}, port: 80, scheduler: wrr, reals: [{addr: 10.77.2.1, weight: 3}, {addr: 10.77.2.2, weight: 1}]}\n    - command: /bin/false\n`,
+    });
     const r = await cli(pb, '-i', 'lab', '--json');
     expect(r.code).toBe(2); // the failing second task rolls the host back
     const res = (JSON.parse(r.out) as { results: Array<{ task: string; status: string; msg?: string }> }).results;
@@ -62,11 +75,20 @@ describe('VM mode (real IPVS)', () => {
     expect(r.probes.some((p) => p.ok)).toBe(true);
   });
 
-  it('drain: rs1\'s weight goes to 0 on every director and back, and it takes traffic again', async () => {
+  it("drain: rs1's weight goes to 0 on every director and back, and it takes traffic again", async () => {
     const res = await cli('drill', 'drain', 'rs1', '-i', 'lab', '--json', '--run', 'echo maintenance');
     const r = JSON.parse(res.out) as DrillResult;
     expect(res.code, r.verdict).toBe(0);
-    expect(r.events.map((e) => `${e.event}${e.host ? ` ${e.host}` : ''}`)).toEqual(expect.arrayContaining(['weight-0 lb1', 'weight-0 lb2', 'drained rs1', 'maintenance rs1', 'weight-restored', 'traffic-back rs1']));
+    expect(r.events.map((e) => `${e.event}${e.host ? ` ${e.host}` : ''}`)).toEqual(
+      expect.arrayContaining([
+        'weight-0 lb1',
+        'weight-0 lb2',
+        'drained rs1',
+        'maintenance rs1',
+        'weight-restored',
+        'traffic-back rs1',
+      ]),
+    );
     expect(r.metrics.failed_probes).toBe(0); // draining never dropped a request
     expect(await on('lb1', 'ipvsadm -S -n')).toContain('-r 10.77.2.1:80 -g -w 1');
   }, 120000);
@@ -75,7 +97,9 @@ describe('VM mode (real IPVS)', () => {
     const res = await cli('drill', 'rs-down', 'rs2', '-i', 'lab', '--json', '--timeout', '45');
     const r = JSON.parse(res.out) as DrillResult;
     expect(res.code, r.verdict).toBe(0);
-    expect(r.events.map((e) => e.event)).toEqual(expect.arrayContaining(['service-stopped', 'removed', 'service-started', 'readded']));
+    expect(r.events.map((e) => e.event)).toEqual(
+      expect.arrayContaining(['service-stopped', 'removed', 'service-started', 'readded']),
+    );
     expect(r.metrics.removed_s).toBeGreaterThan(0);
     expect(r.metrics.failed_probes_while_out).toBe(0);
     expect(await on('lb1', 'ipvsadm -S -n')).toContain('-r 10.77.2.2:80');
@@ -87,7 +111,8 @@ describe('VM mode (real IPVS)', () => {
     // the VIP on lb2's public side, the real servers' default route via lb2.
     const dir = labDir(env);
     const inv = join(dir, 'nat-inventory.yaml');
-    execFileSync('sh', ['-c', `cat > ${inv}`], { input: `all:
+    execFileSync('sh', ['-c', `cat > ${inv}`], {
+      input: `all:
   vars: {ansible_user: root, ansible_ssh_private_key_file: ${join(dir, 'id_ed25519')}, lvsrun_known_hosts: ${join(dir, 'known_hosts')}, lvs_vip: 10.78.0.100, lvs_vip_prefix: 24, lvs_dip: 10.77.1.2, lvs_scheduler: wrr, lvs_rs_subnet: 10.77.2.0/24}
   children:
     directors:
@@ -97,13 +122,21 @@ describe('VM mode (real IPVS)', () => {
       hosts:
         rs1: {ansible_host: 10.77.2.1, lvs_gateway: 10.77.1.2, lvs_weight: 2}
         rs2: {ansible_host: 10.77.2.2, lvs_gateway: 10.77.1.2, lvs_weight: 1}
-` });
+`,
+    });
     const r = await cli('playbooks/nat.yaml', '-i', inv);
     expect(r.code, r.out + r.err).toBe(0);
-    expect(await on('lb2', 'ipvsadm -S -n')).toContain('-A -t 10.78.0.100:80 -s wrr\n-a -t 10.78.0.100:80 -r 10.77.2.1:80 -m -w 2\n-a -t 10.78.0.100:80 -r 10.77.2.2:80 -m -w 1');
-    expect(await on('lb2', 'iptables -t nat -S POSTROUTING')).toContain('-A POSTROUTING -s 10.77.2.0/24 ! -d 10.77.2.0/24 -j MASQUERADE');
+    expect(await on('lb2', 'ipvsadm -S -n')).toContain(
+      '-A -t 10.78.0.100:80 -s wrr\n-a -t 10.78.0.100:80 -r 10.77.2.1:80 -m -w 2\n-a -t 10.78.0.100:80 -r 10.77.2.2:80 -m -w 1',
+    );
+    expect(await on('lb2', 'iptables -t nat -S POSTROUTING')).toContain(
+      '-A POSTROUTING -s 10.77.2.0/24 ! -d 10.77.2.0/24 -j MASQUERADE',
+    );
     await on('client1', 'ip addr add 10.78.0.1/24 dev eth0');
-    const out = await on('client1', `for i in 1 2 3 4 5 6; do curl -s --max-time 3 --interface 10.78.0.1 http://10.78.0.100/ | grep -o '<h1>[a-z0-9]*</h1>'; done`);
+    const out = await on(
+      'client1',
+      `for i in 1 2 3 4 5 6; do curl -s --max-time 3 --interface 10.78.0.1 http://10.78.0.100/ | grep -o '<h1>[a-z0-9]*</h1>'; done`,
+    );
     const seen = out.split('\n').map((l) => l.replace(/<\/?h1>/g, ''));
     expect(seen.filter((x) => x === 'rs1')).toHaveLength(4);
     expect(seen.filter((x) => x === 'rs2')).toHaveLength(2);

@@ -17,7 +17,10 @@ const write = (name: string, text: string): string => {
   writeFileSync(f, text);
   return f;
 };
-const inventory = (rsHost = '10.0.0.5'): string => write('inv', `all:
+const inventory = (rsHost = '10.0.0.5'): string =>
+  write(
+    'inv',
+    `all:
   vars: {ansible_host: 127.0.0.9, ansible_port: 1}
   children:
     directors:
@@ -26,11 +29,16 @@ const inventory = (rsHost = '10.0.0.5'): string => write('inv', `all:
     realservers:
       hosts:
         rs1: {ansible_host: ${JSON.stringify(rsHost)}}
-`);
+`,
+  );
 /** A one-task playbook on the directors; the task's YAML starts on line 3. */
-const playbook = (task: string, hosts = 'directors'): string => write('pb', `- hosts: ${hosts}
+const playbook = (task: string, hosts = 'directors'): string =>
+  write(
+    'pb',
+    `- hosts: ${hosts}
   tasks:
-${task}`);
+${task}`,
+  );
 const run = (task: string, inv = inventory(), hosts = 'directors') => {
   const pb = playbook(task, hosts);
   return cli(pb, '-i', inv).then((r) => ({ ...r, pb }));
@@ -57,11 +65,15 @@ describe('config-file injection is refused before any host is touched (item 3)',
   it('a unicast_peer with a newline and a notify_master script', async () => {
     const hostile = '10.0.0.2\\n    }\\n    notify_master \\"/tmp/x\\"\\n    unicast_peer {';
     // Written in the playbook: refused when it is loaded, at the value's line.
-    expectRefused(await run(instance(`            unicast_peer: ["${hostile}"]\n`)),
-      /:12:\d+ \(.*keepalived\.vrrp_instances\[0\]\.unicast_peer\[0\]\).*an IP address/);
+    expectRefused(
+      await run(instance(`            unicast_peer: ["${hostile}"]\n`)),
+      /:12:\d+ \(.*keepalived\.vrrp_instances\[0\]\.unicast_peer\[0\]\).*an IP address/,
+    );
     // From an inventory variable: refused by the pre-run check of every host, at the task's line.
-    const inv = write('inv',
-      `all:\n  vars: {ansible_port: 1, ansible_host: 127.0.0.9, peer: "${hostile}"}\n  hosts: {lb1: {}}\n`);
+    const inv = write(
+      'inv',
+      `all:\n  vars: {ansible_port: 1, ansible_host: 127.0.0.9, peer: "${hostile}"}\n  hosts: {lb1: {}}\n`,
+    );
     const r = await run(instance(`            unicast_peer: ["{{ peer }}"]\n`), inv, 'all');
     expectRefused(r, /keepalived\.vrrp_instances\.0\.unicast_peer\.0.*an IP address/);
     expect(r.err).toContain(`${r.pb}:3`);
@@ -69,10 +81,13 @@ describe('config-file injection is refused before any host is touched (item 3)',
 
   it('an ansible_host that reals_from writes into keepalived.conf', async () => {
     const hostile = '10.0.0.5 80 {\n    }\n}\nglobal_defs {\n    script_user root\n';
-    const r = await run(`    - keepalived:
+    const r = await run(
+      `    - keepalived:
         virtual_servers:
           - {vip: 10.0.0.100, port: 80, reals_from: {group: realservers}}
-`, inventory(hostile));
+`,
+      inventory(hostile),
+    );
     expectRefused(r, /keepalived\.virtual_servers\.0\.reals_from\.group.*host rs1 of group 'realservers'/);
     expect(r.err).toContain(`${r.pb}:3`);
   });

@@ -24,9 +24,17 @@ class LocalTransport implements Transport {
   readonly host = 'local';
   async exec(cmd: ShellCmd, o: ExecOptions = {}): Promise<ExecResult> {
     const r = spawnSync('/bin/sh', ['-c', `( eval "$LVSRUN_CMD" )`], {
-      input: o.stdin ?? '', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LVSRUN_CMD: cmd }, maxBuffer: 64 << 20,
+      input: o.stdin ?? '',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LVSRUN_CMD: cmd },
+      maxBuffer: 64 << 20,
     });
-    return { code: r.status, signal: null, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), durationMs: 0 };
+    return {
+      code: r.status,
+      signal: null,
+      stdout: r.stdout.toString('utf8'),
+      stderr: r.stderr.toString('utf8'),
+      durationMs: 0,
+    };
   }
   async close(): Promise<void> {}
 }
@@ -38,7 +46,15 @@ async function planOn<P, O>(mod: TaskModule<P, O>, args: unknown, baseDirs: stri
   const t = new LocalTransport();
   const hs = new HostState('local');
   hs.transport = t;
-  const ctx = makeCtx({ hs, vars: {}, check: false, become: noBecome, baseDirs, templates: new TemplateEngine(), execLog: [] });
+  const ctx = makeCtx({
+    hs,
+    vars: {},
+    check: false,
+    become: noBecome,
+    baseDirs,
+    templates: new TemplateEngine(),
+    execLog: [],
+  });
   const p = mod.schema.parse(args);
   return mod.plan(p, await mod.check(ctx, p));
 }
@@ -51,8 +67,12 @@ async function apply(plan: Plan, dir: string): Promise<void> {
 
 describe('file contents are handled byte for byte, or refused before any change', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'lvsrun-bytes-')); });
-  afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lvsrun-bytes-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   const bigFile = (): string => {
     const f = join(dir, 'big.conf');
@@ -89,7 +109,8 @@ describe('file contents are handled byte for byte, or refused before any change'
   });
 
   it('a sysctl name starting with - is refused, and every user value follows --', () => {
-    for (const name of ['-a', '--system', '-p/etc/x']) expect(sysctl.schema.safeParse({ name, value: 1 }).success).toBe(false);
+    for (const name of ['-a', '--system', '-p/etc/x'])
+      expect(sysctl.schema.safeParse({ name, value: 1 }).success).toBe(false);
     const p = sysctl.schema.parse({ name: 'net.ipv4.ip_forward', value: '-1', persist: false });
     const plan = sysctl.plan(p, { live: '0', file: { exists: false } });
     expect(plan.steps.map((s) => s.cmd)).toEqual(['sysctl -q -w -- net.ipv4.ip_forward=-1']);
@@ -112,7 +133,11 @@ describe('file contents are handled byte for byte, or refused before any change'
 
   it('lineinfile on a file with non-UTF-8 bytes keeps them, and its undo puts back the exact bytes', async () => {
     const f = join(dir, 'latin1.conf');
-    const orig = Buffer.concat([Buffer.from('a=1\n# caf'), Buffer.from([0xe9, 0xff, 0xfe, 0x80]), Buffer.from('\nb=2\n')]);
+    const orig = Buffer.concat([
+      Buffer.from('a=1\n# caf'),
+      Buffer.from([0xe9, 0xff, 0xfe, 0x80]),
+      Buffer.from('\nb=2\n'),
+    ]);
     writeFileSync(f, orig);
     const plan = await planOn(lineinfile, { path: f, regexp: '^b=', line: 'b=3 é' });
     await apply(plan, dir);
@@ -138,16 +163,44 @@ describe('a rollback never reports restored for what it did not restore', () => 
     const j = new Journal(dir);
     const t = new FakeTransport('lb1').on(/.*/, {});
     const step = (cmd: string) => ({ kind: 'exec' as const, cmd: cmd as ShellCmd });
-    await applyJournaled(j, t, 'set x', { action: 'update', summary: 's', steps: [step('x')], undo: [step('undo-x')] }, noBecome, () => undefined);
-    await applyJournaled(j, t, 'write big', { action: 'update', summary: 's', steps: [step('y')], undo: [] }, noBecome, () => undefined);
-    await applyJournaled(j, t, 'only on lb2', { action: 'delete', summary: 's', steps: [step('z')], undo: [] }, noBecome, () => undefined);
+    await applyJournaled(
+      j,
+      t,
+      'set x',
+      { action: 'update', summary: 's', steps: [step('x')], undo: [step('undo-x')] },
+      noBecome,
+      () => undefined,
+    );
+    await applyJournaled(
+      j,
+      t,
+      'write big',
+      { action: 'update', summary: 's', steps: [step('y')], undo: [] },
+      noBecome,
+      () => undefined,
+    );
+    await applyJournaled(
+      j,
+      t,
+      'only on lb2',
+      { action: 'delete', summary: 's', steps: [step('z')], undo: [] },
+      noBecome,
+      () => undefined,
+    );
     await j.close();
     const recs = readJournal(join(dir, 'journal.jsonl'));
     expect(Object.fromEntries(withoutUndo(recs))).toEqual({ lb1: ['write big', 'only on lb2'] });
     const seen: string[] = [];
     const res = await restoreRun({
-      runDir: dir, templates: new TemplateEngine(), extraVars: {}, lock: { operator: 'op', breakLock: false },
-      inv: { sources: [], groups: new Map(), hosts: new Map([['lb1', { name: 'lb1', vars: {}, origins: {}, groups: [] }]]) },
+      runDir: dir,
+      templates: new TemplateEngine(),
+      extraVars: {},
+      lock: { operator: 'op', breakLock: false },
+      inv: {
+        sources: [],
+        groups: new Map(),
+        hosts: new Map([['lb1', { name: 'lb1', vars: {}, origins: {}, groups: [] }]]),
+      },
       connect: async () => new FakeTransport('lb1').on(/flock/, { stdout: 'LOCKED\n' }).on(/.*/, {}),
       onHost: (r) => seen.push(`${r.host} ${r.changes} ${(r.noUndo ?? []).join('|')}`),
     });

@@ -1,5 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -37,7 +48,13 @@ done
 exit 0
 `;
 
-interface Lab { base: string; shared: string; victim: string; attackerDir: string; attack: string }
+interface Lab {
+  base: string;
+  shared: string;
+  victim: string;
+  attackerDir: string;
+  attack: string;
+}
 
 function makeLab(): Lab {
   const base = mkdtempSync(join(tmpdir(), 'lvsrun-race-'));
@@ -63,14 +80,25 @@ function runRaced(lab: Lab, step: Step): { code: number | null; stderr: string }
   const r = spawnSync('bash', ['-c', `set -T; trap '${turn}' DEBUG; ( eval "$LVSRUN_CMD" )`], {
     cwd: lab.shared,
     input: step.stdin ?? '',
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LVSRUN_CMD: step.cmd, ATTACK: lab.attack, SHARED: lab.shared, VICTIM: lab.victim, ADIR: lab.attackerDir },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      LVSRUN_CMD: step.cmd,
+      ATTACK: lab.attack,
+      SHARED: lab.shared,
+      VICTIM: lab.victim,
+      ADIR: lab.attackerDir,
+    },
     encoding: 'utf8',
   });
   return { code: r.status, stderr: r.stderr };
 }
 
 function run(step: Step): { code: number | null; stderr: string } {
-  const r = spawnSync('/bin/sh', ['-c', `( eval "$LVSRUN_CMD" )`], { input: step.stdin ?? '', env: { PATH: process.env.PATH ?? '/bin', LVSRUN_CMD: step.cmd }, encoding: 'utf8' });
+  const r = spawnSync('/bin/sh', ['-c', `( eval "$LVSRUN_CMD" )`], {
+    input: step.stdin ?? '',
+    env: { PATH: process.env.PATH ?? '/bin', LVSRUN_CMD: step.cmd },
+    encoding: 'utf8',
+  });
   return { code: r.status, stderr: r.stderr };
 }
 
@@ -83,13 +111,20 @@ function expectVictimIntact(lab: Lab): void {
 
 describe.skipIf(!root)('file writes in a folder another user can write (run as root, attacker = nobody)', () => {
   let lab: Lab;
-  beforeEach(() => { lab = makeLab(); });
-  afterEach(() => { rmSync(lab.base, { recursive: true, force: true }); });
+  beforeEach(() => {
+    lab = makeLab();
+  });
+  afterEach(() => {
+    rmSync(lab.base, { recursive: true, force: true });
+  });
 
   it('putFile over an existing file: the victim keeps owner, mode and content', () => {
     const dest = join(lab.shared, 'dest');
     writeFileSync(dest, 'old\n', { mode: 0o640 });
-    runRaced(lab, putFile(dest, 'new content, owned by nobody\n', { owner: String(NOBODY), group: String(NOBODY), mode: '0666' }));
+    runRaced(
+      lab,
+      putFile(dest, 'new content, owned by nobody\n', { owner: String(NOBODY), group: String(NOBODY), mode: '0666' }),
+    );
     expectVictimIntact(lab);
   });
 
@@ -104,10 +139,24 @@ describe.skipIf(!root)('file writes in a folder another user can write (run as r
   it('the rollback path (restorePath of a file and of a link) leaves the victim untouched', () => {
     const dest = join(lab.shared, 'dest');
     writeFileSync(dest, 'changed\n');
-    const before = { exists: true, type: 'file' as const, mode: '0666', owner: 'nobody', group: 'nogroup', b64: Buffer.from('orig\n').toString('base64') };
+    const before = {
+      exists: true,
+      type: 'file' as const,
+      mode: '0666',
+      owner: 'nobody',
+      group: 'nogroup',
+      b64: Buffer.from('orig\n').toString('base64'),
+    };
     for (const s of restorePath(dest, before)) runRaced(lab, s);
     expectVictimIntact(lab);
-    for (const s of restorePath(dest, { exists: true, type: 'link', mode: '0777', owner: 'nobody', group: 'nogroup', linkTarget: '/etc/hostname' })) {
+    for (const s of restorePath(dest, {
+      exists: true,
+      type: 'link',
+      mode: '0777',
+      owner: 'nobody',
+      group: 'nogroup',
+      linkTarget: '/etc/hostname',
+    })) {
       runRaced(lab, s);
     }
     expectVictimIntact(lab);
@@ -116,7 +165,13 @@ describe.skipIf(!root)('file writes in a folder another user can write (run as r
   it('attribute changes (mode, owner) never reach the victim through a swapped-in symlink', () => {
     const dest = join(lab.shared, 'dest');
     writeFileSync(dest, 'x\n', { mode: 0o600 });
-    const a = attrSteps(dest, { exists: true, type: 'file', mode: '0600', owner: 'root', group: 'root' }, '0666', 'nobody', 'nogroup');
+    const a = attrSteps(
+      dest,
+      { exists: true, type: 'file', mode: '0600', owner: 'root', group: 'root' },
+      '0666',
+      'nobody',
+      'nogroup',
+    );
     for (const s of a.steps) runRaced(lab, s);
     expectVictimIntact(lab);
     writeFileSync(dest, 'x\n', { mode: 0o600 });
@@ -143,7 +198,14 @@ describe.skipIf(!root)('file writes in a folder another user can write (run as r
     expect([lstatSync(dest).isFile(), readdirSync(join(lab.shared, 'sub'))]).toEqual([true, []]);
     rmSync(join(lab.shared, 'sub'), { recursive: true });
     const link = join(lab.shared, 'link');
-    for (const st of restorePath(link, { exists: true, type: 'link', owner: 'root', group: 'root', linkTarget: 'dest' })) expect(run(st).code).toBe(0);
+    for (const st of restorePath(link, {
+      exists: true,
+      type: 'link',
+      owner: 'root',
+      group: 'root',
+      linkTarget: 'dest',
+    }))
+      expect(run(st).code).toBe(0);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(readdirSync(lab.shared).sort()).toEqual(['dest', 'link']);
   });

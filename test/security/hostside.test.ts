@@ -1,7 +1,15 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import {
-  existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,21 +32,30 @@ const localHost = (): Transport => ({
   host: 'local',
   exec: () => Promise.reject(new Error('not used')),
   close: () => Promise.resolve(),
-  hold: (cmd: ShellCmd) => new Promise<Held>((resolve) => {
-    const p = spawn('/bin/sh', ['-c', cmd], { stdio: ['pipe', 'pipe', 'ignore'] });
-    children.push(p);
-    let buf = '';
-    let done = false;
-    const give = (line: string): void => {
-      if (!done) { done = true; resolve({ line, release: () => { p.stdin.end(); } }); }
-    };
-    p.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) give(buf.slice(0, nl));
-    });
-    p.on('close', () => give(buf));
-  }),
+  hold: (cmd: ShellCmd) =>
+    new Promise<Held>((resolve) => {
+      const p = spawn('/bin/sh', ['-c', cmd], { stdio: ['pipe', 'pipe', 'ignore'] });
+      children.push(p);
+      let buf = '';
+      let done = false;
+      const give = (line: string): void => {
+        if (!done) {
+          done = true;
+          resolve({
+            line,
+            release: () => {
+              p.stdin.end();
+            },
+          });
+        }
+      };
+      p.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const nl = buf.indexOf('\n');
+        if (nl >= 0) give(buf.slice(0, nl));
+      });
+      p.on('close', () => give(buf));
+    }),
 });
 
 const info = { run: 'r1', operator: 'op@ctl', since: '2024-01-01T00:00:00Z' };
@@ -52,7 +69,14 @@ async function until(what: () => boolean, ms = 20_000): Promise<void> {
   }
 }
 
-const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 describe('host lock file (item 7)', () => {
   it('refuses a lock file planted as a symlink and leaves its target untouched', async () => {
@@ -81,7 +105,9 @@ describe('host lock file (item 7)', () => {
     children.push(p);
     p.stdin.end();
     let out = '';
-    p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    p.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     await new Promise((r) => p.on('close', r));
     expect(out).toMatch(/^ERR .*symbolic link/);
     expect(readFileSync(victim, 'utf8')).toBe('keep\n');
@@ -103,8 +129,7 @@ describe('host lock file (item 7)', () => {
     // file open, but holds no lock on it.
     const holder = spawn('flock', [lock, 'sleep', '600'], { stdio: 'ignore' });
     children.push(holder);
-    const bystander = spawn('/bin/sh', ['-c', 'exec cat 8<"$1"', 'sh', lock],
-      { stdio: ['pipe', 'ignore', 'ignore'] });
+    const bystander = spawn('/bin/sh', ['-c', 'exec cat 8<"$1"', 'sh', lock], { stdio: ['pipe', 'ignore', 'ignore'] });
     children.push(bystander);
     const ino = ` ${lstatSync(lock).ino} `;
     await until(() => readFileSync('/proc/locks', 'utf8').replace(/:/g, ' ').includes(ino));
@@ -140,7 +165,11 @@ describe('known_hosts (item 8)', () => {
     mkdirSync(kdir);
     for (const n of ['a', 'b', 'c']) {
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', join(kdir, n)]);
-      keys.push(readFileSync(join(kdir, `${n}.pub`), 'utf8').trim().split(/\s+/)[1]!);
+      keys.push(
+        readFileSync(join(kdir, `${n}.pub`), 'utf8')
+          .trim()
+          .split(/\s+/)[1]!,
+      );
     }
   });
 
@@ -171,33 +200,53 @@ describe('known_hosts (item 8)', () => {
 
   it('names the same lines as `ssh-keygen -F` for plain, hashed, wildcard, negated, port and marked entries', () => {
     const [k1, k2, k3] = keys as [string, string, string];
-    const text = [
-      `lb1,10.0.0.1 ssh-ed25519 ${k1}`,
-      `LB2 ssh-ed25519 ${k2}`,
-      `web*,!web9,!WEB8 ssh-ed25519 ${k3}`,
-      `[lb1]:2222 ssh-ed25519 ${k2}`,
-      `${hashed('db1')} ssh-ed25519 ${k1}`,
-      `${hashed('[db2]:2200', Buffer.from('abcdefghijabcdefghij'))} ssh-ed25519 ${k2}`,
-      `@revoked w?b1 ssh-ed25519 ${k3}`,
-      `@cert-authority *.example ssh-ed25519 ${k1}`,
-      `@bogus lb1 ssh-ed25519 ${k3}`,
-      `# lb1 ssh-ed25519 ${k3}`,
-      `10.0.0.* ssh-ed25519 ${k2}`,
-      `*1 ssh-ed25519 ${k1}`,
-    ].join('\n') + '\n';
+    const text =
+      [
+        `lb1,10.0.0.1 ssh-ed25519 ${k1}`,
+        `LB2 ssh-ed25519 ${k2}`,
+        `web*,!web9,!WEB8 ssh-ed25519 ${k3}`,
+        `[lb1]:2222 ssh-ed25519 ${k2}`,
+        `${hashed('db1')} ssh-ed25519 ${k1}`,
+        `${hashed('[db2]:2200', Buffer.from('abcdefghijabcdefghij'))} ssh-ed25519 ${k2}`,
+        `@revoked w?b1 ssh-ed25519 ${k3}`,
+        `@cert-authority *.example ssh-ed25519 ${k1}`,
+        `@bogus lb1 ssh-ed25519 ${k3}`,
+        `# lb1 ssh-ed25519 ${k3}`,
+        `10.0.0.* ssh-ed25519 ${k2}`,
+        `*1 ssh-ed25519 ${k1}`,
+      ].join('\n') + '\n';
     const f = kh(text);
     const k = new KnownHosts([f]);
-    const queries: Array<[string, number]> = [['lb1', 22], ['LB1', 22], ['lb2', 22], ['Lb2', 22], ['web1', 22],
+    const queries: Array<[string, number]> = [
+      ['lb1', 22],
+      ['LB1', 22],
+      ['lb2', 22],
+      ['Lb2', 22],
+      ['web1', 22],
       ['web9', 22],
-      ['web8', 22], ['WEB7', 22], ['lb1', 2222], ['LB1', 2222], ['db1', 22], ['DB1', 22], ['db2', 2200], ['db2', 22],
-      ['10.0.0.1', 22], ['10.0.0.77', 22], ['x.example', 22], ['wab1', 22], ['nothing', 22], ['1', 22]];
+      ['web8', 22],
+      ['WEB7', 22],
+      ['lb1', 2222],
+      ['LB1', 2222],
+      ['db1', 22],
+      ['DB1', 22],
+      ['db2', 2200],
+      ['db2', 22],
+      ['10.0.0.1', 22],
+      ['10.0.0.77', 22],
+      ['x.example', 22],
+      ['wab1', 22],
+      ['nothing', 22],
+      ['1', 22],
+    ];
     let seen = 0;
     for (const [host, port] of queries) {
       // ssh lowercases the host name before it looks it up (ssh-keygen -F does not for hashed lines).
       const arg = port === 22 ? host.toLowerCase() : `[${host.toLowerCase()}]:${port}`;
       const r = spawnSync('ssh-keygen', ['-F', arg, '-f', f], { encoding: 'utf8' });
-      const theirs = [...r.stdout.matchAll(/^# Host .* found: line (\d+) ?(\S*)/gm)]
-        .map((m) => `${m[1]}${m[2] === 'REVOKED' ? ' revoked' : m[2] === 'CA' ? ' cert-authority' : ''}`);
+      const theirs = [...r.stdout.matchAll(/^# Host .* found: line (\d+) ?(\S*)/gm)].map(
+        (m) => `${m[1]}${m[2] === 'REVOKED' ? ' revoked' : m[2] === 'CA' ? ' cert-authority' : ''}`,
+      );
       const ours = k.lookup(host, port).map((e) => `${e.line}${e.marker === 'key' ? '' : ` ${e.marker}`}`);
       expect({ arg, lines: ours }).toEqual({ arg, lines: theirs });
       seen += theirs.length;
@@ -214,8 +263,11 @@ describe('connection variables (item 16)', () => {
   const run = (inventory: string, name: string, extra: string[] = []): { code: number | null; err: string } => {
     const f = join(dir, name);
     writeFileSync(f, inventory);
-    const r = spawnSync(process.execPath, [cli, pbFile, '-i', f, '--connect-timeout', '2', ...extra],
-      { encoding: 'utf8', cwd: dir, timeout: 60_000 });
+    const r = spawnSync(process.execPath, [cli, pbFile, '-i', f, '--connect-timeout', '2', ...extra], {
+      encoding: 'utf8',
+      cwd: dir,
+      timeout: 60_000,
+    });
     return { code: r.status, err: r.stderr };
   };
 
@@ -266,14 +318,25 @@ describe('a NUL byte in a command (item 17)', () => {
   it('is bad input naming the task, before any host is touched', () => {
     const cli = join(process.cwd(), 'bin', 'lvsrun.js');
     const pb = join(dir, 'nul.yaml');
-    writeFileSync(pb, [
-      '- hosts: all', '  become: true', '  become_user: nobody', '  tasks:',
-      '    - name: print a thing', '      command: "printf a\\0b"', '',
-    ].join('\n'));
+    writeFileSync(
+      pb,
+      [
+        '- hosts: all',
+        '  become: true',
+        '  become_user: nobody',
+        '  tasks:',
+        '    - name: print a thing',
+        '      command: "printf a\\0b"',
+        '',
+      ].join('\n'),
+    );
     const inv = join(dir, 'nul-inv.yaml');
     writeFileSync(inv, 'all:\n  hosts:\n    lb1:\n      ansible_host: 127.0.34.1\n      ansible_port: 2\n');
-    const r = spawnSync(process.execPath, [cli, pb, '-i', inv, '--connect-timeout', '2'],
-      { encoding: 'utf8', cwd: dir, timeout: 60_000 });
+    const r = spawnSync(process.execPath, [cli, pb, '-i', inv, '--connect-timeout', '2'], {
+      encoding: 'utf8',
+      cwd: dir,
+      timeout: 60_000,
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/task 'print a thing': contains a NUL byte/);
     expect(r.stderr).not.toMatch(/unreachable|cannot connect/);
@@ -288,12 +351,21 @@ describe('a NUL byte in a command (item 17)', () => {
     let t: Transport | undefined;
     try {
       t = await SshTransport.connect({
-        name: 'h01', host: hosts.addr(1), port: hosts.port, user: 'root', privateKeyFiles: [hosts.key],
-        knownHostsFiles: [hosts.knownHosts], acceptNewHostKeys: false, connectTimeoutMs: 20_000,
+        name: 'h01',
+        host: hosts.addr(1),
+        port: hosts.port,
+        user: 'root',
+        privateKeyFiles: [hosts.key],
+        knownHostsFiles: [hosts.knownHosts],
+        acceptNewHostKeys: false,
+        connectTimeoutMs: 20_000,
         keepaliveIntervalMs: 15_000,
       });
       const become = { user: 'nobody', password: 'pw' };
-      const err = await t.exec(raw('printf a\0b'), { become }).then(() => undefined, (e: unknown) => e);
+      const err = await t.exec(raw('printf a\0b'), { become }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(Error);
       expect((err as { code?: string }).code).toBe('E_COMMAND');
       expect((err as Error).constructor.name).not.toBe('TransportError');
@@ -308,7 +380,7 @@ describe('a NUL byte in a command (item 17)', () => {
 });
 
 describe('one machine under two inventory names', () => {
-  it('the second name meets this run\'s own lock and goes on; another run is still refused', async () => {
+  it("the second name meets this run's own lock and goes on; another run is still refused", async () => {
     const lock = join(dir, 'two-names.lock');
     const lb1 = await acquireLock({ ...localHost(), host: 'lb1' }, lock, info, false);
     // the same run (same holder identity), another name, a later time stamp
@@ -316,14 +388,16 @@ describe('one machine under two inventory names', () => {
     const lb1b = await acquireLock({ ...localHost(), host: 'lb1-alias' }, lock, later, false);
     // not the same run: refused, naming the holder (this run), not itself
     const other = { run: 'r9', operator: 'op@ctl', since: '2024-01-01T00:00:02Z' };
-    await expect(acquireLock({ ...localHost(), host: 'lb1-other' }, lock, other, false))
-      .rejects.toThrow(/locked by run r1 of op@ctl/);
+    await expect(acquireLock({ ...localHost(), host: 'lb1-other' }, lock, other, false)).rejects.toThrow(
+      /locked by run r1 of op@ctl/,
+    );
     // nor is a run whose id only starts like this one's
     const prefix = { run: 'r', operator: 'op@ctl', since: '2024-01-01T00:00:02Z' };
     await expect(acquireLock(localHost(), lock, prefix, false)).rejects.toThrow(/locked by run r1/);
     // the record is still the first holder's, untouched by the second name
-    expect(readFileSync(lock, 'utf8'))
-      .toMatch(/^\{"run":"r1","operator":"op@ctl","since":"2024-01-01T00:00:00Z","pid":\d+\}\n$/);
+    expect(readFileSync(lock, 'utf8')).toMatch(
+      /^\{"run":"r1","operator":"op@ctl","since":"2024-01-01T00:00:00Z","pid":\d+\}\n$/,
+    );
     lb1b.release();
     lb1.release();
     // once released, another run takes it

@@ -24,24 +24,66 @@ const STUBS = join(S, '.stubs');
 const CANARY = join(S, 'CANARY');
 afterAll(() => rmSync(S, { recursive: true, force: true }));
 mkdirSync(STUBS);
-for (const t of ['sysctl', 'ipvsadm', 'apt-get', 'apt', 'dpkg-query', 'rpm', 'dnf', 'yum', 'iptables', 'ip',
-  'keepalived', 'systemctl', 'service', 'update-rc.d', 'modprobe', 'pidof', 'sleep', 'nginx', 'chown', 'chgrp', 'sudo',
-  'su']) {
+for (const t of [
+  'sysctl',
+  'ipvsadm',
+  'apt-get',
+  'apt',
+  'dpkg-query',
+  'rpm',
+  'dnf',
+  'yum',
+  'iptables',
+  'ip',
+  'keepalived',
+  'systemctl',
+  'service',
+  'update-rc.d',
+  'modprobe',
+  'pidof',
+  'sleep',
+  'nginx',
+  'chown',
+  'chgrp',
+  'sudo',
+  'su',
+]) {
   writeFileSync(join(STUBS, t), `#!/bin/sh\nprintf '%s\\n' "${t} $*" >> "${S}/argv.log"\nexit 0\n`);
   chmodSync(join(STUBS, t), 0o755);
 }
 
 const C = CANARY;
 const PAYLOADS: string[] = [
-  `'; touch ${C}; '`, `"; touch ${C}; "`, `$(touch ${C})`, `\`touch ${C}\``, `;touch ${C}`, `|| touch ${C} &`,
-  `\ntouch ${C}\n`, `x\n}\nvrrp_script x {\n    script "touch ${C}"\n}\n`, `"\n    notify_master "touch ${C}`,
-  `-oDPkg::Pre-Invoke::=touch ${C}`, `--modprobe=touch ${C}`, '--', '-rf', 'a\0b', 'A'.repeat(200 * 1024), '{{',
-  '{ # !', '__proto__', 'toString', '\\',
+  `'; touch ${C}; '`,
+  `"; touch ${C}; "`,
+  `$(touch ${C})`,
+  `\`touch ${C}\``,
+  `;touch ${C}`,
+  `|| touch ${C} &`,
+  `\ntouch ${C}\n`,
+  `x\n}\nvrrp_script x {\n    script "touch ${C}"\n}\n`,
+  `"\n    notify_master "touch ${C}`,
+  `-oDPkg::Pre-Invoke::=touch ${C}`,
+  `--modprobe=touch ${C}`,
+  '--',
+  '-rf',
+  'a\0b',
+  'A'.repeat(200 * 1024),
+  '{{',
+  '{ # !',
+  '__proto__',
+  'toString',
+  '\\',
 ];
 
-const inv = { groups: { rs: ['rs1'], lbs: ['lb1', 'lb2'] },
-  hostvars: { rs1: { ansible_host: '10.0.0.5' }, lb1: { ansible_host: '10.0.0.11' },
-    lb2: { ansible_host: '10.0.0.12' } } };
+const inv = {
+  groups: { rs: ['rs1'], lbs: ['lb1', 'lb2'] },
+  hostvars: {
+    rs1: { ansible_host: '10.0.0.5' },
+    lb1: { ansible_host: '10.0.0.11' },
+    lb2: { ansible_host: '10.0.0.12' },
+  },
+};
 
 /** Benign arguments per module, every path inside S. */
 const BASE: Record<string, Record<string, unknown>> = {
@@ -60,41 +102,95 @@ const BASE: Record<string, Record<string, unknown>> = {
   'wait_for(path)': { path: `${S}/w`, state: 'absent', timeout: 0 },
   assert: { that: ['1 == 1'], fail_msg: 'bad', success_msg: 'ok' },
   debug: { msg: 'hello' },
-  ipvs: { services: [{ vip: '10.0.0.100', port: 80, scheduler: 'rr', persistence: 60, netmask: '255.255.255.0',
-    reals: [{ addr: '10.0.0.6', port: 80, forward: 'nat' }], reals_from: { group: 'rs', forward: 'dr' } }],
-    rules_file: `${S}/ipvs.rules` },
+  ipvs: {
+    services: [
+      {
+        vip: '10.0.0.100',
+        port: 80,
+        scheduler: 'rr',
+        persistence: 60,
+        netmask: '255.255.255.0',
+        reals: [{ addr: '10.0.0.6', port: 80, forward: 'nat' }],
+        reals_from: { group: 'rs', forward: 'dr' },
+      },
+    ],
+    rules_file: `${S}/ipvs.rules`,
+  },
   vip: { address: '10.0.0.100', interface: 'lo', label: 'lo:0' },
   ifcfg: { device: 'eth1', dir: S, settings: { IPADDR: '10.0.0.1', NAME: 'vip one' } },
   route: { dest: '10.1.0.0/16', via: '10.0.0.1', dev: 'eth0' },
   iptables: { chain: 'INPUT', rule: '-p tcp -s 10.0.0.0/8 -j ACCEPT' },
   keepalived: {
-    dest: `${S}/keepalived.conf`, service: 'keepalived',
-    global_defs: { router_id: 'lb1', script_user: 'root', notification_email: ['ops@example.com'],
-      notification_email_from: 'lb@example.com', smtp_server: '10.0.0.25 25', enable_script_security: 'yes',
-      smtp_connect_timeout: '30', vrrp_skip_check_adv_addr: 'true', vrrp_garp_interval: '0.001',
-      vrrp_gna_interval: '0.000001', default_interface: 'eth0', vrrp_mcast_group4: '224.0.0.18',
-      vrrp_mcast_group6: 'ff02::12', vrrp_startup_delay: '5.5', vrrp_priority: '-10', vrrp_version: '2',
-      vrrp_lower_prio_no_advert: 'false', max_auto_priority: '10', vrrp_strict: 'no' },
+    dest: `${S}/keepalived.conf`,
+    service: 'keepalived',
+    global_defs: {
+      router_id: 'lb1',
+      script_user: 'root',
+      notification_email: ['ops@example.com'],
+      notification_email_from: 'lb@example.com',
+      smtp_server: '10.0.0.25 25',
+      enable_script_security: 'yes',
+      smtp_connect_timeout: '30',
+      vrrp_skip_check_adv_addr: 'true',
+      vrrp_garp_interval: '0.001',
+      vrrp_gna_interval: '0.000001',
+      default_interface: 'eth0',
+      vrrp_mcast_group4: '224.0.0.18',
+      vrrp_mcast_group6: 'ff02::12',
+      vrrp_startup_delay: '5.5',
+      vrrp_priority: '-10',
+      vrrp_version: '2',
+      vrrp_lower_prio_no_advert: 'false',
+      max_auto_priority: '10',
+      vrrp_strict: 'no',
+    },
     vrrp_scripts: { chk: { script: '/usr/bin/pgrep nginx', user: 'root' } },
-    vrrp_instances: [{ name: 'VI_1', state: 'BACKUP', interface: 'eth0', virtual_router_id: 51, priority: 100,
-      auth_pass: 'secret',
-      virtual_ipaddress: ['10.0.0.100/32 dev eth0 label eth0:1'], track_script: ['chk'], track_interface: ['eth1'],
-      unicast_src_ip: '10.0.0.11', unicast_peer: ['10.0.0.12'], unicast_peer_group: 'lbs',
-      notify_master: '/etc/keepalived/master.sh', notify_backup: '/etc/keepalived/backup.sh',
-      notify_fault: '/bin/true' }],
+    vrrp_instances: [
+      {
+        name: 'VI_1',
+        state: 'BACKUP',
+        interface: 'eth0',
+        virtual_router_id: 51,
+        priority: 100,
+        auth_pass: 'secret',
+        virtual_ipaddress: ['10.0.0.100/32 dev eth0 label eth0:1'],
+        track_script: ['chk'],
+        track_interface: ['eth1'],
+        unicast_src_ip: '10.0.0.11',
+        unicast_peer: ['10.0.0.12'],
+        unicast_peer_group: 'lbs',
+        notify_master: '/etc/keepalived/master.sh',
+        notify_backup: '/etc/keepalived/backup.sh',
+        notify_fault: '/bin/true',
+      },
+    ],
     virtual_servers: [
-      { vip: '10.0.0.100', port: 80, protocol: 'TCP', lb_kind: 'NAT', lb_algo: 'rr',
+      {
+        vip: '10.0.0.100',
+        port: 80,
+        protocol: 'TCP',
+        lb_kind: 'NAT',
+        lb_algo: 'rr',
         sorry_server: { address: '10.0.0.9', port: 80 },
         check: { type: 'HTTP_GET', url: [{ path: '/health', digest: '0123456789abcdef0123456789abcdef' }] },
-        real_servers: [{ address: '10.0.0.7', port: 80 }], reals_from: { group: 'rs' } },
+        real_servers: [{ address: '10.0.0.7', port: 80 }],
+        reals_from: { group: 'rs' },
+      },
       { fwmark: 5, check: { type: 'MISC_CHECK', misc_path: '/usr/local/bin/check' } },
     ],
   },
 };
 /** Fields that are commands by design (the user's program, run as written): not data to inject into. */
-const CODE = new Set(['command:cmd', 'command:undo', 'command(argv):argv.0', 'shell:cmd', 'shell:undo',
+const CODE = new Set([
+  'command:cmd',
+  'command:undo',
+  'command(argv):argv.0',
+  'shell:cmd',
+  'shell:undo',
   'shell:executable',
-  'copy:validate', 'assert:that.0']);
+  'copy:validate',
+  'assert:that.0',
+]);
 
 /** Maps whose keys are written out too (setting names, script names). */
 const KEYED = new Set(['ifcfg:settings', 'keepalived:vrrp_scripts']);
@@ -102,7 +198,11 @@ const KEYED = new Set(['ifcfg:settings', 'keepalived:vrrp_scripts']);
 const VAR_FIELDS: Record<string, string[]> = { ipvs: ['rs1'], keepalived: ['rs1', 'lb2'] };
 
 type Path = Array<string | number>;
-interface Field { path: Path; key?: boolean; hostvar?: string }
+interface Field {
+  path: Path;
+  key?: boolean;
+  hostvar?: string;
+}
 function fields(v: unknown, path: Path, mod: string, out: Field[] = []): Field[] {
   if (typeof v === 'string') out.push({ path });
   else if (Array.isArray(v)) v.forEach((x, i) => fields(x, [...path, i], mod, out));
@@ -133,10 +233,20 @@ function substitute(args: unknown, f: Field, value: string): unknown {
 /** Observed state forced to the branch that changes most (every step and undo planned). */
 const FORCE: Record<string, (o: any) => any> = {
   service: (o) => ({ ...o, init: 'systemd', exists: true, active: false, enabled: false }),
-  keepalived: (o) => ({ ...o, installed: true, canTest: true,
-    svc: { init: 'systemd', exists: true, active: true, enabled: true } }),
-  vip: (o) => ({ ...o, linkExists: true, linkUp: false, hasAddr: false, family: 'rhel',
-    persistFile: `${S}/ifcfg-vip` }),
+  keepalived: (o) => ({
+    ...o,
+    installed: true,
+    canTest: true,
+    svc: { init: 'systemd', exists: true, active: true, enabled: true },
+  }),
+  vip: (o) => ({
+    ...o,
+    linkExists: true,
+    linkUp: false,
+    hasAddr: false,
+    family: 'rhel',
+    persistFile: `${S}/ifcfg-vip`,
+  }),
   ipvs: (o) => ({ ...o, available: true, live: [], saved: '' }),
 };
 const FACTS: Record<string, unknown> = { pkg_mgr: 'apt', os_family: 'debian' };
@@ -144,21 +254,43 @@ const templates = new TemplateEngine();
 const PROBE_END = '__lvsrun_probe_end__';
 const repo = join(import.meta.dirname, '..', '..');
 
-interface Cmd { cmd: string; stdin?: string; write?: boolean }
-interface Outcome { refused?: string; crashed?: string; cmds: Cmd[]; plan?: Plan; want?: string }
+interface Cmd {
+  cmd: string;
+  stdin?: string;
+  write?: boolean;
+}
+interface Outcome {
+  refused?: string;
+  crashed?: string;
+  cmds: Cmd[];
+  plan?: Plan;
+  want?: string;
+}
 
 async function runCase(modName: string, args: unknown, vars: Record<string, unknown>): Promise<Outcome> {
   const key = modName.replace(/\(.*\)$/, '');
   const mod = MODULES.get(key) as TaskModule<any, any>;
-  const task = { name: 't', moduleKey: key, module: key, args, loopVar: 'item', notify: [], tags: [],
+  const task = {
+    name: 't',
+    moduleKey: key,
+    module: key,
+    args,
+    loopVar: 'item',
+    notify: [],
+    tags: [],
     ignoreErrors: false,
-    noLog: false, baseDirs: [S], where: { file: 'corpus.yaml', line: 1 } } as Task;
+    noLog: false,
+    baseDirs: [S],
+    where: { file: 'corpus.yaml', line: 1 },
+  } as Task;
   const cmds: Cmd[] = [];
   try {
     const parsed = parseTaskArgs(mod, task, vars, templates);
     if (!parsed.ok) return { refused: `${parsed.path}: ${parsed.message}`, cmds };
     const ctx: ModuleCtx = {
-      host: 'lb1', vars, check: false,
+      host: 'lb1',
+      vars,
+      check: false,
       exec: async (cmd: ShellCmd, o) => {
         cmds.push({ cmd, ...(o?.stdin !== undefined ? { stdin: String(o.stdin) } : {}) });
         // Every probe answers "absent" (a file, a package, a route): the plan then changes the most.
@@ -175,7 +307,7 @@ async function runCase(modName: string, args: unknown, vars: Record<string, unkn
         return { path, text, bytes: Buffer.from(text) };
       },
       render: (text, where, data) => templates.renderString(text, data ?? vars, { file: where.file }),
-      fact: async <T>(k: string, load: () => Promise<T>) => (k in FACTS ? FACTS[k] as T : load()),
+      fact: async <T>(k: string, load: () => Promise<T>) => (k in FACTS ? (FACTS[k] as T) : load()),
     };
     const observed = (FORCE[key] ?? ((o: unknown) => o))(await mod.check(ctx, parsed.data));
     const plan = mod.plan(parsed.data, observed);
@@ -213,8 +345,10 @@ async function execute(batch: Cmd[][]): Promise<Array<{ n: number; line: string 
       writeFileSync(join(dir, `${n}-${i}.in`), c.stdin ?? '');
       lines.push(`(cd "${S}" && . "${dir}/${n}-${i}.sh") < "${dir}/${n}-${i}.in" >/dev/null 2>&1`);
     });
-    lines.push(`for f in "${S}"/ifcfg-*; do [ -f "$f" ] && (. "$f") >/dev/null 2>&1; done`,
-      `[ -e "${CANARY}" ] && { echo "${n} CANARY created"; rm -f -- "${CANARY}"; }`);
+    lines.push(
+      `for f in "${S}"/ifcfg-*; do [ -f "$f" ] && (. "$f") >/dev/null 2>&1; done`,
+      `[ -e "${CANARY}" ] && { echo "${n} CANARY created"; rm -f -- "${CANARY}"; }`,
+    );
   });
   // Two shards run side by side; a canary is caught either way (the case named is the shard's last).
   const runs = shards.map((lines, k) => {
@@ -223,32 +357,53 @@ async function execute(batch: Cmd[][]): Promise<Array<{ n: number; line: string 
       const env = { PATH: `${STUBS}:/usr/bin:/bin`, HOME: S, LC_ALL: 'C' };
       const child = spawn('/bin/sh', [join(dir, `shard${k}.sh`)], { env });
       let out = '';
-      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
       child.on('error', reject);
       child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`sandbox shard ${k} exited ${code}`))));
     });
   });
   const outs = await Promise.all(runs);
   rmSync(dir, { recursive: true, force: true });
-  return outs.join('').split('\n').filter(Boolean)
+  return outs
+    .join('')
+    .split('\n')
+    .filter(Boolean)
     .map((l) => ({ n: Number(l.split(' ')[0]), line: l.slice(l.indexOf(' ') + 1) }));
 }
 
 /** Where a command or file names an absolute path outside S that lvsrun's own code does not use. */
-const ALLOWED = [S, '/dev/null', '/dev/tcp/', '/bin/sh', '/bin/true', '/etc/init.d/', '/run/', '/usr/sbin/',
+const ALLOWED = [
+  S,
+  '/dev/null',
+  '/dev/tcp/',
+  '/bin/sh',
+  '/bin/true',
+  '/etc/init.d/',
+  '/run/',
+  '/usr/sbin/',
   '/etc/rc[2345].d/',
-  '/etc/redhat-release', '/etc/os-release', '/etc/keepalived/', '/usr/bin/', '/usr/local/bin/', '/health', '/proc/'];
+  '/etc/redhat-release',
+  '/etc/os-release',
+  '/etc/keepalived/',
+  '/usr/bin/',
+  '/usr/local/bin/',
+  '/health',
+  '/proc/',
+];
 const SYSTEM_PATH = /(?<![\w.$}-])\/(etc|usr|var|lib|boot|root|home|opt|srv|sys|proc|tmp|bin|sbin)\b[^\s'"]*/g;
-const stray = (cmd: string): string | undefined => [...cmd.matchAll(SYSTEM_PATH)]
-  .map((m) => m[0]).find((p) => !ALLOWED.some((a) => p.startsWith(a)));
+const stray = (cmd: string): string | undefined =>
+  [...cmd.matchAll(SYSTEM_PATH)].map((m) => m[0]).find((p) => !ALLOWED.some((a) => p.startsWith(a)));
 
 /** keepalived.conf shape: per line, the indentation and first word; quotes stay balanced. */
-const shape = (conf: string): string[] => conf.split('\n').map((l) => {
-  const w = l.trim().split(/\s+/);
-  // A line of one word is a list entry (a peer, an e-mail address) or a flag: only its place counts.
-  const first = w.length > 1 || w[0] === '}' ? w[0] : '1';
-  return `${/^\s*/.exec(l)![0].length}:${first}:${(l.match(/"/g) ?? []).length % 2}`;
-});
+const shape = (conf: string): string[] =>
+  conf.split('\n').map((l) => {
+    const w = l.trim().split(/\s+/);
+    // A line of one word is a list entry (a peer, an e-mail address) or a flag: only its place counts.
+    const first = w.length > 1 || w[0] === '}' ? w[0] : '1';
+    return `${/^\s*/.exec(l)![0].length}:${first}:${(l.match(/"/g) ?? []).length % 2}`;
+  });
 
 describe('injection corpus: every module field × hostile payloads', () => {
   const cases: Array<{ mod: string; field: Field; value: string; label: string }> = [];
@@ -257,8 +412,11 @@ describe('injection corpus: every module field × hostile payloads', () => {
     for (const f of fs) {
       const fname = f.hostvar ? `hostvars.${f.hostvar}.ansible_host` : `${f.path.join('.')}${f.key ? ' (key)' : ''}`;
       if (CODE.has(`${mod}:${fname}`)) continue;
-      const benign = f.hostvar ? (inv.hostvars as Record<string, { ansible_host: string }>)[f.hostvar]!.ansible_host
-        : f.key ? String(f.path[f.path.length - 1]) : String(f.path.reduce<any>((v, k) => v[k], args));
+      const benign = f.hostvar
+        ? (inv.hostvars as Record<string, { ansible_host: string }>)[f.hostvar]!.ansible_host
+        : f.key
+          ? String(f.path[f.path.length - 1])
+          : String(f.path.reduce<any>((v, k) => v[k], args));
       for (const p of PAYLOADS) {
         for (const value of [p, benign + p]) cases.push({ mod, field: f, value, label: `${mod} ${fname}` });
       }
@@ -293,16 +451,27 @@ describe('injection corpus: every module field × hostile payloads', () => {
       else args = substitute(args, c.field, c.value);
       const o = await runCase(c.mod, args, vars);
       const where = `${c.label} = ${JSON.stringify(c.value.slice(0, 60))}`;
-      if (o.crashed !== undefined) { crashes.push(`${where}: ${o.crashed}`); continue; }
+      if (o.crashed !== undefined) {
+        crashes.push(`${where}: ${o.crashed}`);
+        continue;
+      }
       if (o.refused !== undefined) continue;
       // Probes only read; a step or undo that names a path outside the sandbox is not run.
-      const outside = o.cmds.filter((x) => x.write).map((x) => stray(x.cmd)).find(Boolean);
-      if (outside) { problems.push(`${where}: a command names ${outside}, outside the sandbox: not run`); continue; }
+      const outside = o.cmds
+        .filter((x) => x.write)
+        .map((x) => stray(x.cmd))
+        .find(Boolean);
+      if (outside) {
+        problems.push(`${where}: a command names ${outside}, outside the sandbox: not run`);
+        continue;
+      }
       if (o.want !== undefined && shape(o.want).join('\n') !== shape(baseline).join('\n')) {
         const [a, b] = [o.want.split('\n'), baseline.split('\n')];
         const i = shape(o.want).findIndex((l, k) => l !== shape(baseline)[k]);
-        problems.push(`${where}: keepalived.conf changed shape at line ${i + 1}: ${JSON.stringify(a[i])}`
-          + ` for ${JSON.stringify(b[i])}`);
+        problems.push(
+          `${where}: keepalived.conf changed shape at line ${i + 1}: ${JSON.stringify(a[i])}` +
+            ` for ${JSON.stringify(b[i])}`,
+        );
       }
       ran.push({ where, cmds: o.cmds });
     }

@@ -1,4 +1,13 @@
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +26,8 @@ describe('the journal is private', () => {
     const j = new Journal(join(cwd, '.lvsrun', 'runs', 'r1'));
     j.write({ phase: 'run-start' });
     await j.durable();
-    for (const d of ['.lvsrun', '.lvsrun/runs', '.lvsrun/runs/r1']) expect(statSync(join(cwd, d)).mode & 0o777).toBe(0o700);
+    for (const d of ['.lvsrun', '.lvsrun/runs', '.lvsrun/runs/r1'])
+      expect(statSync(join(cwd, d)).mode & 0o777).toBe(0o700);
     expect(statSync(join(cwd, '.lvsrun/runs/r1/journal.jsonl')).mode & 0o777).toBe(0o600);
   });
 

@@ -35,7 +35,15 @@ let err = '';
 
 async function cli(...argv: string[]): Promise<number> {
   return main(argv, {
-    out: (s) => { out += s; }, err: (s) => { err += s; }, isTTY: false, cwd: work, env: process.env,
+    out: (s) => {
+      out += s;
+    },
+    err: (s) => {
+      err += s;
+    },
+    isTTY: false,
+    cwd: work,
+    env: process.env,
   });
 }
 
@@ -49,7 +57,9 @@ function writeProject(): void {
   const vaulted = encryptVault(Buffer.from(C.vault), Buffer.from('leak-test-vault-password'));
   mkdirSync(join(work, 'inv/group_vars'), { recursive: true });
   mkdirSync(join(work, 'inv/host_vars'), { recursive: true });
-  writeFileSync(join(work, 'inv/hosts.yaml'), `all:
+  writeFileSync(
+    join(work, 'inv/hosts.yaml'),
+    `all:
   vars:
     ansible_user: root
     ansible_port: ${h.port}
@@ -60,16 +70,26 @@ function writeProject(): void {
   hosts:
     h01:
       ansible_host: ${h.addr(1)}
-`);
-  writeFileSync(join(work, 'inv/group_vars/all.yml'), `group_token: ${yq(C.group)}
+`,
+  );
+  writeFileSync(
+    join(work, 'inv/group_vars/all.yml'),
+    `group_token: ${yq(C.group)}
 site_key: !vault |
-${vaulted.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}
-`);
+${vaulted
+  .trimEnd()
+  .split('\n')
+  .map((l) => `  ${l}`)
+  .join('\n')}
+`,
+  );
   writeFileSync(join(work, 'inv/host_vars/h01.yml'), `host_secret: ${yq(C.host)}\n`);
   writeFileSync(join(work, 'roles/x/defaults/main.yml'), `db_password: ${yq(C.roleDefault)}\n`);
   writeFileSync(join(work, 'roles/x/vars/main.yml'), `role_secret: ${yq(C.roleVar)}\n`);
   // Role defaults and vars are seen by the role's own tasks.
-  writeFileSync(join(work, 'roles/x/tasks/main.yml'), `- name: role prints its own
+  writeFileSync(
+    join(work, 'roles/x/tasks/main.yml'),
+    `- name: role prints its own
   debug:
     msg: "{{ db_password }} {{ role_secret }}"
 - name: role fails quoting them
@@ -81,11 +101,15 @@ ${vaulted.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}
   copy:
     dest: ${join(dir, 'root/h01/role.conf')}
     content: "{{ db_password }} {{ role_secret }}\\n"
-`);
-    writeFileSync(join(work, 'secrets.yml'), `vf_secret: ${yq(C.varsFile)}\n`);
-  const all = '{{ inv_token }} {{ group_token }} {{ host_secret }} {{ play_token }} '
-    + '{{ x_password }} {{ creds.password }} {{ vf_secret }} {{ cli_pass }} {{ tagged }} {{ site_key }}';
-  writeFileSync(join(work, 'site.yaml'), `- name: leak
+`,
+  );
+  writeFileSync(join(work, 'secrets.yml'), `vf_secret: ${yq(C.varsFile)}\n`);
+  const all =
+    '{{ inv_token }} {{ group_token }} {{ host_secret }} {{ play_token }} ' +
+    '{{ x_password }} {{ creds.password }} {{ vf_secret }} {{ cli_pass }} {{ tagged }} {{ site_key }}';
+  writeFileSync(
+    join(work, 'site.yaml'),
+    `- name: leak
   hosts: all
   vars_files: [secrets.yml]
   vars:
@@ -121,7 +145,8 @@ ${vaulted.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}
         that: ["1 == 2"]
         fail_msg: ${yq(`${all} {{ hidden.stdout }}`)}
       ignore_errors: true
-`);
+`,
+  );
 }
 
 /** Every file under `d`, recursively. */
@@ -134,17 +159,23 @@ function files(d: string): string[] {
 
 /** A journal line without what its undo steps carry on stdin (earlier file contents, which may hold secrets). */
 function journalWithoutContents(text: string): string {
-  return text.split('\n').filter(Boolean).map((l) => {
-    const r = JSON.parse(l) as { undo?: { stdin?: string }[] };
-    for (const s of r.undo ?? []) delete s.stdin;
-    return JSON.stringify(r);
-  }).join('\n');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const r = JSON.parse(l) as { undo?: { stdin?: string }[] };
+      for (const s of r.undo ?? []) delete s.stdin;
+      return JSON.stringify(r);
+    })
+    .join('\n');
 }
 
 /** Each canary found in `text`: as written, JSON-escaped, or any one of its lines (a diff prefixes each). */
 function hits(where: string, text: string): string[] {
   const forms = (c: string): string[] => [c, JSON.stringify(c).slice(1, -1), ...c.split('\n')];
-  return Object.entries(C).filter(([, c]) => forms(c).some((f) => text.includes(f))).map(([k]) => `${k} in ${where}`);
+  return Object.entries(C)
+    .filter(([, c]) => forms(c).some((f) => text.includes(f)))
+    .map(([k]) => `${k} in ${where}`);
 }
 
 beforeAll(async () => {
@@ -161,8 +192,17 @@ afterAll(() => {
 
 describe('no secret reaches any byte lvsrun writes', () => {
   it('run -v -D --report, run -v -D --json --report, validate, runs: 0 canaries', async () => {
-    const common = ['site.yaml', '-i', 'inv', '-e', JSON.stringify({ cli_pass: C.extra }),
-      '--vault-password-file', 'vault-pass', '-v', '-D'];
+    const common = [
+      'site.yaml',
+      '-i',
+      'inv',
+      '-e',
+      JSON.stringify({ cli_pass: C.extra }),
+      '--vault-password-file',
+      'vault-pass',
+      '-v',
+      '-D',
+    ];
     const first = await cli(...common, '--report', 'report1.json');
     expect(first, out + err).toBe(0);
     // The run really printed and wrote what would leak: the masked values are there.
@@ -172,8 +212,17 @@ describe('no secret reaches any byte lvsrun writes', () => {
     // The second run replaces a file that holds a secret: its undo (journal stdin) carries the old content.
     writeFileSync(join(dir, 'root/h01/app.conf'), `old ${C.nested}\n`);
     expect(await cli(...common, '--json', '--report', 'report2.json')).toBe(0);
-    await cli('validate', 'site.yaml', '-i', 'inv', '-e', JSON.stringify({ cli_pass: C.extra }),
-      '--vault-password-file', 'vault-pass', '-v');
+    await cli(
+      'validate',
+      'site.yaml',
+      '-i',
+      'inv',
+      '-e',
+      JSON.stringify({ cli_pass: C.extra }),
+      '--vault-password-file',
+      'vault-pass',
+      '-v',
+    );
     await cli('validate', 'site.yaml', '-i', 'inv', '--json', '--vault-password-file', 'vault-pass');
     await cli('runs');
     await cli('runs', '--json');
@@ -183,10 +232,14 @@ describe('no secret reaches any byte lvsrun writes', () => {
     const lvsrunFiles = files(join(work, '.lvsrun'));
     expect(lvsrunFiles.filter((f) => f.endsWith('journal.jsonl'))).toHaveLength(2);
     const journals = lvsrunFiles.filter((f) => f.endsWith('journal.jsonl')).map((f) => readFileSync(f, 'utf8'));
-    const undoContents = journals.join('\n').split('\n').filter(Boolean)
-      .flatMap((l) => (JSON.parse(l) as { undo?: { stdin?: string }[] }).undo ?? []).map((s) => s.stdin ?? '');
-    const oldContent = (s: string): boolean => s.includes(`old ${C.nested}`)
-      || Buffer.from(s, 'base64').toString().includes(`old ${C.nested}`);
+    const undoContents = journals
+      .join('\n')
+      .split('\n')
+      .filter(Boolean)
+      .flatMap((l) => (JSON.parse(l) as { undo?: { stdin?: string }[] }).undo ?? [])
+      .map((s) => s.stdin ?? '');
+    const oldContent = (s: string): boolean =>
+      s.includes(`old ${C.nested}`) || Buffer.from(s, 'base64').toString().includes(`old ${C.nested}`);
     expect(undoContents.some(oldContent)).toBe(true);
     for (const f of lvsrunFiles) {
       const text = readFileSync(f, 'utf8');
@@ -197,11 +250,21 @@ describe('no secret reaches any byte lvsrun writes', () => {
 
   it('the drill report masks secrets in its timeline', () => {
     const red = new Redactor([C.group, C.varsFile]);
-    const html = drillHtml({
-      drill: 'failover', target: 'lb', runId: 'r1', started: 'now', probe: 'http', ok: false,
-      verdict: `lost ${C.group}`, metrics: { note: C.varsFile },
-      events: [{ t: 10, event: 'stop', host: 'lb1', detail: `auth ${C.group} ${C.varsFile}` }], probes: [],
-    }, red);
+    const html = drillHtml(
+      {
+        drill: 'failover',
+        target: 'lb',
+        runId: 'r1',
+        started: 'now',
+        probe: 'http',
+        ok: false,
+        verdict: `lost ${C.group}`,
+        metrics: { note: C.varsFile },
+        events: [{ t: 10, event: 'stop', host: 'lb1', detail: `auth ${C.group} ${C.varsFile}` }],
+        probes: [],
+      },
+      red,
+    );
     expect(html).toContain('stop');
     expect(hits('drill html', html)).toEqual([]);
     // HTML escaping must not hide a secret from the redactor: the quote canary is escaped as &quot;.

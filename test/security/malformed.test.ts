@@ -28,12 +28,20 @@ function put(name: string, text: string): string {
   return p;
 }
 
-interface Ran { code: number | null; out: string; ms: number }
+interface Ran {
+  code: number | null;
+  out: string;
+  ms: number;
+}
 
 function node(args: string[]): Ran {
   const t = performance.now();
   const r = spawnSync(process.execPath, ['--max-old-space-size=256', ...args], {
-    cwd: dir, encoding: 'utf8', timeout: HARD_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024,
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: HARD_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
+    maxBuffer: 64 * 1024 * 1024,
     env: { ...process.env, NO_COLOR: '1', LVSRUN_DEBUG: '' },
   });
   return { code: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, ms: Math.round(performance.now() - t) };
@@ -53,7 +61,12 @@ function expectBadInput(r: Ran, file: string, line: number, message: RegExp): vo
 }
 
 function thrown(f: () => unknown): LvsrunError {
-  try { f(); } catch (e) { if (e instanceof LvsrunError) return e; throw e; }
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof LvsrunError) return e;
+    throw e;
+  }
   throw new Error('expected an LvsrunError, nothing was thrown');
 }
 
@@ -118,8 +131,10 @@ describe('12. YAML', () => {
     expectBadInput(inventoryList(f), f, 5, /alias \*x refers to a node that contains it/);
   });
   it('groups that contain each other are a recursive dependency loop (YAML, INI, --graph)', () => {
-    const y = put('cycle.yaml',
-      'all:\n  children:\n    a:\n      children:\n        b:\n    b:\n      children:\n        a:\n');
+    const y = put(
+      'cycle.yaml',
+      'all:\n  children:\n    a:\n      children:\n        b:\n    b:\n      children:\n        a:\n',
+    );
     expectBadInput(inventoryList(y), y, 8, /groups 'a' -> 'b' -> 'a' form a recursive dependency loop/);
     const i = put('cycle.ini', '[a:children]\nb\n[b:children]\na\n');
     expectBadInput(inventoryList(i), i, 4, /recursive dependency loop/);
@@ -133,7 +148,12 @@ describe('12. YAML', () => {
   });
   it('an alias bomb is bad input (exit 1 with file:line), not an internal error', () => {
     const levels = ['    l0: &l0 [x, x, x, x, x, x, x, x, x, x]'];
-    for (let n = 1; n < 10; n++) levels.push(`    l${n}: &l${n} [${Array(10).fill(`*l${n - 1}`).join(', ')}]`);
+    for (let n = 1; n < 10; n++)
+      levels.push(
+        `    l${n}: &l${n} [${Array(10)
+          .fill(`*l${n - 1}`)
+          .join(', ')}]`,
+      );
     const f = put('bomb.yaml', `all:\n  vars:\n${levels.join('\n')}\n`);
     expectBadInput(inventoryList(f), f, 4, /aliases expand to too many nodes/);
   });
@@ -141,13 +161,16 @@ describe('12. YAML', () => {
 
 describe('13. regular expressions', () => {
   it('lineinfile with a catastrophic pattern finishes at once (RE2, linear time)', () => {
-    const script = put('edit.mjs', [
-      `import { editLines } from ${JSON.stringify(join(repo, 'dist', 'modules', 'lineinfile.js'))};`,
-      `const text = 'a'.repeat(5000) + 'b\\n';`,
-      `const t = performance.now();`,
-      `const out = editLines(text, { path: '/x', regexp: '^(a+)+$', line: 'ok', state: 'present' });`,
-      `console.log(JSON.stringify({ ms: performance.now() - t, appended: out.endsWith('ok\\n') }));`,
-    ].join('\n'));
+    const script = put(
+      'edit.mjs',
+      [
+        `import { editLines } from ${JSON.stringify(join(repo, 'dist', 'modules', 'lineinfile.js'))};`,
+        `const text = 'a'.repeat(5000) + 'b\\n';`,
+        `const t = performance.now();`,
+        `const out = editLines(text, { path: '/x', regexp: '^(a+)+$', line: 'ok', state: 'present' });`,
+        `console.log(JSON.stringify({ ms: performance.now() - t, appended: out.endsWith('ok\\n') }));`,
+      ].join('\n'),
+    );
     const r = node([script]);
     expect(r.code, `${r.out} (${r.ms} ms)`).toBe(0);
     const res = JSON.parse(r.out.trim().split('\n').pop()!) as { ms: number; appended: boolean };
@@ -155,16 +178,31 @@ describe('13. regular expressions', () => {
     expect(res.ms).toBeLessThan(2000);
   });
   it('an invalid regexp is bad input at load with file:line and an RE2 hint', () => {
-    const f = put('re/bad.yaml', ['- hosts: all', '  tasks:', '    - name: edit', '      lineinfile:',
-      '        path: /etc/x', '        regexp: "^(a"', '        line: x', ''].join('\n'));
+    const f = put(
+      're/bad.yaml',
+      [
+        '- hosts: all',
+        '  tasks:',
+        '    - name: edit',
+        '      lineinfile:',
+        '        path: /etc/x',
+        '        regexp: "^(a"',
+        '        line: x',
+        '',
+      ].join('\n'),
+    );
     const e = thrown(() => loadPlaybook(f));
     expect(e).toBeInstanceOf(ConfigError);
     expect(e.location()).toBe(`${f}:6 ([0].tasks[0].lineinfile.regexp)`);
-    const look = put('re/look.yaml',
-      '- hosts: all\n  tasks:\n    - lineinfile: {path: /etc/x, insertafter: "(?<=a)b", line: x}\n');
+    const look = put(
+      're/look.yaml',
+      '- hosts: all\n  tasks:\n    - lineinfile: {path: /etc/x, insertafter: "(?<=a)b", line: x}\n',
+    );
     expect(thrown(() => loadPlaybook(look)).hint).toMatch(/RE2 syntax: no backreferences/);
-    const back = put('re/back.yaml',
-      '- hosts: all\n  tasks:\n    - lineinfile: {path: /etc/x, regexp: "(a)\\\\1", line: x}\n');
+    const back = put(
+      're/back.yaml',
+      '- hosts: all\n  tasks:\n    - lineinfile: {path: /etc/x, regexp: "(a)\\\\1", line: x}\n',
+    );
     expect(thrown(() => loadPlaybook(back)).message).toMatch(/invalid regexp/);
   });
   it('host patterns run on the same engine: a bad glob or regex is a pattern error', () => {
@@ -214,8 +252,10 @@ describe('15. wrong types are refused at load', () => {
     ['become', 'become: {x: 1}', /'become' must be true or false/],
   ];
   it.each(cases)('%s', (field, line, message) => {
-    const f = put(`types/${field}.yaml`,
-      `- hosts: all\n  tasks:\n    - name: t\n      command: echo hi\n      ${line}\n`);
+    const f = put(
+      `types/${field}.yaml`,
+      `- hosts: all\n  tasks:\n    - name: t\n      command: echo hi\n      ${line}\n`,
+    );
     const e = thrown(() => loadPlaybook(f));
     expect(e).toBeInstanceOf(ConfigError);
     expect(e.message).toMatch(message);

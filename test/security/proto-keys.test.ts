@@ -14,7 +14,10 @@ describe('prototype names in inventories and -e are plain variables', () => {
   it('YAML host vars, group_vars files and INI host vars keep __proto__ as a variable', () => {
     const d = dir();
     mkdirSync(join(d, 'group_vars'));
-    writeFileSync(join(d, 'inv.yaml'), 'all:\n  hosts:\n    h1: {}\n    h2:\n      __proto__: {ansible_host: 10.9.9.9}\n');
+    writeFileSync(
+      join(d, 'inv.yaml'),
+      'all:\n  hosts:\n    h1: {}\n    h2:\n      __proto__: {ansible_host: 10.9.9.9}\n',
+    );
     writeFileSync(join(d, 'group_vars', 'all.yml'), '__proto__:\n  become: true\nplain: 1\n');
     const inv = loadInventory(join(d, 'inv.yaml'));
     const h1 = inv.hosts.get('h1')!.vars;

@@ -30,8 +30,9 @@ const UNREACHABLE_INV = 'all:\n  vars: {ansible_host: 127.0.31.1, ansible_port: 
  */
 function exploitPlaybook(canary: string): string {
   const code = `process.getBuiltinModule('fs').writeFileSync(${JSON.stringify(canary)}, 'x')`;
-  const msg = '{{#with (item.o.getOwnPropertyDescriptor (item.o.getPrototypeOf item.o) "constructor") as |d|}}'
-    + '{{@root.item.o.assign @root.item.p @root.item.q}}{{#with (d.value "x")}}{{/with}}{{/with}}';
+  const msg =
+    '{{#with (item.o.getOwnPropertyDescriptor (item.o.getPrototypeOf item.o) "constructor") as |d|}}' +
+    '{{@root.item.o.assign @root.item.p @root.item.q}}{{#with (d.value "x")}}{{/with}}{{/with}}';
   return `- hosts: all
   tasks:
     - name: canary
@@ -75,7 +76,7 @@ describe('1. a template never reaches JavaScript objects, functions or prototype
   const undefinedVar = (tpl: string): string => {
     try {
       const v = eng.renderValue(tpl, vars, { field: 'f' });
-      return `rendered to ${typeof v === 'function' ? 'a function' : JSON.stringify(v) ?? typeof v}`;
+      return `rendered to ${typeof v === 'function' ? 'a function' : (JSON.stringify(v) ?? typeof v)}`;
     } catch (e) {
       return e instanceof ConfigError ? e.message : `crashed: ${String(e)}`;
     }
@@ -114,7 +115,11 @@ describe('1. a template never reaches JavaScript objects, functions or prototype
     const d = tmp();
     writeFileSync(join(d, 'pb.yaml'), '- hosts: all\n  tasks:\n    - debug: {msg: "ok {{x.a 1}}"}\n');
     let err: unknown;
-    try { loadPlaybook(join(d, 'pb.yaml')); } catch (e) { err = e; }
+    try {
+      loadPlaybook(join(d, 'pb.yaml'));
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).format()).toMatch(/pb\.yaml:3 .*'x\.a' is not a helper/);
   });
@@ -151,8 +156,9 @@ describe('1. a template never reaches JavaScript objects, functions or prototype
   it('the same chain straight through the engine (no load-time check in the way) runs no code', async () => {
     const canary = join(tmp(), 'canary');
     const code = `process.getBuiltinModule('fs').writeFileSync(${JSON.stringify(canary)}, 'x')`;
-    const msg = '{{#with (item.o.getOwnPropertyDescriptor (item.o.getPrototypeOf item.o) "constructor") as |d|}}'
-      + '{{@root.item.o.assign @root.item.p @root.item.q}}{{#with (d.value "x")}}{{/with}}{{/with}}';
+    const msg =
+      '{{#with (item.o.getOwnPropertyDescriptor (item.o.getPrototypeOf item.o) "constructor") as |d|}}' +
+      '{{@root.item.o.assign @root.item.p @root.item.q}}{{#with (d.value "x")}}{{/with}}{{/with}}';
     const q = { toString: '{{group_names.join}}', length: 1, 0: code };
     const item = { o: '{{constructor}}', p: '{{__proto__}}', q };
     const outcome: string[] = [];
@@ -183,9 +189,10 @@ describe('1. a template never reaches JavaScript objects, functions or prototype
       const canary = join(d, 'canary');
       writeFileSync(join(d, 'pb.yaml'), exploitPlaybook(canary));
       writeFileSync(join(d, 'inv.yaml'), UNREACHABLE_INV);
-      const args = argv[0] === 'validate'
-        ? ['validate', join(d, 'pb.yaml'), '-i', join(d, 'inv.yaml')]
-        : [join(d, 'pb.yaml'), '-i', join(d, 'inv.yaml'), '--check'];
+      const args =
+        argv[0] === 'validate'
+          ? ['validate', join(d, 'pb.yaml'), '-i', join(d, 'inv.yaml')]
+          : [join(d, 'pb.yaml'), '-i', join(d, 'inv.yaml'), '--check'];
       const r = spawnSync(process.execPath, [join(repo, 'bin/lvsrun.js'), ...args], { encoding: 'utf8', cwd: d });
       expect(existsSync(canary), `code ran under lvsrun ${argv[0]}: ${r.stdout}${r.stderr}`).toBe(false);
       expect(r.status).toBe(1);
@@ -195,14 +202,24 @@ describe('1. a template never reaches JavaScript objects, functions or prototype
 });
 
 const runOpts = (o: Partial<RunOptions> = {}): RunOptions => ({
-  check: false, diff: false, forks: 5, tags: [], skipTags: [], extraVars: {}, acceptNewHostKeys: false,
-  connectTimeoutMs: 1000, runId: 't', ...o,
+  check: false,
+  diff: false,
+  forks: 5,
+  tags: [],
+  skipTags: [],
+  extraVars: {},
+  acceptNewHostKeys: false,
+  connectTimeoutMs: 1000,
+  runId: 't',
+  ...o,
 });
 
 describe('2. what a host prints is data, never rendered again', () => {
   it("a host printing {{hostvars.OTHER.db_password}} does not get the other host's secret", async () => {
     const d = tmp();
-    writeFileSync(join(d, 'pb.yaml'), `- hosts: web
+    writeFileSync(
+      join(d, 'pb.yaml'),
+      `- hosts: web
   vars:
     banner: "{{r.stdout}}"
   tasks:
@@ -222,8 +239,11 @@ describe('2. what a host prints is data, never rendered again', () => {
       debug: {msg: "{{banner}}"}
     - name: debug var
       debug: {var: __proto__}
-`);
-    writeFileSync(join(d, 'inv.yaml'), `all:
+`,
+    );
+    writeFileSync(
+      join(d, 'inv.yaml'),
+      `all:
   children:
     web:
       hosts:
@@ -231,11 +251,17 @@ describe('2. what a host prints is data, never rendered again', () => {
     db:
       hosts:
         db1: {db_password: s3cret-of-db1}
-`);
+`,
+    );
     const printed = '{{hostvars.db1.db_password}}';
     const t = new FakeTransport('evil').on(/^cat /, { stdout: `${printed}\n` }).on(/^logger /, {});
-    const s = await runPlaybook(loadPlaybook(join(d, 'pb.yaml')), loadInventory(join(d, 'inv.yaml')),
-      runOpts({ runDir: join(d, 'run') }), async () => t, new EventBus());
+    const s = await runPlaybook(
+      loadPlaybook(join(d, 'pb.yaml')),
+      loadInventory(join(d, 'inv.yaml')),
+      runOpts({ runDir: join(d, 'run') }),
+      async () => t,
+      new EventBus(),
+    );
     const msgs = s.results.map((r) => `${r.task}: ${r.msg ?? ''}`).join('\n');
     expect(s.recap.evil, msgs).toMatchObject({ failed: 0 });
     expect(msgs).not.toMatch(/s3cret/);
@@ -249,29 +275,46 @@ describe('2. what a host prints is data, never rendered again', () => {
   });
 });
 
-describe('2b. a module\'s own render context (keepalived\'s rendered arguments) is data', () => {
+describe("2b. a module's own render context (keepalived's rendered arguments) is data", () => {
   it('{{ in an already rendered argument is written as text', () => {
     const ctx = makeCtx({
-      hs: new HostState('h1'), vars: { inventory_hostname: 'h1' }, check: true,
-      become: { enabled: false, user: 'root' }, baseDirs: [], templates: new TemplateEngine(), execLog: [],
+      hs: new HostState('h1'),
+      vars: { inventory_hostname: 'h1' },
+      check: true,
+      become: { enabled: false, user: 'root' },
+      baseDirs: [],
+      templates: new TemplateEngine(),
+      execLog: [],
     });
     const printed = '{{inventory_hostname}}';
     const data = { auth_pass: printed, vrrp: [{ name: printed }], inventory_hostname: 'h1' };
-    expect(ctx.render('{{auth_pass}} {{#each vrrp}}{{name}}{{/each}} {{inventory_hostname}}', { file: 't.hbs' }, data))
-      .toBe('{{inventory_hostname}} {{inventory_hostname}} h1');
+    expect(
+      ctx.render('{{auth_pass}} {{#each vrrp}}{{name}}{{/each}} {{inventory_hostname}}', { file: 't.hbs' }, data),
+    ).toBe('{{inventory_hostname}} {{inventory_hostname}} h1');
   });
 });
 
 describe('4. {{quote x}} is POSIX shell single-quoting', () => {
   const eng = new TemplateEngine();
   const viaShell = (value: unknown, dir: string): string =>
-    execFileSync('/bin/sh', ['-c', eng.renderString('printf %s {{quote name}}', { name: value })],
-      { cwd: dir, encoding: 'utf8' });
+    execFileSync('/bin/sh', ['-c', eng.renderString('printf %s {{quote name}}', { name: value })], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
 
   it('a value with $(…), backticks, quotes or newlines is one word, never code', () => {
     const d = tmp();
-    for (const name of ['$(touch canary)', '`touch canary`', "'; touch canary; '", '"$(touch canary)"',
-      "a'b\"c\\d", 'x\ntouch canary', '--help', '*', '']) {
+    for (const name of [
+      '$(touch canary)',
+      '`touch canary`',
+      "'; touch canary; '",
+      '"$(touch canary)"',
+      'a\'b"c\\d',
+      'x\ntouch canary',
+      '--help',
+      '*',
+      '',
+    ]) {
       const out = viaShell(name, d);
       expect(existsSync(join(d, 'canary')), name).toBe(false);
       expect(out).toBe(name);
@@ -286,15 +329,20 @@ describe('4. {{quote x}} is POSIX shell single-quoting', () => {
   });
 
   it('a NUL byte, which no shell word can hold, is an error naming the field', () => {
-    expect(() => eng.renderString('echo {{quote a}}', { a: 'a\0b' }, { field: 'shell' }))
-      .toThrow(/NUL byte/);
+    expect(() => eng.renderString('echo {{quote a}}', { a: 'a\0b' }, { field: 'shell' })).toThrow(/NUL byte/);
   });
 
   it('any string round-trips through /bin/sh as one argument', () => {
     const d = tmp();
-    fc.assert(fc.property(fc.string({ unit: 'binary' }).filter((s) => !s.includes('\0') && !s.includes('{{')), (s) => {
-      expect(viaShell(s, d)).toBe(s);
-    }), { numRuns: 60 });
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary' }).filter((s) => !s.includes('\0') && !s.includes('{{')),
+        (s) => {
+          expect(viaShell(s, d)).toBe(s);
+        },
+      ),
+      { numRuns: 60 },
+    );
     expect(existsSync(join(d, 'canary'))).toBe(false);
   });
 });

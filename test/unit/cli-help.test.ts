@@ -9,8 +9,17 @@ import type { OptionDef } from '../../src/cli/spec.js';
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io = { out: (s: string) => { out += s; }, err: (s: string) => { err += s; }, isTTY: false, cwd: tmpdir(),
-    env: {} };
+  const io = {
+    out: (s: string) => {
+      out += s;
+    },
+    err: (s: string) => {
+      err += s;
+    },
+    isTTY: false,
+    cwd: tmpdir(),
+    env: {},
+  };
   const code = await main(argv, io);
   return { code, out, err };
 }
@@ -22,10 +31,27 @@ const typed = (k: string, o: OptionDef): string[] => (o.type === 'string' ? [`--
 
 describe('--help of every subcommand', () => {
   it('the commands that had no help all have one now', () => {
-    expect(named.map((c) => c.def.name)).toEqual(expect.arrayContaining([
-      'validate', 'rollback', 'runs', 'inventory', 'drill',
-      'lab up', 'lab down', 'lab status', 'lab ssh', 'init', 'completion',
-      'vault encrypt', 'vault decrypt', 'vault view', 'vault edit', 'vault encrypt_string', 'vault rekey']));
+    expect(named.map((c) => c.def.name)).toEqual(
+      expect.arrayContaining([
+        'validate',
+        'rollback',
+        'runs',
+        'inventory',
+        'drill',
+        'lab up',
+        'lab down',
+        'lab status',
+        'lab ssh',
+        'init',
+        'completion',
+        'vault encrypt',
+        'vault decrypt',
+        'vault view',
+        'vault edit',
+        'vault encrypt_string',
+        'vault rekey',
+      ]),
+    );
   });
 
   for (const { def } of COMMANDS) {
@@ -104,9 +130,10 @@ describe('lvsrun completion', () => {
     writeFileSync(script, (await cli('completion', 'bash')).out);
     const complete = (line: string): string[] => {
       const w = line.split(' ');
-      const prog = `source ${JSON.stringify(script)}; COMP_WORDS=(${w.map((x) => `'${x}'`).join(' ')}); `
-        + `COMP_CWORD=${w.length - 1}; `
-        + '_lvsrun; printf "%s\\n" "${COMPREPLY[@]}"';
+      const prog =
+        `source ${JSON.stringify(script)}; COMP_WORDS=(${w.map((x) => `'${x}'`).join(' ')}); ` +
+        `COMP_CWORD=${w.length - 1}; ` +
+        '_lvsrun; printf "%s\\n" "${COMPREPLY[@]}"';
       return execFileSync('bash', ['--norc', '--noprofile', '-c', prog]).toString().split('\n').filter(Boolean).sort();
     };
     expect(complete('lvsrun va')).toEqual(['validate', 'vault']);

@@ -22,8 +22,13 @@ function verdict(name: SchemaName, data: unknown): string {
   const v = validators.get(name)!;
   if (v(data)) return 'ok';
   // One line per error: where, what, and the offending key for an unknown property.
-  return (v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`
-    + `${'additionalProperty' in e.params ? ` '${String(e.params.additionalProperty)}'` : ''}`).join('\n');
+  return (v.errors ?? [])
+    .map(
+      (e) =>
+        `${e.instancePath || '/'} ${e.message}` +
+        `${'additionalProperty' in e.params ? ` '${String(e.params.additionalProperty)}'` : ''}`,
+    )
+    .join('\n');
 }
 
 /** Every YAML file under dir, with the schema it is written against (by where it sits). */
@@ -51,8 +56,9 @@ describe('editor schemas (schemas/*.json)', () => {
   });
 
   it('every shipped and example playbook, tasks file, inventory and vars file passes its schema', () => {
-    const files = ['playbooks', 'test/fixtures/playbooks', 'inventories', 'test/fixtures/inventory']
-      .flatMap((d) => yamlFiles(join(PACKAGE_ROOT, d)));
+    const files = ['playbooks', 'test/fixtures/playbooks', 'inventories', 'test/fixtures/inventory'].flatMap((d) =>
+      yamlFiles(join(PACKAGE_ROOT, d)),
+    );
     const seen = new Set(files.map(schemaOf));
     expect([...seen].sort()).toEqual(['group_vars', 'inventory', 'playbook', 'tasks']);
     for (const f of files) {
@@ -74,7 +80,10 @@ describe('editor schemas (schemas/*.json)', () => {
       expect(verdict(f.schema!, yamlData(text)), f.path).toBe('ok');
     }
     // A space in the install path cannot end the modeline's URL.
-    const spaced = scaffoldText(SCAFFOLD.find((f) => f.schema)!, '/opt/my tools/schemas');
+    const spaced = scaffoldText(
+      SCAFFOLD.find((f) => f.schema)!,
+      '/opt/my tools/schemas',
+    );
     expect(spaced.split('\n')[0]).toBe('# yaml-language-server: $schema=file:///opt/my%20tools/schemas/playbook.json');
   });
 });
@@ -85,12 +94,24 @@ describe('editor schemas (schemas/*.json)', () => {
  */
 const play = (tasks: string, extra = ''): string => `- hosts: all\n${extra}  tasks:\n${tasks}`;
 const CASES: Array<{ what: string; yaml: string; ok: boolean; error?: RegExp }> = [
-  { what: 'a misspelt module', yaml: play('    - copyy: {dest: /x, content: y}\n'), ok: false,
-    error: /^\/0\/tasks\/0 must NOT have additional properties 'copyy'$/m },
-  { what: 'a misspelt argument', yaml: play('    - sysctl: {nmae: x, value: 1}\n'), ok: false,
-    error: /^\/0\/tasks\/0\/sysctl must NOT have additional properties 'nmae'$/m },
-  { what: 'serial as a mapping', yaml: play('    - debug: {msg: hi}\n', '  serial: {}\n'), ok: false,
-    error: /^\/0\/serial must be array$/m },
+  {
+    what: 'a misspelt module',
+    yaml: play('    - copyy: {dest: /x, content: y}\n'),
+    ok: false,
+    error: /^\/0\/tasks\/0 must NOT have additional properties 'copyy'$/m,
+  },
+  {
+    what: 'a misspelt argument',
+    yaml: play('    - sysctl: {nmae: x, value: 1}\n'),
+    ok: false,
+    error: /^\/0\/tasks\/0\/sysctl must NOT have additional properties 'nmae'$/m,
+  },
+  {
+    what: 'serial as a mapping',
+    yaml: play('    - debug: {msg: hi}\n', '  serial: {}\n'),
+    ok: false,
+    error: /^\/0\/serial must be array$/m,
+  },
   { what: 'an unknown play keyword', yaml: play('    - debug: {msg: hi}\n', '  gather_fact: true\n'), ok: false },
   { what: 'a bad enum value', yaml: play('    - service: {name: nginx, state: runing}\n'), ok: false },
   { what: 'register as a list', yaml: play('    - debug: {msg: hi}\n      register: [x]\n'), ok: false },
@@ -103,19 +124,41 @@ const CASES: Array<{ what: string; yaml: string; ok: boolean; error?: RegExp }> 
   { what: 'a task key named constructor', yaml: play('    - constructor: {dest: /x}\n'), ok: false },
   { what: 'an argument named toString', yaml: play('    - stat: {path: /x, toString: 1}\n'), ok: false },
   { what: 'a block (not supported)', yaml: play('    - block:\n        - debug: {msg: hi}\n'), ok: false },
-  { what: 'templates in a number, an enum, a bool and a mapping', ok: true,
-    yaml: play('    - sysctl: {name: "{{ k }}", value: 1, reload: "{{ r }}", state: "{{ s }}"}\n'
-      + '    - wait_for: {port: "{{ p }}", timeout: 5}\n    - ipvs: {services: "{{ lvs_services }}"}\n') },
-  { what: 'aliases (dest for path, key for name)', ok: true,
-    yaml: play('    - file: {dest: /tmp/x, state: directory}\n    - sysctl: {key: net.ipv4.ip_forward, value: 1}\n') },
-  { what: 'numbers written as text where the module reads them', ok: true,
-    yaml: play('    - vip: {address: 192.0.2.1, interface: lo, prefix: "32"}\n') },
-  { what: 'free-form, key=value and prefixed modules', ok: true,
-    yaml: play('    - command: echo hi\n    - ansible.builtin.copy: dest=/tmp/x content=y\n'
-      + '    - lvsrun.stat:\n        path: /tmp/x\n      register: st\n      when: st is defined\n') },
-  { what: 'serial as a list, roles, handlers, include_tasks', ok: true,
-    yaml: play('    - include_tasks: more.yaml\n', '  serial: [1, "30%"]\n  become: yes\n  handlers:\n'
-      + '    - name: reload\n      service: {name: nginx, state: reloaded}\n      listen: web\n') },
+  {
+    what: 'templates in a number, an enum, a bool and a mapping',
+    ok: true,
+    yaml: play(
+      '    - sysctl: {name: "{{ k }}", value: 1, reload: "{{ r }}", state: "{{ s }}"}\n' +
+        '    - wait_for: {port: "{{ p }}", timeout: 5}\n    - ipvs: {services: "{{ lvs_services }}"}\n',
+    ),
+  },
+  {
+    what: 'aliases (dest for path, key for name)',
+    ok: true,
+    yaml: play('    - file: {dest: /tmp/x, state: directory}\n    - sysctl: {key: net.ipv4.ip_forward, value: 1}\n'),
+  },
+  {
+    what: 'numbers written as text where the module reads them',
+    ok: true,
+    yaml: play('    - vip: {address: 192.0.2.1, interface: lo, prefix: "32"}\n'),
+  },
+  {
+    what: 'free-form, key=value and prefixed modules',
+    ok: true,
+    yaml: play(
+      '    - command: echo hi\n    - ansible.builtin.copy: dest=/tmp/x content=y\n' +
+        '    - lvsrun.stat:\n        path: /tmp/x\n      register: st\n      when: st is defined\n',
+    ),
+  },
+  {
+    what: 'serial as a list, roles, handlers, include_tasks',
+    ok: true,
+    yaml: play(
+      '    - include_tasks: more.yaml\n',
+      '  serial: [1, "30%"]\n  become: yes\n  handlers:\n' +
+        '    - name: reload\n      service: {name: nginx, state: reloaded}\n      listen: web\n',
+    ),
+  },
   { what: 'import_playbook', ok: true, yaml: '- import_playbook: other.yaml\n' },
 ];
 
@@ -159,16 +202,68 @@ describe('the inventory and vars schemas', () => {
 
 /** Values for each kind of connection variable, good and bad; lvsrun's own check is the oracle. */
 const CONN_SAMPLES: unknown[] = [
-  '10.0.0.5', 'lb1.example.com', '-oProxyCommand=x', 'a b', '', '{{ host }}', 'x'.repeat(256),
-  22, 65535, 0, 65536, 22.5, '22', ' 2222 ', '00022', '000022', '99999', 'ssh', null,
-  'root', 'deploy-user', '-root', 'ro ot', "o'neil", 'x'.repeat(65), 1000, -1,
-  '/root/.ssh/id_ed25519', 'a\nb', 'with\0nul', 'two\nlines', 'C:\\keys',
-  10, 0.5, 86_400, 86_401, '10', '1.5', 'ten', '0', '0.0', '0.25', '86400', '86400.0', '86400.5', '86401', '99999',
-  true, false, 'yes', 'No', ' on ', 'OFF', 1, '1', '0', 'maybe', 2,
+  '10.0.0.5',
+  'lb1.example.com',
+  '-oProxyCommand=x',
+  'a b',
+  '',
+  '{{ host }}',
+  'x'.repeat(256),
+  22,
+  65535,
+  0,
+  65536,
+  22.5,
+  '22',
+  ' 2222 ',
+  '00022',
+  '000022',
+  '99999',
+  'ssh',
+  null,
+  'root',
+  'deploy-user',
+  '-root',
+  'ro ot',
+  "o'neil",
+  'x'.repeat(65),
+  1000,
+  -1,
+  '/root/.ssh/id_ed25519',
+  'a\nb',
+  'with\0nul',
+  'two\nlines',
+  'C:\\keys',
+  10,
+  0.5,
+  86_400,
+  86_401,
+  '10',
+  '1.5',
+  'ten',
+  '0',
+  '0.0',
+  '0.25',
+  '86400',
+  '86400.0',
+  '86400.5',
+  '86401',
+  '99999',
+  true,
+  false,
+  'yes',
+  'No',
+  ' on ',
+  'OFF',
+  1,
+  '1',
+  '0',
+  'maybe',
+  2,
 ];
 
 describe('connection variables in inventories and vars files', () => {
-  it('the vars schema refuses exactly the values lvsrun\'s connection check refuses', () => {
+  it("the vars schema refuses exactly the values lvsrun's connection check refuses", () => {
     const kinds = connectionVarKinds();
     expect(Object.keys(kinds)).toContain('ansible_port');
     for (const name of Object.keys(kinds)) {

@@ -19,7 +19,18 @@ function fixture(pb: string, inv = 'all:\n  hosts:\n    h1: {}\n    h2: {}\n') {
   return { pb: loadPlaybook(join(d, 'pb.yaml')), inv: loadInventory(join(d, 'inv.yaml')), dir: d };
 }
 
-const opts = (o: Partial<RunOptions> = {}): RunOptions => ({ check: false, diff: false, forks: 5, tags: [], skipTags: [], extraVars: {}, acceptNewHostKeys: false, connectTimeoutMs: 1000, runId: 't', ...o });
+const opts = (o: Partial<RunOptions> = {}): RunOptions => ({
+  check: false,
+  diff: false,
+  forks: 5,
+  tags: [],
+  skipTags: [],
+  extraVars: {},
+  acceptNewHostKeys: false,
+  connectTimeoutMs: 1000,
+  runId: 't',
+  ...o,
+});
 
 const PB = `- hosts: all
   tasks:
@@ -43,12 +54,21 @@ describe('engine', () => {
   it('fails only the failing host and rolls it back in reverse order', async () => {
     const { pb, inv, dir } = fixture(PB);
     const t = { h1: host('h1'), h2: host('h2') };
-    const s = await runPlaybook(pb, inv, opts({ runDir: join(dir, 'run') }), async (h) => t[h as 'h1' | 'h2'], new EventBus());
+    const s = await runPlaybook(
+      pb,
+      inv,
+      opts({ runDir: join(dir, 'run') }),
+      async (h) => t[h as 'h1' | 'h2'],
+      new EventBus(),
+    );
     expect(s.recap.h1).toMatchObject({ changed: 1, failed: 0, skipped: 1 });
     expect(s.recap.h2).toMatchObject({ failed: 1, rolled_back: 1 });
     expect(s.exitCode).toBe(2);
     // apply: sysctl -w then put file; rollback: remove file, then sysctl back to 0 (reverse order)
-    expect(t.h2.calls.slice(-2).map((c) => c.cmd)).toEqual(['rm -rf -- /etc/s.conf', 'sysctl -q -w -- net.ipv4.ip_forward=0']);
+    expect(t.h2.calls.slice(-2).map((c) => c.cmd)).toEqual([
+      'rm -rf -- /etc/s.conf',
+      'sysctl -q -w -- net.ipv4.ip_forward=0',
+    ]);
     expect(t.h1.calls.some((c) => c.cmd.startsWith('rm -rf'))).toBe(false);
   });
 
@@ -63,7 +83,16 @@ describe('engine', () => {
   it('reports an unreachable host and finishes the others', async () => {
     const { pb, inv } = fixture(PB);
     const h1 = host('h1');
-    const s = await runPlaybook(pb, inv, opts(), async (h) => { if (h === 'h2') throw new Error('connection refused'); return h1; }, new EventBus());
+    const s = await runPlaybook(
+      pb,
+      inv,
+      opts(),
+      async (h) => {
+        if (h === 'h2') throw new Error('connection refused');
+        return h1;
+      },
+      new EventBus(),
+    );
     expect(s.recap.h2!.unreachable).toBe(1);
     expect(s.recap.h1!.changed).toBe(1);
     expect(s.exitCode).toBe(4);
@@ -73,7 +102,11 @@ describe('engine', () => {
     const { pb, inv } = fixture(PB.replace('- hosts: all', '- hosts: all\n  serial: 1'));
     const order: string[] = [];
     const t = { h1: host('h1'), h2: host('h2') };
-    const bus = new EventBus().add({ on: (e) => { if (e.type === 'host:result') order.push(`${e.result.host}:${e.result.task}`); } });
+    const bus = new EventBus().add({
+      on: (e) => {
+        if (e.type === 'host:result') order.push(`${e.result.host}:${e.result.task}`);
+      },
+    });
     await runPlaybook(pb, inv, opts(), async (h) => t[h as 'h1' | 'h2'], bus);
     expect(order).toEqual(['h1:fwd', 'h1:boom', 'h2:fwd', 'h2:boom']);
   });
@@ -83,7 +116,11 @@ describe('engine', () => {
     const { pb, inv: i } = fixture(PB.replace('- hosts: all', '- hosts: db:web\n  serial: 1'), inv);
     const order: string[] = [];
     const t = { h1: host('h1'), h2: host('h2') };
-    const bus = new EventBus().add({ on: (e) => { if (e.type === 'host:result') order.push(`${e.result.host}:${e.result.task}`); } });
+    const bus = new EventBus().add({
+      on: (e) => {
+        if (e.type === 'host:result') order.push(`${e.result.host}:${e.result.task}`);
+      },
+    });
     await runPlaybook(pb, i, opts(), async (h) => t[h as 'h1' | 'h2'], bus);
     expect(order).toEqual(['h2:fwd', 'h2:boom', 'h1:fwd', 'h1:boom']);
   });
@@ -91,15 +128,20 @@ describe('engine', () => {
 
 describe('registered results are data, not templates', () => {
   it('command output holding {{ }} is passed on as written (as Ansible marks it unsafe)', async () => {
-    const { pb, inv, dir } = fixture(`- hosts: h1
+    const { pb, inv, dir } = fixture(
+      `- hosts: h1
   tasks:
     - command: cat /etc/page.hbs
       register: page
       changed_when: false
     - copy: {dest: /etc/copy-of-page, content: "{{page.stdout}}"}
-`, 'all:\n  hosts:\n    h1: {}\n');
-    const t = new FakeTransport('h1').on(/^cat /, { stdout: '<h1>{{inventory_hostname}} {{undefined_thing}}</h1>\n' })
-      .on(/base64 -w0/, { stdout: 'absent\n/etc/copy-of-page\n' }).on(/base64 -d/, {});
+`,
+      'all:\n  hosts:\n    h1: {}\n',
+    );
+    const t = new FakeTransport('h1')
+      .on(/^cat /, { stdout: '<h1>{{inventory_hostname}} {{undefined_thing}}</h1>\n' })
+      .on(/base64 -w0/, { stdout: 'absent\n/etc/copy-of-page\n' })
+      .on(/base64 -d/, {});
     const s = await runPlaybook(pb, inv, opts({ runDir: join(dir, 'run') }), async () => t, new EventBus());
     expect(s.recap.h1, s.results.map((r) => r.msg).join(' | ')).toMatchObject({ failed: 0, changed: 1 });
     const write = t.calls.find((c) => c.cmd.includes('base64 -d'))!;
@@ -109,7 +151,11 @@ describe('registered results are data, not templates', () => {
 
 describe('playbook errors', () => {
   const bad = (pb: string): ConfigError => {
-    try { fixture(pb); } catch (e) { return e as ConfigError; }
+    try {
+      fixture(pb);
+    } catch (e) {
+      return e as ConfigError;
+    }
     throw new Error('no error');
   };
   it('names file:line and suggests the nearest module', () => {
@@ -124,7 +170,9 @@ describe('playbook errors', () => {
     expect(e.where.line).toBe(3);
   });
   it('finds a template syntax error in an argument at load time, naming the line and field', () => {
-    const e = bad('- hosts: all\n  tasks:\n    - name: x\n      copy:\n        dest: /etc/x\n        content: "{{#if a}}unclosed"\n');
+    const e = bad(
+      '- hosts: all\n  tasks:\n    - name: x\n      copy:\n        dest: /etc/x\n        content: "{{#if a}}unclosed"\n',
+    );
     expect(e.code).toBe('E_TEMPLATE');
     expect(e.format()).toMatch(/pb\.yaml:6 .*copy\.content.*template syntax error/);
   });
@@ -145,14 +193,17 @@ describe('playbook errors', () => {
 
 describe('journal of steps without an undo', () => {
   it('a read-only command (changed_when: false) is not reported as a change a rollback cannot put back', async () => {
-    const { pb, inv, dir } = fixture(`- hosts: all
+    const { pb, inv, dir } = fixture(
+      `- hosts: all
   tasks:
     - name: probe
       command: /bin/true
       changed_when: false
     - name: act
       command: /bin/touch /x
-`, 'all:\n  hosts:\n    h1: {}\n');
+`,
+      'all:\n  hosts:\n    h1: {}\n',
+    );
     const t = new FakeTransport('h1').on(/^\/bin\/true$/, {}).on(/^\/bin\/touch/, {});
     const runDir = join(dir, 'run');
     const s = await runPlaybook(pb, inv, opts({ runDir }), async () => t, new EventBus());

@@ -24,8 +24,9 @@ describe('one exit-code map', () => {
     expect(exitCodeOf({ recap: recap({}), rolledBack: {} } as never)).toBe(EXIT.OK);
     expect(exitCodeOf({ recap: recap({ unreachable: 1 }), rolledBack: {} } as never)).toBe(EXIT.UNREACHABLE);
     expect(exitCodeOf({ recap: recap({ failed: 1, unreachable: 1 }), rolledBack: {} } as never)).toBe(EXIT.TASK_FAILED);
-    expect(exitCodeOf({ recap: recap({ failed: 1 }), rolledBack: { h: { ok: false } } } as never))
-      .toBe(EXIT.ROLLBACK_FAILED);
+    expect(exitCodeOf({ recap: recap({ failed: 1 }), rolledBack: { h: { ok: false } } } as never)).toBe(
+      EXIT.ROLLBACK_FAILED,
+    );
   });
 
   it('a journal that cannot be written is exit 5, before any host is touched', () => {

@@ -1,5 +1,13 @@
 import {
-  existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +20,17 @@ import { PACKAGE_ROOT } from '../../src/package-root.js';
 async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; }, isTTY: false, cwd, env: {} });
+  const code = await main(argv, {
+    out: (s) => {
+      out += s;
+    },
+    err: (s) => {
+      err += s;
+    },
+    isTTY: false,
+    cwd,
+    env: {},
+  });
   return { code, out, err };
 }
 const fresh = (): string => mkdtempSync(join(tmpdir(), 'lvsrun-init-'));
@@ -27,14 +45,16 @@ describe('lvsrun init', () => {
     expect(statSync(join(d, 'inventories/example/group_vars/directors/vault.yml')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(d, '.gitignore'), 'utf8')).toMatch(/^\.lvsrun\/$/m);
     expect(readFileSync(join(d, '.gitignore'), 'utf8')).toMatch(/^\.vault-pass$/m);
-    expect(readFileSync(join(d, 'inventories/example/group_vars/directors/vars.yml'), 'utf8'))
-      .toContain('lvs_auth_pass: "{{vault_lvs_auth_pass}}"');
+    expect(readFileSync(join(d, 'inventories/example/group_vars/directors/vars.yml'), 'utf8')).toContain(
+      'lvs_auth_pass: "{{vault_lvs_auth_pass}}"',
+    );
     // The YAML files name the editor schemas of the lvsrun that wrote them; the INI inventory does not.
     const modeline = (n: string): string =>
       `# yaml-language-server: $schema=${pathToFileURL(join(PACKAGE_ROOT, 'schemas', n)).href}\n`;
     expect(readFileSync(join(d, 'site.yaml'), 'utf8').startsWith(modeline('playbook.json'))).toBe(true);
-    expect(readFileSync(join(d, 'inventories/example/group_vars/directors/vault.yml'), 'utf8'))
-      .toMatch(new RegExp(`^${modeline('group_vars.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}# Secrets`));
+    expect(readFileSync(join(d, 'inventories/example/group_vars/directors/vault.yml'), 'utf8')).toMatch(
+      new RegExp(`^${modeline('group_vars.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}# Secrets`),
+    );
     expect(readFileSync(join(d, 'inventories/example/hosts'), 'utf8')).not.toContain('yaml-language-server');
     const v = await cli(d, 'validate', 'site.yaml', '-i', 'inventories/example');
     expect(v.code, v.out + v.err).toBe(0);
@@ -45,35 +65,34 @@ describe('lvsrun init', () => {
     expect(j.out).toContain('auth-pass-length');
   });
 
-  it('the scaffolded vault.yml encrypts with lvsrun vault encrypt, and validate then needs and uses the password',
-    async () => {
-      const d = fresh();
-      expect((await cli(d, 'init')).code).toBe(0);
-      const vaultYml = 'inventories/example/group_vars/directors/vault.yml';
-      writeFileSync(join(d, '.vault-pass'), 'a long vault password\n', { mode: 0o600 });
-      const e = await cli(d, 'vault', 'encrypt', vaultYml, '--vault-password-file', '.vault-pass');
-      expect(e.code, e.err).toBe(0);
-      const cipher = readFileSync(join(d, vaultYml), 'utf8');
-      expect(cipher).toMatch(/^\$ANSIBLE_VAULT;1\.1;AES256\n[0-9a-f\n]+$/);
-      expect(cipher).not.toContain('ChangeMe');
-      expect(statSync(join(d, vaultYml)).mode & 0o777).toBe(0o600);
-      // As the scaffold's comments and README say: with the password file, validate passes as before.
-      const withPw = ['-i', 'inventories/example', '--vault-password-file', '.vault-pass'];
-      const v = await cli(d, 'validate', 'site.yaml', ...withPw);
-      expect(v.code, v.out + v.err).toBe(0);
-      expect(v.out).toMatch(/^0 error\(s\), 0 warning\(s\)/m);
-      // Without it, exit 1 naming the encrypted file; the ciphertext is never taken as the password.
-      const none = await cli(d, 'validate', 'site.yaml', '-i', 'inventories/example');
-      expect(none.code).toBe(1);
-      expect(none.err).toContain('error[E_VAULT]');
-      expect(none.err).toContain(join(d, vaultYml));
-      // The decrypted value reaches the checks: a 9-character password, encrypted, is the auth-pass-length error.
-      writeFileSync(join(d, vaultYml), 'vault_lvs_auth_pass: ninechars\n');
-      expect((await cli(d, 'vault', 'encrypt', vaultYml, '--vault-password-file', '.vault-pass')).code).toBe(0);
-      const long = await cli(d, 'validate', 'site.yaml', ...withPw);
-      expect(long.code).toBe(1);
-      expect(long.out).toContain('auth-pass-length');
-    });
+  it('the scaffolded vault.yml encrypts with lvsrun vault encrypt, and validate then needs and uses the password', async () => {
+    const d = fresh();
+    expect((await cli(d, 'init')).code).toBe(0);
+    const vaultYml = 'inventories/example/group_vars/directors/vault.yml';
+    writeFileSync(join(d, '.vault-pass'), 'a long vault password\n', { mode: 0o600 });
+    const e = await cli(d, 'vault', 'encrypt', vaultYml, '--vault-password-file', '.vault-pass');
+    expect(e.code, e.err).toBe(0);
+    const cipher = readFileSync(join(d, vaultYml), 'utf8');
+    expect(cipher).toMatch(/^\$ANSIBLE_VAULT;1\.1;AES256\n[0-9a-f\n]+$/);
+    expect(cipher).not.toContain('ChangeMe');
+    expect(statSync(join(d, vaultYml)).mode & 0o777).toBe(0o600);
+    // As the scaffold's comments and README say: with the password file, validate passes as before.
+    const withPw = ['-i', 'inventories/example', '--vault-password-file', '.vault-pass'];
+    const v = await cli(d, 'validate', 'site.yaml', ...withPw);
+    expect(v.code, v.out + v.err).toBe(0);
+    expect(v.out).toMatch(/^0 error\(s\), 0 warning\(s\)/m);
+    // Without it, exit 1 naming the encrypted file; the ciphertext is never taken as the password.
+    const none = await cli(d, 'validate', 'site.yaml', '-i', 'inventories/example');
+    expect(none.code).toBe(1);
+    expect(none.err).toContain('error[E_VAULT]');
+    expect(none.err).toContain(join(d, vaultYml));
+    // The decrypted value reaches the checks: a 9-character password, encrypted, is the auth-pass-length error.
+    writeFileSync(join(d, vaultYml), 'vault_lvs_auth_pass: ninechars\n');
+    expect((await cli(d, 'vault', 'encrypt', vaultYml, '--vault-password-file', '.vault-pass')).code).toBe(0);
+    const long = await cli(d, 'validate', 'site.yaml', ...withPw);
+    expect(long.code).toBe(1);
+    expect(long.out).toContain('auth-pass-length');
+  });
 
   it("findings never show a vault-decrypted value: validate, validate --json, a run's pre-run check", async () => {
     const d = fresh();

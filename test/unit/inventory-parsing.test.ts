@@ -9,15 +9,47 @@ import { iniLiteral } from '../../src/inventory/python-literal.js';
 
 describe('INI values are Python literals, never code', () => {
   it.each([
-    ['1', 1], ['-3', -3], ['0x1F', 31], ['0o17', 15], ['0b101', 5], ['1_000', 1000], ['1.5', 1.5], ['.5', 0.5],
-    ['1e3', 1000], ['None', null], ['True', true], ['False', false], ["'a b'", 'a b'], ['"x" \'y\'', 'xy'],
-    ['[1, "a", None]', [1, 'a', null]], ['(1, 2)', [1, 2]], ['(1)', 1], ['1, 2', [1, 2]], ["{'k': [1]}", { k: [1] }],
-    ['1 # c', 1], ["'\\x41\\n'", 'A\n'], ["r'\\n'", '\\n'],
+    ['1', 1],
+    ['-3', -3],
+    ['0x1F', 31],
+    ['0o17', 15],
+    ['0b101', 5],
+    ['1_000', 1000],
+    ['1.5', 1.5],
+    ['.5', 0.5],
+    ['1e3', 1000],
+    ['None', null],
+    ['True', true],
+    ['False', false],
+    ["'a b'", 'a b'],
+    ['"x" \'y\'', 'xy'],
+    ['[1, "a", None]', [1, 'a', null]],
+    ['(1, 2)', [1, 2]],
+    ['(1)', 1],
+    ['1, 2', [1, 2]],
+    ["{'k': [1]}", { k: [1] }],
+    ['1 # c', 1],
+    ["'\\x41\\n'", 'A\n'],
+    ["r'\\n'", '\\n'],
   ])('%s', (text, want) => expect(iniLiteral(text)).toEqual(want));
 
-  it.each(['true', 'yes', '010', '1j', 'a b', '{{ x }}', '__import__("os")', "b'x'", '[1, 2', "'open",
+  it.each([
+    'true',
+    'yes',
+    '010',
+    '1j',
+    'a b',
+    '{{ x }}',
+    '__import__("os")',
+    "b'x'",
+    '[1, 2',
+    "'open",
     '99999999999999999999',
-    '$(id)', '`id`', 'lambda: 1', '1 + 1'])('%s stays text', (text) => expect(iniLiteral(text)).toBe(text));
+    '$(id)',
+    '`id`',
+    'lambda: 1',
+    '1 + 1',
+  ])('%s stays text', (text) => expect(iniLiteral(text)).toBe(text));
 
   it('dict keys named __proto__ or constructor are own data, not prototypes', () => {
     const v = iniLiteral("{'__proto__': {'polluted': 1}, 'constructor': 2}") as Record<string, unknown>;
@@ -48,7 +80,10 @@ describe('host names with ports', () => {
 
   it('long hostile names are classified in linear time', () => {
     const names = [
-      'a'.repeat(100_000) + '-', `${'a-'.repeat(50_000)}:x`, '1:'.repeat(50_000), `[${'a'.repeat(100_000)}`,
+      'a'.repeat(100_000) + '-',
+      `${'a-'.repeat(50_000)}:x`,
+      '1:'.repeat(50_000),
+      `[${'a'.repeat(100_000)}`,
     ];
     for (const s of names) {
       const t = Date.now();
@@ -65,7 +100,12 @@ describe('INI structure errors name file and line', () => {
     return f;
   };
   const error = (text: string): ConfigError => {
-    try { loadInventory(write(text)); } catch (e) { if (e instanceof ConfigError) return e; throw e; }
+    try {
+      loadInventory(write(text));
+    } catch (e) {
+      if (e instanceof ConfigError) return e;
+      throw e;
+    }
     throw new Error('expected a ConfigError');
   };
   it('an undefined group under :children', () => {

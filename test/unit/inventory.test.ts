@@ -11,7 +11,13 @@ describe('INI inventory (Ansible documented example)', () => {
   const inv = loadInventory(fx('ini/hosts.ini'));
   it('reads groups, children, ranges and host vars', () => {
     expect(selectHosts(inv, 'webservers')).toEqual(['foo.example.com', 'bar.example.com']);
-    expect(selectHosts(inv, 'dbservers')).toEqual(['one.example.com', 'two.example.com', 'db-a.example.com', 'db-b.example.com', 'db-c.example.com']);
+    expect(selectHosts(inv, 'dbservers')).toEqual([
+      'one.example.com',
+      'two.example.com',
+      'db-a.example.com',
+      'db-b.example.com',
+      'db-c.example.com',
+    ]);
     expect(selectHosts(inv, 'southeast')).toEqual(['host1', 'host2']);
     expect(inv.hosts.get('bar.example.com')!.vars.http_port).toBe(8080);
     expect(inv.hosts.get('host1')!.vars).toMatchObject({ ansible_host: '10.0.0.1', ansible_port: 2222 });
@@ -47,10 +53,16 @@ describe('YAML inventory with group_vars and host_vars', () => {
   });
   it('rejects an unknown name with a suggestion', () => {
     expect(() => selectHosts(inv, 'director')).toThrow(ConfigError);
-    try { selectHosts(inv, 'director'); } catch (e) { expect((e as ConfigError).hint).toMatch(/directors/); }
+    try {
+      selectHosts(inv, 'director');
+    } catch (e) {
+      expect((e as ConfigError).hint).toMatch(/directors/);
+    }
   });
   it('prints the ansible-inventory --list shape', () => {
-    const l = listShape(inv) as Record<string, { hosts?: string[]; children?: string[] }> & { _meta: { hostvars: Record<string, unknown> } };
+    const l = listShape(inv) as Record<string, { hosts?: string[]; children?: string[] }> & {
+      _meta: { hostvars: Record<string, unknown> };
+    };
     expect(l.all!.children).toContain('lvs');
     expect(l.directors!.hosts).toEqual(['lb1', 'lb2']);
     expect(l._meta.hostvars.lb2).toMatchObject({ priority: 90 });

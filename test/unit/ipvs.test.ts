@@ -13,14 +13,30 @@ import { iptables } from '../../src/modules/iptables.js';
 const LIVE = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'ipvs', 'debian12-ipvsadm-1.31.save'), 'utf8');
 
 const args = (services: unknown[], own = false) => ipvs.schema.parse({ services, own_table: own, persist: false });
-const obs = (text: string): IpvsObserved => ({ available: true, live: parseIpvsSave(text), saved: text, family: 'debian', file: { exists: false }, rulesFile: '/etc/ipvsadm.rules' });
-const cmds = (services: unknown[], own = false, live = LIVE) => ipvs.plan(args(services, own), obs(live)).steps.map((s) => s.cmd);
-const http = (over: Record<string, unknown> = {}, reals: unknown[] = [{ addr: '192.168.3.128' }, { addr: '192.168.3.120' }]) => ({ vip: '192.168.3.110', port: 80, scheduler: 'rr', reals, ...over });
+const obs = (text: string): IpvsObserved => ({
+  available: true,
+  live: parseIpvsSave(text),
+  saved: text,
+  family: 'debian',
+  file: { exists: false },
+  rulesFile: '/etc/ipvsadm.rules',
+});
+const cmds = (services: unknown[], own = false, live = LIVE) =>
+  ipvs.plan(args(services, own), obs(live)).steps.map((s) => s.cmd);
+const http = (
+  over: Record<string, unknown> = {},
+  reals: unknown[] = [{ addr: '192.168.3.128' }, { addr: '192.168.3.120' }],
+) => ({ vip: '192.168.3.110', port: 80, scheduler: 'rr', reals, ...over });
 
 describe('ipvs table', () => {
   it('parses every service kind and renders the same lines back', () => {
     const t = parseIpvsSave(LIVE);
-    expect(t.map((s) => `${s.proto} ${s.addr}`)).toEqual(['tcp 192.168.3.110:80', 'tcp 192.168.3.110:443', 'udp 192.168.3.110:53', 'fwmark 7']);
+    expect(t.map((s) => `${s.proto} ${s.addr}`)).toEqual([
+      'tcp 192.168.3.110:80',
+      'tcp 192.168.3.110:443',
+      'udp 192.168.3.110:53',
+      'fwmark 7',
+    ]);
     expect(t[1]).toMatchObject({ scheduler: 'wlc', persistent: 300 });
     expect(t[2]!.reals[0]).toEqual({ addr: '10.0.0.5', port: 5353, forward: 'nat', weight: 1 });
     expect(t[3]!.reals[0]).toEqual({ addr: '192.168.3.128', port: 0, forward: 'dr', weight: 2 });
@@ -33,26 +49,44 @@ describe('ipvs table', () => {
     expect(cmds([http()])).toEqual([]);
   });
   it('adds a missing service with its real servers', () => {
-    expect(cmds([http()], false, '')).toEqual(['ipvsadm -A -t 192.168.3.110:80 -s rr', 'ipvsadm -a -t 192.168.3.110:80 -r 192.168.3.128:80 -g -w 1', 'ipvsadm -a -t 192.168.3.110:80 -r 192.168.3.120:80 -g -w 1']);
+    expect(cmds([http()], false, '')).toEqual([
+      'ipvsadm -A -t 192.168.3.110:80 -s rr',
+      'ipvsadm -a -t 192.168.3.110:80 -r 192.168.3.128:80 -g -w 1',
+      'ipvsadm -a -t 192.168.3.110:80 -r 192.168.3.120:80 -g -w 1',
+    ]);
   });
   it('changes a scheduler in place with -E', () => {
     expect(cmds([http({ scheduler: 'wlc' })])).toEqual(['ipvsadm -E -t 192.168.3.110:80 -s wlc']);
   });
   it('changes a weight in place with -e (drain: weight 0)', () => {
-    expect(cmds([http({}, [{ addr: '192.168.3.128', weight: 0 }, { addr: '192.168.3.120' }])])).toEqual(['ipvsadm -e -t 192.168.3.110:80 -r 192.168.3.128:80 -g -w 0']);
+    expect(cmds([http({}, [{ addr: '192.168.3.128', weight: 0 }, { addr: '192.168.3.120' }])])).toEqual([
+      'ipvsadm -e -t 192.168.3.110:80 -r 192.168.3.128:80 -g -w 0',
+    ]);
   });
   it('removes an undeclared real server of a declared service', () => {
-    expect(cmds([http({}, [{ addr: '192.168.3.128' }])])).toEqual(['ipvsadm -d -t 192.168.3.110:80 -r 192.168.3.120:80']);
+    expect(cmds([http({}, [{ addr: '192.168.3.128' }])])).toEqual([
+      'ipvsadm -d -t 192.168.3.110:80 -r 192.168.3.120:80',
+    ]);
   });
   it('removes undeclared services only when it owns the table', () => {
-    expect(cmds([http()], true)).toEqual(['ipvsadm -D -t 192.168.3.110:443', 'ipvsadm -D -u 192.168.3.110:53', 'ipvsadm -D -f 7']);
+    expect(cmds([http()], true)).toEqual([
+      'ipvsadm -D -t 192.168.3.110:443',
+      'ipvsadm -D -u 192.168.3.110:53',
+      'ipvsadm -D -f 7',
+    ]);
   });
   it('handles fwmark services and persistence changes', () => {
     expect(cmds([{ fwmark: 7, scheduler: 'sh', reals: [{ addr: '192.168.3.128', weight: 2 }] }])).toEqual([]);
-    expect(cmds([{ vip: '192.168.3.110', port: 443, scheduler: 'wlc', persistence: 600, reals: [{ addr: '192.168.3.128' }] }])).toEqual(['ipvsadm -E -t 192.168.3.110:443 -s wlc -p 600']);
-    expect(cmds([{ vip: '192.168.3.110', port: 443, scheduler: 'wlc', reals: [{ addr: '192.168.3.128' }] }])).toEqual(['ipvsadm -E -t 192.168.3.110:443 -s wlc']);
+    expect(
+      cmds([
+        { vip: '192.168.3.110', port: 443, scheduler: 'wlc', persistence: 600, reals: [{ addr: '192.168.3.128' }] },
+      ]),
+    ).toEqual(['ipvsadm -E -t 192.168.3.110:443 -s wlc -p 600']);
+    expect(cmds([{ vip: '192.168.3.110', port: 443, scheduler: 'wlc', reals: [{ addr: '192.168.3.128' }] }])).toEqual([
+      'ipvsadm -E -t 192.168.3.110:443 -s wlc',
+    ]);
   });
-  it('its undo restores the saved table exactly, and it persists to the distribution\'s rules file', () => {
+  it("its undo restores the saved table exactly, and it persists to the distribution's rules file", () => {
     const p = ipvs.schema.parse({ services: [http({ scheduler: 'wlc' })] });
     const plan = ipvs.plan(p, { ...obs(LIVE), family: 'rhel', rulesFile: '/etc/sysconfig/ipvsadm' });
     expect(plan.undo.at(-1)).toMatchObject({ cmd: 'ipvsadm -C && ipvsadm -R', stdin: LIVE });
@@ -60,21 +94,47 @@ describe('ipvs table', () => {
     expect(plan.undo[0]!.cmd).toBe('rm -rf -- /etc/sysconfig/ipvsadm');
   });
   it('scenario B: the NAT table as the scenario describes it', () => {
-    const p = ipvs.schema.parse({ services: [{ vip: '192.168.80.4', port: 80, scheduler: 'rr', reals: [{ addr: '192.168.10.9', forward: 'nat' }, { addr: '192.168.10.10', forward: 'NAT' }] }] });
+    const p = ipvs.schema.parse({
+      services: [
+        {
+          vip: '192.168.80.4',
+          port: 80,
+          scheduler: 'rr',
+          reals: [
+            { addr: '192.168.10.9', forward: 'nat' },
+            { addr: '192.168.10.10', forward: 'NAT' },
+          ],
+        },
+      ],
+    });
     const plan = ipvs.plan(p, obs(''));
-    expect(plan.diff!.at(-1)!.after).toBe('-A -t 192.168.80.4:80 -s rr\n-a -t 192.168.80.4:80 -r 192.168.10.9:80 -m -w 1\n-a -t 192.168.80.4:80 -r 192.168.10.10:80 -m -w 1\n');
+    expect(plan.diff!.at(-1)!.after).toBe(
+      '-A -t 192.168.80.4:80 -s rr\n-a -t 192.168.80.4:80 -r 192.168.10.9:80 -m -w 1\n-a -t 192.168.80.4:80 -r 192.168.10.10:80 -m -w 1\n',
+    );
   });
   it('without IPVS in the kernel the plan is shown in check mode but cannot be applied', () => {
-    const plan = ipvs.plan(args([http()]), { ...obs(''), available: false, error: 'Can\'t initialize ipvs' });
+    const plan = ipvs.plan(args([http()]), { ...obs(''), available: false, error: "Can't initialize ipvs" });
     expect(plan.checkOnly).toMatch(/IPVS is not available/);
     expect(plan.steps.length).toBeGreaterThan(0);
   });
   it('rejects a real server forward it does not know, and a service with neither vip:port nor fwmark', () => {
-    expect(() => ipvs.schema.parse({ services: [http({}, [{ addr: '1.2.3.4', forward: 'bridge' }])] })).toThrow(/forward must be dr, nat or tun/);
+    expect(() => ipvs.schema.parse({ services: [http({}, [{ addr: '1.2.3.4', forward: 'bridge' }])] })).toThrow(
+      /forward must be dr, nat or tun/,
+    );
     expect(() => ipvs.schema.parse({ services: [{ scheduler: 'rr' }] })).toThrow(/vip and port, or fwmark/);
   });
   it('thresholds are set but not compared: ipvsadm -S does not save them, so comparing would never converge', () => {
-    expect(cmds([{ protocol: 'udp', vip: '192.168.3.110', port: 53, scheduler: 'rr', reals: [{ addr: '10.0.0.5', port: 5353, forward: 'nat', upper: 100 }] }])).toEqual([]);
+    expect(
+      cmds([
+        {
+          protocol: 'udp',
+          vip: '192.168.3.110',
+          port: 53,
+          scheduler: 'rr',
+          reals: [{ addr: '10.0.0.5', port: 5353, forward: 'nat', upper: 100 }],
+        },
+      ]),
+    ).toEqual([]);
   });
   it('planEdits never touches what is equal', () => {
     const t = parseIpvsSave(LIVE);
@@ -85,47 +145,107 @@ describe('ipvs table', () => {
 describe('vip', () => {
   const p = vip.schema.parse({ address: '192.168.3.110' });
   it('adds the VIP on lo:0 as /32 and persists it (ifcfg on RHEL), with an undo for both', () => {
-    const plan = vip.plan(p, { linkExists: true, hasAddr: false, family: 'rhel', file: { exists: false }, persistFile: '/etc/sysconfig/network-scripts/ifcfg-lo:0' });
+    const plan = vip.plan(p, {
+      linkExists: true,
+      hasAddr: false,
+      family: 'rhel',
+      file: { exists: false },
+      persistFile: '/etc/sysconfig/network-scripts/ifcfg-lo:0',
+    });
     expect(plan.steps[0]!.cmd).toBe('ip addr add 192.168.3.110/32 dev lo label lo:0');
-    expect(Buffer.from(plan.steps[1]!.stdin!, 'base64').toString()).toBe('# Managed by lvsrun\nDEVICE=lo:0\nIPADDR=192.168.3.110\nNETMASK=255.255.255.255\nONBOOT=yes\nNAME=lvs-vip\n');
-    expect(plan.undo.map((u) => u.cmd)).toEqual(['rm -rf -- /etc/sysconfig/network-scripts/ifcfg-lo:0', 'ip addr del 192.168.3.110/32 dev lo']);
+    expect(Buffer.from(plan.steps[1]!.stdin!, 'base64').toString()).toBe(
+      '# Managed by lvsrun\nDEVICE=lo:0\nIPADDR=192.168.3.110\nNETMASK=255.255.255.255\nONBOOT=yes\nNAME=lvs-vip\n',
+    );
+    expect(plan.undo.map((u) => u.cmd)).toEqual([
+      'rm -rf -- /etc/sysconfig/network-scripts/ifcfg-lo:0',
+      'ip addr del 192.168.3.110/32 dev lo',
+    ]);
   });
   it('does nothing when the address is there and persisted', () => {
-    const plan = vip.plan(p, { linkExists: true, hasAddr: true, family: 'debian', file: { exists: true, type: 'file', content: '# Managed by lvsrun\nauto lo:0\niface lo:0 inet static\n    address 192.168.3.110/32\n' }, persistFile: '/etc/network/interfaces.d/lvsrun-lo-0' });
+    const plan = vip.plan(p, {
+      linkExists: true,
+      hasAddr: true,
+      family: 'debian',
+      file: {
+        exists: true,
+        type: 'file',
+        content: '# Managed by lvsrun\nauto lo:0\niface lo:0 inet static\n    address 192.168.3.110/32\n',
+      },
+      persistFile: '/etc/network/interfaces.d/lvsrun-lo-0',
+    });
     expect(plan.action).toBe('noop');
   });
   it('needs create: for a missing interface (tunl0 for TUN)', () => {
     const t = vip.schema.parse({ address: '10.0.0.1', interface: 'tunl0' });
-    expect(vip.plan(t, { linkExists: false, hasAddr: false, family: 'debian', file: { exists: false }, persistFile: 'x' }).fail).toMatch(/create: dummy/);
+    expect(
+      vip.plan(t, { linkExists: false, hasAddr: false, family: 'debian', file: { exists: false }, persistFile: 'x' })
+        .fail,
+    ).toMatch(/create: dummy/);
     const c = vip.schema.parse({ address: '10.0.0.1', interface: 'tunl0', create: 'ipip', persist: false });
-    expect(vip.plan(c, { linkExists: false, hasAddr: false, family: 'debian', file: { exists: false }, persistFile: 'x' }).steps.map((s) => s.cmd)).toEqual(['modprobe ipip && ip link set tunl0 up', 'ip addr add 10.0.0.1/32 dev tunl0 label tunl0']);
+    expect(
+      vip
+        .plan(c, { linkExists: false, hasAddr: false, family: 'debian', file: { exists: false }, persistFile: 'x' })
+        .steps.map((s) => s.cmd),
+    ).toEqual(['modprobe ipip && ip link set tunl0 up', 'ip addr add 10.0.0.1/32 dev tunl0 label tunl0']);
   });
   it('brings up an interface that exists but is down (tunl0 after a rollback), and its undo sets it down again', () => {
     const c = vip.schema.parse({ address: '10.0.0.1', interface: 'tunl0', create: 'ipip', persist: false });
-    const plan = vip.plan(c, { linkExists: true, linkUp: false, hasAddr: true, family: 'debian', file: { exists: false }, persistFile: 'x' });
+    const plan = vip.plan(c, {
+      linkExists: true,
+      linkUp: false,
+      hasAddr: true,
+      family: 'debian',
+      file: { exists: false },
+      persistFile: 'x',
+    });
     expect(plan.steps.map((s) => s.cmd)).toEqual(['ip link set tunl0 up']);
     expect(plan.undo.map((s) => s.cmd)).toEqual(['ip link set tunl0 down']);
-    expect(vip.plan(c, { linkExists: true, linkUp: true, hasAddr: true, family: 'debian', file: { exists: false }, persistFile: 'x' }).action).toBe('noop');
+    expect(
+      vip.plan(c, {
+        linkExists: true,
+        linkUp: true,
+        hasAddr: true,
+        family: 'debian',
+        file: { exists: false },
+        persistFile: 'x',
+      }).action,
+    ).toBe('noop');
   });
 });
 
 describe('iptables (NAT masquerade)', () => {
-  const p = iptables.schema.parse({ table: 'nat', chain: 'POSTROUTING', rule: '-s 10.77.2.0/24 ! -d 10.77.2.0/24 -j MASQUERADE' });
+  const p = iptables.schema.parse({
+    table: 'nat',
+    chain: 'POSTROUTING',
+    rule: '-s 10.77.2.0/24 ! -d 10.77.2.0/24 -j MASQUERADE',
+  });
   it('adds a missing rule, and its undo deletes exactly that rule', () => {
     const plan = iptables.plan(p, { present: false });
-    expect(plan.steps.map((s) => s.cmd)).toEqual(["iptables -w -t nat -A POSTROUTING -s 10.77.2.0/24 '!' -d 10.77.2.0/24 -j MASQUERADE"]);
-    expect(plan.undo.map((s) => s.cmd)).toEqual(["iptables -w -t nat -D POSTROUTING -s 10.77.2.0/24 '!' -d 10.77.2.0/24 -j MASQUERADE"]);
+    expect(plan.steps.map((s) => s.cmd)).toEqual([
+      "iptables -w -t nat -A POSTROUTING -s 10.77.2.0/24 '!' -d 10.77.2.0/24 -j MASQUERADE",
+    ]);
+    expect(plan.undo.map((s) => s.cmd)).toEqual([
+      "iptables -w -t nat -D POSTROUTING -s 10.77.2.0/24 '!' -d 10.77.2.0/24 -j MASQUERADE",
+    ]);
   });
-  it('leaves a rule that is already there alone (so no undo can delete someone else\'s rule)', () => {
+  it("leaves a rule that is already there alone (so no undo can delete someone else's rule)", () => {
     expect(iptables.plan(p, { present: true })).toMatchObject({ action: 'noop', undo: [] });
   });
 });
 
 describe('drain weight (drill module)', () => {
-  it('sets one real server\'s weight in every live service it is in, with the service\'s own flags, and the undo puts each weight back', () => {
-    const table = parseIpvsSave('-A -t 10.0.0.100:80 -s rr\n-a -t 10.0.0.100:80 -r 10.0.0.1:80 -g -w 3\n-A --sctp-service 10.0.0.100:9 -s rr\n-a --sctp-service 10.0.0.100:9 -r 10.0.0.1:9 -i -w 1\n');
+  it("sets one real server's weight in every live service it is in, with the service's own flags, and the undo puts each weight back", () => {
+    const table = parseIpvsSave(
+      '-A -t 10.0.0.100:80 -s rr\n-a -t 10.0.0.100:80 -r 10.0.0.1:80 -g -w 3\n-A --sctp-service 10.0.0.100:9 -s rr\n-a --sctp-service 10.0.0.100:9 -r 10.0.0.1:9 -i -w 1\n',
+    );
     const plan = rsWeight.plan({ addr: '10.0.0.1', weight: 0 }, table);
-    expect(plan.steps.map((s) => s.cmd)).toEqual(['ipvsadm -e -t 10.0.0.100:80 -r 10.0.0.1:80 -g -w 0', 'ipvsadm -e --sctp-service 10.0.0.100:9 -r 10.0.0.1:9 -i -w 0']);
-    expect(plan.undo.map((s) => s.cmd)).toEqual(['ipvsadm -e --sctp-service 10.0.0.100:9 -r 10.0.0.1:9 -i -w 1', 'ipvsadm -e -t 10.0.0.100:80 -r 10.0.0.1:80 -g -w 3']);
+    expect(plan.steps.map((s) => s.cmd)).toEqual([
+      'ipvsadm -e -t 10.0.0.100:80 -r 10.0.0.1:80 -g -w 0',
+      'ipvsadm -e --sctp-service 10.0.0.100:9 -r 10.0.0.1:9 -i -w 0',
+    ]);
+    expect(plan.undo.map((s) => s.cmd)).toEqual([
+      'ipvsadm -e --sctp-service 10.0.0.100:9 -r 10.0.0.1:9 -i -w 1',
+      'ipvsadm -e -t 10.0.0.100:80 -r 10.0.0.1:80 -g -w 3',
+    ]);
   });
 });

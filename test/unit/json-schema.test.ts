@@ -25,19 +25,41 @@ const CASES: Array<{ what: string; schema: z.ZodTypeAny; same: unknown[]; templa
   { what: 'union of string and number (mode)', schema: modeArg, same: ['0644', 420, true] },
   { what: 'array', schema: z.array(z.number()), same: [[1, 2], [], ['a'], 1] },
   { what: 'pipe (input side)', schema: strList.pipe(z.array(z.string())), same: ['a,b', ['a', 1], [true]] },
-  { what: 'record', schema: z.record(z.string(), z.object({ n: z.number() }).strict()),
-    same: [{ a: { n: 1 } }, {}, { a: { m: 1 } }, { a: 1 }] },
-  { what: 'strict object, optional and default', schema: z.object({
-    a: z.string(), b: z.number().optional(), c: z.enum(['x', 'y']).default('x'),
-  }).strict(), same: [{ a: 's' }, { a: 's', b: 1, c: 'y' }, {}, { a: 's', d: 1 }, { a: 's', c: 'z' }, 'a'] },
+  {
+    what: 'record',
+    schema: z.record(z.string(), z.object({ n: z.number() }).strict()),
+    same: [{ a: { n: 1 } }, {}, { a: { m: 1 } }, { a: 1 }],
+  },
+  {
+    what: 'strict object, optional and default',
+    schema: z
+      .object({
+        a: z.string(),
+        b: z.number().optional(),
+        c: z.enum(['x', 'y']).default('x'),
+      })
+      .strict(),
+    same: [{ a: 's' }, { a: 's', b: 1, c: 'y' }, {}, { a: 's', d: 1 }, { a: 's', c: 'z' }, 'a'],
+  },
   { what: 'transform (input side)', schema: z.string().transform((s) => s.toUpperCase()), same: ['tcp', 1] },
-  { what: 'refine (input side; the check itself runs in lvsrun)', schema: z.string().refine((s) => s.length > 0),
-    same: ['x', 2] },
-  { what: 'preprocess: empty is unset', schema: z.object({ o: z.preprocess(emptyIsUnset, z.number().optional()) }),
-    same: [{ o: 1 }, { o: '' }, { o: null }, {}, { o: 'x' }] },
-  { what: 'preprocess: aliases', schema: z.preprocess(aliasStep({ dest: 'path', name: 'path' }),
-    z.object({ path: z.string(), mode: z.string().optional() }).strict()),
-  same: [{ path: '/x' }, { dest: '/x' }, { name: '/x', mode: '0644' }, {}, { mode: '0644' }, { pth: '/x' }] },
+  {
+    what: 'refine (input side; the check itself runs in lvsrun)',
+    schema: z.string().refine((s) => s.length > 0),
+    same: ['x', 2],
+  },
+  {
+    what: 'preprocess: empty is unset',
+    schema: z.object({ o: z.preprocess(emptyIsUnset, z.number().optional()) }),
+    same: [{ o: 1 }, { o: '' }, { o: null }, {}, { o: 'x' }],
+  },
+  {
+    what: 'preprocess: aliases',
+    schema: z.preprocess(
+      aliasStep({ dest: 'path', name: 'path' }),
+      z.object({ path: z.string(), mode: z.string().optional() }).strict(),
+    ),
+    same: [{ path: '/x' }, { dest: '/x' }, { name: '/x', mode: '0644' }, {}, { mode: '0644' }, { pth: '/x' }],
+  },
   { what: 'unknown', schema: z.object({ msg: z.unknown().optional() }).strict(), same: [{ msg: [1, { a: 2 }] }, {}] },
 ];
 
@@ -52,9 +74,14 @@ describe('argsJsonSchema: zod constructs as JSON Schema', () => {
   }
 
   it('a template is accepted wherever a value is not already any string, at any depth', () => {
-    const schema = z.object({
-      n: z.number(), b: z.boolean(), e: z.enum(['a']), list: z.array(z.object({ port: z.number() }).strict()),
-    }).strict();
+    const schema = z
+      .object({
+        n: z.number(),
+        b: z.boolean(),
+        e: z.enum(['a']),
+        list: z.array(z.object({ port: z.number() }).strict()),
+      })
+      .strict();
     const validate = ajv.compile(argsJsonSchema(schema));
     expect(validate({ n: '{{ x }}', b: '{{ y }}', e: '{{ z }}', list: [{ port: '{{ p }}' }] })).toBe(true);
     expect(validate({ n: 1, b: true, e: 'a', list: '{{ items }}' })).toBe(true);

@@ -53,11 +53,19 @@ function roleArgs(over: Record<string, unknown> = {}): unknown {
   const tasks = role('tasks/main.yaml') as Array<Record<string, unknown>>;
   const defaults = role('defaults/main.yaml') as Record<string, unknown>;
   const task = tasks.find((t) => t.keepalived)!;
-  const vars = { ...defaults, ...inv, inventory_hostname: 'lb1', keepalived_state: 'MASTER', keepalived_priority: 100,
-    lvs_vip: '192.168.3.110', lvs_interface: iface, lvs_auth_pass: 'lvs51pw',
+  const vars = {
+    ...defaults,
+    ...inv,
+    inventory_hostname: 'lb1',
+    keepalived_state: 'MASTER',
+    keepalived_priority: 100,
+    lvs_vip: '192.168.3.110',
+    lvs_interface: iface,
+    lvs_auth_pass: 'lvs51pw',
     lvs_vrrp_scripts: { chk_nginx: { script: '/usr/bin/pidof nginx', interval: 2, weight: -30 } },
     lvs_track_scripts: ['chk_nginx'],
-    ...over };
+    ...over,
+  };
   return templates.renderValue(task.keepalived, vars, { field: 'keepalived' });
 }
 
@@ -68,15 +76,16 @@ describe('vrrp_script on keepalived 2.x', () => {
     expect(c).toMatch(/^ {4}script_user root$/m);
     const off = render({ ...docsExample(), global_defs: { enable_script_security: false } });
     expect(off).not.toMatch(/enable_script_security|script_user/);
-    expect(render({ ...docsExample(), global_defs: { script_user: 'keepalived_script' } }))
-      .toMatch(/script_user keepalived_script$/m);
+    expect(render({ ...docsExample(), global_defs: { script_user: 'keepalived_script' } })).toMatch(
+      /script_user keepalived_script$/m,
+    );
     const role = render(roleArgs({ lvs_script_user: 'lvscheck' }));
     expect(role).toMatch(/^ {4}enable_script_security$/m);
     expect(role).toMatch(/^ {4}script_user lvscheck$/m);
     expect(render(roleArgs({ lvs_script_security: false }))).not.toMatch(/enable_script_security/);
   });
 
-  it.runIf(hasKeepalived)('keepalived -t accepts the docs\' chk_nginx example and the role\'s output', () => {
+  it.runIf(hasKeepalived)("keepalived -t accepts the docs' chk_nginx example and the role's output", () => {
     for (const conf of [render(docsExample()), render(roleArgs())]) {
       const t = keepalivedTest(conf);
       expect(t.out).not.toMatch(/SECURITY VIOLATION/);
@@ -95,12 +104,17 @@ describe('vrrp_script on keepalived 2.x', () => {
     const scratch = mkdtempSync(join(tmpdir(), 'lvsrun-kcheck-'));
     const probes: string[] = [];
     const ctx = (check: boolean): ModuleCtx => ({
-      host: 'lb1', vars: inv, check,
+      host: 'lb1',
+      vars: inv,
+      check,
       exec: async (cmd: ShellCmd, o) => {
         probes.push(cmd);
         // the probe of the live file answers "absent"; keepalived -t runs for real
-        const r = spawnSync('/bin/sh', ['-c', cmd],
-          { input: o?.stdin ?? '', encoding: 'utf8', env: { ...process.env, TMPDIR: scratch } });
+        const r = spawnSync('/bin/sh', ['-c', cmd], {
+          input: o?.stdin ?? '',
+          encoding: 'utf8',
+          env: { ...process.env, TMPDIR: scratch },
+        });
         return { code: r.status, signal: null, stdout: r.stdout, stderr: r.stderr, durationMs: 0 };
       },
       readLocal: () => ({ path: tplFile, text: readFileSync(tplFile, 'utf8'), bytes: readFileSync(tplFile) }),
@@ -108,8 +122,12 @@ describe('vrrp_script on keepalived 2.x', () => {
       fact: async <T>(_k: string, load: () => Promise<T>) => load(),
     });
     const dest = join(scratch, 'live', 'keepalived.conf');
-    const bad = keepalived.schema.parse({ ...docsExample(), dest, start: false,
-      global_defs: { enable_script_security: false } });
+    const bad = keepalived.schema.parse({
+      ...docsExample(),
+      dest,
+      start: false,
+      global_defs: { enable_script_security: false },
+    });
     const o = await keepalived.check(ctx(true), bad);
     expect(o.refused).toMatch(/exit 6: .*SECURITY VIOLATION/);
     expect(keepalived.plan(bad, o).fail).toMatch(/keepalived -t refuses the new .*SECURITY VIOLATION/);
@@ -127,19 +145,38 @@ describe('vrrp_script on keepalived 2.x', () => {
   });
 });
 
-describe('keepalived global_defs: keepalived.conf(5)\'s common keys, typed', () => {
+describe("keepalived global_defs: keepalived.conf(5)'s common keys, typed", () => {
   const common = {
-    router_id: 'lb1', enable_script_security: true, script_user: 'root', smtp_connect_timeout: 30,
-    vrrp_skip_check_adv_addr: true, vrrp_garp_interval: 0.001, vrrp_gna_interval: '0.000001',
-    vrrp_garp_master_delay: 5, vrrp_garp_master_refresh: 60, vrrp_lower_prio_no_advert: false, vrrp_version: 2,
-    vrrp_mcast_group4: '224.0.0.18', vrrp_startup_delay: 5.5, vrrp_priority: -10, max_auto_priority: 10,
-    dynamic_interfaces: 'yes', vrrp_strict: false,
+    router_id: 'lb1',
+    enable_script_security: true,
+    script_user: 'root',
+    smtp_connect_timeout: 30,
+    vrrp_skip_check_adv_addr: true,
+    vrrp_garp_interval: 0.001,
+    vrrp_gna_interval: '0.000001',
+    vrrp_garp_master_delay: 5,
+    vrrp_garp_master_refresh: 60,
+    vrrp_lower_prio_no_advert: false,
+    vrrp_version: 2,
+    vrrp_mcast_group4: '224.0.0.18',
+    vrrp_startup_delay: 5.5,
+    vrrp_priority: -10,
+    max_auto_priority: 10,
+    dynamic_interfaces: 'yes',
+    vrrp_strict: false,
   };
   const base = (g: Record<string, unknown>) => ({ ...docsExample(), global_defs: g });
   it('accepts and writes them; a flag set to false is left out', () => {
     const c = render(base(common));
-    for (const line of ['smtp_connect_timeout 30', 'vrrp_skip_check_adv_addr', 'vrrp_garp_interval 0.001',
-      'vrrp_gna_interval 0.000001', 'vrrp_lower_prio_no_advert false', 'vrrp_priority -10', 'dynamic_interfaces']) {
+    for (const line of [
+      'smtp_connect_timeout 30',
+      'vrrp_skip_check_adv_addr',
+      'vrrp_garp_interval 0.001',
+      'vrrp_gna_interval 0.000001',
+      'vrrp_lower_prio_no_advert false',
+      'vrrp_priority -10',
+      'dynamic_interfaces',
+    ]) {
       expect(c).toMatch(new RegExp(`^ {4}${line}$`, 'm'));
     }
     expect(c).not.toMatch(/vrrp_strict/);
@@ -149,7 +186,7 @@ describe('keepalived global_defs: keepalived.conf(5)\'s common keys, typed', () 
     expect(t.code, t.out).toBe(0);
     expect(t.out).not.toMatch(/unknown keyword|invalid/i);
   });
-  it('refuses values keepalived refuses, and values that are not of the key\'s type', () => {
+  it("refuses values keepalived refuses, and values that are not of the key's type", () => {
     const err = (g: Record<string, unknown>): string => {
       const r = keepalived.schema.safeParse(base(g));
       return r.success ? '' : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -170,13 +207,21 @@ describe('keepalived global_defs: keepalived.conf(5)\'s common keys, typed', () 
 describe('a playbook with a wrong global_defs key or value is refused at load, before any host', () => {
   const load = (globalDefs: string): LvsrunError => {
     const d = mkdtempSync(join(tmpdir(), 'lvsrun-gd-'));
-    writeFileSync(join(d, 'pb.yaml'), `- hosts: all\n  tasks:\n    - keepalived:\n        global_defs: ${globalDefs}\n`
-      + '        vrrp_instances: [{name: VI_1, state: MASTER, interface: eth0, virtual_router_id: 1, priority: 100, '
-      + 'virtual_ipaddress: [10.0.0.1]}]\n');
-    try { loadPlaybook(join(d, 'pb.yaml')); } catch (e) { if (e instanceof LvsrunError) return e; throw e; }
+    writeFileSync(
+      join(d, 'pb.yaml'),
+      `- hosts: all\n  tasks:\n    - keepalived:\n        global_defs: ${globalDefs}\n` +
+        '        vrrp_instances: [{name: VI_1, state: MASTER, interface: eth0, virtual_router_id: 1, priority: 100, ' +
+        'virtual_ipaddress: [10.0.0.1]}]\n',
+    );
+    try {
+      loadPlaybook(join(d, 'pb.yaml'));
+    } catch (e) {
+      if (e instanceof LvsrunError) return e;
+      throw e;
+    }
     throw new Error('loaded');
   };
-  it('the hint lists the keys global_defs accepts, not the module\'s arguments', () => {
+  it("the hint lists the keys global_defs accepts, not the module's arguments", () => {
     const e = load('{smtp_timeout: 30}');
     expect(e.message).toMatch(/unknown key in global_defs 'smtp_timeout'/);
     expect(e.hint).toMatch(/global_defs keys are: .*smtp_connect_timeout.*vrrp_gna_interval/);
@@ -191,16 +236,22 @@ describe('a playbook with a wrong global_defs key or value is refused at load, b
 describe('lvsrun validate says before the run that keepalived 2.2 refuses vrrp_garp_interval 0', () => {
   it('a templated value from the inventory is a task-args error naming the reason', () => {
     const d = mkdtempSync(join(tmpdir(), 'lvsrun-garp-'));
-    writeFileSync(join(d, 'pb.yaml'), `- hosts: directors
+    writeFileSync(
+      join(d, 'pb.yaml'),
+      `- hosts: directors
   tasks:
     - keepalived:
         global_defs: {vrrp_garp_interval: "{{garp}}"}
         vrrp_instances: [{name: VI_1, state: MASTER, interface: eth0, virtual_router_id: 1, priority: 100,
                           virtual_ipaddress: [10.0.0.1]}]
-`);
+`,
+    );
     writeFileSync(join(d, 'inv.yaml'), 'all:\n  children:\n    directors:\n      hosts:\n        lb1: {garp: 0}\n');
     const fs = validateInventory(loadInventory(join(d, 'inv.yaml')), loadPlaybook(join(d, 'pb.yaml')), templates);
-    expect(fs.find((f) => f.rule === 'task-args')).toMatchObject({ host: 'lb1', severity: 'error',
-      message: expect.stringMatching(/vrrp_garp_interval must be above 0: keepalived 2.2 refuses 0/) });
+    expect(fs.find((f) => f.rule === 'task-args')).toMatchObject({
+      host: 'lb1',
+      severity: 'error',
+      message: expect.stringMatching(/vrrp_garp_interval must be above 0: keepalived 2.2 refuses 0/),
+    });
   });
 });

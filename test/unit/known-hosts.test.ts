@@ -6,7 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { KnownHosts } from '../../src/transport/known-hosts.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lvsrun-kh-'));
-const file = (text: string): string => { const f = join(dir, `kh-${Math.random()}`); writeFileSync(f, text); return f; };
+const file = (text: string): string => {
+  const f = join(dir, `kh-${Math.random()}`);
+  writeFileSync(f, text);
+  return f;
+};
 
 describe('known_hosts', () => {
   it('matches OpenSSH [host]:port entries for non-22 ports, and only on that port', () => {

@@ -15,7 +15,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const depcruise = (): { code: number | null; out: string } => {
   const bin = join(PACKAGE_ROOT, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs');
   const r = spawnSync(process.execPath, [bin, 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], {
-    cwd: work, encoding: 'utf8',
+    cwd: work,
+    encoding: 'utf8',
   });
   return { code: r.status, out: r.stdout + r.stderr };
 };

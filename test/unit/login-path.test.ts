@@ -21,30 +21,41 @@ describe('ProxyJump from the inventory', () => {
     expect(sshArgWords(`-o 'A b' "c\\"d" e\\ f`)).toEqual(['-o', 'A b', 'c"d', 'e f']);
   });
 
-  it('a chain a,b connects to a, to b through a, then to the host through b; hops without keys use the host\'s', () => {
-    const s = connectSpec(host, { ansible_host: '10.0.0.5', ansible_user: 'op', ansible_ssh_private_key_file: 'k',
-      lvsrun_proxy_jump: 'j1@a:2201,[fd00::1]:2202' }, noCfg, opts);
+  it("a chain a,b connects to a, to b through a, then to the host through b; hops without keys use the host's", () => {
+    const s = connectSpec(
+      host,
+      {
+        ansible_host: '10.0.0.5',
+        ansible_user: 'op',
+        ansible_ssh_private_key_file: 'k',
+        lvsrun_proxy_jump: 'j1@a:2201,[fd00::1]:2202',
+      },
+      noCfg,
+      opts,
+    );
     expect(s.host).toBe('10.0.0.5');
     expect(s.proxyJump).toMatchObject({ host: 'fd00::1', port: 2202, privateKeyFiles: ['/inv/k'] });
     expect(s.proxyJump?.proxyJump).toMatchObject({ host: 'a', port: 2201, user: 'j1', privateKeyFiles: ['/inv/k'] });
     expect(s.proxyJump?.proxyJump?.proxyJump).toBeUndefined();
   });
 
-  it('the inventory wins over ssh_config; ssh_config\'s ProxyJump applies without it; none means direct', () => {
+  it("the inventory wins over ssh_config; ssh_config's ProxyJump applies without it; none means direct", () => {
     const cfg = (a: string): SshConfigHost =>
-      (a === 'rs1' ? { identityFiles: [], proxyJump: 'cfgjump' } : { identityFiles: [] });
+      a === 'rs1' ? { identityFiles: [], proxyJump: 'cfgjump' } : { identityFiles: [] };
     expect(connectSpec(host, {}, cfg, opts).proxyJump?.host).toBe('cfgjump');
     expect(connectSpec(host, { ansible_ssh_common_args: '-J varjump' }, cfg, opts).proxyJump?.host).toBe('varjump');
     expect(connectSpec(host, { lvsrun_proxy_jump: 'none' }, cfg, opts).proxyJump).toBeUndefined();
   });
 
   it('refuses a ProxyCommand (never bypassed) and a malformed jump, hostile values included', () => {
-    expect(connVarProblems({ ansible_ssh_common_args: '-o ProxyCommand="nc %h %p"' })[0]?.message)
-      .toMatch(/ProxyCommand/);
+    expect(connVarProblems({ ansible_ssh_common_args: '-o ProxyCommand="nc %h %p"' })[0]?.message).toMatch(
+      /ProxyCommand/,
+    );
     for (const bad of ['-oProxyCommand=x@b', 'a b', 'a,,b', 'u@', '{{ x }}', 'a\nb', '__proto__@', '']) {
       expect(connVarProblems({ lvsrun_proxy_jump: bad }), bad).toHaveLength(1);
-      expect(() => connectSpec(host, { lvsrun_proxy_jump: bad }, noCfg, opts), bad)
-        .toThrow(/lvsrun_proxy_jump|ProxyJump/);
+      expect(() => connectSpec(host, { lvsrun_proxy_jump: bad }, noCfg, opts), bad).toThrow(
+        /lvsrun_proxy_jump|ProxyJump/,
+      );
     }
     expect(connVarProblems({ lvsrun_proxy_jump: 'ops@bastion.example:22,b2' })).toEqual([]);
     expect(connVarProblems({ ansible_ssh_common_args: '-o StrictHostKeyChecking=no' })).toEqual([]);
@@ -54,8 +65,9 @@ describe('ProxyJump from the inventory', () => {
 describe('sudo refusing the become', () => {
   it('names a wrong password, a missing one, a user sudoers refuses; a failing command is not sudo', () => {
     const r = (stderr: string, code = 1): { code: number; stderr: string } => ({ code, stderr });
-    expect(sudoRefusal(r('Sorry, try again.\nsudo: 1 incorrect password attempt\n'), 'rs1', 'op', 'root')?.message)
-      .toBe('rs1: sudo as op (become root) refused the become password (ansible_become_password)');
+    expect(
+      sudoRefusal(r('Sorry, try again.\nsudo: 1 incorrect password attempt\n'), 'rs1', 'op', 'root')?.message,
+    ).toBe('rs1: sudo as op (become root) refused the become password (ansible_become_password)');
     expect(sudoRefusal(r('sudo: a password is required\n'), 'rs1', 'op', 'root')?.message).toMatch(/needs a password/);
     expect(sudoRefusal(r('op is not in the sudoers file.\n'), 'rs1', 'op', 'root')?.message).toMatch(/not allowed/);
     expect(sudoRefusal(r('cat: x: No such file or directory\n'), 'rs1', 'op', 'root')).toBeUndefined();

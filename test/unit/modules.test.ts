@@ -16,13 +16,23 @@ const b64 = (s: string): string => Buffer.from(s).toString('base64');
 function ctxFor(t: FakeTransport) {
   const hs = new HostState(t.host);
   hs.transport = t;
-  return makeCtx({ hs, vars: {}, check: false, become: { enabled: false, user: 'root' }, baseDirs: [], templates: new TemplateEngine(), execLog: [] });
+  return makeCtx({
+    hs,
+    vars: {},
+    check: false,
+    become: { enabled: false, user: 'root' },
+    baseDirs: [],
+    templates: new TemplateEngine(),
+    execLog: [],
+  });
 }
 
 describe('sysctl', () => {
   const p = sysctl.schema.parse({ name: 'net.ipv4.ip_forward', value: 1, sysctl_file: '/etc/sysctl.d/90-lvs.conf' });
   it('reads the live value and the persisted file in one round trip', async () => {
-    const t = new FakeTransport('lb1').on(/sysctl -n -- net\.ipv4\.ip_forward/, { stdout: `0\n\n__lvsrun_probe_end__ 0\nabsent\n\n__lvsrun_probe_end__ 0\n` });
+    const t = new FakeTransport('lb1').on(/sysctl -n -- net\.ipv4\.ip_forward/, {
+      stdout: `0\n\n__lvsrun_probe_end__ 0\nabsent\n\n__lvsrun_probe_end__ 0\n`,
+    });
     const o = await sysctl.check(ctxFor(t), p);
     expect(t.calls).toHaveLength(1);
     expect(o).toEqual({ live: '0', file: { exists: false } });
@@ -32,10 +42,16 @@ describe('sysctl', () => {
     expect(plan.action).toBe('update');
     expect(plan.steps[0]!.cmd).toBe('sysctl -q -w -- net.ipv4.ip_forward=1');
     expect(Buffer.from(plan.steps[1]!.stdin!, 'base64').toString()).toBe('net.ipv4.ip_forward=1\n');
-    expect(plan.undo.map((s) => s.cmd)).toEqual(['rm -rf -- /etc/sysctl.d/90-lvs.conf', 'sysctl -q -w -- net.ipv4.ip_forward=0']);
+    expect(plan.undo.map((s) => s.cmd)).toEqual([
+      'rm -rf -- /etc/sysctl.d/90-lvs.conf',
+      'sysctl -q -w -- net.ipv4.ip_forward=0',
+    ]);
   });
   it('does nothing when converged', () => {
-    const plan = sysctl.plan(p, { live: '1', file: { exists: true, type: 'file', content: 'net.ipv4.ip_forward=1\n' } });
+    const plan = sysctl.plan(p, {
+      live: '1',
+      file: { exists: true, type: 'file', content: 'net.ipv4.ip_forward=1\n' },
+    });
     expect(plan).toMatchObject({ action: 'noop', steps: [], undo: [] });
   });
   it('fails cleanly on a sysctl the host does not have', () => {
@@ -56,14 +72,25 @@ describe('lineinfile', () => {
     expect(editLines('a=1\nb=2\n', a({ regexp: '^a=', state: 'absent' }))).toBe('b=2\n');
   });
   it('create under missing directories makes them, and its undo removes exactly the top one it made', () => {
-    const st = parseFileState({ code: 0, signal: null, stdout: 'absent\n/srv/a\n', stderr: '', durationMs: 1 }, '/srv/a/b/c.conf');
+    const st = parseFileState(
+      { code: 0, signal: null, stdout: 'absent\n/srv/a\n', stderr: '', durationMs: 1 },
+      '/srv/a/b/c.conf',
+    );
     expect(st).toEqual({ exists: false, missingFrom: '/srv/a' });
     const plan = lineinfile.plan(lineinfile.schema.parse({ path: '/srv/a/b/c.conf', line: 'x=1', create: true }), st);
     expect(plan.steps[0]!.cmd).toMatch(/^d=\/srv\/a\/b\/c\.conf;[^\n]*\nmkdir -p -- "\$\(dirname -- "\$d"\)"/);
     expect(plan.undo.map((u) => u.cmd)).toEqual(['rm -rf -- /srv/a']);
   });
   it('fixes only the mode when the line is already there', () => {
-    const st = { exists: true, type: 'file' as const, mode: '0600', owner: 'root', group: 'root', content: 'x=1\n', b64: b64('x=1\n') };
+    const st = {
+      exists: true,
+      type: 'file' as const,
+      mode: '0600',
+      owner: 'root',
+      group: 'root',
+      content: 'x=1\n',
+      b64: b64('x=1\n'),
+    };
     const plan = lineinfile.plan(lineinfile.schema.parse({ path: '/f', line: 'x=1', mode: '0644' }), st);
     expect(plan.steps.map((x) => x.cmd)).toEqual([expect.stringMatching(/^p=\/f;[^]*chmod -- 0644 h/)]);
     expect(plan.undo.map((x) => x.cmd)).toEqual([expect.stringMatching(/^p=\/f;[^]*chmod -- 0600 h/)]);
@@ -80,7 +107,15 @@ describe('copy/template file writes', () => {
     expect(plan.diff![0]).toEqual({ path: '/etc/x.conf', before: '', after: 'hello\n' });
   });
   it('updates a changed file; undo puts back the old bytes, mode and owner', () => {
-    const before = { exists: true, type: 'file' as const, mode: '0600', owner: 'root', group: 'adm', content: 'old\n', b64: b64('old\n') };
+    const before = {
+      exists: true,
+      type: 'file' as const,
+      mode: '0600',
+      owner: 'root',
+      group: 'adm',
+      content: 'old\n',
+      b64: b64('old\n'),
+    };
     const plan = planFileWrite(args, { state: before, want: 'new\n', source: 'content' });
     expect(plan.action).toBe('update');
     const restore = plan.undo.find((s) => s.stdin);
@@ -89,7 +124,15 @@ describe('copy/template file writes', () => {
     expect(restore!.cmd).toContain('chown -h -- root:adm f');
   });
   it('is a noop when content and mode match, and fixes only the mode when only it differs', () => {
-    const same = { exists: true, type: 'file' as const, mode: '0640', owner: 'root', group: 'root', content: 'x', b64: b64('x') };
+    const same = {
+      exists: true,
+      type: 'file' as const,
+      mode: '0640',
+      owner: 'root',
+      group: 'root',
+      content: 'x',
+      b64: b64('x'),
+    };
     expect(planFileWrite(args, { state: same, want: 'x', source: 'content' }).action).toBe('noop');
     const plan = planFileWrite(args, { state: { ...same, mode: '0644' }, want: 'x', source: 'content' });
     expect(plan.steps.map((s) => s.cmd)).toEqual([expect.stringMatching(/^p=\/etc\/x\.conf;[^]*chmod -- 0640 h/)]);
@@ -103,7 +146,9 @@ describe('file', () => {
     const plan = file.plan(p, { exists: false });
     expect(plan.steps[0]!.cmd).toBe("mkdir -p -- '/srv/a b'");
     expect(plan.undo).toHaveLength(1);
-    expect(file.plan(p, { exists: true, type: 'directory', mode: '0755', owner: 'root', group: 'root' }).action).toBe('noop');
+    expect(file.plan(p, { exists: true, type: 'directory', mode: '0755', owner: 'root', group: 'root' }).action).toBe(
+      'noop',
+    );
   });
   it('refuses to turn a file into a directory', () => {
     const p = file.schema.parse({ path: '/x', state: 'directory' });
@@ -114,7 +159,12 @@ describe('file', () => {
 describe('service', () => {
   const p = service.schema.parse({ name: 'nginx', state: 'started' });
   it('parses the probe for systemd and sysv hosts', () => {
-    expect(parseServiceProbe('init=sysv\nexists=yes\nactive=inactive\nenabled=disabled\n')).toEqual({ init: 'sysv', exists: true, active: false, enabled: false });
+    expect(parseServiceProbe('init=sysv\nexists=yes\nactive=inactive\nenabled=disabled\n')).toEqual({
+      init: 'sysv',
+      exists: true,
+      active: false,
+      enabled: false,
+    });
     expect(parseServiceProbe('init=systemd\nactive=active\nenabled=enabled\nexists=yes\n').init).toBe('systemd');
   });
   it('starts a stopped service; undo stops it; converged is a noop', () => {
@@ -124,7 +174,9 @@ describe('service', () => {
     expect(service.plan(p, { init: 'systemd', exists: true, active: true, enabled: false }).action).toBe('noop');
   });
   it('fails for a service that is not installed', () => {
-    expect(service.plan(p, { init: 'sysv', exists: false, active: false, enabled: false }).fail).toMatch(/not installed/);
+    expect(service.plan(p, { init: 'sysv', exists: false, active: false, enabled: false }).fail).toMatch(
+      /not installed/,
+    );
   });
 });
 
@@ -132,9 +184,13 @@ describe('package', () => {
   it('installs only what is missing and undoes by removing it', () => {
     const p = pkg.schema.parse({ name: ['keepalived', 'ipvsadm'] });
     const plan = pkg.plan(p, { mgr: 'apt', installed: { keepalived: '1:2.2.7', ipvsadm: null }, upgradable: [] });
-    expect(plan.steps[0]!.cmd).toContain('apt-get install -y -q --no-upgrade -o Dpkg::Options::=--force-confold ipvsadm');
+    expect(plan.steps[0]!.cmd).toContain(
+      'apt-get install -y -q --no-upgrade -o Dpkg::Options::=--force-confold ipvsadm',
+    );
     expect(plan.undo[0]!.cmd).toContain('apt-get remove -y -q ipvsadm');
-    expect(pkg.plan(p, { mgr: 'apt', installed: { keepalived: '1', ipvsadm: '1' }, upgradable: [] }).action).toBe('noop');
+    expect(pkg.plan(p, { mgr: 'apt', installed: { keepalived: '1', ipvsadm: '1' }, upgradable: [] }).action).toBe(
+      'noop',
+    );
   });
 });
 

@@ -5,13 +5,20 @@ import { VaultKeyring } from '../../src/vault/keyring.js';
 
 describe('Redactor', () => {
   it('finds secret-named values at any depth, in lists, and renders templated ones', () => {
-    const red = Redactor.fromVars([{
-      creds: { user: 'admin', password: 'nested-pw' },
-      api_token: ['tok-one', { deeper: 'tok-two' }],
-      x_password: '{{ real }}',
-      real: 'rendered-pw',
-      plain: 'not-secret',
-    }], [], [], (s) => s.replace('{{ real }}', 'rendered-pw'));
+    const red = Redactor.fromVars(
+      [
+        {
+          creds: { user: 'admin', password: 'nested-pw' },
+          api_token: ['tok-one', { deeper: 'tok-two' }],
+          x_password: '{{ real }}',
+          real: 'rendered-pw',
+          plain: 'not-secret',
+        },
+      ],
+      [],
+      [],
+      (s) => s.replace('{{ real }}', 'rendered-pw'),
+    );
     const out = red.text('nested-pw tok-one tok-two rendered-pw not-secret admin');
     expect(out).toBe(`${MASK} ${MASK} ${MASK} ${MASK} not-secret admin`);
   });
@@ -38,8 +45,10 @@ describe('Redactor', () => {
   });
 
   it('walks hostile keys and shapes without harm', () => {
-    const vars = JSON.parse('{"__proto__": {"password": "proto-pw"}, "constructor": {"token": "ctor-tok"}}') as
-      Record<string, unknown>;
+    const vars = JSON.parse('{"__proto__": {"password": "proto-pw"}, "constructor": {"token": "ctor-tok"}}') as Record<
+      string,
+      unknown
+    >;
     const red = Redactor.fromVars([vars]);
     expect(red.text('proto-pw ctor-tok')).toBe(`${MASK} ${MASK}`);
     const loop: Record<string, unknown> = { secret: 'loop-secret' };

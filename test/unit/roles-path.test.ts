@@ -23,7 +23,17 @@ type Result = { code: number; out: string; err: string };
 async function cli(cwd: string, env: NodeJS.ProcessEnv, ...argv: string[]): Promise<Result> {
   let out = '';
   let err = '';
-  const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; }, isTTY: false, cwd, env });
+  const code = await main(argv, {
+    out: (s) => {
+      out += s;
+    },
+    err: (s) => {
+      err += s;
+    },
+    isTTY: false,
+    cwd,
+    env,
+  });
   return { code, out, err };
 }
 
@@ -40,13 +50,17 @@ describe('roles path', () => {
   it('order: roles/ next to the playbook, then the configured paths in order, then the shipped roles', () => {
     const d = fresh();
     put(d, {
-      'a/lvs_director/tasks/main.yaml': role('a'), 'b/lvs_director/tasks/main.yaml': role('b'),
+      'a/lvs_director/tasks/main.yaml': role('a'),
+      'b/lvs_director/tasks/main.yaml': role('b'),
       'b/only_b/tasks/main.yaml': role('b'),
-      'site.yaml': '- hosts: all\n  roles: [lvs_director, only_b]\n' });
+      'site.yaml': '- hosts: all\n  roles: [lvs_director, only_b]\n',
+    });
     const from = (rolesPath: string[]): Array<string | undefined> =>
       loadPlaybook(join(d, 'site.yaml'), { rolesPath }).plays[0]!.tasks.map((t) => t.where.file);
-    expect(from([join(d, 'a'), join(d, 'b')]))
-      .toEqual([join(d, 'a/lvs_director/tasks/main.yaml'), join(d, 'b/only_b/tasks/main.yaml')]);
+    expect(from([join(d, 'a'), join(d, 'b')])).toEqual([
+      join(d, 'a/lvs_director/tasks/main.yaml'),
+      join(d, 'b/only_b/tasks/main.yaml'),
+    ]);
     expect(from([join(d, 'b'), join(d, 'a')])[0]).toBe(join(d, 'b/lvs_director/tasks/main.yaml'));
     put(d, { 'roles/lvs_director/tasks/main.yaml': role('local') });
     expect(from([join(d, 'a'), join(d, 'b')])[0]).toBe(join(d, 'roles/lvs_director/tasks/main.yaml'));
@@ -55,12 +69,20 @@ describe('roles path', () => {
   it('a missing role is a load-time error listing every folder tried, the shipped one last', () => {
     const d = fresh();
     put(d, { 'site.yaml': '- hosts: all\n  roles: [nope]\n' });
-    expect(() => loadPlaybook(join(d, 'site.yaml'), { rolesPath: [join(d, 'mine')] })).toThrow(expect.objectContaining({
-      message: `role 'nope' not found`,
-      hint: expect.stringContaining(`looked in ${[join(d, 'roles/nope'), join(d, '../roles/nope'), join(d, 'mine/nope'),
-        join(repo, 'playbooks/roles/nope')].join(', ')}`),
-      where: expect.objectContaining({ file: join(d, 'site.yaml'), line: 2 }),
-    }));
+    expect(() => loadPlaybook(join(d, 'site.yaml'), { rolesPath: [join(d, 'mine')] })).toThrow(
+      expect.objectContaining({
+        message: `role 'nope' not found`,
+        hint: expect.stringContaining(
+          `looked in ${[
+            join(d, 'roles/nope'),
+            join(d, '../roles/nope'),
+            join(d, 'mine/nope'),
+            join(repo, 'playbooks/roles/nope'),
+          ].join(', ')}`,
+        ),
+        where: expect.objectContaining({ file: join(d, 'site.yaml'), line: 2 }),
+      }),
+    );
   });
 
   it('a role name that is no name (.., control characters) is refused, not searched', () => {
@@ -74,7 +96,9 @@ describe('roles path', () => {
   it('lvsrun.cfg roles_path (relative to the file) and LVSRUN_ROLES_PATH (overrides it) reach the CLI', async () => {
     const d = fresh();
     put(d, {
-      'site.yaml': '- hosts: all\n  roles: [mine]\n', 'inv.yaml': INV, 'cfgroles/mine/tasks/main.yaml': role('cfg'),
+      'site.yaml': '- hosts: all\n  roles: [mine]\n',
+      'inv.yaml': INV,
+      'cfgroles/mine/tasks/main.yaml': role('cfg'),
       'envroles/mine/tasks/main.yaml': 'not: [a list\n',
       'lvsrun.cfg': '# ops\n[defaults]\nroles_path = cfgroles\nforks = 7\n',
     });
@@ -91,8 +115,10 @@ describe('roles path', () => {
 
   it('lvsrun.cfg mistakes name the file, line and setting, exit 1', async () => {
     const cases: Array<[string, RegExp]> = [
-      ['[defaults]\nrole_path = x\n',
-        /lvsrun\.cfg:2 \(role_path\): unknown setting 'role_path'\n {2}hint: did you mean 'roles_path'\?/],
+      [
+        '[defaults]\nrole_path = x\n',
+        /lvsrun\.cfg:2 \(role_path\): unknown setting 'role_path'\n {2}hint: did you mean 'roles_path'\?/,
+      ],
       ['[defaults]\nforks = 0x10\n', /lvsrun\.cfg:2 \(forks\): forks must be a positive whole number, got "0x10"/],
       ['[nope]\nforks = 1\n', /lvsrun\.cfg:1: unknown section \[nope\]/],
       ['forks = 1\n', /lvsrun\.cfg:1 \(forks\): settings go under \[defaults\]/],
@@ -107,8 +133,9 @@ describe('roles path', () => {
       expect(r.err).toMatch(re);
       expect(r.err).not.toMatch(/\n\s+at /);
     }
-    expect(parseConfig('[defaults]\nroles_path = a:/b: ~/c\n', '/etc/lvs/lvsrun.cfg', { HOME: '/home/op' }).rolesPath)
-      .toEqual(['/etc/lvs/a', '/b', '/home/op/c']);
+    expect(
+      parseConfig('[defaults]\nroles_path = a:/b: ~/c\n', '/etc/lvs/lvsrun.cfg', { HOME: '/home/op' }).rolesPath,
+    ).toEqual(['/etc/lvs/a', '/b', '/home/op/c']);
   });
 });
 
@@ -118,15 +145,17 @@ describe('templates: the playbook folder first, the shipped templates last', () 
     const r = findLocalFile('keepalived/keepalived.conf.hbs', [d, join(d, 'templates')], 'templates');
     expect(r.found).toBe(join(repo, 'templates/keepalived/keepalived.conf.hbs'));
     put(d, { 'templates/keepalived/keepalived.conf.hbs': 'mine' });
-    expect(findLocalFile('keepalived/keepalived.conf.hbs', [d], 'templates').found)
-      .toBe(join(d, 'templates/keepalived/keepalived.conf.hbs'));
+    expect(findLocalFile('keepalived/keepalived.conf.hbs', [d], 'templates').found).toBe(
+      join(d, 'templates/keepalived/keepalived.conf.hbs'),
+    );
     // copy's files are never taken from the shipped templates.
     expect(findLocalFile('keepalived/keepalived.conf.hbs', [fresh()], 'files').found).toBeUndefined();
   });
 
   it('a keepalived task whose template is missing fails when the playbook loads, listing the paths tried', () => {
     const d = fresh();
-    put(d, { 'site.yaml': `- hosts: all
+    put(d, {
+      'site.yaml': `- hosts: all
   tasks:
     - name: conf
       keepalived:
@@ -134,12 +163,15 @@ describe('templates: the playbook folder first, the shipped templates last', () 
         vrrp_instances:
           - {name: VI_1, state: MASTER, interface: eth0, virtual_router_id: 51, priority: 100,
              virtual_ipaddress: [192.0.2.1]}
-` });
-    expect(() => loadPlaybook(join(d, 'site.yaml'))).toThrow(expect.objectContaining({
-      message: `template 'custom/ka.hbs' not found`,
-      hint: expect.stringContaining(`${join(d, 'custom/ka.hbs')}, ${join(d, 'templates/custom/ka.hbs')}`),
-      where: expect.objectContaining({ line: 5, field: '[0].tasks[0].keepalived.template' }),
-    }));
+`,
+    });
+    expect(() => loadPlaybook(join(d, 'site.yaml'))).toThrow(
+      expect.objectContaining({
+        message: `template 'custom/ka.hbs' not found`,
+        hint: expect.stringContaining(`${join(d, 'custom/ka.hbs')}, ${join(d, 'templates/custom/ka.hbs')}`),
+        where: expect.objectContaining({ line: 5, field: '[0].tasks[0].keepalived.template' }),
+      }),
+    );
     put(d, { 'templates/custom/ka.hbs': 'vrrp_instance {{x}} {}\n' });
     expect(loadPlaybook(join(d, 'site.yaml')).plays[0]!.tasks).toHaveLength(1);
   });

@@ -11,19 +11,31 @@ function folder(): { io: Io & { text: () => string }; run: (id: string, recs: ob
   // a host on this worktree's loopback range where nothing listens: a restore attempt ends at once
   writeFileSync(join(cwd, 'inv.yaml'), 'all:\n  hosts:\n    lb1: {ansible_host: 127.0.39.1, ansible_port: 1}\n');
   let out = '';
-  const add = (s: string): void => { out += s; };
+  const add = (s: string): void => {
+    out += s;
+  };
   const io = { out: add, err: add, isTTY: false, cwd, env: process.env, text: () => out };
   const run = (id: string, recs: object[]): void => {
     mkdirSync(join(cwd, '.lvsrun', 'runs', id), { recursive: true, mode: 0o700 });
-    const start = { ts: '2026-01-01T00:00:00Z', seq: 0, phase: 'run-start',
-      meta: { inventory: join(cwd, 'inv.yaml') } };
+    const start = {
+      ts: '2026-01-01T00:00:00Z',
+      seq: 0,
+      phase: 'run-start',
+      meta: { inventory: join(cwd, 'inv.yaml') },
+    };
     const text = [start, ...recs].map((r) => JSON.stringify(r)).join('\n') + '\n';
     writeFileSync(join(cwd, '.lvsrun', 'runs', id, 'journal.jsonl'), text, { mode: 0o600 });
   };
   return { io, run };
 }
-const change = (seq: number) => ({ ts: '2026-01-01T00:00:01Z', seq, phase: 'begin', host: 'lb1', task: 'write x',
-  undo: [{ kind: 'exec', cmd: 'true' }] });
+const change = (seq: number) => ({
+  ts: '2026-01-01T00:00:01Z',
+  seq,
+  phase: 'begin',
+  host: 'lb1',
+  task: 'write x',
+  undo: [{ kind: 'exec', cmd: 'true' }],
+});
 
 describe('lvsrun rollback picks the newest run with changes in effect', () => {
   it('skips a newer run that changed nothing, and one already rolled back', () => {

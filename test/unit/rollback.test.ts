@@ -36,7 +36,11 @@ describe('journal reading', () => {
     expect(out.get('lb1')!.map((e) => e.task)).toEqual(['a']);
     expect(out.get('rs1')![0]).toMatchObject({ task: 'c', undo: [{ cmd: 'undo c' }] });
     const info = describeRun('r1', recs);
-    expect(info).toMatchObject({ outcome: 'running-or-crashed', outstandingHosts: ['lb1', 'rs1'], changedHosts: ['lb1', 'rs1'] });
+    expect(info).toMatchObject({
+      outcome: 'running-or-crashed',
+      outstandingHosts: ['lb1', 'rs1'],
+      changedHosts: ['lb1', 'rs1'],
+    });
   });
 
   it('a journal reopened for lvsrun rollback continues the numbering, so refs stay unique', async () => {
@@ -59,21 +63,45 @@ describe('journal reading', () => {
       j.write({ phase: 'handler', host: 'lb2', task: 'reload keepalived' });
       j.write({ phase: 'run-end', outcome: 'interrupted' });
     });
-    expect(describeRun('r', recs)).toMatchObject({ outcome: 'interrupted', owedHandlers: { lb1: ['reload keepalived'] } });
-    const ok = await journalOf((j) => { j.write({ phase: 'run-start' }); j.write({ phase: 'run-end', outcome: '0' }); });
+    expect(describeRun('r', recs)).toMatchObject({
+      outcome: 'interrupted',
+      owedHandlers: { lb1: ['reload keepalived'] },
+    });
+    const ok = await journalOf((j) => {
+      j.write({ phase: 'run-start' });
+      j.write({ phase: 'run-end', outcome: '0' });
+    });
     expect(describeRun('r', ok)).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
   });
 });
 
 describe('write-ahead apply', () => {
   const noBecome = { enabled: false, user: 'root' };
-  const plan = (first: { atomic?: boolean }) => ({ action: 'update' as const, summary: 's', steps: [{ kind: 'exec' as const, cmd: 'write' as ShellCmd, ...first }, { kind: 'exec' as const, cmd: 'reload' as ShellCmd }], undo: [{ kind: 'exec' as const, cmd: 'restore' as ShellCmd }] });
+  const plan = (first: { atomic?: boolean }) => ({
+    action: 'update' as const,
+    summary: 's',
+    steps: [
+      { kind: 'exec' as const, cmd: 'write' as ShellCmd, ...first },
+      { kind: 'exec' as const, cmd: 'reload' as ShellCmd },
+    ],
+    undo: [{ kind: 'exec' as const, cmd: 'restore' as ShellCmd }],
+  });
   async function apply(first: { atomic?: boolean }, fail: RegExp) {
     const dir = mkdtempSync(join(tmpdir(), 'lvsrun-j-'));
     const j = new Journal(dir);
     const t = new FakeTransport('lb1').on(fail, { code: 1, stderr: 'validation failed' }).on(/.*/, {});
     const log: JournalEntry[] = [];
-    await expect(applyJournaled(j, t, 'task', plan(first), noBecome, (e) => log.push(e), (e) => log.splice(log.indexOf(e), 1))).rejects.toThrow(/validation failed/);
+    await expect(
+      applyJournaled(
+        j,
+        t,
+        'task',
+        plan(first),
+        noBecome,
+        (e) => log.push(e),
+        (e) => log.splice(log.indexOf(e), 1),
+      ),
+    ).rejects.toThrow(/validation failed/);
     await j.close();
     return { log, recs: readJournal(join(dir, 'journal.jsonl')), calls: t.calls.map((c) => c.cmd) };
   }
@@ -111,11 +139,23 @@ describe('host lock', () => {
     expect(t.released).toHaveLength(1);
   });
   it('refuses with the holder named and a hint', async () => {
-    const holder = JSON.stringify({ run: '20261122T010000-abc', operator: 'alice@ops1', since: '2026-11-22T01:00:00Z', pid: 4242 });
+    const holder = JSON.stringify({
+      run: '20261122T010000-abc',
+      operator: 'alice@ops1',
+      since: '2026-11-22T01:00:00Z',
+      pid: 4242,
+    });
     const t = new FakeTransport('lb1').on(/flock/, { stdout: `BUSY ${holder}\n` });
-    const e = await acquireLock(t, '/run/lvsrun.lock', info, false).then(() => { throw new Error('the lock was taken'); }, (x: unknown) => x as Error & { code: string; format(): string });
+    const e = await acquireLock(t, '/run/lvsrun.lock', info, false).then(
+      () => {
+        throw new Error('the lock was taken');
+      },
+      (x: unknown) => x as Error & { code: string; format(): string },
+    );
     expect(e.code).toBe('E_LOCKED');
-    expect(e.format()).toMatch(/lb1 is locked by run 20261122T010000-abc of alice@ops1 since 2026-11-22T01:00:00Z \(holder pid 4242 on the host\)/);
+    expect(e.format()).toMatch(
+      /lb1 is locked by run 20261122T010000-abc of alice@ops1 since 2026-11-22T01:00:00Z \(holder pid 4242 on the host\)/,
+    );
     expect(e.format()).toMatch(/--break-lock/);
   });
 });

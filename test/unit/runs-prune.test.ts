@@ -7,7 +7,9 @@ import { Redactor } from '../../src/report/redact.js';
 
 describe('lvsrun runs --prune', () => {
   let dir = '';
-  afterEach(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   const journal = (id: string, days: number, recs: object[]): void => {
     mkdirSync(join(dir, '.lvsrun/runs', id), { recursive: true });
@@ -20,7 +22,15 @@ describe('lvsrun runs --prune', () => {
     let out = '';
     let err = '';
     const code = await main(['runs', ...argv], {
-      out: (s) => { out += s; }, err: (s) => { err += s; }, isTTY: false, cwd: dir, env: {},
+      out: (s) => {
+        out += s;
+      },
+      err: (s) => {
+        err += s;
+      },
+      isTTY: false,
+      cwd: dir,
+      env: {},
     });
     return { code, out, err };
   };
@@ -58,7 +68,14 @@ describe('lvsrun runs --prune', () => {
     const red = new Redactor(['leaky-secret']);
     let err = '';
     await main(['runs', '--prune', '--keep', 'leaky-secret'], {
-      out: () => undefined, err: (s) => { err += s; }, isTTY: false, cwd: dir, env: {}, redactor: red,
+      out: () => undefined,
+      err: (s) => {
+        err += s;
+      },
+      isTTY: false,
+      cwd: dir,
+      env: {},
+      redactor: red,
     });
     expect(err).toMatch(/--keep must be a whole number/);
     expect(err).not.toContain('leaky-secret');

@@ -8,8 +8,21 @@ const localShell = async (): Promise<ShellChannel> => {
   opened++;
   const p = spawn('/bin/sh', [], { stdio: 'pipe' });
   return {
-    write: (d) => { p.stdin.write(d); }, onStdout: (cb) => { p.stdout.on('data', cb); }, onStderr: (cb) => { p.stderr.on('data', cb); },
-    onClose: (cb) => { p.on('close', cb); }, close: () => { p.kill(); },
+    write: (d) => {
+      p.stdin.write(d);
+    },
+    onStdout: (cb) => {
+      p.stdout.on('data', cb);
+    },
+    onStderr: (cb) => {
+      p.stderr.on('data', cb);
+    },
+    onClose: (cb) => {
+      p.on('close', cb);
+    },
+    close: () => {
+      p.kill();
+    },
   };
 };
 
@@ -17,7 +30,7 @@ describe('ShellSession (one long-lived shell per host)', () => {
   let s: ShellSession;
   afterEach(() => s.close());
 
-  it('returns each command\'s exit code, stdout and stderr separately, byte for byte', async () => {
+  it("returns each command's exit code, stdout and stderr separately, byte for byte", async () => {
     s = new ShellSession(localShell);
     const r = await s.run(`printf 'no newline'; printf 'e1\\n' >&2; exit 7`);
     expect(r).toMatchObject({ code: 7, stdout: 'no newline', stderr: 'e1\n', signal: null });
@@ -41,7 +54,13 @@ describe('ShellSession (one long-lived shell per host)', () => {
     expect((await s.run('cat', { stdin: 'a\nb\n' })).stdout).toBe('a\nb\n');
     expect((await s.run('cat', { stdin: 'no final newline' })).stdout).toBe('no final newline');
     const bin = Buffer.from([0, 255, 10, 13, 1]);
-    expect((await s.run('od -An -tu1', { stdin: bin })).stdout.trim().split(/\s+/)).toEqual(['0', '255', '10', '13', '1']);
+    expect((await s.run('od -An -tu1', { stdin: bin })).stdout.trim().split(/\s+/)).toEqual([
+      '0',
+      '255',
+      '10',
+      '13',
+      '1',
+    ]);
     // a line equal to a plausible terminator is still data
     expect((await s.run('wc -l', { stdin: 'EOF\nLVSRUN_EOF\n' })).stdout.trim()).toBe('2');
   });

@@ -38,7 +38,7 @@ const line = (f: Finding): string =>
   `${f.severity}[${f.rule}] ${f.host} ${f.variable ?? ''} ${f.origin?.file ?? ''}:${f.origin?.line ?? ''}`;
 
 describe('the shipped playbooks leave the inventory in charge (defaults are role defaults)', () => {
-  it('group_vars/directors.yml\'s lvs_vrid and a 9-character auth_pass are what validate checks', () => {
+  it("group_vars/directors.yml's lvs_vrid and a 9-character auth_pass are what validate checks", () => {
     const d = invDir(HOSTS, { directors: 'lvs_vrid: 300\nlvs_auth_pass: ninechars\n' });
     const fs = run(d).filter((f) => f.severity === 'error');
     expect(fs.map((f) => f.rule)).toContain('auth-pass-length');
@@ -46,12 +46,15 @@ describe('the shipped playbooks leave the inventory in charge (defaults are role
     const auth = fs.find((f) => f.rule === 'auth-pass-length')!;
     expect(auth.origin?.file).toMatch(/group_vars\/directors\.yml$/);
   });
-  it('the inventory\'s VRID is the one the role writes (a VRID shared with another cluster is seen)', () => {
-    const other = HOSTS.replace('    realservers:', `    other:
+  it("the inventory's VRID is the one the role writes (a VRID shared with another cluster is seen)", () => {
+    const other = HOSTS.replace(
+      '    realservers:',
+      `    other:
       hosts:
         lb9: {ansible_host: 10.99.0.19, keepalived_state: MASTER, keepalived_priority: 150, lvs_vrid: 60,
               lvs_cluster: b, lvs_vip: 10.99.0.200}
-    realservers:`);
+    realservers:`,
+    );
     const d = invDir(other, { directors: 'lvs_vrid: 60\n' });
     expect(run(d).map(line)).toContainEqual(expect.stringMatching(/^error\[vrid-collision\]/));
     // and with the role's default VRID (51) there is no collision with 60
@@ -61,7 +64,10 @@ describe('the shipped playbooks leave the inventory in charge (defaults are role
     for (const f of ['site.yaml', 'tun.yaml', 'nat.yaml']) {
       for (const play of loadPlaybook(join(repo, 'playbooks', f)).plays) {
         const method = ['lvs_method', 'lvs_use_keepalived', 'lvs_vip_interface'];
-        expect(Object.keys(play.vars).filter((k) => !method.includes(k)), `${f} ${play.name}`).toEqual([]);
+        expect(
+          Object.keys(play.vars).filter((k) => !method.includes(k)),
+          `${f} ${play.name}`,
+        ).toEqual([]);
       }
     }
   });
@@ -76,19 +82,24 @@ describe('real servers are not VRRP peers because of a variable in all: vars', (
   });
   it('a bad VRID in all: vars is reported for the directors only', () => {
     // without the playbook: the variables alone decide who is a director
-    const fs = validateInventory(loadInventory(withAll('lvs_vrid: 300')), undefined, new TemplateEngine())
-      .filter((f) => f.severity === 'error');
+    const fs = validateInventory(loadInventory(withAll('lvs_vrid: 300')), undefined, new TemplateEngine()).filter(
+      (f) => f.severity === 'error',
+    );
     expect(fs.map((f) => `${f.rule} ${f.host}`).sort()).toEqual(['vrid-range lb1', 'vrid-range lb2']);
   });
 });
 
 describe('cross-host rules on what the role would write', () => {
   it('one VIP claimed by two clusters with different VRIDs is an error; a duplicate router_id a warning', () => {
-    const hosts = HOSTS.replace('    realservers:', `    other:
+    const hosts = HOSTS.replace(
+      '    realservers:',
+      `    other:
       hosts:
         lb9: {ansible_host: 10.99.0.19, keepalived_state: MASTER, keepalived_priority: 150, lvs_vrid: 60,
               lvs_cluster: b}
-    realservers:`).replace('keepalived_priority: 100}', 'keepalived_priority: 100, lvs_router_id: LB}')
+    realservers:`,
+    )
+      .replace('keepalived_priority: 100}', 'keepalived_priority: 100, lvs_router_id: LB}')
       .replace('keepalived_priority: 150}', 'keepalived_priority: 150, lvs_router_id: LB}');
     const fs = run(invDir(hosts)).map(line);
     expect(fs).toContainEqual(expect.stringMatching(/^error\[vip-split\] lb9 lvs_vrid .*hosts\.yaml:/));
@@ -107,8 +118,13 @@ describe('findings point where the value was set', () => {
     for (const f of fs) expect(f).toMatchObject({ variable: 'lvs_auth_pass', origin: { file: '-e' } });
   });
   it('-e keepalived_state applies to every host but makes no host outside directors a VRRP peer', () => {
-    const d = invDir(HOSTS.replace('    realservers:', '    clients:\n      hosts:\n        c1: {ansible_host: 10.99.0.31}\n    realservers:'),
-      { directors: 'lvs_auth_pass: goodpw\n' });
+    const d = invDir(
+      HOSTS.replace(
+        '    realservers:',
+        '    clients:\n      hosts:\n        c1: {ansible_host: 10.99.0.31}\n    realservers:',
+      ),
+      { directors: 'lvs_auth_pass: goodpw\n' },
+    );
     const fs = run(d, site, { keepalived_state: 'BACKUP', lvs_nopreempt: true });
     expect(fs.filter((f) => f.host === 'c1')).toEqual([]);
     expect(fs.filter((f) => f.severity === 'error')).toEqual([]);
@@ -117,7 +133,9 @@ describe('findings point where the value was set', () => {
   it('a {{#if}}…{{else}}… value is reported at the task, not under a variable named else', () => {
     const d = invDir(HOSTS);
     const pb = join(mkdtempSync(join(tmpdir(), 'lvsrun-pb-')), 'pb.yaml');
-    writeFileSync(pb, `- hosts: directors
+    writeFileSync(
+      pb,
+      `- hosts: directors
   tasks:
     - keepalived:
         vrrp_instances:
@@ -127,21 +145,25 @@ describe('findings point where the value was set', () => {
             virtual_router_id: 51
             priority: "{{#if (eq keepalived_state 'MASTER')}}150{{else}}150{{/if}}"
             virtual_ipaddress: [10.99.0.100/32 dev eth0]
-`);
+`,
+    );
     const tie = run(d, loadPlaybook(pb)).find((f) => f.rule === 'priority-tie')!;
     expect(tie.variable).not.toBe('else');
     expect(tie).toMatchObject({ variable: 'keepalived vrrp_instances[0].priority', origin: { file: pb, line: 3 } });
   });
 });
 
-describe('a value from a role default is reported at the role\'s defaults file', () => {
-  it('the role\'s VRID 51 colliding with another cluster points at defaults/main.yaml', () => {
-    const hosts = HOSTS.replace('  children:\n', `  children:
+describe("a value from a role default is reported at the role's defaults file", () => {
+  it("the role's VRID 51 colliding with another cluster points at defaults/main.yaml", () => {
+    const hosts = HOSTS.replace(
+      '  children:\n',
+      `  children:
     other:
       hosts:
         lb9: {ansible_host: 10.99.0.19, keepalived_state: MASTER, keepalived_priority: 150, lvs_vrid: 51,
               lvs_cluster: b, lvs_vip: 10.99.0.200}
-`);
+`,
+    );
     const f = run(invDir(hosts)).find((x) => x.rule === 'vrid-collision')!;
     expect(f).toMatchObject({ variable: 'lvs_vrid' });
     expect(f.origin?.file).toMatch(/playbooks\/roles\/lvs_director\/defaults\/main\.yaml$/);

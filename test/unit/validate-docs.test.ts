@@ -17,8 +17,11 @@ const md = readFileSync(join(repo, 'docs/lvs.md'), 'utf8');
 type Vars = Record<string, unknown>;
 type Cluster = Record<'directors' | 'realservers', { vars?: Vars; hosts: Record<string, Vars> }>;
 const cluster = parse(/```yaml\n# rules-example-cluster\n([^]*?)```/.exec(md)![1]!) as Cluster;
-const rows = [...md.matchAll(/^\| ([a-z-]+) \| (error|warn|info) \| [^|]+ \| (.+) \|$/gm)]
-  .map((m) => ({ rule: m[1]!, severity: m[2]!, example: m[3]! }));
+const rows = [...md.matchAll(/^\| ([a-z-]+) \| (error|warn|info) \| [^|]+ \| (.+) \|$/gm)].map((m) => ({
+  rule: m[1]!,
+  severity: m[2]!,
+  example: m[3]!,
+}));
 /** Rules whose example is a keepalived task (tested with playbooks in cli-validate.test.ts). */
 const TASK_ONLY = new Set(['unicast-peers', 'unicast-mixed']);
 
@@ -40,8 +43,17 @@ function hostsWith(change: Record<string, Vars>): Array<{ name: string; group: s
   for (const h of out) for (const k of Object.keys(h.vars)) if (h.vars[k] === null) delete h.vars[k];
   return out;
 }
-const model = (change: Record<string, Vars>) => validateModel(buildModel(hostsWith(change).map((h): HostInput => ({
-  name: h.name, groups: [h.group], vars: h.vars, origins: {} }))));
+const model = (change: Record<string, Vars>) =>
+  validateModel(
+    buildModel(
+      hostsWith(change).map((h): HostInput => ({
+        name: h.name,
+        groups: [h.group],
+        vars: h.vars,
+        origins: {},
+      })),
+    ),
+  );
 const exampleOf = (cell: string): Record<string, Vars> => parse(/`(\{.*\})`/.exec(cell)![1]!) as Record<string, Vars>;
 
 describe('docs/lvs.md: the table of validate rules', () => {
@@ -77,8 +89,11 @@ describe('docs/lvs.md: the table of validate rules', () => {
     const clean = join(mkdtempSync(join(tmpdir(), 'lvsrun-docs-')), 'inv.yaml');
     for (const h of hostsWith({})) children[h.group]!.hosts[h.name] = h.vars;
     writeFileSync(clean, stringify(inv));
-    expect(validateInventory(loadInventory(clean), site, new TemplateEngine()).filter((x) => x.severity !== 'info')
-      .map((x) => x.message)).toEqual([]);
+    expect(
+      validateInventory(loadInventory(clean), site, new TemplateEngine())
+        .filter((x) => x.severity !== 'info')
+        .map((x) => x.message),
+    ).toEqual([]);
   });
 });
 

@@ -40,8 +40,9 @@ describe('damaged or hostile vault data: exit 1 with file:line and the vault id,
   it('a file cut in the middle of a line (odd hex digits)', async () => {
     const r = await withGroupVars(`${lines.slice(0, 3).join('\n')}\n${lines[3]!.slice(0, 7)}\n`);
     expect(r.code).toBe(1);
-    expect(r.err)
-      .toMatch(/error\[E_VAULT\] .*all\.yaml:1: damaged vault data \(vault id 'default'\): vault body is truncated/);
+    expect(r.err).toMatch(
+      /error\[E_VAULT\] .*all\.yaml:1: damaged vault data \(vault id 'default'\): vault body is truncated/,
+    );
     noStack(r.err);
   });
   it('bad hex on line 3', async () => {
@@ -49,8 +50,9 @@ describe('damaged or hostile vault data: exit 1 with file:line and the vault id,
     bad[2] = `${bad[2]!.slice(0, 10)}zz${bad[2]!.slice(12)}`;
     const r = await withGroupVars(`${bad.join('\n')}\n`);
     expect(r.code).toBe(1);
-    expect(r.err)
-      .toContain(`error[E_VAULT] ${r.file}:3: damaged vault data (vault id 'default'): vault body is not hexadecimal`);
+    expect(r.err).toContain(
+      `error[E_VAULT] ${r.file}:3: damaged vault data (vault id 'default'): vault body is not hexadecimal`,
+    );
     noStack(r.err);
   });
   it('a changed HMAC is refused like a wrong password (constant-time compare, nothing decrypted)', async () => {
@@ -60,9 +62,9 @@ describe('damaged or hostile vault data: exit 1 with file:line and the vault id,
     const flipped = body.slice(0, i) + (body.slice(i, i + 2) === '61' ? '62' : '61') + body.slice(i + 2);
     const r = await withGroupVars(`${lines[0]}\n${flipped.match(/.{1,80}/g)!.join('\n')}\n`);
     expect(r.code).toBe(1);
-    expect(r.err)
-      .toContain(`error[E_VAULT] ${r.file}:1: cannot decrypt (vault id 'default'): `
-        + 'wrong password, or the data was changed');
+    expect(r.err).toContain(
+      `error[E_VAULT] ${r.file}:1: cannot decrypt (vault id 'default'): ` + 'wrong password, or the data was changed',
+    );
     noStack(r.err);
   });
   it('a huge file is refused before any work', async () => {
@@ -70,9 +72,9 @@ describe('damaged or hostile vault data: exit 1 with file:line and the vault id,
     const t0 = Date.now();
     const r = await withGroupVars(huge);
     expect(r.code).toBe(1);
-    expect(r.err)
-      .toContain(`error[E_VAULT] ${r.file}:1: damaged vault data (vault id 'default'): `
-        + 'vault data is larger than 32 MiB');
+    expect(r.err).toContain(
+      `error[E_VAULT] ${r.file}:1: damaged vault data (vault id 'default'): ` + 'vault data is larger than 32 MiB',
+    );
     expect(Date.now() - t0).toBeLessThan(30_000);
   });
   it('the YAML size limit holds on the plaintext of an encrypted file, not on its (4x larger) ciphertext', async () => {
@@ -95,29 +97,45 @@ describe('damaged or hostile vault data: exit 1 with file:line and the vault id,
     ] as const) {
       const r = await withGroupVars(`${header}\n${lines.slice(1).join('\n')}\n`);
       expect(r.code).toBe(1);
-      expect(r.err)
-        .toMatch(new RegExp('error\\[E_VAULT\\] .*all\\.yaml:1: damaged vault data \\(vault id \'[^\']*\'\\): '
-          + msg.replace(/[.()]/g, '\\$&')));
+      expect(r.err).toMatch(
+        new RegExp(
+          "error\\[E_VAULT\\] .*all\\.yaml:1: damaged vault data \\(vault id '[^']*'\\): " +
+            msg.replace(/[.()]/g, '\\$&'),
+        ),
+      );
       noStack(r.err);
     }
   });
   it('a !vault value that is not an encrypted string (mapping, list, number, plain text)', async () => {
-    const cases = [['!vault {a: 1}', 2], ['!vault [1, 2]', 2], ['!vault 12345', 2], ['!vault "hello"', 2]] as const;
+    const cases = [
+      ['!vault {a: 1}', 2],
+      ['!vault [1, 2]', 2],
+      ['!vault 12345', 2],
+      ['!vault "hello"', 2],
+    ] as const;
     for (const [value, line] of cases) {
       const f = join(dir, `inl${n++}.yaml`);
       writeFileSync(f, `all:\n  vars: {x: ${value}}\n  hosts: {h: {}}\n`);
       const r = await cli('inventory', '-i', f, '--host', 'h', '--vault-password-file', pw);
       expect(r.code).toBe(1);
-      expect(r.err)
-        .toContain(`error[E_VAULT] ${f}:${line} (all.vars.x): a !vault value must be a string of vault-encrypted text`);
+      expect(r.err).toContain(
+        `error[E_VAULT] ${f}:${line} (all.vars.x): a !vault value must be a string of vault-encrypted text`,
+      );
       noStack(r.err);
     }
   });
   it('inline vault under prototype-named keys decrypts as data, not code', async () => {
     const f = join(dir, `proto${n++}.yaml`);
-    const body = good.trimEnd().split('\n').map((l) => `        ${l}`).join('\n');
-    writeFileSync(f, `all:\n  hosts:\n    h:\n      toString: !vault |\n${body}\n`
-      + `      __proto__: !vault |\n${body}\n      constructor: ok\n`);
+    const body = good
+      .trimEnd()
+      .split('\n')
+      .map((l) => `        ${l}`)
+      .join('\n');
+    writeFileSync(
+      f,
+      `all:\n  hosts:\n    h:\n      toString: !vault |\n${body}\n` +
+        `      __proto__: !vault |\n${body}\n      constructor: ok\n`,
+    );
     const r = await cli('inventory', '-i', f, '--host', 'h', '--vault-password-file', pw);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
@@ -148,16 +166,28 @@ describe('vault-decrypted connection passwords are never shown', () => {
 
 describe('vault format', () => {
   it('round-trips any bytes and label; a fresh salt each time; 80-column lines; wrong password gives nothing', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.string({ minLength: 1, maxLength: 20 }),
-      fc.constantFrom(undefined, 'default', 'prod', 'x_1'), (data, pass, label) => {
-        const a = encryptVault(Buffer.from(data), Buffer.from(pass), label);
-        const b = encryptVault(Buffer.from(data), Buffer.from(pass), label);
-        expect(a).not.toBe(b);
-        const env = parseEnvelope(a);
-        expect(env.version).toBe(label && label !== 'default' ? '1.2' : '1.1');
-        expect(a.split('\n').slice(1, -2).every((l) => l.length === 80)).toBe(true);
-        expect(decryptBody(env, Buffer.from(pass))!.equals(Buffer.from(data))).toBe(true);
-        expect(decryptBody(env, Buffer.from(`${pass}x`))).toBeUndefined();
-      }), { numRuns: 25 });
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.string({ minLength: 1, maxLength: 20 }),
+        fc.constantFrom(undefined, 'default', 'prod', 'x_1'),
+        (data, pass, label) => {
+          const a = encryptVault(Buffer.from(data), Buffer.from(pass), label);
+          const b = encryptVault(Buffer.from(data), Buffer.from(pass), label);
+          expect(a).not.toBe(b);
+          const env = parseEnvelope(a);
+          expect(env.version).toBe(label && label !== 'default' ? '1.2' : '1.1');
+          expect(
+            a
+              .split('\n')
+              .slice(1, -2)
+              .every((l) => l.length === 80),
+          ).toBe(true);
+          expect(decryptBody(env, Buffer.from(pass))!.equals(Buffer.from(data))).toBe(true);
+          expect(decryptBody(env, Buffer.from(`${pass}x`))).toBeUndefined();
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 });

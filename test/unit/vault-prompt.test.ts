@@ -23,25 +23,33 @@ describe('--ask-vault-pass', () => {
     writeFileSync(join(dir, 'plain.yaml'), 'all:\n  hosts: {h: {}}\n');
     const r = await cli('inventory', '-i', join(dir, 'plain.yaml'), '--host', 'h', '--ask-vault-pass');
     expect(r.code).toBe(1);
-    expect(r.err)
-      .toMatch(/error\[E_USAGE\]: asking for the vault password needs a terminal\n {2}hint: pass --vault-password-f/);
+    expect(r.err).toMatch(
+      /error\[E_USAGE\]: asking for the vault password needs a terminal\n {2}hint: pass --vault-password-f/,
+    );
   });
-  it.skipIf(!hasTmux)('on a terminal: asks without echo, then decrypts', async () => {
-    const inv = join(dir, 'hosts.yaml');
-    const enc = encryptVault(Buffer.from('typed-secret'), Buffer.from('pty pw'));
-    const body = enc.trimEnd().split('\n').map((l) => `        ${l}`);
-    writeFileSync(inv, `all:\n  hosts:\n    h:\n      tok: !vault |\n${body.join('\n')}\n      n: plain\n`);
-    const out = join(dir, 'out.json');
-    const rc = join(dir, 'rc');
-    const lvsrun = `node ${join(repo, 'bin/lvsrun.js')}`;
-    const cmd = `${lvsrun} inventory -i ${inv} --host h --ask-vault-pass > ${out}; echo $? > ${rc}`;
-    tmux('new-session', '-d', '-s', 'v', '-x', '200', '-y', '20', cmd);
-    await waitFor(async () => tmux('capture-pane', '-p', '-t', 'v').includes('Vault password:'), 30_000);
-    tmux('send-keys', '-t', 'v', 'pty pwx', 'BSpace');
-    expect(tmux('capture-pane', '-p', '-t', 'v')).not.toContain('pty');
-    tmux('send-keys', '-t', 'v', 'Enter');
-    await waitFor(async () => existsSync(rc) && readFileSync(rc, 'utf8').trim() !== '', 30_000);
-    expect(readFileSync(rc, 'utf8').trim()).toBe('0');
-    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({ tok: '********', n: 'plain' });
-  }, 90_000);
+  it.skipIf(!hasTmux)(
+    'on a terminal: asks without echo, then decrypts',
+    async () => {
+      const inv = join(dir, 'hosts.yaml');
+      const enc = encryptVault(Buffer.from('typed-secret'), Buffer.from('pty pw'));
+      const body = enc
+        .trimEnd()
+        .split('\n')
+        .map((l) => `        ${l}`);
+      writeFileSync(inv, `all:\n  hosts:\n    h:\n      tok: !vault |\n${body.join('\n')}\n      n: plain\n`);
+      const out = join(dir, 'out.json');
+      const rc = join(dir, 'rc');
+      const lvsrun = `node ${join(repo, 'bin/lvsrun.js')}`;
+      const cmd = `${lvsrun} inventory -i ${inv} --host h --ask-vault-pass > ${out}; echo $? > ${rc}`;
+      tmux('new-session', '-d', '-s', 'v', '-x', '200', '-y', '20', cmd);
+      await waitFor(async () => tmux('capture-pane', '-p', '-t', 'v').includes('Vault password:'), 30_000);
+      tmux('send-keys', '-t', 'v', 'pty pwx', 'BSpace');
+      expect(tmux('capture-pane', '-p', '-t', 'v')).not.toContain('pty');
+      tmux('send-keys', '-t', 'v', 'Enter');
+      await waitFor(async () => existsSync(rc) && readFileSync(rc, 'utf8').trim() !== '', 30_000);
+      expect(readFileSync(rc, 'utf8').trim()).toBe('0');
+      expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({ tok: '********', n: 'plain' });
+    },
+    90_000,
+  );
 });

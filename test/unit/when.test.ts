@@ -2,15 +2,37 @@ import { describe, expect, it } from 'vitest';
 import { evalCondition } from '../../src/playbook/when.js';
 import { ConfigError } from '../../src/errors.js';
 
-const vars = { os: 'Debian', n: 3, list: ['a', 'b'], r: { rc: 0, stdout: 'added', changed: true }, flag: 'yes', empty: [] };
+const vars = {
+  os: 'Debian',
+  n: 3,
+  list: ['a', 'b'],
+  r: { rc: 0, stdout: 'added', changed: true },
+  flag: 'yes',
+  empty: [],
+};
 
 describe('when evaluator', () => {
   it.each([
-    ["os == 'Debian'", true], ["os != 'Debian'", false], ['n > 2 and n <= 3', true], ['n < 2 or n == 3', true],
-    ["'a' in list", true], ["'z' not in list", true], ['not (n == 3)', false], ['r.rc == 0', true], ["'add' in r.stdout", true],
-    ['undefined_var is defined', false], ['undefined_var is not defined', true], ['r is changed', true], ['r is failed', false],
-    ['flag | bool', true], ['list | length == 2', true], ["missing | default('x') == 'x'", true], ['empty', false], ["r['rc'] == 0", true],
-    ['n == "3"', true], ['[1, 2] | length == 2', true],
+    ["os == 'Debian'", true],
+    ["os != 'Debian'", false],
+    ['n > 2 and n <= 3', true],
+    ['n < 2 or n == 3', true],
+    ["'a' in list", true],
+    ["'z' not in list", true],
+    ['not (n == 3)', false],
+    ['r.rc == 0', true],
+    ["'add' in r.stdout", true],
+    ['undefined_var is defined', false],
+    ['undefined_var is not defined', true],
+    ['r is changed', true],
+    ['r is failed', false],
+    ['flag | bool', true],
+    ['list | length == 2', true],
+    ["missing | default('x') == 'x'", true],
+    ['empty', false],
+    ["r['rc'] == 0", true],
+    ['n == "3"', true],
+    ['[1, 2] | length == 2', true],
   ])('%s → %s', (expr, want) => {
     expect(evalCondition(expr, vars)).toBe(want);
   });

@@ -20,20 +20,32 @@ export const COMPLETION_CMD = {
 
 export async function completionCommand(argv: string[], io: Io, commands: readonly Command[]): Promise<number> {
   const { positionals, help } = parseCommand(COMPLETION_CMD, argv);
-  if (help) { io.out(helpText(COMPLETION_CMD)); return EXIT.OK; }
+  if (help) {
+    io.out(helpText(COMPLETION_CMD));
+    return EXIT.OK;
+  }
   const shell = positionals[0];
   if (positionals.length !== 1 || (shell !== 'bash' && shell !== 'zsh')) {
     const got = shell ? `, got '${positionals.join(' ')}'` : '';
-    throw new ConfigError('E_USAGE', `completion takes one shell, bash or zsh${got}`,
-      { hint: 'source <(lvsrun completion bash)' });
+    throw new ConfigError('E_USAGE', `completion takes one shell, bash or zsh${got}`, {
+      hint: 'source <(lvsrun completion bash)',
+    });
   }
   io.out(shell === 'bash' ? bashCompletion(commands.map((c) => c.def)) : zshCompletion(commands.map((c) => c.def)));
   return EXIT.OK;
 }
 
 /** What completion needs from the definitions; names and options are fixed identifiers, safe inside shell words. */
-interface Case { name: string; opts: string[]; words: string[] }
-interface Table { top: string[]; groups: Map<string, string[]>; cases: Case[] }
+interface Case {
+  name: string;
+  opts: string[];
+  words: string[];
+}
+interface Table {
+  top: string[];
+  groups: Map<string, string[]>;
+  cases: Case[];
+}
 
 function table(defs: readonly CommandDef[]): Table {
   const groups = new Map<string, string[]>();
@@ -47,8 +59,10 @@ function table(defs: readonly CommandDef[]): Table {
   top.add('help');
   const cases = defs.map((d) => ({
     name: d.name,
-    opts: Object.entries<OptionDef>({ ...d.options, help: HELP_OPTION })
-      .flatMap(([k, o]) => [`--${k}`, ...(o.short ? [`-${o.short}`] : [])]),
+    opts: Object.entries<OptionDef>({ ...d.options, help: HELP_OPTION }).flatMap(([k, o]) => [
+      `--${k}`,
+      ...(o.short ? [`-${o.short}`] : []),
+    ]),
     words: [...(d.words ?? [])],
   }));
   return { top: [...top], groups, cases };
@@ -57,10 +71,12 @@ function table(defs: readonly CommandDef[]): Table {
 export function bashCompletion(defs: readonly CommandDef[]): string {
   const t = table(defs);
   const run = t.cases.find((c) => !c.name)!;
-  const arms = t.cases.filter((c) => c.name)
+  const arms = t.cases
+    .filter((c) => c.name)
     .map((c) => `    '${c.name}') opts='${c.opts.join(' ')}'; words='${c.words.join(' ')}';;`);
-  const groupArms = [...t.groups]
-    .map(([g, subs]) => `    ${g}) COMPREPLY=($(compgen -W '${subs.join(' ')}' -- "$cur")); return;;`);
+  const groupArms = [...t.groups].map(
+    ([g, subs]) => `    ${g}) COMPREPLY=($(compgen -W '${subs.join(' ')}' -- "$cur")); return;;`,
+  );
   return `# bash completion for lvsrun: source <(lvsrun completion bash)
 _lvsrun() {
   local cur=\${COMP_WORDS[COMP_CWORD]} w1=\${COMP_WORDS[1]} w2=\${COMP_WORDS[2]} cmd='' opts='' words='' n=1
@@ -94,7 +110,8 @@ complete -o default -o bashdefault -F _lvsrun lvsrun
 export function zshCompletion(defs: readonly CommandDef[]): string {
   const t = table(defs);
   const run = t.cases.find((c) => !c.name)!;
-  const arms = t.cases.filter((c) => c.name)
+  const arms = t.cases
+    .filter((c) => c.name)
     .map((c) => `    '${c.name}') opts=(${c.opts.join(' ')}); choices=(${c.words.join(' ')});;`);
   const groupArms = [...t.groups].map(([g, subs]) => `      ${g}) compadd -- ${subs.join(' ')}; return;;`);
   return `#compdef lvsrun

@@ -21,66 +21,116 @@ import { loadInventoryArg, outputRedactor } from './run.js';
 
 export const DRILL_CMD = {
   name: 'drill',
-  summary: 'A measured, journaled, self-restoring drill: VIP failover between directors, '
-    + 'or a real server drained or down.',
+  summary:
+    'A measured, journaled, self-restoring drill: VIP failover between directors, ' +
+    'or a real server drained or down.',
   usage: [
     'drill failover -i INVENTORY [--probe icmp|tcp:PORT|http[:PORT]] [--max-wait S] [--mode stop|service|link]',
     'drill drain HOST -i INVENTORY [--timeout S] [--run CMD]',
     'drill rs-down HOST -i INVENTORY [--service NAME] [--timeout S]',
   ],
-  args: [['failover|drain|rs-down', 'which drill (see docs/drills.md)'], ['HOST', 'the real server (drain, rs-down)']],
+  args: [
+    ['failover|drain|rs-down', 'which drill (see docs/drills.md)'],
+    ['HOST', 'the real server (drain, rs-down)'],
+  ],
   words: ['failover', 'drain', 'rs-down'],
   options: {
     inventory: { type: 'string', short: 'i', arg: 'INVENTORY', help: 'inventory path, or NAME for inventories/NAME' },
     directors: { type: 'string', default: 'directors', arg: 'PATTERN', help: 'the directors sharing the VIP' },
-    probe: { type: 'string', default: 'icmp', arg: 'PROBE',
-      help: 'how the VIP is probed: icmp, tcp:PORT or http[:PORT]' },
+    probe: {
+      type: 'string',
+      default: 'icmp',
+      arg: 'PROBE',
+      help: 'how the VIP is probed: icmp, tcp:PORT or http[:PORT]',
+    },
     'max-wait': { type: 'string', default: '10', arg: 'S', help: 'failover: seconds the VIP may take to move' },
     mode: { type: 'string', default: 'stop', arg: 'stop|service|link', help: 'failover: how the master is failed' },
-    service: { type: 'string', arg: 'NAME',
-      help: 'failover --mode service: the tracked service; rs-down: the service to stop' },
+    service: {
+      type: 'string',
+      arg: 'NAME',
+      help: 'failover --mode service: the tracked service; rs-down: the service to stop',
+    },
     json: { type: 'boolean', help: 'the drill result as JSON on stdout' },
     'accept-new-host-keys': { type: 'boolean', help: 'trust unknown host keys on first use and record them' },
     'break-lock': { type: 'boolean', help: 'take the per-host lock even if another run holds it' },
-    timeout: { type: 'string', default: '60', arg: 'S',
-      help: 'drain, rs-down: seconds to wait for the health checker' },
+    timeout: {
+      type: 'string',
+      default: '60',
+      arg: 'S',
+      help: 'drain, rs-down: seconds to wait for the health checker',
+    },
     run: { type: 'string', arg: 'CMD', help: 'drain: a command to run on the drained real server' },
     ...VAULT_OPTIONS,
   },
   examples: ['lvsrun drill failover -i lab --probe http', 'lvsrun drill drain rs1 -i lab --run "apt-get -y upgrade"'],
-  exits: { 0: 'the drill passed and the cluster is restored', 1: 'bad input or usage',
-    2: 'the drill failed its verdict', 130: 'interrupted (the cluster was restored)' },
+  exits: {
+    0: 'the drill passed and the cluster is restored',
+    1: 'bad input or usage',
+    2: 'the drill failed its verdict',
+    130: 'interrupted (the cluster was restored)',
+  },
 } as const satisfies CommandDef;
 
 /** lvsrun drill failover -i INV: a measured, journaled, self-restoring failover of the VRRP pair. */
 export async function drillCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(DRILL_CMD, argv);
-  if (help) { io.out(helpText(DRILL_CMD)); return EXIT.OK; }
+  if (help) {
+    io.out(helpText(DRILL_CMD));
+    return EXIT.OK;
+  }
   const [kind, rsName] = positionals;
   if (kind !== 'failover' && kind !== 'drain' && kind !== 'rs-down') {
-    throw new ConfigError('E_USAGE', `unknown drill '${kind ?? ''}'`,
-      { hint: 'lvsrun drill failover|drain HOST|rs-down HOST -i INVENTORY (see lvsrun drill --help)' });
+    throw new ConfigError('E_USAGE', `unknown drill '${kind ?? ''}'`, {
+      hint: 'lvsrun drill failover|drain HOST|rs-down HOST -i INVENTORY (see lvsrun drill --help)',
+    });
   }
-  if (kind !== 'failover' && !rsName) throw new ConfigError('E_USAGE', `drill ${kind} needs the real server: lvsrun drill ${kind} HOST -i INVENTORY`);
-  if (v.mode !== 'stop' && v.mode !== 'service' && v.mode !== 'link') throw new ConfigError('E_USAGE', `--mode must be stop, service or link, got ${v.mode}`);
-  if (v.mode === 'service' && !v.service) throw new ConfigError('E_USAGE', '--mode service needs --service NAME (the service a vrrp_script tracks)');
+  if (kind !== 'failover' && !rsName)
+    throw new ConfigError('E_USAGE', `drill ${kind} needs the real server: lvsrun drill ${kind} HOST -i INVENTORY`);
+  if (v.mode !== 'stop' && v.mode !== 'service' && v.mode !== 'link')
+    throw new ConfigError('E_USAGE', `--mode must be stop, service or link, got ${v.mode}`);
+  if (v.mode === 'service' && !v.service)
+    throw new ConfigError('E_USAGE', '--mode service needs --service NAME (the service a vrrp_script tracks)');
   const vault = await vaultKeyring(v, io);
   const inv = loadInventoryArg(v.inventory, io, vault);
   // The drill's report and timeline quote hosts' output: the inventory's secrets are masked there.
   const red = outputRedactor(inv, undefined, {}, vault, io.redactor);
   const names = selectHosts(inv, v.directors);
   if (rsName && !inv.hosts.has(rsName)) throw new ConfigError('E_PATTERN', `no host '${rsName}' in the inventory`);
-  if (kind === 'failover' && names.length < 2) throw new ConfigError('E_PATTERN', `a failover drill needs at least two directors; '${v.directors}' matches ${names.length}`);
+  if (kind === 'failover' && names.length < 2)
+    throw new ConfigError(
+      'E_PATTERN',
+      `a failover drill needs at least two directors; '${v.directors}' matches ${names.length}`,
+    );
   const vars = names.map((n) => inv.hosts.get(n)!.vars);
   const vip = String(vars[0]!.lvs_vip ?? '');
-  if (!vip) throw new ConfigError('E_CONFIG', `no lvs_vip on ${names[0]}`, { hint: 'the drill probes the VIP the directors share' });
+  if (!vip)
+    throw new ConfigError('E_CONFIG', `no lvs_vip on ${names[0]}`, {
+      hint: 'the drill probes the VIP the directors share',
+    });
   const runId = newRunId();
   const runDir = join(io.cwd, '.lvsrun', 'runs', runId);
   const journal = new Journal(runDir);
-  journal.write({ phase: 'run-start', meta: { playbook: `drill ${kind} ${rsName ?? vip}`, ...(inv.sources[0] ? { inventory: inv.sources[0] } : {}), operator: operatorName(), pid: process.pid, argv, check: false, kind: 'drill' } });
-  const connect = sshConnector(inv, io.cwd, { acceptNewHostKeys: Boolean(v['accept-new-host-keys']), connectTimeoutMs: 10000 });
+  journal.write({
+    phase: 'run-start',
+    meta: {
+      playbook: `drill ${kind} ${rsName ?? vip}`,
+      ...(inv.sources[0] ? { inventory: inv.sources[0] } : {}),
+      operator: operatorName(),
+      pid: process.pid,
+      argv,
+      check: false,
+      kind: 'drill',
+    },
+  });
+  const connect = sshConnector(inv, io.cwd, {
+    acceptNewHostKeys: Boolean(v['accept-new-host-keys']),
+    connectTimeoutMs: 10000,
+  });
   const ctl = new AbortController();
-  const onSig = (): void => { io.err('\ninterrupted: restoring the cluster\n'); ctl.abort(); };
+  const onSig = (): void => {
+    io.err('\ninterrupted: restoring the cluster\n');
+    ctl.abort();
+  };
   process.on('SIGINT', onSig);
   process.on('SIGTERM', onSig);
   const conns: DirectorConn[] = [];
@@ -94,24 +144,60 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
       locks.push(await lockHost(t, hv, templates, runId, operatorName(), Boolean(v['break-lock'])));
     }
     // "as configured" means as the hosts are configured now: read nopreempt from their keepalived.conf.
-    const conf = await Promise.all(conns.map((c) => c.t.exec(sh`grep -Eqs '^[[:space:]]*nopreempt' ${String(c.vars.lvs_keepalived_conf ?? '/etc/keepalived/keepalived.conf')}`)));
+    const conf = await Promise.all(
+      conns.map((c) =>
+        c.t.exec(
+          sh`grep -Eqs '^[[:space:]]*nopreempt' ${String(c.vars.lvs_keepalived_conf ?? '/etc/keepalived/keepalived.conf')}`,
+        ),
+      ),
+    );
     const nopreempt = conf.some((r) => r.code === 0);
     const changes = new DrillChanges(journal);
     let r: DrillResult;
     if (kind !== 'failover') {
       const hv: Record<string, unknown> = { ...inv.hosts.get(rsName!)!.vars, inventory_hostname: rsName };
       const t = await connect(rsName!, hv);
-      const rs = { name: rsName!, t, vars: hv, become: becomeSpec(hv, false, 'root'), addr: String(hv.ansible_host ?? rsName) };
+      const rs = {
+        name: rsName!,
+        t,
+        vars: hv,
+        become: becomeSpec(hv, false, 'root'),
+        addr: String(hv.ansible_host ?? rsName),
+      };
       conns.push(rs);
       const probe = v.probe === 'icmp' ? `http:${Number(vars[0]!.lvs_port ?? 80)}` : v.probe;
       io.err(`drill ${runId}: ${kind} of ${rsName} (${rs.addr}) behind ${vip} (probe ${probe})\n`);
-      const input = { runId, directors: conns.filter((c) => c !== rs), rs, vip, port: Number(vars[0]!.lvs_port ?? 80), probe, timeoutMs: Number(v.timeout) * 1000, changes, signal: ctl.signal,
-        ...(v.run ? { runCmd: v.run } : {}), ...(v.service ? { service: v.service } : {}) };
+      const input = {
+        runId,
+        directors: conns.filter((c) => c !== rs),
+        rs,
+        vip,
+        port: Number(vars[0]!.lvs_port ?? 80),
+        probe,
+        timeoutMs: Number(v.timeout) * 1000,
+        changes,
+        signal: ctl.signal,
+        ...(v.run ? { runCmd: v.run } : {}),
+        ...(v.service ? { service: v.service } : {}),
+      };
       r = kind === 'drain' ? await drainDrill(input) : await rsDownDrill(input);
     } else {
-      io.err(`drill ${runId}: failover of ${vip} between ${names.join(', ')} (probe ${v.probe}; ${nopreempt ? 'nopreempt' : 'preemptive'} as configured)\n`);
-      r = await failoverDrill({ runId, directors: conns, vip, probe: v.probe, mode: v.mode, ...(v.service ? { service: v.service } : {}),
-        nopreempt, maxWaitMs: Number(v['max-wait']) * 1000, changes, signal: ctl.signal, log: io.err });
+      io.err(
+        `drill ${runId}: failover of ${vip} between ${names.join(', ')} (probe ${v.probe}; ${nopreempt ? 'nopreempt' : 'preemptive'} as configured)\n`,
+      );
+      r = await failoverDrill({
+        runId,
+        directors: conns,
+        vip,
+        probe: v.probe,
+        mode: v.mode,
+        ...(v.service ? { service: v.service } : {}),
+        nopreempt,
+        maxWaitMs: Number(v['max-wait']) * 1000,
+        changes,
+        signal: ctl.signal,
+        log: io.err,
+      });
     }
     writeFileSync(join(runDir, 'drill.json'), `${JSON.stringify(red.deep(r), null, 2)}\n`);
     writeFileSync(join(runDir, 'drill.html'), drillHtml(r, red));

@@ -9,8 +9,9 @@ import { helpText, parseCommand, type CommandDef } from '../spec.js';
 
 export const INIT_CMD = {
   name: 'init',
-  summary: 'Start an operations folder: site.yaml on the shipped roles, an example inventory, '
-    + 'lvsrun.cfg, .gitignore, README.',
+  summary:
+    'Start an operations folder: site.yaml on the shipped roles, an example inventory, ' +
+    'lvsrun.cfg, .gitignore, README.',
   usage: ['init [DIR] [--force]'],
   args: [['DIR', 'the folder to fill (created if missing); default: the current folder']],
   options: { force: { type: 'boolean', help: 'replace files that already exist' } },
@@ -20,7 +21,10 @@ export const INIT_CMD = {
 
 export async function initCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(INIT_CMD, argv);
-  if (help) { io.out(helpText(INIT_CMD)); return EXIT.OK; }
+  if (help) {
+    io.out(helpText(INIT_CMD));
+    return EXIT.OK;
+  }
   if (positionals.length > 1) {
     throw new ConfigError('E_USAGE', `init takes one folder, got ${positionals.length}`, { hint: 'lvsrun init [DIR]' });
   }
@@ -31,8 +35,9 @@ export async function initCommand(argv: string[], io: Io): Promise<number> {
   // Checked for every file before the first is written: a refusal leaves the folder as it was.
   const taken = SCAFFOLD.map((f) => join(dir, f.path)).filter((p) => exists(p));
   if (taken.length && !v.force) {
-    throw new ConfigError('E_USAGE', `refusing to overwrite ${taken.length} existing file(s): ${taken.join(', ')}`,
-      { hint: '--force replaces them' });
+    throw new ConfigError('E_USAGE', `refusing to overwrite ${taken.length} existing file(s): ${taken.join(', ')}`, {
+      hint: '--force replaces them',
+    });
   }
   for (const f of SCAFFOLD) {
     const p = join(dir, f.path);
@@ -45,9 +50,11 @@ export async function initCommand(argv: string[], io: Io): Promise<number> {
     writeFileSync(p, scaffoldText(f, join(PACKAGE_ROOT, 'schemas')), { flag: 'wx', mode: f.mode });
     chmodSync(p, f.mode);
   }
-  io.out(`${SCAFFOLD.map((f) => `created ${join(positionals[0] ?? '.', f.path)}`).join('\n')}\n\n`
-    + `next: edit the inventory (README.md says what), then\n`
-    + `  ${positionals[0] ? `cd ${positionals[0]} && ` : ''}lvsrun validate site.yaml -i inventories/example\n`);
+  io.out(
+    `${SCAFFOLD.map((f) => `created ${join(positionals[0] ?? '.', f.path)}`).join('\n')}\n\n` +
+      `next: edit the inventory (README.md says what), then\n` +
+      `  ${positionals[0] ? `cd ${positionals[0]} && ` : ''}lvsrun validate site.yaml -i inventories/example\n`,
+  );
   return EXIT.OK;
 }
 

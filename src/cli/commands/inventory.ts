@@ -25,7 +25,10 @@ export const INVENTORY_CMD = {
 /** `lvsrun inventory --list` prints the JSON shape of `ansible-inventory --list`. */
 export async function inventoryCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(INVENTORY_CMD, argv);
-  if (help) { io.out(helpText(INVENTORY_CMD)); return EXIT.OK; }
+  if (help) {
+    io.out(helpText(INVENTORY_CMD));
+    return EXIT.OK;
+  }
   noArgs(INVENTORY_CMD, positionals);
   const vault = await vaultKeyring(v, io);
   const inv = loadInventoryArg(v.inventory, io, vault);

@@ -21,13 +21,22 @@ export const runsDir = (io: Io): string => join(io.cwd, '.lvsrun', 'runs');
  * (a newer run that changed nothing, or was rolled back, hides nothing); the newest run if none has.
  */
 export function pickRun(io: Io, id: string | undefined): string {
-  const journals = runIds(runsDir(io)).map((r) => ({ r, recs: readJournal(join(runsDir(io), r, 'journal.jsonl')) }))
+  const journals = runIds(runsDir(io))
+    .map((r) => ({ r, recs: readJournal(join(runsDir(io), r, 'journal.jsonl')) }))
     .filter(({ recs }) => recs.some((x) => x.phase === 'run-start'));
   const ids = journals.map(({ r }) => r);
-  if (!ids.length) throw new ConfigError('E_JOURNAL', `no runs in ${runsDir(io)}`, { hint: 'run lvsrun from the folder where the run was started' });
+  if (!ids.length)
+    throw new ConfigError('E_JOURNAL', `no runs in ${runsDir(io)}`, {
+      hint: 'run lvsrun from the folder where the run was started',
+    });
   if (!id) return [...journals].reverse().find(({ recs }) => outstanding(recs).size > 0)?.r ?? ids.at(-1)!;
   const hit = ids.filter((r) => r === id || r.startsWith(id));
-  if (hit.length !== 1) throw new ConfigError('E_JOURNAL', hit.length ? `run id '${id}' is ambiguous (${hit.slice(0, 3).join(', ')}...)` : `no run '${id}'`, { hint: 'lvsrun runs lists them' });
+  if (hit.length !== 1)
+    throw new ConfigError(
+      'E_JOURNAL',
+      hit.length ? `run id '${id}' is ambiguous (${hit.slice(0, 3).join(', ')}...)` : `no run '${id}'`,
+      { hint: 'lvsrun runs lists them' },
+    );
   return hit[0]!;
 }
 
@@ -35,33 +44,55 @@ export const ROLLBACK_CMD = {
   name: 'rollback',
   summary: "Revert every change of a run that is still in effect, per host, newest first, from the run's journal.",
   usage: ['rollback [RUN-ID] [-i INVENTORY] [--limit PATTERN] [--break-lock]'],
-  args: [['RUN-ID', 'the run (a unique prefix is enough); default: the newest run in .lvsrun/runs whose changes '
-    + 'are still in effect']],
+  args: [
+    [
+      'RUN-ID',
+      'the run (a unique prefix is enough); default: the newest run in .lvsrun/runs whose changes ' +
+        'are still in effect',
+    ],
+  ],
   options: {
-    inventory: { type: 'string', short: 'i', arg: 'INVENTORY',
-      help: 'inventory to connect with (default: the one the run recorded)' },
+    inventory: {
+      type: 'string',
+      short: 'i',
+      arg: 'INVENTORY',
+      help: 'inventory to connect with (default: the one the run recorded)',
+    },
     limit: { type: 'string', short: 'l', arg: 'PATTERN', help: 'only hosts matching the pattern' },
-    'extra-vars': { type: 'string', short: 'e', multiple: true, arg: 'VARS',
-      help: 'k=v, @file.yaml or a JSON/YAML mapping' },
+    'extra-vars': {
+      type: 'string',
+      short: 'e',
+      multiple: true,
+      arg: 'VARS',
+      help: 'k=v, @file.yaml or a JSON/YAML mapping',
+    },
     'break-lock': { type: 'boolean', help: 'take the per-host lock even if another run holds it' },
     'accept-new-host-keys': { type: 'boolean', help: 'trust unknown host keys on first use and record them' },
     'connect-timeout': { type: 'string', arg: 'S', help: 'SSH connect timeout in seconds (default 10)' },
     ...VAULT_OPTIONS,
   },
   examples: ['lvsrun rollback', 'lvsrun rollback 20250101T1200 -l lb1'],
-  exits: { 0: 'everything restored (or nothing to do)', 1: 'bad input or usage', 3: 'an undo step failed',
-    4: 'hosts still unreachable: run it again when they are back' },
+  exits: {
+    0: 'everything restored (or nothing to do)',
+    1: 'bad input or usage',
+    3: 'an undo step failed',
+    4: 'hosts still unreachable: run it again when they are back',
+  },
 } as const satisfies CommandDef;
 
 /** lvsrun rollback [RUN-ID]: revert what a run left in effect (finished, failed, interrupted or crashed). */
 export async function rollbackCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(ROLLBACK_CMD, argv);
-  if (help) { io.out(helpText(ROLLBACK_CMD)); return EXIT.OK; }
+  if (help) {
+    io.out(helpText(ROLLBACK_CMD));
+    return EXIT.OK;
+  }
   const id = pickRun(io, positionals[0]);
   const runDir = join(runsDir(io), id);
   const start = readJournal(join(runDir, 'journal.jsonl')).find((r) => r.phase === 'run-start');
   const invArg = v.inventory ?? start?.meta?.inventory;
-  if (!invArg) throw new ConfigError('E_USAGE', `run ${id} did not record its inventory`, { hint: 'pass -i INVENTORY' });
+  if (!invArg)
+    throw new ConfigError('E_USAGE', `run ${id} did not record its inventory`, { hint: 'pass -i INVENTORY' });
   const vault = await vaultKeyring(v, io);
   const inv = loadInventoryArg(invArg, io, vault);
   const hosts = v.limit ? new Set(selectHosts(inv, v.limit)) : undefined;
@@ -72,15 +103,23 @@ export async function rollbackCommand(argv: string[], io: Io): Promise<number> {
   const why = !positionals[0] && newest !== id ? ' (the newest run with changes still in effect)' : '';
   io.out(`rolling back run ${id}${why}\n`);
   const res = await restoreRun({
-    runDir, inv, templates: new TemplateEngine(), extraVars,
+    runDir,
+    inv,
+    templates: new TemplateEngine(),
+    extraVars,
     ...(hosts ? { hosts } : {}),
     lock: { operator: operatorName(), breakLock: Boolean(v['break-lock']) },
-    connect: sshConnector(inv, io.cwd, { acceptNewHostKeys: Boolean(v['accept-new-host-keys']), connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000 }),
+    connect: sshConnector(inv, io.cwd, {
+      acceptNewHostKeys: Boolean(v['accept-new-host-keys']),
+      connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000,
+    }),
     onHost: (r) => {
       if (!r.ok) io.out(`${r.pending ? 'pending' : 'FAILED'}: [${r.host}] ${r.error ?? ''}\n`);
       else if (r.changes) io.out(`restored: [${r.host}] ${r.changes} change(s), ${r.steps} undo step(s)\n`);
       if (r.noUndo?.length) {
-        io.out(`not restored: [${r.host}] ${r.noUndo.length} change(s) made without an undo: ${r.noUndo.map((t) => `'${t}'`).join(', ')}\n`);
+        io.out(
+          `not restored: [${r.host}] ${r.noUndo.length} change(s) made without an undo: ${r.noUndo.map((t) => `'${t}'`).join(', ')}\n`,
+        );
       }
     },
   });
@@ -90,6 +129,9 @@ export async function rollbackCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.OK;
   }
   if (res.some((r) => !r.ok && !r.pending)) return EXIT.ROLLBACK_FAILED;
-  if (res.some((r) => r.pending)) { io.err(`some hosts are still pending: run \`lvsrun rollback ${id}\` again when they are reachable\n`); return EXIT.UNREACHABLE; }
+  if (res.some((r) => r.pending)) {
+    io.err(`some hosts are still pending: run \`lvsrun rollback ${id}\` again when they are reachable\n`);
+    return EXIT.UNREACHABLE;
+  }
   return EXIT.OK;
 }

@@ -33,21 +33,44 @@ export const RUN_CMD = {
   usage: ['PLAYBOOK -i INVENTORY [options]'],
   args: [['PLAYBOOK', 'the playbook file (YAML list of plays)']],
   options: {
-    inventory: { type: 'string', short: 'i', multiple: true, arg: 'INVENTORY',
-      help: 'inventory path, or NAME for inventories/NAME.{yaml,yml,ini} or inventories/NAME/' },
-    limit: { type: 'string', short: 'l', arg: 'PATTERN',
-      help: 'only hosts matching the pattern (all, group, host, web*, a:&b, a:!b); @failed: the hosts that '
-        + 'failed or were unreachable in the newest run; @FILE: host names from FILE' },
-    'extra-vars': { type: 'string', short: 'e', multiple: true, arg: 'VARS',
-      help: 'k=v, @file.yaml or a JSON/YAML mapping (highest precedence)' },
+    inventory: {
+      type: 'string',
+      short: 'i',
+      multiple: true,
+      arg: 'INVENTORY',
+      help: 'inventory path, or NAME for inventories/NAME.{yaml,yml,ini} or inventories/NAME/',
+    },
+    limit: {
+      type: 'string',
+      short: 'l',
+      arg: 'PATTERN',
+      help:
+        'only hosts matching the pattern (all, group, host, web*, a:&b, a:!b); @failed: the hosts that ' +
+        'failed or were unreachable in the newest run; @FILE: host names from FILE',
+    },
+    'extra-vars': {
+      type: 'string',
+      short: 'e',
+      multiple: true,
+      arg: 'VARS',
+      help: 'k=v, @file.yaml or a JSON/YAML mapping (highest precedence)',
+    },
     check: { type: 'boolean', short: 'C', help: 'plan only: read every host, change nothing' },
     diff: { type: 'boolean', short: 'D', help: 'show before/after of every change' },
-    tags: { type: 'string', short: 't', multiple: true, arg: 'TAGS',
-      help: 'only tasks with one of these tags (comma-separated)' },
+    tags: {
+      type: 'string',
+      short: 't',
+      multiple: true,
+      arg: 'TAGS',
+      help: 'only tasks with one of these tags (comma-separated)',
+    },
     'skip-tags': { type: 'string', multiple: true, arg: 'TAGS', help: 'skip tasks with one of these tags' },
     forks: { type: 'string', short: 'f', arg: 'N', help: 'hosts in parallel (default 50, or forks in lvsrun.cfg)' },
-    strategy: { type: 'string', arg: 'linear|free',
-      help: 'linear: each task on every host before the next; free: hosts run ahead' },
+    strategy: {
+      type: 'string',
+      arg: 'linear|free',
+      help: 'linear: each task on every host before the next; free: hosts run ahead',
+    },
     json: { type: 'boolean', help: 'machine-readable result on stdout' },
     report: { type: 'string', arg: 'FILE', help: 'write the JSON result to FILE (mode 0600)' },
     'detailed-exitcode': { type: 'boolean', help: 'with --check: exit 2 when changes are pending' },
@@ -65,19 +88,31 @@ export const RUN_CMD = {
     'lvsrun site.yaml -i prod -l lb1 -t keepalived        one host, tagged tasks only',
   ],
   exits: {
-    0: 'success', 1: 'bad input (YAML, template, arguments, inventory, usage): nothing was touched',
+    0: 'success',
+    1: 'bad input (YAML, template, arguments, inventory, usage): nothing was touched',
     2: 'a task failed (its host was rolled back); with --check --detailed-exitcode: changes pending',
-    3: 'a rollback failed: the journal says what is left', 4: 'hosts were unreachable', 130: 'interrupted',
+    3: 'a rollback failed: the journal says what is left',
+    4: 'hosts were unreachable',
+    130: 'interrupted',
   },
 } as const satisfies CommandDef;
 
 /** The command line as journaled: values of -e are dropped (they may hold secrets). */
 function redactArgv(argv: string[]): string[] {
-  return argv.map((a, i) => (argv[i - 1] === '-e' || argv[i - 1] === '--extra-vars' ? '<redacted>' : a.startsWith('--extra-vars=') ? '--extra-vars=<redacted>' : a));
+  return argv.map((a, i) =>
+    argv[i - 1] === '-e' || argv[i - 1] === '--extra-vars'
+      ? '<redacted>'
+      : a.startsWith('--extra-vars=')
+        ? '--extra-vars=<redacted>'
+        : a,
+  );
 }
 
 export function loadInventoryArg(arg: string | undefined, io: Io, vault?: VaultKeyring) {
-  if (!arg) throw new ConfigError('E_USAGE', 'no inventory given', { hint: 'pass -i INVENTORY (e.g. -i lab after `lvsrun lab up`)' });
+  if (!arg)
+    throw new ConfigError('E_USAGE', 'no inventory given', {
+      hint: 'pass -i INVENTORY (e.g. -i lab after `lvsrun lab up`)',
+    });
   const inv = loadInventory(resolveInventoryPath(arg, io.cwd, { lab: labInventoryPath(io.env) }), vault);
   for (const w of inv.warnings ?? []) io.err(`warning: ${w}\n`);
   return inv;
@@ -89,7 +124,10 @@ export function loadInventoryArg(arg: string | undefined, io: Io, vault?: VaultK
  * vars_files, and -e, rendered for each host. Added to `red` (the command's live redactor) when given.
  */
 export function outputRedactor(
-  inv: Inventory, pb: Playbook | undefined, extraVars: Record<string, unknown>, vault: VaultKeyring,
+  inv: Inventory,
+  pb: Playbook | undefined,
+  extraVars: Record<string, unknown>,
+  vault: VaultKeyring,
   red = new Redactor(),
 ): Redactor {
   red.add(vault.revealed());
@@ -115,12 +153,22 @@ export function outputRedactor(
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(RUN_CMD, argv);
-  if (help) { io.out(helpText(RUN_CMD)); return EXIT.OK; }
-  if (positionals.length !== 1) throw new ConfigError('E_USAGE', positionals.length ? `expected one playbook, got ${positionals.join(' ')}` : 'no playbook given', { hint: 'lvsrun site.yaml -i INVENTORY' });
+  if (help) {
+    io.out(helpText(RUN_CMD));
+    return EXIT.OK;
+  }
+  if (positionals.length !== 1)
+    throw new ConfigError(
+      'E_USAGE',
+      positionals.length ? `expected one playbook, got ${positionals.join(' ')}` : 'no playbook given',
+      { hint: 'lvsrun site.yaml -i INVENTORY' },
+    );
   const cfg = loadConfig(io.cwd, io.env);
-  const forks = v.forks === undefined ? cfg.forks ?? 50 : Number(v.forks);
-  if (!Number.isInteger(forks) || forks < 1) throw new ConfigError('E_USAGE', `--forks must be a positive whole number, got ${v.forks}`);
-  if (v.strategy && v.strategy !== 'linear' && v.strategy !== 'free') throw new ConfigError('E_USAGE', `--strategy must be linear or free`);
+  const forks = v.forks === undefined ? (cfg.forks ?? 50) : Number(v.forks);
+  if (!Number.isInteger(forks) || forks < 1)
+    throw new ConfigError('E_USAGE', `--forks must be a positive whole number, got ${v.forks}`);
+  if (v.strategy && v.strategy !== 'linear' && v.strategy !== 'free')
+    throw new ConfigError('E_USAGE', `--strategy must be linear or free`);
   const vault = await vaultKeyring(v, io);
   const inv = loadInventoryArg(v.inventory?.at(-1), io, vault);
   const pb = loadPlaybook(resolve(io.cwd, positionals[0]!), { rolesPath: cfg.rolesPath, vault });
@@ -130,9 +178,13 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   if (named) {
     const unknown = named.hosts.filter((h) => !inv.hosts.has(h));
     if (unknown.length) {
-      throw new ConfigError('E_PATTERN', `--limit ${v.limit}: ${unknown.join(', ')} (from ${named.from}) not in this inventory`, {
-        hint: 'pass the inventory the hosts came from with -i',
-      });
+      throw new ConfigError(
+        'E_PATTERN',
+        `--limit ${v.limit}: ${unknown.join(', ')} (from ${named.from}) not in this inventory`,
+        {
+          hint: 'pass the inventory the hosts came from with -i',
+        },
+      );
     }
     io.err(`--limit ${v.limit}: ${named.hosts.join(', ')} (from ${named.from})\n`);
     limit = new Set(named.hosts);
@@ -154,12 +206,22 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   // Findings quote rendered values (a too-long auth_pass): they go through the redactor like all output.
   if (findings.some((f) => f.severity !== 'info')) io.err(red.text(formatFindings(findings)));
   if (findings.some((f) => f.severity === 'error')) {
-    throw new ConfigError('E_VALIDATION', `${findings.filter((f) => f.severity === 'error').length} validation error(s): nothing was touched`, { hint: 'fix them, or see lvsrun validate --help; --skip-validate runs anyway' });
+    throw new ConfigError(
+      'E_VALIDATION',
+      `${findings.filter((f) => f.severity === 'error').length} validation error(s): nothing was touched`,
+      { hint: 'fix them, or see lvsrun validate --help; --skip-validate runs anyway' },
+    );
   }
   const bus = new EventBus();
   const verbose = v.verbose?.length ?? 0;
-  if (!v.json) bus.add(io.isTTY && !verbose && !v.diff ? new ListrReporter(red, io.out) : new PlainReporter({ diff: Boolean(v.diff), verbose, write: io.out, color: io.isTTY }, red));
-  if (v.json || v.report) bus.add(new JsonReporter(red, v.report ? resolve(io.cwd, v.report) : undefined, v.json ? io.out : undefined));
+  if (!v.json)
+    bus.add(
+      io.isTTY && !verbose && !v.diff
+        ? new ListrReporter(red, io.out)
+        : new PlainReporter({ diff: Boolean(v.diff), verbose, write: io.out, color: io.isTTY }, red),
+    );
+  if (v.json || v.report)
+    bus.add(new JsonReporter(red, v.report ? resolve(io.cwd, v.report) : undefined, v.json ? io.out : undefined));
 
   const runId = newRunId();
   const ctl = new AbortController();
@@ -167,27 +229,62 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const onSig = (): void => {
     interrupts++;
     if (interrupts === 1) {
-      io.err('\ninterrupted: finishing the steps in flight, then rolling back per policy (Ctrl-C again to stop at once)\n');
+      io.err(
+        '\ninterrupted: finishing the steps in flight, then rolling back per policy (Ctrl-C again to stop at once)\n',
+      );
       ctl.abort();
     } else process.exit(EXIT.INTERRUPTED);
   };
   process.on('SIGINT', onSig);
   process.on('SIGTERM', onSig);
   try {
-    const summary = await runPlaybook(pb, inv, {
-      check: Boolean(v.check), diff: Boolean(v.diff), forks, ...(named ? { limitHosts: named.hosts } : v.limit ? { limit: v.limit } : {}),
-      tags: (v.tags ?? []).flatMap((t) => t.split(',')), skipTags: (v['skip-tags'] ?? []).flatMap((t) => t.split(',')),
-      extraVars, redactor: red, ...(v.strategy ? { strategy: v.strategy as 'linear' | 'free' } : {}),
-      acceptNewHostKeys: Boolean(v['accept-new-host-keys']), connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000,
-      runId, runDir: join(io.cwd, '.lvsrun', 'runs', runId), signal: ctl.signal,
-      meta: { playbook: pb.file, ...(inv.sources[0] ? { inventory: inv.sources[0] } : {}), operator: operatorName(), pid: process.pid, argv: redactArgv(argv), check: Boolean(v.check), kind: 'run' },
-      lock: { enabled: !v['no-lock'], breakLock: Boolean(v['break-lock']), operator: operatorName() },
-    }, sshConnector(inv, io.cwd, { acceptNewHostKeys: Boolean(v['accept-new-host-keys']), connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000 }), bus);
+    const summary = await runPlaybook(
+      pb,
+      inv,
+      {
+        check: Boolean(v.check),
+        diff: Boolean(v.diff),
+        forks,
+        ...(named ? { limitHosts: named.hosts } : v.limit ? { limit: v.limit } : {}),
+        tags: (v.tags ?? []).flatMap((t) => t.split(',')),
+        skipTags: (v['skip-tags'] ?? []).flatMap((t) => t.split(',')),
+        extraVars,
+        redactor: red,
+        ...(v.strategy ? { strategy: v.strategy as 'linear' | 'free' } : {}),
+        acceptNewHostKeys: Boolean(v['accept-new-host-keys']),
+        connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000,
+        runId,
+        runDir: join(io.cwd, '.lvsrun', 'runs', runId),
+        signal: ctl.signal,
+        meta: {
+          playbook: pb.file,
+          ...(inv.sources[0] ? { inventory: inv.sources[0] } : {}),
+          operator: operatorName(),
+          pid: process.pid,
+          argv: redactArgv(argv),
+          check: Boolean(v.check),
+          kind: 'run',
+        },
+        lock: { enabled: !v['no-lock'], breakLock: Boolean(v['break-lock']), operator: operatorName() },
+      },
+      sshConnector(inv, io.cwd, {
+        acceptNewHostKeys: Boolean(v['accept-new-host-keys']),
+        connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000,
+      }),
+      bus,
+    );
     await bus.close();
-    const pending = Object.entries(summary.rolledBack).filter(([, o]) => o.pending).map(([h]) => h);
-    if (pending.length) io.err(`rollback pending on ${pending.join(', ')} (unreachable): run \`lvsrun rollback ${runId}\` when they are back\n`);
+    const pending = Object.entries(summary.rolledBack)
+      .filter(([, o]) => o.pending)
+      .map(([h]) => h);
+    if (pending.length)
+      io.err(
+        `rollback pending on ${pending.join(', ')} (unreachable): run \`lvsrun rollback ${runId}\` when they are back\n`,
+      );
     if (ctl.signal.aborted) {
-      io.err(`interrupted: run ${runId} stopped; ${Object.keys(summary.rolledBack).length} host(s) rolled back; journal in .lvsrun/runs/${runId}\n`);
+      io.err(
+        `interrupted: run ${runId} stopped; ${Object.keys(summary.rolledBack).length} host(s) rolled back; journal in .lvsrun/runs/${runId}\n`,
+      );
       return EXIT.INTERRUPTED;
     }
     if (v.check && v['detailed-exitcode'] && summary.exitCode === 0) {

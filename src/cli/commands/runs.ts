@@ -12,8 +12,9 @@ import { runsDir } from './rollback.js';
 
 export const RUNS_CMD = {
   name: 'runs',
-  summary: 'List the runs journaled in this folder (.lvsrun/runs), newest first, '
-    + 'with what a rollback would still revert; --prune removes old ones.',
+  summary:
+    'List the runs journaled in this folder (.lvsrun/runs), newest first, ' +
+    'with what a rollback would still revert; --prune removes old ones.',
   usage: ['runs [--json]', 'runs --prune (--keep N | --older-than DAYS) [--force] [--json]'],
   options: {
     json: { type: 'boolean', help: 'the list as JSON on stdout' },
@@ -22,28 +23,51 @@ export const RUNS_CMD = {
     'older-than': { type: 'string', arg: 'DAYS', help: 'with --prune: only runs started more than DAYS days ago' },
     force: { type: 'boolean', help: 'with --prune: also remove runs whose changes are still in effect' },
   },
-  examples: ['lvsrun runs', 'lvsrun runs --json', 'lvsrun runs --prune --keep 20',
-    'lvsrun runs --prune --older-than 30'],
+  examples: [
+    'lvsrun runs',
+    'lvsrun runs --json',
+    'lvsrun runs --prune --keep 20',
+    'lvsrun runs --prune --older-than 30',
+  ],
   exits: EXITS_BASIC,
 } as const satisfies CommandDef;
 
 /** lvsrun runs: every run this folder journaled, newest first, with what a rollback would still revert. */
 export async function runsCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(RUNS_CMD, argv);
-  if (help) { io.out(helpText(RUNS_CMD)); return EXIT.OK; }
+  if (help) {
+    io.out(helpText(RUNS_CMD));
+    return EXIT.OK;
+  }
   noArgs(RUNS_CMD, positionals);
-  const infos = runIds(runsDir(io)).reverse().map((id) => describeRun(id, readJournal(join(runsDir(io), id, 'journal.jsonl'))));
+  const infos = runIds(runsDir(io))
+    .reverse()
+    .map((id) => describeRun(id, readJournal(join(runsDir(io), id, 'journal.jsonl'))));
   if (v.prune || v.keep !== undefined || v['older-than'] !== undefined || v.force) return prune(v, infos, io);
-  if (v.json) { io.out(`${JSON.stringify(infos, null, 2)}\n`); return EXIT.OK; }
-  if (!infos.length) { io.out('no runs yet\n'); return EXIT.OK; }
+  if (v.json) {
+    io.out(`${JSON.stringify(infos, null, 2)}\n`);
+    return EXIT.OK;
+  }
+  if (!infos.length) {
+    io.out('no runs yet\n');
+    return EXIT.OK;
+  }
   for (const r of infos) {
-    const what = r.meta ? `${r.meta.kind} ${r.meta.playbook ?? ''}${r.meta.check ? ' (check)' : ''} by ${r.meta.operator}` : '';
+    const what = r.meta
+      ? `${r.meta.kind} ${r.meta.playbook ?? ''}${r.meta.check ? ' (check)' : ''} by ${r.meta.operator}`
+      : '';
     io.out(`${r.id}  ${r.outcome.padEnd(18)} ${what}\n`);
-    if (r.outstandingHosts.length) io.out(`    changes in effect on: ${r.outstandingHosts.join(', ')}${r.pendingHosts.length ? `; rollback pending on: ${r.pendingHosts.join(', ')}` : ''}\n`);
-    for (const [h, hs] of Object.entries(r.owedHandlers)) io.out(`    handlers notified but not run on ${h}: ${hs.join(', ')}\n`);
+    if (r.outstandingHosts.length)
+      io.out(
+        `    changes in effect on: ${r.outstandingHosts.join(', ')}${r.pendingHosts.length ? `; rollback pending on: ${r.pendingHosts.join(', ')}` : ''}\n`,
+      );
+    for (const [h, hs] of Object.entries(r.owedHandlers))
+      io.out(`    handlers notified but not run on ${h}: ${hs.join(', ')}\n`);
     if (r.failedHosts.length && r.meta?.kind === 'run') {
-      io.out(`    failed or unreachable: ${r.failedHosts.join(', ')}; run them again with:`
-        + ` lvsrun ${r.meta.playbook ?? 'PLAYBOOK'} -i ${r.meta.inventory ?? 'INVENTORY'} --limit @failed\n`);
+      io.out(
+        `    failed or unreachable: ${r.failedHosts.join(', ')}; run them again with:` +
+          ` lvsrun ${r.meta.playbook ?? 'PLAYBOOK'} -i ${r.meta.inventory ?? 'INVENTORY'} --limit @failed\n`,
+      );
     }
   }
   return EXIT.OK;
@@ -61,7 +85,8 @@ function count(v: string | undefined, opt: string): number | undefined {
 /** lvsrun runs --prune: remove old runs' folders; never one whose changes are in effect unless --force. */
 function prune(
   v: { prune?: boolean; keep?: string; 'older-than'?: string; force?: boolean; json?: boolean },
-  infos: RunInfo[], io: Io,
+  infos: RunInfo[],
+  io: Io,
 ): number {
   const keep = count(v.keep, 'keep');
   const olderThanDays = count(v['older-than'], 'older-than');
@@ -76,8 +101,10 @@ function prune(
     });
   }
   const plan = planPrune(infos, {
-    ...(keep !== undefined ? { keep } : {}), ...(olderThanDays !== undefined ? { olderThanDays } : {}),
-    force: Boolean(v.force), now: Date.now(),
+    ...(keep !== undefined ? { keep } : {}),
+    ...(olderThanDays !== undefined ? { olderThanDays } : {}),
+    force: Boolean(v.force),
+    now: Date.now(),
   });
   for (const r of plan.remove) rmSync(join(runsDir(io), r.id), { recursive: true, force: true });
   if (v.json) {

@@ -18,8 +18,13 @@ export const VALIDATE_CMD = {
   args: [['PLAYBOOK', 'also load this playbook and check every task for every host']],
   options: {
     inventory: { type: 'string', short: 'i', arg: 'INVENTORY', help: 'inventory path, or NAME for inventories/NAME' },
-    'extra-vars': { type: 'string', short: 'e', multiple: true, arg: 'VARS',
-      help: 'k=v, @file.yaml or a JSON/YAML mapping' },
+    'extra-vars': {
+      type: 'string',
+      short: 'e',
+      multiple: true,
+      arg: 'VARS',
+      help: 'k=v, @file.yaml or a JSON/YAML mapping',
+    },
     json: { type: 'boolean', help: 'the findings as JSON on stdout' },
     verbose: { type: 'boolean', short: 'v', help: 'also print notes (info findings)' },
     ...VAULT_OPTIONS,
@@ -31,7 +36,10 @@ export const VALIDATE_CMD = {
 /** lvsrun validate [PLAYBOOK] -i INV: every rule of docs/validate.md over the whole inventory; exit 1 on errors. */
 export async function validateCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(VALIDATE_CMD, argv);
-  if (help) { io.out(helpText(VALIDATE_CMD)); return EXIT.OK; }
+  if (help) {
+    io.out(helpText(VALIDATE_CMD));
+    return EXIT.OK;
+  }
   if (positionals.length > 1) throw new ConfigError('E_USAGE', `expected one playbook, got ${positionals.join(' ')}`);
   const vault = await vaultKeyring(v, io);
   const inv = loadInventoryArg(v.inventory, io, vault);
@@ -45,7 +53,9 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
   if (v.json) io.out(`${JSON.stringify(red.deep(fs), null, 2)}\n`);
   else {
     io.out(red.text(formatFindings(fs, { info: Boolean(v.verbose) })));
-    io.out(`${errors} error(s), ${fs.filter((f) => f.severity === 'warn').length} warning(s)${v.verbose ? '' : `, ${fs.filter((f) => f.severity === 'info').length} note(s) (-v shows them)`}\n`);
+    io.out(
+      `${errors} error(s), ${fs.filter((f) => f.severity === 'warn').length} warning(s)${v.verbose ? '' : `, ${fs.filter((f) => f.severity === 'info').length} note(s) (-v shows them)`}\n`,
+    );
   }
   return errors ? EXIT.BAD_INPUT : EXIT.OK;
 }

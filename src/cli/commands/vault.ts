@@ -1,6 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import {
-  closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync,
+  closeSync,
+  fsyncSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
@@ -20,8 +29,11 @@ import { VAULT_OPTIONS, vaultKeyring, type VaultArgs } from '../vault-options.js
 
 /** The actions that create vault data: with several passwords, which one encrypts. */
 const ENCRYPT_ID_OPTION = {
-  'encrypt-vault-id': { type: 'string', arg: 'LABEL',
-    help: 'with several vault passwords, the vault id that encrypts' },
+  'encrypt-vault-id': {
+    type: 'string',
+    arg: 'LABEL',
+    help: 'with several vault passwords, the vault id that encrypts',
+  },
 } as const satisfies OptionDefs;
 
 const OUTPUT_OPTION = {
@@ -79,13 +91,20 @@ export const VAULT_EDIT_CMD = {
 export const VAULT_ENCRYPT_STRING_CMD = {
   name: 'vault encrypt_string',
   summary: 'Print `NAME: !vault |` blocks to paste into YAML.',
-  usage: ['vault encrypt_string [STRING...] [-n NAME]... [--stdin-name NAME] [--encrypt-vault-id LABEL] '
-    + '[vault options]'],
+  usage: [
+    'vault encrypt_string [STRING...] [-n NAME]... [--stdin-name NAME] [--encrypt-vault-id LABEL] ' + '[vault options]',
+  ],
   args: [['STRING...', 'the values to encrypt; none: the value is read from standard input']],
   options: {
-    ...VAULT_OPTIONS, ...ENCRYPT_ID_OPTION,
-    name: { type: 'string', short: 'n', multiple: true, arg: 'NAME',
-      help: 'the variable name of each STRING, in order' },
+    ...VAULT_OPTIONS,
+    ...ENCRYPT_ID_OPTION,
+    name: {
+      type: 'string',
+      short: 'n',
+      multiple: true,
+      arg: 'NAME',
+      help: 'the variable name of each STRING, in order',
+    },
     'stdin-name': { type: 'string', arg: 'NAME', help: 'the variable name of the value read from standard input' },
   },
   examples: ["lvsrun vault encrypt_string --vault-id prod@$HOME/.lvs-vault-pw -n lvs_auth_pass 'Kp7xQ2rw'"],
@@ -99,8 +118,11 @@ export const VAULT_REKEY_CMD = {
   args: [['FILE...', 'the vault files to rekey (opened with the vault options)']],
   options: {
     ...VAULT_OPTIONS,
-    'new-vault-password-file': { type: 'string', arg: 'FILE',
-      help: 'the new password, as --vault-password-file (neither new option: asked twice)' },
+    'new-vault-password-file': {
+      type: 'string',
+      arg: 'FILE',
+      help: 'the new password, as --vault-password-file (neither new option: asked twice)',
+    },
     'new-vault-id': { type: 'string', arg: 'LABEL@SOURCE', help: 'the new password and its label, as --vault-id' },
   },
   examples: ['lvsrun vault rekey vault.yml --vault-password-file old-pw --new-vault-password-file new-pw'],
@@ -123,11 +145,14 @@ function keyring(v: VaultArgs, io: Io, creates: boolean): Promise<VaultKeyring> 
 }
 
 const outputTarget = (output: string | undefined, io: Io): string | undefined =>
-  (output === undefined ? undefined : output === '-' ? '-' : resolve(io.cwd, output));
+  output === undefined ? undefined : output === '-' ? '-' : resolve(io.cwd, output);
 
 export async function vaultEncryptCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(VAULT_ENCRYPT_CMD, argv);
-  if (help) { io.out(helpText(VAULT_ENCRYPT_CMD)); return EXIT.OK; }
+  if (help) {
+    io.out(helpText(VAULT_ENCRYPT_CMD));
+    return EXIT.OK;
+  }
   const paths = inputFiles(VAULT_ENCRYPT_CMD, positionals, io, v.output);
   const vault = await keyring(v, io, true);
   const secret = vault.encryptSecret(v['encrypt-vault-id']);
@@ -145,7 +170,10 @@ export async function vaultEncryptCommand(argv: string[], io: Io): Promise<numbe
 
 export async function vaultDecryptCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(VAULT_DECRYPT_CMD, argv);
-  if (help) { io.out(helpText(VAULT_DECRYPT_CMD)); return EXIT.OK; }
+  if (help) {
+    io.out(helpText(VAULT_DECRYPT_CMD));
+    return EXIT.OK;
+  }
   const paths = inputFiles(VAULT_DECRYPT_CMD, positionals, io, v.output);
   const vault = await keyring(v, io, false);
   const out = outputTarget(v.output, io);
@@ -156,7 +184,10 @@ export async function vaultDecryptCommand(argv: string[], io: Io): Promise<numbe
 
 export async function vaultViewCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(VAULT_VIEW_CMD, argv);
-  if (help) { io.out(helpText(VAULT_VIEW_CMD)); return EXIT.OK; }
+  if (help) {
+    io.out(helpText(VAULT_VIEW_CMD));
+    return EXIT.OK;
+  }
   const paths = inputFiles(VAULT_VIEW_CMD, positionals, io);
   const vault = await keyring(v, io, false);
   for (const p of paths) io.out(vault.open(readVault(p), { file: p }).plaintext.toString('utf8'));
@@ -165,20 +196,29 @@ export async function vaultViewCommand(argv: string[], io: Io): Promise<number> 
 
 export async function vaultEditCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(VAULT_EDIT_CMD, argv);
-  if (help) { io.out(helpText(VAULT_EDIT_CMD)); return EXIT.OK; }
+  if (help) {
+    io.out(helpText(VAULT_EDIT_CMD));
+    return EXIT.OK;
+  }
   const paths = inputFiles(VAULT_EDIT_CMD, positionals, io);
   return edit(paths, await keyring(v, io, false), io);
 }
 
 export async function vaultEncryptStringCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(VAULT_ENCRYPT_STRING_CMD, argv);
-  if (help) { io.out(helpText(VAULT_ENCRYPT_STRING_CMD)); return EXIT.OK; }
+  if (help) {
+    io.out(helpText(VAULT_ENCRYPT_STRING_CMD));
+    return EXIT.OK;
+  }
   return encryptString(positionals, await keyring(v, io, true), io, v);
 }
 
 export async function vaultRekeyCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(VAULT_REKEY_CMD, argv);
-  if (help) { io.out(helpText(VAULT_REKEY_CMD)); return EXIT.OK; }
+  if (help) {
+    io.out(helpText(VAULT_REKEY_CMD));
+    return EXIT.OK;
+  }
   const paths = inputFiles(VAULT_REKEY_CMD, positionals, io);
   return rekey(paths, await keyring(v, io, false), io, v);
 }
@@ -200,7 +240,8 @@ function readVault(p: string): string {
   const text = readInput(p).toString('utf8');
   if (!isVaultText(text)) {
     throw new ConfigError('E_VAULT', 'not vault-encrypted (it does not start with $ANSIBLE_VAULT;)', {
-      where: { file: p, line: 1 }, hint: 'encrypt it with lvsrun vault encrypt',
+      where: { file: p, line: 1 },
+      hint: 'encrypt it with lvsrun vault encrypt',
     });
   }
   return text;
@@ -216,7 +257,9 @@ function writeAtomic(target: string, data: Buffer | string): void {
   let mode = 0o600;
   try {
     mode = statSync(target).mode & 0o7777;
-  } catch { /* a new file: owner-only */ }
+  } catch {
+    /* a new file: owner-only */
+  }
   const tmp = join(dirname(target), `.${basename(target)}.lvsrun-${process.pid}.tmp`);
   const fd = openSync(tmp, 'wx', mode);
   try {
@@ -246,7 +289,8 @@ async function edit(paths: string[], vault: VaultKeyring, io: Io): Promise<numbe
       if (r.error || r.status !== 0) {
         const why = r.error?.message ?? `exit ${r.status ?? r.signal}`;
         throw new ConfigError('E_USAGE', `editor '${editor.join(' ')}' failed (${why})`, {
-          where: { file: p }, hint: 'the vault file was not changed; set EDITOR to a working editor',
+          where: { file: p },
+          hint: 'the vault file was not changed; set EDITOR to a working editor',
         });
       }
       const after = readFileSync(tmp);
@@ -258,7 +302,9 @@ async function edit(paths: string[], vault: VaultKeyring, io: Io): Promise<numbe
         const fd = openSync(tmp, 'r+');
         writeSync(fd, Buffer.alloc(size));
         closeSync(fd);
-      } catch { /* nothing to wipe */ }
+      } catch {
+        /* nothing to wipe */
+      }
       rmSync(dir, { recursive: true, force: true });
     }
   }
@@ -266,14 +312,16 @@ async function edit(paths: string[], vault: VaultKeyring, io: Io): Promise<numbe
 }
 
 async function rekey(
-  paths: string[], vault: VaultKeyring, io: Io, v: { 'new-vault-password-file'?: string; 'new-vault-id'?: string },
+  paths: string[],
+  vault: VaultKeyring,
+  io: Io,
+  v: { 'new-vault-password-file'?: string; 'new-vault-id'?: string },
 ): Promise<number> {
   const newFile = v['new-vault-password-file'];
   const newId = v['new-vault-id'];
   const prompt = terminalPrompt();
   const sources = { passwordFiles: newFile ? [newFile] : [], ids: newId ? [newId] : [], ask: !newFile && !newId };
-  const secrets = await loadVaultSecrets(sources,
-    { cwd: io.cwd, env: {}, ...(prompt ? { prompt } : {}) }, true);
+  const secrets = await loadVaultSecrets(sources, { cwd: io.cwd, env: {}, ...(prompt ? { prompt } : {}) }, true);
   const secret = secrets[0]!;
   for (const p of paths) {
     const opened = vault.open(readVault(p), { file: p });
@@ -284,18 +332,21 @@ async function rekey(
 }
 
 async function encryptString(
-  args: string[], vault: VaultKeyring, io: Io,
+  args: string[],
+  vault: VaultKeyring,
+  io: Io,
   v: { 'encrypt-vault-id'?: string; name?: string[]; 'stdin-name'?: string },
 ): Promise<number> {
   const secret = vault.encryptSecret(v['encrypt-vault-id']);
   const names = v.name ?? [];
   const stdinName = v['stdin-name'];
   const items: Array<{ name?: string; value: string }> = args.map((value, i) => ({
-    ...(names[i] ? { name: names[i] } : {}), value,
+    ...(names[i] ? { name: names[i] } : {}),
+    value,
   }));
   if (!args.length) {
     const value = await readStdin();
-    items.push({ ...(stdinName ?? names[0] ? { name: (stdinName ?? names[0])! } : {}), value });
+    items.push({ ...((stdinName ?? names[0]) ? { name: (stdinName ?? names[0])! } : {}), value });
   }
   for (const it of items) {
     if (it.name !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(it.name)) {
