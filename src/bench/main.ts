@@ -12,7 +12,9 @@ import { runAnsible, runLvsrun, type Mode, type ToolRun } from './tools.js';
 import { verifyHosts } from './verify.js';
 import { rootOf, writeInventories } from './workload.js';
 
-const USAGE = `npm run bench -- [--sizes 10,50] [--large] [--runs 3] [--ansible-runs N] [--no-ansible] [--no-profile] [--keep]
+const USAGE =
+  `npm run bench -- [--sizes 10,50] [--large] [--runs 3] [--ansible-runs N] [--no-ansible] [--no-profile] ` +
+  `[--keep]
   Starts N sshd hosts on loopback (127.0.20.i:2222), runs the 12-task LVS-DR workload with lvsrun and with
   ansible-playbook (defaults; pipelining + warm ControlPersist), measures the raw OpenSSH floor in the same
   run, checks every result, and prints medians with ratios. --large adds N=200 (lvsrun and the floor only).`;
@@ -92,13 +94,19 @@ async function main(): Promise<number> {
             if (bad.length) problems.push(...bad.slice(0, 5).map((b) => `N=${n} ${tool} ${mode}: ${b}`));
             byMode[mode].push(t);
             log(
-              `   ${tool} ${mode}: ${t.m.wallS.toFixed(2)} s, peak ${(t.m.treePeakMiB ?? t.m.maxRssMiB).toFixed(0)} MiB${bad.length ? `  RESULT CHECK FAILED: ${bad[0]}` : ''}`,
+              `   ${tool} ${mode}: ${t.m.wallS.toFixed(2)} s, ` +
+                `peak ${(t.m.treePeakMiB ?? t.m.maxRssMiB).toFixed(0)} MiB` +
+                `${bad.length ? `  RESULT CHECK FAILED: ${bad[0]}` : ''}`,
             );
           }
         }
         if (tool === 'lvsrun' && n === Math.max(...sizes) && !v['no-profile']) {
           rmSync(rootOf(h), { recursive: true, force: true });
-          profile = `## Where a cold lvsrun run's time goes (N=${n}, one extra profiled run)\n\n\`\`\`\n${await profileRun([join(repo, 'bin/lvsrun.js'), join(repo, 'bench/lvsrun/site.yaml'), '-i', inv.lvsrun, '-f', String(Math.min(n, 50))], repo)}\n\`\`\``;
+          const profArgv = [join(repo, 'bin/lvsrun.js'), join(repo, 'bench/lvsrun/site.yaml')];
+          profArgv.push('-i', inv.lvsrun, '-f', String(Math.min(n, 50)));
+          profile =
+            `## Where a cold lvsrun run's time goes (N=${n}, one extra profiled run)\n\n\`\`\`\n` +
+            `${await profileRun(profArgv, repo)}\n\`\`\``;
         }
         for (const mode of ['cold', 'noop'] as Mode[]) {
           const rs = byMode[mode].map((t) => t.m);

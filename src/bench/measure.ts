@@ -30,7 +30,8 @@ export async function measure(
     ? join(CG_ROOT, 'lvsrun-bench', `${process.pid}-${o.tag}`)
     : undefined;
   if (cg) mkdirSync(cg, { recursive: true });
-  const script = `${cg ? `echo $$ > ${cg}/cgroup.procs || exit 97; ` : ''}exec /usr/bin/time -f '%e %M %U %S' -o ${tf} "$@"`;
+  const script =
+    `${cg ? `echo $$ > ${cg}/cgroup.procs || exit 97; ` : ''}` + `exec /usr/bin/time -f '%e %M %U %S' -o ${tf} "$@"`;
   const t0 = process.hrtime.bigint();
   const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     const p = spawn('/bin/sh', ['-c', script, 'sh', ...argv], {

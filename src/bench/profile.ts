@@ -42,7 +42,8 @@ export async function profileRun(argv: string[], cwd: string): Promise<string> {
   const c1 = cpuTimes();
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   const lines = [
-    `wall ${wall.toFixed(2)} s; machine CPU busy ${(c1.busy - c0.busy).toFixed(1)} core-s of ${(wall * 2).toFixed(1)} available on 2 cores`,
+    `wall ${wall.toFixed(2)} s; machine CPU busy ${(c1.busy - c0.busy).toFixed(1)} core-s ` +
+      `of ${(wall * 2).toFixed(1)} available on 2 cores`,
   ];
   if (file) {
     const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
@@ -69,7 +70,9 @@ export async function profileRun(argv: string[], cwd: string): Promise<string> {
       byFile.set(key, (byFile.get(key) ?? 0) + us);
     }
     lines.push(
-      `lvsrun process: ${m.cpuS.toFixed(2)} s CPU (user+sys); the rest of the machine: ${(c1.busy - c0.busy - m.cpuS).toFixed(1)} core-s (sshd, remote shells and commands, loopback TCP)`,
+      `lvsrun process: ${m.cpuS.toFixed(2)} s CPU (user+sys); ` +
+        `the rest of the machine: ${(c1.busy - c0.busy - m.cpuS).toFixed(1)} core-s ` +
+        `(sshd, remote shells and commands, loopback TCP)`,
     );
     lines.push(
       `lvsrun event loop: ${(total / 1e6).toFixed(2)} s busy, ${(idle / 1e6).toFixed(2)} s idle waiting on hosts`,

@@ -32,7 +32,10 @@ export function renderTable(cells: Cell[]): string {
       const noop = get(n, tool, 'noop');
       const mem = [cold, noop].filter((c): c is Cell => Boolean(c?.rss));
       out.push(
-        `| ${n} | ${tool} | ${cold ? fmt(cold.wall) : '–'} | ${noop ? fmt(noop.wall) : '–'} | ${cold?.cpu?.toFixed(1) ?? '–'} | ${mem.length ? Math.max(...mem.map((c) => c.tree ?? 0)).toFixed(0) : '–'} | ${mem.length ? Math.max(...mem.map((c) => c.rss ?? 0)).toFixed(0) : '–'} |`,
+        `| ${n} | ${tool} | ${cold ? fmt(cold.wall) : '–'} | ${noop ? fmt(noop.wall) : '–'} ` +
+          `| ${cold?.cpu?.toFixed(1) ?? '–'} ` +
+          `| ${mem.length ? Math.max(...mem.map((c) => c.tree ?? 0)).toFixed(0) : '–'} ` +
+          `| ${mem.length ? Math.max(...mem.map((c) => c.rss ?? 0)).toFixed(0) : '–'} |`,
       );
     }
   }
@@ -49,7 +52,9 @@ export function renderTable(cells: Cell[]): string {
       const l = get(n, 'lvsrun', mode);
       const m = (c?: Cell): number | undefined => (c ? median(c.wall) : undefined);
       out.push(
-        `| ${n} | ${mode} | ${ratio(m(get(n, 'ansible defaults', mode)), m(l))} | ${ratio(m(get(n, 'ansible pipelining+warm CP', mode)), m(l))} | ${l && fl ? (median(l.wall) / median(fl.wall)).toFixed(2) : '–'} |`,
+        `| ${n} | ${mode} | ${ratio(m(get(n, 'ansible defaults', mode)), m(l))} ` +
+          `| ${ratio(m(get(n, 'ansible pipelining+warm CP', mode)), m(l))} ` +
+          `| ${l && fl ? (median(l.wall) / median(fl.wall)).toFixed(2) : '–'} |`,
       );
     }
   }

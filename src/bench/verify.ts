@@ -5,7 +5,10 @@ import { roles, rootOf } from './workload.js';
 
 const VIP = '10.10.10.100';
 
-/** Check what a tool left on every bench host: each file, its mode and the content that matters. Returns the problems found. */
+/**
+ * Check what a tool left on every bench host: each file, its mode and the content that matters.
+ * Returns the problems found.
+ */
 export function verifyHosts(h: SshdHosts): string[] {
   const r = roles(h);
   const bad: string[] = [];

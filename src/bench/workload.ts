@@ -12,7 +12,9 @@ export const rootOf = (h: SshdHosts): string => join(h.dir, 'root');
 
 function hostLines(h: SshdHosts, names: string[], extra: (i: number) => string): string {
   if (!names.length) return '      hosts: {}\n';
-  return `      hosts:\n${names.map((n, i) => `        ${n}: {ansible_host: ${h.addr(h.names.indexOf(n) + 1)}${extra(i)}}`).join('\n')}\n`;
+  const line = (n: string, i: number): string =>
+    `        ${n}: {ansible_host: ${h.addr(h.names.indexOf(n) + 1)}${extra(i)}}`;
+  return `      hosts:\n${names.map(line).join('\n')}\n`;
 }
 
 function inventoryYaml(h: SshdHosts, vars: string[]): string {
@@ -70,7 +72,8 @@ export function writeInventories(h: SshdHosts): Inventories {
     const f = join(d, `ansible-${v}.cfg`);
     writeFileSync(
       f,
-      `[defaults]\nhost_key_checking = True\nretry_files_enabled = False\nlocal_tmp = ${join(h.dir, 'ansible-tmp')}\n[ssh_connection]\n${v === 'warm' ? 'pipelining = True\n' : ''}control_path_dir = ${cpDir[v]}\n`,
+      `[defaults]\nhost_key_checking = True\nretry_files_enabled = False\nlocal_tmp = ${join(h.dir, 'ansible-tmp')}\n` +
+        `[ssh_connection]\n${v === 'warm' ? 'pipelining = True\n' : ''}control_path_dir = ${cpDir[v]}\n`,
     );
     return f;
   };

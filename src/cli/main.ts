@@ -171,7 +171,8 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
       return EXIT.BAD_INPUT;
     }
     io.err(
-      `internal error: ${err.message}\n${io.env.LVSRUN_DEBUG ? (err.stack ?? '') : '  (set LVSRUN_DEBUG=1 for a stack trace)'}\n`,
+      `internal error: ${err.message}\n` +
+        `${io.env.LVSRUN_DEBUG ? (err.stack ?? '') : '  (set LVSRUN_DEBUG=1 for a stack trace)'}\n`,
     );
     return EXIT.INTERNAL;
   }

@@ -2,7 +2,7 @@ import type { BecomeSpec } from '../engine/connect.js';
 import { service } from '../modules/service.js';
 import { z } from '../modules/args.js';
 import { exec, type TaskModule } from '../modules/types.js';
-import { sh } from '../transport/shell.js';
+import { sh, joinCmds } from '../transport/shell.js';
 import type { Transport } from '../transport/types.js';
 import type { DrillChanges } from './change.js';
 import { startProbe } from './probe.js';
@@ -21,7 +21,10 @@ export interface FailoverInput {
   directors: DirectorConn[];
   vip: string;
   probe: string;
-  /** stop: keepalived on the MASTER; service: the tracked service named by `service`; link: its VRRP interface goes down for `cutSeconds`. */
+  /**
+   * stop: keepalived on the MASTER; service: the tracked service named by `service`;
+   * link: its VRRP interface goes down for `cutSeconds`.
+   */
   mode: 'stop' | 'service' | 'link';
   cutSeconds?: number;
   service?: string;
@@ -38,7 +41,10 @@ export async function holders(ds: DirectorConn[], vip: string): Promise<string[]
   return rs.filter(({ r }) => r.stdout.includes(` ${vip}/`)).map(({ d }) => d.name);
 }
 
-/** Poll until `pred(holders)` or the limit; returns the holders seen last and whether pred held. `onHit` runs the moment it holds. */
+/**
+ * Poll until `pred(holders)` or the limit; returns the holders seen last and whether pred held.
+ * `onHit` runs the moment it holds.
+ */
 async function waitFor(
   ds: DirectorConn[],
   vip: string,
@@ -87,7 +93,9 @@ export async function failoverDrill(i: FailoverInput): Promise<DrillResult> {
     probes: tl.probes,
   });
   if (before.length !== 1) {
-    verdict = `expected exactly one director holding ${i.vip} before the drill, found ${before.length ? before.join(', ') : 'none'}: the cluster is not in a state to drill`;
+    verdict =
+      `expected exactly one director holding ${i.vip} before the drill, ` +
+      `found ${before.length ? before.join(', ') : 'none'}: the cluster is not in a state to drill`;
     return done();
   }
   const master = i.directors.find((d) => d.name === before[0])!;
@@ -148,7 +156,9 @@ export async function failoverDrill(i: FailoverInput): Promise<DrillResult> {
         `no new MASTER within ${i.maxWaitMs / 1000} s (holders: ${moved.h.join(', ') || 'none'})`,
       );
       const down = await stoppedPeers(i.directors.filter((d) => d !== master));
-      verdict = `no director took over ${i.vip} within ${i.maxWaitMs / 1000} s${down.length ? `: keepalived is not running on ${down.join(', ')}` : ''}; the old MASTER was restored`;
+      verdict =
+        `no director took over ${i.vip} within ${i.maxWaitMs / 1000} s` +
+        `${down.length ? `: keepalived is not running on ${down.join(', ')}` : ''}; the old MASTER was restored`;
       return done();
     }
     const newMaster = moved.h[0]!;
@@ -168,7 +178,8 @@ export async function failoverDrill(i: FailoverInput): Promise<DrillResult> {
       tl.mark(gaveBack.ok ? 'vip-returned' : 'vip-stayed', gaveBack.ok ? master.name : newMaster);
       ok = !gaveBack.ok;
       verdict = ok
-        ? `failover in ${metrics.vip_move_s} s; nopreempt: the VIP stayed on ${newMaster} after ${master.name} came back, as configured`
+        ? `failover in ${metrics.vip_move_s} s; nopreempt: ` +
+          `the VIP stayed on ${newMaster} after ${master.name} came back, as configured`
         : `nopreempt is configured but ${master.name} took the VIP back`;
     } else {
       const back = await waitFor(
@@ -181,8 +192,10 @@ export async function failoverDrill(i: FailoverInput): Promise<DrillResult> {
       if (back.ok) metrics.vip_return_s = (tl.mark('vip-returned', master.name) - tl.at('restore-start')!) / 1000;
       ok = back.ok;
       verdict = ok
-        ? `failover in ${metrics.vip_move_s} s to ${newMaster}; preemptive: the VIP returned to ${master.name} in ${metrics.vip_return_s} s, as configured`
-        : `preemptive pair, but the VIP did not return to ${master.name} within ${i.maxWaitMs / 1000} s (holders: ${back.h.join(', ') || 'none'})`;
+        ? `failover in ${metrics.vip_move_s} s to ${newMaster}; ` +
+          `preemptive: the VIP returned to ${master.name} in ${metrics.vip_return_s} s, as configured`
+        : `preemptive pair, but the VIP did not return to ${master.name} within ${i.maxWaitMs / 1000} s ` +
+          `(holders: ${back.h.join(', ') || 'none'})`;
     }
     await sleep(1000);
     return done();
@@ -212,7 +225,13 @@ const linkCut: TaskModule<{ iface: string; seconds: number }, null> = {
     summary: `${p.iface} down for ${p.seconds} s`,
     steps: [
       exec(
-        sh`nohup /bin/sh -c ${`ip link set ${p.iface} down; sleep ${p.seconds}; ip link set ${p.iface} up`} >/dev/null 2>&1 &`,
+        joinCmds(
+          [
+            sh`nohup /bin/sh -c ${`ip link set ${p.iface} down; sleep ${p.seconds}; ip link set ${p.iface} up`} `,
+            sh`>/dev/null 2>&1 &`,
+          ],
+          '',
+        ),
       ),
     ],
     undo: [exec(sh`ip link set ${p.iface} up`)],

@@ -86,7 +86,8 @@ export async function drainDrill(i: RealServerDrillInput): Promise<DrillResult> 
     ok = after > before;
     if (ok) tl.mark('traffic-back', i.rs.name);
     verdict = ok
-      ? `${i.rs.name} drained in ${metrics.drain_s} s, weights restored, and it takes new connections again (${after - before} new connections seen)`
+      ? `${i.rs.name} drained in ${metrics.drain_s} s, weights restored, ` +
+        `and it takes new connections again (${after - before} new connections seen)`
       : `${i.rs.name} took no new connection after its weight was restored`;
     return result();
   } finally {
@@ -170,7 +171,8 @@ export async function rsDownDrill(i: RealServerDrillInput): Promise<DrillResult>
     metrics.failed_probes_while_out = whileOut.filter((p) => !p.ok).length;
     ok = metrics.failed_probes_while_out === 0;
     verdict = ok
-      ? `${i.rs.name} removed ${metrics.removed_s} s after ${svc} stopped, re-added ${metrics.readded_s} s after it started; no request failed while it was out`
+      ? `${i.rs.name} removed ${metrics.removed_s} s after ${svc} stopped, ` +
+        `re-added ${metrics.readded_s} s after it started; no request failed while it was out`
       : `${metrics.failed_probes_while_out} request(s) failed while ${i.rs.name} was out of the table`;
     return result();
   } finally {

@@ -26,20 +26,28 @@ export function drillHtml(result: DrillResult, red?: Redactor): string {
     const h = Math.max(2, okShare * barH);
     const color = okShare === 1 ? '#2e9d4f' : okShare === 0 ? '#d62f2f' : '#e0a030';
     bars.push(
-      `<rect class="probe ${okShare === 1 ? 'ok' : 'fail'}" x="${x(b * bucket).toFixed(1)}" y="${(top + barH - (okShare === 0 ? barH : h)).toFixed(1)}" width="${Math.max(1, x(bucket) - x(0) - 1).toFixed(1)}" height="${(okShare === 0 ? barH : h).toFixed(1)}" fill="${color}"><title>${(b * bucket) / 1000}s: ${ps.filter((p) => p.ok).length}/${ps.length} ok</title></rect>`,
+      `<rect class="probe ${okShare === 1 ? 'ok' : 'fail'}" x="${x(b * bucket).toFixed(1)}" ` +
+        `y="${(top + barH - (okShare === 0 ? barH : h)).toFixed(1)}" ` +
+        `width="${Math.max(1, x(bucket) - x(0) - 1).toFixed(1)}" height="${(okShare === 0 ? barH : h).toFixed(1)}" ` +
+        `fill="${color}"><title>${(b * bucket) / 1000}s: ${ps.filter((p) => p.ok).length}/${ps.length} ok</title>` +
+        '</rect>',
     );
   }
   const marks = r.events
     .filter((e) => e.event !== 'drill-end')
     .map(
       (e, i) =>
-        `<g class="event"><line x1="${x(e.t).toFixed(1)}" x2="${x(e.t).toFixed(1)}" y1="${top - 5}" y2="${top + barH + 5}" stroke="#1f4fd1" stroke-width="2" stroke-dasharray="4 3"/><text x="${(x(e.t) + 3).toFixed(1)}" y="${top + barH + 20 + (i % 3) * 12}" font-size="11" fill="#1f4fd1">${esc(e.event)}${e.host ? ` ${esc(e.host)}` : ''}</text></g>`,
+        `<g class="event"><line x1="${x(e.t).toFixed(1)}" x2="${x(e.t).toFixed(1)}" ` +
+        `y1="${top - 5}" y2="${top + barH + 5}" stroke="#1f4fd1" stroke-width="2" stroke-dasharray="4 3"/>` +
+        `<text x="${(x(e.t) + 3).toFixed(1)}" y="${top + barH + 20 + (i % 3) * 12}" font-size="11" fill="#1f4fd1">` +
+        `${esc(e.event)}${e.host ? ` ${esc(e.host)}` : ''}</text></g>`,
     )
     .join('\n');
   const ticks = Array.from(
     { length: Math.floor(end / 1000) + 1 },
     (_, s) =>
-      `<text x="${x(s * 1000).toFixed(1)}" y="${top - 10}" font-size="10" fill="#555" text-anchor="middle">${s}s</text>`,
+      `<text x="${x(s * 1000).toFixed(1)}" y="${top - 10}" font-size="10" fill="#555" ` +
+      `text-anchor="middle">${s}s</text>`,
   ).join('');
   const rows = Object.entries(r.metrics)
     .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(String(v))}</td></tr>`)
@@ -47,12 +55,17 @@ export function drillHtml(result: DrillResult, red?: Redactor): string {
   const evRows = r.events
     .map(
       (e) =>
-        `<tr><td>${(e.t / 1000).toFixed(3)} s</td><td>${esc(e.event)}</td><td>${esc(e.host ?? '')}</td><td>${esc(e.detail ?? '')}</td></tr>`,
+        `<tr><td>${(e.t / 1000).toFixed(3)} s</td><td>${esc(e.event)}</td>` +
+        `<td>${esc(e.host ?? '')}</td><td>${esc(e.detail ?? '')}</td></tr>`,
     )
     .join('');
-  return `<!doctype html>
+  return (
+    `<!doctype html>
 <html><head><meta charset="utf-8"><title>lvsrun drill ${esc(r.drill)} ${esc(r.runId)}</title>
-<style>body{font-family:sans-serif;margin:24px;color:#222}h1{font-size:20px}.verdict{padding:10px;border-radius:4px;color:#fff;background:${r.ok ? '#2e9d4f' : '#d62f2f'}}table{border-collapse:collapse;margin:12px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}</style></head>
+<style>body{font-family:sans-serif;margin:24px;color:#222}h1{font-size:20px}` +
+    `.verdict{padding:10px;border-radius:4px;color:#fff;background:${r.ok ? '#2e9d4f' : '#d62f2f'}}` +
+    `table{border-collapse:collapse;margin:12px 0}` +
+    `td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}</style></head>
 <body>
 <h1>lvsrun drill: ${esc(r.drill)} of ${esc(r.target)} (run ${esc(r.runId)}, ${esc(r.started)})</h1>
 <p class="verdict" id="verdict">${r.ok ? 'PASS' : 'FAIL'}: ${esc(r.verdict)}</p>
@@ -66,5 +79,6 @@ ${marks}
 <h2>Measured</h2><table>${rows}</table>
 <h2>Timeline</h2><table><tr><th>t</th><th>event</th><th>host</th><th>detail</th></tr>${evRows}</table>
 </body></html>
-`;
+`
+  );
 }

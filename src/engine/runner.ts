@@ -17,7 +17,10 @@ import { hostVars, inventoryMagic } from './vars.js';
 
 export type { Connector };
 
-/** Plays → batches (serial) → tasks (linear or free) → hosts, through one p-queue of `forks`. Only this file imports p-queue. */
+/**
+ * Plays → batches (serial) → tasks (linear or free) → hosts, through one p-queue of `forks`.
+ * Only this file imports p-queue.
+ */
 export async function runPlaybook(
   pb: Playbook,
   inv: Inventory,

@@ -21,7 +21,10 @@ export interface FileState {
   /** Files over MAX_CONTENT: their SHA-256 (hex), so an unchanged file is still recognised. */
   sha256?: string;
   linkTarget?: string;
-  /** When absent: the top-most missing ancestor (the path itself if its parent exists), so an undo removes exactly what a create made. */
+  /**
+   * When absent: the top-most missing ancestor (the path itself if its parent exists), so an undo
+   * removes exactly what a create made.
+   */
   missingFrom?: string;
 }
 
@@ -60,7 +63,10 @@ export function parseFileState(r: ExecResult, path: string): FileState {
   return st;
 }
 
-/** The exact bytes of a regular file as observed, or undefined when they were not read (absent, not a file, too big). */
+/**
+ * The exact bytes of a regular file as observed, or undefined when they were not read
+ * (absent, not a file, too big).
+ */
 export function observedBytes(st: FileState): Buffer | undefined {
   if (st.type !== 'file') return undefined;
   if (st.b64 !== undefined) return Buffer.from(st.b64, 'base64');

@@ -20,7 +20,9 @@ export function resolveInventoryPath(arg: string, cwd = process.cwd(), fallbacks
   const fb = fallbacks[arg];
   if (fb && existsSync(fb)) return fb;
   throw new ConfigError('E_INVENTORY', `inventory '${arg}' not found`, {
-    hint: `looked for ${candidates.join(', ')}${fb ? ` and ${fb}` : ''}${arg === 'lab' ? '; start the lab with `lvsrun lab up`' : ''}`,
+    hint:
+      `looked for ${candidates.join(', ')}${fb ? ` and ${fb}` : ''}` +
+      `${arg === 'lab' ? '; start the lab with `lvsrun lab up`' : ''}`,
   });
 }
 

@@ -9,7 +9,8 @@ export function labInventoryYaml(st: LabState, dir: string): string {
       .map((h, i) => {
         const extra =
           g === 'directors'
-            ? `, keepalived_state: ${i === 0 ? 'MASTER' : 'BACKUP'}, keepalived_priority: ${150 - i * 50 > 0 ? 150 - i * 50 : 1}`
+            ? `, keepalived_state: ${i === 0 ? 'MASTER' : 'BACKUP'}, ` +
+              `keepalived_priority: ${150 - i * 50 > 0 ? 150 - i * 50 : 1}`
             : '';
         return `        ${h.name}: {ansible_host: ${h.addr}${extra}}`;
       });

@@ -78,13 +78,16 @@ export function findKernel(): VmKernel {
   return k;
 }
 
-const INIT = `#!/bin/busybox sh
+const INIT =
+  `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 for m in ${MODULES.join(' ')}; do insmod /lib/modules/$m.ko || echo "lvsrun-vm: insmod $m failed"; done
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroot /lower || { echo "lvsrun-vm: cannot mount the root"; exec sh; }
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroot /lower ` +
+  `|| { echo "lvsrun-vm: cannot mount the root"; exec sh; }
 mount -t tmpfs -o size=256m tmpfs /upper; mkdir -p /upper/u /upper/w
-mount -t overlay overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w /newroot || { echo "lvsrun-vm: overlay failed"; exec sh; }
+mount -t overlay overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w /newroot ` +
+  `|| { echo "lvsrun-vm: overlay failed"; exec sh; }
 mkdir -p /newroot/etc/lvsrun-vm
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 ${CFG_TAG} /newroot/etc/lvsrun-vm
 umount /proc /sys /dev 2>/dev/null
@@ -132,7 +135,10 @@ export interface VmSpec {
   memMiB: number;
 }
 
-/** Start one guest on the lab bridge; returns the qemu pid. The host key and authorized_keys are already in hostDir/etc. */
+/**
+ * Start one guest on the lab bridge; returns the qemu pid. The host key and authorized_keys are
+ * already in hostDir/etc.
+ */
 export async function startVm(
   v: VmSpec,
   k: VmKernel,

@@ -252,7 +252,8 @@ function perInstance(name: string, peers: Director[], at: At): void {
       first.state,
       'one-master',
       'error',
-      `${name} has ${masters.length} directors with state MASTER (${masters.map((m) => m.host).join(', ') || 'none'}); exactly one is intended`,
+      `${name} has ${masters.length} directors with state MASTER ` +
+        `(${masters.map((m) => m.host).join(', ') || 'none'}); exactly one is intended`,
       'give one director keepalived_state: MASTER and the highest priority',
     );
   }
@@ -289,7 +290,10 @@ function peersOf(d: Director): string[] {
 }
 const ownAddr = (d: Director): string | undefined => str(d.unicastSrc) ?? str(d.addr);
 
-/** Unicast VRRP: every peer sends to the others' addresses; a peer left out, or one still on multicast, never hears the rest. */
+/**
+ * Unicast VRRP: every peer sends to the others' addresses; a peer left out, or one still on
+ * multicast, never hears the rest.
+ */
 function unicastPeers(name: string, peers: Director[], at: At): void {
   if (!peers.some((p) => peersOf(p).length)) return;
   for (const p of peers) {
@@ -352,7 +356,8 @@ function vridCollisions(groups: Map<string, Director[]>, at: At): void {
         d.vrid,
         'vrid-collision',
         'error',
-        `VRID ${num(d.vrid)} on ${String(d.iface?.value ?? 'the same interface')} is used by ${name} and by ${list[0]![0]} (${list[0]![1].host}) in the same segment`,
+        `VRID ${num(d.vrid)} on ${String(d.iface?.value ?? 'the same interface')} is used by ${name} ` +
+          `and by ${list[0]![0]} (${list[0]![1].host}) in the same segment`,
         'give every vrrp_instance on one L2 segment its own virtual_router_id',
       );
     }

@@ -98,7 +98,9 @@ export function formatFindings(fs: Finding[], opts: { info?: boolean } = {}): st
     .sort((a, b) => ORDER[a.severity] - ORDER[b.severity] || a.host.localeCompare(b.host))
     .map(
       (f) =>
-        `${f.severity}[${f.rule}] ${f.host}${f.variable ? ` ${f.variable}` : ''}${f.origin ? ` (${f.origin.file}${f.origin.line ? `:${f.origin.line}` : ''})` : ''}: ${f.message}${f.hint ? `\n  hint: ${f.hint}` : ''}\n`,
+        `${f.severity}[${f.rule}] ${f.host}${f.variable ? ` ${f.variable}` : ''}` +
+        `${f.origin ? ` (${f.origin.file}${f.origin.line ? `:${f.origin.line}` : ''})` : ''}` +
+        `: ${f.message}${f.hint ? `\n  hint: ${f.hint}` : ''}\n`,
     )
     .join('');
 }

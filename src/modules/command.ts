@@ -1,4 +1,4 @@
-import { sh, raw, nest, type ShellCmd } from '../transport/shell.js';
+import { sh, raw, nest, joinCmds, type ShellCmd } from '../transport/shell.js';
 import { z } from './args.js';
 import { exec, noop, type Plan, type TaskModule } from './types.js';
 
@@ -73,7 +73,13 @@ async function guard(
 ): Promise<Observed> {
   if (!a.creates && !a.removes) return {};
   const r = await ctx.exec(
-    sh`if [ -n ${a.creates ?? ''} ] && [ -e ${a.creates ?? ''} ]; then echo creates; elif [ -n ${a.removes ?? ''} ] && [ ! -e ${a.removes ?? ''} ]; then echo removes; fi`,
+    joinCmds(
+      [
+        sh`if [ -n ${a.creates ?? ''} ] && [ -e ${a.creates ?? ''} ]; then echo creates; `,
+        sh`elif [ -n ${a.removes ?? ''} ] && [ ! -e ${a.removes ?? ''} ]; then echo removes; fi`,
+      ],
+      '',
+    ),
   );
   const w = r.stdout.trim();
   return w === 'creates'

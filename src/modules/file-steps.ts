@@ -142,7 +142,8 @@ export function restorePath(path: string, before: FileState): Step[] {
   }
   throw new LvsrunError(
     'E_FACT',
-    `${path} is a special file (not a regular file, link or directory); lvsrun cannot put it back, so it does not change it`,
+    `${path} is a special file (not a regular file, link or directory); ` +
+      `lvsrun cannot put it back, so it does not change it`,
   );
 }
 

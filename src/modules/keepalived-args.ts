@@ -180,7 +180,10 @@ const instance = z
     track_interface: ifaceList.default([]),
     unicast_src_ip: opt(ipAddr),
     unicast_peer: strList.pipe(z.array(ipAddr)).default([]),
-    /** Unicast to the other hosts of this inventory group (their ansible_host); unicast_src_ip defaults to this host's. */
+    /**
+     * Unicast to the other hosts of this inventory group (their ansible_host); unicast_src_ip
+     * defaults to this host's.
+     */
     unicast_peer_group: opt(z.string().min(1)),
     notify_master: opt(quotable),
     notify_backup: opt(quotable),

@@ -56,7 +56,8 @@ export const keepalived: TaskModule<KeepalivedArgs, KeepalivedObserved> = {
         serviceProbe(p.service),
         // -t (--config-test) arrived in keepalived 2.0.x: older hosts get the file unchecked.
         raw(
-          `command -v keepalived >/dev/null || { echo missing; exit 0; }; if keepalived --help 2>&1 | grep -q -- --config-test; then echo test; else echo notest; fi`,
+          'command -v keepalived >/dev/null || { echo missing; exit 0; }; ' +
+            'if keepalived --help 2>&1 | grep -q -- --config-test; then echo test; else echo notest; fi',
         ),
       ]),
     );
@@ -112,7 +113,9 @@ export const keepalived: TaskModule<KeepalivedArgs, KeepalivedObserved> = {
     const result = { dest: p.dest, changed_config: changed, ...(applied ? { [applied]: true } : {}) };
     if (!steps.length)
       return noop(`${p.dest} as declared, ${p.service} ${o.svc.active ? 'running' : 'not running'}`, result);
-    const summary = `${changed ? `${st.exists ? 'update' : 'create'} ${p.dest}` : p.dest}${applied ? `, ${applied} ${p.service}` : ''}`;
+    const summary =
+      `${changed ? `${st.exists ? 'update' : 'create'} ${p.dest}` : p.dest}` +
+      `${applied ? `, ${applied} ${p.service}` : ''}`;
     const plan: Plan = {
       action: st.exists ? 'update' : 'create',
       summary,
@@ -133,7 +136,9 @@ export const keepalived: TaskModule<KeepalivedArgs, KeepalivedObserved> = {
     if (!o.svc.exists && applied)
       return {
         ...plan,
-        fail: `keepalived is installed but ${o.svc.init === 'systemd' ? `has no unit ${p.service}` : `/etc/init.d/${p.service} is missing`}`,
+        fail:
+          'keepalived is installed but ' +
+          `${o.svc.init === 'systemd' ? `has no unit ${p.service}` : `/etc/init.d/${p.service} is missing`}`,
       };
     return plan;
   },

@@ -81,7 +81,8 @@ export const lineinfile: TaskModule<Args, FileState> = {
     if (st.exists && st.type !== 'file') return { ...noop(''), fail: `${p.path} is a ${st.type}, not a file` };
     const tooBig = uncapturedReason(p.path, st);
     if (tooBig) return { ...noop(''), fail: tooBig };
-    // content is the file's bytes decoded losslessly; the line is normalised the same way, so putFile writes both exactly.
+    // content is the file's bytes decoded losslessly; the line is normalised the same way,
+    // so putFile writes both exactly.
     const before = st.content ?? '';
     const after = editLines(
       before,

@@ -1,4 +1,4 @@
-import { sh, type ShellCmd } from '../transport/shell.js';
+import { sh, joinCmds, type ShellCmd } from '../transport/shell.js';
 import { z, aliasStep, strList } from './args.js';
 import { exec, noop, type ModuleCtx, type Plan, type TaskModule } from './types.js';
 
@@ -37,7 +37,13 @@ export interface PkgObserved {
 export async function detectPkgManager(ctx: ModuleCtx): Promise<PkgManager> {
   return ctx.fact('pkg_mgr', async () => {
     const r = await ctx.exec(
-      sh`if command -v apt-get >/dev/null; then echo apt; elif command -v dnf >/dev/null; then echo dnf; elif command -v yum >/dev/null; then echo yum; fi`,
+      joinCmds(
+        [
+          sh`if command -v apt-get >/dev/null; then echo apt; `,
+          sh`elif command -v dnf >/dev/null; then echo dnf; elif command -v yum >/dev/null; then echo yum; fi`,
+        ],
+        '',
+      ),
     );
     const m = r.stdout.trim();
     if (m !== 'apt' && m !== 'dnf' && m !== 'yum')
@@ -48,13 +54,31 @@ export async function detectPkgManager(ctx: ModuleCtx): Promise<PkgManager> {
 
 function queryCmd(mgr: PkgManager, names: string[]): ShellCmd {
   return mgr === 'apt'
-    ? sh`for p in ${names}; do v=$(dpkg-query -W -f=${'${Status}|${Version}'} "$p" 2>/dev/null); case "$v" in "install ok installed|"*) echo "$p|\${v#*|}";; *) echo "$p|";; esac; done`
-    : sh`for p in ${names}; do v=$(rpm -q --qf '%{VERSION}-%{RELEASE}' "$p" 2>/dev/null) && echo "$p|$v" || echo "$p|"; done`;
+    ? joinCmds(
+        [
+          sh`for p in ${names}; do v=$(dpkg-query -W -f=${'${Status}|${Version}'} "$p" 2>/dev/null); `,
+          sh`case "$v" in "install ok installed|"*) echo "$p|\${v#*|}";; *) echo "$p|";; esac; done`,
+        ],
+        '',
+      )
+    : joinCmds(
+        [
+          sh`for p in ${names}; do v=$(rpm -q --qf '%{VERSION}-%{RELEASE}' "$p" 2>/dev/null) `,
+          sh`&& echo "$p|$v" || echo "$p|"; done`,
+        ],
+        '',
+      );
 }
 
 function installCmd(mgr: PkgManager, names: string[], latest: boolean): ShellCmd {
   if (mgr === 'apt')
-    return sh`DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${latest ? '--only-upgrade' : '--no-upgrade'} -o Dpkg::Options::=--force-confold ${names}`;
+    return joinCmds(
+      [
+        sh`DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${latest ? '--only-upgrade' : '--no-upgrade'} `,
+        sh`-o Dpkg::Options::=--force-confold ${names}`,
+      ],
+      '',
+    );
   return sh`${mgr} install -y -q ${names}`;
 }
 
@@ -64,7 +88,10 @@ function removeCmd(mgr: PkgManager, names: string[]): ShellCmd {
     : sh`${mgr} remove -y -q ${names}`;
 }
 
-/** Packages through apt, dnf or yum, chosen from the host. Undo removes what it installed and reinstalls what it removed. */
+/**
+ * Packages through apt, dnf or yum, chosen from the host. Undo removes what it installed and
+ * reinstalls what it removed.
+ */
 export const pkg: TaskModule<Args, PkgObserved> = {
   name: 'package',
   schema,

@@ -28,7 +28,10 @@ export interface RouteObserved {
 
 const want = (p: Args): string[] => [p.dest, ...(p.via ? ['via', p.via] : []), ...(p.dev ? ['dev', p.dev] : [])];
 
-/** A route (NAT real servers: default via the director's inside address), live; the undo puts back the routes it replaced. */
+/**
+ * A route (NAT real servers: default via the director's inside address), live; the undo puts back
+ * the routes it replaced.
+ */
 export const route: TaskModule<Args, RouteObserved> = {
   name: 'route',
   schema,

@@ -1,4 +1,4 @@
-import { sh, nest, type ShellCmd } from '../transport/shell.js';
+import { sh, nest, raw, joinCmds, type ShellCmd } from '../transport/shell.js';
 import { z, boolish } from './args.js';
 import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
 
@@ -32,16 +32,23 @@ export interface ServiceObserved {
  * keepalived script has no status action.
  */
 export function serviceProbe(name: string): ShellCmd {
-  return sh`n=${name}; s=/etc/init.d/$n
+  return joinCmds(
+    [
+      sh`n=${name}; s=/etc/init.d/$n
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-  echo init=systemd; echo "active=$(systemctl is-active "$n" 2>/dev/null)"; echo "enabled=$(systemctl is-enabled "$n" 2>/dev/null)"
+  echo init=systemd; echo "active=$(systemctl is-active "$n" 2>/dev/null)"; `,
+      raw(`echo "enabled=$(systemctl is-enabled "$n" 2>/dev/null)"
   if systemctl cat "$n" >/dev/null 2>&1; then echo exists=yes; else echo exists=no; fi
 else
   echo init=sysv; if [ -x "$s" ]; then echo exists=yes; else echo exists=no; fi
   if [ -s "/run/$n.pid" ] && kill -0 "$(cat "/run/$n.pid")" 2>/dev/null; then echo active=active
-  elif pidof "$n" >/dev/null 2>&1 || pidof "/usr/sbin/$n" >/dev/null 2>&1; then echo active=active; else echo active=inactive; fi
+  elif pidof "$n" >/dev/null 2>&1 || pidof "/usr/sbin/$n" >/dev/null 2>&1; then echo active=active; `),
+      raw(`else echo active=inactive; fi
   if ls /etc/rc[2345].d/S*"$n" >/dev/null 2>&1; then echo enabled=enabled; else echo enabled=disabled; fi
-fi`;
+fi`),
+    ],
+    '',
+  );
 }
 
 export function parseServiceProbe(stdout: string): ServiceObserved {
@@ -68,7 +75,13 @@ export function serviceAction(
   if (init === 'systemd') return sh`systemctl ${action} ${name}`;
   const wait = (want: 'up' | 'down') =>
     nest(
-      sh`i=0; while [ $i -lt 100 ]; do if pidof ${name} >/dev/null 2>&1; then [ ${want} = up ] && break; else [ ${want} = down ] && break; fi; i=$((i+1)); sleep 0.1; done`,
+      joinCmds(
+        [
+          sh`i=0; while [ $i -lt 100 ]; do if pidof ${name} >/dev/null 2>&1; then [ ${want} = up ] && break; `,
+          sh`else [ ${want} = down ] && break; fi; i=$((i+1)); sleep 0.1; done`,
+        ],
+        '',
+      ),
     );
   const script = nest(sh`/etc/init.d/${name}`);
   switch (action) {
@@ -77,7 +90,13 @@ export function serviceAction(
     case 'stop':
       return sh`${script} stop >/dev/null; ${wait('down')}; ! pidof ${name} >/dev/null`;
     case 'restart':
-      return sh`${script} stop >/dev/null; ${wait('down')}; ${script} start >/dev/null && ${wait('up')}; pidof ${name} >/dev/null`;
+      return joinCmds(
+        [
+          sh`${script} stop >/dev/null; ${wait('down')}; `,
+          sh`${script} start >/dev/null && ${wait('up')}; pidof ${name} >/dev/null`,
+        ],
+        '',
+      );
     case 'reload':
       return sh`${script} reload >/dev/null`;
   }
@@ -134,7 +153,9 @@ export const service: TaskModule<Args, ServiceObserved> = {
         {
           path: `service ${p.name}`,
           before: `${o.active ? 'running' : 'stopped'}, ${o.enabled ? 'enabled' : 'disabled'}\n`,
-          after: `${p.state ?? (o.active ? 'running' : 'stopped')}, ${(p.enabled ?? o.enabled) ? 'enabled' : 'disabled'}\n`,
+          after:
+            `${p.state ?? (o.active ? 'running' : 'stopped')}, ` +
+            `${(p.enabled ?? o.enabled) ? 'enabled' : 'disabled'}\n`,
         },
       ],
     };

@@ -1,4 +1,4 @@
-import { sh } from '../transport/shell.js';
+import { sh, raw, joinCmds } from '../transport/shell.js';
 import { z, aliasStep } from './args.js';
 import { noop, type TaskModule } from './types.js';
 
@@ -15,7 +15,13 @@ export const stat: TaskModule<Args, Stat> = {
   schema,
   async check(ctx, p) {
     const r = await ctx.exec(
-      sh`p=${p.path}; if [ -e "$p" ] || [ -L "$p" ]; then stat -c '%F|%a|%U|%G|%s|%u|%g|%Y' -- "$p"; if [ -f "$p" ]; then sha1sum -- "$p" | cut -d' ' -f1; fi; else echo absent; fi`,
+      joinCmds(
+        [
+          sh`p=${p.path}; if [ -e "$p" ] || [ -L "$p" ]; then stat -c '%F|%a|%U|%G|%s|%u|%g|%Y' -- "$p"; `,
+          raw(`if [ -f "$p" ]; then sha1sum -- "$p" | cut -d' ' -f1; fi; else echo absent; fi`),
+        ],
+        '',
+      ),
     );
     const [head = '', sum] = r.stdout.trim().split('\n');
     if (head === 'absent' || r.code !== 0) return { exists: false };

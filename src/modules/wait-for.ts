@@ -1,4 +1,4 @@
-import { sh, nest as nestOf } from '../transport/shell.js';
+import { sh, joinCmds, nest as nestOf } from '../transport/shell.js';
 import { z, aliasStep, hostOrIp } from './args.js';
 import { exec, noop, type TaskModule } from './types.js';
 
@@ -33,7 +33,15 @@ export const waitFor: TaskModule<Args, null> = {
         : sh`test -e ${p.path!}`;
     const cond = up ? sh`${nestOf(probe)}` : sh`! { ${nestOf(probe)}; }`;
     const what = p.port !== undefined ? `${p.host}:${p.port}` : p.path!;
-    const script = sh`sleep ${p.delay}; end=$(( $(date +%s) + ${Math.ceil(p.timeout)} )); while :; do if ${nestOf(cond)}; then exit 0; fi; [ "$(date +%s)" -ge "$end" ] && { echo ${`timeout waiting for ${what} to be ${p.state}`} >&2; exit 1; }; sleep ${p.sleep}; done`;
+    const script = joinCmds(
+      [
+        sh`sleep ${p.delay}; end=$(( $(date +%s) + ${Math.ceil(p.timeout)} )); `,
+        sh`while :; do if ${nestOf(cond)}; then exit 0; fi; `,
+        sh`[ "$(date +%s)" -ge "$end" ] && { echo ${`timeout waiting for ${what} to be ${p.state}`} >&2; exit 1; }; `,
+        sh`sleep ${p.sleep}; done`,
+      ],
+      '',
+    );
     // Waiting changes nothing on the host: it reports ok, so it runs as a step of a noop plan.
     return { ...noop(`wait for ${what} ${p.state}`), steps: [exec(script, { what: `wait for ${what}` })] };
   },

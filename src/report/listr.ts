@@ -47,7 +47,9 @@ export class ListrReporter implements Reporter {
       const r = e.result;
       row.counts[r.status] = (row.counts[r.status] ?? 0) + 1;
       const c = row.counts;
-      row.wrapper.title = `${r.host}  ${this.red.text(r.task)}  ok=${(c.ok ?? 0) + (c.changed ?? 0)} changed=${c.changed ?? 0} failed=${c.failed ?? 0}`;
+      row.wrapper.title =
+        `${r.host}  ${this.red.text(r.task)}  ok=${(c.ok ?? 0) + (c.changed ?? 0)} ` +
+        `changed=${c.changed ?? 0} failed=${c.failed ?? 0}`;
       if ((r.status === 'failed' && !r.ignored) || r.status === 'unreachable')
         row.fail(new Error(this.red.text(`${r.task}: ${r.msg ?? r.status}`)));
       return;

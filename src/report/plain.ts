@@ -40,7 +40,8 @@ export class PlainReporter implements Reporter {
         const label = r.status === 'failed' && r.ignored ? 'failed (ignored)' : r.status;
         const detail = r.status === 'failed' || (this.o.verbose > 0 && r.msg) ? ` => ${r.msg ?? ''}` : '';
         this.out(
-          `${this.paint(C[r.status], `${label}: [${r.host}]`)}${detail}${r.irreversible && r.status === 'changed' ? ' (no undo)' : ''}\n`,
+          `${this.paint(C[r.status], `${label}: [${r.host}]`)}${detail}` +
+            `${r.irreversible && r.status === 'changed' ? ' (no undo)' : ''}\n`,
         );
         if (this.o.diff && r.diff) for (const d of r.diff) this.out(`${unifiedDiff(d)}\n`);
         break;
@@ -53,7 +54,8 @@ export class PlainReporter implements Reporter {
         break;
       case 'rollback:done':
         this.out(
-          `${this.paint(e.ok ? 35 : 31, `rollback ${e.ok ? 'done' : 'FAILED'}: [${e.host}]`)}${e.error ? ` => ${e.error}` : ''}\n`,
+          `${this.paint(e.ok ? 35 : 31, `rollback ${e.ok ? 'done' : 'FAILED'}: [${e.host}]`)}` +
+            `${e.error ? ` => ${e.error}` : ''}\n`,
         );
         break;
       case 'warning':
@@ -84,11 +86,13 @@ export function recapText(
     const c = recap[n]!;
     const col = c.failed || c.unreachable ? 31 : c.changed ? 33 : 32;
     lines.push(
-      `${paint(col, n.padEnd(w))} : ok=${c.ok}  changed=${c.changed}  unreachable=${c.unreachable}  failed=${c.failed}  skipped=${c.skipped}  rolled_back=${c.rolled_back}  ignored=${c.ignored}`,
+      `${paint(col, n.padEnd(w))} : ok=${c.ok}  changed=${c.changed}  unreachable=${c.unreachable}  ` +
+        `failed=${c.failed}  skipped=${c.skipped}  rolled_back=${c.rolled_back}  ignored=${c.ignored}`,
     );
   }
   lines.push(
-    `\n${runId ? `run ${runId} ` : ''}finished in ${(ms / 1000).toFixed(2)}s${runId ? ` (undo it with: lvsrun rollback ${runId})` : ''}`,
+    `\n${runId ? `run ${runId} ` : ''}finished in ${(ms / 1000).toFixed(2)}s` +
+      `${runId ? ` (undo it with: lvsrun rollback ${runId})` : ''}`,
   );
   return `${lines.join('\n')}\n`;
 }

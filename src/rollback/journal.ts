@@ -19,8 +19,9 @@ import type { Step } from '../modules/types.js';
  * begin/done/failed: one change on one host (begin carries its undo, written before the change).
  * undone: that change was reverted (ref = the begin's seq). unapplied: its first step failed
  * without a trace (an atomic file write refused by `validate`), so there is nothing to revert.
- * restored/pending: a host's rollback finished, or could not run (host unreachable). notify/handler: handler bookkeeping, so an
- * interrupted run shows which handlers were still owed. irreversible: a step ran that has no undo (written before it
+ * restored/pending: a host's rollback finished, or could not run (host unreachable).
+ * notify/handler: handler bookkeeping, so an interrupted run shows which handlers were still owed.
+ * irreversible: a step ran that has no undo (written before it
  * runs); unchanged: that step turned out to change nothing (`changed_when: false`), so a rollback does not list it.
  */
 export type JournalPhase =
@@ -112,7 +113,8 @@ export class Journal {
   }
 
   private flush(): Promise<void> {
-    // A journal that failed to write once (disk full, I/O error) fails every later durable(): no change may run unjournaled.
+    // A journal that failed to write once (disk full, I/O error) fails every later durable():
+    // no change may run unjournaled.
     if (this.broken) return Promise.reject(this.broken);
     this.flushing ??= (async () => {
       try {
@@ -153,7 +155,8 @@ const fdatasync = (fd: number): Promise<void> => new Promise((res, rej) => fsDat
 
 /** A run's id: UTC time to the millisecond (so ids sort by start) and a random suffix. */
 export function newRunId(): string {
-  return `${new Date().toISOString().replace(/[-:]/g, '').replace('.', '').replace('Z', '')}-${randomBytes(3).toString('hex')}`;
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('.', '').replace('Z', '');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
 export function readJournal(file: string): JournalRecord[] {

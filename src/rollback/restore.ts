@@ -11,7 +11,10 @@ import { Journal, readJournal } from './journal.js';
 import { outstanding, withoutUndo } from './outstanding.js';
 import { replayUndo } from './replay.js';
 
-/** `changes`: changes put back (when ok). `noUndo`: tasks of the run that changed the host without a full undo: never restored. */
+/**
+ * `changes`: changes put back (when ok). `noUndo`: tasks of the run that changed the host without a
+ * full undo: never restored.
+ */
 export interface HostRestore {
   host: string;
   changes: number;

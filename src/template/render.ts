@@ -276,7 +276,9 @@ function templateError(e: unknown, src: string, where: Where): ConfigError {
     const expr = /^\{*\s*([^\s}]+)/.exec(line.slice(Number(nd[3])))?.[1] ?? nd[1];
     return new ConfigError('E_TEMPLATE', `undefined variable '${expr}'`, {
       where: { ...where, ...(where.line ? {} : { line: Number(nd[2]) }) },
-      hint: `define ${expr} in the inventory, the play's vars or with -e ${expr}=...; use {{default ${expr} "value"}} for an optional value`,
+      hint:
+        `define ${expr} in the inventory, the play's vars or with -e ${expr}=...; ` +
+        `use {{default ${expr} "value"}} for an optional value`,
     });
   }
   return new ConfigError('E_TEMPLATE', `template error: ${msg.split('\n').slice(0, 3).join(' ')}`, {

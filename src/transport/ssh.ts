@@ -60,13 +60,18 @@ export class SshTransport implements Transport {
           : v.reason === 'unknown'
             ? new TransportError(`host key for ${spec.host}:${spec.port} is unknown (${type})`, {
                 code: 'E_HOSTKEY',
-                hint: `add it to ${spec.knownHostsFiles[0] ?? 'known_hosts'} (ssh-keyscan -p ${spec.port} ${spec.host}) or pass --accept-new-host-keys to trust on first use`,
+                hint:
+                  `add it to ${spec.knownHostsFiles[0] ?? 'known_hosts'} (ssh-keyscan -p ${spec.port} ${spec.host}) ` +
+                  'or pass --accept-new-host-keys to trust on first use',
               })
             : new TransportError(
-                `HOST KEY CHANGED for ${spec.host}:${spec.port}: the server sent a ${type} key that does not match known_hosts`,
+                `HOST KEY CHANGED for ${spec.host}:${spec.port}: ` +
+                  `the server sent a ${type} key that does not match known_hosts`,
                 {
                   code: 'E_HOSTKEY',
-                  hint: 'this may be a man-in-the-middle attack; if the host was rebuilt, remove its old line with ssh-keygen -R',
+                  hint:
+                    'this may be a man-in-the-middle attack; if the host was rebuilt, ' +
+                    'remove its old line with ssh-keygen -R',
                 },
               );
       return false;

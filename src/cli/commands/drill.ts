@@ -145,11 +145,10 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
     }
     // "as configured" means as the hosts are configured now: read nopreempt from their keepalived.conf.
     const conf = await Promise.all(
-      conns.map((c) =>
-        c.t.exec(
-          sh`grep -Eqs '^[[:space:]]*nopreempt' ${String(c.vars.lvs_keepalived_conf ?? '/etc/keepalived/keepalived.conf')}`,
-        ),
-      ),
+      conns.map((c) => {
+        const path = String(c.vars.lvs_keepalived_conf ?? '/etc/keepalived/keepalived.conf');
+        return c.t.exec(sh`grep -Eqs '^[[:space:]]*nopreempt' ${path}`);
+      }),
     );
     const nopreempt = conf.some((r) => r.code === 0);
     const changes = new DrillChanges(journal);
@@ -183,7 +182,8 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
       r = kind === 'drain' ? await drainDrill(input) : await rsDownDrill(input);
     } else {
       io.err(
-        `drill ${runId}: failover of ${vip} between ${names.join(', ')} (probe ${v.probe}; ${nopreempt ? 'nopreempt' : 'preemptive'} as configured)\n`,
+        `drill ${runId}: failover of ${vip} between ${names.join(', ')} ` +
+          `(probe ${v.probe}; ${nopreempt ? 'nopreempt' : 'preemptive'} as configured)\n`,
       );
       r = await failoverDrill({
         runId,

@@ -118,7 +118,8 @@ export async function rollbackCommand(argv: string[], io: Io): Promise<number> {
       else if (r.changes) io.out(`restored: [${r.host}] ${r.changes} change(s), ${r.steps} undo step(s)\n`);
       if (r.noUndo?.length) {
         io.out(
-          `not restored: [${r.host}] ${r.noUndo.length} change(s) made without an undo: ${r.noUndo.map((t) => `'${t}'`).join(', ')}\n`,
+          `not restored: [${r.host}] ${r.noUndo.length} change(s) made without an undo: ` +
+            `${r.noUndo.map((t) => `'${t}'`).join(', ')}\n`,
         );
       }
     },

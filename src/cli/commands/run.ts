@@ -279,11 +279,13 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
       .map(([h]) => h);
     if (pending.length)
       io.err(
-        `rollback pending on ${pending.join(', ')} (unreachable): run \`lvsrun rollback ${runId}\` when they are back\n`,
+        `rollback pending on ${pending.join(', ')} (unreachable): ` +
+          `run \`lvsrun rollback ${runId}\` when they are back\n`,
       );
     if (ctl.signal.aborted) {
       io.err(
-        `interrupted: run ${runId} stopped; ${Object.keys(summary.rolledBack).length} host(s) rolled back; journal in .lvsrun/runs/${runId}\n`,
+        `interrupted: run ${runId} stopped; ${Object.keys(summary.rolledBack).length} host(s) rolled back; ` +
+          `journal in .lvsrun/runs/${runId}\n`,
       );
       return EXIT.INTERRUPTED;
     }

@@ -59,7 +59,8 @@ export async function runsCommand(argv: string[], io: Io): Promise<number> {
     io.out(`${r.id}  ${r.outcome.padEnd(18)} ${what}\n`);
     if (r.outstandingHosts.length)
       io.out(
-        `    changes in effect on: ${r.outstandingHosts.join(', ')}${r.pendingHosts.length ? `; rollback pending on: ${r.pendingHosts.join(', ')}` : ''}\n`,
+        `    changes in effect on: ${r.outstandingHosts.join(', ')}` +
+          `${r.pendingHosts.length ? `; rollback pending on: ${r.pendingHosts.join(', ')}` : ''}\n`,
       );
     for (const [h, hs] of Object.entries(r.owedHandlers))
       io.out(`    handlers notified but not run on ${h}: ${hs.join(', ')}\n`);

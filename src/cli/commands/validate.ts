@@ -54,7 +54,8 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
   else {
     io.out(red.text(formatFindings(fs, { info: Boolean(v.verbose) })));
     io.out(
-      `${errors} error(s), ${fs.filter((f) => f.severity === 'warn').length} warning(s)${v.verbose ? '' : `, ${fs.filter((f) => f.severity === 'info').length} note(s) (-v shows them)`}\n`,
+      `${errors} error(s), ${fs.filter((f) => f.severity === 'warn').length} warning(s)` +
+        `${v.verbose ? '' : `, ${fs.filter((f) => f.severity === 'info').length} note(s) (-v shows them)`}\n`,
     );
   }
   return errors ? EXIT.BAD_INPUT : EXIT.OK;
