@@ -102,3 +102,20 @@ export function noArgs(def: CommandDef, positionals: readonly string[]): void {
 
 /** The exit codes most commands share (see docs/cli.md). */
 export const EXITS_BASIC = { 0: 'success', 1: 'bad input or usage: nothing was touched' } as const;
+
+/** `-e` as every command that renders the playbook or the inventory takes it. */
+export const EXTRA_VARS_OPTION = {
+  'extra-vars': {
+    type: 'string',
+    short: 'e',
+    multiple: true,
+    arg: 'VARS',
+    help: 'k=v, @file.yaml or a JSON/YAML mapping (highest precedence)',
+  },
+} as const satisfies OptionDefs;
+
+/** How the commands that connect to hosts treat unknown host keys and another run's lock. */
+export const HOST_ACCESS_OPTIONS = {
+  'accept-new-host-keys': { type: 'boolean', help: 'trust unknown host keys on first use and record them' },
+  'break-lock': { type: 'boolean', help: 'take the per-host lock even if another run holds it (ends that hold)' },
+} as const satisfies OptionDefs;

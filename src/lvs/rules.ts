@@ -41,14 +41,7 @@ const intIn = (v: Val | undefined, lo: number, hi: number): boolean => {
 
 export function validateModel(m: LvsModel): Finding[] {
   const out: Finding[] = [];
-  const at = (
-    d: { host: string },
-    v: Val | undefined,
-    rule: string,
-    severity: Finding['severity'],
-    message: string,
-    hint?: string,
-  ): void => {
+  const at: At = (d, v, rule, severity, message, hint) => {
     out.push({
       rule,
       severity,

@@ -15,7 +15,7 @@ import { sh } from '../../transport/shell.js';
 import { sshConnector } from '../connector.js';
 import { EXIT } from '../../exit-codes.js';
 import type { Io } from '../main.js';
-import { helpText, parseCommand, type CommandDef } from '../spec.js';
+import { HOST_ACCESS_OPTIONS, helpText, parseCommand, type CommandDef } from '../spec.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
 import { loadInventoryArg, outputRedactor } from './run.js';
 
@@ -51,8 +51,7 @@ export const DRILL_CMD = {
       help: 'failover --mode service: the tracked service; rs-down: the service to stop',
     },
     json: { type: 'boolean', help: 'the drill result as JSON on stdout' },
-    'accept-new-host-keys': { type: 'boolean', help: 'trust unknown host keys on first use and record them' },
-    'break-lock': { type: 'boolean', help: 'take the per-host lock even if another run holds it' },
+    ...HOST_ACCESS_OPTIONS,
     timeout: {
       type: 'string',
       default: '60',

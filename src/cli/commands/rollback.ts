@@ -10,7 +10,7 @@ import { sshConnector } from '../connector.js';
 import { EXIT } from '../../exit-codes.js';
 import { parseExtraVars } from '../extra-vars.js';
 import type { Io } from '../main.js';
-import { helpText, parseCommand, type CommandDef } from '../spec.js';
+import { EXTRA_VARS_OPTION, HOST_ACCESS_OPTIONS, helpText, parseCommand, type CommandDef } from '../spec.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
 import { loadInventoryArg, outputRedactor } from './run.js';
 
@@ -59,15 +59,8 @@ export const ROLLBACK_CMD = {
       help: 'inventory to connect with (default: the one the run recorded)',
     },
     limit: { type: 'string', short: 'l', arg: 'PATTERN', help: 'only hosts matching the pattern' },
-    'extra-vars': {
-      type: 'string',
-      short: 'e',
-      multiple: true,
-      arg: 'VARS',
-      help: 'k=v, @file.yaml or a JSON/YAML mapping',
-    },
-    'break-lock': { type: 'boolean', help: 'take the per-host lock even if another run holds it' },
-    'accept-new-host-keys': { type: 'boolean', help: 'trust unknown host keys on first use and record them' },
+    ...EXTRA_VARS_OPTION,
+    ...HOST_ACCESS_OPTIONS,
     'connect-timeout': { type: 'string', arg: 'S', help: 'SSH connect timeout in seconds (default 10)' },
     ...VAULT_OPTIONS,
   },

@@ -25,7 +25,7 @@ import type { VaultKeyring } from '../../vault/keyring.js';
 import type { Inventory } from '../../inventory/types.js';
 import type { Playbook } from '../../playbook/types.js';
 import type { Io } from '../main.js';
-import { helpText, parseCommand, type CommandDef } from '../spec.js';
+import { EXTRA_VARS_OPTION, HOST_ACCESS_OPTIONS, helpText, parseCommand, type CommandDef } from '../spec.js';
 
 export const RUN_CMD = {
   name: '',
@@ -48,13 +48,7 @@ export const RUN_CMD = {
         'only hosts matching the pattern (all, group, host, web*, a:&b, a:!b); @failed: the hosts that ' +
         'failed or were unreachable in the newest run; @FILE: host names from FILE',
     },
-    'extra-vars': {
-      type: 'string',
-      short: 'e',
-      multiple: true,
-      arg: 'VARS',
-      help: 'k=v, @file.yaml or a JSON/YAML mapping (highest precedence)',
-    },
+    ...EXTRA_VARS_OPTION,
     check: { type: 'boolean', short: 'C', help: 'plan only: read every host, change nothing' },
     diff: { type: 'boolean', short: 'D', help: 'show before/after of every change' },
     tags: {
@@ -74,9 +68,8 @@ export const RUN_CMD = {
     json: { type: 'boolean', help: 'machine-readable result on stdout' },
     report: { type: 'string', arg: 'FILE', help: 'write the JSON result to FILE (mode 0600)' },
     'detailed-exitcode': { type: 'boolean', help: 'with --check: exit 2 when changes are pending' },
-    'accept-new-host-keys': { type: 'boolean', help: 'trust unknown host keys on first use and record them' },
+    ...HOST_ACCESS_OPTIONS,
     'connect-timeout': { type: 'string', arg: 'S', help: 'SSH connect timeout in seconds (default 10)' },
-    'break-lock': { type: 'boolean', help: 'take the per-host lock even if another run holds it (ends that hold)' },
     'no-lock': { type: 'boolean', help: 'do not take the per-host lock' },
     'skip-validate': { type: 'boolean', help: 'run even when lvsrun validate finds errors' },
     verbose: { type: 'boolean', short: 'v', multiple: true, help: 'more detail per task' },

@@ -8,7 +8,7 @@ import { loadConfig } from '../config.js';
 import { parseExtraVars } from '../extra-vars.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
 import type { Io } from '../main.js';
-import { helpText, parseCommand, type CommandDef } from '../spec.js';
+import { EXTRA_VARS_OPTION, helpText, parseCommand, type CommandDef } from '../spec.js';
 import { loadInventoryArg, outputRedactor } from './run.js';
 
 export const VALIDATE_CMD = {
@@ -18,13 +18,7 @@ export const VALIDATE_CMD = {
   args: [['PLAYBOOK', 'also load this playbook and check every task for every host']],
   options: {
     inventory: { type: 'string', short: 'i', arg: 'INVENTORY', help: 'inventory path, or NAME for inventories/NAME' },
-    'extra-vars': {
-      type: 'string',
-      short: 'e',
-      multiple: true,
-      arg: 'VARS',
-      help: 'k=v, @file.yaml or a JSON/YAML mapping',
-    },
+    ...EXTRA_VARS_OPTION,
     json: { type: 'boolean', help: 'the findings as JSON on stdout' },
     verbose: { type: 'boolean', short: 'v', help: 'also print notes (info findings)' },
     ...VAULT_OPTIONS,
