@@ -237,7 +237,11 @@ function finish(
         skipped: status === 'skipped',
       }
     : { ...outcomes[0]!.result, ...(status === 'skipped' ? { skipped: true } : {}) };
-  if (task.register) hs.registered[task.register] = asData(reg);
+  if (task.register) {
+    hs.registered[task.register] = asData(reg);
+    // Secret-named values in what a host returned join the redactor once, as data: never rendered.
+    env.redactor?.addVars({ [task.register]: reg });
+  }
   // no_log: what the task returned is secret wherever it shows up later (`debug: var:`, a template).
   if (task.noLog) env.redactor?.addValue(reg);
   if (status === 'changed') {

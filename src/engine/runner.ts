@@ -76,9 +76,11 @@ export async function runPlaybook(
   };
   let lastPlay: Play | undefined;
   // A secret-named variable's value as rendered for this host joins the redactor before any task uses it.
-  const secretsJoin = (vars: Record<string, unknown>): Record<string, unknown> => {
-    // hostvars and groups repeat the inventory, whose secrets the redactor already holds.
+  const secretsJoin = (vars: Record<string, unknown>, registered: Record<string, unknown>): Record<string, unknown> => {
+    // hostvars and groups repeat the inventory, whose secrets the redactor already holds; registered results
+    // joined it when they were registered (as data, so never rendered here).
     const { hostvars: _h, groups: _g, ...own } = vars;
+    for (const k of Object.keys(registered)) delete own[k];
     opts.redactor?.addVars(own, [], (s) => templates.renderValue(s, vars));
     return vars;
   };
@@ -114,6 +116,7 @@ export async function runPlaybook(
             extraVars: opts.extraVars,
             magic,
           }),
+          hs.registered,
         ),
       ...(opts.redactor ? { redactor: opts.redactor } : {}),
     };

@@ -11,6 +11,8 @@ import { ConfigError } from '../../src/errors.js';
 import { readJournal } from '../../src/rollback/journal.js';
 import { withoutUndo } from '../../src/rollback/outstanding.js';
 import type { RunOptions } from '../../src/engine/types.js';
+import { Redactor } from '../../src/report/redact.js';
+import { TemplateEngine } from '../../src/template/render.js';
 
 function fixture(pb: string, inv = 'all:\n  hosts:\n    h1: {}\n    h2: {}\n') {
   const d = mkdtempSync(join(tmpdir(), 'lvsrun-engine-'));
@@ -212,5 +214,39 @@ describe('journal of steps without an undo', () => {
     // Both were on record before they ran; only the one that changed something is left.
     expect(recs.filter((r) => r.phase === 'irreversible').map((r) => r.task)).toEqual(['probe', 'act']);
     expect(Object.fromEntries(withoutUndo(recs))).toEqual({ h1: ['act'] });
+  });
+});
+
+describe('secrets a host returns', () => {
+  it('a secret-named registered result is masked, and its text is never rendered as a template', async () => {
+    const { pb, inv } = fixture(
+      `- hosts: all
+  tasks:
+    - name: fetch
+      command: /bin/fetch-token
+      register: api_token
+    - name: next
+      command: /bin/true
+`,
+      'all:\n  hosts:\n    h1: {}\n',
+    );
+    const t = new FakeTransport('h1')
+      .on(/^\/bin\/fetch-token$/, { stdout: 'tok-{{ inventory_hostname }}-9f3a\n' })
+      .on(/^\/bin\/true$/, {});
+    const red = new Redactor([]);
+    const rendered: unknown[] = [];
+    const orig = TemplateEngine.prototype.renderValue;
+    TemplateEngine.prototype.renderValue = function (this: TemplateEngine, ...a: Parameters<typeof orig>) {
+      rendered.push(a[0]);
+      return orig.apply(this, a);
+    };
+    try {
+      const s = await runPlaybook(pb, inv, opts({ redactor: red }), async () => t, new EventBus());
+      expect(s.recap.h1).toMatchObject({ failed: 0 });
+    } finally {
+      TemplateEngine.prototype.renderValue = orig;
+    }
+    expect(red.text('got tok-{{ inventory_hostname }}-9f3a')).toBe('got ********');
+    expect(rendered.filter((v) => typeof v === 'string' && v.includes('tok-'))).toEqual([]);
   });
 });
