@@ -3,7 +3,7 @@ import { lookupModule } from '../modules/registry.js';
 import type { Plan, TaskModule } from '../modules/types.js';
 import type { Play, Task } from '../playbook/types.js';
 import { evalCondition } from '../playbook/when.js';
-import { applyJournaled } from '../rollback/apply.js';
+import { applyJournaled, journalsNoUndo } from '../rollback/apply.js';
 import type { Journal } from '../rollback/journal.js';
 import { MISSING, ownData } from '../template/own-data.js';
 import { asData, type TemplateEngine } from '../template/render.js';
@@ -216,8 +216,7 @@ function finish(
   for (const o of outcomes) {
     // A step without an undo was journaled as such before it ran; one that changed nothing is taken off that record.
     const p = o.plan;
-    const noUndo = p && p.steps.length > 0 && (p.irreversible || (p.action !== 'noop' && !p.undo.length));
-    if (noUndo && !env.check && o.status !== 'skipped' && o.result.changed === false) {
+    if (p && journalsNoUndo(p) && !env.check && o.status !== 'skipped' && o.result.changed === false) {
       env.journal.write({ phase: 'unchanged', host: hs.name, task: task.name });
     }
   }

@@ -36,7 +36,7 @@ export async function applyJournaled(
   }
   // A change with no undo, or one whose undo cannot put everything back (a folder's files), is on record as
   // such, so a rollback reports it as not restored instead of counting it among what it restored.
-  if (plan.irreversible || (plan.action !== 'noop' && !recordUndo)) {
+  if (journalsNoUndo(plan)) {
     journal.write({ phase: 'irreversible', host, task });
   }
   const results: ExecResult[] = [];
@@ -54,4 +54,9 @@ export async function applyJournaled(
   }
   if (recordUndo) journal.write({ phase: 'done', host, task });
   return results;
+}
+
+/** Whether applying `plan` journals an `irreversible` record: it runs steps and cannot fully undo them. */
+export function journalsNoUndo(plan: Plan): boolean {
+  return plan.steps.length > 0 && (Boolean(plan.irreversible) || (plan.action !== 'noop' && !plan.undo.length));
 }
