@@ -42,7 +42,7 @@ const EXPECT: Record<KeywordKind, string> = {
   name: 'a single text value',
   identifier: 'a variable name such as result (letters, digits, _)',
   mapping: 'a mapping of names to values',
-  bool: 'true or false (yes/no, or a template)',
+  bool: 'true or false (yes/no; read at load, so not a template)',
   loop: 'a list, or a template string that gives one',
 };
 
@@ -65,9 +65,17 @@ function check(raw: Record<string, unknown>, kinds: Readonly<Record<string, Keyw
   }
 }
 
-/** The words a bool keyword takes (any case), besides true/false/0/1 and a template. */
+/**
+ * The words a bool keyword takes (any case), besides true/false/0/1. Keywords are read at load, not
+ * rendered, so a template there is refused rather than read as false.
+ */
 export const BOOL_WORDS = ['yes', 'no', 'true', 'false', 'on', 'off'] as const;
-const BOOL_WORD = new RegExp(`^(${BOOL_WORDS.join('|')})$|\\{\\{`, 'i');
+const BOOL_WORD = new RegExp(`^(${BOOL_WORDS.join('|')})$`, 'i');
+
+/** A bool keyword's value as the check above accepts it: true, 1, or yes/true/on in any case. */
+export function keywordBool(v: unknown): boolean {
+  return v === true || v === 1 || (typeof v === 'string' && /^(yes|true|on)$/i.test(v));
+}
 const scalar = (v: unknown): boolean => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 const isMapping = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
 

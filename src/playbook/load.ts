@@ -4,7 +4,7 @@ import { ConfigError, didYouMean } from '../errors.js';
 import { findRole } from './roles-path.js';
 import { loadYamlFile, type Path, type YamlSource } from './yaml-source.js';
 import { parseTask, type Expansion, type TaskSource } from './task.js';
-import { checkPlayKeywords } from './keyword-types.js';
+import { checkPlayKeywords, keywordBool } from './keyword-types.js';
 import type { VaultKeyring } from '../vault/keyring.js';
 import { ON_FAILURE, PLAY_KEYWORDS, STRATEGIES, type OnFailure, type Play, type Playbook, type Task } from './types.js';
 import { assignOwn } from '../data/own-record.js';
@@ -134,7 +134,7 @@ function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion): Pl
     vars,
     serial: parseSerial(src, p.serial, [i, 'serial']),
     ...(typeof mfp === 'number' ? { maxFailPercentage: mfp } : {}),
-    become: truthy(p.become),
+    become: keywordBool(p.become),
     becomeUser: String(p.become_user ?? 'root'),
     onFailure,
     ...(strategy ? { strategy: strategy as Play['strategy'] } : {}),
@@ -315,10 +315,6 @@ function loadRole(
 
 export function asList(v: unknown): unknown[] {
   return v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
-}
-
-function truthy(v: unknown): boolean {
-  return v === true || v === 'yes' || v === 'true' || v === 1;
 }
 
 export function err(src: YamlSource, path: Path, msg: string, hint?: string): ConfigError {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { findLocalFile } from './local-files.js';
 import { checkTemplateSyntax } from '../template/render.js';
 import { compileExpr } from './when.js';
-import { checkTaskKeywords } from './keyword-types.js';
+import { checkTaskKeywords, keywordBool } from './keyword-types.js';
 import { compileUserRegex } from '../text/user-regex.js';
 import type { Path, YamlSource } from './yaml-source.js';
 import type { VaultKeyring } from '../vault/keyring.js';
@@ -103,7 +103,7 @@ export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
   }
   const loop = raw.loop ?? raw.with_items;
   const lc = isObj(raw.loop_control) ? raw.loop_control : {};
-  const ignoreErrors = raw.ignore_errors === true || raw.ignore_errors === 'yes';
+  const ignoreErrors = keywordBool(raw.ignore_errors);
   return {
     name: String(raw.name ?? `${mod.name}`),
     moduleKey,
@@ -118,9 +118,9 @@ export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
     ignoreErrors,
     ...(raw.changed_when !== undefined ? { changedWhen: raw.changed_when } : {}),
     ...(raw.failed_when !== undefined ? { failedWhen: raw.failed_when } : {}),
-    ...(raw.become !== undefined ? { become: raw.become === true || raw.become === 'yes' } : {}),
+    ...(raw.become !== undefined ? { become: keywordBool(raw.become) } : {}),
     ...(raw.become_user !== undefined ? { becomeUser: String(raw.become_user) } : {}),
-    noLog: raw.no_log === true,
+    noLog: keywordBool(raw.no_log),
     baseDirs: ts.baseDirs,
     where,
     ...(raw.listen !== undefined ? { listen: [String(raw.name ?? ''), ...list(raw.listen).map(String)] } : {}),

@@ -36,7 +36,6 @@ const KIND: Record<KeywordKind, JsonSchema> = {
       { type: 'boolean' },
       { enum: [0, 1] },
       { type: 'string', pattern: `^(${BOOL_WORDS.map(anyCase).join('|')})$` },
-      TEMPLATE,
       NULL,
     ],
   },
