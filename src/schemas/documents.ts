@@ -1,5 +1,5 @@
 import { connectionVarKinds, JUMP_PATTERN, PROXY_COMMAND_PATTERN, type ConnVarKind } from '../engine/connect-vars.js';
-import { argsJsonSchema, TEMPLATE, type JsonSchema } from '../modules/json-schema.js';
+import { argsJsonSchema, type JsonSchema } from '../modules/json-schema.js';
 import { MODULE_PREFIXES, MODULES } from '../modules/registry.js';
 import type { AnyTaskModule } from '../modules/types.js';
 import { BOOL_WORDS, PLAY_KINDS, TASK_KINDS, type KeywordKind } from '../playbook/keyword-types.js';
