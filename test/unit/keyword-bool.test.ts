@@ -9,7 +9,8 @@ const load = (text: string) => {
   writeFileSync(join(d, 'pb.yaml'), text);
   return loadPlaybook(join(d, 'pb.yaml'));
 };
-const task = (kw: string) => load(`- hosts: all\n  tasks:\n    - command: /bin/true\n      ${kw}\n`).plays[0]!.tasks[0]!;
+const task = (kw: string) =>
+  load(`- hosts: all\n  tasks:\n    - command: /bin/true\n      ${kw}\n`).plays[0]!.tasks[0]!;
 
 // A bool keyword the load check accepts must be read the same way: `no_log: on` that passed the
 // check but was read as false showed the task's output unmasked.
