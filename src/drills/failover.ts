@@ -1,6 +1,6 @@
 import type { BecomeSpec } from '../engine/connect.js';
 import { service } from '../modules/service.js';
-import { z } from '../modules/args.js';
+import { ifaceName, z } from '../modules/args.js';
 import { exec, type TaskModule } from '../modules/types.js';
 import { sh, joinCmds } from '../transport/shell.js';
 import type { Transport } from '../transport/types.js';
@@ -216,9 +216,7 @@ export async function failoverDrill(i: FailoverInput): Promise<DrillResult> {
  */
 const linkCut: TaskModule<{ iface: string; seconds: number }, null> = {
   name: 'link_cut',
-  schema: z
-    .object({ iface: z.string().regex(/^[A-Za-z0-9_.@-]+$/), seconds: z.number().int().min(1).max(120) })
-    .strict(),
+  schema: z.object({ iface: ifaceName, seconds: z.number().int().min(1).max(120) }).strict(),
   check: async () => null,
   plan: (p) => ({
     action: 'update',

@@ -4,7 +4,15 @@ import type { Host } from '../inventory/types.js';
 import { expandHome, type SshConfigHost } from '../transport/ssh-config.js';
 import type { ConnectSpec } from '../transport/types.js';
 import { ConfigError } from '../errors.js';
-import { connVarProblems, parseBool, parsePort, parseSeconds, proxyJumpOf, JUMP_PATTERN } from './connect-vars.js';
+import {
+  connVarError,
+  connVarProblems,
+  parseBool,
+  parsePort,
+  parseSeconds,
+  proxyJumpOf,
+  JUMP_PATTERN,
+} from './connect-vars.js';
 
 /** Ansible's connection variable names first, then lvsrun's short ones. */
 const pick = (v: Record<string, unknown>, ...keys: string[]): unknown => {
@@ -26,12 +34,7 @@ export function connectSpec(
 ): ConnectSpec {
   // The CLI checks these before any host is touched; this guards every other caller.
   const bad = connVarProblems(vars)[0];
-  if (bad) {
-    throw new ConfigError('E_INVENTORY', `host ${host.name}: ${bad.message}`, {
-      where: { field: bad.field },
-      hint: bad.hint,
-    });
-  }
+  if (bad) throw connVarError({ host: host.name, ...bad });
   const cfg = sshCfg(host.name);
   const port = parsePort(pick(vars, 'ansible_port', 'ansible_ssh_port', 'ssh_port') ?? cfg.port ?? 22);
   if (port === undefined) {

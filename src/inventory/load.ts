@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { parseYamlText } from '../playbook/yaml-source.js';
+import { parseYamlText, readSource } from '../playbook/yaml-source.js';
 import { loadIniInventory } from './load-ini.js';
 import { loadYamlInventory } from './load-yaml.js';
 import { loadVarsFor } from './vars-files.js';
@@ -67,7 +67,7 @@ function loadFolder(dir: string, raw: RawInventory, sources: string[], vault?: V
  */
 function loadFile(p: string, raw: RawInventory, vault?: VaultKeyring): void {
   const ext = extname(p);
-  const rawText = readFileSync(p, 'utf8');
+  const rawText = readSource(p);
   // YAML decrypts (and marks a whole encrypted file's values secret) as it parses; INI is decrypted here.
   const yaml = (): ReturnType<typeof parseYamlText> => parseYamlText(rawText, p, vault);
   if (YAML_EXTS.includes(ext)) {

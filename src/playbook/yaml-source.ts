@@ -224,13 +224,16 @@ function clip(s: string): string {
 }
 
 export function loadYamlFile(file: string, vault?: VaultKeyring): YamlSource {
-  let text: string;
+  return parseYamlText(readSource(file), file, vault);
+}
+
+/** A playbook, inventory or vars file's text; one that cannot be read is bad input naming it. */
+export function readSource(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigError('E_CONFIG', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
       where: { file },
     });
   }
-  return parseYamlText(text, file, vault);
 }
