@@ -1,3 +1,5 @@
+import { setOwn } from '../data/own-record.js';
+
 /**
  * Secrets never reach output: every known secret value is replaced wherever it appears.
  *
@@ -111,10 +113,7 @@ export class Redactor {
       if (Array.isArray(x)) return x.map(walk);
       if (x && typeof x === 'object') {
         const o: Record<string, unknown> = {};
-        for (const [k, val] of Object.entries(x)) {
-          const prop = { value: walk(val), enumerable: true, writable: true, configurable: true };
-          Object.defineProperty(o, this.text(k), prop);
-        }
+        for (const [k, val] of Object.entries(x)) setOwn(o, this.text(k), walk(val));
         return o;
       }
       return x;
