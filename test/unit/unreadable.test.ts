@@ -1,24 +1,21 @@
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { readSource } from '../../src/playbook/yaml-source.js';
 
-const bin = join(import.meta.dirname, '..', '..', 'bin', 'lvsrun.js');
-
-// An inventory the user cannot read is bad input naming the file (exit 1), not an internal error.
-describe('an unreadable inventory file', () => {
-  it.runIf(process.getuid?.() === 0)('exits 1 naming the file, for a user who cannot read it', () => {
-    const d = mkdtempSync('/var/tmp/lvsrun-unread-');
-    chmodSync(d, 0o755);
-    const f = join(d, 'inv.yaml');
-    writeFileSync(f, 'all:\n  hosts:\n    h1: {}\n');
-    chmodSync(f, 0o000);
-    const r = spawnSync(
-      'setpriv',
-      ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, bin, 'inventory', '-i', f, '--list'],
-      { cwd: d, encoding: 'utf8' },
-    );
-    expect(r.stderr).toContain(`cannot read ${f}: EACCES`);
-    expect(r.status).toBe(1);
+// A playbook, inventory or vars file that cannot be read is bad input naming the file (exit 1), not an
+// internal error. (Root reads a mode-000 file, so a folder stands in for an unreadable file here.)
+describe('a source file that cannot be read', () => {
+  it('is a typed error naming the file and the reason', () => {
+    const d = mkdtempSync(`${tmpdir()}/lvsrun-unread-`);
+    let err: unknown;
+    try {
+      readSource(d);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toBe(`cannot read ${d}: EISDIR`);
   });
 });
