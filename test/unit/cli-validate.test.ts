@@ -154,7 +154,8 @@ describe("every task's arguments are checked for every host before the run", () 
     expect(r.err).toMatch(
       /error\[task-args\] h2 copy\.dest \(.*pb\.yaml:5\): task 'write conf': undefined variable 'conf_name'\n {2}hint: define conf_name in the inventory/,
     );
-    expect(r.err).not.toMatch(/h1|probe/);
+    // The temp folder's random name may itself hold 'h1': only the messages count.
+    expect(r.err.split(d).join('')).not.toMatch(/h1|probe/);
     expect((await cli('validate', join(d, 'pb.yaml'), '-i', join(d, 'good.yaml'))).code).toBe(0);
   });
 });
