@@ -3,7 +3,7 @@ import { loadInventory, resolveInventoryPath } from '../inventory/load.js';
 import type { Inventory } from '../inventory/types.js';
 import { labInventoryPath } from '../lab/paths.js';
 import type { Playbook } from '../playbook/types.js';
-import { Redactor } from '../report/redact.js';
+import { Redactor } from '../text/redact.js';
 import { TemplateEngine } from '../template/render.js';
 import type { VaultKeyring } from '../vault/keyring.js';
 import type { Io } from './io.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Redactor } from '../report/redact.js';
+import type { Redactor } from '../text/redact.js';
 import type { CommandDef } from './spec.js';
 
 /** The terminal and environment a command runs with: main() passes it in, tests pass their own. */

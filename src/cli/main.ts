@@ -34,7 +34,7 @@ import {
 } from './commands/vault.js';
 import { helpText, optionLabel } from './spec.js';
 import { packageVersion } from './version.js';
-import { Redactor } from '../report/redact.js';
+import { Redactor } from '../text/redact.js';
 import type { Command, Io } from './io.js';
 
 /**

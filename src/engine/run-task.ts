@@ -11,7 +11,7 @@ import type { ExecResult } from '../transport/types.js';
 import { becomeSpec, type BecomeSpec } from './connect.js';
 import { makeCtx, type HostState } from './host-state.js';
 import { loopItems, parseTaskArgs, withItem } from './task-args.js';
-import type { Redactor } from '../report/redact.js';
+import type { Redactor } from '../text/redact.js';
 import type { TaskResult } from './types.js';
 
 export interface TaskEnv {

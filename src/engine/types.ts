@@ -82,7 +82,7 @@ export interface RunOptions {
   runId: string;
   signal?: AbortSignal;
   /** The command's live redactor: the run adds each host's rendered secrets and no_log results to it. */
-  redactor?: import('../report/redact.js').Redactor;
+  redactor?: import('../text/redact.js').Redactor;
   /** Journal header: where the run came from, who ran it. */
   meta?: import('../rollback/journal.js').RunMeta;
   /** Take the per-host lock (default true outside check mode); --break-lock ends another run's hold. */

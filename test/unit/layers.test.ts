@@ -38,14 +38,14 @@ describe('import layers', () => {
     appendFileSync(join(work, 'src/cli/main.ts'), "import { x as _x } from './commands/newcmd.js';\n");
     // facts/os.ts already has a known upward import; another one is still an error.
     appendFileSync(join(work, 'src/facts/os.ts'), "import type { RunSummary as _R } from '../engine/types.js';\n");
-    appendFileSync(join(work, 'src/errors.ts'), "import type { Redactor as _Re } from './report/redact.js';\n");
+    appendFileSync(join(work, 'src/errors.ts'), "import type { unifiedDiff as _Re } from './report/diff.js';\n");
     writeFileSync(join(work, 'src/stray.ts'), "export { ConfigError } from './errors.js';\n");
     const r = depcruise();
     expect(r.code).not.toBe(0);
     expect(r.out).toMatch(/error no-circular: src\/transport\/shell\.ts →/);
     expect(r.out).toMatch(/error no-circular: src\/cli\/commands\/newcmd\.ts →/);
     expect(r.out).toMatch(/error layer-inputs: src\/facts\/os\.ts → src\/engine\/types\.ts/);
-    expect(r.out).toMatch(/error layer-base: src\/errors\.ts → src\/report\/redact\.ts/);
+    expect(r.out).toMatch(/error layer-base: src\/errors\.ts → src\/report\/diff\.ts/);
     expect(r.out).toMatch(/error no-layer: src\/stray\.ts → src\/errors\.ts/);
   });
 });
