@@ -1,12 +1,13 @@
 // Import rules for src/ (docs/architecture.md, "Layers"). A file may import its own layer and the
-// layers below it, never a layer above, and no import cycle. Upward imports that remain are listed in
-// KNOWN_UPWARD: they are reported as warnings, and any other upward import or any cycle is an error.
+// layers below it, never a layer above, and no import cycle: either is an error, with no exceptions.
 // Type-only imports count: they tie the files together just the same.
 
 /** Lowest first. Each entry: the layer's name and the paths (regular expressions) it holds. */
 const LAYERS = [
   ['base', ['^src/(errors|exit-codes|package-root)\\.ts$', '^src/(data|text)/']],
   ['io', ['^src/(transport|vault|yaml)/']],
+  // Plan, Step, Diff, the change kinds and JournalEntry: what modules, engine and rollback all speak.
+  ['change', ['^src/change/']],
   [
     'inputs',
     [
@@ -22,38 +23,18 @@ const LAYERS = [
   ['entry', ['^src/(cli|schemas|bench)/']],
 ];
 
-/** Upward imports present today, each to be removed by moving the imported code down: [layer, from, to]. */
-const KNOWN_UPWARD = [
-  // ModuleCtx (the per-host context) is declared with the modules.
-  ['inputs', '^src/facts/os\\.ts$', '^src/modules/types\\.ts$'],
-];
-
 const pathsUpTo = (i) => LAYERS.slice(0, i + 1).flatMap(([, paths]) => paths);
 const allLayers = pathsUpTo(LAYERS.length - 1);
 
-const layerRules = LAYERS.flatMap(([name, paths], i) => {
-  const allowed = pathsUpTo(i);
-  const excepted = KNOWN_UPWARD.filter(([layer]) => layer === name);
-  return [
-    {
-      name: `layer-${name}`,
-      comment: `${name} imports only ${LAYERS.slice(0, i + 1)
-        .map(([n]) => n)
-        .join(', ')}`,
-      severity: 'error',
-      from: { path: paths, pathNot: excepted.map(([, from]) => from) },
-      to: { path: '^src/', pathNot: allowed },
-    },
-    // A file with a known upward import is still held to the rule for everything else it imports.
-    ...excepted.map(([, from, to]) => ({
-      name: `layer-${name}`,
-      comment: `${name} imports only lower layers (known exception: ${to})`,
-      severity: 'error',
-      from: { path: from },
-      to: { path: '^src/', pathNot: [...allowed, to] },
-    })),
-  ];
-});
+const layerRules = LAYERS.map(([name, paths], i) => ({
+  name: `layer-${name}`,
+  comment: `${name} imports only ${LAYERS.slice(0, i + 1)
+    .map(([n]) => n)
+    .join(', ')}`,
+  severity: 'error',
+  from: { path: paths },
+  to: { path: '^src/', pathNot: pathsUpTo(i) },
+}));
 
 module.exports = {
   forbidden: [
@@ -72,13 +53,6 @@ module.exports = {
       to: {},
     },
     ...layerRules,
-    ...KNOWN_UPWARD.map(([, from, to]) => ({
-      name: 'known-upward',
-      comment: 'An upward import present today: move the imported code down',
-      severity: 'warn',
-      from: { path: from },
-      to: { path: to },
-    })),
   ],
   options: {
     tsConfig: { fileName: 'tsconfig.json' },

@@ -7,7 +7,7 @@ import type { ShellCmd } from '../transport/shell.js';
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.js';
 import type { BecomeSpec } from './connect.js';
 import type { HostLock } from './host-lock.js';
-import type { JournalEntry } from './types.js';
+import type { JournalEntry } from '../change/types.js';
 
 /** Everything the engine keeps per host for one run. */
 export class HostState {

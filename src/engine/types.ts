@@ -1,5 +1,5 @@
 import type { LvsrunError } from '../errors.js';
-import type { Diff, Plan, Step } from '../modules/types.js';
+import type { Diff, Plan } from '../change/types.js';
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
 
@@ -54,15 +54,6 @@ export type EngineEvent =
 export interface Reporter {
   on(e: EngineEvent): void;
   close?(): Promise<void> | void;
-}
-
-/** One change still in effect: its undo, the journal seq of its begin record, and who the undo runs as. */
-export interface JournalEntry {
-  host: string;
-  task: string;
-  undo: Step[];
-  seq?: number;
-  becomeUser?: string;
 }
 
 export interface RunOptions {
