@@ -32,6 +32,8 @@ export function preflightArgs(
   const registered = new Set(
     pb.plays.flatMap((p) => [...p.tasks, ...p.handlers].map((t) => t.register).filter((r): r is string => Boolean(r))),
   );
+  // What a rescue sees of the failure exists only once a task has failed.
+  for (const v of ['ansible_failed_task', 'ansible_failed_result']) registered.add(v);
   const out: ArgProblem[] = [];
   for (const play of pb.plays) {
     const hosts = selectHosts(inv, play.hosts, { unknown: () => undefined });

@@ -214,3 +214,35 @@ describe('block errors at load', () => {
     expect(() => loadPlaybook(join(dir, 'pb.yaml'))).toThrow(/handlers cannot use block/);
   });
 });
+
+describe('the pre-run check of every task', () => {
+  it('accepts ansible_failed_task and ansible_failed_result, which exist once a task has failed', async () => {
+    const { preflightArgs } = await import('../../src/engine/preflight.js');
+    const { loadInventory } = await import('../../src/inventory/load.js');
+    const { inventoryMagic } = await import('../../src/engine/vars.js');
+    const { TemplateEngine } = await import('../../src/template/render.js');
+    const dir = writePlay(
+      `- hosts: all
+  tasks:
+    - block:
+        - command: /bin/false
+      rescue:
+        - command: echo {{ ansible_failed_task.name }} {{ ansible_failed_result.msg }}
+        - command: echo {{ not_defined_anywhere }}
+`,
+      INV2,
+    );
+    const inv = loadInventory(join(dir, 'inv.yaml'));
+    const problems = preflightArgs(
+      inv,
+      loadPlaybook(join(dir, 'pb.yaml')),
+      new TemplateEngine(),
+      {},
+      inventoryMagic(inv),
+    );
+    expect(problems.map((p) => p.message)).toEqual([
+      expect.stringMatching(/not_defined_anywhere/),
+      expect.stringMatching(/not_defined_anywhere/),
+    ]);
+  });
+});
