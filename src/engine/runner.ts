@@ -93,6 +93,7 @@ export async function runPlaybook(
 
   let aborted = false;
   const connecting = new Map<string, Promise<void>>();
+  const played = new Set<string>();
   for (const play of pb.plays) {
     if (aborted || opts.signal?.aborted) break;
     const matched = selectHosts(inv, play.hosts, {
@@ -147,6 +148,7 @@ export async function runPlaybook(
     };
     for (const batch of batches(hosts, play.serial)) {
       if (opts.signal?.aborted) break;
+      for (const h of batch) played.add(h);
       await Promise.all(
         batch.map((h) =>
           queue.add(() =>
@@ -243,7 +245,9 @@ export async function runPlaybook(
     s.transport ? [s.transport.close().catch(() => undefined)] : [],
   );
   await Promise.all(closing);
-  const recap = recapOf(results, states, rolledBack);
+  // A host only delegated to is not one the run played: it shows in the recap only if something happened there.
+  const shown = new Map([...states].filter(([h]) => played.has(h) || results.some((r) => r.host === h)));
+  const recap = recapOf(results, shown, rolledBack);
   const summary: RunSummary = {
     runId: opts.runId,
     check: opts.check,

@@ -14,15 +14,19 @@ export const SYSCTL_PROBE = '0\n\n__lvsrun_probe_end__ 0\nabsent\n\n__lvsrun_pro
 
 /** A fake host answering sysctl tasks, `echo`, `/bin/true` and failing `/bin/false`. */
 export function fakeHost(name: string): FakeTransport {
-  return new FakeTransport(name)
-    .on(/sysctl -n/, { stdout: SYSCTL_PROBE })
-    .on(/^sysctl -q -w/, {})
-    .on(/base64 -d/, {})
-    .on(/^rm -rf/, {})
-    .on(/^echo /, (cmd) => ({ stdout: `${cmd.slice(5)}\n` }))
-    .on(/^\/bin\/true$/, {})
-    .on(/^\/bin\/false$/, { code: 1, stderr: 'nope' })
-    .on(/^flock|lvsrun\.lock|exec 9/, { stdout: 'locked\n' });
+  return (
+    new FakeTransport(name)
+      .on(/sysctl -n/, { stdout: SYSCTL_PROBE })
+      .on(/^sysctl -q -w/, {})
+      .on(/base64 -d/, {})
+      .on(/^rm -rf/, {})
+      .on(/^echo /, (cmd) => ({ stdout: `${cmd.slice(5)}\n` }))
+      .on(/^\/bin\/true$/, {})
+      // `emit TEXT` prints TEXT percent-decoded: how a test makes a host print braces, newlines, anything.
+      .on(/^emit /, (cmd) => ({ stdout: decodeURIComponent(cmd.slice(5)) }))
+      .on(/^\/bin\/false$/, { code: 1, stderr: 'nope' })
+      .on(/exec 9<>/, { stdout: 'LOCKED\n' })
+  );
 }
 
 export interface FlowRun {
