@@ -225,6 +225,25 @@ export const FLOW_CASES: readonly FlowCase[] = [
     ),
   },
   {
+    id: 'any-errors-fatal-in-block',
+    playbook: play(
+      'all',
+      `    - block:
+        - name: boom
+          command: /bin/false
+          when: inventory_hostname == 'h03'
+        - name: not reached
+          command: /bin/true
+      always:
+        - name: cleanup
+          command: /bin/true
+    - name: after
+      command: /bin/true
+`,
+      '  any_errors_fatal: true\n',
+    ),
+  },
+  {
     id: 'throttle',
     playbook: play(
       'all',
