@@ -144,6 +144,12 @@ export async function runPlaybook(
           hint: "the task runs over the delegated host's own connection: that host must be reachable",
         });
       }
+      // Never change a host whose lock this run does not hold (another run has it).
+      if (opts.lock?.enabled && !opts.check && !d.lock) {
+        throw new LvsrunError('E_LOCKED', `delegate_to ${d.name}: this run does not hold the host's lock`, {
+          hint: `see the lock result of ${d.name} above: another run may hold it`,
+        });
+      }
       return d;
     };
     for (const batch of batches(hosts, play.serial)) {

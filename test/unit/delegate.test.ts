@@ -276,3 +276,49 @@ describe('delegate_to before the run', () => {
     ]);
   });
 });
+
+describe('delegate_to and the host lock', () => {
+  it('a delegated host locked by another run is never changed: the task fails on the host it was for', async () => {
+    const dir = writePlay(
+      `- hosts: rs1
+  tasks:
+    - name: via d1
+      command: echo hi
+      delegate_to: d1
+`,
+      INV,
+    );
+    const { loadInventory } = await import('../../src/inventory/load.js');
+    const { runPlaybook } = await import('../../src/engine/runner.js');
+    const { EventBus } = await import('../../src/engine/events.js');
+    const { fakeHost } = await import('./flow-fixture.js');
+    const { FakeTransport } = await import('../../src/transport/fake.js');
+    const rs1 = fakeHost('rs1');
+    const d1 = new FakeTransport('d1')
+      .on(/exec 9<>/, { stdout: 'BUSY {"run":"other","operator":"someone"}\n' })
+      .on(/^echo /, {});
+    const s = await runPlaybook(
+      loadPlaybook(join(dir, 'pb.yaml')),
+      loadInventory(join(dir, 'inv.yaml')),
+      {
+        check: false,
+        diff: false,
+        forks: 5,
+        tags: [],
+        skipTags: [],
+        extraVars: {},
+        acceptNewHostKeys: false,
+        connectTimeoutMs: 1000,
+        runId: 't',
+        lock: { enabled: true, breakLock: false, operator: 'op' },
+      },
+      async (h) => (h === 'd1' ? d1 : rs1),
+      new EventBus(),
+    );
+    const via = s.results.find((x) => x.task === 'via d1')!;
+    expect(via).toMatchObject({ host: 'rs1', status: 'failed' });
+    expect(via.msg).toMatch(/delegate_to d1: this run does not hold the host's lock/);
+    expect(s.results.find((x) => x.host === 'd1')).toMatchObject({ task: 'lock', status: 'failed' });
+    expect(cmds(d1).filter((c) => c.startsWith('echo'))).toEqual([]);
+  });
+});
