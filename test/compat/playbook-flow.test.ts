@@ -3,6 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sshdDown, sshdUp, type SshdHosts } from '../../src/bench/sshd-hosts.js';
+import { closeMasters } from '../../src/bench/tools.js';
 import { writeInventories, type Inventories } from '../../src/bench/workload.js';
 import { lvsrun } from './ansible-oracle.js';
 import { FLOW_CASES } from './playbook-flow-cases.js';
@@ -31,6 +32,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(() => {
+  // ansible-playbook's ssh masters (ControlPersist) would outlive the test by a minute.
+  closeMasters(inv.cpDir.default);
   expect(sshdDown(dir)).toBe(N);
   rmSync(dir, { recursive: true, force: true });
 });
