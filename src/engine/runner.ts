@@ -78,7 +78,7 @@ export async function runPlaybook(
       enabled: user !== undefined,
       user: user ?? play.becomeUser,
     });
-    await rollbackHost(hs, become, journal, bus, rolledBack, (h) => states.get(h));
+    await rollbackHost(hs, become, journal, bus, rolledBack);
   };
   let lastPlay: Play | undefined;
   // A secret-named variable's value as rendered for this host joins the redactor before any task uses it.
@@ -94,6 +94,8 @@ export async function runPlaybook(
   let aborted = false;
   const connecting = new Map<string, Promise<void>>();
   const played = new Set<string>();
+  /** Per host, the hosts its tasks delegated to (rollback-play puts those back too). */
+  const delegatedTo = new Map<string, Set<string>>();
   for (const play of pb.plays) {
     if (aborted || opts.signal?.aborted) break;
     const matched = selectHosts(inv, play.hosts, {
@@ -133,6 +135,7 @@ export async function runPlaybook(
       const where = { ...task.where, field: 'delegate_to' };
       const value = templates.renderValue(task.delegateTo, vars, where);
       const d = state(delegateTarget(value, (n) => inv.hosts.has(n), where));
+      delegatedTo.set(hs.name, (delegatedTo.get(hs.name) ?? new Set()).add(d.name));
       let c = connecting.get(d.name);
       if (!c) {
         c = ensureConnected(d, { play: play.name, vars: env.vars(d), templates, opts, bus, record }, connect);
@@ -229,6 +232,8 @@ export async function runPlaybook(
           hs.failed = hs.failed || hs.undoLog.length > 0;
           await rollback(hs, play);
         }
+        // The hosts this batch delegated changes to are put back too (all their changes of this run).
+        for (const h of batch.flatMap((b) => [...(delegatedTo.get(b) ?? [])])) await rollback(state(h), play);
         aborted = true;
       }
       if (aborted || exceeded(play, batch.map(state))) {
@@ -252,7 +257,9 @@ export async function runPlaybook(
   );
   await Promise.all(closing);
   // A host only delegated to is not one the run played: it shows in the recap only if something happened there.
-  const shown = new Map([...states].filter(([h]) => played.has(h) || results.some((r) => r.host === h)));
+  const shown = new Map(
+    [...states].filter(([h]) => played.has(h) || h in rolledBack || results.some((r) => r.host === h)),
+  );
   const recap = recapOf(results, shown, rolledBack);
   const summary: RunSummary = {
     runId: opts.runId,

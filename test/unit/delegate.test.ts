@@ -64,7 +64,7 @@ describe('delegate_to', () => {
     expect(r.s.results.find((x) => x.task === 'drain everywhere')!.delegatedTo).toEqual(['d1', 'd2']);
   });
 
-  it('a delegated change is journaled under the host it was made on and undone there when its host fails', async () => {
+  it('a delegated change belongs to the host it was made on: the failed host is rolled back, it is not', async () => {
     const r = await runFlow(
       `- hosts: rs1
   tasks:
@@ -87,12 +87,33 @@ describe('delegate_to', () => {
       ['d1', 'on directors'],
       ['d2', 'on directors'],
     ]);
-    // Undone where each change was made, newest first: d2, d1, then rs1's own.
-    const undone = r.journal.filter((x) => x.phase === 'undone').map((x) => x.host);
-    expect(undone).toEqual(['d2', 'd1', 'rs1']);
-    for (const d of ['d1', 'd2']) expect(cmds(r.t[d]!)).toContain('rm -rf -- /etc/delegated.conf');
+    // rs1 is put back; what it changed on d1 and d2 stays (a drained server stays drained) and stays
+    // on record for `lvsrun rollback`, which undoes it on d1 and d2.
+    expect(r.journal.filter((x) => x.phase === 'undone').map((x) => x.host)).toEqual(['rs1']);
     expect(cmds(r.t.rs1!)).toContain('rm -rf -- /etc/own.conf');
-    expect(cmds(r.t.rs1!).some((c) => c.includes('delegated.conf'))).toBe(false);
+    for (const d of ['d1', 'd2']) expect(cmds(r.t[d]!)).not.toContain('rm -rf -- /etc/delegated.conf');
+    expect([...outstanding(r.journal).keys()]).toEqual(['d1', 'd2']);
+  });
+
+  it('when the host a change was delegated to fails, its rollback undoes that change there', async () => {
+    const r = await runFlow(
+      `- hosts: rs1:d1
+  tasks:
+    - name: for rs1 on d1
+      ${fwd('/etc/delegated.conf')}
+      delegate_to: d1
+      when: inventory_hostname == 'rs1'
+    - name: boom on d1
+      command: /bin/false
+      when: inventory_hostname == 'd1'
+`,
+      INV,
+    );
+    expect(r.s.recap.d1).toMatchObject({ failed: 1, rolled_back: 1 });
+    expect(r.s.recap.rs1).toMatchObject({ failed: 0, rolled_back: 0 });
+    expect(cmds(r.t.d1!)).toContain('rm -rf -- /etc/delegated.conf');
+    expect(r.journal.filter((x) => x.phase === 'undone').map((x) => x.host)).toEqual(['d1']);
+    expect(outstanding(r.journal).size).toBe(0);
   });
 
   it('lvsrun rollback and lvsrun runs see a delegated change under the host it was made on', async () => {

@@ -73,7 +73,7 @@ ${DRAIN}    - command: emit stop
     expect(r.journal.filter((x) => x.phase === 'begin')).toEqual([]);
   });
 
-  it('the free strategy runs blocks: a rescued host goes on, an unrescued one is rolled back', async () => {
+  it('the free strategy runs blocks: a rescued host goes on, an unrescued one fails', async () => {
     const r = await runFlow(
       `- hosts: realservers
   strategy: free
@@ -89,10 +89,10 @@ ${DRAIN}    - block:
       INV,
     );
     expect(r.s.recap.rs1).toMatchObject({ failed: 0, rescued: 1, rolled_back: 0 });
-    expect(r.s.recap.rs2).toMatchObject({ failed: 1, rescued: 1, rolled_back: 1 });
+    expect(r.s.recap.rs2).toMatchObject({ failed: 1, rescued: 1 });
     expect(r.order).toContain('rs1:after:changed');
     expect(r.order).not.toContain('rs2:after:changed');
-    expect(cmds(r.t.d1!)).toContain('rm -rf -- /etc/rs2.conf');
-    expect(cmds(r.t.d1!)).not.toContain('rm -rf -- /etc/rs1.conf');
+    // The drains were made on d1: they belong to d1, which did not fail.
+    expect(cmds(r.t.d1!).filter((c) => c.startsWith('rm -rf'))).toEqual([]);
   });
 });
