@@ -347,3 +347,36 @@ describe('delegate_to and the host lock', () => {
     expect(cmds(d1).filter((c) => c.startsWith('echo'))).toEqual([]);
   });
 });
+
+describe('lvsrun PLAYBOOK with a bad delegate_to', () => {
+  // Hosts on an address nothing listens on: if lvsrun tried to connect, the exit would be 4, not 1.
+  const INV_DOWN = `all:
+  vars: {ansible_host: 127.0.77.250, ansible_port: 22799}
+  children:
+    directors:
+      hosts:
+        d1: {}
+    realservers:
+      hosts:
+        rs1: {}
+`;
+  it('exits 1 before any host is touched, naming file, line and field', async () => {
+    const { cli } = await import('../integration/helpers.js');
+    for (const [value, msg] of [
+      ['d9', /delegate_to "d9" is not a host of the inventory/],
+      ['"{{ groups.realservers }}"', /delegate_to gave a list, not a host name/],
+      ['"-oProxyCommand=x"', /starts with a dash/],
+      ['"__proto__"', /"__proto__" is not a host of the inventory/],
+    ] as const) {
+      const dir = writePlay(
+        `- hosts: realservers\n  tasks:\n    - command: echo hi\n      delegate_to: ${value}\n`,
+        INV_DOWN,
+      );
+      const r = await cli(join(dir, 'pb.yaml'), '-i', join(dir, 'inv.yaml'));
+      expect(r.code, `${value}: ${r.out}${r.err}`).toBe(1);
+      expect(r.err, value).toMatch(msg);
+      expect(r.err, value).toMatch(/pb\.yaml:[34]\b/);
+      expect(r.err, value).not.toMatch(/^\s+at /m);
+    }
+  });
+});
