@@ -244,6 +244,46 @@ export const FLOW_CASES: readonly FlowCase[] = [
     ),
   },
   {
+    id: 'run-once-delegated-in-block',
+    playbook: play(
+      'realservers',
+      `    - block:
+        - name: once on a director
+          shell: echo "$HOME"
+          run_once: true
+          delegate_to: h02
+          register: where
+        - name: every host sees where it ran
+          assert:
+            that: "'/h02/' in where.stdout"
+        - name: fails once for all
+          command: /bin/false
+          run_once: true
+      rescue:
+        - name: each host rescued
+          command: /bin/true
+`,
+    ),
+  },
+  {
+    id: 'serial-block-rescue',
+    playbook: play(
+      'all',
+      `    - block:
+        - name: fails on h02 and h04
+          command: /bin/false
+          when: inventory_hostname in ['h02', 'h04']
+      rescue:
+        - name: rescue
+          command: /bin/true
+      always:
+        - name: always
+          command: /bin/true
+`,
+      '  serial: 2\n',
+    ),
+  },
+  {
     id: 'throttle',
     playbook: play(
       'all',
