@@ -8,12 +8,11 @@ import { batches } from './batch.js';
 import { becomeSpec } from './connect.js';
 import type { EventBus } from './events.js';
 import { ensureConnected, type Connector } from './connect-host.js';
-import { HostState } from './host-state.js';
+import { HostState, delegateView } from './host-state.js';
 import { rollbackHost } from './rollback-host.js';
 import { runTask, type TaskEnv } from './run-task.js';
 import { runBatch, type BatchExec } from './play-exec.js';
 import { taskTree } from './task-tree.js';
-import { delegateView } from './host-state.js';
 import { delegateTarget } from '../playbook/delegate.js';
 import { asData } from '../template/render.js';
 import { recapOf, exitCodeOf } from './recap.js';
@@ -258,7 +257,7 @@ export async function runPlaybook(
   await Promise.all(closing);
   // A host only delegated to is not one the run played: it shows in the recap only if something happened there.
   const shown = new Map(
-    [...states].filter(([h]) => played.has(h) || h in rolledBack || results.some((r) => r.host === h)),
+    [...states].filter(([h]) => played.has(h) || Object.hasOwn(rolledBack, h) || results.some((r) => r.host === h)),
   );
   const recap = recapOf(results, shown, rolledBack);
   const summary: RunSummary = {
