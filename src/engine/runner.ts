@@ -319,17 +319,25 @@ async function runHandlers(
     const who = hosts.filter((hs) => hs.active && names.some((n) => hs.notified.has(n)));
     if (!who.length || opts.signal?.aborted) continue;
     bus.emit({ type: 'task:start', play: play.name, task: `handler: ${h.name}`, hosts: who.map((s) => s.name) });
-    await Promise.all(
-      who.map((hs) =>
-        queue.add(async () => {
-          const r = await run(hs, h);
-          record(r);
-          if (r.status === 'failed' && !r.ignored) hs.failed = true;
-          else
-            for (const n of names) if (hs.notified.has(n)) journal.write({ phase: 'handler', host: hs.name, task: n });
-        }),
+    const settle = (hs: HostState, r: TaskResult): void => {
+      if (r.status === 'failed' && !r.ignored) hs.failed = true;
+      else for (const n of names) if (hs.notified.has(n)) journal.write({ phase: 'handler', host: hs.name, task: n });
+    };
+    // run_once: the first notified host runs the handler for all of them.
+    const runOn = h.runOnce ? who.slice(0, 1) : who;
+    const done = await Promise.all(
+      runOn.map((hs) =>
+        queue.add(
+          async () => {
+            const r = await run(hs, h);
+            record(r);
+            return r;
+          },
+          { throwOnTimeout: true },
+        ),
       ),
     );
+    for (const hs of who) settle(hs, done[h.runOnce ? 0 : who.indexOf(hs)]!);
   }
   for (const hs of hosts) hs.notified.clear();
 }
