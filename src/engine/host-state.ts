@@ -19,13 +19,31 @@ export class HostState {
   readonly registered: Record<string, unknown> = {};
   readonly notified = new Set<string>();
   /** In-memory mirror of the journal: this host's undo entries in order of change. */
-  readonly undoLog: JournalEntry[] = [];
-  readonly facts = new Map<string, Promise<unknown>>();
-  constructor(readonly name: string) {}
+  readonly undoLog: JournalEntry[];
+  readonly facts: Map<string, Promise<unknown>>;
+  constructor(
+    readonly name: string,
+    shared: { undoLog?: JournalEntry[]; facts?: Map<string, Promise<unknown>> } = {},
+  ) {
+    this.undoLog = shared.undoLog ?? [];
+    this.facts = shared.facts ?? new Map<string, Promise<unknown>>();
+  }
 
   get active(): boolean {
     return !this.failed && !this.unreachable;
   }
+}
+
+/**
+ * delegate_to: `origin`'s task run over `target`'s connection. The module sees the origin's name (its
+ * variables are the origin's); probes are cached per target; the change belongs to the target, as
+ * the journal records it (under the transport's host): its undo joins the target's log, so a rollback
+ * of the target in the run does what `lvsrun rollback` of that host does.
+ */
+export function delegateView(origin: HostState, target: HostState): HostState {
+  const v = new HostState(origin.name, { undoLog: target.undoLog, facts: target.facts });
+  if (target.transport) v.transport = target.transport;
+  return v;
 }
 
 export interface CtxInput {
