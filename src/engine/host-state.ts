@@ -5,8 +5,10 @@ import { findLocalFile } from '../playbook/local-files.js';
 import { bindData, type TemplateEngine } from '../template/render.js';
 import type { ShellCmd } from '../transport/shell.js';
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.js';
+import type { Task } from '../playbook/types.js';
 import type { BecomeSpec } from './connect.js';
 import type { HostLock } from './host-lock.js';
+import type { Probe } from './probe.js';
 import type { JournalEntry } from './types.js';
 
 /** Everything the engine keeps per host for one run. */
@@ -21,6 +23,13 @@ export class HostState {
   /** In-memory mirror of the journal: this host's undo entries in order of change. */
   readonly undoLog: JournalEntry[] = [];
   readonly facts = new Map<string, Promise<unknown>>();
+  /** Changes made on this host so far (applied plans): a probe sent before a change is stale. */
+  changes = 0;
+  /** Results registered on this host so far. */
+  registers = 0;
+  /** Probes sent ahead of their task, and how many tasks ahead to send them (engine/speculate.ts). */
+  readonly probes = new Map<Task, Probe>();
+  probeWindow = 32;
   constructor(readonly name: string) {}
 
   get active(): boolean {
