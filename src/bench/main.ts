@@ -14,7 +14,7 @@ import { verifyHosts } from './verify.js';
 import { rootOf, writeInventories } from './workload.js';
 
 const USAGE =
-  `npm run bench -- [--sizes 10,50] [--large] [--rtt 0,50] [--runs 3] [--ansible-runs N] [--no-ansible] ` +
+  `npm run bench -- [--sizes 10,50] [--large] [--rtt 0,50] [--runs 3] [--ansible-runs N] [--no-ansible] [--no-floor] ` +
   `[--no-profile] [--keep]
   Starts N sshd hosts on loopback (127.0.20.i:2222), runs the 12-task LVS-DR workload with lvsrun and with
   ansible-playbook (defaults; pipelining + warm ControlPersist), measures the raw OpenSSH floor in the same
@@ -36,6 +36,7 @@ async function main(): Promise<number> {
       runs: { type: 'string', default: '3' },
       'ansible-runs': { type: 'string' },
       'no-ansible': { type: 'boolean' },
+      'no-floor': { type: 'boolean' },
       keep: { type: 'boolean' },
       'no-profile': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -84,11 +85,13 @@ async function main(): Promise<number> {
         if (rtt) log(`   RTT ${rtt} ms: ${n} relays on ${RELAY_NET}.*:${RELAY_PORT}`);
         try {
           const inv = writeInventories(h);
-          for (const kind of ['connect', 'connect+12'] as FloorKind[]) {
-            await floor(h, kind); // warm-up, as hyperfine --warmup 1 did for the baseline
+          for (const kind of (v['no-floor'] ? [] : ['connect', 'connect+12']) as FloorKind[]) {
+            const forks = Math.min(n, 50);
+            // warm-up, as hyperfine --warmup 1 did for the baseline (skipped for large N: it takes minutes)
+            if (n <= 200) await floor(h, kind, forks);
             const ts: number[] = [];
             const before = turns();
-            for (let r = 0; r < runs; r++) ts.push(await floor(h, kind));
+            for (let r = 0; r < runs; r++) ts.push(await floor(h, kind, forks));
             const trips = relays.length ? (turns() - before) / runs / n : undefined;
             cells.push({ n, rtt, tool: `openssh ${kind}`, mode: 'cold', wall: ts, ...(trips ? { trips } : {}) });
             log(`   floor ${kind}: ${ts.map((t) => t.toFixed(2)).join(' ')} s`);
