@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { loadYamlFile, parseYamlText } from '../playbook/yaml-source.js';
+import { loadYamlFile, parseYamlText } from '../yaml/source.js';
 import { assignOwn } from '../data/own-record.js';
 import type { VaultKeyring } from '../vault/keyring.js';
 

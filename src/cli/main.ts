@@ -32,27 +32,10 @@ import {
   vaultRekeyCommand,
   vaultViewCommand,
 } from './commands/vault.js';
-import { helpText, optionLabel, type CommandDef } from './spec.js';
+import { helpText, optionLabel } from './spec.js';
 import { packageVersion } from './version.js';
-import { Redactor } from '../report/redact.js';
-
-export interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  isTTY: boolean;
-  cwd: string;
-  env: NodeJS.ProcessEnv;
-  /**
-   * The command's live redactor: commands add the secrets they load; everything written through
-   * `out` and `err` (error messages included) passes through it. main() makes one when absent.
-   */
-  redactor?: Redactor;
-}
-
-export interface Command {
-  def: CommandDef;
-  run: (argv: string[], io: Io) => Promise<number>;
-}
+import { Redactor } from '../text/redact.js';
+import type { Command, Io } from './io.js';
 
 /**
  * Every subcommand: its definition (parser, --help and completion all read it) and its handler.

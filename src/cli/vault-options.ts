@@ -1,6 +1,6 @@
 import { VaultKeyring } from '../vault/keyring.js';
 import { loadVaultSecrets } from '../vault/secrets.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 import { terminalPrompt } from './prompt.js';
 import type { OptionDefs } from './spec.js';
 

@@ -1,6 +1,6 @@
 import type { BecomeSpec } from '../engine/connect.js';
 import { execOpts, HostState, makeCtx } from '../engine/host-state.js';
-import type { JournalEntry } from '../engine/types.js';
+import type { JournalEntry } from '../change/types.js';
 import type { TaskModule } from '../modules/types.js';
 import type { Journal } from '../rollback/journal.js';
 import { applyJournaled } from '../rollback/apply.js';

@@ -1,4 +1,4 @@
-import type { Redactor } from '../report/redact.js';
+import type { Redactor } from '../text/redact.js';
 import type { DrillResult } from './timeline.js';
 
 const esc = (s: string): string =>

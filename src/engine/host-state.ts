@@ -9,7 +9,7 @@ import type { Task } from '../playbook/types.js';
 import type { BecomeSpec } from './connect.js';
 import type { HostLock } from './host-lock.js';
 import type { Probe } from './probe.js';
-import type { JournalEntry } from './types.js';
+import type { JournalEntry } from '../change/types.js';
 
 /** Everything the engine keeps per host for one run. */
 export class HostState {

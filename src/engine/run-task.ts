@@ -12,7 +12,7 @@ import { becomeSpec, type BecomeSpec } from './connect.js';
 import { makeCtx, type HostState } from './host-state.js';
 import { probeAhead, probeKey, takeProbe, widenProbes } from './speculate.js';
 import { loopItems, parseTaskArgs, withItem } from './task-args.js';
-import type { Redactor } from '../report/redact.js';
+import type { Redactor } from '../text/redact.js';
 import type { TaskResult } from './types.js';
 
 export interface TaskEnv {

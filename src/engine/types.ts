@@ -1,5 +1,5 @@
 import type { LvsrunError } from '../errors.js';
-import type { Diff, Plan, Step } from '../modules/types.js';
+import type { Diff, Plan } from '../change/types.js';
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
 
@@ -58,15 +58,6 @@ export interface Reporter {
   close?(): Promise<void> | void;
 }
 
-/** One change still in effect: its undo, the journal seq of its begin record, and who the undo runs as. */
-export interface JournalEntry {
-  host: string;
-  task: string;
-  undo: Step[];
-  seq?: number;
-  becomeUser?: string;
-}
-
 export interface RunOptions {
   check: boolean;
   diff: boolean;
@@ -84,7 +75,7 @@ export interface RunOptions {
   runId: string;
   signal?: AbortSignal;
   /** The command's live redactor: the run adds each host's rendered secrets and no_log results to it. */
-  redactor?: import('../report/redact.js').Redactor;
+  redactor?: import('../text/redact.js').Redactor;
   /** Journal header: where the run came from, who ran it. */
   meta?: import('../rollback/journal.js').RunMeta;
   /** Take the per-host lock (default true outside check mode); --break-lock ends another run's hold. */

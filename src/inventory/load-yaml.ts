@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import type { YamlSource, Path } from '../playbook/yaml-source.js';
+import type { YamlSource, Path } from '../yaml/source.js';
 import { splitHostPort } from './host-address.js';
 import { expandRange } from './host-range.js';
 import {

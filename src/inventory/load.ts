@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { parseYamlText, readSource } from '../playbook/yaml-source.js';
+import { parseYamlText, readSource } from '../yaml/source.js';
 import { loadIniInventory } from './load-ini.js';
 import { loadYamlInventory } from './load-yaml.js';
 import { loadVarsFor } from './vars-files.js';

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { loadYamlFile } from '../playbook/yaml-source.js';
+import { loadYamlFile } from '../yaml/source.js';
 import type { VaultKeyring } from '../vault/keyring.js';
 import type { Origin } from './types.js';
 import { setOwn } from '../data/own-record.js';

@@ -1,8 +1,13 @@
 import { join } from 'node:path';
-import type { LabState } from './lab.js';
+
+/** What the inventory is written from (a running lab's state). */
+export interface LabInventoryInput {
+  vip: string;
+  hosts: ReadonlyArray<{ name: string; group: string; addr: string }>;
+}
 
 /** The inventory of the running lab: groups, addresses, the lab key and its known_hosts. */
-export function labInventoryYaml(st: LabState, dir: string): string {
+export function labInventoryYaml(st: LabInventoryInput, dir: string): string {
   const group = (g: string): string[] =>
     st.hosts
       .filter((h) => h.group === g)

@@ -3,12 +3,18 @@ import { join } from 'node:path';
 import { LvsrunError } from '../errors.js';
 import { sh } from '../transport/shell.js';
 import { SshTransport } from '../transport/ssh.js';
-import type { Io } from '../cli/main.js';
 import { labStatus } from './lab.js';
 import { labDir } from './paths.js';
 
+/** Where `lab ssh` writes the command's output, and the environment that locates the lab. */
+export interface LabSshIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
 /** `lvsrun lab ssh HOST [CMD...]`: a command through lvsrun's own transport, or an interactive ssh. */
-export async function labSsh(host: string, cmd: string[], io: Io): Promise<number> {
+export async function labSsh(host: string, cmd: string[], io: LabSshIo): Promise<number> {
   const st = labStatus(io.env);
   const h = st?.hosts.find((x) => x.name === host);
   if (!st || !h)

@@ -1,47 +1,15 @@
 import type { z } from 'zod';
+import type { Plan } from '../change/types.js';
+import type { OsProbeCtx } from '../facts/os.js';
 import type { ShellCmd } from '../transport/shell.js';
 import type { ExecOptions, ExecResult } from '../transport/types.js';
 
-/** A command as data. `stdin` carries file contents (no file transfer protocol needed). */
-/** anyCode: a non-zero exit is not a step failure; the module's result decides (command, shell). */
-/** atomic: a failure of this step leaves no trace (a file written to a temp file and renamed only once valid). */
-export interface ExecStep {
-  kind: 'exec';
-  cmd: ShellCmd;
-  stdin?: string;
-  anyCode?: boolean;
-  atomic?: boolean;
-  what?: string;
-}
-export type Step = ExecStep;
-
-export type ChangeAction = 'noop' | 'create' | 'update' | 'delete' | 'run';
-
-export interface Diff {
-  path: string;
-  before: string;
-  after: string;
-}
-
-export interface Plan {
-  action: ChangeAction;
-  summary: string;
-  steps: Step[];
-  /** Restores the observed before-state, in order. Empty for noop. */
-  undo: Step[];
-  /** True when the change cannot be undone (a `command` without `undo:`). */
-  irreversible?: boolean;
-  diff?: Diff[];
-  /** Values for `register` known at plan time (e.g. stat). */
-  result?: Record<string, unknown>;
-  /** A planned failure (assert, a missing file): the task fails without changing anything. */
-  fail?: string;
-  /** The plan can be shown (--check) but not applied, for this reason (e.g. no IPVS in the kernel). */
-  checkOnly?: string;
-}
+// The vocabulary of a change lives below modules, engine and rollback; modules take it from here.
+export type { ChangeAction, Diff, ExecStep, Plan, Step } from '../change/types.js';
+export { exec, noop } from '../change/types.js';
 
 /** What a module sees of its host. No global context: everything comes through here. */
-export interface ModuleCtx {
+export interface ModuleCtx extends OsProbeCtx {
   readonly host: string;
   readonly vars: Record<string, unknown>;
   readonly check: boolean;
@@ -73,14 +41,6 @@ export interface TaskModule<P = unknown, O = unknown> {
   plan(p: P, observed: O): Plan;
   /** Shape the registered result from the plan and the step results (Ansible's shape). */
   result?(p: P, observed: O, plan: Plan, execs: ExecResult[]): Record<string, unknown>;
-}
-
-export function noop(summary: string, result?: Record<string, unknown>): Plan {
-  return { action: 'noop', summary, steps: [], undo: [], ...(result ? { result } : {}) };
-}
-
-export function exec(cmd: ShellCmd, extra: Omit<ExecStep, 'kind' | 'cmd'> = {}): ExecStep {
-  return { kind: 'exec', cmd, ...extra };
 }
 
 /** Any module, whatever its argument and observed-state types: what the registry holds. */

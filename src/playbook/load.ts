@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, didYouMean } from '../errors.js';
 import { findRole } from './roles-path.js';
-import { loadYamlFile, type Path, type YamlSource } from './yaml-source.js';
+import { loadYamlFile, type Path, type YamlSource } from '../yaml/source.js';
 import { parseTask, type Expansion, type TaskSource } from './task.js';
 import { checkPlayKeywords, keywordBool } from './keyword-types.js';
 import type { VaultKeyring } from '../vault/keyring.js';

@@ -7,7 +7,7 @@ import { checkTemplateSyntax } from '../template/render.js';
 import { compileExpr } from './when.js';
 import { checkTaskKeywords, keywordBool } from './keyword-types.js';
 import { compileUserRegex } from '../text/user-regex.js';
-import type { Path, YamlSource } from './yaml-source.js';
+import type { Path, YamlSource } from '../yaml/source.js';
 import type { VaultKeyring } from '../vault/keyring.js';
 import { TASK_KEYWORDS, type Task } from './types.js';
 

@@ -1,5 +1,5 @@
 import { createTwoFilesPatch } from 'diff';
-import type { Diff } from '../modules/types.js';
+import type { Diff } from '../change/types.js';
 
 /** Only this file imports diff. */
 export function unifiedDiff(d: Diff): string {

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { EngineEvent, Reporter, RunSummary } from '../engine/types.js';
-import type { Redactor } from './redact.js';
+import type { Redactor } from '../text/redact.js';
 
 /** Machine-readable result: on stdout with --json, to a file with --report. Secrets redacted. */
 export function summaryJson(s: RunSummary, red: Redactor): string {

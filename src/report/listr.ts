@@ -1,7 +1,7 @@
 import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { EngineEvent, Reporter } from '../engine/types.js';
 import { recapText, undoableRun } from './plain.js';
-import type { Redactor } from './redact.js';
+import type { Redactor } from '../text/redact.js';
 
 type Wrapper = ListrTaskWrapper<unknown, never, never>;
 interface Row {

@@ -1,6 +1,6 @@
 import type { EngineEvent, HostRecap, Reporter, RunSummary } from '../engine/types.js';
 import { unifiedDiff } from './diff.js';
-import type { Redactor } from './redact.js';
+import type { Redactor } from '../text/redact.js';
 
 export interface PlainOpts {
   diff: boolean;

@@ -1,8 +1,7 @@
 import type { BecomeSpec } from '../engine/connect.js';
 import { execOpts } from '../engine/host-state.js';
-import type { JournalEntry } from '../engine/types.js';
 import { CommandError } from '../errors.js';
-import type { Plan } from '../modules/types.js';
+import type { JournalEntry, Plan } from '../change/types.js';
 import type { ExecResult, Transport } from '../transport/types.js';
 import type { Journal } from './journal.js';
 

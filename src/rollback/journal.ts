@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { LvsrunError } from '../errors.js';
-import type { Step } from '../modules/types.js';
+import type { Step } from '../change/types.js';
 
 /**
  * begin/done/failed: one change on one host (begin carries its undo, written before the change).

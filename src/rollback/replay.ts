@@ -1,4 +1,4 @@
-import type { JournalEntry } from '../engine/types.js';
+import type { JournalEntry } from '../change/types.js';
 import type { ExecOptions, Transport } from '../transport/types.js';
 import type { Journal } from './journal.js';
 

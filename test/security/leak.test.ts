@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sshdDown, sshdUp, type SshdHosts } from '../../src/bench/sshd-hosts.js';
 import { main } from '../../src/cli/main.js';
 import { drillHtml } from '../../src/drills/report-html.js';
-import { Redactor } from '../../src/report/redact.js';
+import { Redactor } from '../../src/text/redact.js';
 import { encryptVault } from '../../src/vault/format.js';
 
 // One real OpenSSH server on loopback (127.0.40.1:2222); the CLI runs in-process against it, so

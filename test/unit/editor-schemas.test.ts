@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { SCAFFOLD, scaffoldText } from '../../src/cli/scaffold.js';
 import { PACKAGE_ROOT } from '../../src/package-root.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
-import { parseYamlText } from '../../src/playbook/yaml-source.js';
+import { parseYamlText } from '../../src/yaml/source.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { connectionVarKinds, connVarProblems } from '../../src/engine/connect-vars.js';
 import { SCHEMA_FILES, buildSchema, schemaText, type SchemaName } from '../../src/schemas/documents.js';

@@ -11,7 +11,7 @@ import { ConfigError } from '../../src/errors.js';
 import { readJournal } from '../../src/rollback/journal.js';
 import { withoutUndo } from '../../src/rollback/outstanding.js';
 import type { RunOptions } from '../../src/engine/types.js';
-import { Redactor } from '../../src/report/redact.js';
+import { Redactor } from '../../src/text/redact.js';
 import { TemplateEngine } from '../../src/template/render.js';
 
 function fixture(pb: string, inv = 'all:\n  hosts:\n    h1: {}\n    h2: {}\n') {

@@ -71,7 +71,7 @@ describe('YAML inventory with group_vars and host_vars', () => {
 
 describe('inventory errors', () => {
   it('skips an unknown group key with a warning naming file and line, as Ansible does', async () => {
-    const { parseYamlText } = await import('../../src/playbook/yaml-source.js');
+    const { parseYamlText } = await import('../../src/yaml/source.js');
     const { loadYamlInventory } = await import('../../src/inventory/load-yaml.js');
     const { emptyRaw } = await import('../../src/inventory/types.js');
     const src = parseYamlText('all:\n  children:\n    web:\n      hostz:\n        a: {}\n', 'inv.yaml');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseYamlText } from '../../src/playbook/yaml-source.js';
-import { MASK, Redactor } from '../../src/report/redact.js';
+import { parseYamlText } from '../../src/yaml/source.js';
+import { MASK, Redactor } from '../../src/text/redact.js';
 import { VaultKeyring } from '../../src/vault/keyring.js';
 
 describe('Redactor', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pickRun, rollbackCommand } from '../../src/cli/commands/rollback.js';
-import type { Io } from '../../src/cli/main.js';
+import type { Io } from '../../src/cli/io.js';
 
 /* `lvsrun rollback` without a run id: the newest run whose changes are still in effect. */
 function folder(): { io: Io & { text: () => string }; run: (id: string, recs: object[]) => void } {

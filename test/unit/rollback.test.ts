@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { acquireLock, lockCmd } from '../../src/engine/host-lock.js';
 import { applyJournaled } from '../../src/rollback/apply.js';
 import { Journal, readJournal } from '../../src/rollback/journal.js';
-import type { JournalEntry } from '../../src/engine/types.js';
+import type { JournalEntry } from '../../src/change/types.js';
 import { describeRun, outstanding } from '../../src/rollback/outstanding.js';
 import { FakeTransport } from '../../src/transport/fake.js';
 import type { ShellCmd } from '../../src/transport/shell.js';

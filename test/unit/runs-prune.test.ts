@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { Redactor } from '../../src/report/redact.js';
+import { Redactor } from '../../src/text/redact.js';
 
 describe('lvsrun runs --prune', () => {
   let dir = '';

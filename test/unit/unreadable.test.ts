@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { readSource } from '../../src/playbook/yaml-source.js';
+import { readSource } from '../../src/yaml/source.js';
 
 // A playbook, inventory or vars file that cannot be read is bad input naming the file (exit 1), not an
 // internal error. (Root reads a mode-000 file, so a folder stands in for an unreadable file here.)

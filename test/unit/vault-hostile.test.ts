@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_VAULT_TEXT, decryptBody, encryptVault, parseEnvelope } from '../../src/vault/format.js';
-import { MAX_YAML_BYTES } from '../../src/playbook/yaml-source.js';
+import { MAX_YAML_BYTES } from '../../src/yaml/source.js';
 import { cli } from '../integration/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lvsrun-vault-hostile-'));

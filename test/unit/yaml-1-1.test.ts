@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseYamlText } from '../../src/playbook/yaml-source.js';
+import { parseYamlText } from '../../src/yaml/source.js';
 import { evalCondition } from '../../src/playbook/when.js';
 import { modeArg } from '../../src/modules/args.js';
 

@@ -1,6 +1,6 @@
 import { ConfigError } from '../../errors.js';
 import { EXIT } from '../../exit-codes.js';
-import type { Command, Io } from '../main.js';
+import type { Command, Io } from '../io.js';
 import { EXITS_BASIC, helpText, HELP_OPTION, parseCommand, type CommandDef, type OptionDef } from '../spec.js';
 
 export const COMPLETION_CMD = {

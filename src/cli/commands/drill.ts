@@ -14,10 +14,10 @@ import { TemplateEngine } from '../../template/render.js';
 import { sh } from '../../transport/shell.js';
 import { sshConnector } from '../connector.js';
 import { EXIT } from '../../exit-codes.js';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { HOST_ACCESS_OPTIONS, helpText, parseCommand, type CommandDef } from '../spec.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
-import { loadInventoryArg, outputRedactor } from './run.js';
+import { loadInventoryArg, outputRedactor } from '../inputs.js';
 
 export const DRILL_CMD = {
   name: 'drill',

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, rmSync, writeFileSync } fr
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { EXIT } from '../../exit-codes.js';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { PACKAGE_ROOT } from '../../package-root.js';
 import { SCAFFOLD, scaffoldText } from '../scaffold.js';
 import { helpText, parseCommand, type CommandDef } from '../spec.js';

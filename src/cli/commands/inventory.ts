@@ -2,10 +2,10 @@ import { ConfigError } from '../../errors.js';
 import type { Inventory } from '../../inventory/types.js';
 import { setOwn } from '../../data/own-record.js';
 import { EXIT } from '../../exit-codes.js';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { EXITS_BASIC, helpText, noArgs, parseCommand, type CommandDef } from '../spec.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
-import { loadInventoryArg, outputRedactor } from './run.js';
+import { loadInventoryArg, outputRedactor } from '../inputs.js';
 
 export const INVENTORY_CMD = {
   name: 'inventory',

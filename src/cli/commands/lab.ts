@@ -2,7 +2,7 @@ import { ConfigError } from '../../errors.js';
 import { labDown, labStatus, labUp } from '../../lab/lab.js';
 import { labSsh } from '../../lab/ssh.js';
 import { EXIT } from '../../exit-codes.js';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { helpText, noArgs, parseCommand, type CommandDef } from '../spec.js';
 
 const LAB_EXITS = { 0: 'success', 1: 'bad input or usage', 2: 'the lab could not be built or removed' } as const;

@@ -9,12 +9,10 @@ import { TemplateEngine } from '../../template/render.js';
 import { sshConnector } from '../connector.js';
 import { EXIT } from '../../exit-codes.js';
 import { parseExtraVars } from '../extra-vars.js';
-import type { Io } from '../main.js';
+import { runsDir, type Io } from '../io.js';
 import { EXTRA_VARS_OPTION, HOST_ACCESS_OPTIONS, helpText, parseCommand, type CommandDef } from '../spec.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
-import { loadInventoryArg, outputRedactor } from './run.js';
-
-export const runsDir = (io: Io): string => join(io.cwd, '.lvsrun', 'runs');
+import { loadInventoryArg, outputRedactor } from '../inputs.js';
 
 /**
  * A run id given in full, by a unique prefix, or (none) the newest run with changes still in effect

@@ -4,14 +4,11 @@ import { EventBus } from '../../engine/events.js';
 import { runPlaybook } from '../../engine/runner.js';
 import { checkConnectVars, connVarError } from '../../engine/connect-vars.js';
 import { ConfigError } from '../../errors.js';
-import { loadInventory, resolveInventoryPath } from '../../inventory/load.js';
 import { selectHosts } from '../../inventory/select.js';
-import { labInventoryPath } from '../../lab/paths.js';
 import { loadPlaybook } from '../../playbook/load.js';
 import { JsonReporter } from '../../report/json.js';
 import { ListrReporter } from '../../report/listr.js';
 import { PlainReporter } from '../../report/plain.js';
-import { Redactor } from '../../report/redact.js';
 import { sshConnector } from '../connector.js';
 import { formatFindings, validateInventory } from '../../lvs/validate.js';
 import { TemplateEngine } from '../../template/render.js';
@@ -21,10 +18,8 @@ import { EXIT } from '../../exit-codes.js';
 import { loadConfig } from '../config.js';
 import { parseExtraVars } from '../extra-vars.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
-import type { VaultKeyring } from '../../vault/keyring.js';
-import type { Inventory } from '../../inventory/types.js';
-import type { Playbook } from '../../playbook/types.js';
-import type { Io } from '../main.js';
+import { runsDir, type Io } from '../io.js';
+import { loadInventoryArg, outputRedactor } from '../inputs.js';
 import { EXTRA_VARS_OPTION, HOST_ACCESS_OPTIONS, helpText, parseCommand, type CommandDef } from '../spec.js';
 
 export const RUN_CMD = {
@@ -101,49 +96,6 @@ function redactArgv(argv: string[]): string[] {
   );
 }
 
-export function loadInventoryArg(arg: string | undefined, io: Io, vault?: VaultKeyring) {
-  if (!arg)
-    throw new ConfigError('E_USAGE', 'no inventory given', {
-      hint: 'pass -i INVENTORY (e.g. -i lab after `lvsrun lab up`)',
-    });
-  const inv = loadInventory(resolveInventoryPath(arg, io.cwd, { lab: labInventoryPath(io.env) }), vault);
-  for (const w of inv.warnings ?? []) io.err(`warning: ${w}\n`);
-  return inv;
-}
-
-/**
- * What output must hide: every value decrypted from a vault or tagged `!secret`, and every value of a
- * secret-named variable (at any depth) in the inventory, role defaults and vars, play vars and
- * vars_files, and -e, rendered for each host. Added to `red` (the command's live redactor) when given.
- */
-export function outputRedactor(
-  inv: Inventory,
-  pb: Playbook | undefined,
-  extraVars: Record<string, unknown>,
-  vault: VaultKeyring,
-  red = new Redactor(),
-): Redactor {
-  red.add(vault.revealed());
-  const roleVars = new Set<Record<string, unknown>>();
-  for (const p of pb?.plays ?? []) {
-    for (const t of [...p.tasks, ...p.handlers]) {
-      for (const rv of [t.roleDefaults, t.roleVars]) if (rv) roleVars.add(rv);
-    }
-  }
-  const templates = new TemplateEngine();
-  const plays = pb?.plays.length ? pb.plays.map((p) => p.vars) : [{}];
-  // Spread, not Object.assign: a `__proto__` key from YAML stays a plain own property.
-  const roles = [...roleVars].reduce<Record<string, unknown>>((all, rv) => ({ ...all, ...rv }), {});
-  for (const h of inv.hosts.values()) {
-    for (const playVars of plays) {
-      const vars = { ...roles, ...h.vars, ...playVars, ...extraVars, inventory_hostname: h.name };
-      red.addVars(vars, [], (s) => templates.renderValue(s, vars));
-    }
-  }
-  for (const vars of [...plays, ...roleVars, extraVars]) red.addVars(vars);
-  return red;
-}
-
 export async function runCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(RUN_CMD, argv);
   if (help) {
@@ -167,7 +119,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const pb = loadPlaybook(resolve(io.cwd, positionals[0]!), { rolesPath: cfg.rolesPath, vault });
   const extraVars = parseExtraVars(v['extra-vars'] ?? [], io.cwd, vault);
   let limit: Set<string> | undefined;
-  const named = v.limit?.startsWith('@') ? limitFromAt(v.limit, join(io.cwd, '.lvsrun', 'runs'), io.cwd) : undefined;
+  const named = v.limit?.startsWith('@') ? limitFromAt(v.limit, runsDir(io), io.cwd) : undefined;
   if (named) {
     const unknown = named.hosts.filter((h) => !inv.hosts.has(h));
     if (unknown.length) {
@@ -247,7 +199,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
         acceptNewHostKeys: Boolean(v['accept-new-host-keys']),
         connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000,
         runId,
-        runDir: join(io.cwd, '.lvsrun', 'runs', runId),
+        runDir: join(runsDir(io), runId),
         signal: ctl.signal,
         meta: {
           playbook: pb.file,

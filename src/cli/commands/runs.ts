@@ -6,9 +6,9 @@ import { describeRun, type RunInfo } from '../../rollback/outstanding.js';
 import { planPrune } from '../../rollback/prune.js';
 import { runIds } from '../../rollback/restore.js';
 import { EXIT } from '../../exit-codes.js';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { EXITS_BASIC, helpText, noArgs, parseCommand, type CommandDef } from '../spec.js';
-import { runsDir } from './rollback.js';
+import { runsDir } from '../io.js';
 
 export const RUNS_CMD = {
   name: 'runs',

@@ -7,9 +7,9 @@ import { EXIT } from '../../exit-codes.js';
 import { loadConfig } from '../config.js';
 import { parseExtraVars } from '../extra-vars.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { EXTRA_VARS_OPTION, helpText, parseCommand, type CommandDef } from '../spec.js';
-import { loadInventoryArg, outputRedactor } from './run.js';
+import { loadInventoryArg, outputRedactor } from '../inputs.js';
 
 export const VALIDATE_CMD = {
   name: 'validate',

@@ -18,7 +18,7 @@ import { MAX_VAULT_TEXT, isVaultText } from '../../vault/format.js';
 import { VaultKeyring } from '../../vault/keyring.js';
 import { loadVaultSecrets } from '../../vault/secrets.js';
 import { EXIT } from '../../exit-codes.js';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { terminalPrompt } from '../prompt.js';
 import { helpText, parseCommand, type CommandDef, type OptionDefs } from '../spec.js';
 import { VAULT_OPTIONS, vaultKeyring, type VaultArgs } from '../vault-options.js';

@@ -23,7 +23,7 @@ export interface Pos {
   col: number;
 }
 
-/** A YAML file with its data and a way back from a data path to file:line:col. Only yaml-source.ts imports yaml. */
+/** A YAML file with its data and a way back from a data path to file:line:col. Only this file imports yaml. */
 export interface YamlSource {
   file: string;
   data: unknown;

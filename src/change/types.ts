@@ -1,0 +1,56 @@
+import type { ShellCmd } from '../transport/shell.js';
+
+/** A command as data. `stdin` carries file contents (no file transfer protocol needed). */
+/** anyCode: a non-zero exit is not a step failure; the module's result decides (command, shell). */
+/** atomic: a failure of this step leaves no trace (a file written to a temp file and renamed only once valid). */
+export interface ExecStep {
+  kind: 'exec';
+  cmd: ShellCmd;
+  stdin?: string;
+  anyCode?: boolean;
+  atomic?: boolean;
+  what?: string;
+}
+export type Step = ExecStep;
+
+export type ChangeAction = 'noop' | 'create' | 'update' | 'delete' | 'run';
+
+export interface Diff {
+  path: string;
+  before: string;
+  after: string;
+}
+
+export interface Plan {
+  action: ChangeAction;
+  summary: string;
+  steps: Step[];
+  /** Restores the observed before-state, in order. Empty for noop. */
+  undo: Step[];
+  /** True when the change cannot be undone (a `command` without `undo:`). */
+  irreversible?: boolean;
+  diff?: Diff[];
+  /** Values for `register` known at plan time (e.g. stat). */
+  result?: Record<string, unknown>;
+  /** A planned failure (assert, a missing file): the task fails without changing anything. */
+  fail?: string;
+  /** The plan can be shown (--check) but not applied, for this reason (e.g. no IPVS in the kernel). */
+  checkOnly?: string;
+}
+
+/** One change still in effect: its undo, the journal seq of its begin record, and who the undo runs as. */
+export interface JournalEntry {
+  host: string;
+  task: string;
+  undo: Step[];
+  seq?: number;
+  becomeUser?: string;
+}
+
+export function noop(summary: string, result?: Record<string, unknown>): Plan {
+  return { action: 'noop', summary, steps: [], undo: [], ...(result ? { result } : {}) };
+}
+
+export function exec(cmd: ShellCmd, extra: Omit<ExecStep, 'kind' | 'cmd'> = {}): ExecStep {
+  return { kind: 'exec', cmd, ...extra };
+}
