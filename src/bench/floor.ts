@@ -26,12 +26,20 @@ async function oneHost(h: SshdHosts, name: string, kind: FloorKind, sockDir: str
   }
 }
 
-/** Wall seconds for every host to finish. Throws if any host failed. */
-export async function floor(h: SshdHosts, kind: FloorKind): Promise<number> {
+/**
+ * Wall seconds for every host to finish, at most `forks` hosts at a time (the tools run with the
+ * same limit; up to 50 hosts it is all of them at once, as the baseline's floor.sh did). Throws if
+ * any host failed.
+ */
+export async function floor(h: SshdHosts, kind: FloorKind, forks = h.names.length): Promise<number> {
   const sockDir = join(h.dir, 'cp-floor');
   rmSync(sockDir, { recursive: true, force: true });
   mkdirSync(sockDir, { recursive: true });
   const t0 = process.hrtime.bigint();
-  await Promise.all(h.names.map((n) => oneHost(h, n, kind, sockDir)));
+  const todo = [...h.names];
+  const worker = async (): Promise<void> => {
+    for (let n = todo.shift(); n !== undefined; n = todo.shift()) await oneHost(h, n, kind, sockDir);
+  };
+  await Promise.all(Array.from({ length: Math.min(forks, todo.length) }, worker));
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }

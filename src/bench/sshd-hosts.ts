@@ -17,7 +17,12 @@ export interface SshdHosts {
   knownHosts: string;
   /** An OpenSSH client config (for ssh, ansible): strict host keys, batch mode. */
   sshConfig: string;
+  /** Each host's public host key (`type base64`), in the order of names. */
+  hostKeys: string[];
 }
+
+/** Up to 250 hosts per /24: host i (1-based) is NET.(20 + block).(1..250). */
+export const MAX_HOSTS = 1000;
 
 export interface SshdOpts {
   port?: number;
@@ -26,17 +31,23 @@ export interface SshdOpts {
 
 const name = (i: number): string => `h${String(i).padStart(2, '0')}`;
 
+/** Loopback address of host i: 250 hosts per third octet, starting at `net` (e.g. '127.0.20'). */
+export function hostAddr(net: string, i: number): string {
+  const [a, b, c] = net.split('.').map(Number) as [number, number, number];
+  return `${a}.${b}.${c + Math.floor((i - 1) / 250)}.${((i - 1) % 250) + 1}`;
+}
+
 export async function sshdUp(dir: string, n: number, o: SshdOpts = {}): Promise<SshdHosts> {
-  if (n < 1 || n > 250) throw new Error(`sshd hosts: 1..250, got ${n}`);
+  if (n < 1 || n > MAX_HOSTS) throw new Error(`sshd hosts: 1..${MAX_HOSTS}, got ${n}`);
   const port = o.port ?? 2222;
   const net = o.net ?? '127.0.20';
-  const addr = (i: number): string => `${net}.${i}`;
+  const addr = (i: number): string => hostAddr(net, i);
   mkdirSync(join(dir, 'keys'), { recursive: true, mode: 0o700 });
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const key = join(dir, 'keys', 'id_ed25519');
   if (!existsSync(key)) await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'lvsrun-bench', '-f', key]);
   writeFileSync(join(dir, 'keys', 'authorized_keys'), readFileSync(`${key}.pub`), { mode: 0o600 });
-  const known: string[] = [];
+  const hostKeys: string[] = [];
   const names: string[] = [];
   const starts: Promise<unknown>[] = [];
   for (let i = 1; i <= n; i++) {
@@ -45,23 +56,43 @@ export async function sshdUp(dir: string, n: number, o: SshdOpts = {}): Promise<
     const hk = join(h, 'ssh_host_ed25519_key');
     if (!existsSync(hk)) await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name(i), '-f', hk]);
     writeFileSync(join(h, 'sshd_config'), sshdConfig(h, addr(i), port, dir));
-    known.push(`[${addr(i)}]:${port} ${readFileSync(`${hk}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}`);
+    hostKeys.push(readFileSync(`${hk}.pub`, 'utf8').split(' ').slice(0, 2).join(' '));
     names.push(name(i));
     if (!running(h)) starts.push(run('/usr/sbin/sshd', ['-f', join(h, 'sshd_config'), '-E', join(h, 'sshd.log')]));
   }
   await Promise.all(starts);
-  const knownHosts = join(dir, 'known_hosts');
-  writeFileSync(knownHosts, `${known.join('\n')}\n`);
-  const sshConfig = join(dir, 'ssh_config');
-  writeFileSync(sshConfig, clientConfig(key, knownHosts, n, addr, port));
   for (let i = 1; i <= n; i++) await waitPid(join(dir, 'hosts', name(i)));
-  return { dir, names, addr, port, key, knownHosts, sshConfig };
+  return { dir, names, key, hostKeys, ...clientFiles(dir, '', names, hostKeys, key, addr, port) };
+}
+
+/**
+ * The same hosts seen at other addresses (a relay in front of each): a known_hosts and client
+ * config of their own, in `dir` with a file-name suffix.
+ */
+export function hostsAt(h: SshdHosts, suffix: string, addr: (i: number) => string, port: number): SshdHosts {
+  return { ...h, ...clientFiles(h.dir, suffix, h.names, h.hostKeys, h.key, addr, port) };
+}
+
+function clientFiles(
+  dir: string,
+  suffix: string,
+  names: string[],
+  hostKeys: string[],
+  key: string,
+  addr: (i: number) => string,
+  port: number,
+): Pick<SshdHosts, 'addr' | 'port' | 'knownHosts' | 'sshConfig'> {
+  const knownHosts = join(dir, `known_hosts${suffix}`);
+  writeFileSync(knownHosts, hostKeys.map((k, i) => `[${addr(i + 1)}]:${port} ${k}\n`).join(''));
+  const sshConfig = join(dir, `ssh_config${suffix}`);
+  writeFileSync(sshConfig, clientConfig(key, knownHosts, names.length, addr, port));
+  return { addr, port, knownHosts, sshConfig };
 }
 
 /** Stop only the sshd processes started here (pid file whose process runs our config). */
 export function sshdDown(dir: string): number {
   let n = 0;
-  for (let i = 1; i <= 250; i++) {
+  for (let i = 1; i <= MAX_HOSTS; i++) {
     const h = join(dir, 'hosts', name(i));
     if (!existsSync(h)) continue;
     const pid = ownPid(h);

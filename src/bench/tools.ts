@@ -39,7 +39,12 @@ export function parseAnsibleRecap(log: string): Record<string, Recap> {
 export interface ToolRun {
   m: Measured;
   problems: string[];
+  /** lvsrun only: round trips after connecting, per task per host, as its transport counted them. */
+  tripsPerTask?: number;
 }
+
+/** Tasks per host in the workload (bench/lvsrun/site.yaml, bench/ansible/site.yml). */
+export const TASKS_PER_HOST = 12;
 
 export async function runLvsrun(
   repo: string,
@@ -63,14 +68,21 @@ export async function runLvsrun(
     { cwd: repo, tag, env: { ...process.env, CI: 'true' } },
   );
   let recap: Record<string, Recap> = {};
+  let trips: Record<string, number> | undefined;
   try {
-    recap = (JSON.parse(m.stdout) as { recap: Record<string, Recap> }).recap;
+    const out = JSON.parse(m.stdout) as { recap: Record<string, Recap>; round_trips?: Record<string, number> };
+    recap = out.recap;
+    trips = out.round_trips;
   } catch {
     /* reported below */
   }
   const problems =
     m.code !== 0 ? [`lvsrun exit ${m.code}: ${m.stderr.slice(0, 400)}`] : checkRecap(recap, h.names, mode);
-  return { m, problems };
+  const counted = trips ? Object.values(trips) : [];
+  const tripsPerTask = counted.length
+    ? counted.reduce((a, b) => a + b, 0) / counted.length / TASKS_PER_HOST
+    : undefined;
+  return { m, problems, ...(tripsPerTask !== undefined ? { tripsPerTask } : {}) };
 }
 
 /** Close every ControlMaster in a control_path_dir, so the next Ansible run starts with cold sockets. */

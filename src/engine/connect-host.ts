@@ -36,6 +36,8 @@ export async function ensureConnected(hs: HostState, env: ConnectEnv, connect: C
     env.record({ ...base, status: 'unreachable', msg, ...(e instanceof TransportError ? { error: e } : {}) });
     return;
   }
+  // The shell opens while the lock is taken: both cost a channel open, and they share the round trips.
+  hs.transport.warm?.();
   const lock = env.opts.lock;
   if (!lock?.enabled || env.opts.check) return;
   try {

@@ -5,8 +5,10 @@ import { findLocalFile } from '../playbook/local-files.js';
 import { bindData, type TemplateEngine } from '../template/render.js';
 import type { ShellCmd } from '../transport/shell.js';
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.js';
+import type { Task } from '../playbook/types.js';
 import type { BecomeSpec } from './connect.js';
 import type { HostLock } from './host-lock.js';
+import type { Probing } from './probe.js';
 import type { JournalEntry } from '../change/types.js';
 
 /** Everything the engine keeps per host for one run. */
@@ -23,11 +25,16 @@ export class HostState {
   readonly facts: Map<string, Promise<unknown>>;
   constructor(
     readonly name: string,
-    shared: { undoLog?: JournalEntry[]; facts?: Map<string, Promise<unknown>> } = {},
+    shared: { undoLog?: JournalEntry[]; facts?: Map<string, Promise<unknown>>; probing?: Probing } = {},
   ) {
     this.undoLog = shared.undoLog ?? [];
     this.facts = shared.facts ?? new Map<string, Promise<unknown>>();
+    this.probing = shared.probing ?? { changes: 0, probes: new Map(), window: 32 };
   }
+  /** Probes sent ahead of their task, and what decides whether their answers still hold (engine/speculate.ts). */
+  readonly probing: Probing;
+  /** Results registered on this host so far. */
+  registers = 0;
 
   get active(): boolean {
     return !this.failed && !this.unreachable;
@@ -41,7 +48,7 @@ export class HostState {
  * of the target in the run does what `lvsrun rollback` of that host does.
  */
 export function delegateView(origin: HostState, target: HostState): HostState {
-  const v = new HostState(origin.name, { undoLog: target.undoLog, facts: target.facts });
+  const v = new HostState(origin.name, { undoLog: target.undoLog, facts: target.facts, probing: target.probing });
   if (target.transport) v.transport = target.transport;
   return v;
 }

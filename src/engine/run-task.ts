@@ -10,6 +10,7 @@ import { asData, type TemplateEngine } from '../template/render.js';
 import type { ExecResult } from '../transport/types.js';
 import { becomeSpec, type BecomeSpec } from './connect.js';
 import { makeCtx, type HostState } from './host-state.js';
+import { probeAhead, probeKey, takeProbe, widenProbes } from './speculate.js';
 import { loopItems, parseTaskArgs, withItem } from './task-args.js';
 import type { Redactor } from '../text/redact.js';
 import type { TaskResult } from './types.js';
@@ -25,6 +26,10 @@ export interface TaskEnv {
   redactor?: Redactor;
   /** delegate_to: the host an item runs on, over that host's connection (default: the host itself). */
   target?: (hs: HostState, task: Task, vars: Record<string, unknown>) => Promise<HostState>;
+  /** The tasks after this one in the play, whose probes may be sent with this task's (engine/speculate.ts). */
+  ahead?: (task: Task) => readonly Task[];
+  /** Results registered so far on every host of the run. */
+  registers?: () => number;
 }
 
 interface ItemOutcome {
@@ -64,7 +69,10 @@ export async function runTask(env: TaskEnv, hs: HostState, task: Task): Promise<
       return { ...base, status: 'unreachable', msg: e.format(), error: e, durationMs: performance.now() - started };
     }
     const error = e instanceof LvsrunError ? e : new LvsrunError('E_COMMAND', (e as Error).message);
-    if (task.register) hs.registered[task.register] = asData({ failed: true, changed: false, msg: error.message });
+    if (task.register) {
+      hs.registered[task.register] = asData({ failed: true, changed: false, msg: error.message });
+      hs.registers++;
+    }
     if (task.noLog) env.redactor?.addValue(error.message);
     return {
       ...base,
@@ -117,8 +125,19 @@ async function runItem(
     execLog,
     ...(env.signal ? { signal: env.signal } : {}),
   });
-  const observed = await mod.check(ctx, p);
+  const key = probeKey(p, become, env.check);
+  // Probes are sent for the host's own tasks only: a delegated task looks at the other host at its turn.
+  const own = on === hs;
+  const early = own
+    ? await takeProbe(env, hs, task, key, (text, file) => env.templates.renderString(text, vars, { file }))
+    : undefined;
+  const checking = early ? undefined : mod.check(ctx, p);
+  // Send the probes of the tasks ahead now, behind this one: they come back in the same round trip.
+  if (own && env.ahead && hs.transport) probeAhead(env, hs, env.ahead(task));
+  const observed = early ? early.observed : await checking;
+  if (early) execLog.push(...early.execLog);
   const plan = mod.plan(p, observed);
+  if (plan.action === 'noop') widenProbes(hs);
   if (plan.fail) return { status: 'failed', msg: plan.fail, plan, result: { failed: true, msg: plan.fail } };
   if (plan.checkOnly && !env.check)
     return { status: 'failed', msg: plan.checkOnly, plan, result: { failed: true, msg: plan.checkOnly } };
@@ -159,6 +178,8 @@ async function runItem(
 
 /** Journal the undo (write-ahead), run the steps, mark done; the entry joins the host's undo log. */
 function applyPlan(env: TaskEnv, hs: HostState, task: Task, plan: Plan, become: BecomeSpec): Promise<ExecResult[]> {
+  // Whatever happens next, probes sent before this point may describe the old state.
+  if (plan.steps.length) hs.probing.changes++;
   return applyJournaled(
     env.journal,
     hs.transport!,
@@ -241,6 +262,7 @@ function finish(
     : { ...outcomes[0]!.result, ...(status === 'skipped' ? { skipped: true } : {}) };
   if (task.register) {
     hs.registered[task.register] = asData(reg);
+    hs.registers++;
     // Secret-named values in what a host returned join the redactor once, as data: never rendered.
     env.redactor?.addVars({ [task.register]: reg });
   }

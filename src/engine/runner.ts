@@ -128,6 +128,11 @@ export async function runPlaybook(
           hs.registered,
         ),
       ...(opts.redactor ? { redactor: opts.redactor } : {}),
+      ahead: (t) => {
+        const i = order.get(t);
+        return i === undefined ? [] : tasks.slice(i + 1);
+      },
+      registers: () => [...states.values()].reduce((n, s) => n + s.registers, 0),
     };
     // delegate_to: the named inventory host, connected and locked once for the run like any other.
     const delegateTo = async (hs: HostState, task: Task, vars: Record<string, unknown>): Promise<HostState> => {
@@ -154,6 +159,7 @@ export async function runPlaybook(
       }
       return d;
     };
+    const order = new Map(tasks.map((t, i) => [t, i]));
     for (const batch of batches(hosts, play.serial)) {
       if (opts.signal?.aborted) break;
       for (const h of batch) played.add(h);
@@ -251,6 +257,11 @@ export async function runPlaybook(
     );
   }
   for (const s of states.values()) s.lock?.release();
+  const roundTrips: Record<string, number> = Object.create(null) as Record<string, number>;
+  for (const s of states.values()) {
+    const n = s.transport?.roundTrips?.();
+    if (n !== undefined) roundTrips[s.name] = n;
+  }
   const closing = [...states.values()].flatMap((s) =>
     s.transport ? [s.transport.close().catch(() => undefined)] : [],
   );
@@ -269,6 +280,7 @@ export async function runPlaybook(
     durationMs: performance.now() - started,
     exitCode: 0,
     ...(interrupted ? { interrupted } : {}),
+    ...(Object.keys(roundTrips).length ? { roundTrips } : {}),
   };
   summary.exitCode = exitCodeOf(summary);
   const failedHosts = Object.entries(recap)

@@ -44,6 +44,8 @@ export interface RunSummary {
   interrupted?: boolean;
   durationMs: number;
   exitCode: number;
+  /** Per host: round trips after connecting (Transport.roundTrips), where the transport counts them. */
+  roundTrips?: Record<string, number>;
 }
 
 export type EngineEvent =

@@ -11,6 +11,7 @@ export function summaryJson(s: RunSummary, red: Redactor): string {
     duration_ms: Math.round(s.durationMs),
     recap: s.recap,
     rolled_back: s.rolledBack,
+    ...(s.roundTrips ? { round_trips: s.roundTrips } : {}),
     results: s.results.map((r) => ({
       play: r.play,
       task: r.task,

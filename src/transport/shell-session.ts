@@ -24,14 +24,24 @@ export interface RunOpts {
  * Each command runs in `( eval 'CMD' )`: its exit, traps, cd and syntax errors stay inside the
  * subshell. Completion is framed by a per-session random marker on stdout (with the exit code)
  * and on stderr, so output is passed through byte for byte.
+ *
+ * Commands are pipelined: each is written as soon as it is asked for, without waiting for the
+ * ones before it. The shell still runs them one at a time, in order, and their answers come back
+ * in that order, so several commands asked for together cost one round trip instead of one each.
  */
 export class ShellSession {
   private chan?: ShellChannel;
-  private tail: Promise<unknown> = Promise.resolve();
+  private opening?: Promise<ShellChannel>;
   private seq = 0;
-  /** Where the channel's bytes go: the command in flight. */
-  private sink?: { out: (b: Buffer) => void; err: (b: Buffer) => void; closed: () => void };
+  /** Commands written and not yet answered, oldest first: the channel's bytes belong to the first. */
+  private readonly pending: Pending[] = [];
   private readonly nonce = randomBytes(8).toString('hex');
+  private waits = 0;
+
+  /** Round trips so far: commands written while no other was in flight (the rest shared one). */
+  get roundTrips(): number {
+    return this.waits;
+  }
 
   constructor(private readonly open: () => Promise<ShellChannel>) {}
 
@@ -42,9 +52,18 @@ export class ShellSession {
     } catch (e) {
       return Promise.reject(e);
     }
-    const next = this.tail.then(() => this.runNow(cmd, o));
-    this.tail = next.catch(() => undefined);
-    return next;
+    const seq = ++this.seq;
+    return new Promise<ExecResult>((resolve, reject) => {
+      this.channel().then(
+        (c) => this.start(c, cmd, seq, o, resolve),
+        (e: unknown) => reject(e),
+      );
+    });
+  }
+
+  /** Open the shell now, so that the first command does not wait for it. */
+  warm(): void {
+    this.channel().catch(() => undefined); // a failure surfaces with the first command
   }
 
   close(): void {
@@ -74,96 +93,145 @@ export class ShellSession {
     return `base64 -d <<'${end}' | ${body}\n${b64}${end}\n${tail}`;
   }
 
-  private async channel(): Promise<ShellChannel> {
-    if (this.chan) return this.chan;
-    const c = await this.open();
-    this.chan = c;
-    c.onStdout((b) => this.sink?.out(b));
-    c.onStderr((b) => this.sink?.err(b));
-    c.onClose(() => {
-      if (this.chan === c) this.chan = undefined;
-      this.sink?.closed();
-    });
-    return c;
+  /** One channel at a time; commands asked for while it opens wait for the same one. */
+  private channel(): Promise<ShellChannel> {
+    if (this.chan) return Promise.resolve(this.chan);
+    if (this.opening) return this.opening;
+    const opening = this.open().then(
+      (c) => {
+        this.opening = undefined;
+        this.chan = c;
+        const mine = (): Pending | undefined => (this.chan === c ? this.first(c) : undefined);
+        c.onStdout((b) => mine()?.out(b));
+        c.onStderr((b) => mine()?.err(b));
+        c.onClose(() => {
+          if (this.chan === c) this.chan = undefined;
+          // Every command still waiting on this shell ends with it.
+          for (const p of this.pending.filter((q) => q.chan === c)) p.closed();
+        });
+        return c;
+      },
+      (e: unknown) => {
+        this.opening = undefined;
+        throw e;
+      },
+    );
+    this.opening = opening;
+    return opening;
   }
 
-  private async runNow(cmd: string, o: RunOpts): Promise<ExecResult> {
+  /** The command the shell behind `c` is running now: its oldest unanswered one. */
+  private first(c: ShellChannel): Pending | undefined {
+    return this.pending.find((q) => q.chan === c);
+  }
+
+  private start(c: ShellChannel, cmd: string, seq: number, o: RunOpts, resolve: (r: ExecResult) => void): void {
     const started = performance.now();
-    const seq = ++this.seq;
-    const c = await this.channel();
     const outMark = Buffer.from(`\x01${this.nonce}:${seq}:`);
     const errMark = Buffer.from(`\x01${this.nonce}:${seq}\n`);
-    return new Promise<ExecResult>((resolve) => {
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let code: number | null | undefined;
-      let errDone = false;
-      let done = false;
-      const finish = (r: Partial<ExecResult>): void => {
-        if (done) return;
-        done = true;
-        this.sink = undefined;
-        if (timer) clearTimeout(timer);
-        o.signal?.removeEventListener('abort', onAbort);
-        const so = Buffer.concat(out);
-        const se = Buffer.concat(err);
-        resolve({
-          code: null,
-          signal: null,
-          stdout: so.toString('utf8'),
-          stderr: se.toString('utf8'),
-          durationMs: performance.now() - started,
-          ...r,
-        });
-      };
-      const check = (): void => {
-        if (done) return;
-        const so = Buffer.concat(out);
-        if (code === undefined) {
-          const at = so.lastIndexOf(outMark);
-          const nl = at >= 0 ? so.indexOf(0x0a, at) : -1;
-          if (nl >= 0) {
-            code = Number(so.subarray(at + outMark.length, nl).toString());
-            out.length = 0;
-            out.push(so.subarray(0, at));
-          }
+    let out = Buffer.alloc(0);
+    let err = Buffer.alloc(0);
+    let code: number | undefined;
+    let errDone = false;
+    let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    /** Bytes past this command's end marker belong to the next command. */
+    let spillOut: Buffer | undefined;
+    let spillErr: Buffer | undefined;
+    const finish = (r: Partial<ExecResult>): void => {
+      if (done) return;
+      done = true;
+      if (timer) clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      const i = this.pending.indexOf(p);
+      if (i >= 0) this.pending.splice(i, 1);
+      resolve({
+        code: null,
+        signal: null,
+        stdout: out.toString('utf8'),
+        stderr: err.toString('utf8'),
+        durationMs: performance.now() - started,
+        ...r,
+      });
+      const next = this.first(c);
+      if (next) {
+        next.head();
+        if (spillOut?.length) next.out(spillOut);
+        if (spillErr?.length) next.err(spillErr);
+      }
+    };
+    const check = (): void => {
+      if (done) return;
+      if (code === undefined) {
+        const at = out.indexOf(outMark);
+        const nl = at >= 0 ? out.indexOf(0x0a, at) : -1;
+        if (nl >= 0) {
+          code = Number(out.subarray(at + outMark.length, nl).toString());
+          spillOut = out.subarray(nl + 1);
+          out = out.subarray(0, at);
         }
-        if (!errDone) {
-          const se = Buffer.concat(err);
-          const at = se.lastIndexOf(errMark);
-          if (at >= 0) {
-            errDone = true;
-            err.length = 0;
-            err.push(se.subarray(0, at));
-          }
+      }
+      if (!errDone) {
+        const at = err.indexOf(errMark);
+        if (at >= 0) {
+          errDone = true;
+          spillErr = err.subarray(at + errMark.length);
+          err = err.subarray(0, at);
         }
-        if (code !== undefined && errDone) finish({ code });
-      };
-      // A command that outlives its time or is aborted takes the shell down with it; the next command opens a new one.
-      const kill = (signal: string): void => {
-        if (this.chan === c) this.chan = undefined;
-        c.close();
-        finish({ signal });
-      };
-      const onAbort = (): void => kill('ABORT');
-      const timer = o.timeoutMs ? setTimeout(() => kill('TIMEOUT'), o.timeoutMs) : undefined;
-      o.signal?.addEventListener('abort', onAbort, { once: true });
-      this.sink = {
-        out: (b) => {
-          out.push(b);
-          check();
-        },
-        err: (b) => {
-          err.push(b);
-          check();
-        },
-        closed: () =>
-          finish({
-            signal: 'SHELL_CLOSED',
-            stderr: `${Buffer.concat(err).toString('utf8')}remote shell closed before the command finished\n`,
-          }),
-      };
-      c.write(this.script(cmd, seq, o.stdin));
-    });
+      }
+      if (code !== undefined && errDone) finish({ code });
+    };
+    // A command that outlives its time or is aborted takes the shell down with it (and every command
+    // queued behind it); the next command opens a new one.
+    const kill = (signal: string): void => {
+      if (this.chan === c) this.chan = undefined;
+      finish({ signal });
+      c.close();
+    };
+    const onAbort = (): void => kill('ABORT');
+    const p: Pending = {
+      chan: c,
+      // Bytes that arrive after the end marker are kept for the next command (pipelined output).
+      out: (b) => {
+        if (code !== undefined) spillOut = Buffer.concat([spillOut ?? Buffer.alloc(0), b]);
+        else out = Buffer.concat([out, b]);
+        check();
+      },
+      err: (b) => {
+        if (errDone) spillErr = Buffer.concat([spillErr ?? Buffer.alloc(0), b]);
+        else err = Buffer.concat([err, b]);
+        check();
+      },
+      // The time limit counts from when the shell starts this command, not from when it was queued.
+      head: () => {
+        if (o.timeoutMs && !timer && !done) timer = setTimeout(() => kill('TIMEOUT'), o.timeoutMs);
+      },
+      closed: () =>
+        finish({
+          signal: 'SHELL_CLOSED',
+          stderr: `${err.toString('utf8')}remote shell closed before the command finished\n`,
+        }),
+    };
+    if (o.signal?.aborted) {
+      resolve({ code: null, signal: 'ABORT', stdout: '', stderr: '', durationMs: 0 });
+      return;
+    }
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    this.pending.push(p);
+    if (this.first(c) === p) {
+      // Nothing else in flight: this command costs a round trip of its own.
+      this.waits++;
+      p.head();
+    }
+    c.write(this.script(cmd, seq, o.stdin));
   }
+}
+
+interface Pending {
+  chan: ShellChannel;
+  out(b: Buffer): void;
+  err(b: Buffer): void;
+  /** Called when this command becomes the one the shell is running. */
+  head(): void;
+  closed(): void;
 }

@@ -24,6 +24,15 @@ export class SshTransport implements Transport {
   }
 
   private lost = false;
+  private trips = 0;
+
+  warm(): void {
+    this.session?.warm();
+  }
+
+  roundTrips(): number {
+    return this.trips + (this.session?.roundTrips ?? 0);
+  }
 
   private lostError(): TransportError {
     return new TransportError(`${this.host}: connection lost`, {
@@ -164,6 +173,7 @@ export class SshTransport implements Transport {
 
   hold(cmd: ShellCmd): Promise<Held> {
     refuseNul(cmd, this.host);
+    this.trips += 2;
     return new Promise((resolve, reject) => {
       this.client.exec(cmd, (err, stream: ClientChannel) => {
         if (err)
@@ -194,6 +204,7 @@ export class SshTransport implements Transport {
   private openShell(): Promise<ShellChannel> {
     return new Promise((resolve, reject) => {
       if (this.lost) return reject(this.lostError());
+      this.trips += 2;
       this.client.exec('exec /bin/sh', (err, stream: ClientChannel) => {
         if (err)
           return reject(
@@ -223,6 +234,7 @@ export class SshTransport implements Transport {
   /** One command on its own channel (used for become with a password). */
   private execChannel(full: ShellCmd, stdin: string | Buffer | undefined, opts: ExecOptions): Promise<ExecResult> {
     const started = performance.now();
+    this.trips += 2;
     return new Promise((resolve, reject) => {
       this.client.exec(full, (err, stream: ClientChannel) => {
         if (err)

@@ -29,6 +29,14 @@ export interface Transport {
   /** Start a command on its own channel, wait for its first line, and keep it running until released. */
   hold?(cmd: ShellCmd): Promise<Held>;
   close(): Promise<void>;
+  /**
+   * How many times this connection waited on the host since it connected: a command in the
+   * shared shell is one (commands sent together share one), a channel open plus its exec request
+   * is two. At 50 ms RTT each costs 50 ms.
+   */
+  roundTrips?(): number;
+  /** Open what the first command will need (the shared shell) now, without waiting for it. */
+  warm?(): void;
 }
 
 export interface ConnectSpec {

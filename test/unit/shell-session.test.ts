@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ShellSession, type ShellChannel } from '../../src/transport/shell-session.js';
 
 // A real local /bin/sh stands in for the remote one: the framing is the same bytes either way.
@@ -78,5 +78,98 @@ describe('ShellSession (one long-lived shell per host)', () => {
     expect(r.signal).toBe('TIMEOUT');
     expect((await s.run('echo ok')).stdout).toBe('ok\n');
     expect(opened).toBe(2);
+  });
+});
+
+describe('ShellSession pipelining (several commands, one round trip)', () => {
+  let s: ShellSession;
+  afterEach(() => s.close());
+
+  // The shell's answers are held back until released: a session that waited for each answer
+  // before writing the next command would write only one command while they are held.
+  const heldShell = (): { open: () => Promise<ShellChannel>; writes: string[]; release: () => void } => {
+    const writes: string[] = [];
+    let held = true;
+    const queued: Array<() => void> = [];
+    const open = async (): Promise<ShellChannel> => {
+      const c = await localShell();
+      const gate =
+        (on: (cb: (b: Buffer) => void) => void) =>
+        (cb: (b: Buffer) => void): void =>
+          on((b) => (held ? queued.push(() => cb(b)) : cb(b)));
+      return {
+        ...c,
+        write: (d) => {
+          writes.push(d);
+          c.write(d);
+        },
+        onStdout: gate(c.onStdout),
+        onStderr: gate(c.onStderr),
+      };
+    };
+    const release = (): void => {
+      held = false;
+      for (const f of queued.splice(0)) f();
+    };
+    return { open, writes, release };
+  };
+
+  it('writes every command asked for before any answer arrives, and gives each its own answer', async () => {
+    const h = heldShell();
+    s = new ShellSession(h.open);
+    const big = 'x'.repeat(200_000);
+    const asked = [
+      s.run(`printf 'one'; printf 'e1' >&2; exit 3`),
+      s.run('cat', { stdin: `${big}\n` }),
+      s.run('od -An -tu1', { stdin: Buffer.from([0, 1, 255]) }),
+      s.run('echo four'),
+    ];
+    await vi.waitFor(() => expect(h.writes).toHaveLength(4), { timeout: 10_000 });
+    h.release();
+    const [a, b, c, d] = await Promise.all(asked);
+    expect(a).toMatchObject({ code: 3, stdout: 'one', stderr: 'e1' });
+    expect(b!.stdout).toBe(`${big}\n`);
+    expect(c!.stdout.trim().split(/\s+/)).toEqual(['0', '1', '255']);
+    expect(d).toMatchObject({ code: 0, stdout: 'four\n', stderr: '' });
+  });
+
+  it('a command that times out ends the commands queued behind it; the next one gets a new shell', async () => {
+    // Closing kills the shell's whole process group, as sshd does when the channel closes.
+    let groups = 0;
+    s = new ShellSession(async () => {
+      groups++;
+      const p = spawn('/bin/sh', [], { stdio: 'pipe', detached: true });
+      return {
+        write: (d) => {
+          p.stdin.write(d);
+        },
+        onStdout: (cb) => {
+          p.stdout.on('data', cb);
+        },
+        onStderr: (cb) => {
+          p.stderr.on('data', cb);
+        },
+        onClose: (cb) => {
+          p.on('close', cb);
+        },
+        close: () => {
+          process.kill(-p.pid!, 'SIGKILL');
+        },
+      };
+    });
+    const slow = s.run('sleep 30', { timeoutMs: 300 });
+    const behind = s.run('echo behind');
+    expect((await slow).signal).toBe('TIMEOUT');
+    expect((await behind).signal).toBe('SHELL_CLOSED');
+    const r = await s.run('echo again');
+    expect(r).toMatchObject({ code: 0, stdout: 'again\n' });
+    expect(groups).toBe(2);
+  });
+
+  it('a marker-like line printed by a command does not end it early', async () => {
+    s = new ShellSession(localShell);
+    const r = await Promise.all([s.run(`printf '\\001fake:1:0\\n'; echo real`), s.run('echo next')]);
+    expect(r[0].stdout).toBe('\x01fake:1:0\nreal\n');
+    expect(r[1].stdout).toBe('next\n');
   });
 });

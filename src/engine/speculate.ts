@@ -1,0 +1,155 @@
+import { lookupModule } from '../modules/registry.js';
+import type { ModuleCtx, TaskModule } from '../modules/types.js';
+import { evalCondition } from '../playbook/when.js';
+import type { ExecResult } from '../transport/types.js';
+import { becomeSpec } from './connect.js';
+import { makeCtx, type HostState } from './host-state.js';
+import { parseTaskArgs } from './task-args.js';
+import type { Probe } from './probe.js';
+import type { Play, Task } from '../playbook/types.js';
+import type { TemplateEngine } from '../template/render.js';
+
+/**
+ * Read-only probes of the tasks ahead, sent together so that their answers share one round trip
+ * (the host's shell runs them in order; see ShellSession). A probe's answer is used only if,
+ * when its task comes up, nothing was changed on the host since the probe was sent (the host's
+ * change count is the same), the task's arguments render the same, and any template the probe
+ * rendered renders the same; otherwise the task probes again. Probes are what `check` does in
+ * `--check` too, so asking early never changes a host.
+ */
+
+/** What probing needs of the task environment (engine/run-task.ts's TaskEnv). */
+export interface ProbeEnv {
+  play: Play;
+  check: boolean;
+  templates: TemplateEngine;
+  signal?: AbortSignal;
+  vars: (hs: HostState, task?: Task) => Record<string, unknown>;
+  registers?: () => number;
+}
+
+/** Controller-side modules (no probe), and wait_for, whose check waits and would hold up the shell. */
+const NOT_AHEAD = new Set(['assert', 'debug', 'wait_for']);
+
+/** At most how many tasks ahead are probed at once. */
+export const PROBE_AHEAD = 32;
+
+/** A task found nothing to change: probe further ahead (from none, one task; then doubling). */
+export function widenProbes(hs: HostState): void {
+  hs.probing.window = Math.min(PROBE_AHEAD, Math.max(1, hs.probing.window * 2));
+}
+
+/** The cache key of a probe: the parsed arguments, the become user and check mode. */
+export function probeKey(p: unknown, become: unknown, check: boolean): string {
+  return JSON.stringify([p, become, check]);
+}
+
+/**
+ * Probe the tasks after `task` whose arguments render now, unless a current probe is already out.
+ * How far ahead adapts per host: while tasks find nothing to change (a no-op re-run) the window
+ * grows to PROBE_AHEAD; while every task changes something (a first converge) probes sent ahead
+ * are stale by their turn, so it shrinks to none, and the host does no extra work.
+ */
+export function probeAhead(env: ProbeEnv, hs: HostState, ahead: readonly Task[]): void {
+  for (const t of ahead.slice(0, hs.probing.window)) {
+    if (hs.probing.probes.get(t)?.changes === hs.probing.changes) continue;
+    const p = startProbe(env, hs, t);
+    if (p) hs.probing.probes.set(t, p);
+    else hs.probing.probes.delete(t);
+  }
+}
+
+function startProbe(env: ProbeEnv, hs: HostState, task: Task): Probe | undefined {
+  const mod = lookupModule(task.module);
+  // Loops, and modules whose check is not a quick read, are left to their turn.
+  // A delegated task probes another host, and a run_once task only one host: both wait for their turn.
+  if (!mod || task.loop !== undefined || NOT_AHEAD.has(mod.name)) return undefined;
+  if (task.delegateTo !== undefined || task.runOnce) return undefined;
+  try {
+    const vars = env.vars(hs, task);
+    // A condition that is false now will most likely stay false; one that cannot be evaluated yet
+    // (a result registered in between) is probed anyway.
+    try {
+      if (!evalCondition(task.when, vars, { ...task.where, field: 'when' })) return undefined;
+    } catch {
+      /* decided at its turn */
+    }
+    const parsed = parseTaskArgs(mod, task, vars, env.templates);
+    if (!parsed.ok) return undefined;
+    const become = becomeSpec(vars, env.play.become, env.play.becomeUser, task);
+    const execLog: ExecResult[] = [];
+    const probe: Probe = {
+      changes: hs.probing.changes,
+      key: probeKey(parsed.data, become, env.check),
+      observed: Promise.resolve(undefined),
+      execLog,
+      rendered: [],
+      readVars: false,
+      registers: env.registers?.() ?? 0,
+    };
+    const ctx = watched(
+      makeCtx({
+        hs,
+        vars,
+        check: env.check,
+        become,
+        baseDirs: task.baseDirs,
+        templates: env.templates,
+        execLog,
+        ...(env.signal ? { signal: env.signal } : {}),
+      }),
+      probe,
+    );
+    probe.observed = (mod as TaskModule<unknown>).check(ctx, parsed.data);
+    probe.observed.catch(() => undefined); // a failed probe is simply asked again at its turn
+    return probe;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The probe's context, noting what besides the host it depended on. */
+function watched(ctx: ModuleCtx, probe: Probe): ModuleCtx {
+  const { vars } = ctx;
+  return {
+    ...ctx,
+    get vars() {
+      probe.readVars = true;
+      return vars;
+    },
+    render: (text, where, data) => {
+      const out = ctx.render(text, where, data);
+      // Templates rendered with the module's own data depend only on the arguments, which are compared anyway.
+      if (!data) probe.rendered.push({ text, file: where.file, out });
+      return out;
+    },
+  };
+}
+
+/**
+ * The probe's answer for this task now, if it can be trusted (see Probe); the probe is used once.
+ * `render` renders a template as the task would now.
+ */
+export async function takeProbe(
+  env: ProbeEnv,
+  hs: HostState,
+  task: Task,
+  key: string,
+  render: (text: string, file: string | undefined) => string,
+): Promise<{ observed: unknown; execLog: ExecResult[] } | undefined> {
+  const probe = hs.probing.probes.get(task);
+  if (!probe) return undefined;
+  hs.probing.probes.delete(task);
+  if (probe.changes !== hs.probing.changes) {
+    hs.probing.window = Math.floor(hs.probing.window / 4);
+    return undefined;
+  }
+  if (probe.key !== key) return undefined;
+  if (probe.readVars && probe.registers !== (env.registers?.() ?? 0)) return undefined;
+  try {
+    if (probe.rendered.some((r) => render(r.text, r.file) !== r.out)) return undefined;
+    return { observed: await probe.observed, execLog: probe.execLog };
+  } catch {
+    return undefined;
+  }
+}

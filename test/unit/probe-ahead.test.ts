@@ -1,0 +1,163 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EventBus } from '../../src/engine/events.js';
+import { runPlaybook } from '../../src/engine/runner.js';
+import type { RunOptions, RunSummary } from '../../src/engine/types.js';
+import { loadInventory } from '../../src/inventory/load.js';
+import { loadPlaybook } from '../../src/playbook/load.js';
+import { ShellSession } from '../../src/transport/shell-session.js';
+import type { ShellCmd } from '../../src/transport/shell.js';
+import type { ExecOptions, ExecResult, Transport } from '../../src/transport/types.js';
+
+/** A host that is a local /bin/sh behind the same pipelined shell session lvsrun uses over SSH. */
+class LocalShellHost implements Transport {
+  readonly session = new ShellSession(async () => {
+    const p = spawn('/bin/sh', [], { stdio: 'pipe' });
+    return {
+      write: (d) => {
+        p.stdin.write(d);
+      },
+      onStdout: (cb) => {
+        p.stdout.on('data', cb);
+      },
+      onStderr: (cb) => {
+        p.stderr.on('data', cb);
+      },
+      onClose: (cb) => {
+        p.on('close', cb);
+      },
+      close: () => {
+        p.kill();
+      },
+    };
+  });
+  constructor(readonly host: string) {}
+  exec(cmd: ShellCmd, o: ExecOptions = {}): Promise<ExecResult> {
+    return this.session.run(cmd, o.stdin === undefined ? {} : { stdin: o.stdin });
+  }
+  roundTrips(): number {
+    return this.session.roundTrips;
+  }
+  async close(): Promise<void> {
+    this.session.close();
+  }
+}
+
+const opts = (dir: string): RunOptions => ({
+  check: false,
+  diff: false,
+  forks: 5,
+  tags: [],
+  skipTags: [],
+  extraVars: {},
+  acceptNewHostKeys: false,
+  connectTimeoutMs: 1000,
+  runId: 't',
+  runDir: join(dir, 'run'),
+});
+
+async function run(dir: string, pb: string, names = ['h1']): Promise<{ s: RunSummary; trips: number }> {
+  writeFileSync(join(dir, 'pb.yaml'), pb);
+  const hosts = names.map((n) => `    ${n}: {}\n`).join('');
+  writeFileSync(join(dir, 'inv.yaml'), `all:\n  hosts:\n${hosts}  vars:\n    d: ${dir}/root\n`);
+  const made = new Map(names.map((n) => [n, new LocalShellHost(n)]));
+  const s = await runPlaybook(
+    loadPlaybook(join(dir, 'pb.yaml')),
+    loadInventory(join(dir, 'inv.yaml')),
+    opts(dir),
+    async (h) => made.get(h)!,
+    new EventBus(),
+  );
+  return { s, trips: made.get(names[0]!)!.roundTrips() };
+}
+
+const NOOP_PB = `- hosts: all
+  tasks:
+    - {name: root, file: {path: "{{d}}", state: directory, mode: "0755"}}
+    - {name: a, copy: {content: "a\\n", dest: "{{d}}/a", mode: "0644"}}
+    - {name: b, copy: {content: "b\\n", dest: "{{d}}/b", mode: "0644"}}
+    - {name: line, lineinfile: {path: "{{d}}/c", line: "x=1", create: true, mode: "0644"}}
+    - {name: sub, file: {path: "{{d}}/sub", state: directory, mode: "0755"}}
+    - {name: st, stat: {path: "{{d}}/a"}, register: st}
+`;
+
+describe('probes sent ahead (one round trip for a no-op run)', () => {
+  it('a no-op re-run asks for every task’s state together instead of one task at a time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
+    const cold = await run(dir, NOOP_PB);
+    expect(cold.s.recap.h1).toMatchObject({ changed: 5, failed: 0 });
+    const noop = await run(dir, NOOP_PB);
+    expect(noop.s.recap.h1).toMatchObject({ ok: 6, changed: 0, failed: 0 });
+    // Six tasks, one probe each: sent one at a time they would cost six round trips.
+    expect(noop.trips).toBeLessThanOrEqual(2);
+  });
+
+  it('a probe sent before a change is not trusted: the task looks again and sees the change', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
+    await run(dir, `- hosts: all\n  tasks:\n    - {name: root, file: {path: "{{d}}", state: directory}}\n`);
+    // Task 2's probe goes out with task 1's, while the file is still absent. Task 1 then writes it.
+    const pb = `- hosts: all
+  tasks:
+    - {name: first, copy: {content: "same\\n", dest: "{{d}}/f", mode: "0644"}}
+    - {name: again, copy: {content: "same\\n", dest: "{{d}}/f", mode: "0644"}}
+    - {name: look, stat: {path: "{{d}}/f"}, register: look}
+    - {name: use, copy: {content: "{{look.stat.exists}} {{look.stat.size}}\\n", dest: "{{d}}/g"}}
+`;
+    const r = await run(dir, pb);
+    const by = (t: string): string | undefined => r.s.results.find((x) => x.task === t)?.status;
+    expect(by('first')).toBe('changed');
+    expect(by('again')).toBe('ok');
+    expect(by('look')).toBe('ok');
+    expect(readFileSync(join(dir, 'root', 'f'), 'utf8')).toBe('same\n');
+    expect(readFileSync(join(dir, 'root', 'g'), 'utf8')).toBe('true 5\n');
+  });
+
+  it('a template that reads a result registered in between is rendered and compared again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
+    await run(dir, `- hosts: all\n  tasks:\n    - {name: root, file: {path: "{{d}}", state: directory}}\n`);
+    writeFileSync(join(dir, 't.hbs'), 'seen={{seen.stat.exists}}\n');
+    writeFileSync(join(dir, 'root', 'a'), 'a\n');
+    writeFileSync(join(dir, 'root', 't'), 'seen=true\n');
+    // The page's probe goes out with `again`'s, while `seen` still holds true from the first play;
+    // by the page's turn `seen` is false. Trusting the probe would leave seen=true on the host.
+    const pb = `- hosts: all
+  tasks:
+    - {name: seen, stat: {path: "{{d}}/a"}, register: seen}
+- hosts: all
+  tasks:
+    - {name: again, stat: {path: "{{d}}/none"}, register: seen}
+    - {name: page, template: {src: t.hbs, dest: "{{d}}/t"}}
+`;
+    const r = await run(dir, pb);
+    expect(r.s.results.find((x) => x.task === 'page')?.status).toBe('changed');
+    expect(readFileSync(join(dir, 'root', 't'), 'utf8')).toBe('seen=false\n');
+  });
+
+  it('a change delegated to a host makes that host’s own probes stale', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
+    await run(dir, `- hosts: all\n  tasks:\n    - {name: root, file: {path: "{{d}}", state: directory}}\n`, [
+      'h1',
+      'd1',
+    ]);
+    // d1's probe of `mine` goes out with `first`, while `shared` is absent; then h1 writes it on d1.
+    const pb = `- hosts: all
+  tasks:
+    - {name: first, file: {path: "{{d}}", state: directory}}
+    - name: theirs
+      copy: {content: "one\\n", dest: "{{d}}/shared"}
+      delegate_to: d1
+      when: inventory_hostname == 'h1'
+    - name: mine
+      copy: {content: "one\\n", dest: "{{d}}/shared"}
+      when: inventory_hostname == 'd1'
+`;
+    const r = await run(dir, pb, ['h1', 'd1']);
+    const of = (t: string, h: string): string | undefined =>
+      r.s.results.find((x) => x.task === t && x.host === h)?.status;
+    expect(of('theirs', 'h1')).toBe('changed');
+    expect(of('mine', 'd1')).toBe('ok');
+  });
+});
