@@ -5,7 +5,6 @@ import { findLocalFile } from '../playbook/local-files.js';
 import { bindData, type TemplateEngine } from '../template/render.js';
 import type { ShellCmd } from '../transport/shell.js';
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.js';
-import type { Task } from '../playbook/types.js';
 import type { BecomeSpec } from './connect.js';
 import type { HostLock } from './host-lock.js';
 import type { Probing } from './probe.js';
