@@ -1,10 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { ConfigError } from '../errors.js';
-import type { ModuleCtx } from '../modules/types.js';
-import { findLocalFile } from '../playbook/local-files.js';
-import { bindData, type TemplateEngine } from '../template/render.js';
-import type { ShellCmd } from '../transport/shell.js';
-import type { ExecOptions, ExecResult, Transport } from '../transport/types.js';
+import type { ExecOptions, Transport } from '../transport/types.js';
 import type { BecomeSpec } from './connect.js';
 import type { HostLock } from './host-lock.js';
 import type { JournalEntry } from '../change/types.js';
@@ -28,59 +22,11 @@ export class HostState {
   }
 }
 
-export interface CtxInput {
-  hs: HostState;
-  vars: Record<string, unknown>;
-  check: boolean;
-  become: BecomeSpec;
-  baseDirs: string[];
-  templates: TemplateEngine;
-  signal?: AbortSignal;
-  /** Every exec of the task is recorded here (for -v and the JSON report). */
-  execLog: ExecResult[];
-}
-
 export function execOpts(become: BecomeSpec, extra: ExecOptions = {}): ExecOptions {
   return {
     ...extra,
     ...(become.enabled
       ? { become: { user: become.user, ...(become.password !== undefined ? { password: become.password } : {}) } }
       : {}),
-  };
-}
-
-export function makeCtx(i: CtxInput): ModuleCtx {
-  return {
-    host: i.hs.name,
-    vars: i.vars,
-    check: i.check,
-    async exec(cmd: ShellCmd, opts = {}) {
-      const r = await i.hs.transport!.exec(
-        cmd,
-        execOpts(i.become, { ...opts, ...(i.signal ? { signal: i.signal } : {}) }),
-      );
-      i.execLog.push(r);
-      return r;
-    },
-    readLocal(path, kind) {
-      const { found, candidates } = findLocalFile(path, i.baseDirs, kind);
-      if (!found)
-        throw new ConfigError('E_CONFIG', `${kind === 'templates' ? 'template' : 'file'} '${path}' not found`, {
-          hint: `looked in ${candidates.join(', ')}`,
-        });
-      const bytes = readFileSync(found);
-      return { path: found, text: bytes.toString('utf8'), bytes };
-    },
-    // A module's own context (keepalived's) holds rendered arguments: data, never rendered again.
-    render: (text, where, data) =>
-      i.templates.renderString(text, data ? bindData({}, data) : i.vars, { file: where.file }),
-    fact<T>(key: string, load: () => Promise<T>): Promise<T> {
-      let p = i.hs.facts.get(key) as Promise<T> | undefined;
-      if (!p) {
-        p = load();
-        i.hs.facts.set(key, p);
-      }
-      return p;
-    },
   };
 }

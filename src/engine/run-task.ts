@@ -1,15 +1,15 @@
 import { LvsrunError, TransportError } from '../errors.js';
 import { lookupModule } from '../modules/registry.js';
-import type { Plan, TaskModule } from '../modules/types.js';
+import { isControllerModule, type AnyTaskModule } from '../modules/types.js';
+import type { Plan } from '../change/types.js';
 import type { Play, Task } from '../playbook/types.js';
 import { evalCondition } from '../playbook/when.js';
-import { applyJournaled, journalsNoUndo } from '../rollback/apply.js';
+import { journalsNoUndo } from '../rollback/apply.js';
 import type { Journal } from '../rollback/journal.js';
-import { MISSING, ownData } from '../template/own-data.js';
 import { asData, type TemplateEngine } from '../template/render.js';
-import type { ExecResult } from '../transport/types.js';
-import { becomeSpec, type BecomeSpec } from './connect.js';
-import { makeCtx, type HostState } from './host-state.js';
+import { becomeSpec } from './connect.js';
+import type { HostState } from './host-state.js';
+import { runModule } from './module-run.js';
 import { loopItems, parseTaskArgs, withItem } from './task-args.js';
 import type { Redactor } from '../text/redact.js';
 import type { TaskResult } from './types.js';
@@ -79,7 +79,7 @@ async function runItem(
   env: TaskEnv,
   hs: HostState,
   task: Task,
-  mod: TaskModule,
+  mod: AnyTaskModule,
   vars: Record<string, unknown>,
 ): Promise<ItemOutcome> {
   const parsed = parseTaskArgs(mod, task, vars, env.templates);
@@ -90,37 +90,31 @@ async function runItem(
       result: { failed: true },
     };
   const p = parsed.data;
-  if (mod.name === 'assert') return assertOutcome(p as { that: string[]; fail_msg?: string; msg?: string }, vars, task);
-  if (mod.name === 'debug') {
-    const d = p as { msg?: unknown; var?: string };
-    const named = d.var === undefined ? undefined : ownData(vars, d.var);
-    const msg =
-      d.var !== undefined
-        ? JSON.stringify(named === MISSING ? undefined : named)
-        : typeof d.msg === 'string'
-          ? d.msg
-          : JSON.stringify(d.msg ?? 'Hello world!');
-    return { status: 'ok', msg, result: { msg } };
+  if (isControllerModule(mod)) {
+    const holds = (cond: string, field: string): boolean => evalCondition(cond, vars, { ...task.where, field });
+    const o = mod.controller(p, { vars, holds });
+    return { status: o.failed ? 'failed' : 'ok', msg: o.msg, result: o.result };
   }
   const become = becomeSpec(vars, env.play.become, env.play.becomeUser, task);
-  const execLog: ExecResult[] = [];
-  const ctx = makeCtx({
+  const ctx = {
     hs,
     vars,
     check: env.check,
     become,
     baseDirs: task.baseDirs,
     templates: env.templates,
-    execLog,
     ...(env.signal ? { signal: env.signal } : {}),
+  };
+  const run = await runModule(mod, p, ctx, {
+    journal: env.journal,
+    task: task.name,
+    onBegin: (e) => hs.undoLog.push(e),
+    onUnapplied: (e) => hs.undoLog.splice(hs.undoLog.indexOf(e), 1),
   });
-  const observed = await mod.check(ctx, p);
-  const plan = mod.plan(p, observed);
-  if (plan.fail) return { status: 'failed', msg: plan.fail, plan, result: { failed: true, msg: plan.fail } };
-  if (plan.checkOnly && !env.check)
-    return { status: 'failed', msg: plan.checkOnly, plan, result: { failed: true, msg: plan.checkOnly } };
+  const { plan } = run;
+  if (run.kind === 'failed') return { status: 'failed', msg: run.msg, plan, result: { failed: true, msg: run.msg } };
   const changes = plan.action !== 'noop';
-  if (env.check) {
+  if (run.kind === 'planned') {
     // Commands cannot be previewed: like Ansible, check mode skips them.
     if (plan.action === 'run')
       return { status: 'skipped', msg: 'skipped in check mode', plan, result: { skipped: true, changed: false } };
@@ -138,11 +132,10 @@ async function runItem(
       result: { changed: changes, ...(plan.result ?? {}) },
     };
   }
-  const stepResults = await applyPlan(env, hs, task, plan, become);
   const result = {
     changed: changes,
     failed: false,
-    ...(mod.result ? mod.result(p, observed, plan, stepResults) : (plan.result ?? {})),
+    ...(mod.result ? mod.result(p, run.observed, plan, run.results) : (plan.result ?? {})),
   };
   const failed = Boolean(result.failed);
   return {
@@ -152,33 +145,6 @@ async function runItem(
     msg: failed ? commandMsg(result) : plan.summary,
     ...(plan.irreversible ? { irreversible: true } : {}),
   };
-}
-
-/** Journal the undo (write-ahead), run the steps, mark done; the entry joins the host's undo log. */
-function applyPlan(env: TaskEnv, hs: HostState, task: Task, plan: Plan, become: BecomeSpec): Promise<ExecResult[]> {
-  return applyJournaled(
-    env.journal,
-    hs.transport!,
-    task.name,
-    plan,
-    become,
-    (e) => hs.undoLog.push(e),
-    (e) => hs.undoLog.splice(hs.undoLog.indexOf(e), 1),
-  );
-}
-
-function assertOutcome(
-  p: { that: string[]; fail_msg?: string; msg?: string },
-  vars: Record<string, unknown>,
-  task: Task,
-): ItemOutcome {
-  for (const cond of p.that) {
-    if (!evalCondition(cond, vars, { ...task.where, field: 'assert.that' })) {
-      const msg = p.fail_msg ?? p.msg ?? `Assertion failed: ${cond}`;
-      return { status: 'failed', msg, result: { failed: true, assertion: cond, msg } };
-    }
-  }
-  return { status: 'ok', msg: 'All assertions passed', result: { msg: 'All assertions passed' } };
 }
 
 function commandMsg(r: Record<string, unknown>): string {
