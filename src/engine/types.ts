@@ -58,7 +58,6 @@ export interface Reporter {
 
 export interface RunOptions {
   check: boolean;
-  diff: boolean;
   forks: number;
   limit?: string;
   /** Hosts named outright (`--limit @failed`, `--limit @FILE`); used instead of `limit`. */
@@ -67,8 +66,6 @@ export interface RunOptions {
   skipTags: string[];
   extraVars: Record<string, unknown>;
   strategy?: 'linear' | 'free';
-  acceptNewHostKeys: boolean;
-  connectTimeoutMs: number;
   runDir?: string;
   runId: string;
   signal?: AbortSignal;

@@ -31,6 +31,9 @@ export interface Transport {
   close(): Promise<void>;
 }
 
+/** SSH keepalive: often enough that a NAT or firewall keeps an idle connection (a long task) open. */
+export const KEEPALIVE_INTERVAL_MS = 15_000;
+
 export interface ConnectSpec {
   name: string;
   host: string;

@@ -203,13 +203,10 @@ describe('1. a template never reaches JavaScript objects, functions or prototype
 
 const runOpts = (o: Partial<RunOptions> = {}): RunOptions => ({
   check: false,
-  diff: false,
   forks: 5,
   tags: [],
   skipTags: [],
   extraVars: {},
-  acceptNewHostKeys: false,
-  connectTimeoutMs: 1000,
   runId: 't',
   ...o,
 });

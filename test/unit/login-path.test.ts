@@ -5,7 +5,7 @@ import { sudoRefusal } from '../../src/transport/become.js';
 import type { SshConfigHost } from '../../src/transport/ssh-config.js';
 
 const host = { name: 'rs1', vars: {}, origins: {}, groups: [] };
-const opts = { acceptNewHostKeys: false, connectTimeoutMs: 5000, baseDir: '/inv' };
+const opts = { acceptNewHostKeys: false, connectTimeoutMs: 5000, baseDir: '/inv', env: {} };
 const noCfg = (): SshConfigHost => ({ identityFiles: [] });
 
 describe('ProxyJump from the inventory', () => {
