@@ -1,5 +1,4 @@
-import type { BecomeSpec } from '../engine/connect.js';
-import { execOpts } from '../engine/host-state.js';
+import { type BecomeSpec, execOpts } from '../transport/become.js';
 import { moduleArgs, runModule, targetOf } from '../engine/module-run.js';
 import type { JournalEntry } from '../change/types.js';
 import type { TaskModule } from '../modules/types.js';

@@ -1,4 +1,4 @@
-import type { BecomeSpec } from '../engine/connect.js';
+import type { BecomeSpec } from '../transport/become.js';
 import { service } from '../modules/service.js';
 import { linkCut } from '../modules/link-cut.js';
 import { sh } from '../transport/shell.js';

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import type { Host } from '../inventory/types.js';
 import { expandHome, type SshConfigHost } from '../transport/ssh-config.js';
+import type { BecomeSpec } from '../transport/become.js';
 import { KEEPALIVE_INTERVAL_MS, type ConnectSpec } from '../transport/types.js';
 import { ConfigError } from '../errors.js';
 import {
@@ -24,12 +25,6 @@ const pick = (v: Record<string, unknown>, ...keys: string[]): unknown => {
 export interface LoginEnv {
   USER?: string;
   SSH_AUTH_SOCK?: string;
-}
-
-export interface BecomeSpec {
-  enabled: boolean;
-  user: string;
-  password?: string;
 }
 
 export function connectSpec(

@@ -1,5 +1,4 @@
-import type { ExecOptions, Transport } from '../transport/types.js';
-import type { BecomeSpec } from './connect.js';
+import type { Transport } from '../transport/types.js';
 import type { HostLock } from './host-lock.js';
 import type { JournalEntry } from '../change/types.js';
 
@@ -20,13 +19,4 @@ export class HostState {
   get active(): boolean {
     return !this.failed && !this.unreachable;
   }
-}
-
-export function execOpts(become: BecomeSpec, extra: ExecOptions = {}): ExecOptions {
-  return {
-    ...extra,
-    ...(become.enabled
-      ? { become: { user: become.user, ...(become.password !== undefined ? { password: become.password } : {}) } }
-      : {}),
-  };
 }

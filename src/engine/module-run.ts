@@ -1,3 +1,4 @@
+import { type BecomeSpec, execOpts } from '../transport/become.js';
 import { readFileSync } from 'node:fs';
 import type { ChangePlan, JournalEntry, Plan } from '../change/types.js';
 import { ConfigError } from '../errors.js';
@@ -9,8 +10,7 @@ import type { Journal } from '../rollback/journal.js';
 import { bindData, TemplateEngine } from '../template/render.js';
 import type { ShellCmd } from '../transport/shell.js';
 import type { ExecResult, Transport } from '../transport/types.js';
-import type { BecomeSpec } from './connect.js';
-import { execOpts, type HostState } from './host-state.js';
+import type { HostState } from './host-state.js';
 
 /*
  * The one way a module runs on a host, for a playbook's tasks and for drills alike:
