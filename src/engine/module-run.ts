@@ -88,7 +88,8 @@ export function makeCtx(i: CtxInput): ModuleCtx {
     host: i.hs.name,
     vars: i.vars,
     check: i.check,
-    exec(cmd: ShellCmd, opts = {}) {
+    // async: a transport that throws (a NUL in the command) rejects, as every caller expects.
+    async exec(cmd: ShellCmd, opts = {}) {
       return i.hs.transport!.exec(cmd, execOpts(i.become, { ...opts, ...(i.signal ? { signal: i.signal } : {}) }));
     },
     readLocal(path, kind) {
