@@ -1,6 +1,7 @@
 // Import rules for src/ (docs/architecture.md, "Layers"). A file may import its own layer and the
 // layers below it, never a layer above, and no import cycle: either is an error, with no exceptions.
-// Type-only imports count: they tie the files together just the same.
+// Type-only imports count: they tie the files together just the same. Each third-party package is
+// imported by its one seam (SEAMS) only.
 
 /** Lowest first. Each entry: the layer's name and the paths (regular expressions) it holds. */
 const LAYERS = [
@@ -21,6 +22,22 @@ const LAYERS = [
   ['engine', ['^src/(engine|rollback)/']],
   ['features', ['^src/(drills|report|lab)/', '^src/lvs/(model|rules|validate|task-directors)\\.ts$']],
   ['entry', ['^src/(cli|schemas|bench)/']],
+];
+
+/** Each third-party dependency has one seam: [package, the files (regular expression) that may import it]. */
+const SEAMS = [
+  ['ssh2', '^src/transport/ssh\\.ts$'],
+  ['ssh-config', '^src/transport/ssh-config\\.ts$'],
+  ['handlebars', '^src/template/render\\.ts$'],
+  ['yaml', '^src/yaml/source\\.ts$'],
+  ['listr2', '^src/report/listr\\.ts$'],
+  ['p-queue', '^src/engine/runner\\.ts$'],
+  ['diff', '^src/report/diff\\.ts$'],
+  ['re2js', '^src/text/user-regex\\.ts$'],
+  ['ipaddr.js', '^src/lvs/addr\\.ts$'],
+  // The argument schemas: the rest of the code reads argument problems through modules/args.ts.
+  ['zod', '^src/modules/'],
+  ['zod-to-json-schema', '^src/modules/json-schema\\.ts$'],
 ];
 
 const pathsUpTo = (i) => LAYERS.slice(0, i + 1).flatMap(([, paths]) => paths);
@@ -53,6 +70,13 @@ module.exports = {
       to: {},
     },
     ...layerRules,
+    ...SEAMS.map(([pkg, seam]) => ({
+      name: `seam-${pkg}`,
+      comment: `Only ${seam} imports ${pkg}: use it through that file`,
+      severity: 'error',
+      from: { path: '^src/', pathNot: seam },
+      to: { path: `(^|/)node_modules/${pkg.replace(/\./g, '\\.')}/` },
+    })),
   ],
   options: {
     tsConfig: { fileName: 'tsconfig.json' },

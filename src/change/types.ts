@@ -21,22 +21,37 @@ export interface Diff {
   after: string;
 }
 
-export interface Plan {
-  action: ChangeAction;
+interface PlanCommon {
   summary: string;
   steps: Step[];
   /** Restores the observed before-state, in order. Empty for noop. */
   undo: Step[];
-  /** True when the change cannot be undone (a `command` without `undo:`). */
-  irreversible?: boolean;
   diff?: Diff[];
   /** Values for `register` known at plan time (e.g. stat). */
   result?: Record<string, unknown>;
-  /** A planned failure (assert, a missing file): the task fails without changing anything. */
-  fail?: string;
+}
+
+/** What a task changes on its host (nothing, for noop). */
+export interface ChangePlan extends PlanCommon {
+  action: ChangeAction;
+  /** True when the change cannot be undone (a `command` without `undo:`). */
+  irreversible?: boolean;
   /** The plan can be shown (--check) but not applied, for this reason (e.g. no IPVS in the kernel). */
   checkOnly?: string;
+  fail?: undefined;
 }
+
+/** A planned failure (a missing file, a refused config): the task fails without changing anything. */
+export interface FailPlan extends PlanCommon {
+  action: 'fail';
+  fail: string;
+  steps: [];
+  undo: [];
+  irreversible?: undefined;
+  checkOnly?: undefined;
+}
+
+export type Plan = ChangePlan | FailPlan;
 
 /** One change still in effect: its undo, the journal seq of its begin record, and who the undo runs as. */
 export interface JournalEntry {
@@ -47,8 +62,20 @@ export interface JournalEntry {
   becomeUser?: string;
 }
 
-export function noop(summary: string, result?: Record<string, unknown>): Plan {
+export function noop(summary: string, result?: Record<string, unknown>): ChangePlan {
   return { action: 'noop', summary, steps: [], undo: [], ...(result ? { result } : {}) };
+}
+
+/** The task fails for `reason`; `shown` is what the failed task still reports (the change it refused). */
+export function failPlan(reason: string, shown: { summary?: string; diff?: Diff[] } = {}): FailPlan {
+  return {
+    action: 'fail',
+    fail: reason,
+    summary: shown.summary ?? '',
+    steps: [],
+    undo: [],
+    ...(shown.diff ? { diff: shown.diff } : {}),
+  };
 }
 
 export function exec(cmd: ShellCmd, extra: Omit<ExecStep, 'kind' | 'cmd'> = {}): ExecStep {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Connector } from '../engine/connect-host.js';
-import { connectSpec } from '../engine/connect.js';
+import { connectSpec, type LoginEnv } from '../engine/connect.js';
 import type { Inventory } from '../inventory/types.js';
 import { loadSshConfig } from '../transport/ssh-config.js';
 import { SshTransport } from '../transport/ssh.js';
@@ -8,6 +8,8 @@ import { SshTransport } from '../transport/ssh.js';
 export interface ConnectFlags {
   acceptNewHostKeys: boolean;
   connectTimeoutMs: number;
+  /** The operator's environment (the login user, ssh-agent's socket). */
+  env: LoginEnv;
 }
 
 /** How the CLI reaches a host: ssh2 with ~/.ssh/config, the inventory's connection variables and strict host keys. */

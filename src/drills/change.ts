@@ -1,9 +1,8 @@
-import type { BecomeSpec } from '../engine/connect.js';
-import { execOpts, HostState, makeCtx } from '../engine/host-state.js';
+import { type BecomeSpec, execOpts } from '../transport/become.js';
+import { moduleArgs, runModule, targetOf } from '../engine/module-run.js';
 import type { JournalEntry } from '../change/types.js';
 import type { TaskModule } from '../modules/types.js';
 import type { Journal } from '../rollback/journal.js';
-import { applyJournaled } from '../rollback/apply.js';
 import { replayUndo } from '../rollback/replay.js';
 import { TemplateEngine } from '../template/render.js';
 import type { Transport } from '../transport/types.js';
@@ -23,27 +22,21 @@ export class DrillChanges {
     mod: TaskModule<P, unknown>,
     args: unknown,
   ): Promise<boolean> {
-    const hs = new HostState(t.host);
-    hs.transport = t;
-    const p = mod.schema.parse(args);
-    const ctx = makeCtx({ hs, vars, check: false, become, baseDirs: [], templates: new TemplateEngine(), execLog: [] });
-    const plan = mod.plan(p, await mod.check(ctx, p));
-    if (plan.fail) throw new Error(`${t.host}: ${plan.fail}`);
-    if (!plan.steps.length) return false;
-    await applyJournaled(
-      this.journal,
-      t,
-      `drill: ${mod.name} ${plan.summary}`,
-      plan,
-      become,
-      (e) => this.done.push({ t, e, become }),
-      (e) =>
+    const parsed = moduleArgs(mod, args, vars);
+    if (!parsed.ok) throw new Error(`${t.host}: ${mod.name}: ${parsed.path || 'arguments'}: ${parsed.message}`);
+    const ctx = { hs: targetOf(t), vars, check: false, become, baseDirs: [], templates: new TemplateEngine() };
+    const run = await runModule(mod, parsed.data, ctx, {
+      journal: this.journal,
+      task: (plan) => `drill: ${mod.name} ${plan.summary}`,
+      onBegin: (e) => this.done.push({ t, e, become }),
+      onUnapplied: (e) =>
         this.done.splice(
           this.done.findIndex((d) => d.e === e),
           1,
         ),
-    );
-    return true;
+    });
+    if (run.kind === 'failed') throw new Error(`${t.host}: ${run.msg}`);
+    return run.plan.steps.length > 0;
   }
 
   /** Undo every change of the drill, newest first. */

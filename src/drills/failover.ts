@@ -1,8 +1,7 @@
-import type { BecomeSpec } from '../engine/connect.js';
+import type { BecomeSpec } from '../transport/become.js';
 import { service } from '../modules/service.js';
-import { ifaceName, z } from '../modules/args.js';
-import { exec, type TaskModule } from '../modules/types.js';
-import { sh, joinCmds } from '../transport/shell.js';
+import { linkCut } from '../modules/link-cut.js';
+import { sh } from '../transport/shell.js';
 import type { Transport } from '../transport/types.js';
 import type { DrillChanges } from './change.js';
 import { startProbe } from './probe.js';
@@ -209,32 +208,6 @@ export async function failoverDrill(i: FailoverInput): Promise<DrillResult> {
     tl.mark('drill-end');
   }
 }
-
-/**
- * Cut the MASTER's link with a dead-man switch on the host itself: the interface comes back after
- * `seconds` even though this run loses its connection meanwhile. The undo (link up) is journaled.
- */
-const linkCut: TaskModule<{ iface: string; seconds: number }, null> = {
-  name: 'link_cut',
-  schema: z.object({ iface: ifaceName, seconds: z.number().int().min(1).max(120) }).strict(),
-  check: async () => null,
-  plan: (p) => ({
-    action: 'update',
-    summary: `${p.iface} down for ${p.seconds} s`,
-    steps: [
-      exec(
-        joinCmds(
-          [
-            sh`nohup /bin/sh -c ${`ip link set ${p.iface} down; sleep ${p.seconds}; ip link set ${p.iface} up`} `,
-            sh`>/dev/null 2>&1 &`,
-          ],
-          '',
-        ),
-      ),
-    ],
-    undo: [exec(sh`ip link set ${p.iface} up`)],
-  }),
-};
 
 async function stoppedPeers(ds: DirectorConn[]): Promise<string[]> {
   const r = await Promise.all(ds.map(async (d) => ({ d, up: (await d.t.exec(sh`pidof keepalived`)).code === 0 })));

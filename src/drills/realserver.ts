@@ -1,7 +1,8 @@
 import { service } from '../modules/service.js';
 import type { DrillChanges } from './change.js';
 import { holders, type DirectorConn } from './failover.js';
-import { rsWeight, realServerCounters } from './ipvs-live.js';
+import { realServerCounters } from './ipvs-live.js';
+import { rsWeight } from '../modules/ipvs-weight.js';
 import { httpOnce, startProbe } from './probe.js';
 import { outage, Timeline, type DrillResult } from './timeline.js';
 import { sh } from '../transport/shell.js';

@@ -2,7 +2,8 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import type { Host } from '../inventory/types.js';
 import { expandHome, type SshConfigHost } from '../transport/ssh-config.js';
-import type { ConnectSpec } from '../transport/types.js';
+import type { BecomeSpec } from '../transport/become.js';
+import { KEEPALIVE_INTERVAL_MS, type ConnectSpec } from '../transport/types.js';
 import { ConfigError } from '../errors.js';
 import {
   connVarError,
@@ -20,17 +21,17 @@ const pick = (v: Record<string, unknown>, ...keys: string[]): unknown => {
   return undefined;
 };
 
-export interface BecomeSpec {
-  enabled: boolean;
-  user: string;
-  password?: string;
+/** What a login takes from the operator's environment, passed in by the CLI: the user name and ssh-agent. */
+export interface LoginEnv {
+  USER?: string;
+  SSH_AUTH_SOCK?: string;
 }
 
 export function connectSpec(
   host: Host,
   vars: Record<string, unknown>,
   sshCfg: (alias: string) => SshConfigHost,
-  opts: { acceptNewHostKeys: boolean; connectTimeoutMs: number; baseDir: string },
+  opts: { acceptNewHostKeys: boolean; connectTimeoutMs: number; baseDir: string; env: LoginEnv },
 ): ConnectSpec {
   // The CLI checks these before any host is touched; this guards every other caller.
   const bad = connVarProblems(vars)[0];
@@ -69,7 +70,7 @@ export function connectSpec(
     name: host.name,
     host: String(pick(vars, 'ansible_host', 'ssh_host') ?? cfg.hostName ?? host.name),
     port,
-    user: String(pick(vars, 'ansible_user', 'ansible_ssh_user', 'ssh_user') ?? cfg.user ?? process.env.USER ?? 'root'),
+    user: String(pick(vars, 'ansible_user', 'ansible_ssh_user', 'ssh_user') ?? cfg.user ?? opts.env.USER ?? 'root'),
     privateKeyFiles: keys,
     ...(pick(vars, 'ansible_password', 'ansible_ssh_pass') !== undefined
       ? { password: String(pick(vars, 'ansible_password', 'ansible_ssh_pass')) }
@@ -77,8 +78,8 @@ export function connectSpec(
     knownHostsFiles: knownFiles,
     acceptNewHostKeys: opts.acceptNewHostKeys,
     connectTimeoutMs: timeout * 1000,
-    keepaliveIntervalMs: 15000,
-    ...agentOf(),
+    keepaliveIntervalMs: KEEPALIVE_INTERVAL_MS,
+    ...agentOf(opts.env),
     ...(jump ? { proxyJump: jump } : {}),
     ...(pick(vars, 'lvsrun_persistent_shell') !== undefined
       ? { persistentShell: parseBool(pick(vars, 'lvsrun_persistent_shell')) !== false }
@@ -103,12 +104,13 @@ function defaultKeys(): string[] {
 }
 
 /** ssh-agent's socket: lvsrun runs with the operator's environment, as ssh does. */
-function agentOf(): { agent?: string } {
-  const sock = process.env.SSH_AUTH_SOCK;
+function agentOf(env: LoginEnv): { agent?: string } {
+  const sock = env.SSH_AUTH_SOCK;
   return sock ? { agent: sock } : {};
 }
 
 interface JumpOpts {
+  env: LoginEnv;
   acceptNewHostKeys: boolean;
   connectTimeoutMs: number;
   knownHostsFiles: string[];
@@ -139,13 +141,13 @@ function jumpChain(spec: string, sshCfg: (a: string) => SshConfigHost, o: JumpOp
       name: `jump:${alias}`,
       host: cfg.hostName ?? alias,
       port,
-      user: m?.[1] ?? cfg.user ?? process.env.USER ?? 'root',
+      user: m?.[1] ?? cfg.user ?? o.env.USER ?? 'root',
       privateKeyFiles: cfg.identityFiles.length ? cfg.identityFiles : o.keys,
       knownHostsFiles: o.knownHostsFiles,
       acceptNewHostKeys: o.acceptNewHostKeys,
       connectTimeoutMs: o.connectTimeoutMs,
-      keepaliveIntervalMs: 15000,
-      ...agentOf(),
+      keepaliveIntervalMs: KEEPALIVE_INTERVAL_MS,
+      ...agentOf(o.env),
       ...(prev ? { proxyJump: prev } : {}),
     };
   }

@@ -1,9 +1,9 @@
+import { type BecomeSpec, execOpts } from '../transport/become.js';
 import { TransportError } from '../errors.js';
 import type { Journal } from '../rollback/journal.js';
 import { replayUndo } from '../rollback/replay.js';
-import type { BecomeSpec } from './connect.js';
 import type { EventBus } from './events.js';
-import { execOpts, type HostState } from './host-state.js';
+import type { HostState } from './host-state.js';
 import type { RunSummary } from './types.js';
 
 /**

@@ -1,15 +1,15 @@
 import { LvsrunError, TransportError } from '../errors.js';
 import { lookupModule } from '../modules/registry.js';
-import type { Plan, TaskModule } from '../modules/types.js';
+import { isControllerModule, type AnyTaskModule } from '../modules/types.js';
+import type { Plan } from '../change/types.js';
 import type { Play, Task } from '../playbook/types.js';
 import { evalCondition } from '../playbook/when.js';
-import { applyJournaled, journalsNoUndo } from '../rollback/apply.js';
+import { journalsNoUndo } from '../rollback/apply.js';
 import type { Journal } from '../rollback/journal.js';
-import { MISSING, ownData } from '../template/own-data.js';
 import { asData, type TemplateEngine } from '../template/render.js';
-import type { ExecResult } from '../transport/types.js';
-import { becomeSpec, type BecomeSpec } from './connect.js';
-import { makeCtx, type HostState } from './host-state.js';
+import { becomeSpec } from './connect.js';
+import type { HostState } from './host-state.js';
+import { runModule } from './module-run.js';
 import { probeAhead, probeKey, takeProbe, widenProbes } from './speculate.js';
 import { loopItems, parseTaskArgs, withItem } from './task-args.js';
 import type { Redactor } from '../text/redact.js';
@@ -89,7 +89,7 @@ async function runItem(
   env: TaskEnv,
   hs: HostState,
   task: Task,
-  mod: TaskModule,
+  mod: AnyTaskModule,
   vars: Record<string, unknown>,
 ): Promise<ItemOutcome> {
   const parsed = parseTaskArgs(mod, task, vars, env.templates);
@@ -100,49 +100,54 @@ async function runItem(
       result: { failed: true },
     };
   const p = parsed.data;
-  if (mod.name === 'assert') return assertOutcome(p as { that: string[]; fail_msg?: string; msg?: string }, vars, task);
-  if (mod.name === 'debug') {
-    const d = p as { msg?: unknown; var?: string };
-    const named = d.var === undefined ? undefined : ownData(vars, d.var);
-    const msg =
-      d.var !== undefined
-        ? JSON.stringify(named === MISSING ? undefined : named)
-        : typeof d.msg === 'string'
-          ? d.msg
-          : JSON.stringify(d.msg ?? 'Hello world!');
-    return { status: 'ok', msg, result: { msg } };
+  if (isControllerModule(mod)) {
+    const holds = (cond: string, field: string): boolean => evalCondition(cond, vars, { ...task.where, field });
+    const o = mod.controller(p, { vars, holds });
+    return { status: o.failed ? 'failed' : 'ok', msg: o.msg, result: o.result };
   }
   const on = env.target ? await env.target(hs, task, vars) : hs;
   const become = becomeSpec(vars, env.play.become, env.play.becomeUser, task);
-  const execLog: ExecResult[] = [];
-  const ctx = makeCtx({
+  const ctx = {
     hs: on,
     vars,
     check: env.check,
     become,
     baseDirs: task.baseDirs,
     templates: env.templates,
-    execLog,
     ...(env.signal ? { signal: env.signal } : {}),
-  });
-  const key = probeKey(p, become, env.check);
+  };
   // Probes are sent for the host's own tasks only: a delegated task looks at the other host at its turn.
   const own = on === hs;
   const early = own
-    ? await takeProbe(env, hs, task, key, (text, file) => env.templates.renderString(text, vars, { file }))
+    ? await takeProbe(env, hs, task, probeKey(p, become, env.check), (text, file) =>
+        env.templates.renderString(text, vars, { file }),
+      )
     : undefined;
-  const checking = early ? undefined : mod.check(ctx, p);
-  // Send the probes of the tasks ahead now, behind this one: they come back in the same round trip.
-  if (own && env.ahead && hs.transport) probeAhead(env, hs, env.ahead(task));
-  const observed = early ? early.observed : await checking;
-  if (early) execLog.push(...early.execLog);
-  const plan = mod.plan(p, observed);
+  const run = await runModule(
+    mod,
+    p,
+    ctx,
+    {
+      journal: env.journal,
+      task: task.name,
+      onBegin: (e) => on.undoLog.push(e),
+      onUnapplied: (e) => on.undoLog.splice(on.undoLog.indexOf(e), 1),
+      // Whatever happens next, probes sent before this point may describe the old state.
+      onApply: () => on.probing.changes++,
+    },
+    {
+      ...(early ? { observed: early.observed } : {}),
+      // Send the probes of the tasks ahead now, behind this one: they come back in the same round trip.
+      checking: () => {
+        if (own && env.ahead && hs.transport) probeAhead(env, hs, env.ahead(task));
+      },
+    },
+  );
+  const { plan } = run;
   if (plan.action === 'noop') widenProbes(hs);
-  if (plan.fail) return { status: 'failed', msg: plan.fail, plan, result: { failed: true, msg: plan.fail } };
-  if (plan.checkOnly && !env.check)
-    return { status: 'failed', msg: plan.checkOnly, plan, result: { failed: true, msg: plan.checkOnly } };
+  if (run.kind === 'failed') return { status: 'failed', msg: run.msg, plan, result: { failed: true, msg: run.msg } };
   const changes = plan.action !== 'noop';
-  if (env.check) {
+  if (run.kind === 'planned') {
     // Commands cannot be previewed: like Ansible, check mode skips them.
     if (plan.action === 'run')
       return { status: 'skipped', msg: 'skipped in check mode', plan, result: { skipped: true, changed: false } };
@@ -160,11 +165,10 @@ async function runItem(
       result: { changed: changes, ...(plan.result ?? {}) },
     };
   }
-  const stepResults = await applyPlan(env, on, task, plan, become);
   const result = {
     changed: changes,
     failed: false,
-    ...(mod.result ? mod.result(p, observed, plan, stepResults) : (plan.result ?? {})),
+    ...(mod.result ? mod.result(p, run.observed, plan, run.results) : (plan.result ?? {})),
   };
   const failed = Boolean(result.failed);
   return {
@@ -174,35 +178,6 @@ async function runItem(
     msg: failed ? commandMsg(result) : plan.summary,
     ...(plan.irreversible ? { irreversible: true } : {}),
   };
-}
-
-/** Journal the undo (write-ahead), run the steps, mark done; the entry joins the host's undo log. */
-function applyPlan(env: TaskEnv, hs: HostState, task: Task, plan: Plan, become: BecomeSpec): Promise<ExecResult[]> {
-  // Whatever happens next, probes sent before this point may describe the old state.
-  if (plan.steps.length) hs.probing.changes++;
-  return applyJournaled(
-    env.journal,
-    hs.transport!,
-    task.name,
-    plan,
-    become,
-    (e) => hs.undoLog.push(e),
-    (e) => hs.undoLog.splice(hs.undoLog.indexOf(e), 1),
-  );
-}
-
-function assertOutcome(
-  p: { that: string[]; fail_msg?: string; msg?: string },
-  vars: Record<string, unknown>,
-  task: Task,
-): ItemOutcome {
-  for (const cond of p.that) {
-    if (!evalCondition(cond, vars, { ...task.where, field: 'assert.that' })) {
-      const msg = p.fail_msg ?? p.msg ?? `Assertion failed: ${cond}`;
-      return { status: 'failed', msg, result: { failed: true, assertion: cond, msg } };
-    }
-  }
-  return { status: 'ok', msg: 'All assertions passed', result: { msg: 'All assertions passed' } };
 }
 
 function commandMsg(r: Record<string, unknown>): string {

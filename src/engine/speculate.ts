@@ -1,9 +1,9 @@
 import { lookupModule } from '../modules/registry.js';
-import type { ModuleCtx, TaskModule } from '../modules/types.js';
+import { isControllerModule, type ModuleCtx, type TaskModule } from '../modules/types.js';
 import { evalCondition } from '../playbook/when.js';
-import type { ExecResult } from '../transport/types.js';
 import { becomeSpec } from './connect.js';
-import { makeCtx, type HostState } from './host-state.js';
+import type { HostState } from './host-state.js';
+import { makeCtx } from './module-run.js';
 import { parseTaskArgs } from './task-args.js';
 import type { Probe } from './probe.js';
 import type { Play, Task } from '../playbook/types.js';
@@ -28,8 +28,8 @@ export interface ProbeEnv {
   registers?: () => number;
 }
 
-/** Controller-side modules (no probe), and wait_for, whose check waits and would hold up the shell. */
-const NOT_AHEAD = new Set(['assert', 'debug', 'wait_for']);
+/** wait_for's check waits, and would hold up the shell for the probes behind it. */
+const WAITS = 'wait_for';
 
 /** At most how many tasks ahead are probed at once. */
 export const PROBE_AHEAD = 32;
@@ -61,9 +61,9 @@ export function probeAhead(env: ProbeEnv, hs: HostState, ahead: readonly Task[])
 
 function startProbe(env: ProbeEnv, hs: HostState, task: Task): Probe | undefined {
   const mod = lookupModule(task.module);
-  // Loops, and modules whose check is not a quick read, are left to their turn.
+  // Controller-side tasks, loops, and modules whose check is not a quick read are left to their turn.
   // A delegated task probes another host, and a run_once task only one host: both wait for their turn.
-  if (!mod || task.loop !== undefined || NOT_AHEAD.has(mod.name)) return undefined;
+  if (!mod || isControllerModule(mod) || task.loop !== undefined || mod.name === WAITS) return undefined;
   if (task.delegateTo !== undefined || task.runOnce) return undefined;
   try {
     const vars = env.vars(hs, task);
@@ -77,12 +77,10 @@ function startProbe(env: ProbeEnv, hs: HostState, task: Task): Probe | undefined
     const parsed = parseTaskArgs(mod, task, vars, env.templates);
     if (!parsed.ok) return undefined;
     const become = becomeSpec(vars, env.play.become, env.play.becomeUser, task);
-    const execLog: ExecResult[] = [];
     const probe: Probe = {
       changes: hs.probing.changes,
       key: probeKey(parsed.data, become, env.check),
       observed: Promise.resolve(undefined),
-      execLog,
       rendered: [],
       readVars: false,
       registers: env.registers?.() ?? 0,
@@ -95,7 +93,6 @@ function startProbe(env: ProbeEnv, hs: HostState, task: Task): Probe | undefined
         become,
         baseDirs: task.baseDirs,
         templates: env.templates,
-        execLog,
         ...(env.signal ? { signal: env.signal } : {}),
       }),
       probe,
@@ -136,7 +133,7 @@ export async function takeProbe(
   task: Task,
   key: string,
   render: (text: string, file: string | undefined) => string,
-): Promise<{ observed: unknown; execLog: ExecResult[] } | undefined> {
+): Promise<{ observed: unknown } | undefined> {
   const probe = hs.probing.probes.get(task);
   if (!probe) return undefined;
   hs.probing.probes.delete(task);
@@ -148,7 +145,7 @@ export async function takeProbe(
   if (probe.readVars && probe.registers !== (env.registers?.() ?? 0)) return undefined;
   try {
     if (probe.rendered.some((r) => render(r.text, r.file) !== r.out)) return undefined;
-    return { observed: await probe.observed, execLog: probe.execLog };
+    return { observed: await probe.observed };
   } catch {
     return undefined;
   }

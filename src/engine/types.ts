@@ -65,7 +65,6 @@ export interface Reporter {
 
 export interface RunOptions {
   check: boolean;
-  diff: boolean;
   forks: number;
   limit?: string;
   /** Hosts named outright (`--limit @failed`, `--limit @FILE`); used instead of `limit`. */
@@ -74,8 +73,6 @@ export interface RunOptions {
   skipTags: string[];
   extraVars: Record<string, unknown>;
   strategy?: 'linear' | 'free';
-  acceptNewHostKeys: boolean;
-  connectTimeoutMs: number;
   runDir?: string;
   runId: string;
   signal?: AbortSignal;

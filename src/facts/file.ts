@@ -82,12 +82,3 @@ export function uncapturedReason(path: string, st: FileState): string | undefine
     'refusing to change it (nothing was changed)'
   );
 }
-
-/** Normalise a user mode ('644', '0644', 0o644 given as 420) to four octal digits. */
-export function normMode(m: string | number | undefined): string | undefined {
-  if (m === undefined) return undefined;
-  if (typeof m === 'number') return m.toString(8).padStart(4, '0');
-  const s = m.trim();
-  if (!/^0?[0-7]{3,4}$/.test(s)) return s; // symbolic modes pass through to chmod
-  return s.padStart(4, '0').slice(-4);
-}

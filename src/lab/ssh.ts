@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { LvsrunError } from '../errors.js';
 import { sh } from '../transport/shell.js';
 import { SshTransport } from '../transport/ssh.js';
+import { KEEPALIVE_INTERVAL_MS } from '../transport/types.js';
 import { labStatus } from './lab.js';
 import { labDir } from './paths.js';
 
@@ -47,7 +48,7 @@ export async function labSsh(host: string, cmd: string[], io: LabSshIo): Promise
     knownHostsFiles: [join(dir, 'known_hosts')],
     acceptNewHostKeys: false,
     connectTimeoutMs: 10000,
-    keepaliveIntervalMs: 15000,
+    keepaliveIntervalMs: KEEPALIVE_INTERVAL_MS,
   });
   try {
     // The words are the user's command line for the lab host, joined as the shell would see them.

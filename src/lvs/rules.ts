@@ -1,7 +1,7 @@
 import type { Origin } from '../inventory/types.js';
 import type { Director, LvsModel, RealServerHost, Val } from './model.js';
 
-/** One problem found before any host is touched. Rules and their sources: docs/validate.md. */
+/** One problem found before any host is touched. Rules and their sources: docs/lvs.md, "lvsrun validate". */
 export interface Finding {
   rule: string;
   severity: 'error' | 'warn' | 'info';

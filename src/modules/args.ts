@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isHostOrIp, isInterfaceLabel, isInterfaceName, isIpAddress, isIpOrCidr } from '../lvs/addr.js';
+import type { ModuleBase } from './types.js';
 
 /** Ansible's booleans: yes/no/true/false/on/off/1/0. */
 export const boolish = z
@@ -56,6 +57,75 @@ export function emptyIsUnset(v: unknown): unknown {
 }
 
 export { z };
+
+export type ArgPath = ReadonlyArray<string | number>;
+
+/** One thing wrong with a module's arguments, in lvsrun's words (zod stays inside modules/). */
+export interface ArgIssue {
+  /** Where: keys and list positions from the top of the arguments. */
+  path: ArgPath;
+  message: string;
+  /** A key the module does not take at `path`, and the keys it does take there. */
+  unknownKey?: { key: string; known: string[] };
+}
+
+export type ParsedArgs<P> = { ok: true; data: P } | { ok: false; issues: ArgIssue[] };
+
+/** A module's arguments checked by its schema: the typed arguments, or every issue found. */
+export function parseModuleArgs<P>(mod: Pick<ModuleBase<P>, 'schema'>, raw: unknown): ParsedArgs<P> {
+  const r = mod.schema.safeParse(raw);
+  if (r.success) return { ok: true, data: r.data };
+  return {
+    ok: false,
+    issues: r.error.issues.map((i) => ({
+      path: i.path,
+      message: i.message,
+      ...(i.code === 'unrecognized_keys'
+        ? { unknownKey: { key: i.keys[0]!, known: shapeKeys(mod.schema, i.path) } }
+        : {}),
+    })),
+  };
+}
+
+/** The keys of the object the schema expects at `path` (through defaults, effects, arrays and records). */
+function shapeKeys(schema: unknown, path: ArgPath = []): string[] {
+  type Def = {
+    shape?: () => Record<string, unknown>;
+    schema?: unknown;
+    innerType?: unknown;
+    in?: unknown;
+    out?: unknown;
+    type?: unknown;
+    valueType?: unknown;
+    options?: unknown[];
+  };
+  let s: unknown = schema;
+  let rest = [...path];
+  for (let i = 0; i < 40 && s; i++) {
+    const def = (s as { _def?: Def })._def;
+    if (!def) return [];
+    if (def.shape) {
+      if (!rest.length) return Object.keys(def.shape());
+      const k = String(rest.shift());
+      s = Object.hasOwn(def.shape(), k) ? def.shape()[k] : undefined;
+      continue;
+    }
+    if (typeof rest[0] === 'number' && def.type) {
+      rest = rest.slice(1);
+      s = def.type;
+      continue;
+    }
+    if (def.valueType) {
+      rest = rest.slice(1);
+      s = def.valueType;
+      continue;
+    }
+    // a union (a map or a list of the same entries): the first member that has an object shape
+    if (def.options) return def.options.map((o) => shapeKeys(o, rest)).find((k) => k.length) ?? [];
+    s = def.schema ?? def.innerType ?? def.in ?? def.type;
+  }
+  return [];
+}
 
 /*
  * Typed values for what goes into commands and config files. Each refuses anything that could

@@ -1,5 +1,6 @@
+import { MISSING, ownData } from '../template/own-data.js';
 import { z, strList } from './args.js';
-import { noop, type TaskModule } from './types.js';
+import type { ControllerModule } from './types.js';
 
 const assertSchema = z
   .object({
@@ -12,20 +13,33 @@ const assertSchema = z
   .strict();
 const debugSchema = z.object({ msg: z.unknown().optional(), var: z.string().optional() }).strict();
 
-/**
- * assert and debug run on the controller: the engine evaluates `that` with the safe evaluator
- * before planning (see engine/controller-tasks.ts); these records give them a schema and a name.
- */
-export const assertModule: TaskModule<z.infer<typeof assertSchema>, null> = {
+/** assert: every condition of `that` must hold for the host's variables; the first that does not fails the task. */
+export const assertModule: ControllerModule<z.infer<typeof assertSchema>> = {
   name: 'assert',
   schema: assertSchema,
-  check: async () => null,
-  plan: (p) => noop(p.success_msg ?? 'All assertions passed'),
+  controller(p, env) {
+    for (const cond of p.that) {
+      if (!env.holds(cond, 'assert.that')) {
+        const msg = p.fail_msg ?? p.msg ?? `Assertion failed: ${cond}`;
+        return { failed: true, msg, result: { failed: true, assertion: cond, msg } };
+      }
+    }
+    return { failed: false, msg: 'All assertions passed', result: { msg: 'All assertions passed' } };
+  },
 };
 
-export const debug: TaskModule<z.infer<typeof debugSchema>, null> = {
+/** debug: a message, or a variable's value (own data only, as templates see it). */
+export const debug: ControllerModule<z.infer<typeof debugSchema>> = {
   name: 'debug',
   schema: debugSchema,
-  check: async () => null,
-  plan: (p) => noop(typeof p.msg === 'string' ? p.msg : JSON.stringify(p.msg ?? '')),
+  controller(d, env) {
+    const named = d.var === undefined ? undefined : ownData(env.vars, d.var);
+    const msg =
+      d.var !== undefined
+        ? JSON.stringify(named === MISSING ? undefined : named)
+        : typeof d.msg === 'string'
+          ? d.msg
+          : JSON.stringify(d.msg ?? 'Hello world!');
+    return { failed: false, msg, result: { msg } };
+  },
 };

@@ -3,7 +3,7 @@ import { bytesToText } from '../facts/byte-text.js';
 import { fileStateCmd, observedBytes, parseFileState, uncapturedReason, type FileState } from '../facts/file.js';
 import { z, boolish, modeArg } from './args.js';
 import { attrSteps, putFile, restorePath } from './file-steps.js';
-import { noop, type ModuleCtx, type Plan, type TaskModule } from './types.js';
+import { failPlan, noop, type ModuleCtx, type Plan, type TaskModule } from './types.js';
 
 const schema = z
   .object({
@@ -40,7 +40,7 @@ export interface FileWriteObserved {
 /** Shared by copy and template: make `dest` hold `want` with the given attributes. */
 export function planFileWrite(p: FileWriteArgs, o: FileWriteObserved): Plan {
   const st = o.state;
-  if (st.exists && st.type !== 'file') return { ...noop(''), fail: `${p.dest} exists and is a ${st.type}, not a file` };
+  if (st.exists && st.type !== 'file') return failPlan(`${p.dest} exists and is a ${st.type}, not a file`);
   const want = Buffer.isBuffer(o.want) ? o.want : Buffer.from(o.want, 'utf8');
   const have = observedBytes(st);
   const sameContent =
@@ -50,7 +50,7 @@ export function planFileWrite(p: FileWriteArgs, o: FileWriteObserved): Plan {
   if (sameContent)
     return { action: 'update', summary: `${p.dest}: attributes`, steps: attrs.steps, undo: attrs.undo.reverse() };
   const tooBig = uncapturedReason(p.dest, st);
-  if (tooBig) return { ...noop(''), fail: tooBig };
+  if (tooBig) return failPlan(tooBig);
   return {
     action: st.exists ? 'update' : 'create',
     summary: `${st.exists ? 'update' : 'create'} ${p.dest} from ${o.source}`,

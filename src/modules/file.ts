@@ -3,7 +3,7 @@ import { sh } from '../transport/shell.js';
 import { z, aliasStep, modeArg } from './args.js';
 import { observeFile } from './copy.js';
 import { attrSteps, restorePath } from './file-steps.js';
-import { exec, noop, type Plan, type TaskModule } from './types.js';
+import { exec, failPlan, noop, type Plan, type TaskModule } from './types.js';
 
 const schema = z.preprocess(
   aliasStep({ dest: 'path', name: 'path' }),
@@ -50,7 +50,7 @@ export const file: TaskModule<Args, FileState> = {
         };
       case 'directory': {
         if (st.exists && st.type !== 'directory')
-          return { ...noop(''), fail: `${path} exists and is a ${st.type}, not a directory` };
+          return failPlan(`${path} exists and is a ${st.type}, not a directory`);
         if (!st.exists) {
           return {
             action: 'create',
@@ -65,7 +65,7 @@ export const file: TaskModule<Args, FileState> = {
         return attrPlan(path, st, p);
       }
       case 'file':
-        if (!st.exists) return { ...noop(''), fail: `${path} does not exist (use state: touch to create it)` };
+        if (!st.exists) return failPlan(`${path} does not exist (use state: touch to create it)`);
         return attrPlan(path, st, p);
       case 'touch':
         if (st.exists) return attrPlan(path, st, p);
@@ -78,7 +78,7 @@ export const file: TaskModule<Args, FileState> = {
       case 'link':
         if (st.type === 'link' && st.linkTarget === p.src) return noop(`${path} -> ${p.src}`);
         if (st.exists && st.type !== 'link' && st.type !== 'file')
-          return { ...noop(''), fail: `${path} exists and is a ${st.type}` };
+          return failPlan(`${path} exists and is a ${st.type}`);
         return {
           action: st.exists ? 'update' : 'create',
           summary: `link ${path} -> ${p.src}`,

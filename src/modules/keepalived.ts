@@ -6,7 +6,7 @@ import { raw } from '../transport/shell.js';
 import { KEEPALIVED_TEMPLATE, keepalivedSchema, type KeepalivedArgs } from './keepalived-args.js';
 import { planFileWrite } from './copy.js';
 import { parseServiceProbe, serviceAction, serviceProbe, type ServiceObserved } from './service.js';
-import { exec, noop, type ModuleCtx, type Plan, type Step, type TaskModule } from './types.js';
+import { exec, failPlan, noop, type ModuleCtx, type Plan, type Step, type TaskModule } from './types.js';
 
 /** `checkMode`: a --check run on a fresh host has not installed keepalived yet (the package task only planned it). */
 export interface KeepalivedObserved {
@@ -93,7 +93,7 @@ export const keepalived: TaskModule<KeepalivedArgs, KeepalivedObserved> = {
       { state: st, want: o.want, source: p.template },
     );
     if (file.fail) return file;
-    if (o.refused) return { ...noop(''), fail: `keepalived -t refuses the new ${p.dest}: ${o.refused}` };
+    if (o.refused) return failPlan(`keepalived -t refuses the new ${p.dest}: ${o.refused}`);
     const changed = !st.exists || st.content !== o.want;
     const steps: Step[] = [...file.steps];
     const undo: Step[] = [...file.undo];
@@ -128,18 +128,14 @@ export const keepalived: TaskModule<KeepalivedArgs, KeepalivedObserved> = {
     };
     if (!o.installed) {
       if (o.checkMode) return { ...plan, summary: `${summary} (keepalived not installed yet: not validated)` };
-      return {
-        ...noop(''),
-        fail: 'keepalived is not installed on this host; install the keepalived package before this task',
-      };
+      return failPlan('keepalived is not installed on this host; install the keepalived package before this task');
     }
     if (!o.svc.exists && applied)
-      return {
-        ...plan,
-        fail:
-          'keepalived is installed but ' +
+      return failPlan(
+        'keepalived is installed but ' +
           `${o.svc.init === 'systemd' ? `has no unit ${p.service}` : `/etc/init.d/${p.service} is missing`}`,
-      };
+        { summary: plan.summary, ...(plan.diff ? { diff: plan.diff } : {}) },
+      );
     return plan;
   },
 };

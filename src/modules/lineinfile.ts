@@ -3,7 +3,7 @@ import { uncapturedReason, type FileState } from '../facts/file.js';
 import { z, aliasStep, boolish, modeArg } from './args.js';
 import { observeFile } from './copy.js';
 import { attrSteps, putFile, restorePath } from './file-steps.js';
-import { noop, type Plan, type TaskModule } from './types.js';
+import { failPlan, noop, type Plan, type TaskModule } from './types.js';
 import { compileUserRegex } from '../text/user-regex.js';
 
 const schema = z.preprocess(
@@ -76,11 +76,11 @@ export const lineinfile: TaskModule<Args, FileState> = {
   plan(p, st): Plan {
     if (!st.exists && !p.create) {
       if (p.state === 'absent') return noop(`${p.path} does not exist`);
-      return { ...noop(''), fail: `${p.path} does not exist; set create: true to create it` };
+      return failPlan(`${p.path} does not exist; set create: true to create it`);
     }
-    if (st.exists && st.type !== 'file') return { ...noop(''), fail: `${p.path} is a ${st.type}, not a file` };
+    if (st.exists && st.type !== 'file') return failPlan(`${p.path} is a ${st.type}, not a file`);
     const tooBig = uncapturedReason(p.path, st);
-    if (tooBig) return { ...noop(''), fail: tooBig };
+    if (tooBig) return failPlan(tooBig);
     // content is the file's bytes decoded losslessly; the line is normalised the same way,
     // so putFile writes both exactly.
     const before = st.content ?? '';

@@ -1,6 +1,6 @@
 import { sh, nest, raw, joinCmds, type ShellCmd } from '../transport/shell.js';
 import { z, boolish } from './args.js';
-import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
+import { exec, failPlan, noop, type Plan, type Step, type TaskModule } from './types.js';
 
 const schema = z
   .object({
@@ -114,7 +114,7 @@ export const service: TaskModule<Args, ServiceObserved> = {
     return parseServiceProbe((await ctx.exec(serviceProbe(p.name))).stdout);
   },
   plan(p, o): Plan {
-    if (!o.exists) return { ...noop(''), fail: `service ${p.name} is not installed on this host (${o.init})` };
+    if (!o.exists) return failPlan(`service ${p.name} is not installed on this host (${o.init})`);
     const steps: Step[] = [];
     const undo: Step[] = [];
     const act = (a: 'start' | 'stop' | 'restart' | 'reload'): Step =>

@@ -4,7 +4,7 @@ import { sh } from '../transport/shell.js';
 import { z, aliasStep, boolish, scalar } from './args.js';
 import { editLines } from './lineinfile.js';
 import { putFile, restorePath } from './file-steps.js';
-import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
+import { exec, failPlan, noop, type Plan, type Step, type TaskModule } from './types.js';
 
 const schema = z.preprocess(
   aliasStep({ key: 'name' }),
@@ -53,7 +53,7 @@ export const sysctl: TaskModule<Args, SysctlObserved> = {
     const diff = [];
     const want = p.value?.trim().replace(/\s+/g, ' ');
     if (p.state === 'present' && p.reload && p.sysctl_set) {
-      if (o.live === null) return { ...noop(''), fail: `sysctl ${p.name} does not exist on this host` };
+      if (o.live === null) return failPlan(`sysctl ${p.name} does not exist on this host`);
       if (o.live !== want) {
         steps.push(exec(sh`sysctl -q -w -- ${`${p.name}=${want}`}`, { what: `set ${p.name}` }));
         undo.push(exec(sh`sysctl -q -w -- ${`${p.name}=${o.live}`}`, { what: `reset ${p.name}` }));
@@ -63,17 +63,14 @@ export const sysctl: TaskModule<Args, SysctlObserved> = {
     if (p.persist) {
       const f = o.file;
       if (f.type === 'link') {
-        return {
-          ...noop(''),
-          fail:
-            `sysctl_file ${p.sysctl_file} is a symbolic link to ${f.linkTarget ?? '?'}; ` +
+        return failPlan(
+          `sysctl_file ${p.sysctl_file} is a symbolic link to ${f.linkTarget ?? '?'}; ` +
             'set sysctl_file to the file itself (nothing was changed)',
-        };
+        );
       }
-      if (f.exists && f.type !== 'file')
-        return { ...noop(''), fail: `sysctl_file ${p.sysctl_file} is a ${f.type}, not a file` };
+      if (f.exists && f.type !== 'file') return failPlan(`sysctl_file ${p.sysctl_file} is a ${f.type}, not a file`);
       const tooBig = uncapturedReason(p.sysctl_file, f);
-      if (tooBig) return { ...noop(''), fail: tooBig };
+      if (tooBig) return failPlan(tooBig);
     }
     const before = o.file.content ?? '';
     const after = editLines(before, {

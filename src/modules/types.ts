@@ -5,8 +5,8 @@ import type { ShellCmd } from '../transport/shell.js';
 import type { ExecOptions, ExecResult } from '../transport/types.js';
 
 // The vocabulary of a change lives below modules, engine and rollback; modules take it from here.
-export type { ChangeAction, Diff, ExecStep, Plan, Step } from '../change/types.js';
-export { exec, noop } from '../change/types.js';
+export type { ChangeAction, ChangePlan, Diff, ExecStep, FailPlan, Plan, Step } from '../change/types.js';
+export { exec, failPlan, noop } from '../change/types.js';
 
 /** What a module sees of its host. No global context: everything comes through here. */
 export interface ModuleCtx extends OsProbeCtx {
@@ -22,7 +22,8 @@ export interface ModuleCtx extends OsProbeCtx {
   fact<T>(key: string, load: () => Promise<T>): Promise<T>;
 }
 
-export interface TaskModule<P = unknown, O = unknown> {
+/** What every module has: a name, its argument schema and the checks made before any host is touched. */
+export interface ModuleBase<P> {
   readonly name: string;
   /** The argument schema (zod). Only modules/*.ts and args.ts touch zod. */
   readonly schema: z.ZodType<P, z.ZodTypeDef, unknown>;
@@ -35,6 +36,10 @@ export interface TaskModule<P = unknown, O = unknown> {
    * group the arguments name): run with the schema, so before any host is touched.
    */
   vet?(p: P, vars: Record<string, unknown>): { path: string; message: string } | undefined;
+}
+
+/** A module that works on its host: check reads it, plan says what to change, the engine applies. */
+export interface TaskModule<P = unknown, O = unknown> extends ModuleBase<P> {
   /** Read the live state. Read-only. */
   check(ctx: ModuleCtx, p: P): Promise<O>;
   /** Pure: what differs, the steps to change it, and the undo. */
@@ -43,7 +48,23 @@ export interface TaskModule<P = unknown, O = unknown> {
   result?(p: P, observed: O, plan: Plan, execs: ExecResult[]): Record<string, unknown>;
 }
 
+/** What a controller-side module sees: the host's variables and the playbook's condition evaluator. */
+export interface ControllerEnv {
+  readonly vars: Record<string, unknown>;
+  /** Evaluates a condition with the safe evaluator; `field` names it in an error. */
+  holds(condition: string, field: string): boolean;
+}
+
+/** A module that runs on the controller only (assert, debug): it never touches the host. */
+export interface ControllerModule<P = unknown> extends ModuleBase<P> {
+  controller(p: P, env: ControllerEnv): { failed: boolean; msg: string; result: Record<string, unknown> };
+}
+
 /** Any module, whatever its argument and observed-state types: what the registry holds. */
 // P and O differ per module and appear in both directions, so `unknown` would not accept them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyTaskModule = TaskModule<any, any>;
+export type AnyTaskModule = TaskModule<any, any> | ControllerModule<any>;
+
+export function isControllerModule<P>(m: TaskModule<P, unknown> | ControllerModule<P>): m is ControllerModule<P> {
+  return 'controller' in m;
+}

@@ -5,7 +5,7 @@ import { ifcfgText, ifupdownText, prefixToNetmask } from '../lvs/ifcfg-text.js';
 import { sh } from '../transport/shell.js';
 import { z, boolish, ifaceLabel, ifaceName, ipAddr } from './args.js';
 import { putFile, restorePath } from './file-steps.js';
-import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
+import { exec, failPlan, noop, type Plan, type Step, type TaskModule } from './types.js';
 
 const schema = z
   .object({
@@ -71,10 +71,7 @@ export const vip: TaskModule<Args, VipObserved> = {
     if (p.state === 'present') {
       if (!o.linkExists) {
         if (!p.create)
-          return {
-            ...noop(''),
-            fail: `interface ${p.interface} does not exist; set create: dummy (or ipip for tunl0)`,
-          };
+          return failPlan(`interface ${p.interface} does not exist; set create: dummy (or ipip for tunl0)`);
         steps.push(
           exec(
             p.create === 'ipip'

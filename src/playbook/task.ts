@@ -1,6 +1,7 @@
 import { ConfigError, didYouMean } from '../errors.js';
 import { lookupModule, moduleNames } from '../modules/registry.js';
-import type { TaskModule } from '../modules/types.js';
+import { parseModuleArgs } from '../modules/args.js';
+import type { ModuleBase } from '../modules/types.js';
 import { readFileSync } from 'node:fs';
 import { findLocalFile } from './local-files.js';
 import { checkTemplateSyntax } from '../template/render.js';
@@ -163,7 +164,7 @@ function checkRegexArgs(module: string, args: unknown, at: At): void {
 }
 
 /** `command: echo hi`, `copy: dest=/x content=y`, or a mapping. */
-function normaliseArgs(mod: TaskModule, v: unknown, bad: () => ConfigError): unknown {
+function normaliseArgs(mod: ModuleBase<unknown>, v: unknown, bad: () => ConfigError): unknown {
   if (v === null || v === undefined) return {};
   if (isObj(v)) return v;
   if (typeof v !== 'string') throw bad();
@@ -181,20 +182,19 @@ const templated = (v: unknown): boolean => typeof v === 'string' && v.includes('
 
 /** Validate arguments before any host is touched; fields holding templates are checked later, per host. */
 function staticCheck(
-  mod: TaskModule,
+  mod: ModuleBase<unknown>,
   args: unknown,
   fail: (field: Path, msg: string, hint?: string) => ConfigError,
 ): void {
-  const r = mod.schema.safeParse(args);
-  if (r.success) return;
-  for (const issue of r.error.issues) {
-    const field = issue.path as Path;
+  const r = parseModuleArgs(mod, args);
+  if (r.ok) return;
+  for (const issue of r.issues) {
+    const field = issue.path;
     let val: unknown = args;
     for (const seg of field) val = isObj(val) || Array.isArray(val) ? (val as Obj)[seg as string] : undefined;
     if (templated(val) || (field.length && hasTemplateParent(args, field))) continue;
-    if (issue.code === 'unrecognized_keys') {
-      const key = issue.keys[0]!;
-      const known = shapeKeys(mod.schema, field);
+    if (issue.unknownKey) {
+      const { key, known } = issue.unknownKey;
       const what = field.length ? `${field.join('.')} keys` : 'arguments';
       throw fail(
         [...field, key],
@@ -202,7 +202,6 @@ function staticCheck(
         didYouMean(key, known) ?? `${what} are: ${known.join(', ')}`,
       );
     }
-    if (issue.code === 'invalid_union' && templated(val)) continue;
     throw fail(
       field,
       `${field.length ? `${field.join('.')}: ` : ''}${issue.message}`,
@@ -218,46 +217,6 @@ function hasTemplateParent(args: unknown, field: Path): boolean {
     v = isObj(v) || Array.isArray(v) ? (v as Obj)[seg as string] : undefined;
   }
   return templated(v);
-}
-
-/** The keys of the object the schema expects at `path` (through defaults, effects, arrays and records). */
-function shapeKeys(schema: unknown, path: Path = []): string[] {
-  type Def = {
-    shape?: () => Obj;
-    schema?: unknown;
-    innerType?: unknown;
-    in?: unknown;
-    out?: unknown;
-    type?: unknown;
-    valueType?: unknown;
-    options?: unknown[];
-  };
-  let s: unknown = schema;
-  let rest = [...path];
-  for (let i = 0; i < 40 && s; i++) {
-    const def = (s as { _def?: Def })._def;
-    if (!def) return [];
-    if (def.shape) {
-      if (!rest.length) return Object.keys(def.shape());
-      const k = String(rest.shift());
-      s = Object.hasOwn(def.shape(), k) ? def.shape()[k] : undefined;
-      continue;
-    }
-    if (typeof rest[0] === 'number' && def.type) {
-      rest = rest.slice(1);
-      s = def.type;
-      continue;
-    }
-    if (def.valueType) {
-      rest = rest.slice(1);
-      s = def.valueType;
-      continue;
-    }
-    // a union (a map or a list of the same entries): the first member that has an object shape
-    if (def.options) return def.options.map((o) => shapeKeys(o, rest)).find((k) => k.length) ?? [];
-    s = def.schema ?? def.innerType ?? def.in ?? def.type;
-  }
-  return [];
 }
 
 function fieldOf(p: Path): string | undefined {

@@ -1,5 +1,4 @@
-import type { BecomeSpec } from '../engine/connect.js';
-import { execOpts } from '../engine/host-state.js';
+import { type BecomeSpec, execOpts } from '../transport/become.js';
 import { CommandError } from '../errors.js';
 import type { JournalEntry, Plan } from '../change/types.js';
 import type { ExecResult, Transport } from '../transport/types.js';

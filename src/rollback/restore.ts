@@ -1,8 +1,8 @@
+import { execOpts } from '../transport/become.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { becomeSpec } from '../engine/connect.js';
 import { lockHost } from '../engine/host-lock.js';
-import { execOpts } from '../engine/host-state.js';
 import type { Connector } from '../engine/connect-host.js';
 import { LvsrunError, TransportError } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';

@@ -1,4 +1,5 @@
 import { connectionVarKinds, JUMP_PATTERN, PROXY_COMMAND_PATTERN, type ConnVarKind } from '../engine/connect-vars.js';
+import { parseModuleArgs } from '../modules/args.js';
 import { argsJsonSchema, type JsonSchema } from '../modules/json-schema.js';
 import { MODULE_PREFIXES, MODULES } from '../modules/registry.js';
 import type { AnyTaskModule } from '../modules/types.js';
@@ -76,7 +77,7 @@ function moduleValue(mod: AnyTaskModule): JsonSchema {
     ? { type: 'string', description: `the ${mod.freeForm}` }
     : { type: 'string', pattern: '^\\s*[^\\s=]+=', description: 'key=value words' };
   // Empty (`stat:`) is the same as `{}`: accepted where the module needs no argument.
-  const empty = mod.schema.safeParse({}).success ? [NULL] : [];
+  const empty = parseModuleArgs(mod, {}).ok ? [NULL] : [];
   return {
     description: `lvsrun module ${mod.name} (docs/modules.md#${mod.name})`,
     anyOf: [argsJsonSchema(mod.schema), words, ...empty],

@@ -2,6 +2,23 @@ import { LvsrunError } from '../errors.js';
 import { sh, type ShellCmd } from './shell.js';
 import type { ExecOptions } from './types.js';
 
+/** Whether and as whom a task's commands run through sudo; the password only ever goes on stdin. */
+export interface BecomeSpec {
+  enabled: boolean;
+  user: string;
+  password?: string;
+}
+
+/** The exec options that run a command as `become` says, with `extra` (stdin, a timeout, a signal). */
+export function execOpts(become: BecomeSpec, extra: ExecOptions = {}): ExecOptions {
+  return {
+    ...extra,
+    ...(become.enabled
+      ? { become: { user: become.user, ...(become.password !== undefined ? { password: become.password } : {}) } }
+      : {}),
+  };
+}
+
 /**
  * A shell command is a C string on the host: a NUL byte cannot be in it. Sent anyway, sshd drops
  * the whole connection (an exec request with a NUL is a protocol error) and a shell reading a

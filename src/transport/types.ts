@@ -39,6 +39,9 @@ export interface Transport {
   warm?(): void;
 }
 
+/** SSH keepalive: often enough that a NAT or firewall keeps an idle connection (a long task) open. */
+export const KEEPALIVE_INTERVAL_MS = 15_000;
+
 export interface ConnectSpec {
   name: string;
   host: string;

@@ -4,7 +4,7 @@ import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HostState, makeCtx } from '../../src/engine/host-state.js';
+import { moduleCtx } from '../../src/engine/module-run.js';
 import { bytesToText, textToBytes } from '../../src/facts/byte-text.js';
 import { copy } from '../../src/modules/copy.js';
 import { lineinfile } from '../../src/modules/lineinfile.js';
@@ -43,18 +43,7 @@ const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).
 const noBecome = { enabled: false, user: 'root' };
 
 async function planOn<P, O>(mod: TaskModule<P, O>, args: unknown, baseDirs: string[] = []): Promise<Plan> {
-  const t = new LocalTransport();
-  const hs = new HostState('local');
-  hs.transport = t;
-  const ctx = makeCtx({
-    hs,
-    vars: {},
-    check: false,
-    become: noBecome,
-    baseDirs,
-    templates: new TemplateEngine(),
-    execLog: [],
-  });
+  const ctx = moduleCtx(new LocalTransport(), { baseDirs });
   const p = mod.schema.parse(args);
   return mod.plan(p, await mod.check(ctx, p));
 }

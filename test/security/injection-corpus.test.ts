@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseTaskArgs } from '../../src/engine/task-args.js';
 import { LvsrunError } from '../../src/errors.js';
 import { MODULES } from '../../src/modules/registry.js';
-import type { ModuleCtx, Plan, TaskModule } from '../../src/modules/types.js';
+import { isControllerModule, type ModuleCtx, type Plan } from '../../src/modules/types.js';
+import { evalCondition } from '../../src/playbook/when.js';
 import type { Task } from '../../src/playbook/types.js';
 import { TemplateEngine } from '../../src/template/render.js';
 import type { ShellCmd } from '../../src/transport/shell.js';
@@ -269,7 +270,7 @@ interface Outcome {
 
 async function runCase(modName: string, args: unknown, vars: Record<string, unknown>): Promise<Outcome> {
   const key = modName.replace(/\(.*\)$/, '');
-  const mod = MODULES.get(key) as TaskModule<any, any>;
+  const mod = MODULES.get(key)!;
   const task = {
     name: 't',
     moduleKey: key,
@@ -287,6 +288,12 @@ async function runCase(modName: string, args: unknown, vars: Record<string, unkn
   try {
     const parsed = parseTaskArgs(mod, task, vars, templates);
     if (!parsed.ok) return { refused: `${parsed.path}: ${parsed.message}`, cmds };
+    if (isControllerModule(mod)) {
+      // assert and debug run on the controller: their conditions go to the safe evaluator, no command is run.
+      const where = { file: 'corpus.yaml', line: 1 };
+      mod.controller(parsed.data, { vars, holds: (c, field) => evalCondition(c, vars, { ...where, field }) });
+      return { cmds };
+    }
     const ctx: ModuleCtx = {
       host: 'lb1',
       vars,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/engine/events.js';
-import { HostState, makeCtx } from '../../src/engine/host-state.js';
+import { moduleCtx } from '../../src/engine/module-run.js';
 import { runPlaybook } from '../../src/engine/runner.js';
 import type { RunOptions } from '../../src/engine/types.js';
 import { ConfigError } from '../../src/errors.js';
@@ -203,13 +203,10 @@ describe('1. a template never reaches JavaScript objects, functions or prototype
 
 const runOpts = (o: Partial<RunOptions> = {}): RunOptions => ({
   check: false,
-  diff: false,
   forks: 5,
   tags: [],
   skipTags: [],
   extraVars: {},
-  acceptNewHostKeys: false,
-  connectTimeoutMs: 1000,
   runId: 't',
   ...o,
 });
@@ -277,15 +274,7 @@ describe('2. what a host prints is data, never rendered again', () => {
 
 describe("2b. a module's own render context (keepalived's rendered arguments) is data", () => {
   it('{{ in an already rendered argument is written as text', () => {
-    const ctx = makeCtx({
-      hs: new HostState('h1'),
-      vars: { inventory_hostname: 'h1' },
-      check: true,
-      become: { enabled: false, user: 'root' },
-      baseDirs: [],
-      templates: new TemplateEngine(),
-      execLog: [],
-    });
+    const ctx = moduleCtx(new FakeTransport('h1'), { vars: { inventory_hostname: 'h1' }, check: true });
     const printed = '{{inventory_hostname}}';
     const data = { auth_pass: printed, vrrp: [{ name: printed }], inventory_hostname: 'h1' };
     expect(

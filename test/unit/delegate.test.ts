@@ -246,13 +246,10 @@ describe('delegate_to', () => {
       loadInventory(join(dir, 'inv.yaml')),
       {
         check: false,
-        diff: false,
         forks: 5,
         tags: [],
         skipTags: [],
         extraVars: {},
-        acceptNewHostKeys: false,
-        connectTimeoutMs: 1000,
         runId: 't',
       },
       async (h) => {
@@ -327,13 +324,10 @@ describe('delegate_to and the host lock', () => {
       loadInventory(join(dir, 'inv.yaml')),
       {
         check: false,
-        diff: false,
         forks: 5,
         tags: [],
         skipTags: [],
         extraVars: {},
-        acceptNewHostKeys: false,
-        connectTimeoutMs: 1000,
         runId: 't',
         lock: { enabled: true, breakLock: false, operator: 'op' },
       },

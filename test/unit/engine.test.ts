@@ -23,13 +23,10 @@ function fixture(pb: string, inv = 'all:\n  hosts:\n    h1: {}\n    h2: {}\n') {
 
 const opts = (o: Partial<RunOptions> = {}): RunOptions => ({
   check: false,
-  diff: false,
   forks: 5,
   tags: [],
   skipTags: [],
   extraVars: {},
-  acceptNewHostKeys: false,
-  connectTimeoutMs: 1000,
   runId: 't',
   ...o,
 });

@@ -110,13 +110,10 @@ async function overlap(pb: string): Promise<number> {
     loadInventory(join(dir, 'inv.yaml')),
     {
       check: false,
-      diff: false,
       forks: 5,
       tags: [],
       skipTags: [],
       extraVars: {},
-      acceptNewHostKeys: false,
-      connectTimeoutMs: 1000,
       runId: 't',
     },
     async (h) => t[h as keyof typeof t],

@@ -83,13 +83,10 @@ export async function runFlow(
     inventory,
     {
       check: false,
-      diff: false,
       forks: 5,
       tags: [],
       skipTags: [],
       extraVars: {},
-      acceptNewHostKeys: false,
-      connectTimeoutMs: 1000,
       runId: 't',
       runDir,
       ...o,

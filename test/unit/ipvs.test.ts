@@ -1,4 +1,4 @@
-import { rsWeight } from '../../src/drills/ipvs-live.js';
+import { rsWeight } from '../../src/modules/ipvs-weight.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

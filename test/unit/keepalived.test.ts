@@ -7,7 +7,7 @@ import { keepalived, type KeepalivedObserved } from '../../src/modules/keepalive
 import { keepalivedContext } from '../../src/lvs/keepalived-conf.js';
 import { TemplateEngine } from '../../src/template/render.js';
 import { FakeTransport } from '../../src/transport/fake.js';
-import { HostState, makeCtx } from '../../src/engine/host-state.js';
+import { moduleCtx } from '../../src/engine/module-run.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 const tplFile = join(repo, 'templates/keepalived/keepalived.conf.hbs');
@@ -283,17 +283,7 @@ describe('keepalived plan', () => {
       stdout:
         'absent\n/etc/keepalived\n\n__lvsrun_probe_end__ 0\ninit=sysv\nexists=yes\nactive=inactive\nenabled=disabled\n\n__lvsrun_probe_end__ 0\ntest\n\n__lvsrun_probe_end__ 0\n',
     });
-    const hs = new HostState('lb1');
-    hs.transport = t;
-    const ctx = makeCtx({
-      hs,
-      vars: inv,
-      check: false,
-      become: { enabled: false, user: 'root' },
-      baseDirs: [repo],
-      templates: new TemplateEngine(),
-      execLog: [],
-    });
+    const ctx = moduleCtx(t, { vars: inv, baseDirs: [repo] });
     const o = await keepalived.check(ctx, args);
     expect(t.calls).toHaveLength(1);
     expect(o).toMatchObject({

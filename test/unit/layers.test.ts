@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,8 @@ const work = mkdtempSync(join(tmpdir(), 'lvsrun-layers-'));
 for (const f of ['src', 'tsconfig.json', '.dependency-cruiser.cjs']) {
   cpSync(join(PACKAGE_ROOT, f), join(work, f), { recursive: true });
 }
+// The packages resolve as they do in the repository, so that the one-seam rules see them.
+symlinkSync(join(PACKAGE_ROOT, 'node_modules'), join(work, 'node_modules'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const depcruise = (): { code: number | null; out: string } => {
@@ -47,5 +49,15 @@ describe('import layers', () => {
     expect(r.out).toMatch(/error layer-inputs: src\/facts\/os\.ts → src\/engine\/types\.ts/);
     expect(r.out).toMatch(/error layer-base: src\/errors\.ts → src\/report\/diff\.ts/);
     expect(r.out).toMatch(/error no-layer: src\/stray\.ts → src\/errors\.ts/);
+  });
+
+  it('a third-party package imported beside its one seam fails', () => {
+    // zod outside modules/ (the engine reading schema issues itself), yaml outside yaml/source.ts.
+    appendFileSync(join(work, 'src/engine/task-args.ts'), "import type { ZodIssue as _Z } from 'zod';\n");
+    appendFileSync(join(work, 'src/inventory/load.ts'), "import { parse as _p } from 'yaml';\n");
+    const r = depcruise();
+    expect(r.code).not.toBe(0);
+    expect(r.out).toMatch(/error seam-zod: src\/engine\/task-args\.ts → \S*node_modules\/zod\//);
+    expect(r.out).toMatch(/error seam-yaml: src\/inventory\/load\.ts → \S*node_modules\/yaml\//);
   });
 });

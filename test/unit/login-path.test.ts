@@ -5,10 +5,21 @@ import { sudoRefusal } from '../../src/transport/become.js';
 import type { SshConfigHost } from '../../src/transport/ssh-config.js';
 
 const host = { name: 'rs1', vars: {}, origins: {}, groups: [] };
-const opts = { acceptNewHostKeys: false, connectTimeoutMs: 5000, baseDir: '/inv' };
+const opts = { acceptNewHostKeys: false, connectTimeoutMs: 5000, baseDir: '/inv', env: {} };
 const noCfg = (): SshConfigHost => ({ identityFiles: [] });
 
 describe('ProxyJump from the inventory', () => {
+  it('the login user and ssh-agent socket come from the environment the CLI passes in, for every hop', () => {
+    const env = { USER: 'ops-from-cli', SSH_AUTH_SOCK: '/run/agent-from-cli' };
+    const s = connectSpec(host, { lvsrun_proxy_jump: 'b1' }, noCfg, { ...opts, env });
+    expect(s.user).toBe('ops-from-cli');
+    expect(s.agent).toBe('/run/agent-from-cli');
+    expect(s.proxyJump).toMatchObject({ host: 'b1', user: 'ops-from-cli', agent: '/run/agent-from-cli' });
+    const bare = connectSpec(host, {}, noCfg, { ...opts, env: {} });
+    expect(bare.user).toBe('root');
+    expect(bare.agent).toBeUndefined();
+  });
+
   it('reads -J and -o ProxyJump in every spelling ssh accepts, quotes as a shell splits them', () => {
     expect(proxyJumpOf('-o ProxyJump=ops@bastion:2222')).toBe('ops@bastion:2222');
     expect(proxyJumpOf('-oProxyJump=b1')).toBe('b1');

@@ -8,23 +8,12 @@ import { service, parseServiceProbe } from '../../src/modules/service.js';
 import { pkg } from '../../src/modules/package.js';
 import { command, splitArgs } from '../../src/modules/command.js';
 import { FakeTransport } from '../../src/transport/fake.js';
-import { makeCtx, HostState } from '../../src/engine/host-state.js';
-import { TemplateEngine } from '../../src/template/render.js';
+import { moduleCtx } from '../../src/engine/module-run.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
 function ctxFor(t: FakeTransport) {
-  const hs = new HostState(t.host);
-  hs.transport = t;
-  return makeCtx({
-    hs,
-    vars: {},
-    check: false,
-    become: { enabled: false, user: 'root' },
-    baseDirs: [],
-    templates: new TemplateEngine(),
-    execLog: [],
-  });
+  return moduleCtx(t);
 }
 
 describe('sysctl', () => {

@@ -39,13 +39,10 @@ describe('pre_tasks and post_tasks', () => {
       loadInventory(join(dir, 'inv.yaml')),
       {
         check: false,
-        diff: false,
         forks: 5,
         tags: [],
         skipTags: [],
         extraVars: {},
-        acceptNewHostKeys: false,
-        connectTimeoutMs: 1000,
         runId: 't',
       },
       async () => t,

@@ -48,13 +48,10 @@ class LocalShellHost implements Transport {
 
 const opts = (dir: string): RunOptions => ({
   check: false,
-  diff: false,
   forks: 5,
   tags: [],
   skipTags: [],
   extraVars: {},
-  acceptNewHostKeys: false,
-  connectTimeoutMs: 1000,
   runId: 't',
   runDir: join(dir, 'run'),
 });

@@ -122,6 +122,7 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
     },
   });
   const connect = sshConnector(inv, io.cwd, {
+    env: io.env,
     acceptNewHostKeys: Boolean(v['accept-new-host-keys']),
     connectTimeoutMs: 10000,
   });

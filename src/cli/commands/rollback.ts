@@ -101,6 +101,7 @@ export async function rollbackCommand(argv: string[], io: Io): Promise<number> {
     ...(hosts ? { hosts } : {}),
     lock: { operator: operatorName(), breakLock: Boolean(v['break-lock']) },
     connect: sshConnector(inv, io.cwd, {
+      env: io.env,
       acceptNewHostKeys: Boolean(v['accept-new-host-keys']),
       connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000,
     }),

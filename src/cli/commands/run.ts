@@ -188,7 +188,6 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
       inv,
       {
         check: Boolean(v.check),
-        diff: Boolean(v.diff),
         forks,
         ...(named ? { limitHosts: named.hosts } : v.limit ? { limit: v.limit } : {}),
         tags: (v.tags ?? []).flatMap((t) => t.split(',')),
@@ -196,8 +195,6 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
         extraVars,
         redactor: red,
         ...(v.strategy ? { strategy: v.strategy as 'linear' | 'free' } : {}),
-        acceptNewHostKeys: Boolean(v['accept-new-host-keys']),
-        connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000,
         runId,
         runDir: join(runsDir(io), runId),
         signal: ctl.signal,
@@ -213,6 +210,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
         lock: { enabled: !v['no-lock'], breakLock: Boolean(v['break-lock']), operator: operatorName() },
       },
       sshConnector(inv, io.cwd, {
+        env: io.env,
         acceptNewHostKeys: Boolean(v['accept-new-host-keys']),
         connectTimeoutMs: Number(v['connect-timeout'] ?? 10) * 1000,
       }),

@@ -27,7 +27,10 @@ export const VALIDATE_CMD = {
   exits: { 0: 'no errors (warnings allowed)', 1: 'validation errors, bad input or usage' },
 } as const satisfies CommandDef;
 
-/** lvsrun validate [PLAYBOOK] -i INV: every rule of docs/validate.md over the whole inventory; exit 1 on errors. */
+/**
+ * lvsrun validate [PLAYBOOK] -i INV: every rule of docs/lvs.md ("lvsrun validate") over the whole inventory;
+ * exit 1 on errors.
+ */
 export async function validateCommand(argv: string[], io: Io): Promise<number> {
   const { values: v, positionals, help } = parseCommand(VALIDATE_CMD, argv);
   if (help) {
