@@ -178,7 +178,15 @@ export const ipvs: TaskModule<Args, IpvsObserved> = {
     const undo: Step[] = [];
     if (edits.length)
       undo.push(exec(sh`ipvsadm -C && ipvsadm -R`, { stdin: o.saved, what: 'restore the saved IPVS table' }));
-    const diff = edits.length ? [{ path: 'ipvs table (live)', before: renderRules(o.live), after: rules }] : [];
+    // The commands themselves, in order: what --diff, -v and --json show of the edit, not only its result.
+    const commands = steps.map((s) => String(s.cmd));
+    const diff = edits.length
+      ? [
+          { path: 'ipvsadm commands', before: '', after: commands.map((c) => `${c}\n`).join('') },
+          { path: 'ipvs table (live)', before: renderRules(o.live), after: rules },
+        ]
+      : [];
+    const edited = edits.length ? `${edits.length} ipvsadm edit(s) (${commands.join('; ')})` : '0 ipvsadm edit(s)';
     if (p.persist && (o.file.content ?? null) !== rules) {
       steps.push(putFile(o.rulesFile, rules, { mode: '0600', mkdirs: Boolean(o.file.missingFrom) }));
       undo.unshift(...restorePath(o.rulesFile, o.file));
@@ -189,7 +197,7 @@ export const ipvs: TaskModule<Args, IpvsObserved> = {
       // In check mode show what would be done against an empty table; a real run must not pretend.
       return {
         action: 'update',
-        summary: `${edits.length} ipvsadm edit(s) planned against an empty table`,
+        summary: `${edited} planned against an empty table`,
         steps,
         undo,
         diff,
@@ -199,7 +207,7 @@ export const ipvs: TaskModule<Args, IpvsObserved> = {
     if (!steps.length) return noop(`${want.length} virtual service(s) as declared`);
     return {
       action: 'update',
-      summary: `${edits.length} ipvsadm edit(s)${p.persist ? `, saved to ${o.rulesFile}` : ''}`,
+      summary: `${edited}${p.persist ? `, saved to ${o.rulesFile}` : ''}`,
       steps,
       undo,
       diff,

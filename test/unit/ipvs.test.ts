@@ -6,6 +6,8 @@ import { parseIpvsSave, planEdits, renderRules } from '../../src/lvs/ipvs-table.
 import { ipvs, type IpvsObserved } from '../../src/modules/ipvs.js';
 import { vip } from '../../src/modules/vip.js';
 import { iptables } from '../../src/modules/iptables.js';
+import { PlainReporter } from '../../src/report/plain.js';
+import { Redactor } from '../../src/report/redact.js';
 
 // Real `ipvsadm -S -n` output (ipvsadm 1.31, Debian 12 kernel 6.1, captured in the lab's VM mode after
 // -A/-a commands for these services; the udp real server was added with `-x 100`). Note what the
@@ -90,8 +92,44 @@ describe('ipvs table', () => {
     const p = ipvs.schema.parse({ services: [http({ scheduler: 'wlc' })] });
     const plan = ipvs.plan(p, { ...obs(LIVE), family: 'rhel', rulesFile: '/etc/sysconfig/ipvsadm' });
     expect(plan.undo.at(-1)).toMatchObject({ cmd: 'ipvsadm -C && ipvsadm -R', stdin: LIVE });
-    expect(plan.diff!.map((d) => d.path)).toEqual(['ipvs table (live)', '/etc/sysconfig/ipvsadm']);
+    expect(plan.diff!.map((d) => d.path)).toEqual(['ipvsadm commands', 'ipvs table (live)', '/etc/sysconfig/ipvsadm']);
     expect(plan.undo[0]!.cmd).toBe('rm -rf -- /etc/sysconfig/ipvsadm');
+  });
+  it('shows the ipvsadm commands it will run: in the summary (-v, --json msg) and as a diff (--diff, --json)', () => {
+    const plan = ipvs.plan(args([http({ scheduler: 'wlc' }, [{ addr: '192.168.3.128', weight: 5 }])]), obs(LIVE));
+    const run = plan.steps.map((s) => s.cmd);
+    expect(run).toEqual([
+      'ipvsadm -E -t 192.168.3.110:80 -s wlc',
+      'ipvsadm -d -t 192.168.3.110:80 -r 192.168.3.120:80',
+      'ipvsadm -e -t 192.168.3.110:80 -r 192.168.3.128:80 -g -w 5',
+    ]);
+    expect(plan.summary).toBe(`3 ipvsadm edit(s) (${run.join('; ')})`);
+    expect(plan.diff![0]).toEqual({ path: 'ipvsadm commands', before: '', after: run.map((c) => `${c}\n`).join('') });
+    const lines: string[] = [];
+    const rep = new PlainReporter(
+      { diff: true, verbose: 1, write: (s) => lines.push(s), color: false },
+      new Redactor(),
+    );
+    rep.on({
+      type: 'host:result',
+      result: {
+        play: 'p',
+        task: 'ipvs',
+        host: 'lb1',
+        status: 'changed',
+        msg: plan.summary,
+        diff: plan.diff!,
+        durationMs: 1,
+      },
+    } as never);
+    const out = lines.join('');
+    expect(out).toContain(`changed: [lb1] => 3 ipvsadm edit(s) (ipvsadm -E -t 192.168.3.110:80 -s wlc;`);
+    expect(out).toContain('+ipvsadm -d -t 192.168.3.110:80 -r 192.168.3.120:80\n');
+    // a plan without IPVS in the kernel (--check) names them too
+    const dry = ipvs.plan(args([http()]), { ...obs(''), available: false, error: 'no ip_vs' });
+    expect(dry.summary).toMatch(
+      /^3 ipvsadm edit\(s\) \(ipvsadm -A -t 192\.168\.3\.110:80 -s rr; .*\) planned against an empty table/,
+    );
   });
   it('scenario B: the NAT table as the scenario describes it', () => {
     const p = ipvs.schema.parse({
