@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseIpvsSave, planEdits, renderRules } from '../../src/lvs/ipvs-table.js';
 import { ipvs, type IpvsObserved } from '../../src/modules/ipvs.js';
-import { vip } from '../../src/modules/vip.js';
+import { persistFileFor, vip } from '../../src/modules/vip.js';
 import { iptables } from '../../src/modules/iptables.js';
 import { PlainReporter } from '../../src/report/plain.js';
 import { Redactor } from '../../src/report/redact.js';
@@ -225,6 +225,61 @@ describe('vip', () => {
         .plan(c, { linkExists: false, hasAddr: false, family: 'debian', file: { exists: false }, persistFile: 'x' })
         .steps.map((s) => s.cmd),
     ).toEqual(['modprobe ipip && ip link set tunl0 up', 'ip addr add 10.0.0.1/32 dev tunl0 label tunl0']);
+  });
+  it('a VIP on a dummy interface survives a reboot: the persisted file creates the interface; the undo is exact', () => {
+    const d = vip.schema.parse({ address: '10.20.0.10', interface: 'lvs0', create: 'dummy' });
+    const missing = { linkExists: false, hasAddr: false, file: { exists: false } } as const;
+    const deb = vip.plan(d, { ...missing, family: 'debian', persistFile: persistFileFor('debian', 'lvs0', 'dummy') });
+    expect(Buffer.from(deb.steps.at(-1)!.stdin!, 'base64').toString()).toBe(
+      '# Managed by lvsrun\nauto lvs0\niface lvs0 inet static\n' +
+        '    pre-up ip link show dev lvs0 >/dev/null 2>&1 || ip link add lvs0 type dummy\n' +
+        '    address 10.20.0.10/32\n    post-down ip link del lvs0\n',
+    );
+    // newest first: the file goes, then the address, then the interface lvsrun created
+    expect(deb.undo.map((u) => u.cmd)).toEqual([
+      'rm -rf -- /etc/network/interfaces.d/lvsrun-lvs0',
+      'ip addr del 10.20.0.10/32 dev lvs0',
+      'ip link del lvs0',
+    ]);
+    // RHEL: network-scripts cannot create a dummy; a NetworkManager keyfile (0600) does
+    const file = persistFileFor('rhel', 'lvs0', 'dummy');
+    expect(file).toBe('/etc/NetworkManager/system-connections/lvsrun-lvs0.nmconnection');
+    const rh = vip.plan(d, { ...missing, family: 'rhel', persistFile: file });
+    const put = rh.steps.at(-1)!;
+    expect(put.cmd).toContain('0600');
+    expect(Buffer.from(put.stdin!, 'base64').toString()).toBe(
+      '# Managed by lvsrun\n[connection]\nid=lvsrun-lvs0\ntype=dummy\ninterface-name=lvs0\nautoconnect=true\n\n' +
+        '[ipv4]\nmethod=manual\naddress1=10.20.0.10/32\n\n[ipv6]\nmethod=ignore\n',
+    );
+    // an older file of the same name is put back byte for byte, with its mode
+    const old = '# hand-written\nauto lvs0\n';
+    const again = vip.plan(d, {
+      linkExists: true,
+      linkUp: true,
+      hasAddr: true,
+      family: 'debian',
+      file: { exists: true, type: 'file', content: old, mode: '0640', owner: 'root', group: 'adm' },
+      persistFile: '/etc/network/interfaces.d/lvsrun-lvs0',
+    });
+    expect(again.undo).toHaveLength(1);
+    expect(Buffer.from(again.undo[0]!.stdin!, 'base64').toString()).toBe(old);
+    expect(again.undo[0]!.cmd).toContain('0640');
+    // a label on the dummy: the parent is still created before the label's address, never deleted by it
+    const l = vip.schema.parse({ address: '10.20.0.11', interface: 'lvs0', label: 'lvs0:1', create: 'dummy' });
+    const text = Buffer.from(
+      vip.plan(l, { ...missing, family: 'debian', persistFile: 'x' }).steps.at(-1)!.stdin!,
+      'base64',
+    ).toString();
+    expect(text).toContain('iface lvs0:1 inet static\n    pre-up ip link show dev lvs0 >/dev/null 2>&1 ||');
+    expect(text).not.toContain('post-down');
+    // TUN: tunl0 exists once the ipip module is loaded
+    const t = vip.schema.parse({ address: '10.0.0.1', interface: 'tunl0', create: 'ipip' });
+    expect(
+      Buffer.from(
+        vip.plan(t, { ...missing, family: 'debian', persistFile: 'x' }).steps.at(-1)!.stdin!,
+        'base64',
+      ).toString(),
+    ).toContain('iface tunl0 inet static\n    pre-up modprobe ipip\n');
   });
   it('brings up an interface that exists but is down (tunl0 after a rollback), and its undo sets it down again', () => {
     const c = vip.schema.parse({ address: '10.0.0.1', interface: 'tunl0', create: 'ipip', persist: false });
