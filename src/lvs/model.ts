@@ -34,7 +34,10 @@ export interface Director {
   trackScripts?: Val;
   vrrpScripts?: Val;
   dip?: Val;
-  /** The director's own address (ansible_host), and the unicast VRRP settings a keepalived task gives. */
+  /**
+   * The director's own address (lvs_service_address, else ansible_host), and the unicast VRRP
+   * settings a keepalived task gives.
+   */
   addr?: Val;
   unicastSrc?: Val;
   unicastPeers?: Val;
@@ -135,7 +138,7 @@ export function buildModel(hosts: HostInput[], fromTasks: ReadonlyMap<string, Ta
     ...opt('trackScripts', get(h, 'lvs_track_scripts')),
     ...opt('vrrpScripts', get(h, 'lvs_vrrp_scripts')),
     ...opt('dip', get(h, 'lvs_dip')),
-    ...opt('addr', get(h, 'ansible_host')),
+    ...opt('addr', get(h, 'lvs_service_address', 'ansible_host')),
     ...opt('routerId', get(h, 'lvs_router_id')),
     ...opt('method', get(h, 'lvs_method')),
     ...opt('scheduler', get(h, 'lvs_scheduler')),
@@ -166,7 +169,7 @@ export function buildModel(hosts: HostInput[], fromTasks: ReadonlyMap<string, Ta
         .map((h) => ({
           host: h.name,
           groups: h.groups,
-          ...opt('addr', get(h, 'ansible_host', 'ssh_host')),
+          ...opt('addr', get(h, 'lvs_service_address', 'ansible_host', 'ssh_host')),
           ...opt('port', get(h, 'lvs_rs_port')),
           ...opt('weight', get(h, 'lvs_weight')),
           ...opt('gateway', get(h, 'lvs_gateway')),

@@ -59,7 +59,7 @@ const service = z
       .transform(String)
       .optional(),
     reals: z.array(real).default([]),
-    /** Real servers from an inventory group: each host's ansible_host, lvs_rs_port and lvs_weight. */
+    /** Real servers from an inventory group: each host's service address, lvs_rs_port and lvs_weight. */
     reals_from: z
       .object({ group: z.string().min(1), forward: forward.default('dr') })
       .strict()
