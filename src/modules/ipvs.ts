@@ -2,27 +2,13 @@ import { fileStateCmd, parseFileState, type FileState } from '../facts/file.js';
 import { osFamily } from '../facts/os.js';
 import { multiProbe, splitProbe } from '../facts/probe.js';
 import { groupReals, groupRealsProblem } from '../lvs/group-reals.js';
-import { parseIpvsSave, planEdits, renderRules, type Forward, type VirtualService } from '../lvs/ipvs-table.js';
+import { FORWARD, parseIpvsSave, planEdits, renderRules, type VirtualService } from '../lvs/ipvs-table.js';
 import { raw, sh } from '../transport/shell.js';
 import { z, boolish, ipAddr } from './args.js';
 import { isIpv4 } from '../lvs/addr.js';
 import { putFile, restorePath } from './file-steps.js';
 import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
 
-const FORWARD: Record<string, Forward> = {
-  dr: 'dr',
-  g: 'dr',
-  gatewaying: 'dr',
-  route: 'dr',
-  nat: 'nat',
-  m: 'nat',
-  masq: 'nat',
-  masquerading: 'nat',
-  tun: 'tun',
-  i: 'tun',
-  ipip: 'tun',
-  tunnel: 'tun',
-};
 const forward = z
   .string()
   .transform(
