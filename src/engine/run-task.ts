@@ -34,6 +34,9 @@ interface ItemOutcome {
   irreversible?: boolean;
 }
 
+/** Whether the task only plans: --check, unless the task says otherwise (Ansible's check_mode). */
+const checking = (env: TaskEnv, task: Task): boolean => task.checkMode ?? env.check;
+
 /** Run one task on one host: when → loop → render → parse → check → plan → (journal, apply) → register. */
 export async function runTask(env: TaskEnv, hs: HostState, task: Task): Promise<TaskResult> {
   const started = performance.now();
@@ -104,10 +107,11 @@ async function runItem(
   }
   const become = becomeSpec(vars, env.play.become, env.play.becomeUser, task);
   const execLog: ExecResult[] = [];
+  const check = checking(env, task);
   const ctx = makeCtx({
     hs,
     vars,
-    check: env.check,
+    check,
     become,
     baseDirs: task.baseDirs,
     templates: env.templates,
@@ -117,10 +121,10 @@ async function runItem(
   const observed = await mod.check(ctx, p);
   const plan = mod.plan(p, observed);
   if (plan.fail) return { status: 'failed', msg: plan.fail, plan, result: { failed: true, msg: plan.fail } };
-  if (plan.checkOnly && !env.check)
+  if (plan.checkOnly && !check)
     return { status: 'failed', msg: plan.checkOnly, plan, result: { failed: true, msg: plan.checkOnly } };
   const changes = plan.action !== 'noop';
-  if (env.check) {
+  if (check) {
     // Commands cannot be previewed: like Ansible, check mode skips them.
     if (plan.action === 'run')
       return { status: 'skipped', msg: 'skipped in check mode', plan, result: { skipped: true, changed: false } };
@@ -216,7 +220,7 @@ function finish(
   for (const o of outcomes) {
     // A step without an undo was journaled as such before it ran; one that changed nothing is taken off that record.
     const p = o.plan;
-    if (p && journalsNoUndo(p) && !env.check && o.status !== 'skipped' && o.result.changed === false) {
+    if (p && journalsNoUndo(p) && !checking(env, task) && o.status !== 'skipped' && o.result.changed === false) {
       env.journal.write({ phase: 'unchanged', host: hs.name, task: task.name });
     }
   }

@@ -6,6 +6,7 @@ import { sh } from '../transport/shell.js';
 import { z, boolish, ifaceLabel, ifaceName, ipAddr } from './args.js';
 import { putFile, restorePath } from './file-steps.js';
 import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
+import { interfacesToCreate } from './would-be.js';
 
 const schema = z
   .object({
@@ -67,6 +68,8 @@ export const vip: TaskModule<Args, VipObserved> = {
     const hasAddr = a.code === 0 && a.stdout.split('\n').some((x) => x.includes(` ${p.address}/${p.prefix} `));
     // An interface left down (tunl0 after an earlier rollback, a dummy set down by hand) receives nothing.
     const linkUp = l.code === 0 && /<([^>]*,)?UP[,>]/.test(l.stdout);
+    if (ctx.check && a.code !== 0 && p.create && p.state === 'present')
+      (await interfacesToCreate(ctx)).add(p.interface);
     return { linkExists: a.code === 0, linkUp, hasAddr, family, file: parseFileState(f, persistFile), persistFile };
   },
   plan(p, o): Plan {
