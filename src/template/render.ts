@@ -55,6 +55,8 @@ export interface RenderCtx {
 
 export class TemplateEngine {
   private readonly cache = new Map<string, Compiled>();
+  /** Per text: its single `{{…}}` node when it is nothing else (see nativeValue), or null. */
+  readonly singleNodes = new Map<string, Node | null>();
 
   compile(src: string): (ctx: Record<string, unknown>) => string {
     let c = this.cache.get(src);
@@ -83,7 +85,7 @@ export class TemplateEngine {
   renderValue(v: unknown, vars: Record<string, unknown>, where: Where = {}): unknown {
     if (typeof v === 'string') {
       if (!v.includes('{{')) return v;
-      const native = singleExpr(v) ? nativeValue(v, lazyVars(vars, this, where)) : MISSING;
+      const native = singleExpr(v) ? nativeValue(v, lazyVars(vars, this, where), this.singleNodes) : MISSING;
       return native !== MISSING ? native : this.renderString(v, vars, where);
     }
     if (Array.isArray(v)) {
@@ -120,7 +122,6 @@ const singleExpr = (src: string): boolean => /^\{\{[^{}#/!>&^]/.test(src) && /\}
 type Node = { type: string } & Record<string, unknown>;
 /** What nativeValue cannot evaluate itself: the text is rendered by Handlebars instead. */
 const UNSUPPORTED: unique symbol = Symbol('unsupported');
-const nativeCache = new Map<string, Node | null>();
 
 /**
  * The value of a template that is exactly one `{{expr}}`, with its type, as in Ansible: a variable
@@ -129,8 +130,8 @@ const nativeCache = new Map<string, Node | null>();
  * should be rendered as usual (a string, an undefined variable, whose error Handlebars reports).
  * The value is returned as it is: nothing inside it is rendered again.
  */
-function nativeValue(src: string, ctx: Record<string, unknown>): unknown {
-  let node = nativeCache.get(src);
+function nativeValue(src: string, ctx: Record<string, unknown>, nodes: Map<string, Node | null>): unknown {
+  let node = nodes.get(src);
   if (node === undefined) {
     node = null;
     try {
@@ -139,8 +140,7 @@ function nativeValue(src: string, ctx: Record<string, unknown>): unknown {
     } catch {
       // a syntax error is Handlebars' to report
     }
-    if (nativeCache.size > 10_000) nativeCache.clear();
-    nativeCache.set(src, node);
+    nodes.set(src, node);
   }
   if (!node) return MISSING;
   const path = node.path as Node;
@@ -271,7 +271,7 @@ function deepRender(
     try {
       const ctx = lazyVars(vars, eng, where, depth);
       // `outer: "{{inner}}"` is inner itself, a mapping or a list included, as in Ansible.
-      const native = singleExpr(v) ? nativeValue(v, ctx) : MISSING;
+      const native = singleExpr(v) ? nativeValue(v, ctx, eng.singleNodes) : MISSING;
       return native !== MISSING ? native : eng.compile(v)(ctx);
     } catch (e) {
       throw templateError(e, v, where);
