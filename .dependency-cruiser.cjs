@@ -20,7 +20,7 @@ const LAYERS = [
   ['modules', ['^src/modules/']],
   ['playbook', ['^src/playbook/']],
   ['engine', ['^src/(engine|rollback)/']],
-  ['features', ['^src/(drills|report|lab)/', '^src/lvs/(model|rules|validate|task-directors)\\.ts$']],
+  ['features', ['^src/(drills|report|lab)/', '^src/lvs/(model|rules|validate|task-directors|task-reals)\\.ts$']],
   ['entry', ['^src/(cli|schemas|bench)/']],
 ];
 

@@ -41,6 +41,9 @@ interface ItemOutcome {
   irreversible?: boolean;
 }
 
+/** Whether the task only plans: --check, unless the task says otherwise (Ansible's check_mode). */
+const checking = (env: TaskEnv, task: Task): boolean => task.checkMode ?? env.check;
+
 /** Run one task on one host: when → loop → render → parse → check → plan → (journal, apply) → register. */
 export async function runTask(env: TaskEnv, hs: HostState, task: Task): Promise<TaskResult> {
   const started = performance.now();
@@ -107,10 +110,11 @@ async function runItem(
   }
   const on = env.target ? await env.target(hs, task, vars) : hs;
   const become = becomeSpec(vars, env.play.become, env.play.becomeUser, task);
+  const check = checking(env, task);
   const ctx = {
     hs: on,
     vars,
-    check: env.check,
+    check,
     become,
     baseDirs: task.baseDirs,
     templates: env.templates,
@@ -119,7 +123,7 @@ async function runItem(
   // Probes are sent for the host's own tasks only: a delegated task looks at the other host at its turn.
   const own = on === hs;
   const early = own
-    ? await takeProbe(env, hs, task, probeKey(p, become, env.check), (text, file) =>
+    ? await takeProbe(env, hs, task, probeKey(p, become, check), (text, file) =>
         env.templates.renderString(text, vars, { file }),
       )
     : undefined;
@@ -215,7 +219,7 @@ function finish(
   for (const o of outcomes) {
     // A step without an undo was journaled as such before it ran; one that changed nothing is taken off that record.
     const p = o.plan;
-    if (p && journalsNoUndo(p) && !env.check && o.status !== 'skipped' && o.result.changed === false) {
+    if (p && journalsNoUndo(p) && !checking(env, task) && o.status !== 'skipped' && o.result.changed === false) {
       env.journal.write({ phase: 'unchanged', host: hs.name, task: task.name });
     }
   }

@@ -77,9 +77,10 @@ function startProbe(env: ProbeEnv, hs: HostState, task: Task): Probe | undefined
     const parsed = parseTaskArgs(mod, task, vars, env.templates);
     if (!parsed.ok) return undefined;
     const become = becomeSpec(vars, env.play.become, env.play.becomeUser, task);
+    const check = task.checkMode ?? env.check;
     const probe: Probe = {
       changes: hs.probing.changes,
-      key: probeKey(parsed.data, become, env.check),
+      key: probeKey(parsed.data, become, check),
       observed: Promise.resolve(undefined),
       rendered: [],
       readVars: false,
@@ -89,7 +90,7 @@ function startProbe(env: ProbeEnv, hs: HostState, task: Task): Probe | undefined
       makeCtx({
         hs,
         vars,
-        check: env.check,
+        check,
         become,
         baseDirs: task.baseDirs,
         templates: env.templates,

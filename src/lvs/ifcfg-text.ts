@@ -20,9 +20,58 @@ export function ifcfgText(device: string, settings: Record<string, string | numb
   return `# Managed by lvsrun\n${lines.join('\n')}\n`;
 }
 
-/** The Debian (ifupdown) equivalent for a /32 address on an interface label. */
-export function ifupdownText(label: string, address: string, prefix: number): string {
-  return `# Managed by lvsrun\nauto ${label}\niface ${label} inet static\n    address ${address}/${prefix}\n`;
+/** How the interface itself comes to exist at boot: a dummy interface, or tunl0 (the ipip module). */
+export type CreateKind = 'dummy' | 'ipip';
+
+/**
+ * The Debian (ifupdown) equivalent for an address on an interface label. An interface lvsrun
+ * creates is created again at boot by the stanza's `pre-up` (and a dummy removed by `post-down` when
+ * the stanza is the interface itself, not a label on it). `iface` is an interface name (checked by
+ * the caller's argument schema): it is written into shell commands ifupdown runs.
+ */
+export function ifupdownText(
+  label: string,
+  address: string,
+  prefix: number,
+  create?: { kind: CreateKind; iface: string },
+): string {
+  const hooks: string[] = [];
+  if (create?.kind === 'dummy') {
+    hooks.push(`    pre-up ip link show dev ${create.iface} >/dev/null 2>&1 || ip link add ${create.iface} type dummy`);
+  } else if (create?.kind === 'ipip') hooks.push('    pre-up modprobe ipip');
+  const tail = create?.kind === 'dummy' && label === create.iface ? [`    post-down ip link del ${create.iface}`] : [];
+  return [
+    '# Managed by lvsrun',
+    `auto ${label}`,
+    `iface ${label} inet static`,
+    ...hooks,
+    `    address ${address}/${prefix}`,
+    ...tail,
+    '',
+  ].join('\n');
+}
+
+/**
+ * RHEL-family hosts: network-scripts cannot create a dummy interface, NetworkManager can; its keyfile
+ * (mode 0600, or NetworkManager ignores it) creates the interface and puts the address on it at boot.
+ */
+export function nmDummyKeyfile(id: string, iface: string, address: string, prefix: number): string {
+  const v6 = address.includes(':');
+  return [
+    '# Managed by lvsrun',
+    '[connection]',
+    `id=${id}`,
+    'type=dummy',
+    `interface-name=${iface}`,
+    'autoconnect=true',
+    '',
+    '[ipv4]',
+    ...(v6 ? ['method=disabled'] : ['method=manual', `address1=${address}/${prefix}`]),
+    '',
+    '[ipv6]',
+    ...(v6 ? ['method=manual', `address1=${address}/${prefix}`] : ['method=ignore']),
+    '',
+  ].join('\n');
 }
 
 export const prefixToNetmask = (p: number): string =>

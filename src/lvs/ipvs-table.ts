@@ -5,6 +5,27 @@
 export type Proto = 'tcp' | 'udp' | 'sctp' | 'fwmark';
 export type Forward = 'dr' | 'nat' | 'tun';
 
+/** ipvsadm's names for the forwarding methods (lower case), as the ipvs module accepts them. */
+const FORWARD_NAMES: Record<string, Forward> = {
+  dr: 'dr',
+  g: 'dr',
+  gatewaying: 'dr',
+  route: 'dr',
+  nat: 'nat',
+  m: 'nat',
+  masq: 'nat',
+  masquerading: 'nat',
+  tun: 'tun',
+  i: 'tun',
+  ipip: 'tun',
+  tunnel: 'tun',
+};
+// Null prototype: a name such as 'constructor' is simply unknown.
+export const FORWARD: Readonly<Record<string, Forward>> = Object.assign(
+  Object.create(null) as Record<string, Forward>,
+  FORWARD_NAMES,
+);
+
 export interface RealServer {
   addr: string;
   port: number;

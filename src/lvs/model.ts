@@ -34,7 +34,10 @@ export interface Director {
   trackScripts?: Val;
   vrrpScripts?: Val;
   dip?: Val;
-  /** The director's own address (ansible_host), and the unicast VRRP settings a keepalived task gives. */
+  /**
+   * The director's own address (lvs_service_address, else ansible_host), and the unicast VRRP
+   * settings a keepalived task gives.
+   */
   addr?: Val;
   unicastSrc?: Val;
   unicastPeers?: Val;
@@ -44,8 +47,10 @@ export interface Director {
   scheduler?: Val;
   port?: Val;
   segment: string;
-  /** The group holding this director's real servers. */
+  /** The group holding this director's real servers ('' for none: only `reals`). */
   rsGroup: string;
+  /** Real servers a task lists by address (ipvs `reals`, keepalived `real_servers`). */
+  reals?: RealServerHost[];
   /** false for a single director without keepalived: the VRRP rules do not apply. */
   vrrp: boolean;
 }
@@ -60,7 +65,17 @@ export interface RealServerHost {
   arpAnnounce?: Val;
   rpFilter?: Val;
   groups: string[];
+  /** This real server's own forwarding method (an ipvs real's `forward`), else the director's. */
+  method?: Val;
+  /** An address a task lists that is no host of the inventory: nothing is known of its configuration. */
+  external?: boolean;
 }
+
+/** A real server as a task lists it, before it is matched to an inventory host by its address. */
+export type TaskReal = Pick<RealServerHost, 'host' | 'addr' | 'port' | 'weight' | 'method'>;
+
+/** What a real server's own tasks set (route, ifcfg GATEWAY, sysctl): it replaces the variables. */
+export type RealServerFacts = Partial<Pick<RealServerHost, 'gateway' | 'arpIgnore' | 'arpAnnounce' | 'rpFilter'>>;
 
 export interface LvsModel {
   directors: Director[];
@@ -96,14 +111,18 @@ export type TaskInstance = Pick<
   | 'unicastSrc'
   | 'unicastPeers'
   | 'routerId'
-> & { rsGroup?: string };
+> & { rsGroup?: string; reals?: TaskReal[]; vrrp?: boolean };
 
 /**
  * `fromTasks`: per host, the instances its keepalived tasks declare (lvs/task-directors.ts). Such a
  * host gets one director per instance, with the task's values; the variables still give the cluster,
  * segment and NAT address. Other directors are read from the variables alone.
  */
-export function buildModel(hosts: HostInput[], fromTasks: ReadonlyMap<string, TaskInstance[]> = new Map()): LvsModel {
+export function buildModel(
+  hosts: HostInput[],
+  fromTasks: ReadonlyMap<string, TaskInstance[]> = new Map(),
+  rsFacts: ReadonlyMap<string, RealServerFacts> = new Map(),
+): LvsModel {
   const get = (h: HostInput, ...names: string[]): Val | undefined => {
     for (const n of names)
       if (h.vars[n] !== undefined && h.vars[n] !== null)
@@ -135,7 +154,7 @@ export function buildModel(hosts: HostInput[], fromTasks: ReadonlyMap<string, Ta
     ...opt('trackScripts', get(h, 'lvs_track_scripts')),
     ...opt('vrrpScripts', get(h, 'lvs_vrrp_scripts')),
     ...opt('dip', get(h, 'lvs_dip')),
-    ...opt('addr', get(h, 'ansible_host')),
+    ...opt('addr', get(h, 'lvs_service_address', 'ansible_host')),
     ...opt('routerId', get(h, 'lvs_router_id')),
     ...opt('method', get(h, 'lvs_method')),
     ...opt('scheduler', get(h, 'lvs_scheduler')),
@@ -148,33 +167,47 @@ export function buildModel(hosts: HostInput[], fromTasks: ReadonlyMap<string, Ta
       .map((h) => String(h.vars.lvs_realservers_group ?? 'realservers')),
     ...[...fromTasks.values()].flat().flatMap((t) => (t.rsGroup ? [t.rsGroup] : [])),
   ]);
+  const rsOf = (h: HostInput): RealServerHost => ({
+    host: h.name,
+    groups: h.groups,
+    ...opt('addr', get(h, 'lvs_service_address', 'ansible_host', 'ssh_host')),
+    ...opt('port', get(h, 'lvs_rs_port')),
+    ...opt('weight', get(h, 'lvs_weight')),
+    ...opt('gateway', get(h, 'lvs_gateway')),
+    ...opt('arpIgnore', get(h, 'lvs_arp_ignore')),
+    ...opt('arpAnnounce', get(h, 'lvs_arp_announce')),
+    ...opt('rpFilter', get(h, 'lvs_rp_filter')),
+    ...rsFacts.get(h.name),
+  });
+  // A listed address is the inventory host serving on it, with what its variables and tasks set.
+  const byAddr = new Map<string, HostInput>();
+  for (const h of hosts) {
+    const a = get(h, 'lvs_service_address', 'ansible_host');
+    if (a && !byAddr.has(String(a.value))) byAddr.set(String(a.value), h);
+  }
+  const listed = (r: TaskReal): RealServerHost => {
+    const h = r.addr ? byAddr.get(String(r.addr.value)) : undefined;
+    if (!h) return { ...r, groups: [], external: true };
+    const { port: _p, weight: _w, ...own } = rsOf(h);
+    return { ...own, ...r, host: h.name };
+  };
   const directorHosts = hosts.filter((h) => isDirector(h, rsGroups) || fromTasks.has(h.name));
   const directors: Director[] = directorHosts.flatMap((h) => {
     const base = byVars(h);
     const tasks = fromTasks.get(h.name);
     return tasks
-      ? tasks.map(({ rsGroup, ...t }) => ({ ...base, ...t, ...(rsGroup ? { rsGroup } : {}), vrrp: true }))
+      ? tasks.map(({ rsGroup, reals, vrrp, ...t }) => ({
+          ...base,
+          ...t,
+          ...(rsGroup !== undefined ? { rsGroup } : {}),
+          ...(reals?.length ? { reals: reals.map(listed) } : {}),
+          vrrp: vrrp ?? true,
+        }))
       : [base];
   });
   const realservers = new Map<string, RealServerHost[]>();
   for (const g of new Set(directors.map((d) => d.rsGroup))) {
-    if (realservers.has(g)) continue;
-    realservers.set(
-      g,
-      hosts
-        .filter((h) => h.groups.includes(g))
-        .map((h) => ({
-          host: h.name,
-          groups: h.groups,
-          ...opt('addr', get(h, 'ansible_host', 'ssh_host')),
-          ...opt('port', get(h, 'lvs_rs_port')),
-          ...opt('weight', get(h, 'lvs_weight')),
-          ...opt('gateway', get(h, 'lvs_gateway')),
-          ...opt('arpIgnore', get(h, 'lvs_arp_ignore')),
-          ...opt('arpAnnounce', get(h, 'lvs_arp_announce')),
-          ...opt('rpFilter', get(h, 'lvs_rp_filter')),
-        })),
-    );
+    if (g && !realservers.has(g)) realservers.set(g, hosts.filter((h) => h.groups.includes(g)).map(rsOf));
   }
   return { directors, realservers };
 }

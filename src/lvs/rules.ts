@@ -63,7 +63,7 @@ export function validateModel(m: LvsModel): Finding[] {
     m.directors.filter((x) => x.vrrp),
     at,
   );
-  for (const d of m.directors) realServerRules(d, m.realservers.get(d.rsGroup) ?? [], at);
+  for (const d of m.directors) realServerRules(d, [...(m.realservers.get(d.rsGroup) ?? []), ...(d.reals ?? [])], at);
   return dedupe(out);
 }
 
@@ -407,10 +407,12 @@ function routerIds(directors: Director[], at: At): void {
 }
 
 function realServerRules(d: Director, rs: RealServerHost[], at: At): void {
-  const method = String(d.method?.value ?? 'DR').toUpperCase();
   const vsPort = num(d.port);
   const seen = new Set<string>();
+  // The director's own addresses: a DR/TUN real server routing through one of them is the NAT mistake.
+  const directorAddrs = new Set([str(d.dip), str(d.addr)].filter((a): a is string => a !== undefined));
   for (const r of rs) {
+    const method = String((r.method ?? d.method)?.value ?? 'DR').toUpperCase();
     const port = num(r.port) ?? vsPort;
     const k = `${str(r.addr) ?? r.host}:${port}`;
     if (seen.has(k))
@@ -440,6 +442,8 @@ function realServerRules(d: Director, rs: RealServerHost[], at: At): void {
         'use NAT to remap ports, or make them equal',
       );
     }
+    // Nothing is known of how a listed address outside the inventory is configured.
+    if (r.external) continue;
     if (method === 'NAT') {
       const dip = str(d.dip);
       if (r.gateway === undefined)
@@ -478,13 +482,13 @@ function realServerRules(d: Director, rs: RealServerHost[], at: At): void {
           'error',
           `${method} real server needs arp_announce=2 (has ${str(r.arpAnnounce)})`,
         );
-      if (r.gateway !== undefined && d.dip !== undefined && str(r.gateway) === str(d.dip))
+      if (r.gateway !== undefined && directorAddrs.has(str(r.gateway)!))
         at(
           r,
           r.gateway,
           'mode-mismatch',
           'warn',
-          `${method} real server routes through the director like a NAT one`,
+          `${method} real server routes through the director (${str(r.gateway)}) like a NAT one`,
           'in DR/TUN replies go straight to the client',
         );
     }

@@ -4,18 +4,22 @@ import type { Inventory, Origin } from '../inventory/types.js';
 import type { Playbook, Task } from '../playbook/types.js';
 import { evalCondition } from '../playbook/when.js';
 import type { TemplateEngine } from '../template/render.js';
+import { loopItems, withItem } from '../engine/task-args.js';
+import { FORWARD } from './ipvs-table.js';
 import { unicastFromGroup } from './keepalived-conf.js';
-import type { TaskInstance, Val } from './model.js';
+import type { TaskInstance, TaskReal, Val } from './model.js';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /**
- * The vrrp_instances each host's `keepalived` tasks would write, rendered with that host's
+ * What each host's `keepalived` and `ipvs` tasks would configure, rendered with that host's
  * variables: `lvsrun validate` checks these across hosts whatever way they were written (the
- * role's variables or literal values in a playbook). A value that is a variable reference keeps
- * the variable's name and where it was set; a literal points at the task.
+ * role's variables or literal values in a playbook). A keepalived vrrp_instance is a VRRP peer
+ * carrying its first virtual server; every other virtual server, and each service of an `ipvs`
+ * task, is checked as a director without VRRP. A value that is a variable reference keeps the
+ * variable's name and where it was set; a literal points at the task.
  */
 export function directorsFromTasks(
   inv: Inventory,
@@ -26,25 +30,53 @@ export function directorsFromTasks(
   origins: (host: string) => Record<string, Origin>,
 ): Map<string, TaskInstance[]> {
   const out = new Map<string, TaskInstance[]>();
+  forEachTask(inv, pb, templates, extraVars, magic, ['keepalived', 'ipvs'], (host, task, raw, args, vars) => {
+    const v = valuer(task, origins(host), vars);
+    const found = task.module === 'ipvs' ? ipvsServices(raw, args, v) : instances(raw, args, v, vars);
+    if (found.length) out.set(host, [...(out.get(host) ?? []), ...found]);
+  });
+  return out;
+}
+
+/**
+ * Calls `fn` with the rendered arguments of every task of these modules, for every host a play
+ * targets, once per loop item; a task whose `when` is false for the host is left out, one that
+ * needs a value only a run can know (a registered result) is checked where it can be.
+ */
+export function forEachTask(
+  inv: Inventory,
+  pb: Playbook | undefined,
+  templates: TemplateEngine,
+  extraVars: Obj,
+  magic: InventoryMagic,
+  modules: readonly string[],
+  fn: (host: string, task: Task, raw: Obj, args: Obj, vars: Obj) => void,
+): void {
   for (const play of pb?.plays ?? []) {
-    const tasks = play.tasks.filter((t) => t.module === 'keepalived');
+    const tasks = play.tasks.filter((t) => modules.includes(t.module));
     if (!tasks.length) continue;
     for (const host of selectHosts(inv, play.hosts, { unknown: () => undefined })) {
       for (const task of tasks) {
         const vars = hostVars({ inv, host, play, playHosts: [], task, registered: {}, extraVars, magic });
-        if (!applies(task, vars)) continue;
-        let args: Obj;
+        let items: unknown[] | undefined;
         try {
-          args = obj(templates.renderValue(task.args, vars, { field: 'keepalived' }));
+          items = loopItems(task, vars, templates);
         } catch {
-          continue;
-        } // needs a runtime value
-        const found = instances(task, obj(task.args), args, origins(host), vars);
-        if (found.length) out.set(host, [...(out.get(host) ?? []), ...found]);
+          continue; // the loop needs a runtime value
+        }
+        for (const itemVars of items ? items.map((i) => withItem(task, vars, i)) : [vars]) {
+          if (!applies(task, itemVars)) continue;
+          let args: Obj;
+          try {
+            args = obj(templates.renderValue(task.args, itemVars, { field: task.moduleKey }));
+          } catch {
+            continue; // needs a runtime value
+          }
+          fn(host, task, obj(task.args), args, itemVars);
+        }
       }
     }
   }
-  return out;
 }
 
 /** `when:` that cannot be decided before the run (a registered result) counts as true. */
@@ -57,27 +89,107 @@ function applies(task: Task, vars: Obj): boolean {
   }
 }
 
-function instances(task: Task, raw: Obj, args: Obj, origins: Record<string, Origin>, vars: Obj): TaskInstance[] {
+/** Makes a Val of a rendered value: under the variable it came from, else the task's `module path`. */
+export type Valuer = (rawV: unknown, v: unknown, path: string) => Val | undefined;
+
+export function valuer(task: Task, origins: Record<string, Origin>, vars: Obj): Valuer {
   const at: Origin = { file: task.where.file ?? '', ...(task.where.line ? { line: task.where.line } : {}) };
   // A value no inventory, play or -e set comes from the role's defaults.
   const defaultsAt = (ref: string): Origin | undefined => {
     const d = task.roleDefaults;
     return task.roleDefaultsFile && d && Object.hasOwn(d, ref) ? { file: task.roleDefaultsFile } : undefined;
   };
-  const val = (rawV: unknown, v: unknown, path: string): Val | undefined => {
+  return (rawV, v, path) => {
     if (v === undefined || v === null || v === '') return undefined;
     const ref = typeof rawV === 'string' ? variableOf(rawV, vars) : undefined;
-    if (ref) return { value: v, var: ref, origin: origins[ref] ?? defaultsAt(ref) ?? at };
-    return { value: v, var: `keepalived ${path}`, origin: at };
+    if (ref && ref !== task.loopVar) return { value: v, var: ref, origin: origins[ref] ?? defaultsAt(ref) ?? at };
+    return { value: v, var: `${task.module} ${path}`, origin: at };
   };
-  const rawVs = obj(list(raw.virtual_servers)[0]);
-  const vs = obj(list(args.virtual_servers)[0]);
+}
+
+const METHOD_OF: Record<string, string> = { dr: 'DR', nat: 'NAT', tun: 'TUN' };
+const methodVal = (v: Val | undefined): Val | undefined => {
+  if (!v) return undefined;
+  const f = typeof v.value === 'string' ? FORWARD[v.value.toLowerCase()] : undefined;
+  return { ...v, value: f ? METHOD_OF[f] : v.value };
+};
+
+/** Each service of an `ipvs` task: its scheduler, port, forwarding method and real servers. */
+function ipvsServices(raw: Obj, args: Obj, val: Valuer): TaskInstance[] {
+  return list(args.services).map((s0, n) => {
+    const s = obj(s0);
+    const r = obj(list(raw.services)[n]);
+    const from = obj(s.reals_from);
+    const rawFrom = obj(r.reals_from);
+    const reals = list(s.reals).map((x0, k) => {
+      const x = obj(x0);
+      const rx = obj(list(r.reals)[k]);
+      const at = `services[${n}].reals[${k}]`;
+      return taskReal(
+        val(rx.addr, x.addr, `${at}.addr`),
+        val(rx.port, x.port, `${at}.port`),
+        val(rx.weight, x.weight, `${at}.weight`),
+        methodVal(val(rx.forward, x.forward ?? 'dr', `${at}.forward`)),
+      );
+    });
+    const group = typeof from.group === 'string' && from.group ? from.group : undefined;
+    const method = group
+      ? methodVal(val(rawFrom.forward, from.forward ?? 'dr', `services[${n}].reals_from.forward`))
+      : reals[0]?.method;
+    return {
+      instance: `ipvs services[${n}]`,
+      vrrp: false,
+      scheduler: val(r.scheduler, s.scheduler, `services[${n}].scheduler`),
+      port: val(r.port, s.port, `services[${n}].port`),
+      vip: val(r.vip, s.vip, `services[${n}].vip`),
+      ...(method ? { method } : {}),
+      rsGroup: group ?? '',
+      reals,
+    };
+  });
+}
+
+function taskReal(addr?: Val, port?: Val, weight?: Val, method?: Val): TaskReal {
+  return {
+    host: String(addr?.value ?? '?'),
+    ...(addr ? { addr } : {}),
+    ...(port ? { port } : {}),
+    ...(weight ? { weight } : {}),
+    ...(method ? { method } : {}),
+  };
+}
+
+/** A keepalived virtual server: lb_algo, lb_kind, port and its listed real_servers (reals_from: a group). */
+function virtualServer(rawVs: Obj, vs: Obj, n: number, val: Valuer): Omit<TaskInstance, 'instance'> {
+  const at = `virtual_servers[${n}]`;
+  const rsGroup = obj(vs.reals_from).group;
+  const reals = list(vs.real_servers).map((x0, k) => {
+    const x = obj(x0);
+    const rx = obj(list(rawVs.real_servers)[k]);
+    return taskReal(
+      val(rx.address, x.address, `${at}.real_servers[${k}].address`),
+      val(rx.port, x.port, `${at}.real_servers[${k}].port`),
+      val(rx.weight, x.weight, `${at}.real_servers[${k}].weight`),
+    );
+  });
+  return {
+    method: val(rawVs.lb_kind, vs.lb_kind, `${at}.lb_kind`),
+    scheduler: val(rawVs.lb_algo, vs.lb_algo, `${at}.lb_algo`),
+    port: val(rawVs.port, vs.port, `${at}.port`),
+    ...(typeof rsGroup === 'string' && rsGroup ? { rsGroup } : reals.length ? { rsGroup: '' } : {}),
+    ...(reals.length ? { reals } : {}),
+  };
+}
+
+function instances(raw: Obj, args: Obj, val: Valuer, vars: Obj): TaskInstance[] {
+  const servers = list(args.virtual_servers).map((vs, n) =>
+    virtualServer(obj(list(raw.virtual_servers)[n]), obj(vs), n, val),
+  );
   const scripts = Array.isArray(args.vrrp_scripts)
     ? Object.fromEntries(args.vrrp_scripts.map((s) => [String(obj(s).name), obj(s)]))
     : obj(args.vrrp_scripts);
-  const rsGroup = obj(vs.reals_from).group;
   const routerId = val(obj(raw.global_defs).router_id, obj(args.global_defs).router_id, 'global_defs.router_id');
-  return list(args.vrrp_instances).map((i0, n) => {
+  const peers: TaskInstance[] = list(args.vrrp_instances).map((i0, n) => {
     const i = obj(i0);
     const r = obj(list(raw.vrrp_instances)[n]);
     const p = (k: string): Val | undefined => val(r[k], i[k], `vrrp_instances[${n}].${k}`);
@@ -109,13 +221,17 @@ function instances(task: Task, raw: Obj, args: Obj, origins: Record<string, Orig
       unicastPeers: u.unicast_peer.length ? val(r[uKey], u.unicast_peer, `vrrp_instances[${n}].${uKey}`) : undefined,
       vip: val(list(r.virtual_ipaddress)[0] ?? r.virtual_ipaddress, firstVip, `vrrp_instances[${n}].virtual_ipaddress`),
       vrrpScripts: val(raw.vrrp_scripts, Object.keys(scripts).length ? scripts : undefined, 'vrrp_scripts'),
-      method: val(rawVs.lb_kind, vs.lb_kind, 'virtual_servers[0].lb_kind'),
-      scheduler: val(rawVs.lb_algo, vs.lb_algo, 'virtual_servers[0].lb_algo'),
-      port: val(rawVs.port, vs.port, 'virtual_servers[0].port'),
+      ...(servers[0] ?? {}),
       ...(routerId ? { routerId } : {}),
-      ...(typeof rsGroup === 'string' && rsGroup ? { rsGroup } : {}),
     };
   });
+  // The other virtual servers (all of them without a vrrp_instance) are checked without VRRP.
+  const rest = servers.slice(peers.length ? 1 : 0).map((vs, k) => ({
+    instance: `keepalived virtual_servers[${k + (peers.length ? 1 : 0)}]`,
+    vrrp: false,
+    ...vs,
+  }));
+  return [...peers, ...rest];
 }
 
 /**

@@ -7,12 +7,14 @@ import { inventoryMagic, hostVars } from '../engine/vars.js';
 import { buildModel, type HostInput } from './model.js';
 import { validateModel, type Finding } from './rules.js';
 import { directorsFromTasks } from './task-directors.js';
+import { realServerFacts } from './task-reals.js';
 
 /**
  * Validate the whole inventory as the playbook will see it: each host's inventory variables,
  * overridden by the vars of the plays that target it, rendered (a value that cannot be rendered
- * yet, e.g. one that needs a registered result, is checked as written). Where the playbook has
- * `keepalived` tasks, their vrrp_instances are what is checked for the hosts they run on.
+ * yet, e.g. one that needs a registered result, is checked as written). What the playbook's
+ * keepalived, ipvs, vip, route, ifcfg and sysctl tasks would configure on a host is what is checked
+ * for it (task-directors.ts, task-reals.ts); the variables fill in what no task says.
  */
 export function validateInventory(
   inv: Inventory,
@@ -52,10 +54,12 @@ export function validateInventory(
     return { name: h.name, groups: h.groups, vars: rendered, origins };
   });
   const byName = new Map(hosts.map((h) => [h.name, h.origins]));
+  const origins = (h: string): Record<string, Origin> => byName.get(h) ?? {};
   const lvs = validateModel(
     buildModel(
       hosts,
-      directorsFromTasks(inv, pb, templates, extraVars, magic, (h) => byName.get(h) ?? {}),
+      directorsFromTasks(inv, pb, templates, extraVars, magic, origins),
+      realServerFacts(inv, pb, templates, extraVars, magic, origins),
     ),
   );
   return [...(pb ? taskArgFindings(preflightArgs(inv, pb, templates, extraVars, magic)) : []), ...lvs];

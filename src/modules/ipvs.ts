@@ -2,27 +2,13 @@ import { fileStateCmd, parseFileState, type FileState } from '../facts/file.js';
 import { osFamily } from '../facts/os.js';
 import { multiProbe, splitProbe } from '../facts/probe.js';
 import { groupReals, groupRealsProblem } from '../lvs/group-reals.js';
-import { parseIpvsSave, planEdits, renderRules, type Forward, type VirtualService } from '../lvs/ipvs-table.js';
+import { FORWARD, parseIpvsSave, planEdits, renderRules, type VirtualService } from '../lvs/ipvs-table.js';
 import { raw, sh } from '../transport/shell.js';
 import { z, boolish, ipAddr } from './args.js';
 import { isIpv4 } from '../lvs/addr.js';
 import { putFile, restorePath } from './file-steps.js';
 import { exec, noop, type Plan, type Step, type TaskModule } from './types.js';
 
-const FORWARD: Record<string, Forward> = {
-  dr: 'dr',
-  g: 'dr',
-  gatewaying: 'dr',
-  route: 'dr',
-  nat: 'nat',
-  m: 'nat',
-  masq: 'nat',
-  masquerading: 'nat',
-  tun: 'tun',
-  i: 'tun',
-  ipip: 'tun',
-  tunnel: 'tun',
-};
 const forward = z
   .string()
   .transform(
@@ -59,7 +45,7 @@ const service = z
       .transform(String)
       .optional(),
     reals: z.array(real).default([]),
-    /** Real servers from an inventory group: each host's ansible_host, lvs_rs_port and lvs_weight. */
+    /** Real servers from an inventory group: each host's service address, lvs_rs_port and lvs_weight. */
     reals_from: z
       .object({ group: z.string().min(1), forward: forward.default('dr') })
       .strict()
@@ -178,7 +164,15 @@ export const ipvs: TaskModule<Args, IpvsObserved> = {
     const undo: Step[] = [];
     if (edits.length)
       undo.push(exec(sh`ipvsadm -C && ipvsadm -R`, { stdin: o.saved, what: 'restore the saved IPVS table' }));
-    const diff = edits.length ? [{ path: 'ipvs table (live)', before: renderRules(o.live), after: rules }] : [];
+    // The commands themselves, in order: what --diff, -v and --json show of the edit, not only its result.
+    const commands = steps.map((s) => String(s.cmd));
+    const diff = edits.length
+      ? [
+          { path: 'ipvsadm commands', before: '', after: commands.map((c) => `${c}\n`).join('') },
+          { path: 'ipvs table (live)', before: renderRules(o.live), after: rules },
+        ]
+      : [];
+    const edited = edits.length ? `${edits.length} ipvsadm edit(s) (${commands.join('; ')})` : '0 ipvsadm edit(s)';
     if (p.persist && (o.file.content ?? null) !== rules) {
       steps.push(putFile(o.rulesFile, rules, { mode: '0600', mkdirs: Boolean(o.file.missingFrom) }));
       undo.unshift(...restorePath(o.rulesFile, o.file));
@@ -189,7 +183,7 @@ export const ipvs: TaskModule<Args, IpvsObserved> = {
       // In check mode show what would be done against an empty table; a real run must not pretend.
       return {
         action: 'update',
-        summary: `${edits.length} ipvsadm edit(s) planned against an empty table`,
+        summary: `${edited} planned against an empty table`,
         steps,
         undo,
         diff,
@@ -199,7 +193,7 @@ export const ipvs: TaskModule<Args, IpvsObserved> = {
     if (!steps.length) return noop(`${want.length} virtual service(s) as declared`);
     return {
       action: 'update',
-      summary: `${edits.length} ipvsadm edit(s)${p.persist ? `, saved to ${o.rulesFile}` : ''}`,
+      summary: `${edited}${p.persist ? `, saved to ${o.rulesFile}` : ''}`,
       steps,
       undo,
       diff,

@@ -129,7 +129,7 @@ const virtualServer = z
     sorry_server: opt(z.object({ address: ipAddr, port: port }).strict()),
     check: checkSchema.default({}),
     real_servers: z.array(realServer).default([]),
-    /** Real servers from an inventory group: each host's ansible_host, lvs_rs_port and lvs_weight. */
+    /** Real servers from an inventory group: each host's service address, lvs_rs_port and lvs_weight. */
     reals_from: opt(z.object({ group: z.string().min(1) }).strict()),
   })
   .strict()
@@ -181,7 +181,7 @@ const instance = z
     unicast_src_ip: opt(ipAddr),
     unicast_peer: strList.pipe(z.array(ipAddr)).default([]),
     /**
-     * Unicast to the other hosts of this inventory group (their ansible_host); unicast_src_ip
+     * Unicast to the other hosts of this inventory group (their service address); unicast_src_ip
      * defaults to this host's.
      */
     unicast_peer_group: opt(z.string().min(1)),

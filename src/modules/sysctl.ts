@@ -5,6 +5,7 @@ import { z, aliasStep, boolish, scalar } from './args.js';
 import { editLines } from './lineinfile.js';
 import { putFile, restorePath } from './file-steps.js';
 import { exec, failPlan, noop, type Plan, type Step, type TaskModule } from './types.js';
+import { interfacesToCreate } from './would-be.js';
 
 const schema = z.preprocess(
   aliasStep({ key: 'name' }),
@@ -31,7 +32,11 @@ type Args = z.infer<typeof schema>;
 export interface SysctlObserved {
   live: string | null;
   file: FileState;
+  /** --check: the interface an earlier task would create; `live` is then its would-be (default) value. */
+  wouldCreate?: string;
 }
+
+const IFACE_CONF = /^net([./])ipv4\1conf\1([^./]+)\1(.+)$/;
 
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -42,10 +47,14 @@ export const sysctl: TaskModule<Args, SysctlObserved> = {
   async check(ctx, p) {
     const r = await ctx.exec(multiProbe([sh`sysctl -n -- ${p.name}`, fileStateCmd(p.sysctl_file)]));
     const [live, f] = splitProbe(r, 2) as [typeof r, typeof r];
-    return {
-      live: live.code === 0 ? live.stdout.trim().replace(/\s+/g, ' ') : null,
-      file: parseFileState(f, p.sysctl_file),
-    };
+    const file = parseFileState(f, p.sysctl_file);
+    const m = IFACE_CONF.exec(p.name);
+    if (live.code !== 0 && ctx.check && m && (await interfacesToCreate(ctx)).has(m[2]!)) {
+      // A new interface starts with the `default` values.
+      const d = await ctx.exec(sh`sysctl -n -- ${`net.ipv4.conf.default.${m[3]!}`}`);
+      if (d.code === 0) return { live: d.stdout.trim().replace(/\s+/g, ' '), file, wouldCreate: m[2]! };
+    }
+    return { live: live.code === 0 ? live.stdout.trim().replace(/\s+/g, ' ') : null, file };
   },
   plan(p, o): Plan {
     const steps: Step[] = [];
@@ -87,6 +96,13 @@ export const sysctl: TaskModule<Args, SysctlObserved> = {
       diff.push({ path: p.sysctl_file, before, after });
     }
     if (!steps.length) return noop(`${p.name} = ${want ?? '(absent)'}`);
-    return { action: 'update', summary: `${p.name}: ${o.live ?? '∅'} → ${want ?? 'absent'}`, steps, undo, diff };
+    const onNew = o.wouldCreate ? ` (${o.wouldCreate} is created by an earlier task)` : '';
+    return {
+      action: 'update',
+      summary: `${p.name}: ${o.live ?? '∅'} → ${want ?? 'absent'}${onNew}`,
+      steps,
+      undo,
+      diff,
+    };
   },
 };

@@ -1,11 +1,12 @@
 import { fileStateCmd, parseFileState, type FileState } from '../facts/file.js';
 import { osFamily } from '../facts/os.js';
 import { multiProbe, splitProbe } from '../facts/probe.js';
-import { ifcfgText, ifupdownText, prefixToNetmask } from '../lvs/ifcfg-text.js';
+import { ifcfgText, ifupdownText, nmDummyKeyfile, prefixToNetmask } from '../lvs/ifcfg-text.js';
 import { sh } from '../transport/shell.js';
 import { z, boolish, ifaceLabel, ifaceName, ipAddr } from './args.js';
 import { putFile, restorePath } from './file-steps.js';
 import { exec, failPlan, noop, type Plan, type Step, type TaskModule } from './types.js';
+import { interfacesToCreate } from './would-be.js';
 
 const schema = z
   .object({
@@ -31,16 +32,22 @@ export interface VipObserved {
 }
 
 const labelOf = (p: Args): string => p.label ?? (p.interface === 'lo' ? 'lo:0' : p.interface);
-export const persistFileFor = (family: 'rhel' | 'debian', label: string): string =>
+const fileLabel = (label: string): string => label.replace(/[^A-Za-z0-9_-]/g, '-');
+/** The persisted file: a dummy interface on a RHEL-family host is a NetworkManager keyfile (see nmDummyKeyfile). */
+export const persistFileFor = (family: 'rhel' | 'debian', label: string, create?: Args['create']): string =>
   family === 'rhel'
-    ? `/etc/sysconfig/network-scripts/ifcfg-${label}`
-    : `/etc/network/interfaces.d/lvsrun-${label.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+    ? create === 'dummy'
+      ? `/etc/NetworkManager/system-connections/lvsrun-${fileLabel(label)}.nmconnection`
+      : `/etc/sysconfig/network-scripts/ifcfg-${label}`
+    : `/etc/network/interfaces.d/lvsrun-${fileLabel(label)}`;
 
 export function persistText(p: Args, family: 'rhel' | 'debian'): string {
   const label = labelOf(p);
+  if (family === 'rhel' && p.create === 'dummy')
+    return nmDummyKeyfile(`lvsrun-${fileLabel(label)}`, p.interface, p.address, p.prefix);
   return family === 'rhel'
     ? ifcfgText(label, { IPADDR: p.address, NETMASK: prefixToNetmask(p.prefix), ONBOOT: 'yes', NAME: 'lvs-vip' })
-    : ifupdownText(label, p.address, p.prefix);
+    : ifupdownText(label, p.address, p.prefix, p.create ? { kind: p.create, iface: p.interface } : undefined);
 }
 
 /** A VIP on an interface with a label, /32 by default, live (ip addr) and persisted (ifcfg or ifupdown). */
@@ -49,7 +56,7 @@ export const vip: TaskModule<Args, VipObserved> = {
   schema,
   async check(ctx, p) {
     const family = await osFamily(ctx);
-    const persistFile = persistFileFor(family, labelOf(p));
+    const persistFile = persistFileFor(family, labelOf(p), p.create);
     const r = await ctx.exec(
       multiProbe([
         sh`ip -o addr show dev ${p.interface}`,
@@ -61,6 +68,8 @@ export const vip: TaskModule<Args, VipObserved> = {
     const hasAddr = a.code === 0 && a.stdout.split('\n').some((x) => x.includes(` ${p.address}/${p.prefix} `));
     // An interface left down (tunl0 after an earlier rollback, a dummy set down by hand) receives nothing.
     const linkUp = l.code === 0 && /<([^>]*,)?UP[,>]/.test(l.stdout);
+    if (ctx.check && a.code !== 0 && p.create && p.state === 'present')
+      (await interfacesToCreate(ctx)).add(p.interface);
     return { linkExists: a.code === 0, linkUp, hasAddr, family, file: parseFileState(f, persistFile), persistFile };
   },
   plan(p, o): Plan {
@@ -102,7 +111,9 @@ export const vip: TaskModule<Args, VipObserved> = {
     if (p.persist) {
       const want = p.state === 'present' ? persistText(p, o.family) : undefined;
       if (want !== undefined && o.file.content !== want) {
-        steps.push(putFile(o.persistFile, want, { mode: '0644', mkdirs: Boolean(o.file.missingFrom) }));
+        // NetworkManager ignores a keyfile others can read.
+        const mode = o.persistFile.endsWith('.nmconnection') ? '0600' : '0644';
+        steps.push(putFile(o.persistFile, want, { mode, mkdirs: Boolean(o.file.missingFrom) }));
         undo.unshift(...restorePath(o.persistFile, o.file));
         diff.push({ path: o.persistFile, before: o.file.content ?? '', after: want });
       } else if (want === undefined && o.file.exists) {

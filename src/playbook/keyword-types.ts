@@ -20,6 +20,7 @@ export const TASK_KINDS: Readonly<Record<string, KeywordKind>> = {
   become_user: 'name',
   ignore_errors: 'bool',
   no_log: 'bool',
+  check_mode: 'bool',
   loop: 'loop',
   with_items: 'loop',
   loop_control: 'mapping',

@@ -128,6 +128,7 @@ export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
     ...(raw.become !== undefined ? { become: keywordBool(raw.become) } : {}),
     ...(raw.become_user !== undefined ? { becomeUser: String(raw.become_user) } : {}),
     noLog: keywordBool(raw.no_log),
+    ...(raw.check_mode !== undefined ? { checkMode: keywordBool(raw.check_mode) } : {}),
     baseDirs: ts.baseDirs,
     where,
     ...(raw.listen !== undefined ? { listen: [String(raw.name ?? ''), ...list(raw.listen).map(String)] } : {}),

@@ -29,6 +29,8 @@ export interface Task {
   become?: boolean;
   becomeUser?: string;
   noLog: boolean;
+  /** Ansible's check_mode: false runs the task for real under --check (read-only probes); true only plans it. */
+  checkMode?: boolean;
   /** Variables from the role this task came from (role vars, then role defaults below inventory). */
   roleVars?: Record<string, unknown>;
   roleDefaults?: Record<string, unknown>;
@@ -89,6 +91,7 @@ export const TASK_KEYWORDS = [
   'become',
   'become_user',
   'no_log',
+  'check_mode',
   'vars',
   'listen',
   'args',

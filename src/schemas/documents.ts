@@ -58,6 +58,7 @@ const TASK_DOC: Record<string, string> = {
   notify: 'Handlers to run when the task changes something',
   loop: 'Run the task once per item (as `item`)',
   vars: 'Variables of this task',
+  check_mode: 'false: run even under --check (for read-only tasks); true: only show what it would do',
 };
 
 function keyword(kind: KeywordKind, doc?: string): JsonSchema {

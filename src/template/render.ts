@@ -55,6 +55,8 @@ export interface RenderCtx {
 
 export class TemplateEngine {
   private readonly cache = new Map<string, Compiled>();
+  /** Per text: its single `{{…}}` node when it is nothing else (see nativeValue), or null. */
+  readonly singleNodes = new Map<string, Node | null>();
 
   compile(src: string): (ctx: Record<string, unknown>) => string {
     let c = this.cache.get(src);
@@ -83,12 +85,8 @@ export class TemplateEngine {
   renderValue(v: unknown, vars: Record<string, unknown>, where: Where = {}): unknown {
     if (typeof v === 'string') {
       if (!v.includes('{{')) return v;
-      const single = /^\{\{\s*([A-Za-z_][\w]*(?:\.[\w-]+)*)\s*\}\}$/.exec(v);
-      if (single) {
-        const val = lookupPath(lazyVars(vars, this, where), single[1]!);
-        if (val !== MISSING && val !== undefined && typeof val !== 'string') return val;
-      }
-      return this.renderString(v, vars, where);
+      const native = singleExpr(v) ? nativeValue(v, lazyVars(vars, this, where), this.singleNodes) : MISSING;
+      return native !== MISSING ? native : this.renderString(v, vars, where);
     }
     if (Array.isArray(v)) {
       return v.map((x, i) => this.renderValue(x, vars, { ...where, field: `${where.field ?? ''}[${i}]` }));
@@ -105,17 +103,102 @@ export class TemplateEngine {
   }
 }
 
-/** A dotted path in the render context: own data members only (see own-data.ts). */
-function lookupPath(ctx: Record<string, unknown>, path: string): unknown {
-  const [head, ...rest] = path.split('.');
+/** A path in the render context: own data members only (see own-data.ts). */
+function lookupPath(ctx: Record<string, unknown>, parts: readonly string[]): unknown {
+  const [head, ...rest] = parts;
   // The context's own getters are lazyVars' renderers; anything else on the way must be plain data.
-  if (!Object.hasOwn(ctx, head!)) return MISSING;
-  let cur: unknown = ctx[head!];
+  if (head === undefined || !Object.hasOwn(ctx, head)) return MISSING;
+  let cur: unknown = ctx[head];
   for (const seg of rest) {
     cur = ownData(cur, seg);
     if (cur === MISSING) return MISSING;
   }
   return cur;
+}
+
+/** A text that is one `{{…}}` and nothing else (no block, no comment, no surrounding text). */
+const singleExpr = (src: string): boolean => /^\{\{[^{}#/!>&^]/.test(src) && /\}\}$/.test(src);
+
+type Node = { type: string } & Record<string, unknown>;
+/** What nativeValue cannot evaluate itself: the text is rendered by Handlebars instead. */
+const UNSUPPORTED: unique symbol = Symbol('unsupported');
+
+/**
+ * The value of a template that is exactly one `{{expr}}`, with its type, as in Ansible: a variable
+ * (a path) keeps any type but a string; a helper call (`{{default x y}}`, `{{lookup m k}}`) keeps a
+ * mapping or a list, which as text would only be `[object Object]` or `a,b`. MISSING when the text
+ * should be rendered as usual (a string, an undefined variable, whose error Handlebars reports).
+ * The value is returned as it is: nothing inside it is rendered again.
+ */
+function nativeValue(src: string, ctx: Record<string, unknown>, nodes: Map<string, Node | null>): unknown {
+  let node = nodes.get(src);
+  if (node === undefined) {
+    node = null;
+    try {
+      const body = (hb.parse(src) as unknown as { body: Node[] }).body;
+      if (body.length === 1 && body[0]!.type === 'MustacheStatement') node = body[0]!;
+    } catch {
+      // a syntax error is Handlebars' to report
+    }
+    nodes.set(src, node);
+  }
+  if (!node) return MISSING;
+  const path = node.path as Node;
+  const params = node.params as Node[];
+  if (!params.length && !node.hash) {
+    const v = path.type === 'PathExpression' ? pathValue(path, ctx) : UNSUPPORTED;
+    return v === UNSUPPORTED || v === MISSING || v === undefined || typeof v === 'string' ? MISSING : v;
+  }
+  const v = callHelper(node, ctx);
+  return v !== null && typeof v === 'object' ? v : MISSING;
+}
+
+function pathValue(p: Node, ctx: Record<string, unknown>): unknown {
+  // @data, ../ and `this` are Handlebars' own: leave them to it.
+  if (p.data || p.depth || !(p.parts as string[]).length) return UNSUPPORTED;
+  return lookupPath(ctx, p.parts as string[]);
+}
+
+function evalParam(e: Node, ctx: Record<string, unknown>): unknown {
+  switch (e.type) {
+    case 'PathExpression': {
+      const v = pathValue(e, ctx);
+      // As in Handlebars, a helper's argument may be undefined (`{{default x 1}}`).
+      return v === MISSING ? undefined : v;
+    }
+    case 'StringLiteral':
+    case 'NumberLiteral':
+    case 'BooleanLiteral':
+      return e.value;
+    case 'NullLiteral':
+      return null;
+    case 'UndefinedLiteral':
+      return undefined;
+    case 'SubExpression':
+      return callHelper(e, ctx);
+    default:
+      return UNSUPPORTED;
+  }
+}
+
+function callHelper(e: Node, ctx: Record<string, unknown>): unknown {
+  const path = e.path as Node;
+  const hash = e.hash as { pairs: unknown[] } | undefined;
+  if (path.type !== 'PathExpression' || hash?.pairs.length) return UNSUPPORTED;
+  const name = path.original as string;
+  const args = (e.params as Node[]).map((p) => evalParam(p, ctx));
+  if (args.includes(UNSUPPORTED)) return UNSUPPORTED;
+  if (name === 'lookup') {
+    const v = ownData(args[0], String(args[1]));
+    return v === MISSING ? undefined : v;
+  }
+  if (!Object.hasOwn(helpers, name)) return UNSUPPORTED;
+  try {
+    // Handlebars passes an options object last (and, or drop it).
+    return (helpers[name as keyof typeof helpers] as (...a: unknown[]) => unknown)(...args, {});
+  } catch {
+    return UNSUPPORTED;
+  }
 }
 
 /*
@@ -186,7 +269,10 @@ function deepRender(
 ): unknown {
   if (typeof v === 'string' && v.includes('{{')) {
     try {
-      return eng.compile(v)(lazyVars(vars, eng, where, depth));
+      const ctx = lazyVars(vars, eng, where, depth);
+      // `outer: "{{inner}}"` is inner itself, a mapping or a list included, as in Ansible.
+      const native = singleExpr(v) ? nativeValue(v, ctx, eng.singleNodes) : MISSING;
+      return native !== MISSING ? native : eng.compile(v)(ctx);
     } catch (e) {
       throw templateError(e, v, where);
     }

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseIpvsSave, planEdits, renderRules } from '../../src/lvs/ipvs-table.js';
 import { ipvs, type IpvsObserved } from '../../src/modules/ipvs.js';
-import { vip } from '../../src/modules/vip.js';
+import { persistFileFor, vip } from '../../src/modules/vip.js';
 import { iptables } from '../../src/modules/iptables.js';
+import { PlainReporter } from '../../src/report/plain.js';
+import { Redactor } from '../../src/text/redact.js';
 
 // Real `ipvsadm -S -n` output (ipvsadm 1.31, Debian 12 kernel 6.1, captured in the lab's VM mode after
 // -A/-a commands for these services; the udp real server was added with `-x 100`). Note what the
@@ -90,8 +92,44 @@ describe('ipvs table', () => {
     const p = ipvs.schema.parse({ services: [http({ scheduler: 'wlc' })] });
     const plan = ipvs.plan(p, { ...obs(LIVE), family: 'rhel', rulesFile: '/etc/sysconfig/ipvsadm' });
     expect(plan.undo.at(-1)).toMatchObject({ cmd: 'ipvsadm -C && ipvsadm -R', stdin: LIVE });
-    expect(plan.diff!.map((d) => d.path)).toEqual(['ipvs table (live)', '/etc/sysconfig/ipvsadm']);
+    expect(plan.diff!.map((d) => d.path)).toEqual(['ipvsadm commands', 'ipvs table (live)', '/etc/sysconfig/ipvsadm']);
     expect(plan.undo[0]!.cmd).toBe('rm -rf -- /etc/sysconfig/ipvsadm');
+  });
+  it('shows the ipvsadm commands it will run: in the summary (-v, --json msg) and as a diff (--diff, --json)', () => {
+    const plan = ipvs.plan(args([http({ scheduler: 'wlc' }, [{ addr: '192.168.3.128', weight: 5 }])]), obs(LIVE));
+    const run = plan.steps.map((s) => s.cmd);
+    expect(run).toEqual([
+      'ipvsadm -E -t 192.168.3.110:80 -s wlc',
+      'ipvsadm -d -t 192.168.3.110:80 -r 192.168.3.120:80',
+      'ipvsadm -e -t 192.168.3.110:80 -r 192.168.3.128:80 -g -w 5',
+    ]);
+    expect(plan.summary).toBe(`3 ipvsadm edit(s) (${run.join('; ')})`);
+    expect(plan.diff![0]).toEqual({ path: 'ipvsadm commands', before: '', after: run.map((c) => `${c}\n`).join('') });
+    const lines: string[] = [];
+    const rep = new PlainReporter(
+      { diff: true, verbose: 1, write: (s) => lines.push(s), color: false },
+      new Redactor(),
+    );
+    rep.on({
+      type: 'host:result',
+      result: {
+        play: 'p',
+        task: 'ipvs',
+        host: 'lb1',
+        status: 'changed',
+        msg: plan.summary,
+        diff: plan.diff!,
+        durationMs: 1,
+      },
+    } as never);
+    const out = lines.join('');
+    expect(out).toContain(`changed: [lb1] => 3 ipvsadm edit(s) (ipvsadm -E -t 192.168.3.110:80 -s wlc;`);
+    expect(out).toContain('+ipvsadm -d -t 192.168.3.110:80 -r 192.168.3.120:80\n');
+    // a plan without IPVS in the kernel (--check) names them too
+    const dry = ipvs.plan(args([http()]), { ...obs(''), available: false, error: 'no ip_vs' });
+    expect(dry.summary).toMatch(
+      /^3 ipvsadm edit\(s\) \(ipvsadm -A -t 192\.168\.3\.110:80 -s rr; .*\) planned against an empty table/,
+    );
   });
   it('scenario B: the NAT table as the scenario describes it', () => {
     const p = ipvs.schema.parse({
@@ -187,6 +225,61 @@ describe('vip', () => {
         .plan(c, { linkExists: false, hasAddr: false, family: 'debian', file: { exists: false }, persistFile: 'x' })
         .steps.map((s) => s.cmd),
     ).toEqual(['modprobe ipip && ip link set tunl0 up', 'ip addr add 10.0.0.1/32 dev tunl0 label tunl0']);
+  });
+  it('a VIP on a dummy interface survives a reboot: the persisted file creates the interface; the undo is exact', () => {
+    const d = vip.schema.parse({ address: '10.20.0.10', interface: 'lvs0', create: 'dummy' });
+    const missing = { linkExists: false, hasAddr: false, file: { exists: false } } as const;
+    const deb = vip.plan(d, { ...missing, family: 'debian', persistFile: persistFileFor('debian', 'lvs0', 'dummy') });
+    expect(Buffer.from(deb.steps.at(-1)!.stdin!, 'base64').toString()).toBe(
+      '# Managed by lvsrun\nauto lvs0\niface lvs0 inet static\n' +
+        '    pre-up ip link show dev lvs0 >/dev/null 2>&1 || ip link add lvs0 type dummy\n' +
+        '    address 10.20.0.10/32\n    post-down ip link del lvs0\n',
+    );
+    // newest first: the file goes, then the address, then the interface lvsrun created
+    expect(deb.undo.map((u) => u.cmd)).toEqual([
+      'rm -rf -- /etc/network/interfaces.d/lvsrun-lvs0',
+      'ip addr del 10.20.0.10/32 dev lvs0',
+      'ip link del lvs0',
+    ]);
+    // RHEL: network-scripts cannot create a dummy; a NetworkManager keyfile (0600) does
+    const file = persistFileFor('rhel', 'lvs0', 'dummy');
+    expect(file).toBe('/etc/NetworkManager/system-connections/lvsrun-lvs0.nmconnection');
+    const rh = vip.plan(d, { ...missing, family: 'rhel', persistFile: file });
+    const put = rh.steps.at(-1)!;
+    expect(put.cmd).toContain('0600');
+    expect(Buffer.from(put.stdin!, 'base64').toString()).toBe(
+      '# Managed by lvsrun\n[connection]\nid=lvsrun-lvs0\ntype=dummy\ninterface-name=lvs0\nautoconnect=true\n\n' +
+        '[ipv4]\nmethod=manual\naddress1=10.20.0.10/32\n\n[ipv6]\nmethod=ignore\n',
+    );
+    // an older file of the same name is put back byte for byte, with its mode
+    const old = '# hand-written\nauto lvs0\n';
+    const again = vip.plan(d, {
+      linkExists: true,
+      linkUp: true,
+      hasAddr: true,
+      family: 'debian',
+      file: { exists: true, type: 'file', content: old, mode: '0640', owner: 'root', group: 'adm' },
+      persistFile: '/etc/network/interfaces.d/lvsrun-lvs0',
+    });
+    expect(again.undo).toHaveLength(1);
+    expect(Buffer.from(again.undo[0]!.stdin!, 'base64').toString()).toBe(old);
+    expect(again.undo[0]!.cmd).toContain('0640');
+    // a label on the dummy: the parent is still created before the label's address, never deleted by it
+    const l = vip.schema.parse({ address: '10.20.0.11', interface: 'lvs0', label: 'lvs0:1', create: 'dummy' });
+    const text = Buffer.from(
+      vip.plan(l, { ...missing, family: 'debian', persistFile: 'x' }).steps.at(-1)!.stdin!,
+      'base64',
+    ).toString();
+    expect(text).toContain('iface lvs0:1 inet static\n    pre-up ip link show dev lvs0 >/dev/null 2>&1 ||');
+    expect(text).not.toContain('post-down');
+    // TUN: tunl0 exists once the ipip module is loaded
+    const t = vip.schema.parse({ address: '10.0.0.1', interface: 'tunl0', create: 'ipip' });
+    expect(
+      Buffer.from(
+        vip.plan(t, { ...missing, family: 'debian', persistFile: 'x' }).steps.at(-1)!.stdin!,
+        'base64',
+      ).toString(),
+    ).toContain('iface tunl0 inet static\n    pre-up modprobe ipip\n');
   });
   it('brings up an interface that exists but is down (tunl0 after a rollback), and its undo sets it down again', () => {
     const c = vip.schema.parse({ address: '10.0.0.1', interface: 'tunl0', create: 'ipip', persist: false });

@@ -18,6 +18,7 @@ import type { Io } from '../io.js';
 import { HOST_ACCESS_OPTIONS, helpText, parseCommand, type CommandDef } from '../spec.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
 import { loadInventoryArg, outputRedactor } from '../inputs.js';
+import { serviceAddress } from '../../lvs/group-reals.js';
 
 export const DRILL_CMD = {
   name: 'drill',
@@ -161,7 +162,7 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
         t,
         vars: hv,
         become: becomeSpec(hv, false, 'root'),
-        addr: String(hv.ansible_host ?? rsName),
+        addr: String(serviceAddress(hv) ?? rsName),
       };
       conns.push(rs);
       const probe = v.probe === 'icmp' ? `http:${Number(vars[0]!.lvs_port ?? 80)}` : v.probe;
