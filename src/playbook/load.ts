@@ -186,7 +186,11 @@ export function expandTasks(list: unknown[], ts: TaskSource, path: Path, depth =
       const isrc = loadCached(expansion, f);
       const items = isrc.data === null ? [] : isrc.data;
       if (!Array.isArray(items)) throw err(isrc, [], 'an included tasks file is a list of tasks');
-      const inner = expandTasks(items, { ...ts, src: isrc }, [], depth + 1);
+      // A template or file `src` of an included task is also looked for beside the included file (after the
+      // playbook's own folders, which win): a change given with -e can bring its own templates.
+      const own = dirname(f);
+      const baseDirs = [...new Set([...ts.baseDirs, own, join(own, 'templates'), join(own, 'files')])];
+      const inner = expandTasks(items, { ...ts, src: isrc, baseDirs }, [], depth + 1);
       const extraWhen = raw.when;
       const extraTags = asList(raw.tags).map(String);
       for (const t of inner) {

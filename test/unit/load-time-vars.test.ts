@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
+import { findLocalFile } from '../../src/playbook/local-files.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 
 // include_tasks and serial may be templates of the play's vars and -e: rendered when the playbook loads.
@@ -34,6 +35,14 @@ describe('templates rendered when the playbook loads', () => {
     const other = pb('[]', { 'c.yaml': '- name: from c\n  command: "true"\n' });
     const p = loadPlaybook(pb(PLAY, FILES), { vars: { change: join(other, '..', 'c.yaml') } }).plays[0]!;
     expect(p.tasks.map((t) => t.name)).toEqual(['from c']);
+  });
+  it("an included file's templates are found beside it, after the playbook's own", () => {
+    const other = join(pb('[]'), '..');
+    mkdirSync(join(other, 'templates'));
+    writeFileSync(join(other, 'templates', 'page.hbs'), 'x');
+    writeFileSync(join(other, 'c.yaml'), '- name: from c\n  template: {src: page.hbs, dest: /tmp/p}\n');
+    const t = loadPlaybook(pb(PLAY, FILES), { vars: { change: join(other, 'c.yaml') } }).plays[0]!.tasks[0]!;
+    expect(findLocalFile('page.hbs', t.baseDirs, 'templates').found).toBe(join(other, 'templates', 'page.hbs'));
   });
   it.each([
     ['a variable only known later (an inventory variable)', { change: '{{lvs_vip}}.yaml' }, /lvs_vip/],
