@@ -16,6 +16,8 @@ export interface RollingDrillInput {
   probe: string;
   /** Milliseconds between probe requests (50: twenty a second). */
   probeEveryMs: number;
+  /** How long one request may take before it counts as failed. */
+  probeTimeoutMs: number;
   /** How often every director's table is read while the rollout runs. */
   watchEveryMs: number;
   /** Runs the rollout (the playbook) and gives its exit code. */
@@ -85,7 +87,7 @@ export async function rollingDrill(i: RollingDrillInput): Promise<DrillResult> {
         m.backAt = tl.mark('weight-restored', rs.name);
     }
   }
-  const probe = startProbe(i.probe, i.vip, tl, i.probeEveryMs);
+  const probe = startProbe(i.probe, i.vip, tl, i.probeEveryMs, i.probeTimeoutMs);
   let code: number | undefined;
   try {
     tl.mark('rollout-start', undefined, i.reals.map((r) => r.name).join(', '));
@@ -105,6 +107,7 @@ export async function rollingDrill(i: RollingDrillInput): Promise<DrillResult> {
   metrics.exit_code = code ?? null;
   metrics.probes = tl.probes.length;
   metrics.failed_probes = o.failed;
+  metrics.probe_max_ms = Math.max(0, ...tl.probes.map((p) => p.ms ?? 0));
   metrics.tables_identical = changed.length ? `no (${changed.join(', ')})` : 'yes';
   const done: string[] = [];
   const drained: string[] = [];

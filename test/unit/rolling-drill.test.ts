@@ -56,6 +56,7 @@ const input = (c: ReturnType<typeof cluster>, rollout: () => Promise<number>) =>
   protocol: 'tcp' as const,
   probe: `http:${port}`,
   probeEveryMs: 50,
+  probeTimeoutMs: 2000,
   watchEveryMs: 20,
   rollout,
 });

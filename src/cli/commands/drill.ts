@@ -198,6 +198,8 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
         protocol,
         probe,
         probeEveryMs: Math.round(1000 / rate),
+        // A slow answer is not a failed request: each may take 2 s (the directors of the lab are emulated).
+        probeTimeoutMs: 2000,
         watchEveryMs: 200,
         signal: ctl.signal,
         rollout: () =>
