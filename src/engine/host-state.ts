@@ -19,13 +19,31 @@ export class HostState {
   readonly registered: Record<string, unknown> = {};
   readonly notified = new Set<string>();
   /** In-memory mirror of the journal: this host's undo entries in order of change. */
-  readonly undoLog: JournalEntry[] = [];
-  readonly facts = new Map<string, Promise<unknown>>();
-  constructor(readonly name: string) {}
+  readonly undoLog: JournalEntry[];
+  readonly facts: Map<string, Promise<unknown>>;
+  constructor(
+    readonly name: string,
+    shared: { undoLog?: JournalEntry[]; facts?: Map<string, Promise<unknown>> } = {},
+  ) {
+    this.undoLog = shared.undoLog ?? [];
+    this.facts = shared.facts ?? new Map<string, Promise<unknown>>();
+  }
 
   get active(): boolean {
     return !this.failed && !this.unreachable;
   }
+}
+
+/**
+ * delegate_to: `origin`'s task run over `target`'s connection. The module sees the origin's name (its
+ * variables are the origin's), probes are cached per target, the journal records the change under
+ * the target (the transport's host), and the undo joins the origin's log, so that rolling the origin
+ * back undoes it, on the target.
+ */
+export function delegateView(origin: HostState, target: HostState): HostState {
+  const v = new HostState(origin.name, { undoLog: origin.undoLog, facts: target.facts });
+  if (target.transport) v.transport = target.transport;
+  return v;
 }
 
 export interface CtxInput {

@@ -4,6 +4,7 @@ import type { Inventory } from '../inventory/types.js';
 import { lookupModule } from '../modules/registry.js';
 import type { Playbook, Task } from '../playbook/types.js';
 import { evalCondition } from '../playbook/when.js';
+import { delegateTarget } from '../playbook/delegate.js';
 import type { TemplateEngine } from '../template/render.js';
 import { loopItems, parseTaskArgs, withItem } from './task-args.js';
 import { hostVars, type InventoryMagic } from './vars.js';
@@ -32,6 +33,8 @@ export function preflightArgs(
   const registered = new Set(
     pb.plays.flatMap((p) => [...p.tasks, ...p.handlers].map((t) => t.register).filter((r): r is string => Boolean(r))),
   );
+  // What a rescue sees of the failure exists only once a task has failed.
+  for (const v of ['ansible_failed_task', 'ansible_failed_result']) registered.add(v);
   const out: ArgProblem[] = [];
   for (const play of pb.plays) {
     const hosts = selectHosts(inv, play.hosts, { unknown: () => undefined });
@@ -41,7 +44,7 @@ export function preflightArgs(
       for (const host of hosts) {
         const base = hostVars({ inv, host, play, playHosts: hosts, task, registered: {}, extraVars, magic });
         for (const vars of itemVars(task, base, templates)) {
-          const problem = checkOne(task, vars, templates, registered, mod);
+          const problem = checkOne(task, vars, templates, registered, mod, (n) => inv.hosts.has(n));
           if (problem) {
             out.push({ host, task, ...problem });
             break;
@@ -72,6 +75,7 @@ function checkOne(
   templates: TemplateEngine,
   registered: Set<string>,
   mod: NonNullable<ReturnType<typeof lookupModule>>,
+  isHost: (name: string) => boolean,
 ): Omit<ArgProblem, 'host' | 'task'> | undefined {
   try {
     if (!evalCondition(task.when, vars, { ...task.where, field: 'when' })) return undefined;
@@ -79,6 +83,10 @@ function checkOne(
     /* decided on the host */
   }
   try {
+    if (task.delegateTo !== undefined) {
+      const where = { ...task.where, field: 'delegate_to' };
+      delegateTarget(templates.renderValue(task.delegateTo, vars, where), isHost, where);
+    }
     const r = parseTaskArgs(mod, task, vars, templates);
     if (r.ok) return undefined;
     const shown = r.value === undefined ? '' : ` (is ${JSON.stringify(r.value)})`;

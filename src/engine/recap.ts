@@ -9,10 +9,11 @@ export function recapOf(
 ): Record<string, HostRecap> {
   const recap: Record<string, HostRecap> = {};
   for (const h of states.keys())
-    recap[h] = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, rolled_back: 0, ignored: 0 };
+    recap[h] = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, rolled_back: 0, rescued: 0, ignored: 0 };
   for (const r of results) {
     const c = recap[r.host]!;
     if (r.status === 'failed' && r.ignored) c.ignored++;
+    else if (r.status === 'failed' && r.rescued) c.rescued++;
     else c[r.status]++;
     if (r.status === 'changed') c.ok++; // Ansible counts changed tasks as ok too
   }

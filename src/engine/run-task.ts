@@ -23,6 +23,8 @@ export interface TaskEnv {
   vars: (hs: HostState, task?: Task) => Record<string, unknown>;
   /** Output's live redactor: what a `no_log` task registers joins it. */
   redactor?: Redactor;
+  /** delegate_to: the host an item runs on, over that host's connection (default: the host itself). */
+  target?: (hs: HostState, task: Task, vars: Record<string, unknown>) => Promise<HostState>;
 }
 
 interface ItemOutcome {
@@ -102,10 +104,11 @@ async function runItem(
           : JSON.stringify(d.msg ?? 'Hello world!');
     return { status: 'ok', msg, result: { msg } };
   }
+  const on = env.target ? await env.target(hs, task, vars) : hs;
   const become = becomeSpec(vars, env.play.become, env.play.becomeUser, task);
   const execLog: ExecResult[] = [];
   const ctx = makeCtx({
-    hs,
+    hs: on,
     vars,
     check: env.check,
     become,
@@ -138,7 +141,7 @@ async function runItem(
       result: { changed: changes, ...(plan.result ?? {}) },
     };
   }
-  const stepResults = await applyPlan(env, hs, task, plan, become);
+  const stepResults = await applyPlan(env, on, task, plan, become);
   const result = {
     changed: changes,
     failed: false,

@@ -11,8 +11,14 @@ import { ensureConnected, type Connector } from './connect-host.js';
 import { HostState } from './host-state.js';
 import { rollbackHost } from './rollback-host.js';
 import { runTask, type TaskEnv } from './run-task.js';
+import { runBatch, type BatchExec } from './play-exec.js';
+import { taskTree } from './task-tree.js';
+import { delegateView } from './host-state.js';
+import { delegateTarget } from '../playbook/delegate.js';
+import { asData } from '../template/render.js';
 import { recapOf, exitCodeOf } from './recap.js';
 import type { RunOptions, RunSummary, TaskResult } from './types.js';
+import { LvsrunError } from '../errors.js';
 import { hostVars, inventoryMagic } from './vars.js';
 
 export type { Connector };
@@ -72,7 +78,7 @@ export async function runPlaybook(
       enabled: user !== undefined,
       user: user ?? play.becomeUser,
     });
-    await rollbackHost(hs, become, journal, bus, rolledBack);
+    await rollbackHost(hs, become, journal, bus, rolledBack, (h) => states.get(h));
   };
   let lastPlay: Play | undefined;
   // A secret-named variable's value as rendered for this host joins the redactor before any task uses it.
@@ -86,6 +92,8 @@ export async function runPlaybook(
   };
 
   let aborted = false;
+  const connecting = new Map<string, Promise<void>>();
+  const played = new Set<string>();
   for (const play of pb.plays) {
     if (aborted || opts.signal?.aborted) break;
     const matched = selectHosts(inv, play.hosts, {
@@ -120,8 +128,27 @@ export async function runPlaybook(
         ),
       ...(opts.redactor ? { redactor: opts.redactor } : {}),
     };
+    // delegate_to: the named inventory host, connected and locked once for the run like any other.
+    const delegateTo = async (hs: HostState, task: Task, vars: Record<string, unknown>): Promise<HostState> => {
+      const where = { ...task.where, field: 'delegate_to' };
+      const value = templates.renderValue(task.delegateTo, vars, where);
+      const d = state(delegateTarget(value, (n) => inv.hosts.has(n), where));
+      let c = connecting.get(d.name);
+      if (!c) {
+        c = ensureConnected(d, { play: play.name, vars: env.vars(d), templates, opts, bus, record }, connect);
+        connecting.set(d.name, c);
+      }
+      await c;
+      if (!d.transport) {
+        throw new LvsrunError('E_COMMAND', `delegate_to ${d.name}: ${d.unreachable ?? 'no connection'}`, {
+          hint: "the task runs over the delegated host's own connection: that host must be reachable",
+        });
+      }
+      return d;
+    };
     for (const batch of batches(hosts, play.serial)) {
       if (opts.signal?.aborted) break;
+      for (const h of batch) played.add(h);
       await Promise.all(
         batch.map((h) =>
           queue.add(() =>
@@ -133,7 +160,6 @@ export async function runPlaybook(
           ),
         ),
       );
-      const live = (): HostState[] => batch.map(state).filter((s) => s.active);
       const onFail = async (hs: HostState, r: TaskResult): Promise<void> => {
         if (r.status === 'unreachable') return rollback(hs, play); // reported pending: lvsrun rollback finishes it
         if (r.status !== 'failed' || r.ignored) return;
@@ -141,49 +167,56 @@ export async function runPlaybook(
         if (play.onFailure === 'rollback-host') await rollback(hs, play);
       };
       const strategy = opts.strategy ?? play.strategy ?? 'linear';
-      if (strategy === 'free') {
-        await Promise.all(
-          live().map((hs) =>
-            queue.add(async () => {
-              for (const t of tasks) {
-                if (!hs.active || opts.signal?.aborted) return;
-                const r = await runTask(env, hs, t);
-                record(r);
-                await onFail(hs, r);
-              }
-            }),
-          ),
-        );
-      } else {
-        for (const t of tasks) {
-          const now = live();
-          if (!now.length || opts.signal?.aborted) break;
-          bus.emit({ type: 'task:start', play: play.name, task: t.name, hosts: now.map((s) => s.name) });
-          await Promise.all(
-            now.map((hs) =>
-              queue.add(async () => {
-                const r = await runTask(env, hs, t);
-                record(r);
-                await onFail(hs, r);
-              }),
-            ),
-          );
-          if (exceeded(play, batch.map(state))) {
-            aborted = true;
-            break;
-          }
-        }
-      }
-      await runHandlers(
+      const exec: BatchExec = {
         play,
-        batch.map(state).filter((s) => s.active),
-        env,
-        queue,
+        linear: strategy === 'linear',
+        schedule: (fn) => queue.add(fn, { throwOnTimeout: true }),
+        run: (hs, t) => runDelegating(env, hs, t, delegateTo),
         record,
-        opts,
-        bus,
-        journal,
-      );
+        taskStart: (t, now) =>
+          bus.emit({ type: 'task:start', play: play.name, task: t.name, hosts: now.map((s) => s.name) }),
+        settle: onFail,
+        rescuing: (hs, t, r) => {
+          hs.registered.ansible_failed_task = asData({ name: t.name, action: t.moduleKey });
+          hs.registered.ansible_failed_result = asData({ ...(r.result ?? {}), failed: true, msg: r.msg ?? '' });
+        },
+        notify: (hs, names) => {
+          for (const n of names) {
+            if (!hs.notified.has(n)) journal.write({ phase: 'notify', host: hs.name, task: n });
+            hs.notified.add(n);
+          }
+        },
+        stopped: () => aborted || Boolean(opts.signal?.aborted),
+        afterTask: () => {
+          if (exceeded(play, batch.map(state))) aborted = true;
+        },
+      };
+      // Ansible flushes handlers after pre_tasks, after roles and tasks, and after post_tasks.
+      for (const phase of PHASES) {
+        const section = tasks.filter((t) => t.phase === phase);
+        if (!section.length || aborted || opts.signal?.aborted) continue;
+        const live = batch.map(state).filter((s) => s.active);
+        const { fatal } = await runBatch(taskTree(section), live, exec);
+        if (fatal) {
+          // any_errors_fatal: the play ends on every host of the batch; each follows on_failure.
+          bus.emit({ type: 'warning', msg: `play '${play.name}': a task with any_errors_fatal failed: stopping` });
+          for (const hs of batch.map(state).filter((s) => s.active)) {
+            hs.failed = true;
+            if (play.onFailure === 'rollback-host') await rollback(hs, play);
+          }
+          aborted = true;
+        }
+        await runHandlers(
+          play,
+          batch.map(state).filter((s) => s.active),
+          exec.run,
+          queue,
+          record,
+          opts,
+          bus,
+          journal,
+        );
+      }
       const failedInBatch = batch.map(state).filter((s) => s.failed);
       if (failedInBatch.length && play.onFailure === 'rollback-play') {
         for (const hs of batch.map(state)) {
@@ -212,7 +245,9 @@ export async function runPlaybook(
     s.transport ? [s.transport.close().catch(() => undefined)] : [],
   );
   await Promise.all(closing);
-  const recap = recapOf(results, states, rolledBack);
+  // A host only delegated to is not one the run played: it shows in the recap only if something happened there.
+  const shown = new Map([...states].filter(([h]) => played.has(h) || results.some((r) => r.host === h)));
+  const recap = recapOf(results, shown, rolledBack);
   const summary: RunSummary = {
     runId: opts.runId,
     check: opts.check,
@@ -237,10 +272,30 @@ export async function runPlaybook(
   return summary;
 }
 
+const PHASES = ['pre', undefined, 'post'] as const;
+
+/** Runs a task; with delegate_to, each item over the delegated host's connection (`to`). */
+async function runDelegating(
+  env: TaskEnv,
+  hs: HostState,
+  task: Task,
+  to: (hs: HostState, task: Task, vars: Record<string, unknown>) => Promise<HostState>,
+): Promise<TaskResult> {
+  if (task.delegateTo === undefined) return runTask(env, hs, task);
+  const used: string[] = [];
+  const target = async (h: HostState, t: Task, v: Record<string, unknown>): Promise<HostState> => {
+    const d = await to(h, t, v);
+    if (!used.includes(d.name)) used.push(d.name);
+    return delegateView(h, d);
+  };
+  const r = await runTask({ ...env, target }, hs, task);
+  return used.length ? { ...r, delegatedTo: used } : r;
+}
+
 async function runHandlers(
   play: Play,
   hosts: HostState[],
-  env: TaskEnv,
+  run: (hs: HostState, t: Task) => Promise<TaskResult>,
   queue: PQueue,
   record: (r: TaskResult) => void,
   opts: RunOptions,
@@ -255,7 +310,7 @@ async function runHandlers(
     await Promise.all(
       who.map((hs) =>
         queue.add(async () => {
-          const r = await runTask(env, hs, h);
+          const r = await run(hs, h);
           record(r);
           if (r.status === 'failed' && !r.ignored) hs.failed = true;
           else

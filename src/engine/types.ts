@@ -12,6 +12,10 @@ export interface TaskResult {
   diff?: Diff[];
   item?: unknown;
   ignored?: boolean;
+  /** A failure inside a block whose rescue handles it: counted as rescued, not failed. */
+  rescued?: boolean;
+  /** delegate_to: the host (or hosts, one per loop item) the task ran on. */
+  delegatedTo?: string[];
   irreversible?: boolean;
   durationMs: number;
   /** What `register` stored (secrets redacted by the reporter, never here). */
@@ -26,6 +30,7 @@ export interface HostRecap {
   skipped: number;
   unreachable: number;
   rolled_back: number;
+  rescued: number;
   ignored: number;
 }
 

@@ -4,7 +4,7 @@ import type { ConfigError } from '../errors.js';
  * The types task and play keywords accept, checked at load so that `when: {a: 1}` or
  * `register: [x]` is bad input with file:line instead of being read as something else.
  */
-export type KeywordKind = 'condition' | 'names' | 'name' | 'identifier' | 'mapping' | 'bool' | 'loop';
+export type KeywordKind = 'condition' | 'names' | 'name' | 'identifier' | 'mapping' | 'bool' | 'loop' | 'count';
 
 export const TASK_KINDS: Readonly<Record<string, KeywordKind>> = {
   name: 'name',
@@ -24,6 +24,11 @@ export const TASK_KINDS: Readonly<Record<string, KeywordKind>> = {
   with_items: 'loop',
   loop_control: 'mapping',
   args: 'mapping',
+  run_once: 'bool',
+  delegate_to: 'name',
+  delegate_facts: 'bool',
+  any_errors_fatal: 'bool',
+  throttle: 'count',
 };
 
 export const PLAY_KINDS: Readonly<Record<string, KeywordKind>> = {
@@ -44,6 +49,7 @@ const EXPECT: Record<KeywordKind, string> = {
   mapping: 'a mapping of names to values',
   bool: 'true or false (yes/no; read at load, so not a template)',
   loop: 'a list, or a template string that gives one',
+  count: 'a whole number, 0 or more',
 };
 
 type Fail = (key: string, msg: string, hint?: string) => ConfigError;
@@ -95,6 +101,8 @@ function fits(kind: KeywordKind, v: unknown): boolean {
       return typeof v === 'boolean' || v === 0 || v === 1 || (typeof v === 'string' && BOOL_WORD.test(v));
     case 'loop':
       return Array.isArray(v) || typeof v === 'string';
+    case 'count':
+      return (typeof v === 'number' && Number.isInteger(v) && v >= 0) || (typeof v === 'string' && /^\d{1,9}$/.test(v));
   }
 }
 

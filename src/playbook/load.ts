@@ -4,9 +4,21 @@ import { ConfigError, didYouMean } from '../errors.js';
 import { findRole } from './roles-path.js';
 import { loadYamlFile, type Path, type YamlSource } from './yaml-source.js';
 import { parseTask, type Expansion, type TaskSource } from './task.js';
-import { checkPlayKeywords, keywordBool } from './keyword-types.js';
+import { checkPlayKeywords, checkTaskKeywords, keywordBool } from './keyword-types.js';
+import { BLOCK_KEYS, NO_BLOCK, blockKeywords, inherit, isBlockEntry, type BlockScope } from './block.js';
+import { checkDelegateTo } from './delegate.js';
+import { compileExpr } from './when.js';
 import type { VaultKeyring } from '../vault/keyring.js';
-import { ON_FAILURE, PLAY_KEYWORDS, STRATEGIES, type OnFailure, type Play, type Playbook, type Task } from './types.js';
+import {
+  BLOCK_SECTIONS,
+  ON_FAILURE,
+  PLAY_KEYWORDS,
+  STRATEGIES,
+  type OnFailure,
+  type Play,
+  type Playbook,
+  type Task,
+} from './types.js';
 import { assignOwn } from '../data/own-record.js';
 import { LvsrunError } from '../errors.js';
 import { TemplateEngine } from '../template/render.js';
@@ -115,15 +127,23 @@ function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion, ext
     if (!Array.isArray(v)) throw err(src, [i, key], `${key} must be a list of tasks`);
     return v;
   };
-  tasks.push(...expandTasks(listAt('pre_tasks'), base, [i, 'pre_tasks']));
+  const phase = (t: Task, ph: 'pre' | 'post'): Task => ({ ...t, phase: ph });
+  tasks.push(...expandTasks(listAt('pre_tasks'), base, [i, 'pre_tasks']).map((t) => phase(t, 'pre')));
   for (const [j, r] of asList(p.roles).entries()) {
     const role = loadRole(src, r, [i, 'roles', j], dir, expansion);
     tasks.push(...role.tasks);
     handlers.push(...role.handlers);
   }
   tasks.push(...expandTasks(listAt('tasks'), base, [i, 'tasks']));
-  tasks.push(...expandTasks(listAt('post_tasks'), base, [i, 'post_tasks']));
+  tasks.push(...expandTasks(listAt('post_tasks'), base, [i, 'post_tasks']).map((t) => phase(t, 'post')));
   handlers.push(...expandTasks(listAt('handlers'), base, [i, 'handlers']));
+  const blocked = handlers.find((h) => h.block);
+  if (blocked) {
+    throw new ConfigError('E_CONFIG', `handler '${blocked.name}' is inside a block: handlers cannot use block`, {
+      where: blocked.where,
+      hint: 'write each handler as a plain task; put a block in tasks instead',
+    });
+  }
   const onFailure = (p.on_failure ?? 'rollback-host') as OnFailure;
   if (!ON_FAILURE.includes(onFailure)) {
     throw err(
@@ -148,6 +168,9 @@ function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion, ext
     become: keywordBool(p.become),
     becomeUser: String(p.become_user ?? 'root'),
     onFailure,
+    ...(p.any_errors_fatal !== undefined && p.any_errors_fatal !== null
+      ? { anyErrorsFatal: keywordBool(p.any_errors_fatal) }
+      : {}),
     ...(strategy ? { strategy: strategy as Play['strategy'] } : {}),
     tasks,
     handlers,
@@ -171,13 +194,20 @@ function parseSerial(src: YamlSource, v: unknown, path: Path, known: Record<stri
   return list as Array<number | string>;
 }
 
-/** Tasks with include_tasks / import_tasks expanded statically; their `when` is added to each included task. */
-export function expandTasks(list: unknown[], ts: TaskSource, path: Path, depth = 0): Task[] {
+/**
+ * Tasks with include_tasks / import_tasks expanded statically (their `when` is added to each included
+ * task) and blocks flattened: each task inherits its blocks' keywords and carries its place in them.
+ */
+export function expandTasks(list: unknown[], ts: TaskSource, path: Path, depth = 0, scope = NO_BLOCK): Task[] {
   const expansion = ts.expansion ?? (ts.expansion = { tasks: 0, sources: new Map(), sizes: new Map(), rolesPath: [] });
   const out: Task[] = [];
   list.forEach((raw, j) => {
     const p = [...path, j];
     if (!isObj(raw)) throw err(ts.src, p, 'a task must be a mapping such as `- name: ...` with one module');
+    if (isBlockEntry(raw)) {
+      out.push(...expandBlock(raw, ts, p, depth, scope));
+      return;
+    }
     const inc = includeOf(raw);
     if (inc !== undefined) {
       const f = includeTarget(ts.src, raw, inc, p, depth, expansion);
@@ -190,7 +220,7 @@ export function expandTasks(list: unknown[], ts: TaskSource, path: Path, depth =
       // playbook's own folders, which win): a change given with -e can bring its own templates.
       const own = dirname(f);
       const baseDirs = [...new Set([...ts.baseDirs, own, join(own, 'templates'), join(own, 'files')])];
-      const inner = expandTasks(items, { ...ts, src: isrc, baseDirs }, [], depth + 1);
+      const inner = expandTasks(items, { ...ts, src: isrc, baseDirs }, [], depth + 1, scope);
       const extraWhen = raw.when;
       const extraTags = asList(raw.tags).map(String);
       for (const t of inner) {
@@ -202,9 +232,34 @@ export function expandTasks(list: unknown[], ts: TaskSource, path: Path, depth =
       return;
     }
     if (++expansion.tasks > MAX_TASKS) throw tooMany(ts.src, p, 'this task');
-    out.push(parseTask(ts, raw, p));
+    const task = parseTask(ts, inherit(scope.kw, raw), p);
+    out.push(scope.frames.length ? { ...task, block: scope.frames } : task);
   });
   return out;
+}
+
+/** A `block` entry: its sections' tasks, each inheriting the block's keywords and knowing its section. */
+function expandBlock(raw: Obj, ts: TaskSource, p: Path, depth: number, scope: BlockScope): Task[] {
+  for (const k of Object.keys(raw)) {
+    if (!BLOCK_KEYS.includes(k)) {
+      const hint = didYouMean(k, BLOCK_KEYS) ?? `a block holds ${BLOCK_KEYS.join(', ')} (its tasks go under block:)`;
+      throw err(ts.src, [...p, k], `unknown block keyword '${k}'`, hint);
+    }
+  }
+  checkTaskKeywords(raw, (k, msg, hint) => err(ts.src, [...p, k], msg, hint));
+  const at = (k: string) => ({ file: ts.src.file, line: ts.src.pos([...p, k])?.line, field: k });
+  for (const c of asList(raw.when)) if (typeof c === 'string') compileExpr(c, at('when'));
+  if (typeof raw.delegate_to === 'string') checkDelegateTo(raw.delegate_to, at('delegate_to'));
+  const expansion = ts.expansion!;
+  const id = (expansion.blocks = (expansion.blocks ?? 0) + 1);
+  const kw = inherit(scope.kw, blockKeywords(raw));
+  const name = typeof raw.name === 'string' ? { name: raw.name } : {};
+  return BLOCK_SECTIONS.flatMap((part) => {
+    const v = raw[part];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) throw err(ts.src, [...p, part], `${part} must be a list of tasks`);
+    return expandTasks(v, ts, [...p, part], depth, { kw, frames: [...scope.frames, { id, part, ...name }] });
+  });
 }
 
 function includeOf(raw: Obj): unknown {

@@ -7,6 +7,7 @@ import { checkTemplateSyntax } from '../template/render.js';
 import { compileExpr } from './when.js';
 import { checkTaskKeywords, keywordBool } from './keyword-types.js';
 import { compileUserRegex } from '../text/user-regex.js';
+import { checkDelegateTo } from './delegate.js';
 import type { Path, YamlSource } from './yaml-source.js';
 import type { VaultKeyring } from '../vault/keyring.js';
 import { TASK_KEYWORDS, type Task } from './types.js';
@@ -22,6 +23,8 @@ export interface Expansion {
   vault?: VaultKeyring;
   /** What a templated include_tasks name or serial sees when the playbook loads: the play's vars, then -e. */
   loadVars?: Record<string, unknown>;
+  /** Blocks numbered so far (each block's id is unique in its playbook). */
+  blocks?: number;
 }
 export interface TaskSource {
   src: YamlSource;
@@ -103,6 +106,9 @@ export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
     for (const c of list(raw[k]))
       if (typeof c === 'string') compileExpr(c, { ...where, line: pos([...path, k])?.line, field: k });
   }
+  if (typeof raw.delegate_to === 'string') {
+    checkDelegateTo(raw.delegate_to, { ...where, line: pos([...path, 'delegate_to'])?.line, field: 'delegate_to' });
+  }
   const loop = raw.loop ?? raw.with_items;
   const lc = isObj(raw.loop_control) ? raw.loop_control : {};
   const ignoreErrors = keywordBool(raw.ignore_errors);
@@ -127,6 +133,19 @@ export function parseTask(ts: TaskSource, raw: Obj, path: Path): Task {
     where,
     ...(raw.listen !== undefined ? { listen: [String(raw.name ?? ''), ...list(raw.listen).map(String)] } : {}),
     ...(isObj(raw.vars) ? { roleVars: raw.vars } : {}),
+    ...flowKeywords(raw),
+  };
+}
+
+/** run_once, delegate_to, delegate_facts, any_errors_fatal, throttle: set only when written (or inherited). */
+function flowKeywords(raw: Obj): Partial<Task> {
+  const set = (k: string): boolean => raw[k] !== undefined && raw[k] !== null;
+  return {
+    ...(set('run_once') ? { runOnce: keywordBool(raw.run_once) } : {}),
+    ...(set('delegate_to') ? { delegateTo: String(raw.delegate_to) } : {}),
+    ...(set('delegate_facts') ? { delegateFacts: keywordBool(raw.delegate_facts) } : {}),
+    ...(set('any_errors_fatal') ? { anyErrorsFatal: keywordBool(raw.any_errors_fatal) } : {}),
+    ...(set('throttle') ? { throttle: Number(raw.throttle) } : {}),
   };
 }
 

@@ -4,6 +4,13 @@ export const ON_FAILURE = ['rollback-host', 'rollback-play', 'stop'] as const;
 export type OnFailure = (typeof ON_FAILURE)[number];
 export const STRATEGIES = ['linear', 'free'] as const;
 
+/** Where a task sits in a `block`: the block's id (unique in its playbook) and the section holding it. */
+export interface BlockFrame {
+  id: number;
+  part: 'block' | 'rescue' | 'always';
+  name?: string;
+}
+
 export interface Task {
   name: string;
   /** The module key as written (`ansible.builtin.template`) and resolved (`template`). */
@@ -32,6 +39,17 @@ export interface Task {
   where: Where;
   /** For handlers: the names they answer to (name and `listen`). */
   listen?: string[];
+  /** The blocks around this task, outermost first (absent outside any block). */
+  block?: BlockFrame[];
+  /** pre_tasks and post_tasks: handlers are flushed after each of the play's three sections. */
+  phase?: 'pre' | 'post';
+  runOnce?: boolean;
+  /** An inventory host name or a template giving one, rendered per host and loop item. */
+  delegateTo?: string;
+  delegateFacts?: boolean;
+  anyErrorsFatal?: boolean;
+  /** At most this many hosts run the task at once (0: no limit). */
+  throttle?: number;
 }
 
 export interface Play {
@@ -43,6 +61,7 @@ export interface Play {
   become: boolean;
   becomeUser: string;
   onFailure: OnFailure;
+  anyErrorsFatal?: boolean;
   strategy?: (typeof STRATEGIES)[number];
   tasks: Task[];
   handlers: Task[];
@@ -73,6 +92,28 @@ export const TASK_KEYWORDS = [
   'vars',
   'listen',
   'args',
+  'run_once',
+  'delegate_to',
+  'delegate_facts',
+  'any_errors_fatal',
+  'throttle',
+] as const;
+/** The keys of a `block` entry: its three sections and the keywords its tasks inherit. */
+export const BLOCK_SECTIONS = ['block', 'rescue', 'always'] as const;
+export const BLOCK_KEYWORDS = [
+  'name',
+  'when',
+  'tags',
+  'become',
+  'become_user',
+  'vars',
+  'ignore_errors',
+  'no_log',
+  'run_once',
+  'delegate_to',
+  'delegate_facts',
+  'any_errors_fatal',
+  'throttle',
 ] as const;
 export const PLAY_KEYWORDS = [
   'name',

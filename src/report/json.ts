@@ -18,6 +18,8 @@ export function summaryJson(s: RunSummary, red: Redactor): string {
       status: r.status,
       ...(r.msg ? { msg: r.msg } : {}),
       ...(r.ignored ? { ignored: true } : {}),
+      ...(r.rescued ? { rescued: true } : {}),
+      ...(r.delegatedTo ? { delegated_to: r.delegatedTo } : {}),
       ...(r.diff ? { diff: r.diff } : {}),
       duration_ms: Math.round(r.durationMs),
     })),

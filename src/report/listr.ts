@@ -50,7 +50,7 @@ export class ListrReporter implements Reporter {
       row.wrapper.title =
         `${r.host}  ${this.red.text(r.task)}  ok=${(c.ok ?? 0) + (c.changed ?? 0)} ` +
         `changed=${c.changed ?? 0} failed=${c.failed ?? 0}`;
-      if ((r.status === 'failed' && !r.ignored) || r.status === 'unreachable')
+      if ((r.status === 'failed' && !r.ignored && !r.rescued) || r.status === 'unreachable')
         row.fail(new Error(this.red.text(`${r.task}: ${r.msg ?? r.status}`)));
       return;
     }

@@ -37,10 +37,16 @@ export class PlainReporter implements Reporter {
       case 'host:result': {
         const r = e.result;
         if (r.task === 'connect') break;
-        const label = r.status === 'failed' && r.ignored ? 'failed (ignored)' : r.status;
+        const label =
+          r.status === 'failed' && r.ignored
+            ? 'failed (ignored)'
+            : r.status === 'failed' && r.rescued
+              ? 'failed (rescued)'
+              : r.status;
+        const who = r.delegatedTo ? `${r.host} -> ${r.delegatedTo.join(', ')}` : r.host;
         const detail = r.status === 'failed' || (this.o.verbose > 0 && r.msg) ? ` => ${r.msg ?? ''}` : '';
         this.out(
-          `${this.paint(C[r.status], `${label}: [${r.host}]`)}${detail}` +
+          `${this.paint(C[r.status], `${label}: [${who}]`)}${detail}` +
             `${r.irreversible && r.status === 'changed' ? ' (no undo)' : ''}\n`,
         );
         if (this.o.diff && r.diff) for (const d of r.diff) this.out(`${unifiedDiff(d)}\n`);
@@ -87,7 +93,8 @@ export function recapText(
     const col = c.failed || c.unreachable ? 31 : c.changed ? 33 : 32;
     lines.push(
       `${paint(col, n.padEnd(w))} : ok=${c.ok}  changed=${c.changed}  unreachable=${c.unreachable}  ` +
-        `failed=${c.failed}  skipped=${c.skipped}  rolled_back=${c.rolled_back}  ignored=${c.ignored}`,
+        `failed=${c.failed}  skipped=${c.skipped}  rescued=${c.rescued}  rolled_back=${c.rolled_back}  ` +
+        `ignored=${c.ignored}`,
     );
   }
   lines.push(

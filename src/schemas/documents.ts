@@ -4,7 +4,14 @@ import { MODULE_PREFIXES, MODULES } from '../modules/registry.js';
 import type { AnyTaskModule } from '../modules/types.js';
 import { BOOL_WORDS, PLAY_KINDS, TASK_KINDS, type KeywordKind } from '../playbook/keyword-types.js';
 import { IMPORT_PLAYBOOK_KEYS, INCLUDE_KEYS, SERIAL_TEXT } from '../playbook/load.js';
-import { ON_FAILURE, PLAY_KEYWORDS, STRATEGIES, TASK_KEYWORDS } from '../playbook/types.js';
+import {
+  BLOCK_KEYWORDS,
+  BLOCK_SECTIONS,
+  ON_FAILURE,
+  PLAY_KEYWORDS,
+  STRATEGIES,
+  TASK_KEYWORDS,
+} from '../playbook/types.js';
 
 /**
  * The JSON Schemas (draft-07) editors use for lvsrun's YAML, built from what the loaders accept:
@@ -40,6 +47,7 @@ const KIND: Record<KeywordKind, JsonSchema> = {
     ],
   },
   loop: { anyOf: [{ type: 'array' }, { type: 'string' }, NULL] },
+  count: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\d{1,9}$' }, NULL] },
 };
 
 const TASK_DOC: Record<string, string> = {
@@ -101,7 +109,19 @@ function taskDefinitions(): Record<string, JsonSchema> {
     // errorMessage: the YAML language server's message for it (not "Missing property include_tasks").
     anyOf: [...INCLUDE_KEYS, ...keys.map(([k]) => k)].map((k) => ({ required: [k], errorMessage: NO_MODULE })),
   };
-  return { ...modules, task, tasks: { anyOf: [{ type: 'array', items: ref('task') }, NULL] } };
+  // A block: its sections hold tasks or blocks; its keywords are inherited by the tasks inside.
+  const section: JsonSchema = { anyOf: [{ type: 'array', items: ref('entry') }, NULL] };
+  const block: JsonSchema = {
+    type: 'object',
+    properties: {
+      ...Object.fromEntries(BLOCK_KEYWORDS.map((k) => [k, keyword(TASK_KINDS[k]!, TASK_DOC[k])])),
+      ...Object.fromEntries(BLOCK_SECTIONS.map((k) => [k, section])),
+    },
+    additionalProperties: false,
+    required: ['block'],
+  };
+  const entry: JsonSchema = { anyOf: [ref('block'), ref('task')] };
+  return { ...modules, task, block, entry, tasks: { anyOf: [{ type: 'array', items: ref('entry') }, NULL] } };
 }
 
 /** Play keywords load.ts reads itself (the others have a kind in keyword-types.ts). */

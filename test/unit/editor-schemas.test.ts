@@ -123,7 +123,18 @@ const CASES: Array<{ what: string; yaml: string; ok: boolean; error?: RegExp }> 
   { what: 'a task key named __proto__', yaml: play('    - __proto__: {dest: /x}\n'), ok: false },
   { what: 'a task key named constructor', yaml: play('    - constructor: {dest: /x}\n'), ok: false },
   { what: 'an argument named toString', yaml: play('    - stat: {path: /x, toString: 1}\n'), ok: false },
-  { what: 'a block (not supported)', yaml: play('    - block:\n        - debug: {msg: hi}\n'), ok: false },
+  {
+    what: 'a block with rescue, always and inherited keywords',
+    yaml: play(
+      '    - block:\n        - debug: {msg: hi}\n        - block: [{debug: {msg: in}}]\n' +
+        '      rescue:\n        - debug: {msg: r}\n      always: []\n' +
+        '      when: x\n      run_once: true\n      delegate_to: "{{ item }}"\n      throttle: 2\n',
+    ),
+    ok: true,
+  },
+  { what: 'a block with a module beside it', yaml: play('    - block: []\n      debug: {msg: hi}\n'), ok: false },
+  { what: 'a block keyword misspelt', yaml: play('    - block: []\n      rescu: []\n'), ok: false },
+  { what: 'throttle that is not a count', yaml: play('    - debug: {msg: hi}\n      throttle: -1\n'), ok: false },
   {
     what: 'templates in a number, an enum, a bool and a mapping',
     ok: true,
