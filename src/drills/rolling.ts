@@ -25,7 +25,7 @@ export interface RollingDrillInput {
   signal?: AbortSignal;
 }
 
-/** What the watcher saw of one real server on one director, newest reading. */
+/** What the watcher saw of one real server on one director. */
 interface Seen {
   weight: number;
   active: number;
@@ -35,8 +35,9 @@ interface Seen {
  * A rollout, measured: every director's IPVS table is saved before and after (they must be
  * identical), a probe requests the VIP throughout, and every director's live table is read a few
  * times a second while the playbook runs, so each server's drain is timed from what IPVS showed:
- * from its weight reaching 0 on a director to no active connection on any, and until its weight
- * is back on every director.
+ * `drain_s` from its weight reaching 0 on a director to weight 0 and no active connection on every
+ * one (the drain reaches the directors one after another), `conn_drain_s` the longest wait on one
+ * director for its connections to end, and `out_of_rotation_s` until its weight is back on every one.
  */
 export async function rollingDrill(i: RollingDrillInput): Promise<DrillResult> {
   const tl = new Timeline();
@@ -73,13 +74,24 @@ export async function rollingDrill(i: RollingDrillInput): Promise<DrillResult> {
       if (wait > 0) await sleep(wait);
     }
   })();
+  // Per real server and director: when its weight was first seen at 0 there, and its active connections at 0 after.
+  const per = new Map<string, { zero?: number; idle?: number }>();
   function observe(tables: ListedService[][]): void {
     for (const rs of i.reals) {
-      const seen: Seen[] = tables.flatMap((t) =>
-        t.flatMap((s) => s.reals.filter((r) => `${r.addr}:${r.port}` === rs.key || `[${r.addr}]:${r.port}` === rs.key)),
-      ) as Seen[];
+      const rows = tables.map((t) =>
+        t.flatMap((s) => s.reals).find((r) => `${r.addr}:${r.port}` === rs.key || `[${r.addr}]:${r.port}` === rs.key),
+      );
+      const seen = rows.filter((r): r is NonNullable<typeof r> => r !== undefined) as Seen[];
       if (!seen.length) continue;
       const m = mark(rs.name);
+      const now = tl.now();
+      rows.forEach((r, k) => {
+        const key = `${rs.name} ${k}`;
+        const d = per.get(key) ?? {};
+        if (r && r.weight === 0 && d.zero === undefined && m.backAt === undefined) d.zero = now;
+        if (r && d.zero !== undefined && d.idle === undefined && r.active === 0) d.idle = now;
+        per.set(key, d);
+      });
       if (m.zeroAt === undefined && seen.some((s) => s.weight === 0)) m.zeroAt = tl.mark('weight-0', rs.name);
       if (m.zeroAt !== undefined && m.drainedAt === undefined && seen.every((s) => s.weight === 0 && s.active === 0))
         m.drainedAt = tl.mark('drained', rs.name, `${((tl.now() - m.zeroAt) / 1000).toFixed(2)} s`);
@@ -87,6 +99,12 @@ export async function rollingDrill(i: RollingDrillInput): Promise<DrillResult> {
         m.backAt = tl.mark('weight-restored', rs.name);
     }
   }
+  /** The longest time, over the directors, from a server's weight 0 there to no active connection there. */
+  const connDrain = (rs: string): number | undefined => {
+    const ts = i.directors.map((_, k) => per.get(`${rs} ${k}`)).filter((d) => d?.zero !== undefined);
+    if (!ts.length || ts.some((d) => d!.idle === undefined)) return undefined;
+    return Math.max(...ts.map((d) => d!.idle! - d!.zero!)) / 1000;
+  };
   const probe = startProbe(i.probe, i.vip, tl, i.probeEveryMs, i.probeTimeoutMs);
   let code: number | undefined;
   try {
@@ -115,6 +133,8 @@ export async function rollingDrill(i: RollingDrillInput): Promise<DrillResult> {
     const m = state.get(rs.name);
     if (!m?.zeroAt) continue;
     if (m.drainedAt !== undefined) metrics[`drain_s ${rs.name}`] = (m.drainedAt - m.zeroAt) / 1000;
+    const c = connDrain(rs.name);
+    if (c !== undefined) metrics[`conn_drain_s ${rs.name}`] = c;
     if (m.backAt !== undefined) {
       metrics[`out_of_rotation_s ${rs.name}`] = (m.backAt - m.zeroAt) / 1000;
       done.push(rs.name);

@@ -86,6 +86,8 @@ describe('drill rolling', () => {
     expect(r.metrics['drain_s rs1']).toBeGreaterThanOrEqual(0.3);
     expect(r.metrics['drain_s rs1']).toBeLessThan(5);
     expect(r.metrics['drain_s rs2']).toBeLessThan(r.metrics['drain_s rs1'] as number);
+    // the same tables on both directors: each waited for rs1's connections as long as the whole drain
+    expect(r.metrics['conn_drain_s rs1']).toBeGreaterThanOrEqual(0.3);
     expect(r.metrics).toMatchObject({ servers_done: 'rs1, rs2', tables_identical: 'yes', failed_probes: 0 });
     expect(r.metrics.probes).toBeGreaterThan(10);
     expect(r.events.map((e) => `${e.event}${e.host ? ` ${e.host}` : ''}`)).toEqual(
