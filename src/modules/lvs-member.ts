@@ -97,7 +97,9 @@ export function waitCmd(p: Args, weight: number, drained: boolean, strict: boole
           list,
           raw(`2>/dev/null |`),
           test,
-          raw(`'$1=="->" && $2==rs {n++; ok=($4==w && (d==0 || $5==0))} END {exit !(n==1 && ok)}' && break`),
+          raw(
+            `'$1=="->" && $2==rs {n++; ok=($4==w && (d==0 || $5==0))} END {exit !((n==1 && ok) || (d==1 && n==0))}' && break`,
+          ),
         ],
         ' ',
       ),
@@ -111,7 +113,10 @@ export function waitCmd(p: Args, weight: number, drained: boolean, strict: boole
 }
 
 /** What a wait step printed: how long it waited, whether it gave up, and the real server as listed then. */
-export function readWait(p: Args, stdout: string): { ms: number; late: boolean; real?: ListedReal; error?: string } {
+export function readWait(
+  p: Args,
+  stdout: string,
+): { ms: number; late: boolean; real?: ListedReal; missing?: boolean; error?: string } {
   const m = new RegExp(`^${WAIT_MARK} ms=(\\d+) late=([01])$`, 'm').exec(stdout);
   if (!m) return { ms: 0, late: true, error: 'the wait printed no result' };
   const listing = stdout.slice(m.index + m[0].length + 1);
@@ -119,7 +124,7 @@ export function readWait(p: Args, stdout: string): { ms: number; late: boolean; 
   const late = m[2] === '1';
   try {
     const real = findReal(p, parseIpvsList(listing));
-    return real ? { ms, late, real } : { ms, late, error: `${where(p)} is not in the live table` };
+    return real ? { ms, late, real } : { ms, late, missing: true };
   } catch (e) {
     return { ms, late, error: e instanceof IpvsListError ? `ipvsadm -L -n: ${e.message}` : String(e) };
   }
@@ -214,6 +219,11 @@ export const lvsMember: TaskModule<Args, MemberObserved> = {
             },
           )
         : undefined;
+    if (p.manager !== 'ipvsadm' && o.keepalived.active && o.conf.exists && o.conf.content === undefined)
+      return {
+        ...noop(''),
+        fail: `${p.keepalived_conf} could not be read (not a regular file, or over 4 MiB): it may declare ${where(p)}`,
+      };
     const managed = p.manager === 'keepalived' || (p.manager === 'auto' && o.keepalived.active && lookup !== undefined);
     if (p.manager === 'keepalived' && !o.keepalived.active)
       return { ...noop(''), fail: `manager: keepalived, but ${p.service} is not running on this director` };
@@ -323,6 +333,10 @@ export const lvsMember: TaskModule<Args, MemberObserved> = {
     };
     const fail = (msg: string) => ({ ...out, failed: true, rc: 1, stderr: msg });
     if (w.error) return fail(w.error);
+    // Taken out by keepalived's health checker while it drained: no connection can reach it, and keepalived
+    // re-adds it at the weight now in keepalived.conf.
+    if (w.missing && drained && !w.late) return { ...out, active_conns: 0, listed: false };
+    if (w.missing) return fail(`${where(p)} is not in the live table`);
     if (w.real!.weight !== want)
       return fail(`${where(p)} is at weight ${w.real!.weight}, not ${want}, after ${p.timeout} s`);
     if (drained && w.real!.active !== 0)

@@ -404,5 +404,24 @@ describe('lvs_member reads the live table strictly', () => {
     const r = lvsMember.result!(p, o, plan, [ex(''), ex('__lvsrun_member_wait ms=5 late=0\n\u0000garbage\n')]);
     expect(r).toMatchObject({ failed: true, stderr: expect.stringMatching(/ipvsadm -L -n: line 1/) });
     expect(lvsMember.result!(p, o, plan, [ex(''), ex('nothing')])).toMatchObject({ failed: true });
+    // taken out of the table by the health checker while it drained: drained (nothing reaches it)
+    const gone = ex(`__lvsrun_member_wait ms=5 late=0\n${LIST().replace(/.*10\.77\.2\.1:80.*\n/, '')}`);
+    expect(lvsMember.result!(p, o, plan, [ex(''), gone])).toMatchObject({ listed: false, active_conns: 0 });
+    expect(lvsMember.result!(p, o, plan, [ex(''), gone])).not.toHaveProperty('failed');
+    const q = args({ weight: 2 });
+    expect(lvsMember.result!(q, o, lvsMember.plan(q, o), [ex(''), gone])).toMatchObject({
+      failed: true,
+      stderr: expect.stringMatching(/is not in the live table/),
+    });
+  });
+  it('refuses to guess when keepalived runs and its keepalived.conf could not be read', () => {
+    const o: MemberObserved = {
+      real: { addr: '10.77.2.1', port: 80, forward: 'dr', weight: 3, active: 0, inactive: 0, upper: 0, lower: 0 },
+      keepalived: { init: 'sysv', exists: true, active: true, enabled: true },
+      conf: { exists: true, type: 'file', sha256: 'ab' },
+      canTest: true,
+    };
+    expect(lvsMember.plan(args({ state: 'drained' }), o).fail).toMatch(/could not be read .* over 4 MiB/);
+    expect(lvsMember.plan(args({ state: 'drained', manager: 'ipvsadm' }), o).steps[0]!.cmd).toMatch(/^ipvsadm -e/);
   });
 });
