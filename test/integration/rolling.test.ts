@@ -6,7 +6,7 @@ import { startProbe } from '../../src/drills/probe.js';
 import { Timeline, type DrillResult } from '../../src/drills/timeline.js';
 import { labDir } from '../../src/lab/paths.js';
 import { labVmPids } from '../../src/lab/vm.js';
-import { cli, waitFor } from './helpers.js';
+import { cli, recapLine, waitFor } from './helpers.js';
 import { useLab } from './lab-session.js';
 
 // Rolling maintenance in VM mode (real IPVS, keepalived-managed tables): lvs_member drains a real
@@ -17,7 +17,7 @@ const L = useLab(
   () => {
     expect(labVmPids(labDir(env))).toEqual([]);
   },
-  { vm: 'directors' },
+  { vm: 'directors', realservers: 3 },
 );
 const on = async (host: string, cmd: string): Promise<string> => (await L.exec(host, cmd)).stdout.trim();
 const file = (name: string, text: string): string => {
@@ -40,7 +40,8 @@ describe('rolling maintenance (VM mode)', () => {
     expect(r.code, r.out + r.err).toBe(0);
     for (const h of ['lb1', 'lb2'])
       await waitFor(
-        async () => (await member(h, '10.77.2.2')) !== undefined && (await member(h, '10.77.2.1')) !== undefined,
+        async () =>
+          (await Promise.all(['10.77.2.1', '10.77.2.2', '10.77.2.3'].map((rs) => member(h, rs)))).every(Boolean),
         60000,
       );
   }, 240000);
@@ -55,10 +56,12 @@ describe('rolling maintenance (VM mode)', () => {
     for (let k = 0; k < 4; k++) held.push(connect({ host: L.lab.vip, port: 80 }));
     await waitFor(async () => ((await member('lb1', '10.77.2.1'))?.active ?? 0) >= 1, 20000);
     // Once lb1 shows rs1 at weight 0 (the drain is waiting for them), the connections end 2 s later.
+    let closedAt = 0;
     const closing = (async () => {
       await waitFor(async () => (await member('lb1', '10.77.2.1'))?.weight === 0, 120000);
       await new Promise((res) => setTimeout(res, 2000));
       held.forEach((s) => s.destroy());
+      closedAt = Date.now();
     })();
     const pb = file(
       'drain-rs1.yaml',
@@ -67,6 +70,7 @@ describe('rolling maintenance (VM mode)', () => {
         `      register: drain\n    - debug: {var: drain}\n`,
     );
     const r = await cli(pb, '-i', 'lab', '--json');
+    const doneAt = Date.now();
     await closing.catch(() => undefined);
     held.forEach((s) => s.destroy());
     expect(r.code, r.out + r.err).toBe(0);
@@ -85,7 +89,11 @@ describe('rolling maintenance (VM mode)', () => {
         active_conns: 0,
         manager: 'keepalived',
       });
-      expect(reg('lb1').waited_s).toBeGreaterThan(1.5);
+      // rs1 had an active connection when the drain began and reported none at its end: the drain ended only
+      // after the connections were closed, while the run was still going
+      expect(closedAt).toBeGreaterThan(0);
+      expect(closedAt).toBeLessThan(doneAt);
+      expect(reg('lb1').waited_s).toBeGreaterThan(0);
       console.log(`lvs_member drain of rs1 on lb1 waited ${String(reg('lb1').waited_s)} s for 2 held connections`);
       expect(await member('lb1', '10.77.2.1')).toEqual({ weight: 0, active: 0 });
       expect(await on('lb1', 'grep -A1 "real_server 10.77.2.1 " /etc/keepalived/keepalived.conf')).toMatch(/weight 0$/);
@@ -111,7 +119,7 @@ describe('rolling maintenance (VM mode)', () => {
   }, 240000);
 
   it('drill rolling: rolling.yaml restarts nginx on every real server under 20 requests a second with no failed request; every table is as before', async () => {
-    const pids = async () => Promise.all(['rs1', 'rs2'].map((h) => on(h, 'cat /run/nginx.pid')));
+    const pids = async () => Promise.all(['rs1', 'rs2', 'rs3'].map((h) => on(h, 'cat /run/nginx.pid')));
     const before = await pids();
     const res = await cli('drill', 'rolling', '-i', 'lab', '--json');
     const r = JSON.parse(res.out) as DrillResult;
@@ -120,19 +128,21 @@ describe('rolling maintenance (VM mode)', () => {
       exit_code: 0,
       failed_probes: 0,
       tables_identical: 'yes',
-      servers_done: 'rs1, rs2',
+      servers_done: 'rs1, rs2, rs3',
     });
     expect(r.metrics.probes).toBeGreaterThan(200);
     expect(r.metrics['drain_s rs1']).toBeGreaterThanOrEqual(0);
     expect(r.metrics['drain_s rs2']).toBeGreaterThanOrEqual(0);
+    expect(r.metrics['drain_s rs3']).toBeGreaterThanOrEqual(0);
     const after = await pids();
-    expect(after[0]).not.toBe(before[0]); // nginx was restarted on each
-    expect(after[1]).not.toBe(before[1]);
+    for (const k of [0, 1, 2]) expect(after[k]).not.toBe(before[k]); // nginx was restarted on each
     console.log(`drill rolling: ${JSON.stringify(r.metrics)}`);
   }, 300000);
 
-  it('a change that fails on rs2 stops the rollout there: rs2 back in its old state and still drained, rs1 done and in service, exit 2', async () => {
-    const before = await Promise.all(['rs1', 'rs2'].map((h) => on(h, 'cat /var/www/html/index.html')));
+  it('a change that fails on rs2 stops the rollout there: rs1 done and in service, rs2 rolled back (its change and its drain), rs3 untouched, exit 2', async () => {
+    const page = async (h: string) => on(h, 'cat /var/www/html/index.html');
+    const before = { rs2: await page('rs2'), rs3: await page('rs3'), pid3: await on('rs3', 'cat /run/nginx.pid') };
+    const tablesBefore = await tables();
     const change = file(
       'change-fails-on-rs2.yaml',
       '- name: new page\n  copy: {dest: /var/www/html/index.html, content: "<h1>new {{inventory_hostname}}</h1>\\n"}\n' +
@@ -140,12 +150,17 @@ describe('rolling maintenance (VM mode)', () => {
     );
     const r = await cli('playbooks/rolling.yaml', '-i', 'lab', '-e', `rolling_tasks=${change}`);
     expect(r.code, r.out + r.err).toBe(2);
-    expect(r.out).toMatch(/rs2 failed at 'a step that fails on rs2'/);
-    expect(await on('rs1', 'cat /var/www/html/index.html')).toBe('<h1>new rs1</h1>');
-    expect(await on('rs2', 'cat /var/www/html/index.html')).toBe(before[1]);
-    for (const h of ['lb1', 'lb2']) {
-      expect(await member(h, '10.77.2.1')).toMatchObject({ weight: 1 });
-      expect(await member(h, '10.77.2.2')).toMatchObject({ weight: 0 });
-    }
+    expect(r.out).toMatch(/rs2 failed at 'a step that fails on rs2': the rollout stops/);
+    expect(recapLine(r.out, 'rs1')).toMatchObject({ failed: 0 });
+    expect(recapLine(r.out, 'rs2')).toMatchObject({ failed: 1, rolled_back: 1 });
+    expect(await page('rs1')).toBe('<h1>new rs1</h1>');
+    expect(await page('rs2')).toBe(before.rs2);
+    expect(await page('rs3')).toBe(before.rs3);
+    expect(await on('rs3', 'cat /run/nginx.pid')).toBe(before.pid3);
+    // rs2's rollback undoes its delegated drain too: every server is in service, every table as before
+    for (const h of ['lb1', 'lb2'])
+      for (const rs of ['10.77.2.1', '10.77.2.2', '10.77.2.3'])
+        expect(await member(h, rs)).toMatchObject({ weight: 1 });
+    expect(await tables()).toEqual(tablesBefore);
   }, 300000);
 });
