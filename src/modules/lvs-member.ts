@@ -97,9 +97,9 @@ export function waitCmd(p: Args, weight: number, drained: boolean, strict: boole
           list,
           raw(`2>/dev/null |`),
           test,
-          raw(
-            `'$1=="->" && $2==rs {n++; ok=($4==w && (d==0 || $5==0))} END {exit !((n==1 && ok) || (d==1 && n==0))}' && break`,
-          ),
+          // Listed once at weight w (and, drained, no active connection); or, drained, no longer listed at all.
+          raw(`'$1=="->" && $2==rs {n++; ok=($4==w && (d==0 || $5==0))}`),
+          raw(`END {exit !((n==1 && ok) || (d==1 && n==0))}' && break`),
         ],
         ' ',
       ),
