@@ -1,6 +1,10 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import type { DirectorConn } from '../../src/drills/failover.js';
 import { rollingDrill } from '../../src/drills/rolling.js';
 import { FakeTransport } from '../../src/transport/fake.js';
@@ -131,5 +135,40 @@ describe('drill rolling', () => {
     const r = await rollingDrill(input(c, async () => 0));
     expect(r.ok).toBe(false);
     expect(r.verdict).toMatch(/a director's table could not be read: lb2: line 3/);
+  });
+});
+
+describe('drill rolling: bad input', () => {
+  const inv = join(mkdtempSync(join(tmpdir(), 'lvsrun-rolling-')), 'inv.yaml');
+  writeFileSync(
+    inv,
+    'all:\n  vars: {lvs_vip: 10.0.0.100}\n  children:\n    directors: {hosts: {lb1: {ansible_host: 192.0.2.1}}}\n' +
+      '    realservers: {hosts: {rs1: {ansible_host: 192.0.2.11}}}\n',
+  );
+  const run = async (...argv: string[]) => {
+    let err = '';
+    const code = await main(['drill', 'rolling', '-i', inv, ...argv], {
+      out: () => undefined,
+      err: (s) => {
+        err += s;
+      },
+      isTTY: false,
+      cwd: process.cwd(),
+      env: process.env,
+    });
+    return { code, err };
+  };
+  it.each([
+    [['--reals', 'nosuch'], /host pattern 'nosuch'/],
+    [['-e', 'rolling_tasks=/nonexistent/change.yaml'], /include_tasks: \/nonexistent\/change\.yaml does not exist/],
+    [['--rate', '0'], /--rate must be a number of requests a second from 1 to 200/],
+    [['-e', 'rolling_serial=many'], /serial must be a positive number/],
+  ])('%j is refused (exit 1) before any host is touched', async (argv, msg) => {
+    // 192.0.2.0/24 answers nothing: reaching for a host would take the connect timeout, not milliseconds
+    const t0 = performance.now();
+    const r = await run(...argv);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(msg);
+    expect(performance.now() - t0).toBeLessThan(5000);
   });
 });

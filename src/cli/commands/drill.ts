@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { becomeSpec } from '../../engine/connect.js';
 import { lockHost, operatorName, type HostLock } from '../../engine/host-lock.js';
 import { DrillChanges } from '../../drills/change.js';
@@ -10,6 +10,12 @@ import { drillHtml } from '../../drills/report-html.js';
 import type { DrillResult } from '../../drills/timeline.js';
 import { ConfigError } from '../../errors.js';
 import { selectHosts } from '../../inventory/select.js';
+import type { Inventory } from '../../inventory/types.js';
+import { formatFindings, validateInventory } from '../../lvs/validate.js';
+import { loadPlaybook } from '../../playbook/load.js';
+import type { VaultKeyring } from '../../vault/keyring.js';
+import { loadConfig } from '../config.js';
+import { parseExtraVars } from '../extra-vars.js';
 import { Journal, newRunId } from '../../rollback/journal.js';
 import { TemplateEngine } from '../../template/render.js';
 import { sh } from '../../transport/shell.js';
@@ -99,7 +105,7 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
     });
   }
   const rate = Number(v.rate);
-  if (!Number.isFinite(rate) || rate <= 0 || rate > 200)
+  if (!Number.isFinite(rate) || rate < 1 || rate > 200)
     throw new ConfigError('E_USAGE', `--rate must be a number of requests a second from 1 to 200, got ${v.rate}`);
   if ((kind === 'drain' || kind === 'rs-down') && !rsName)
     throw new ConfigError('E_USAGE', `drill ${kind} needs the real server: lvsrun drill ${kind} HOST -i INVENTORY`);
@@ -124,6 +130,8 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
     throw new ConfigError('E_CONFIG', `no lvs_vip on ${names[0]}`, {
       hint: 'the drill probes the VIP the directors share',
     });
+  // rolling: everything the rollout needs is checked before any host is touched, as a run checks it.
+  const rolling = kind === 'rolling' ? rollingInput(inv, v, vars, names, io, vault) : undefined;
   const runId = newRunId();
   const runDir = join(io.cwd, '.lvsrun', 'runs', runId);
   const journal = new Journal(runDir);
@@ -173,18 +181,7 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
     const changes = new DrillChanges(journal);
     let r: DrillResult;
     if (kind === 'rolling') {
-      const port = Number(vars[0]!.lvs_port ?? 80);
-      const probe = v.probe === 'icmp' ? `http:${port}` : v.probe;
-      const reals = selectHosts(inv, v.reals).map((n) => {
-        const hv = inv.hosts.get(n)!.vars;
-        const addr = String(hv.ansible_host ?? n);
-        return { name: n, key: `${addr.includes(':') ? `[${addr}]` : addr}:${Number(hv.lvs_rs_port ?? port)}` };
-      });
-      if (!reals.length) throw new ConfigError('E_PATTERN', `--reals '${v.reals}' matches no host`);
-      const protocol = String(vars[0]!.lvs_protocol ?? 'tcp').toLowerCase();
-      if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp')
-        throw new ConfigError('E_CONFIG', `lvs_protocol of ${names[0]} is ${protocol}: tcp, udp or sctp`);
-      const playbook = v.playbook ?? join(PACKAGE_ROOT, 'playbooks', 'rolling.yaml');
+      const { port, probe, reals, protocol, playbook } = rolling!;
       io.err(`drill ${runId}: rolling ${playbook} over ${reals.map((x) => x.name).join(', ')} (probe ${probe})\n`);
       // The rollout's own output goes to stderr: stdout carries the drill's verdict (or --json).
       const sub: Io = { ...io, out: io.err, isTTY: false };
@@ -282,3 +279,36 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
     await journal.close();
   }
 }
+
+/** The rolling drill's input from the inventory and options; bad input (and what validate refuses) throws. */
+function rollingInput(
+  inv: Inventory,
+  v: { probe: string; reals: string; playbook?: string; 'extra-vars'?: string[] },
+  vars: Array<Record<string, unknown>>,
+  names: string[],
+  io: Io,
+  vault: VaultKeyring,
+) {
+  const port = Number(vars[0]!.lvs_port ?? 80);
+  const probe = v.probe === 'icmp' ? `http:${port}` : v.probe;
+  const reals = selectHosts(inv, v.reals).map((n) => {
+    const hv = inv.hosts.get(n)!.vars;
+    const addr = String(hv.ansible_host ?? n);
+    return { name: n, key: `${addr.includes(':') ? `[${addr}]` : addr}:${Number(hv.lvs_rs_port ?? port)}` };
+  });
+  if (!reals.length) throw new ConfigError('E_PATTERN', `--reals '${v.reals}' matches no host`);
+  const protocol = String(vars[0]!.lvs_protocol ?? 'tcp').toLowerCase();
+  if (!isProto(protocol))
+    throw new ConfigError('E_CONFIG', `lvs_protocol of ${names[0]} is ${protocol}: tcp, udp or sctp`);
+  const playbook = resolve(io.cwd, v.playbook ?? join(PACKAGE_ROOT, 'playbooks', 'rolling.yaml'));
+  const extraVars = parseExtraVars(v['extra-vars'] ?? [], io.cwd, vault);
+  const pb = loadPlaybook(playbook, { rolesPath: loadConfig(io.cwd, io.env).rolesPath, vault, vars: extraVars });
+  const errors = validateInventory(inv, pb, new TemplateEngine(), extraVars).filter((f) => f.severity === 'error');
+  if (errors.length) {
+    io.err(formatFindings(errors));
+    throw new ConfigError('E_VALIDATION', `${errors.length} validation error(s) in the rollout: nothing was touched`);
+  }
+  return { port, probe, reals, protocol: protocol, playbook };
+}
+
+const isProto = (p: string): p is 'tcp' | 'udp' | 'sctp' => p === 'tcp' || p === 'udp' || p === 'sctp';
