@@ -36,12 +36,12 @@ export class HostState {
 
 /**
  * delegate_to: `origin`'s task run over `target`'s connection. The module sees the origin's name (its
- * variables are the origin's), probes are cached per target, the journal records the change under
- * the target (the transport's host), and the undo joins the origin's log, so that rolling the origin
- * back undoes it, on the target.
+ * variables are the origin's); probes are cached per target; the change belongs to the target, as
+ * the journal records it (under the transport's host): its undo joins the target's log, so a rollback
+ * of the target in the run does what `lvsrun rollback` of that host does.
  */
 export function delegateView(origin: HostState, target: HostState): HostState {
-  const v = new HostState(origin.name, { undoLog: origin.undoLog, facts: target.facts });
+  const v = new HostState(origin.name, { undoLog: target.undoLog, facts: target.facts });
   if (target.transport) v.transport = target.transport;
   return v;
 }

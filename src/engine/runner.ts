@@ -8,12 +8,11 @@ import { batches } from './batch.js';
 import { becomeSpec } from './connect.js';
 import type { EventBus } from './events.js';
 import { ensureConnected, type Connector } from './connect-host.js';
-import { HostState } from './host-state.js';
+import { HostState, delegateView } from './host-state.js';
 import { rollbackHost } from './rollback-host.js';
 import { runTask, type TaskEnv } from './run-task.js';
 import { runBatch, type BatchExec } from './play-exec.js';
 import { taskTree } from './task-tree.js';
-import { delegateView } from './host-state.js';
 import { delegateTarget } from '../playbook/delegate.js';
 import { asData } from '../template/render.js';
 import { recapOf, exitCodeOf } from './recap.js';
@@ -78,7 +77,7 @@ export async function runPlaybook(
       enabled: user !== undefined,
       user: user ?? play.becomeUser,
     });
-    await rollbackHost(hs, become, journal, bus, rolledBack, (h) => states.get(h));
+    await rollbackHost(hs, become, journal, bus, rolledBack);
   };
   let lastPlay: Play | undefined;
   // A secret-named variable's value as rendered for this host joins the redactor before any task uses it.
@@ -94,6 +93,8 @@ export async function runPlaybook(
   let aborted = false;
   const connecting = new Map<string, Promise<void>>();
   const played = new Set<string>();
+  /** Per host, the hosts its tasks delegated to (rollback-play puts those back too). */
+  const delegatedTo = new Map<string, Set<string>>();
   for (const play of pb.plays) {
     if (aborted || opts.signal?.aborted) break;
     const matched = selectHosts(inv, play.hosts, {
@@ -133,6 +134,7 @@ export async function runPlaybook(
       const where = { ...task.where, field: 'delegate_to' };
       const value = templates.renderValue(task.delegateTo, vars, where);
       const d = state(delegateTarget(value, (n) => inv.hosts.has(n), where));
+      delegatedTo.set(hs.name, (delegatedTo.get(hs.name) ?? new Set()).add(d.name));
       let c = connecting.get(d.name);
       if (!c) {
         c = ensureConnected(d, { play: play.name, vars: env.vars(d), templates, opts, bus, record }, connect);
@@ -142,6 +144,12 @@ export async function runPlaybook(
       if (!d.transport) {
         throw new LvsrunError('E_COMMAND', `delegate_to ${d.name}: ${d.unreachable ?? 'no connection'}`, {
           hint: "the task runs over the delegated host's own connection: that host must be reachable",
+        });
+      }
+      // Never change a host whose lock this run does not hold (another run has it).
+      if (opts.lock?.enabled && !opts.check && !d.lock) {
+        throw new LvsrunError('E_LOCKED', `delegate_to ${d.name}: this run does not hold the host's lock`, {
+          hint: `see the lock result of ${d.name} above: another run may hold it`,
         });
       }
       return d;
@@ -223,6 +231,8 @@ export async function runPlaybook(
           hs.failed = hs.failed || hs.undoLog.length > 0;
           await rollback(hs, play);
         }
+        // The hosts this batch delegated changes to are put back too (all their changes of this run).
+        for (const h of batch.flatMap((b) => [...(delegatedTo.get(b) ?? [])])) await rollback(state(h), play);
         aborted = true;
       }
       if (aborted || exceeded(play, batch.map(state))) {
@@ -246,7 +256,9 @@ export async function runPlaybook(
   );
   await Promise.all(closing);
   // A host only delegated to is not one the run played: it shows in the recap only if something happened there.
-  const shown = new Map([...states].filter(([h]) => played.has(h) || results.some((r) => r.host === h)));
+  const shown = new Map(
+    [...states].filter(([h]) => played.has(h) || Object.hasOwn(rolledBack, h) || results.some((r) => r.host === h)),
+  );
   const recap = recapOf(results, shown, rolledBack);
   const summary: RunSummary = {
     runId: opts.runId,
@@ -307,17 +319,25 @@ async function runHandlers(
     const who = hosts.filter((hs) => hs.active && names.some((n) => hs.notified.has(n)));
     if (!who.length || opts.signal?.aborted) continue;
     bus.emit({ type: 'task:start', play: play.name, task: `handler: ${h.name}`, hosts: who.map((s) => s.name) });
-    await Promise.all(
-      who.map((hs) =>
-        queue.add(async () => {
-          const r = await run(hs, h);
-          record(r);
-          if (r.status === 'failed' && !r.ignored) hs.failed = true;
-          else
-            for (const n of names) if (hs.notified.has(n)) journal.write({ phase: 'handler', host: hs.name, task: n });
-        }),
+    const settle = (hs: HostState, r: TaskResult): void => {
+      if (r.status === 'failed' && !r.ignored) hs.failed = true;
+      else for (const n of names) if (hs.notified.has(n)) journal.write({ phase: 'handler', host: hs.name, task: n });
+    };
+    // run_once: the first notified host runs the handler for all of them.
+    const runOn = h.runOnce ? who.slice(0, 1) : who;
+    const done = await Promise.all(
+      runOn.map((hs) =>
+        queue.add(
+          async () => {
+            const r = await run(hs, h);
+            record(r);
+            return r;
+          },
+          { throwOnTimeout: true },
+        ),
       ),
     );
+    for (const hs of who) settle(hs, done[h.runOnce ? 0 : who.indexOf(hs)]!);
   }
   for (const hs of hosts) hs.notified.clear();
 }

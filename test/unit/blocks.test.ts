@@ -246,3 +246,21 @@ describe('the pre-run check of every task', () => {
     ]);
   });
 });
+
+describe('block keywords are data', () => {
+  it('prototype names in block vars set no prototype: they stay plain variables of that name', async () => {
+    const r = await runFlow(`- hosts: h1
+  vars: {greeting: hello}
+  tasks:
+    - block:
+        - name: t
+          command: echo {{ greeting }}
+      vars:
+        __proto__: {greeting: evil}
+        constructor: {greeting: evil}
+`);
+    expect(r.s.exitCode).toBe(0);
+    expect(cmds(r.t.h1!)).toEqual(['echo hello']);
+    expect(({} as Record<string, unknown>).greeting).toBeUndefined();
+  });
+});

@@ -64,7 +64,7 @@ describe('delegate_to', () => {
     expect(r.s.results.find((x) => x.task === 'drain everywhere')!.delegatedTo).toEqual(['d1', 'd2']);
   });
 
-  it('a delegated change is journaled under the host it was made on and undone there when its host fails', async () => {
+  it('a delegated change belongs to the host it was made on: the failed host is rolled back, it is not', async () => {
     const r = await runFlow(
       `- hosts: rs1
   tasks:
@@ -87,12 +87,33 @@ describe('delegate_to', () => {
       ['d1', 'on directors'],
       ['d2', 'on directors'],
     ]);
-    // Undone where each change was made, newest first: d2, d1, then rs1's own.
-    const undone = r.journal.filter((x) => x.phase === 'undone').map((x) => x.host);
-    expect(undone).toEqual(['d2', 'd1', 'rs1']);
-    for (const d of ['d1', 'd2']) expect(cmds(r.t[d]!)).toContain('rm -rf -- /etc/delegated.conf');
+    // rs1 is put back; what it changed on d1 and d2 stays (a drained server stays drained) and stays
+    // on record for `lvsrun rollback`, which undoes it on d1 and d2.
+    expect(r.journal.filter((x) => x.phase === 'undone').map((x) => x.host)).toEqual(['rs1']);
     expect(cmds(r.t.rs1!)).toContain('rm -rf -- /etc/own.conf');
-    expect(cmds(r.t.rs1!).some((c) => c.includes('delegated.conf'))).toBe(false);
+    for (const d of ['d1', 'd2']) expect(cmds(r.t[d]!)).not.toContain('rm -rf -- /etc/delegated.conf');
+    expect([...outstanding(r.journal).keys()]).toEqual(['d1', 'd2']);
+  });
+
+  it('when the host a change was delegated to fails, its rollback undoes that change there', async () => {
+    const r = await runFlow(
+      `- hosts: rs1:d1
+  tasks:
+    - name: for rs1 on d1
+      ${fwd('/etc/delegated.conf')}
+      delegate_to: d1
+      when: inventory_hostname == 'rs1'
+    - name: boom on d1
+      command: /bin/false
+      when: inventory_hostname == 'd1'
+`,
+      INV,
+    );
+    expect(r.s.recap.d1).toMatchObject({ failed: 1, rolled_back: 1 });
+    expect(r.s.recap.rs1).toMatchObject({ failed: 0, rolled_back: 0 });
+    expect(cmds(r.t.d1!)).toContain('rm -rf -- /etc/delegated.conf');
+    expect(r.journal.filter((x) => x.phase === 'undone').map((x) => x.host)).toEqual(['d1']);
+    expect(outstanding(r.journal).size).toBe(0);
   });
 
   it('lvsrun rollback and lvsrun runs see a delegated change under the host it was made on', async () => {
@@ -131,6 +152,10 @@ describe('delegate_to', () => {
       ['nohost', /delegate_to "nohost" is not a host of the inventory/],
       ['__proto__', /delegate_to "__proto__" is not a host of the inventory/],
       ['constructor', /delegate_to "constructor" is not a host of the inventory/],
+      ['toString', /delegate_to "toString" is not a host of the inventory/],
+      ['"d1\\0"', /holds a control character/],
+      [`"${'a'.repeat(300)}"`, /longer than 255 characters/],
+      ['{name: d1}', /a mapping, not a host name/],
       ['"d1\\nd2"', /holds a control character/],
       ['"-oProxyCommand=touch /tmp/x"', /holds a space|starts with a dash/],
       ['"-d1"', /starts with a dash/],
@@ -274,5 +299,84 @@ describe('delegate_to before the run', () => {
       ['rs1', 'delegate_to', 'delegate_to "d9" is not a host of the inventory'],
       ['rs2', 'delegate_to', 'delegate_to "d9" is not a host of the inventory'],
     ]);
+  });
+});
+
+describe('delegate_to and the host lock', () => {
+  it('a delegated host locked by another run is never changed: the task fails on the host it was for', async () => {
+    const dir = writePlay(
+      `- hosts: rs1
+  tasks:
+    - name: via d1
+      command: echo hi
+      delegate_to: d1
+`,
+      INV,
+    );
+    const { loadInventory } = await import('../../src/inventory/load.js');
+    const { runPlaybook } = await import('../../src/engine/runner.js');
+    const { EventBus } = await import('../../src/engine/events.js');
+    const { fakeHost } = await import('./flow-fixture.js');
+    const { FakeTransport } = await import('../../src/transport/fake.js');
+    const rs1 = fakeHost('rs1');
+    const d1 = new FakeTransport('d1')
+      .on(/exec 9<>/, { stdout: 'BUSY {"run":"other","operator":"someone"}\n' })
+      .on(/^echo /, {});
+    const s = await runPlaybook(
+      loadPlaybook(join(dir, 'pb.yaml')),
+      loadInventory(join(dir, 'inv.yaml')),
+      {
+        check: false,
+        diff: false,
+        forks: 5,
+        tags: [],
+        skipTags: [],
+        extraVars: {},
+        acceptNewHostKeys: false,
+        connectTimeoutMs: 1000,
+        runId: 't',
+        lock: { enabled: true, breakLock: false, operator: 'op' },
+      },
+      async (h) => (h === 'd1' ? d1 : rs1),
+      new EventBus(),
+    );
+    const via = s.results.find((x) => x.task === 'via d1')!;
+    expect(via).toMatchObject({ host: 'rs1', status: 'failed' });
+    expect(via.msg).toMatch(/delegate_to d1: this run does not hold the host's lock/);
+    expect(s.results.find((x) => x.host === 'd1')).toMatchObject({ task: 'lock', status: 'failed' });
+    expect(cmds(d1).filter((c) => c.startsWith('echo'))).toEqual([]);
+  });
+});
+
+describe('lvsrun PLAYBOOK with a bad delegate_to', () => {
+  // Hosts on an address nothing listens on: if lvsrun tried to connect, the exit would be 4, not 1.
+  const INV_DOWN = `all:
+  vars: {ansible_host: 127.0.77.250, ansible_port: 22799}
+  children:
+    directors:
+      hosts:
+        d1: {}
+    realservers:
+      hosts:
+        rs1: {}
+`;
+  it('exits 1 before any host is touched, naming file, line and field', async () => {
+    const { cli } = await import('../integration/helpers.js');
+    for (const [value, msg] of [
+      ['d9', /delegate_to "d9" is not a host of the inventory/],
+      ['"{{ groups.realservers }}"', /delegate_to gave a list, not a host name/],
+      ['"-oProxyCommand=x"', /starts with a dash/],
+      ['"__proto__"', /"__proto__" is not a host of the inventory/],
+    ] as const) {
+      const dir = writePlay(
+        `- hosts: realservers\n  tasks:\n    - command: echo hi\n      delegate_to: ${value}\n`,
+        INV_DOWN,
+      );
+      const r = await cli(join(dir, 'pb.yaml'), '-i', join(dir, 'inv.yaml'));
+      expect(r.code, `${value}: ${r.out}${r.err}`).toBe(1);
+      expect(r.err, value).toMatch(msg);
+      expect(r.err, value).toMatch(/pb\.yaml:[34]\b/);
+      expect(r.err, value).not.toMatch(/^\s+at /m);
+    }
   });
 });

@@ -14,8 +14,13 @@ export const SYSCTL_PROBE = '0\n\n__lvsrun_probe_end__ 0\nabsent\n\n__lvsrun_pro
 
 /** A fake host answering sysctl tasks, `echo`, `/bin/true` and failing `/bin/false`. */
 export function fakeHost(name: string): FakeTransport {
+  return addFakeReplies(new FakeTransport(name));
+}
+
+/** fakeHost's replies, after any a test scripted first (the first matching rule answers). */
+function addFakeReplies(t: FakeTransport): FakeTransport {
   return (
-    new FakeTransport(name)
+    t
       .on(/sysctl -n/, { stdout: SYSCTL_PROBE })
       .on(/^sysctl -q -w/, {})
       .on(/base64 -d/, {})
@@ -50,11 +55,20 @@ export function writePlay(pb: string, inv: string): string {
 export const INV2 = 'all:\n  hosts:\n    h1: {}\n    h2: {}\n';
 
 /** Loads and runs `pb` against fake hosts (one FakeTransport per inventory host). */
-export async function runFlow(pb: string, inv = INV2, o: Partial<RunOptions> = {}): Promise<FlowRun> {
+export async function runFlow(
+  pb: string,
+  inv = INV2,
+  o: Partial<RunOptions> = {},
+  script: (t: FakeTransport) => void = () => undefined,
+): Promise<FlowRun> {
   const dir = writePlay(pb, inv);
   const inventory = loadInventory(join(dir, 'inv.yaml'));
   const t: Record<string, FakeTransport> = {};
-  for (const h of inventory.hosts.keys()) t[h] = fakeHost(h);
+  for (const h of inventory.hosts.keys()) {
+    t[h] = new FakeTransport(h);
+    script(t[h]);
+    addFakeReplies(t[h]);
+  }
   const order: string[] = [];
   const started: string[] = [];
   const bus = new EventBus().add({

@@ -118,3 +118,26 @@ describe('run_once', () => {
     expect([...cmds(r.t.h1!), ...cmds(r.t.h2!), ...cmds(r.t.h3!)].filter((c) => c === 'echo once')).toHaveLength(4);
   });
 });
+
+describe('run_once in handlers', () => {
+  it('the first notified host runs the handler once for the batch', async () => {
+    const r = await runFlow(`- hosts: all
+  tasks:
+    - name: change
+      command: echo change {{ inventory_hostname }}
+      notify: reload
+  handlers:
+    - name: reload
+      command: echo reload
+      run_once: true
+`);
+    expect([...cmds(r.t.h1!), ...cmds(r.t.h2!)].filter((c) => c === 'echo reload')).toHaveLength(1);
+    expect(r.order.filter((o) => o.includes(':reload:'))).toHaveLength(1);
+    expect(
+      r.journal
+        .filter((x) => x.phase === 'handler')
+        .map((x) => x.host)
+        .sort(),
+    ).toEqual(['h1', 'h2']);
+  });
+});

@@ -1,0 +1,300 @@
+/**
+ * Small playbooks both ansible-playbook and lvsrun run unchanged (their templates are both Jinja and
+ * Handlebars). Hosts: h01, h02 (directors), h03, h04 (realservers); each sshd sets its own HOME, so
+ * `echo "$HOME"` tells which host a command ran on.
+ */
+export interface FlowCase {
+  id: string;
+  playbook: string;
+}
+
+const play = (hosts: string, body: string, extra = ''): string =>
+  `- name: ${hosts} play\n  hosts: ${hosts}\n  gather_facts: false\n${extra}  tasks:\n${body}`;
+
+export const FLOW_CASES: readonly FlowCase[] = [
+  {
+    id: 'block-rescue-always',
+    playbook: play(
+      'all',
+      `    - name: outer
+      block:
+        - name: b1
+          command: /bin/true
+        - name: b2
+          command: /bin/false
+          when: inventory_hostname == 'h03'
+        - name: b3
+          command: /bin/true
+      rescue:
+        - name: r1
+          assert:
+            that:
+              - ansible_failed_task.name == 'b2'
+              - ansible_failed_result.rc == 1
+      always:
+        - name: a1
+          command: /bin/true
+    - name: after
+      command: /bin/true
+`,
+    ),
+  },
+  {
+    id: 'block-unrescued',
+    playbook: play(
+      'all',
+      `    - block:
+        - name: b1
+          command: /bin/false
+          when: inventory_hostname in groups.realservers
+        - name: b2
+          command: /bin/true
+      always:
+        - name: a1
+          command: /bin/true
+    - name: after
+      command: /bin/true
+`,
+    ),
+  },
+  {
+    id: 'block-nested-rescue-fails',
+    playbook: play(
+      'h01:h03',
+      `    - block:
+        - block:
+            - name: inner
+              command: /bin/false
+              when: inventory_hostname == 'h03'
+            - name: inner next
+              command: /bin/true
+          always:
+            - name: inner always
+              command: /bin/true
+        - name: outer next
+          command: /bin/true
+      rescue:
+        - name: outer rescue
+          assert:
+            that: ["ansible_failed_task.name == 'inner'"]
+        - name: rescue fails
+          command: /bin/false
+      always:
+        - name: outer always
+          command: /bin/true
+`,
+    ),
+  },
+  {
+    id: 'block-keywords',
+    playbook: play(
+      'all',
+      `    - block:
+        - name: sees block vars
+          assert:
+            that: greeting == 'hello'
+        - name: own vars win
+          assert:
+            that: greeting == 'bye'
+          vars:
+            greeting: bye
+        - name: own when too
+          command: /bin/true
+          when: inventory_hostname == 'h01'
+      when: inventory_hostname in groups.directors
+      vars:
+        greeting: hello
+`,
+    ),
+  },
+  {
+    id: 'pre-post-handlers',
+    playbook: `- name: sections
+  hosts: h01:h03
+  gather_facts: false
+  post_tasks:
+    - name: post
+      command: /bin/true
+      notify: report
+  tasks:
+    - name: main
+      command: /bin/true
+      notify: report
+  pre_tasks:
+    - name: pre
+      command: /bin/true
+      notify: report
+  handlers:
+    - name: report
+      command: /bin/true
+`,
+  },
+  {
+    id: 'run-once',
+    playbook: play(
+      'all',
+      `    - name: once
+      shell: echo "$HOME"
+      run_once: true
+      register: once
+    - name: everyone sees it
+      assert:
+        that:
+          - once.stdout is defined
+          - "'/h01/' in once.stdout"
+    - name: once failing
+      command: /bin/false
+      run_once: true
+      when: false
+    - name: after
+      command: /bin/true
+`,
+    ),
+  },
+  {
+    id: 'run-once-serial-fails',
+    playbook: play(
+      'all',
+      `    - name: first
+      command: /bin/true
+    - name: once
+      command: /bin/false
+      run_once: true
+      when: inventory_hostname == 'h03'
+    - name: after
+      command: /bin/true
+`,
+      '  serial: 2\n',
+    ),
+  },
+  {
+    id: 'delegate-loop',
+    playbook: play(
+      'realservers',
+      `    - name: on every director
+      shell: echo "$HOME {{ inventory_hostname }}"
+      loop: "{{ groups.directors }}"
+      delegate_to: "{{ item }}"
+      register: d
+    - name: ran there, for this host
+      assert:
+        that:
+          - "'/h01/' in d.results[0].stdout"
+          - "'/h02/' in d.results[1].stdout"
+          - inventory_hostname in d.results[0].stdout
+    - name: to one host
+      shell: echo "$HOME"
+      delegate_to: h02
+      register: one
+    - name: on h02
+      assert:
+        that: "'/h02/' in one.stdout"
+`,
+    ),
+  },
+  {
+    id: 'any-errors-fatal',
+    playbook: play(
+      'all',
+      `    - name: first
+      command: /bin/true
+    - name: boom
+      command: /bin/false
+      when: inventory_hostname == 'h03'
+    - name: after
+      command: /bin/true
+`,
+      '  any_errors_fatal: true\n',
+    ),
+  },
+  {
+    id: 'any-errors-fatal-rescued',
+    playbook: play(
+      'all',
+      `    - block:
+        - name: boom
+          command: /bin/false
+          when: inventory_hostname == 'h03'
+      rescue:
+        - name: handled
+          command: /bin/true
+    - name: after
+      command: /bin/true
+`,
+      '  any_errors_fatal: true\n',
+    ),
+  },
+  {
+    id: 'any-errors-fatal-in-block',
+    playbook: play(
+      'all',
+      `    - block:
+        - name: boom
+          command: /bin/false
+          when: inventory_hostname == 'h03'
+        - name: not reached
+          command: /bin/true
+      always:
+        - name: cleanup
+          command: /bin/true
+    - name: after
+      command: /bin/true
+`,
+      '  any_errors_fatal: true\n',
+    ),
+  },
+  {
+    id: 'run-once-delegated-in-block',
+    playbook: play(
+      'realservers',
+      `    - block:
+        - name: once on a director
+          shell: echo "$HOME"
+          run_once: true
+          delegate_to: h02
+          register: where
+        - name: every host sees where it ran
+          assert:
+            that: "'/h02/' in where.stdout"
+        - name: fails once for all
+          command: /bin/false
+          run_once: true
+      rescue:
+        - name: each host rescued
+          command: /bin/true
+`,
+    ),
+  },
+  {
+    id: 'serial-block-rescue',
+    playbook: play(
+      'all',
+      `    - block:
+        - name: fails on h02 and h04
+          command: /bin/false
+          when: inventory_hostname in ['h02', 'h04']
+      rescue:
+        - name: rescue
+          command: /bin/true
+      always:
+        - name: always
+          command: /bin/true
+`,
+      '  serial: 2\n',
+    ),
+  },
+  {
+    id: 'throttle',
+    playbook: play(
+      'all',
+      `    - name: one at a time
+      command: /bin/true
+      throttle: 1
+    - block:
+        - name: two at a time
+          command: /bin/true
+      throttle: 2
+`,
+    ),
+  },
+];
