@@ -14,7 +14,7 @@ const LAYERS = [
     [
       '^src/(template|inventory|facts)/',
       // The LVS file formats and address checks the modules write and read.
-      '^src/lvs/(addr|ifcfg-text|ipvs-table|group-reals|keepalived-conf)\\.ts$',
+      '^src/lvs/(addr|ifcfg-text|ipvs-table|ipvs-list|group-reals|keepalived-conf|keepalived-weight)\\.ts$',
     ],
   ],
   ['modules', ['^src/modules/']],

@@ -11,7 +11,14 @@ export interface Prober {
   stop(): Promise<void>;
 }
 
-export function startProbe(kind: string, vip: string, tl: Timeline, intervalMs = 100): Prober {
+/** `timeoutMs`: how long one request may take before it counts as failed (default three intervals). */
+export function startProbe(
+  kind: string,
+  vip: string,
+  tl: Timeline,
+  intervalMs = 100,
+  timeoutMs = intervalMs * 3,
+): Prober {
   if (kind === 'icmp') return icmp(vip, tl, intervalMs);
   const [k, p] = kind.split(':');
   const port = Number(p ?? (k === 'http' ? 80 : 0));
@@ -21,7 +28,7 @@ export function startProbe(kind: string, vip: string, tl: Timeline, intervalMs =
     while (!stopped) {
       const t = tl.now();
       const started = performance.now();
-      const err = await (k === 'http' ? httpOnce(vip, port, intervalMs * 3) : tcpOnce(vip, port, intervalMs * 3));
+      const err = await (k === 'http' ? httpOnce(vip, port, timeoutMs) : tcpOnce(vip, port, timeoutMs));
       tl.probe({ t, ok: !err, ms: Math.round(performance.now() - started), ...(err ? { error: err } : {}) });
       const wait = intervalMs - (performance.now() - started);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));

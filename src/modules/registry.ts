@@ -7,6 +7,7 @@ import { ipvs } from './ipvs.js';
 import { iptables } from './iptables.js';
 import { keepalived } from './keepalived.js';
 import { lineinfile } from './lineinfile.js';
+import { lvsMember } from './lvs-member.js';
 import { pkg } from './package.js';
 import { route } from './route.js';
 import { service } from './service.js';
@@ -37,6 +38,7 @@ const list: AnyTaskModule[] = [
   route,
   iptables,
   keepalived,
+  lvsMember,
 ];
 
 /** Module names as written in playbooks, with Ansible's aliases. */

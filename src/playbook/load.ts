@@ -20,6 +20,8 @@ import {
   type Task,
 } from './types.js';
 import { assignOwn } from '../data/own-record.js';
+import { LvsrunError } from '../errors.js';
+import { TemplateEngine } from '../template/render.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -47,6 +49,8 @@ export const MAX_INCLUDE_DEPTH = 20;
 export interface LoadOptions {
   rolesPath?: readonly string[];
   vault?: VaultKeyring;
+  /** -e: known when the playbook loads, so an include_tasks file name or serial may be a template of them. */
+  vars?: Record<string, unknown>;
 }
 
 export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
@@ -58,11 +62,17 @@ export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
     rolesPath: opts.rolesPath ?? [],
     ...(opts.vault ? { vault: opts.vault } : {}),
   };
-  loadInto(resolve(file), plays, new Set(), expansion);
+  loadInto(resolve(file), plays, new Set(), expansion, opts.vars ?? {});
   return { file: resolve(file), plays };
 }
 
-function loadInto(file: string, plays: Play[], seen: Set<string>, expansion: Expansion): void {
+function loadInto(
+  file: string,
+  plays: Play[],
+  seen: Set<string>,
+  expansion: Expansion,
+  extraVars: Record<string, unknown>,
+): void {
   if (seen.has(file)) throw new ConfigError('E_CONFIG', `import_playbook cycle through ${file}`, { where: { file } });
   seen.add(file);
   const src = loadYamlFile(file, expansion.vault);
@@ -72,14 +82,14 @@ function loadInto(file: string, plays: Play[], seen: Set<string>, expansion: Exp
     if (!isObj(p)) throw err(src, [i], 'a play must be a mapping');
     const imp = IMPORT_PLAYBOOK_KEYS.map((k) => p[k]).find((v) => v !== undefined && v !== null);
     if (imp !== undefined) {
-      loadInto(resolve(dirname(file), String(imp)), plays, new Set(seen), expansion);
+      loadInto(resolve(dirname(file), String(imp)), plays, new Set(seen), expansion, extraVars);
       return;
     }
-    plays.push(parsePlay(src, p, i, expansion));
+    plays.push(parsePlay(src, p, i, expansion, extraVars));
   });
 }
 
-function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion): Play {
+function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion, extraVars: Record<string, unknown>): Play {
   const path: Path = [i];
   for (const k of Object.keys(p)) {
     if (!(PLAY_KEYWORDS as readonly string[]).includes(k)) {
@@ -107,6 +117,7 @@ function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion): Pl
     assignOwn(vars, v.data);
   }
   const baseDirs = [dir, join(dir, 'templates'), join(dir, '..', 'templates'), join(dir, 'files')];
+  expansion.loadVars = { ...vars, ...extraVars };
   const base: TaskSource = { src, baseDirs, expansion };
   const tasks: Task[] = [];
   const handlers: Task[] = [];
@@ -152,7 +163,7 @@ function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion): Pl
     name: String(p.name ?? p.hosts),
     hosts: Array.isArray(p.hosts) ? p.hosts.join(':') : String(p.hosts),
     vars,
-    serial: parseSerial(src, p.serial, [i, 'serial']),
+    serial: parseSerial(src, p.serial, [i, 'serial'], expansion.loadVars),
     ...(typeof mfp === 'number' ? { maxFailPercentage: mfp } : {}),
     become: keywordBool(p.become),
     becomeUser: String(p.become_user ?? 'root'),
@@ -168,9 +179,9 @@ function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion): Pl
   };
 }
 
-function parseSerial(src: YamlSource, v: unknown, path: Path): Array<number | string> {
+function parseSerial(src: YamlSource, v: unknown, path: Path, known: Record<string, unknown>): Array<number | string> {
   if (v === undefined || v === null) return [];
-  const list = Array.isArray(v) ? v : [v];
+  const list = (Array.isArray(v) ? v : [v]).map((s) => loadTimeValue(src, s, path, known));
   for (const s of list) {
     if (!(typeof s === 'number' && s > 0) && !(typeof s === 'string' && SERIAL_TEXT.test(s))) {
       throw err(
@@ -199,13 +210,17 @@ export function expandTasks(list: unknown[], ts: TaskSource, path: Path, depth =
     }
     const inc = includeOf(raw);
     if (inc !== undefined) {
-      const f = includeTarget(ts.src, raw, inc, p, depth);
+      const f = includeTarget(ts.src, raw, inc, p, depth, expansion);
       const size = expandedSize(expansion, f, [f], depth + 1);
       if (expansion.tasks + size > MAX_TASKS) throw tooMany(ts.src, p, `include_tasks ${f} expands to ${size} tasks`);
       const isrc = loadCached(expansion, f);
       const items = isrc.data === null ? [] : isrc.data;
       if (!Array.isArray(items)) throw err(isrc, [], 'an included tasks file is a list of tasks');
-      const inner = expandTasks(items, { ...ts, src: isrc }, [], depth + 1, scope);
+      // A template or file `src` of an included task is also looked for beside the included file (after the
+      // playbook's own folders, which win): a change given with -e can bring its own templates.
+      const own = dirname(f);
+      const baseDirs = [...new Set([...ts.baseDirs, own, join(own, 'templates'), join(own, 'files')])];
+      const inner = expandTasks(items, { ...ts, src: isrc, baseDirs }, [], depth + 1, scope);
       const extraWhen = raw.when;
       const extraTags = asList(raw.tags).map(String);
       for (const t of inner) {
@@ -251,12 +266,13 @@ function includeOf(raw: Obj): unknown {
   return INCLUDE_KEYS.map((k) => raw[k]).find((v) => v !== undefined && v !== null);
 }
 
-function includeTarget(src: YamlSource, raw: Obj, inc: unknown, p: Path, depth: number): string {
+function includeTarget(src: YamlSource, raw: Obj, inc: unknown, p: Path, depth: number, expansion: Expansion): string {
   if (depth >= MAX_INCLUDE_DEPTH) {
     const hint = 'an included file that includes itself never ends';
     throw err(src, p, `include_tasks nested more than ${MAX_INCLUDE_DEPTH} deep`, hint);
   }
-  const name = isObj(inc) ? inc.file : inc;
+  const named = isObj(inc) ? inc.file : inc;
+  const name = loadTimeValue(src, named, p, expansion.loadVars ?? {});
   if (typeof name !== 'string' || !name) {
     throw err(src, p, 'include_tasks needs a file name', 'write include_tasks: other.yaml');
   }
@@ -277,7 +293,9 @@ function expandedSize(expansion: Expansion, file: string, chain: string[], depth
   let n = 0;
   for (const raw of Array.isArray(data) ? data : []) {
     const inc = isObj(raw) ? includeOf(raw) : undefined;
-    const name = isObj(inc) ? inc.file : inc;
+    const named = isObj(inc) ? inc.file : inc;
+    // A templated name is rendered (and its errors reported) by the expansion; here it only counts.
+    const name = typeof named === 'string' && named.includes('{{') ? renderQuiet(named, expansion) : named;
     if (typeof name !== 'string') {
       n += 1;
       continue;
@@ -289,6 +307,32 @@ function expandedSize(expansion: Expansion, file: string, chain: string[], depth
   }
   expansion.sizes.set(file, n);
   return n;
+}
+
+/**
+ * A template in include_tasks or serial, rendered when the playbook loads against what is known then
+ * (the play's vars and -e), as Ansible renders them before the play's hosts are known.
+ */
+function loadTimeValue(src: YamlSource, v: unknown, p: Path, known: Record<string, unknown>): unknown {
+  if (typeof v !== 'string' || !v.includes('{{')) return v;
+  try {
+    return new TemplateEngine().renderValue(v, known, { file: src.file });
+  } catch (e) {
+    throw err(
+      src,
+      p,
+      e instanceof LvsrunError ? e.message : String(e),
+      "only the play's vars and -e are known when the playbook loads",
+    );
+  }
+}
+
+function renderQuiet(v: string, expansion: Expansion): unknown {
+  try {
+    return new TemplateEngine().renderValue(v, expansion.loadVars ?? {});
+  } catch {
+    return undefined;
+  }
 }
 
 function loadCached(expansion: Expansion, file: string): YamlSource {

@@ -22,6 +22,8 @@ export interface Expansion {
   rolesPath: readonly string[];
   /** Decrypts encrypted playbooks, task and vars files and `!vault` values. */
   vault?: VaultKeyring;
+  /** What a templated include_tasks name or serial sees when the playbook loads: the play's vars, then -e. */
+  loadVars?: Record<string, unknown>;
   /** Blocks numbered so far (each block's id is unique in its playbook). */
   blocks?: number;
 }

@@ -132,6 +132,8 @@ function playOnly(): Record<string, JsonSchema> {
     anyOf: [
       { type: 'number', exclusiveMinimum: 0 },
       { type: 'string', pattern: SERIAL_TEXT.source },
+      // A template of the play's vars or -e, rendered when the playbook loads.
+      { type: 'string', pattern: '\\{\\{' },
     ],
   };
   const role: JsonSchema = {

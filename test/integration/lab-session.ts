@@ -14,10 +14,10 @@ export interface LabSession {
   drop(host: string): void;
 }
 
-/** A fresh lab (2 directors, 2 real servers, 1 client; `vm`: which hosts are QEMU guests) for one test file, torn down after it. */
+/** A fresh lab (2 directors, 2 real servers unless told, 1 client; `vm`: which hosts are QEMU guests) for one test file, torn down after it. */
 export function useLab(
   after?: (lab: LabState) => Promise<void> | void,
-  opts: { vm?: VmHosts; directors?: number } = {},
+  opts: { vm?: VmHosts; directors?: number; realservers?: number } = {},
 ): LabSession {
   const env = process.env;
   const conns = new Map<string, Transport>();
@@ -26,7 +26,12 @@ export function useLab(
     async () => {
       await labDown(env);
       lab = await labUp(
-        { directors: opts.directors ?? 2, realservers: 2, clients: 1, ...(opts.vm ? { vm: opts.vm } : {}) },
+        {
+          directors: opts.directors ?? 2,
+          realservers: opts.realservers ?? 2,
+          clients: 1,
+          ...(opts.vm ? { vm: opts.vm } : {}),
+        },
         env,
       );
     },

@@ -117,6 +117,18 @@ const BASE: Record<string, Record<string, unknown>> = {
     ],
     rules_file: `${S}/ipvs.rules`,
   },
+  lvs_member: {
+    vip: '10.0.0.100',
+    port: 80,
+    protocol: 'tcp',
+    real_server: '10.0.0.6',
+    real_port: 80,
+    state: 'drained',
+    timeout: 0,
+    manager: 'auto',
+    keepalived_conf: `${S}/lvs-member.conf`,
+    service: 'keepalived',
+  },
   vip: { address: '10.0.0.100', interface: 'lo', label: 'lo:0' },
   ifcfg: { device: 'eth1', dir: S, settings: { IPADDR: '10.0.0.1', NAME: 'vip one' } },
   route: { dest: '10.1.0.0/16', via: '10.0.0.1', dev: 'eth0' },
@@ -249,6 +261,19 @@ const FORCE: Record<string, (o: any) => any> = {
     persistFile: `${S}/ifcfg-vip`,
   }),
   ipvs: (o) => ({ ...o, available: true, live: [], saved: '' }),
+  // keepalived runs and declares the server: the file is rewritten and keepalived reloaded
+  lvs_member: (o) => ({
+    ...o,
+    error: undefined,
+    real: { addr: '10.0.0.6', port: 80, forward: 'dr', weight: 3, active: 1, inactive: 0, upper: 0, lower: 0 },
+    keepalived: { init: 'systemd', exists: true, active: true, enabled: true },
+    conf: {
+      exists: true,
+      type: 'file',
+      content: 'virtual_server 10.0.0.100 80 {\n    real_server 10.0.0.6 80 {\n        weight 3\n    }\n}\n',
+    },
+    canTest: true,
+  }),
 };
 const FACTS: Record<string, unknown> = { pkg_mgr: 'apt', os_family: 'debian' };
 const templates = new TemplateEngine();

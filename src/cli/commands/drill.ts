@@ -1,40 +1,50 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { becomeSpec } from '../../engine/connect.js';
 import { lockHost, operatorName, type HostLock } from '../../engine/host-lock.js';
 import { DrillChanges } from '../../drills/change.js';
 import { failoverDrill, type DirectorConn } from '../../drills/failover.js';
 import { drainDrill, rsDownDrill } from '../../drills/realserver.js';
+import { rollingDrill } from '../../drills/rolling.js';
 import { drillHtml } from '../../drills/report-html.js';
 import type { DrillResult } from '../../drills/timeline.js';
 import { ConfigError } from '../../errors.js';
 import { selectHosts } from '../../inventory/select.js';
+import type { Inventory } from '../../inventory/types.js';
+import { formatFindings, validateInventory } from '../../lvs/validate.js';
+import { loadPlaybook } from '../../playbook/load.js';
+import type { VaultKeyring } from '../../vault/keyring.js';
+import { loadConfig } from '../config.js';
+import { parseExtraVars } from '../extra-vars.js';
 import { Journal, newRunId } from '../../rollback/journal.js';
 import { TemplateEngine } from '../../template/render.js';
 import { sh } from '../../transport/shell.js';
 import { sshConnector } from '../connector.js';
 import { EXIT } from '../../exit-codes.js';
+import { PACKAGE_ROOT } from '../../package-root.js';
 import type { Io } from '../io.js';
-import { HOST_ACCESS_OPTIONS, helpText, parseCommand, type CommandDef } from '../spec.js';
+import { EXTRA_VARS_OPTION, HOST_ACCESS_OPTIONS, helpText, parseCommand, type CommandDef } from '../spec.js';
 import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
 import { loadInventoryArg, outputRedactor } from '../inputs.js';
+import { runCommand } from './run.js';
 import { serviceAddress } from '../../lvs/group-reals.js';
 
 export const DRILL_CMD = {
   name: 'drill',
   summary:
     'A measured, journaled, self-restoring drill: VIP failover between directors, ' +
-    'or a real server drained or down.',
+    'a real server drained or down, or a rolling maintenance of every real server.',
   usage: [
     'drill failover -i INVENTORY [--probe icmp|tcp:PORT|http[:PORT]] [--max-wait S] [--mode stop|service|link]',
     'drill drain HOST -i INVENTORY [--timeout S] [--run CMD]',
     'drill rs-down HOST -i INVENTORY [--service NAME] [--timeout S]',
+    'drill rolling -i INVENTORY [--playbook FILE] [-e VARS] [--rate N] [--reals PATTERN]',
   ],
   args: [
-    ['failover|drain|rs-down', 'which drill (see docs/drills.md)'],
+    ['failover|drain|rs-down|rolling', 'which drill (see docs/drills.md)'],
     ['HOST', 'the real server (drain, rs-down)'],
   ],
-  words: ['failover', 'drain', 'rs-down'],
+  words: ['failover', 'drain', 'rs-down', 'rolling'],
   options: {
     inventory: { type: 'string', short: 'i', arg: 'INVENTORY', help: 'inventory path, or NAME for inventories/NAME' },
     directors: { type: 'string', default: 'directors', arg: 'PATTERN', help: 'the directors sharing the VIP' },
@@ -60,9 +70,21 @@ export const DRILL_CMD = {
       help: 'drain, rs-down: seconds to wait for the health checker',
     },
     run: { type: 'string', arg: 'CMD', help: 'drain: a command to run on the drained real server' },
+    playbook: {
+      type: 'string',
+      arg: 'FILE',
+      help: 'rolling: the rollout playbook (default: the shipped rolling.yaml)',
+    },
+    rate: { type: 'string', default: '20', arg: 'N', help: 'rolling: probe requests a second through the VIP' },
+    reals: { type: 'string', default: 'realservers', arg: 'PATTERN', help: 'rolling: the real servers it rolls' },
+    ...EXTRA_VARS_OPTION,
     ...VAULT_OPTIONS,
   },
-  examples: ['lvsrun drill failover -i lab --probe http', 'lvsrun drill drain rs1 -i lab --run "apt-get -y upgrade"'],
+  examples: [
+    'lvsrun drill failover -i lab --probe http',
+    'lvsrun drill drain rs1 -i lab --run "apt-get -y upgrade"',
+    'lvsrun drill rolling -i lab -e rolling_tasks=$PWD/upgrade.yaml',
+  ],
   exits: {
     0: 'the drill passed and the cluster is restored',
     1: 'bad input or usage',
@@ -79,12 +101,15 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.OK;
   }
   const [kind, rsName] = positionals;
-  if (kind !== 'failover' && kind !== 'drain' && kind !== 'rs-down') {
+  if (kind !== 'failover' && kind !== 'drain' && kind !== 'rs-down' && kind !== 'rolling') {
     throw new ConfigError('E_USAGE', `unknown drill '${kind ?? ''}'`, {
-      hint: 'lvsrun drill failover|drain HOST|rs-down HOST -i INVENTORY (see lvsrun drill --help)',
+      hint: 'lvsrun drill failover|drain HOST|rs-down HOST|rolling -i INVENTORY (see lvsrun drill --help)',
     });
   }
-  if (kind !== 'failover' && !rsName)
+  const rate = Number(v.rate);
+  if (!Number.isFinite(rate) || rate < 1 || rate > 200)
+    throw new ConfigError('E_USAGE', `--rate must be a number of requests a second from 1 to 200, got ${v.rate}`);
+  if ((kind === 'drain' || kind === 'rs-down') && !rsName)
     throw new ConfigError('E_USAGE', `drill ${kind} needs the real server: lvsrun drill ${kind} HOST -i INVENTORY`);
   if (v.mode !== 'stop' && v.mode !== 'service' && v.mode !== 'link')
     throw new ConfigError('E_USAGE', `--mode must be stop, service or link, got ${v.mode}`);
@@ -107,6 +132,8 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
     throw new ConfigError('E_CONFIG', `no lvs_vip on ${names[0]}`, {
       hint: 'the drill probes the VIP the directors share',
     });
+  // rolling: everything the rollout needs is checked before any host is touched, as a run checks it.
+  const rolling = kind === 'rolling' ? rollingInput(inv, v, vars, names, io, vault) : undefined;
   const runId = newRunId();
   const runDir = join(io.cwd, '.lvsrun', 'runs', runId);
   const journal = new Journal(runDir);
@@ -142,7 +169,9 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
       const hv: Record<string, unknown> = { ...vars[k], inventory_hostname: n };
       const t = await connect(n, hv);
       conns.push({ name: n, t, vars: hv, become: becomeSpec(hv, false, 'root') });
-      locks.push(await lockHost(t, hv, templates, runId, operatorName(), Boolean(v['break-lock'])));
+      // rolling: the rollout's run takes the hosts' locks; the drill only reads the directors' tables.
+      if (kind !== 'rolling')
+        locks.push(await lockHost(t, hv, templates, runId, operatorName(), Boolean(v['break-lock'])));
     }
     // "as configured" means as the hosts are configured now: read nopreempt from their keepalived.conf.
     const conf = await Promise.all(
@@ -154,7 +183,41 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
     const nopreempt = conf.some((r) => r.code === 0);
     const changes = new DrillChanges(journal);
     let r: DrillResult;
-    if (kind !== 'failover') {
+    if (kind === 'rolling') {
+      const { port, probe, reals, protocol, playbook } = rolling!;
+      io.err(`drill ${runId}: rolling ${playbook} over ${reals.map((x) => x.name).join(', ')} (probe ${probe})\n`);
+      // The rollout's own output goes to stderr: stdout carries the drill's verdict (or --json).
+      const sub: Io = { ...io, out: io.err, isTTY: false };
+      const pass = (k: string, xs: readonly string[] | undefined): string[] => (xs ?? []).flatMap((x) => [k, x]);
+      r = await rollingDrill({
+        runId,
+        directors: conns,
+        reals,
+        vip,
+        port,
+        protocol,
+        probe,
+        probeEveryMs: Math.round(1000 / rate),
+        // A slow answer is not a failed request: each may take 2 s (the directors of the lab are emulated).
+        probeTimeoutMs: 2000,
+        watchEveryMs: 200,
+        signal: ctl.signal,
+        rollout: () =>
+          runCommand(
+            [
+              playbook,
+              '-i',
+              v.inventory!,
+              ...pass('-e', v['extra-vars']),
+              ...pass('--vault-password-file', v['vault-password-file']),
+              ...pass('--vault-id', v['vault-id']),
+              ...(v['accept-new-host-keys'] ? ['--accept-new-host-keys'] : []),
+              ...(v['break-lock'] ? ['--break-lock'] : []),
+            ],
+            sub,
+          ),
+      });
+    } else if (kind !== 'failover') {
       const hv: Record<string, unknown> = { ...inv.hosts.get(rsName!)!.vars, inventory_hostname: rsName };
       const t = await connect(rsName!, hv);
       const rs = {
@@ -219,3 +282,36 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
     await journal.close();
   }
 }
+
+/** The rolling drill's input from the inventory and options; bad input (and what validate refuses) throws. */
+function rollingInput(
+  inv: Inventory,
+  v: { probe: string; reals: string; playbook?: string; 'extra-vars'?: string[] },
+  vars: Array<Record<string, unknown>>,
+  names: string[],
+  io: Io,
+  vault: VaultKeyring,
+) {
+  const port = Number(vars[0]!.lvs_port ?? 80);
+  const probe = v.probe === 'icmp' ? `http:${port}` : v.probe;
+  const reals = selectHosts(inv, v.reals).map((n) => {
+    const hv = inv.hosts.get(n)!.vars;
+    const addr = String(hv.ansible_host ?? n);
+    return { name: n, key: `${addr.includes(':') ? `[${addr}]` : addr}:${Number(hv.lvs_rs_port ?? port)}` };
+  });
+  if (!reals.length) throw new ConfigError('E_PATTERN', `--reals '${v.reals}' matches no host`);
+  const protocol = String(vars[0]!.lvs_protocol ?? 'tcp').toLowerCase();
+  if (!isProto(protocol))
+    throw new ConfigError('E_CONFIG', `lvs_protocol of ${names[0]} is ${protocol}: tcp, udp or sctp`);
+  const playbook = resolve(io.cwd, v.playbook ?? join(PACKAGE_ROOT, 'playbooks', 'rolling.yaml'));
+  const extraVars = parseExtraVars(v['extra-vars'] ?? [], io.cwd, vault);
+  const pb = loadPlaybook(playbook, { rolesPath: loadConfig(io.cwd, io.env).rolesPath, vault, vars: extraVars });
+  const errors = validateInventory(inv, pb, new TemplateEngine(), extraVars).filter((f) => f.severity === 'error');
+  if (errors.length) {
+    io.err(formatFindings(errors));
+    throw new ConfigError('E_VALIDATION', `${errors.length} validation error(s) in the rollout: nothing was touched`);
+  }
+  return { port, probe, reals, protocol: protocol, playbook };
+}
+
+const isProto = (p: string): p is 'tcp' | 'udp' | 'sctp' => p === 'tcp' || p === 'udp' || p === 'sctp';

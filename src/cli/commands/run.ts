@@ -116,8 +116,8 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     throw new ConfigError('E_USAGE', `--strategy must be linear or free`);
   const vault = await vaultKeyring(v, io);
   const inv = loadInventoryArg(v.inventory?.at(-1), io, vault);
-  const pb = loadPlaybook(resolve(io.cwd, positionals[0]!), { rolesPath: cfg.rolesPath, vault });
   const extraVars = parseExtraVars(v['extra-vars'] ?? [], io.cwd, vault);
+  const pb = loadPlaybook(resolve(io.cwd, positionals[0]!), { rolesPath: cfg.rolesPath, vault, vars: extraVars });
   let limit: Set<string> | undefined;
   const named = v.limit?.startsWith('@') ? limitFromAt(v.limit, runsDir(io), io.cwd) : undefined;
   if (named) {

@@ -41,8 +41,10 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
   const vault = await vaultKeyring(v, io);
   const inv = loadInventoryArg(v.inventory, io, vault);
   const rolesPath = loadConfig(io.cwd, io.env).rolesPath;
-  const pb = positionals[0] ? loadPlaybook(resolve(io.cwd, positionals[0]), { rolesPath, vault }) : undefined;
   const extraVars = parseExtraVars(v['extra-vars'] ?? [], io.cwd, vault);
+  const pb = positionals[0]
+    ? loadPlaybook(resolve(io.cwd, positionals[0]), { rolesPath, vault, vars: extraVars })
+    : undefined;
   const fs = validateInventory(inv, pb, new TemplateEngine(), extraVars);
   // Findings quote rendered values (a too-long auth_pass): secrets are masked as in a run's output.
   const red = outputRedactor(inv, pb, extraVars, vault, io.redactor);
