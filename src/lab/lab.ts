@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, c
 import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { LvsrunError } from '../errors.js';
-import { INIT_SCRIPT, sshdConfig } from './init-script.js';
+import { makeHostCgroups, removeLabCgroups, systemdCgroupsAvailable } from './cgroups.js';
+import { INIT_SCRIPT, SSHD_UNIT, SYSTEMD_INIT_SCRIPT, sshdConfig } from './init-script.js';
 import { labDir, labInventoryPath } from './paths.js';
 import { alive, run } from './sys.js';
 import { buildInitrd, findKernel, labVmPids, startVm, TAP_PREFIX } from './vm.js';
@@ -15,11 +16,15 @@ import { labInventoryYaml } from './inventory.js';
  * Clients stay namespaces.
  */
 export type VmHosts = 'directors' | 'all';
+/** PID 1 of a namespace host: systemd (as on the fleet), or the small init (no systemd: init scripts). */
+export type LabInit = 'systemd' | 'simple';
 export interface LabCounts {
   directors: number;
   realservers: number;
   clients: number;
   vm?: VmHosts;
+  /** systemd unless given. */
+  init?: LabInit;
 }
 const asGuest = (c: LabCounts, g: LabHost['group']): boolean =>
   c.vm === 'all' ? g !== 'clients' : c.vm === 'directors' && g === 'directors';
@@ -72,19 +77,22 @@ export function labStatus(env: NodeJS.ProcessEnv): LabStatus | undefined {
 }
 
 /** Idempotent: a running lab of the same shape is left as it is. */
-export async function labUp(c: LabCounts, env: NodeJS.ProcessEnv): Promise<LabState> {
+export async function labUp(counts: LabCounts, env: NodeJS.ProcessEnv): Promise<LabState> {
   requireRoot();
+  const c: LabCounts = { ...counts, init: counts.init ?? 'systemd' };
+  const shape = (x: LabCounts): string =>
+    JSON.stringify([x.directors, x.realservers, x.clients, x.vm ?? null, x.init ?? 'simple']);
   const cur = labStatus(env);
-  if (
-    cur &&
-    JSON.stringify({ ...cur.counts, vm: cur.counts.vm ?? null }) === JSON.stringify({ ...c, vm: c.vm ?? null }) &&
-    cur.hosts.every((h) => h.alive)
-  )
-    return cur;
+  if (cur && shape(cur.counts) === shape(c) && cur.hosts.every((h) => h.alive)) return cur;
   if (cur) await labDown(env);
+  if (c.init === 'systemd' && !systemdCgroupsAvailable())
+    throw new LvsrunError('E_LAB', 'systemd as PID 1 needs a cgroup hierarchy: none is mounted on this machine', {
+      hint: 'mount cgroup2 on /sys/fs/cgroup, or run the lab with --init simple',
+    });
   const dir = labDir(env);
   mkdirSync(join(dir, 'hosts'), { recursive: true, mode: 0o700 });
   writeFileSync(join(dir, 'init.sh'), INIT_SCRIPT, { mode: 0o755 });
+  writeFileSync(join(dir, 'init-systemd.sh'), SYSTEMD_INIT_SCRIPT, { mode: 0o755 });
   const key = join(dir, 'id_ed25519');
   if (!existsSync(key)) await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'lvsrun-lab', '-f', key]);
   const pub = readFileSync(`${key}.pub`, 'utf8');
@@ -110,6 +118,7 @@ export async function labUp(c: LabCounts, env: NodeJS.ProcessEnv): Promise<LabSt
       writeFileSync(join(hd, 'etc', 'sshd_config'), sshdConfig(h.addr));
       writeFileSync(join(hd, 'etc', 'authorized_keys'), pub, { mode: 0o600 });
       writeFileSync(join(hd, 'etc', 'hosts'), etcHosts);
+      writeFileSync(join(hd, 'etc', 'lvsrun-lab-sshd.service'), SSHD_UNIT);
     }),
   );
 
@@ -145,28 +154,16 @@ export async function labUp(c: LabCounts, env: NodeJS.ProcessEnv): Promise<LabSt
     await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     const hd = join(dir, 'hosts', h.name);
     const log = openSync(join(hd, 'init.log'), 'w');
-    const child = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        ns,
-        'unshare',
-        '--mount',
-        '--uts',
-        '--ipc',
-        '--pid',
-        '--fork',
-        '--kill-child',
-        '--propagation',
-        'private',
-        '/bin/sh',
-        join(dir, 'init.sh'),
-        h.name,
-        hd,
-      ],
-      { detached: true, stdio: ['ignore', log, log] },
-    );
+    // systemd: the init joins the host's own cgroups, then enters its namespaces itself (argv, no shell).
+    const argv =
+      c.init === 'systemd'
+        ? ['/bin/sh', join(dir, 'init-systemd.sh'), 'join', ns, h.name, hd, ...makeHostCgroups(h.name)]
+        : [
+            'ip',
+            ...['netns', 'exec', ns, 'unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--kill-child'],
+            ...['--propagation', 'private', '/bin/sh', join(dir, 'init.sh'), h.name, hd],
+          ];
+    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
     closeSync(log);
     child.unref();
     started.push({ ...h, ns, veth, pid: child.pid ?? -1 });
@@ -176,7 +173,7 @@ export async function labUp(c: LabCounts, env: NodeJS.ProcessEnv): Promise<LabSt
     started.map((h) =>
       h.kind === 'vm'
         ? waitPort(h.addr, 22, 180000, join(dir, 'hosts', h.name, 'console.log'))
-        : waitPort(h.addr, 22, 15000, join(dir, 'hosts', h.name, 'init.log')),
+        : waitPort(h.addr, 22, 60000, join(dir, 'hosts', h.name, 'init.log')),
     ),
   );
   const knownHosts = started
@@ -230,6 +227,8 @@ export async function labDown(env: NodeJS.ProcessEnv): Promise<number> {
     .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '')
     .filter((n) => n.startsWith(VETH_PREFIX) || n.startsWith(TAP_PREFIX) || n === BRIDGE);
   for (const l of links) await run('ip', ['link', 'del', l], { ok: [1, 2] });
+  // The killed hosts' processes leave their cgroups a moment after they die.
+  for (let i = 0; i < 100 && !removeLabCgroups(); i++) await new Promise((r) => setTimeout(r, 50));
   rmSync(labDir(env), { recursive: true, force: true });
   return nsList.length + (st?.hosts.filter((h) => h.kind === 'vm').length ?? 0);
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { labDown, labUp, type LabState, type VmHosts } from '../../src/lab/lab.js';
+import { labDown, labUp, type LabInit, type LabState, type VmHosts } from '../../src/lab/lab.js';
 import { labDir } from '../../src/lab/paths.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import { sh } from '../../src/transport/shell.js';
@@ -14,10 +14,13 @@ export interface LabSession {
   drop(host: string): void;
 }
 
-/** A fresh lab (2 directors, 2 real servers, 1 client; `vm`: which hosts are QEMU guests) for one test file, torn down after it. */
+/**
+ * A fresh lab (2 directors, 2 real servers, 1 client; `vm`: which hosts are QEMU guests; `init`: PID 1
+ * of the namespace hosts, systemd unless given) for one test file, torn down after it.
+ */
 export function useLab(
   after?: (lab: LabState) => Promise<void> | void,
-  opts: { vm?: VmHosts; directors?: number } = {},
+  opts: { vm?: VmHosts; directors?: number; init?: LabInit } = {},
 ): LabSession {
   const env = process.env;
   const conns = new Map<string, Transport>();
@@ -26,7 +29,13 @@ export function useLab(
     async () => {
       await labDown(env);
       lab = await labUp(
-        { directors: opts.directors ?? 2, realservers: 2, clients: 1, ...(opts.vm ? { vm: opts.vm } : {}) },
+        {
+          directors: opts.directors ?? 2,
+          realservers: 2,
+          clients: 1,
+          ...(opts.vm ? { vm: opts.vm } : {}),
+          ...(opts.init ? { init: opts.init } : {}),
+        },
         env,
       );
     },
