@@ -2,7 +2,8 @@ import { sshdConfigText } from './sshd-config.js';
 /**
  * PID 1 of a lab host, run by `ip netns exec NS unshare --mount --uts --ipc --pid --fork`.
  * It builds a private overlay of the machine's root (upper layer on a tmpfs), fresh /proc,
- * /sys, /run, /tmp, pivots into it, starts sshd and then only reaps children.
+ * /sys, /run, /tmp, pivots into it, runs the lab's setup (the login user), starts sshd and then only
+ * reaps children.
  * This is lvsrun's own script text; the host name and folder arrive as $1 and $2.
  */
 export const INIT_SCRIPT = `#!/bin/sh
@@ -28,6 +29,7 @@ echo "$name" > /etc/hostname
 cat /etc/lvsrun-lab/hosts > /etc/hosts
 # root's .bashrc on this machine starts pyenv; a lab host does not need it on every command
 : > /root/.bashrc
+if [ -x /etc/lvsrun-lab/setup ]; then /etc/lvsrun-lab/setup; fi
 mkdir -p /run/sshd /var/log && chmod 755 /run/sshd
 /usr/sbin/sshd -f /etc/lvsrun-lab/sshd_config -E /var/log/sshd.log
 trap 'exit 0' TERM INT
@@ -133,10 +135,12 @@ KillMode=process
 WantedBy=multi-user.target
 `;
 
-export function sshdConfig(addr: string): string {
+/** sshd of a namespace lab host: on its address, and on the second segment's (`mgmt`) too. */
+export function sshdConfig(addr: string, mgmt?: string): string {
   return sshdConfigText({
     comment: 'lvsrun lab host',
     listen: `${addr}:22`,
+    ...(mgmt ? { extra: [`ListenAddress ${mgmt}:22`] } : {}),
     hostKey: '/etc/lvsrun-lab/ssh_host_ed25519_key',
     pidFile: '/run/sshd.pid',
     authorizedKeys: '/etc/lvsrun-lab/authorized_keys',

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { LvsrunError } from '../errors.js';
 import { makeHostCgroups, removeLabCgroups, systemdCgroupsAvailable } from './cgroups.js';
 import { INIT_SCRIPT, SSHD_UNIT, SYSTEMD_INIT_SCRIPT, sshdConfig } from './init-script.js';
-import { labDir, labInventoryPath } from './paths.js';
+import { BASTION, LOGIN_SETUP, MGMT_BRIDGE, MGMT_SUBNET, mgmtAddr, newLabLogin, writeLoginVault } from './login.js';
+import { labDir, labInventoryPath, labOpInventoryPath, labOpPasswordPath, labVaultPasswordPath } from './paths.js';
 import { alive, run } from './sys.js';
 import { buildInitrd, findKernel, labVmPids, startVm, TAP_PREFIX } from './vm.js';
-import { labInventoryYaml } from './inventory.js';
+import { labInventoryYaml, labOpInventoryYaml } from './inventory.js';
 
 /**
  * vm: which hosts run as QEMU guests with Debian's kernel instead of namespaces: the directors
@@ -27,11 +28,13 @@ export interface LabCounts {
   init?: LabInit;
 }
 const asGuest = (c: LabCounts, g: LabHost['group']): boolean =>
-  c.vm === 'all' ? g !== 'clients' : c.vm === 'directors' && g === 'directors';
+  c.vm === 'all' ? g === 'directors' || g === 'realservers' : c.vm === 'directors' && g === 'directors';
 export interface LabHost {
   name: string;
-  group: 'directors' | 'realservers' | 'clients';
+  group: 'directors' | 'realservers' | 'clients' | 'bastions';
   addr: string;
+  /** Its address on the second segment, reached only through the bastion (namespace hosts). */
+  mgmt?: string;
   ns: string;
   veth: string;
   pid: number;
@@ -49,6 +52,7 @@ export interface LabState {
 export const BRIDGE = 'lvslab0';
 export const NS_PREFIX = 'lvslab-';
 const VETH_PREFIX = 'lvsl-';
+const MGMT_VETH_PREFIX = 'lvsm-';
 const GW = '10.77.0.1';
 
 function requireRoot(): void {
@@ -64,6 +68,7 @@ export function plannedHosts(c: LabCounts): Array<Pick<LabHost, 'name' | 'group'
   for (let i = 1; i <= c.directors; i++) out.push({ name: `lb${i}`, group: 'directors', addr: `10.77.1.${i}` });
   for (let i = 1; i <= c.realservers; i++) out.push({ name: `rs${i}`, group: 'realservers', addr: `10.77.2.${i}` });
   for (let i = 1; i <= c.clients; i++) out.push({ name: `client${i}`, group: 'clients', addr: `10.77.3.${i}` });
+  out.push({ ...BASTION });
   return out;
 }
 
@@ -96,6 +101,8 @@ export async function labUp(counts: LabCounts, env: NodeJS.ProcessEnv): Promise<
   const key = join(dir, 'id_ed25519');
   if (!existsSync(key)) await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'lvsrun-lab', '-f', key]);
   const pub = readFileSync(`${key}.pub`, 'utf8');
+  const login = await newLabLogin();
+  writeFileSync(labOpPasswordPath(env), `${login.password}\n`, { mode: 0o600 });
   const hosts = plannedHosts(c);
   const etcHosts = `127.0.0.1 localhost\n${hosts.map((h) => `${h.addr} ${h.name}`).join('\n')}\n`;
 
@@ -106,6 +113,11 @@ export async function labUp(counts: LabCounts, env: NodeJS.ProcessEnv): Promise<
   );
   await run('ip', ['addr', 'replace', `${GW}/16`, 'dev', BRIDGE]);
   await run('ip', ['link', 'set', BRIDGE, 'up']);
+  // The second segment: no address of the machine on it, and a route that refuses it at once, so
+  // nothing addressed to it ever leaves the machine by another way.
+  await run('ip', ['link', 'add', MGMT_BRIDGE, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0'], { ok: [2] });
+  await run('ip', ['link', 'set', MGMT_BRIDGE, 'up']);
+  await run('ip', ['route', 'replace', 'unreachable', MGMT_SUBNET]);
 
   // Key generation is the slow part: do it for all hosts at once.
   await Promise.all(
@@ -115,8 +127,11 @@ export async function labUp(counts: LabCounts, env: NodeJS.ProcessEnv): Promise<
       mkdirSync(join(hd, 'ovl'), { recursive: true });
       const hk = join(hd, 'etc', 'ssh_host_ed25519_key');
       if (!existsSync(hk)) await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', h.name, '-f', hk]);
-      writeFileSync(join(hd, 'etc', 'sshd_config'), sshdConfig(h.addr));
-      writeFileSync(join(hd, 'etc', 'authorized_keys'), pub, { mode: 0o600 });
+      writeFileSync(join(hd, 'etc', 'sshd_config'), sshdConfig(h.addr, mgmtAddr(h.addr)));
+      // Readable by the login user too: sshd reads it as the user who logs in.
+      writeFileSync(join(hd, 'etc', 'authorized_keys'), pub, { mode: 0o644 });
+      writeFileSync(join(hd, 'etc', 'setup'), LOGIN_SETUP, { mode: 0o700 });
+      writeFileSync(join(hd, 'etc', 'op-shadow'), login.shadowLine, { mode: 0o600 });
       writeFileSync(join(hd, 'etc', 'hosts'), etcHosts);
       writeFileSync(join(hd, 'etc', 'lvsrun-lab-sshd.service'), SSHD_UNIT);
     }),
@@ -152,6 +167,11 @@ export async function labUp(counts: LabCounts, env: NodeJS.ProcessEnv): Promise<
     await run('ip', ['-n', ns, 'addr', 'add', `${h.addr}/16`, 'dev', 'eth0']);
     await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
     await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    const mveth = `${MGMT_VETH_PREFIX}${h.name}`;
+    await run('ip', ['link', 'add', mveth, 'type', 'veth', 'peer', 'name', 'eth1', 'netns', ns]);
+    await run('ip', ['link', 'set', mveth, 'master', MGMT_BRIDGE, 'up']);
+    await run('ip', ['-n', ns, 'addr', 'add', `${mgmtAddr(h.addr)}/16`, 'dev', 'eth1']);
+    await run('ip', ['-n', ns, 'link', 'set', 'eth1', 'up']);
     const hd = join(dir, 'hosts', h.name);
     const log = openSync(join(hd, 'init.log'), 'w');
     // systemd: the init joins the host's own cgroups, then enters its namespaces itself (argv, no shell).
@@ -166,24 +186,26 @@ export async function labUp(counts: LabCounts, env: NodeJS.ProcessEnv): Promise<
     const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
     closeSync(log);
     child.unref();
-    started.push({ ...h, ns, veth, pid: child.pid ?? -1 });
+    started.push({ ...h, mgmt: mgmtAddr(h.addr), ns, veth, pid: child.pid ?? -1 });
   }
-  // A TCG guest boots in 8-15 s on an idle 2-core machine; allow for a busy one.
+  // Wait for the state, not a guess: sshd answers, or the host's process is gone (fail at once). A TCG
+  // guest boots in 8-15 s and a systemd host in 0.5-2 s on an idle 2-core machine, many times that on a
+  // busy one: the bounds only catch a host that hangs.
   await Promise.all(
     started.map((h) =>
       h.kind === 'vm'
-        ? waitPort(h.addr, 22, 180000, join(dir, 'hosts', h.name, 'console.log'))
-        : waitPort(h.addr, 22, 60000, join(dir, 'hosts', h.name, 'init.log')),
+        ? waitPort(h, 600_000, join(dir, 'hosts', h.name, 'console.log'))
+        : waitPort(h, 120_000, join(dir, 'hosts', h.name, 'init.log')),
     ),
   );
   const knownHosts = started
-    .map(
-      (h) =>
-        `${h.addr} ${readFileSync(join(dir, 'hosts', h.name, 'etc', 'ssh_host_ed25519_key.pub'), 'utf8')
-          .split(' ')
-          .slice(0, 2)
-          .join(' ')}`,
-    )
+    .flatMap((h) => {
+      const k = readFileSync(join(dir, 'hosts', h.name, 'etc', 'ssh_host_ed25519_key.pub'), 'utf8')
+        .split(' ')
+        .slice(0, 2)
+        .join(' ');
+      return [h.addr, ...(h.mgmt ? [h.mgmt] : [])].map((a) => `${a} ${k}`);
+    })
     .join('\n');
   writeFileSync(join(dir, 'known_hosts'), `${knownHosts}\n`, { mode: 0o600 });
   const st: LabState = {
@@ -195,6 +217,9 @@ export async function labUp(counts: LabCounts, env: NodeJS.ProcessEnv): Promise<
     inventory: labInventoryPath(env),
   };
   writeFileSync(st.inventory, labInventoryYaml(st, dir));
+  const op = labOpInventoryPath(env);
+  writeLoginVault(op, labVaultPasswordPath(env), login);
+  writeFileSync(join(op, 'hosts.yaml'), labOpInventoryYaml(st, dir), { mode: 0o600 });
   writeFileSync(join(dir, 'state.json'), JSON.stringify(st, null, 2));
   return st;
 }
@@ -225,33 +250,39 @@ export async function labDown(env: NodeJS.ProcessEnv): Promise<number> {
   const links = (await run('ip', ['-o', 'link', 'show'])).stdout
     .split('\n')
     .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '')
-    .filter((n) => n.startsWith(VETH_PREFIX) || n.startsWith(TAP_PREFIX) || n === BRIDGE);
+    .filter(
+      (n) =>
+        n.startsWith(VETH_PREFIX) ||
+        n.startsWith(MGMT_VETH_PREFIX) ||
+        n.startsWith(TAP_PREFIX) ||
+        n === BRIDGE ||
+        n === MGMT_BRIDGE,
+    );
   for (const l of links) await run('ip', ['link', 'del', l], { ok: [1, 2] });
+  await run('ip', ['route', 'del', 'unreachable', MGMT_SUBNET], { ok: [2] });
   // The killed hosts' processes leave their cgroups a moment after they die.
   for (let i = 0; i < 100 && !removeLabCgroups(); i++) await new Promise((r) => setTimeout(r, 50));
   rmSync(labDir(env), { recursive: true, force: true });
   return nsList.length + (st?.hosts.filter((h) => h.kind === 'vm').length ?? 0);
 }
 
-function waitPort(host: string, port: number, ms: number, log: string): Promise<void> {
+function waitPort(h: LabHost, ms: number, log: string): Promise<void> {
   const end = Date.now() + ms;
+  const host = h.addr;
   return new Promise((resolve, reject) => {
     const attempt = (): void => {
-      const s = tcpConnect({ host, port });
+      const s = tcpConnect({ host, port: 22 });
       s.once('connect', () => {
         s.destroy();
         resolve();
       });
       s.once('error', () => {
         s.destroy();
-        if (Date.now() > end) {
+        const gone = !alive(h.pid);
+        if (gone || Date.now() > end) {
           const tail = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-5).join(' | ') : '';
-          reject(
-            new LvsrunError(
-              'E_LAB',
-              `lab host ${host} did not start sshd within ${ms / 1000}s${tail ? `: ${tail}` : ''}`,
-            ),
-          );
+          const why = gone ? 'stopped before its sshd answered' : `did not start sshd within ${ms / 1000}s`;
+          reject(new LvsrunError('E_LAB', `lab host ${h.name} (${host}) ${why}${tail ? `: ${tail}` : ''}`));
         } else setTimeout(attempt, 50);
       });
     };

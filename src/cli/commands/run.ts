@@ -6,7 +6,7 @@ import { checkConnectVars, connVarError } from '../../engine/connect-vars.js';
 import { ConfigError } from '../../errors.js';
 import { loadInventory, resolveInventoryPath } from '../../inventory/load.js';
 import { selectHosts } from '../../inventory/select.js';
-import { labInventoryPath } from '../../lab/paths.js';
+import { labInventoryPath, labOpInventoryPath } from '../../lab/paths.js';
 import { loadPlaybook } from '../../playbook/load.js';
 import { JsonReporter } from '../../report/json.js';
 import { ListrReporter } from '../../report/listr.js';
@@ -106,7 +106,8 @@ export function loadInventoryArg(arg: string | undefined, io: Io, vault?: VaultK
     throw new ConfigError('E_USAGE', 'no inventory given', {
       hint: 'pass -i INVENTORY (e.g. -i lab after `lvsrun lab up`)',
     });
-  const inv = loadInventory(resolveInventoryPath(arg, io.cwd, { lab: labInventoryPath(io.env) }), vault);
+  const labs = { lab: labInventoryPath(io.env), 'lab-op': labOpInventoryPath(io.env) };
+  const inv = loadInventory(resolveInventoryPath(arg, io.cwd, labs), vault);
   for (const w of inv.warnings ?? []) io.err(`warning: ${w}\n`);
   return inv;
 }
