@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { loadInventory, resolveInventoryPath } from '../inventory/load.js';
 import type { Inventory } from '../inventory/types.js';
-import { labInventoryPath } from '../lab/paths.js';
+import { labInventoryPath, labOpInventoryPath } from '../lab/paths.js';
 import type { Playbook } from '../playbook/types.js';
 import { Redactor } from '../text/redact.js';
 import { TemplateEngine } from '../template/render.js';
@@ -14,7 +14,8 @@ export function loadInventoryArg(arg: string | undefined, io: Io, vault?: VaultK
     throw new ConfigError('E_USAGE', 'no inventory given', {
       hint: 'pass -i INVENTORY (e.g. -i lab after `lvsrun lab up`)',
     });
-  const inv = loadInventory(resolveInventoryPath(arg, io.cwd, { lab: labInventoryPath(io.env) }), vault);
+  const labs = { lab: labInventoryPath(io.env), 'lab-op': labOpInventoryPath(io.env) };
+  const inv = loadInventory(resolveInventoryPath(arg, io.cwd, labs), vault);
   for (const w of inv.warnings ?? []) io.err(`warning: ${w}\n`);
   return inv;
 }

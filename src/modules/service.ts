@@ -24,6 +24,12 @@ export interface ServiceObserved {
   exists: boolean;
   active: boolean;
   enabled: boolean;
+  /** systemd only: masked (it cannot be started or enabled until unmasked). */
+  masked?: boolean;
+  /** systemd only: in the failed state (a start that fails leaves it there). */
+  failed?: boolean;
+  /** systemd only: its unit file changed on disk since systemd loaded it. */
+  reloadNeeded?: boolean;
 }
 
 /**
@@ -38,6 +44,7 @@ export function serviceProbe(name: string): ShellCmd {
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
   echo init=systemd; echo "active=$(systemctl is-active "$n" 2>/dev/null)"; `,
       raw(`echo "enabled=$(systemctl is-enabled "$n" 2>/dev/null)"
+  echo "reload=$(systemctl show -p NeedDaemonReload --value "$n" 2>/dev/null)"
   if systemctl cat "$n" >/dev/null 2>&1; then echo exists=yes; else echo exists=no; fi
 else
   echo init=sysv; if [ -x "$s" ]; then echo exists=yes; else echo exists=no; fi
@@ -58,11 +65,20 @@ export function parseServiceProbe(stdout: string): ServiceObserved {
       .split('\n')
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
-  return {
-    init: kv.init === 'systemd' ? 'systemd' : 'sysv',
+  const base = {
+    init: kv.init === 'systemd' ? ('systemd' as const) : ('sysv' as const),
     exists: kv.exists === 'yes',
-    active: kv.active === 'active',
+    active: kv.active === 'active' || kv.active === 'reloading',
     enabled: kv.enabled === 'enabled',
+  };
+  if (base.init !== 'systemd') return base;
+  const masked = /^masked/.test(kv.enabled ?? '');
+  return {
+    ...base,
+    exists: base.exists || masked,
+    masked,
+    failed: kv.active === 'failed',
+    reloadNeeded: kv.reload === 'yes',
   };
 }
 
@@ -102,6 +118,12 @@ export function serviceAction(
   }
 }
 
+/** The undo of a start: stop, and clear the failed state a start that failed leaves (it was not failed before). */
+function undoStart(o: ServiceObserved, name: string): ShellCmd {
+  if (o.init !== 'systemd' || o.failed) return serviceAction(o.init, name, 'stop');
+  return sh`systemctl stop ${name} && systemctl reset-failed ${name}`;
+}
+
 function enableCmd(init: 'systemd' | 'sysv', name: string, on: boolean): ShellCmd {
   if (init === 'systemd') return sh`systemctl ${on ? 'enable' : 'disable'} ${name}`;
   return sh`update-rc.d ${name} ${on ? 'defaults' : 'disable'} >/dev/null`;
@@ -115,13 +137,23 @@ export const service: TaskModule<Args, ServiceObserved> = {
   },
   plan(p, o): Plan {
     if (!o.exists) return failPlan(`service ${p.name} is not installed on this host (${o.init})`);
+    const wantsUp = p.state !== undefined && p.state !== 'stopped';
+    if (o.masked && (wantsUp || p.enabled === true)) {
+      return failPlan(
+        `service ${p.name} is masked on this host: systemd refuses to ` +
+          `${wantsUp ? 'start' : 'enable'} it (unmask it first: systemctl unmask ${p.name})`,
+      );
+    }
     const steps: Step[] = [];
     const undo: Step[] = [];
     const act = (a: 'start' | 'stop' | 'restart' | 'reload'): Step =>
       exec(serviceAction(o.init, p.name, a), { what: `${a} ${p.name}` });
+    const stopStarted = (): Step => exec(undoStart(o, p.name), { what: `stop ${p.name}` });
+    // A changed unit file is loaded before anything else, so start/restart/enable act on what is on disk.
+    if (o.reloadNeeded) steps.push(exec(sh`systemctl daemon-reload`, { what: 'daemon-reload' }));
     if (p.state === 'started' && !o.active) {
       steps.push(act('start'));
-      undo.push(act('stop'));
+      undo.push(stopStarted());
     }
     if (p.state === 'stopped' && o.active) {
       steps.push(act('stop'));
@@ -129,11 +161,11 @@ export const service: TaskModule<Args, ServiceObserved> = {
     }
     if (p.state === 'restarted') {
       steps.push(act(o.active ? 'restart' : 'start'));
-      if (!o.active) undo.push(act('stop'));
+      if (!o.active) undo.push(stopStarted());
     }
     if (p.state === 'reloaded') {
       steps.push(act(o.active ? 'reload' : 'start'));
-      if (!o.active) undo.push(act('stop'));
+      if (!o.active) undo.push(stopStarted());
     }
     if (p.enabled !== undefined && p.enabled !== o.enabled) {
       steps.push(exec(enableCmd(o.init, p.name, p.enabled)));

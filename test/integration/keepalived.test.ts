@@ -14,7 +14,7 @@ describe('keepalived module in the lab', () => {
   it('builds the pair, then applies a changed VIP by reloading keepalived: same process, new address', async () => {
     const r = await cli('playbooks/site.yaml', '-i', 'lab');
     expect(r.code, r.out + r.err).toBe(0);
-    await waitFor(async () => (await addrs('lb1')).includes('10.77.0.100/32'), 10000);
+    await waitFor(async () => (await addrs('lb1')).includes('10.77.0.100/32'), s.bound(10_000));
     const before = { lb1: await pid('lb1'), lb2: await pid('lb2') };
     expect(before.lb1).toMatch(/^\d+$/);
 
@@ -40,14 +40,14 @@ describe('keepalived module in the lab', () => {
       ['lb1', 'lb2'].map((h) => [h, 'changed', 'update /etc/keepalived/keepalived.conf, reloaded keepalived']),
     );
     expect(j.recap.lb1!.changed).toBe(1);
-    await waitFor(async () => (await addrs('lb1')).includes('10.77.0.101/32'), 10000);
-    await waitFor(async () => !(await addrs('lb1')).includes('10.77.0.100/32'), 10000);
+    await waitFor(async () => (await addrs('lb1')).includes('10.77.0.101/32'), s.bound(10_000));
+    await waitFor(async () => !(await addrs('lb1')).includes('10.77.0.100/32'), s.bound(10_000));
     expect({ lb1: await pid('lb1'), lb2: await pid('lb2') }).toEqual(before);
     expect(await on('lb1', 'grep -c 10.77.0.101 /etc/keepalived/keepalived.conf')).toBe('2');
 
     const back = await cli('playbooks/site.yaml', '-i', 'lab', '--limit', 'directors');
     expect(back.code).toBe(0);
-    await waitFor(async () => (await addrs('lb1')).includes('10.77.0.100/32'), 10000);
+    await waitFor(async () => (await addrs('lb1')).includes('10.77.0.100/32'), s.bound(10_000));
     expect(await pid('lb1')).toBe(before.lb1);
     const again = await cli('playbooks/site.yaml', '-i', 'lab', '--limit', 'directors');
     expect(recapLine(again.out, 'lb1').changed).toBe(0);
@@ -91,7 +91,7 @@ describe('keepalived module in the lab', () => {
       ]
         .filter(Boolean)
         .join();
-    await waitFor(async () => (await holders()) === 'lb1', 15000);
+    await waitFor(async () => (await holders()) === 'lb1', s.bound(15_000));
     // unicast for real: keepalived on the BACKUP no longer listens on VRRP's multicast group
     expect(await on('lb2', 'ip maddr show dev eth0')).not.toContain('224.0.0.18');
     const d = await cli('drill', 'failover', '-i', 'lab', '--json');
@@ -102,6 +102,6 @@ describe('keepalived module in the lab', () => {
     );
     expect((await cli('playbooks/site.yaml', '-i', 'lab', '--limit', 'directors')).code).toBe(0); // back to multicast
     expect(await on('lb1', 'grep -c unicast /etc/keepalived/keepalived.conf || true')).toBe('0');
-    await waitFor(async () => (await on('lb2', 'ip maddr show dev eth0')).includes('224.0.0.18'), 10000);
+    await waitFor(async () => (await on('lb2', 'ip maddr show dev eth0')).includes('224.0.0.18'), s.bound(10_000));
   }, 90000);
 });

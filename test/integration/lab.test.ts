@@ -36,7 +36,7 @@ describe('the lab', () => {
       expect(await on(h.name, 'hostname')).toBe(h.name);
       expect(await on(h.name, 'ip -o -4 addr show dev eth0')).toContain(h.addr);
     }
-    expect(nsNames()).toHaveLength(5);
+    expect(nsNames()).toHaveLength(6); // 2 directors, 2 real servers, a client, the bastion
   });
 
   it('is idempotent: lab up twice changes nothing', async () => {

@@ -159,13 +159,56 @@ describe('service', () => {
   it('starts a stopped service; undo stops it; converged is a noop', () => {
     const plan = service.plan(p, { init: 'systemd', exists: true, active: false, enabled: false });
     expect(plan.steps.map((s) => s.cmd)).toEqual(['systemctl start nginx']);
-    expect(plan.undo.map((s) => s.cmd)).toEqual(['systemctl stop nginx']);
+    expect(plan.undo.map((s) => s.cmd)).toEqual(['systemctl stop nginx && systemctl reset-failed nginx']);
     expect(service.plan(p, { init: 'systemd', exists: true, active: true, enabled: false }).action).toBe('noop');
   });
   it('fails for a service that is not installed', () => {
     expect(service.plan(p, { init: 'sysv', exists: false, active: false, enabled: false }).fail).toMatch(
       /not installed/,
     );
+  });
+  it('reads masked, failed and a changed unit file from the systemd probe', () => {
+    expect(parseServiceProbe('init=systemd\nactive=inactive\nenabled=masked\nreload=no\nexists=no\n')).toMatchObject({
+      exists: true,
+      masked: true,
+      active: false,
+      enabled: false,
+      failed: false,
+    });
+    expect(parseServiceProbe('init=systemd\nactive=failed\nenabled=disabled\nreload=yes\nexists=yes\n')).toEqual({
+      init: 'systemd',
+      exists: true,
+      active: false,
+      enabled: false,
+      masked: false,
+      failed: true,
+      reloadNeeded: true,
+    });
+  });
+  it('refuses to start or enable a masked unit with a clear error; stopping it is a noop', () => {
+    const masked = { init: 'systemd' as const, exists: true, active: false, enabled: false, masked: true };
+    expect(service.plan(p, masked).fail).toBe(
+      'service nginx is masked on this host: systemd refuses to start it (unmask it first: systemctl unmask nginx)',
+    );
+    expect(service.plan(service.schema.parse({ name: 'nginx', enabled: true }), masked).fail).toMatch(
+      /masked .* refuses to enable it/,
+    );
+    expect(service.plan(service.schema.parse({ name: 'nginx', state: 'stopped' }), masked).action).toBe('noop');
+  });
+  it("undoes a start under systemd with stop and reset-failed, so a start that failed leaves no 'failed' state", () => {
+    const plan = service.plan(p, { init: 'systemd', exists: true, active: false, enabled: false, failed: false });
+    expect(plan.undo.map((s) => s.cmd)).toEqual(['systemctl stop nginx && systemctl reset-failed nginx']);
+    // A unit that was failed before stays failed after the undo: only stopped.
+    const wasFailed = service.plan(p, { init: 'systemd', exists: true, active: false, enabled: false, failed: true });
+    expect(wasFailed.undo.map((s) => s.cmd)).toEqual(['systemctl stop nginx']);
+  });
+  it('runs daemon-reload first when the unit file changed on disk, even if the service is converged', () => {
+    const o = { init: 'systemd' as const, exists: true, active: false, enabled: false, reloadNeeded: true };
+    expect(service.plan(p, o).steps.map((s) => s.cmd)).toEqual(['systemctl daemon-reload', 'systemctl start nginx']);
+    const up = service.plan(p, { ...o, active: true });
+    expect(up.action).toBe('update');
+    expect(up.steps.map((s) => s.cmd)).toEqual(['systemctl daemon-reload']);
+    expect(service.plan(p, { ...o, active: true, reloadNeeded: false }).action).toBe('noop');
   });
 });
 

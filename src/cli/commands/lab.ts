@@ -10,15 +10,20 @@ const LAB_EXITS = { 0: 'success', 1: 'bad input or usage', 2: 'the lab could not
 export const LAB_UP_CMD = {
   name: 'lab up',
   summary: 'Start the built-in lab: directors, real servers and clients on this machine, each with its own sshd.',
-  usage: ['lab up [--directors N] [--realservers N] [--clients N] [--vm | --vm-all]'],
+  usage: ['lab up [--directors N] [--realservers N] [--clients N] [--vm | --vm-all] [--init systemd|simple]'],
   options: {
     directors: { type: 'string', arg: 'N', help: 'directors (default 2)' },
     realservers: { type: 'string', arg: 'N', help: 'real servers (default 2)' },
     clients: { type: 'string', arg: 'N', help: 'clients (default 1)' },
     vm: { type: 'boolean', help: 'directors as QEMU guests (real IPVS)' },
     'vm-all': { type: 'boolean', help: 'real servers as QEMU guests too (ipip, for LVS-TUN)' },
+    init: {
+      type: 'string',
+      arg: 'INIT',
+      help: 'PID 1 of the namespace hosts: systemd (default) or simple (a small init: init scripts)',
+    },
   },
-  examples: ['lvsrun lab up', 'lvsrun lab up --vm --realservers 3'],
+  examples: ['lvsrun lab up', 'lvsrun lab up --vm --realservers 3', 'lvsrun lab up --init simple'],
   exits: LAB_EXITS,
 } as const satisfies CommandDef;
 
@@ -68,6 +73,9 @@ export async function labUpCommand(argv: string[], io: Io): Promise<number> {
     }
     return x;
   };
+  if (v.init !== undefined && v.init !== 'systemd' && v.init !== 'simple') {
+    throw new ConfigError('E_USAGE', `--init must be systemd or simple, not ${JSON.stringify(v.init)}`);
+  }
   const t0 = performance.now();
   const st = await labUp(
     {
@@ -75,6 +83,7 @@ export async function labUpCommand(argv: string[], io: Io): Promise<number> {
       realservers: n(v.realservers, 2, 'realservers'),
       clients: n(v.clients, 1, 'clients'),
       ...(v['vm-all'] ? { vm: 'all' as const } : v.vm ? { vm: 'directors' as const } : {}),
+      init: v.init === 'simple' ? 'simple' : 'systemd',
     },
     io.env,
   );
