@@ -77,6 +77,9 @@ function startProbe(env: ProbeEnv, hs: HostState, task: Task): Probe | undefined
     const parsed = parseTaskArgs(mod, task, vars, env.templates);
     if (!parsed.ok) return undefined;
     const become = becomeSpec(vars, env.play.become, env.play.becomeUser, task);
+    // Each command with a sudo password is a password attempt: sent ahead, a wrong password would
+    // count several failures at once (pam_faillock) before the first answer says it is wrong.
+    if (become.enabled && become.password !== undefined) return undefined;
     const check = task.checkMode ?? env.check;
     const probe: Probe = {
       changes: hs.probing.changes,

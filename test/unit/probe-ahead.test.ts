@@ -34,9 +34,19 @@ class LocalShellHost implements Transport {
       },
     };
   });
+  /** Commands sent with a sudo password while another such command was still out. */
+  overlappingPasswords = 0;
+  private passwordsOut = 0;
   constructor(readonly host: string) {}
-  exec(cmd: ShellCmd, o: ExecOptions = {}): Promise<ExecResult> {
-    return this.session.run(cmd, o.stdin === undefined ? {} : { stdin: o.stdin });
+  async exec(cmd: ShellCmd, o: ExecOptions = {}): Promise<ExecResult> {
+    const pw = o.become?.password !== undefined;
+    if (pw && this.passwordsOut > 0) this.overlappingPasswords++;
+    if (pw) this.passwordsOut++;
+    try {
+      return await this.session.run(cmd, o.stdin === undefined ? {} : { stdin: o.stdin });
+    } finally {
+      if (pw) this.passwordsOut--;
+    }
   }
   roundTrips(): number {
     return this.session.roundTrips;
@@ -56,7 +66,11 @@ const opts = (dir: string): RunOptions => ({
   runDir: join(dir, 'run'),
 });
 
-async function run(dir: string, pb: string, names = ['h1']): Promise<{ s: RunSummary; trips: number }> {
+async function run(
+  dir: string,
+  pb: string,
+  names = ['h1'],
+): Promise<{ s: RunSummary; trips: number; overlapping: number }> {
   writeFileSync(join(dir, 'pb.yaml'), pb);
   const hosts = names.map((n) => `    ${n}: {}\n`).join('');
   writeFileSync(join(dir, 'inv.yaml'), `all:\n  hosts:\n${hosts}  vars:\n    d: ${dir}/root\n`);
@@ -68,7 +82,8 @@ async function run(dir: string, pb: string, names = ['h1']): Promise<{ s: RunSum
     async (h) => made.get(h)!,
     new EventBus(),
   );
-  return { s, trips: made.get(names[0]!)!.roundTrips() };
+  const first = made.get(names[0]!)!;
+  return { s, trips: first.roundTrips(), overlapping: first.overlappingPasswords };
 }
 
 const NOOP_PB = `- hosts: all
@@ -156,5 +171,17 @@ describe('probes sent ahead (one round trip for a no-op run)', () => {
       r.s.results.find((x) => x.task === t && x.host === h)?.status;
     expect(of('theirs', 'h1')).toBe('changed');
     expect(of('mine', 'd1')).toBe('ok');
+  });
+
+  it('commands that carry a sudo password are never sent ahead: one password attempt at a time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
+    const pb = NOOP_PB.replace(
+      '- hosts: all\n',
+      '- hosts: all\n  become: true\n  vars: {ansible_become_password: pw}\n',
+    );
+    await run(dir, pb);
+    const again = await run(dir, pb);
+    expect(again.s.recap.h1).toMatchObject({ changed: 0, failed: 0 });
+    expect(again.overlapping).toBe(0);
   });
 });
