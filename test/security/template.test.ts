@@ -15,6 +15,7 @@ import { evalCondition } from '../../src/playbook/when.js';
 import { TemplateEngine } from '../../src/template/render.js';
 import { FakeTransport } from '../../src/transport/fake.js';
 import { cli } from '../integration/helpers.js';
+import { runOptions } from '../unit/run-options.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'lvsrun-sec-tpl-'));
@@ -202,12 +203,7 @@ describe('1. a template never reaches JavaScript objects, functions or prototype
 });
 
 const runOpts = (o: Partial<RunOptions> = {}): RunOptions => ({
-  check: false,
-  forks: 5,
-  tags: [],
-  skipTags: [],
-  extraVars: {},
-  runId: 't',
+  ...runOptions(),
   ...o,
 });
 

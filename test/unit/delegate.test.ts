@@ -4,6 +4,7 @@ import { ConfigError } from '../../src/errors.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { describeRun, outstanding } from '../../src/rollback/outstanding.js';
 import { cmds, runFlow, writePlay } from './flow-fixture.js';
+import { runOptions } from './run-options.js';
 
 const INV = `all:
   children:
@@ -245,12 +246,7 @@ describe('delegate_to', () => {
       loadPlaybook(join(dir, 'pb.yaml')),
       loadInventory(join(dir, 'inv.yaml')),
       {
-        check: false,
-        forks: 5,
-        tags: [],
-        skipTags: [],
-        extraVars: {},
-        runId: 't',
+        ...runOptions(),
       },
       async (h) => {
         if (h !== 'rs1') throw new Error('connection refused');
@@ -323,12 +319,7 @@ describe('delegate_to and the host lock', () => {
       loadPlaybook(join(dir, 'pb.yaml')),
       loadInventory(join(dir, 'inv.yaml')),
       {
-        check: false,
-        forks: 5,
-        tags: [],
-        skipTags: [],
-        extraVars: {},
-        runId: 't',
+        ...runOptions(),
         lock: { enabled: true, breakLock: false, operator: 'op' },
       },
       async (h) => (h === 'd1' ? d1 : rs1),

@@ -13,6 +13,7 @@ import { withoutUndo } from '../../src/rollback/outstanding.js';
 import type { RunOptions } from '../../src/engine/types.js';
 import { Redactor } from '../../src/text/redact.js';
 import { TemplateEngine } from '../../src/template/render.js';
+import { runOptions } from './run-options.js';
 
 function fixture(pb: string, inv = 'all:\n  hosts:\n    h1: {}\n    h2: {}\n') {
   const d = mkdtempSync(join(tmpdir(), 'lvsrun-engine-'));
@@ -22,12 +23,7 @@ function fixture(pb: string, inv = 'all:\n  hosts:\n    h1: {}\n    h2: {}\n') {
 }
 
 const opts = (o: Partial<RunOptions> = {}): RunOptions => ({
-  check: false,
-  forks: 5,
-  tags: [],
-  skipTags: [],
-  extraVars: {},
-  runId: 't',
+  ...runOptions(),
   ...o,
 });
 

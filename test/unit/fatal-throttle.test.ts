@@ -8,6 +8,7 @@ import type { ExecOptions, ExecResult } from '../../src/transport/types.js';
 import type { ShellCmd } from '../../src/transport/shell.js';
 import { FakeTransport } from '../../src/transport/fake.js';
 import { cmds, fakeHost, runFlow, writePlay } from './flow-fixture.js';
+import { runOptions } from './run-options.js';
 
 const INV3 = 'all:\n  hosts:\n    h1: {}\n    h2: {}\n    h3: {}\n';
 const FWD = 'sysctl: {name: net.ipv4.ip_forward, value: 1, sysctl_file: /etc/s.conf}';
@@ -109,12 +110,7 @@ async function overlap(pb: string): Promise<number> {
     loadPlaybook(join(dir, 'pb.yaml')),
     loadInventory(join(dir, 'inv.yaml')),
     {
-      check: false,
-      forks: 5,
-      tags: [],
-      skipTags: [],
-      extraVars: {},
-      runId: 't',
+      ...runOptions(),
     },
     async (h) => t[h as keyof typeof t],
     new EventBus(),

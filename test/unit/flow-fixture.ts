@@ -8,6 +8,7 @@ import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { readJournal, type JournalRecord } from '../../src/rollback/journal.js';
 import { FakeTransport } from '../../src/transport/fake.js';
+import { runOptions } from './run-options.js';
 
 /** A sysctl probe that finds the value 0 and no file: the task changes it (undo: set 0, remove the file). */
 export const SYSCTL_PROBE = '0\n\n__lvsrun_probe_end__ 0\nabsent\n\n__lvsrun_probe_end__ 0\n';
@@ -82,12 +83,7 @@ export async function runFlow(
     loadPlaybook(join(dir, 'pb.yaml')),
     inventory,
     {
-      check: false,
-      forks: 5,
-      tags: [],
-      skipTags: [],
-      extraVars: {},
-      runId: 't',
+      ...runOptions(),
       runDir,
       ...o,
     },

@@ -6,6 +6,7 @@ import { runPlaybook } from '../../src/engine/runner.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { fakeHost, writePlay } from './flow-fixture.js';
+import { runOptions } from './run-options.js';
 
 const PB = `- hosts: h1
   post_tasks:
@@ -38,12 +39,7 @@ describe('pre_tasks and post_tasks', () => {
       loadPlaybook(join(dir, 'pb.yaml')),
       loadInventory(join(dir, 'inv.yaml')),
       {
-        check: false,
-        forks: 5,
-        tags: [],
-        skipTags: [],
-        extraVars: {},
-        runId: 't',
+        ...runOptions(),
       },
       async () => t,
       bus,

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,29 +10,12 @@ import { loadPlaybook } from '../../src/playbook/load.js';
 import { ShellSession } from '../../src/transport/shell-session.js';
 import type { ShellCmd } from '../../src/transport/shell.js';
 import type { ExecOptions, ExecResult, Transport } from '../../src/transport/types.js';
+import { runOptions } from './run-options.js';
+import { spawnLocalShell } from './local-shell.js';
 
 /** A host that is a local /bin/sh behind the same pipelined shell session lvsrun uses over SSH. */
 class LocalShellHost implements Transport {
-  readonly session = new ShellSession(async () => {
-    const p = spawn('/bin/sh', [], { stdio: 'pipe' });
-    return {
-      write: (d) => {
-        p.stdin.write(d);
-      },
-      onStdout: (cb) => {
-        p.stdout.on('data', cb);
-      },
-      onStderr: (cb) => {
-        p.stderr.on('data', cb);
-      },
-      onClose: (cb) => {
-        p.on('close', cb);
-      },
-      close: () => {
-        p.kill();
-      },
-    };
-  });
+  readonly session = new ShellSession(async () => spawnLocalShell());
   /** Commands sent with a sudo password while another such command was still out. */
   overlappingPasswords = 0;
   private passwordsOut = 0;
@@ -57,12 +39,7 @@ class LocalShellHost implements Transport {
 }
 
 const opts = (dir: string): RunOptions => ({
-  check: false,
-  forks: 5,
-  tags: [],
-  skipTags: [],
-  extraVars: {},
-  runId: 't',
+  ...runOptions(),
   runDir: join(dir, 'run'),
 });
 

@@ -1,29 +1,12 @@
-import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ShellSession, type ShellChannel } from '../../src/transport/shell-session.js';
+import { spawnLocalShell } from './local-shell.js';
 
 // A real local /bin/sh stands in for the remote one: the framing is the same bytes either way.
 let opened = 0;
 const localShell = async (): Promise<ShellChannel> => {
   opened++;
-  const p = spawn('/bin/sh', [], { stdio: 'pipe' });
-  return {
-    write: (d) => {
-      p.stdin.write(d);
-    },
-    onStdout: (cb) => {
-      p.stdout.on('data', cb);
-    },
-    onStderr: (cb) => {
-      p.stderr.on('data', cb);
-    },
-    onClose: (cb) => {
-      p.on('close', cb);
-    },
-    close: () => {
-      p.kill();
-    },
-  };
+  return spawnLocalShell();
 };
 
 describe('ShellSession (one long-lived shell per host)', () => {
@@ -138,24 +121,7 @@ describe('ShellSession pipelining (several commands, one round trip)', () => {
     let groups = 0;
     s = new ShellSession(async () => {
       groups++;
-      const p = spawn('/bin/sh', [], { stdio: 'pipe', detached: true });
-      return {
-        write: (d) => {
-          p.stdin.write(d);
-        },
-        onStdout: (cb) => {
-          p.stdout.on('data', cb);
-        },
-        onStderr: (cb) => {
-          p.stderr.on('data', cb);
-        },
-        onClose: (cb) => {
-          p.on('close', cb);
-        },
-        close: () => {
-          process.kill(-p.pid!, 'SIGKILL');
-        },
-      };
+      return spawnLocalShell({ group: true });
     });
     const slow = s.run('sleep 30', { timeoutMs: 300 });
     const behind = s.run('echo behind');
