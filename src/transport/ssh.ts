@@ -49,15 +49,24 @@ export class SshTransport implements Transport {
       sock = await jump.forward(spec.host, spec.port);
     }
     const client = new Client();
-    const known = new KnownHosts(spec.knownHostsFiles);
+    // Dropped once the handshake is over: the client keeps hostVerifier (and so this) for the
+    // connection's life, and with one known_hosts line per host, N connections would hold N² entries.
+    let known: KnownHosts | undefined = new KnownHosts(spec.knownHostsFiles);
+    let accepted: string | undefined;
     let keyProblem: TransportError | undefined;
     const hostVerifier = (blob: Buffer): boolean => {
       const type = keyTypeOf(blob);
       const b64 = blob.toString('base64');
+      // A key exchange after the handshake (a rekey) must show the key the handshake accepted.
+      if (!known) return b64 === accepted;
       const v = known.verify(spec.host, spec.port, type, b64);
-      if (v.ok) return true;
+      if (v.ok) {
+        accepted = b64;
+        return true;
+      }
       if (v.reason === 'unknown' && spec.acceptNewHostKeys) {
         known.record(spec.host, spec.port, type, b64);
+        accepted = b64;
         return true;
       }
       keyProblem =
@@ -131,6 +140,8 @@ export class SshTransport implements Transport {
         );
       });
       client.connect(cfg);
+    }).finally(() => {
+      known = undefined;
     });
     client.on('error', () => {
       /* later errors surface through exec */
