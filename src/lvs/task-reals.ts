@@ -17,6 +17,8 @@ interface HostTasks {
   conf: Map<string, Val>;
   /** Interfaces a `vip` task puts an address on. */
   vipIfaces: Set<string>;
+  /** The host's last `vip` task takes an address away: it is leaving the service (a teardown). */
+  leaving?: boolean;
 }
 
 /**
@@ -55,10 +57,16 @@ export function realServerFacts(
       const m = CONF.exec(String(a.name ?? ''));
       const v = m ? val(raw.value, a.value, String(a.name)) : undefined;
       if (m && v) t.conf.set(`${m[1]} ${m[2]}`, v);
-    } else if (task.module === 'vip' && present) t.vipIfaces.add(String(a.interface ?? 'lo'));
+    } else if (task.module === 'vip') {
+      if (present) t.vipIfaces.add(String(a.interface ?? 'lo'));
+      t.leaving = !present;
+    }
   });
   const out = new Map<string, RealServerFacts>();
   for (const [host, t] of seen) {
+    // A host whose tasks end by removing its VIP no longer serves it: what they set for ARP and
+    // routing is being undone, not configured for a real server.
+    if (t.leaving) continue;
     const ifaces = t.vipIfaces.size ? [...t.vipIfaces] : ['lo'];
     const eff = (key: Key): Val | undefined => effective(t.conf, key, ifaces);
     const f: RealServerFacts = {};

@@ -140,7 +140,7 @@ ${rsTasks}`;
     expect(errs(check(dr(sysctl(0, 1))).findings)).toEqual([]);
     expect(errs(check(dr(sysctl(1, 1, 'arp_announce'))).findings)).toContain('error[arp-settings] rs1 v :8');
   });
-  it("the shipped roles' own tasks pass for DR, TUN and NAT", () => {
+  it("the shipped playbooks' own tasks pass for DR, TUN, NAT and the teardown", () => {
     const repo = join(import.meta.dirname, '..', '..');
     const inv = `all:
   vars: {lvs_vip: 10.70.0.100, lvs_interface: eth0, lvs_dip: 10.70.0.1}
@@ -157,7 +157,8 @@ ${rsTasks}`;
 `;
     const d = mkdtempSync(join(tmpdir(), 'lvsrun-vt-'));
     writeFileSync(join(d, 'hosts.yaml'), inv);
-    for (const pb of ['site.yaml', 'tun.yaml', 'nat.yaml']) {
+    // teardown.yaml puts the ARP sysctls back to 0 while it removes the VIP: not a misconfigured real server
+    for (const pb of ['site.yaml', 'tun.yaml', 'nat.yaml', 'teardown.yaml']) {
       const fs = validateInventory(
         loadInventory(join(d, 'hosts.yaml')),
         loadPlaybook(join(repo, 'playbooks', pb)),
@@ -170,5 +171,16 @@ ${rsTasks}`;
         pb,
       ).toEqual([]);
     }
+  });
+  it('a host whose tasks take its VIP away is leaving the service: its ARP settings are not checked', () => {
+    const pb = `- hosts: realservers
+  tasks:
+    - vip: {address: 10.70.0.100, interface: lo, state: absent}
+    - sysctl: {name: net.ipv4.conf.all.arp_ignore, value: 0}
+`;
+    expect(errs(check(pb).findings)).toEqual([]);
+    // Adding the VIP back in the same playbook makes it a real server again.
+    const back = `${pb}    - vip: {address: 10.70.0.100, interface: lo}\n`;
+    expect(errs(check(back).findings).some((f) => f.startsWith('error[arp-settings] rs1'))).toBe(true);
   });
 });
