@@ -297,4 +297,21 @@ export const FLOW_CASES: readonly FlowCase[] = [
 `,
     ),
   },
+  {
+    id: 'ignore-errors-recap',
+    playbook: play(
+      'all',
+      `    - name: command fails, ignored
+      command: /bin/false
+      when: inventory_hostname in groups.realservers
+      ignore_errors: true
+    - name: assert fails, ignored
+      assert:
+        that: inventory_hostname == 'h01'
+      ignore_errors: true
+    - name: after
+      command: /bin/true
+`,
+    ),
+  },
 ];

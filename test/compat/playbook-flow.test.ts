@@ -8,9 +8,12 @@ import { writeInventories, type Inventories } from '../../src/bench/workload.js'
 import { lvsrun } from './ansible-oracle.js';
 import { FLOW_CASES } from './playbook-flow-cases.js';
 
-// Four OpenSSH servers on loopback (127.0.77.1-4, port 22770), started and stopped here. Both tools run
-// the same playbook against them; the task order, each host's result and the recap must match.
-const dir = '/tmp/lvsrun-compat-flow';
+// Four OpenSSH servers on loopback (127.0.77.1-4, port 22770 unless LVSRUN_FLOW_NET and LVSRUN_FLOW_PORT
+// say otherwise, so runs side by side do not collide), started and stopped here. Both tools run the same
+// playbook against them; the task order, each host's result and the recap must match.
+const net = process.env.LVSRUN_FLOW_NET ?? '127.0.77';
+const port = Number(process.env.LVSRUN_FLOW_PORT ?? 22770);
+const dir = `/tmp/lvsrun-compat-flow-${net}`;
 const N = 4;
 let h: SshdHosts;
 let inv: Inventories;
@@ -27,7 +30,7 @@ interface Outcome {
 beforeAll(async () => {
   sshdDown(dir);
   rmSync(dir, { recursive: true, force: true });
-  h = await sshdUp(dir, N, { net: '127.0.77', port: 22770 });
+  h = await sshdUp(dir, N, { net, port });
   inv = writeInventories(h);
 }, 120_000);
 
@@ -62,7 +65,14 @@ function ansible(pb: string): Outcome {
   const recap = Object.fromEntries(
     Object.entries(j.stats).map(([k, s]) => [
       k,
-      { ok: s.ok!, changed: s.changed!, failed: s.failures!, skipped: s.skipped!, rescued: s.rescued! },
+      {
+        ok: s.ok!,
+        changed: s.changed!,
+        failed: s.failures!,
+        skipped: s.skipped!,
+        rescued: s.rescued!,
+        ignored: s.ignored!,
+      },
     ]),
   );
   return { code: r.status, steps, recap };
@@ -84,7 +94,14 @@ async function mine(pb: string, cwd: string): Promise<Outcome> {
   const recap = Object.fromEntries(
     Object.entries(j.recap).map(([k, s]) => [
       k,
-      { ok: s.ok!, changed: s.changed!, failed: s.failed!, skipped: s.skipped!, rescued: s.rescued! },
+      {
+        ok: s.ok!,
+        changed: s.changed!,
+        failed: s.failed!,
+        skipped: s.skipped!,
+        rescued: s.rescued!,
+        ignored: s.ignored!,
+      },
     ]),
   );
   return { code: r.code, steps, recap };
