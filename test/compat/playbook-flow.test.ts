@@ -41,10 +41,10 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function ansible(pb: string): Outcome {
+function ansible(pb: string, args: string[]): Outcome {
   const home = join(dir, 'ansible-home');
   mkdirSync(home, { recursive: true });
-  const r = spawnSync('ansible-playbook', ['-i', inv.ansible, '-f', String(N), pb], {
+  const r = spawnSync('ansible-playbook', ['-i', inv.ansible, '-f', String(N), ...args, pb], {
     encoding: 'utf8',
     cwd: dir,
     env: {
@@ -78,8 +78,8 @@ function ansible(pb: string): Outcome {
   return { code: r.status, steps, recap };
 }
 
-async function mine(pb: string, cwd: string): Promise<Outcome> {
-  const r = await lvsrun([pb, '-i', inv.lvsrun, '--json'], cwd);
+async function mine(pb: string, cwd: string, args: string[]): Promise<Outcome> {
+  const r = await lvsrun([pb, '-i', inv.lvsrun, '--json', ...args], cwd);
   const j = JSON.parse(r.stdout || 'null') as {
     results: Array<{ task: string; host: string; status: Status }>;
     recap: Record<string, Record<string, number>>;
@@ -129,8 +129,8 @@ describe('lvsrun runs blocks, run_once, delegate_to, any_errors_fatal, throttle 
         mkdirSync(cwd, { recursive: true });
         const pb = join(cwd, 'pb.yml');
         writeFileSync(pb, c.playbook);
-        const theirs = ansible(pb);
-        const ours = await mine(pb, cwd);
+        const theirs = ansible(pb, c.args ?? []);
+        const ours = await mine(pb, cwd, c.args ?? []);
         const allowed = INTENDED.find((x) => x.id === c.id);
         if (allowed) {
           expect(ours.steps, `stale allow-list entry: ${allowed.reason}`).not.toEqual(theirs.steps);
