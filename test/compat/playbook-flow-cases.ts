@@ -355,4 +355,29 @@ export const FLOW_CASES: readonly FlowCase[] = [
 `,
     ),
   },
+  {
+    id: 'when-types',
+    playbook: play(
+      'h01:h03',
+      `    - name: string equals number
+      command: /bin/true
+      when: s == 5
+    - name: string differs from number
+      command: /bin/true
+      when: s != 5
+    - name: converted
+      command: /bin/true
+      when: s | int == 5 and t == 1
+    - name: string in list of numbers
+      command: /bin/true
+      when: s in [5]
+    - name: string ordered against number
+      command: /bin/true
+      when: inventory_hostname == 'h03' and s < 6
+    - name: after
+      command: /bin/true
+`,
+      '  vars:\n    s: "5"\n    t: true\n',
+    ),
+  },
 ];
