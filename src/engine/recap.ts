@@ -12,8 +12,12 @@ export function recapOf(
     recap[h] = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, rolled_back: 0, rescued: 0, ignored: 0 };
   for (const r of results) {
     const c = recap[r.host]!;
-    if (r.status === 'failed' && r.ignored) c.ignored++;
-    else if (r.status === 'failed' && r.rescued) c.rescued++;
+    if (r.status === 'failed' && r.ignored) {
+      // Ansible counts an ignored failure as ok too, and as changed when the module reported a change.
+      c.ignored++;
+      c.ok++;
+      if (r.result?.changed === true) c.changed++;
+    } else if (r.status === 'failed' && r.rescued) c.rescued++;
     else c[r.status]++;
     if (r.status === 'changed') c.ok++; // Ansible counts changed tasks as ok too
   }

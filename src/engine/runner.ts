@@ -16,6 +16,7 @@ import { taskTree } from './task-tree.js';
 import { delegateTarget } from '../playbook/delegate.js';
 import { asData } from '../template/render.js';
 import { recapOf, exitCodeOf } from './recap.js';
+import { runsUnderTags } from './tag-filter.js';
 import type { RunOptions, RunSummary, TaskResult } from './types.js';
 import { LvsrunError } from '../errors.js';
 import { hostVars, inventoryMagic } from './vars.js';
@@ -363,10 +364,5 @@ function exceeded(play: Play, batch: HostState[]): boolean {
 }
 
 function tagged(t: Task, play: Play, opts: RunOptions): boolean {
-  const tags = new Set([...t.tags, ...play.tags]);
-  if (tags.has('always')) return !opts.skipTags.includes('always');
-  if (opts.tags.length && !opts.tags.some((x) => tags.has(x) || x === 'all')) return false;
-  if (opts.skipTags.some((x) => tags.has(x))) return false;
-  if (tags.has('never') && !opts.tags.some((x) => tags.has(x))) return false;
-  return true;
+  return runsUnderTags([...new Set([...t.tags, ...play.tags])], opts.tags, opts.skipTags);
 }

@@ -1,5 +1,6 @@
 import { uncapturedReason, type FileState } from '../facts/file.js';
-import { sh } from '../transport/shell.js';
+import { posix } from 'node:path';
+import { joinCmds, raw, sh, type ShellCmd } from '../transport/shell.js';
 import { z, aliasStep, modeArg } from './args.js';
 import { observeFile } from './copy.js';
 import { attrSteps, restorePath } from './file-steps.js';
@@ -21,11 +22,28 @@ const schema = z.preprocess(
 );
 
 type Args = z.infer<typeof schema>;
+/** `parents`: the missing folders above a missing path, nearest first (state: directory creates them). */
+type Observed = FileState & { parents?: string[] };
 
-export const file: TaskModule<Args, FileState> = {
+export const file: TaskModule<Args, Observed> = {
   name: 'file',
   schema,
-  check: (ctx, p) => observeFile(ctx, p.path),
+  async check(ctx, p) {
+    const st = await observeFile(ctx, p.path);
+    if (st.exists || p.state !== 'directory') return st;
+    const above: string[] = [];
+    for (let d = posix.dirname(dirPath(p.path)); d !== '.' && d !== '/' && !above.includes(d); d = posix.dirname(d))
+      above.push(d);
+    if (!above.length) return { ...st, parents: [] };
+    const r = await ctx.exec(
+      joinCmds(above.map((d) => sh`if [ -e ${d} ] || [ -L ${d} ]; then echo y; else echo n; fi`)),
+    );
+    const seen = r.stdout.split('\n');
+    // An answer that is not one line per folder: no parent is counted as made here, so none is undone.
+    if (r.code !== 0 || seen.length < above.length) return { ...st, parents: [] };
+    const first = seen.indexOf('y');
+    return { ...st, parents: above.slice(0, first < 0 ? above.length : first) };
+  },
   plan(p, st): Plan {
     const path = p.path;
     switch (p.state) {
@@ -52,14 +70,31 @@ export const file: TaskModule<Args, FileState> = {
         if (st.exists && st.type !== 'directory')
           return failPlan(`${path} exists and is a ${st.type}, not a directory`);
         if (!st.exists) {
+          // As Ansible does, the missing parents get the task's mode (through the umask, so that each
+          // command names only the path itself), and the undo takes away the parents it made, only when
+          // empty: rmdir never loses a file.
+          const k = st.parents?.length ?? 0;
+          const umask = k && p.mode && /^[0-7]{4}$/.test(p.mode) ? 0o777 & ~Number.parseInt(p.mode, 8) : undefined;
+          const up = raw(`; p=\${p%/*}; rmdir -- "$p" 2>/dev/null || true`);
           return {
             action: 'create',
-            summary: `create directory ${path}`,
+            summary: `create directory ${path}${k ? ` and ${k} parent(s)` : ''}`,
             steps: [
-              exec(sh`mkdir -p -- ${path}`),
+              exec(
+                umask === undefined
+                  ? sh`mkdir -p -- ${path}`
+                  : sh`(umask ${umask.toString(8).padStart(4, '0')} && mkdir -p -- ${path})`,
+              ),
               ...attrSteps(path, { exists: true, mode: '', owner: '', group: '' }, p.mode, p.owner, p.group).steps,
             ],
-            undo: [exec(sh`rmdir -- ${path} 2>/dev/null || rm -rf -- ${path}`)],
+            undo: [
+              exec(
+                joinCmds(
+                  [sh`p=${dirPath(path)}; rmdir -- "$p" 2>/dev/null || rm -rf -- "$p"`, ...Array<ShellCmd>(k).fill(up)],
+                  '',
+                ),
+              ),
+            ],
           };
         }
         return attrPlan(path, st, p);
@@ -107,4 +142,10 @@ function attrPlan(path: string, st: FileState, p: Args): Plan {
       },
     ],
   };
+}
+
+/** The path with repeated and trailing slashes dropped, so that `${p%/*}` in the shell is its parent. */
+function dirPath(path: string): string {
+  const p = path.replace(/\/+/g, '/');
+  return p.length > 1 ? p.replace(/\/$/, '') : p;
 }

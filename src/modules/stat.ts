@@ -9,7 +9,10 @@ const schema = z.preprocess(
 type Args = z.infer<typeof schema>;
 type Stat = Record<string, unknown>;
 
-/** Read-only: registers `stat` shaped like Ansible's (exists, isdir, isreg, islnk, mode, pw_name, size, checksum). */
+/**
+ * Read-only: registers `stat` shaped like Ansible's (exists, isdir, isreg, islnk, lnk_source, lnk_target, mode,
+ * pw_name, size, checksum).
+ */
 export const stat: TaskModule<Args, Stat> = {
   name: 'stat',
   schema,
@@ -18,13 +21,25 @@ export const stat: TaskModule<Args, Stat> = {
       joinCmds(
         [
           sh`p=${p.path}; if [ -e "$p" ] || [ -L "$p" ]; then stat -c '%F|%a|%U|%G|%s|%u|%g|%Y' -- "$p"; `,
+          // A link's resolved path and its text, each NUL-ended: a name may hold any byte but NUL.
+          raw(`if [ -L "$p" ]; then printf L; { readlink -zf -- "$p" || printf '\\0'; }; `),
+          raw(`{ readlink -z -- "$p" || printf '\\0'; }; fi; `),
           raw(`if [ -f "$p" ]; then sha1sum -- "$p" | cut -d' ' -f1; fi; else echo absent; fi`),
         ],
         '',
       ),
     );
-    const [head = '', sum] = r.stdout.trim().split('\n');
+    const nl = r.stdout.indexOf('\n');
+    const head = nl < 0 ? r.stdout.trim() : r.stdout.slice(0, nl);
     if (head === 'absent' || r.code !== 0) return { exists: false };
+    let rest = nl < 0 ? '' : r.stdout.slice(nl + 1);
+    let link: Stat = {};
+    if (rest.startsWith('L')) {
+      const [source = '', target = '', after = ''] = rest.slice(1).split('\0');
+      link = { ...(source ? { lnk_source: source } : {}), lnk_target: target };
+      rest = after;
+    }
+    const sum = rest.trim();
     const [t = '', mode = '', pw, gr, size, uid, gid, mtime] = head.split('|');
     return {
       exists: true,
@@ -38,6 +53,7 @@ export const stat: TaskModule<Args, Stat> = {
       uid: Number(uid),
       gid: Number(gid),
       mtime: Number(mtime),
+      ...link,
       ...(sum ? { checksum: sum } : {}),
     };
   },

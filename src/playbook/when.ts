@@ -261,20 +261,20 @@ function ev(n: Node, vars: Record<string, unknown>, where: Where): unknown {
       const b = strict(n.b, vars, where);
       switch (n.op) {
         case '==':
-          return looseEq(a, b);
+          return same(a, b);
         case '!=':
-          return !looseEq(a, b);
+          return !same(a, b);
         case '<':
-          return (a as number) < (b as number);
+          return ordered(n.op, a, b, where) < 0;
         case '<=':
-          return (a as number) <= (b as number);
+          return ordered(n.op, a, b, where) <= 0;
         case '>':
-          return (a as number) > (b as number);
+          return ordered(n.op, a, b, where) > 0;
         case '>=':
-          return (a as number) >= (b as number);
+          return ordered(n.op, a, b, where) >= 0;
         case 'in':
           if (typeof b === 'string') return b.includes(String(a));
-          if (Array.isArray(b)) return b.some((x) => looseEq(x, a));
+          if (Array.isArray(b)) return b.some((x) => same(x, a));
           if (b && typeof b === 'object') return ownData(b, String(a)) !== MISSING;
           return false;
       }
@@ -289,12 +289,31 @@ function strict(n: Node, vars: Record<string, unknown>, where: Where): unknown {
   return v;
 }
 
-function looseEq(a: unknown, b: unknown): boolean {
-  if (typeof a === 'number' && typeof b === 'string' && b.trim() !== '' && !Number.isNaN(Number(b)))
-    return a === Number(b);
-  if (typeof b === 'number' && typeof a === 'string' && a.trim() !== '' && !Number.isNaN(Number(a)))
-    return b === Number(a);
+/**
+ * Equality as Jinja has it: a string never equals a number (`'5' == 5` is false), a boolean equals the
+ * number it stands for (`true == 1`), anything else only itself.
+ */
+function same(a: unknown, b: unknown): boolean {
+  const num = (x: unknown): x is number | boolean => typeof x === 'number' || typeof x === 'boolean';
+  if (num(a) && num(b)) return Number(a) === Number(b);
   return a === b;
+}
+
+/** Ordering as Jinja has it: numbers with numbers, strings with strings; anything else is an error. */
+function ordered(op: string, a: unknown, b: unknown, where: Where): number {
+  const num = (x: unknown): x is number | boolean => typeof x === 'number' || typeof x === 'boolean';
+  if (num(a) && num(b)) return Number(a) - Number(b);
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  throw new ConfigError('E_WHEN', `'${op}' cannot compare ${kind(a)} with ${kind(b)}`, {
+    where,
+    hint: "convert first, e.g. 'value | int > 5'",
+  });
+}
+
+function kind(v: unknown): string {
+  if (v === null) return 'none';
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'object' ? 'a mapping' : `a ${typeof v}`;
 }
 
 function test(name: string, v: unknown, where: Where): boolean {

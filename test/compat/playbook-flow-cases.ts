@@ -6,12 +6,53 @@
 export interface FlowCase {
   id: string;
   playbook: string;
+  /** Options given to both tools (such as `--tags`). */
+  args?: string[];
 }
 
 const play = (hosts: string, body: string, extra = ''): string =>
   `- name: ${hosts} play\n  hosts: ${hosts}\n  gather_facts: false\n${extra}  tasks:\n${body}`;
 
+// Every kind of tag set `--tags` and `--skip-tags` tell apart, with a play tag on none of them.
+const tagPlay = play(
+  'h01',
+  `    - name: untagged
+      command: /bin/true
+    - name: tag a
+      command: /bin/true
+      tags: a
+    - name: tag always
+      command: /bin/true
+      tags: always
+    - name: tag always and a
+      command: /bin/true
+      tags: [always, a]
+    - name: tag never
+      command: /bin/true
+      tags: never
+    - name: tag never and b
+      command: /bin/true
+      tags: [never, b]
+    - block:
+        - name: block tag c
+          command: /bin/true
+      tags: c
+`,
+);
+const tagOptions: ReadonlyArray<[string, string[]]> = [
+  ['tags-tagged', ['--tags', 'tagged']],
+  ['tags-untagged', ['--tags', 'untagged']],
+  ['tags-untagged-and-b', ['--tags', 'untagged,b']],
+  ['skip-tagged', ['--skip-tags', 'tagged']],
+  ['skip-untagged', ['--skip-tags', 'untagged']],
+  ['tags-tagged-skip-a', ['--tags', 'tagged', '--skip-tags', 'a']],
+  ['skip-always', ['--skip-tags', 'always']],
+  ['skip-all', ['--skip-tags', 'all']],
+  ['tags-all-never', ['--tags', 'all,never']],
+];
+
 export const FLOW_CASES: readonly FlowCase[] = [
+  ...tagOptions.map(([id, args]) => ({ id, playbook: tagPlay, args })),
   {
     id: 'block-rescue-always',
     playbook: play(
@@ -295,6 +336,48 @@ export const FLOW_CASES: readonly FlowCase[] = [
           command: /bin/true
       throttle: 2
 `,
+    ),
+  },
+  {
+    id: 'ignore-errors-recap',
+    playbook: play(
+      'all',
+      `    - name: command fails, ignored
+      command: /bin/false
+      when: inventory_hostname in groups.realservers
+      ignore_errors: true
+    - name: assert fails, ignored
+      assert:
+        that: inventory_hostname == 'h01'
+      ignore_errors: true
+    - name: after
+      command: /bin/true
+`,
+    ),
+  },
+  {
+    id: 'when-types',
+    playbook: play(
+      'h01:h03',
+      `    - name: string equals number
+      command: /bin/true
+      when: s == 5
+    - name: string differs from number
+      command: /bin/true
+      when: s != 5
+    - name: converted
+      command: /bin/true
+      when: s | int == 5 and t == 1
+    - name: string in list of numbers
+      command: /bin/true
+      when: s in [5]
+    - name: string ordered against number
+      command: /bin/true
+      when: inventory_hostname == 'h03' and s < 6
+    - name: after
+      command: /bin/true
+`,
+      '  vars:\n    s: "5"\n    t: true\n',
     ),
   },
 ];

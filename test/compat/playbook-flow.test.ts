@@ -8,9 +8,12 @@ import { writeInventories, type Inventories } from '../../src/bench/workload.js'
 import { lvsrun } from './ansible-oracle.js';
 import { FLOW_CASES } from './playbook-flow-cases.js';
 
-// Four OpenSSH servers on loopback (127.0.77.1-4, port 22770), started and stopped here. Both tools run
-// the same playbook against them; the task order, each host's result and the recap must match.
-const dir = '/tmp/lvsrun-compat-flow';
+// Four OpenSSH servers on loopback (127.0.77.1-4, port 22770 unless LVSRUN_FLOW_NET and LVSRUN_FLOW_PORT
+// say otherwise, so runs side by side do not collide), started and stopped here. Both tools run the same
+// playbook against them; the task order, each host's result and the recap must match.
+const net = process.env.LVSRUN_FLOW_NET ?? '127.0.77';
+const port = Number(process.env.LVSRUN_FLOW_PORT ?? 22770);
+const dir = `/tmp/lvsrun-compat-flow-${net}`;
 const N = 4;
 let h: SshdHosts;
 let inv: Inventories;
@@ -27,7 +30,7 @@ interface Outcome {
 beforeAll(async () => {
   sshdDown(dir);
   rmSync(dir, { recursive: true, force: true });
-  h = await sshdUp(dir, N, { net: '127.0.77', port: 22770 });
+  h = await sshdUp(dir, N, { net, port });
   inv = writeInventories(h);
 }, 120_000);
 
@@ -38,10 +41,10 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function ansible(pb: string): Outcome {
+function ansible(pb: string, args: string[]): Outcome {
   const home = join(dir, 'ansible-home');
   mkdirSync(home, { recursive: true });
-  const r = spawnSync('ansible-playbook', ['-i', inv.ansible, '-f', String(N), pb], {
+  const r = spawnSync('ansible-playbook', ['-i', inv.ansible, '-f', String(N), ...args, pb], {
     encoding: 'utf8',
     cwd: dir,
     env: {
@@ -62,14 +65,21 @@ function ansible(pb: string): Outcome {
   const recap = Object.fromEntries(
     Object.entries(j.stats).map(([k, s]) => [
       k,
-      { ok: s.ok!, changed: s.changed!, failed: s.failures!, skipped: s.skipped!, rescued: s.rescued! },
+      {
+        ok: s.ok!,
+        changed: s.changed!,
+        failed: s.failures!,
+        skipped: s.skipped!,
+        rescued: s.rescued!,
+        ignored: s.ignored!,
+      },
     ]),
   );
   return { code: r.status, steps, recap };
 }
 
-async function mine(pb: string, cwd: string): Promise<Outcome> {
-  const r = await lvsrun([pb, '-i', inv.lvsrun, '--json'], cwd);
+async function mine(pb: string, cwd: string, args: string[]): Promise<Outcome> {
+  const r = await lvsrun([pb, '-i', inv.lvsrun, '--json', ...args], cwd);
   const j = JSON.parse(r.stdout || 'null') as {
     results: Array<{ task: string; host: string; status: Status }>;
     recap: Record<string, Record<string, number>>;
@@ -84,7 +94,14 @@ async function mine(pb: string, cwd: string): Promise<Outcome> {
   const recap = Object.fromEntries(
     Object.entries(j.recap).map(([k, s]) => [
       k,
-      { ok: s.ok!, changed: s.changed!, failed: s.failed!, skipped: s.skipped!, rescued: s.rescued! },
+      {
+        ok: s.ok!,
+        changed: s.changed!,
+        failed: s.failed!,
+        skipped: s.skipped!,
+        rescued: s.rescued!,
+        ignored: s.ignored!,
+      },
     ]),
   );
   return { code: r.code, steps, recap };
@@ -112,8 +129,8 @@ describe('lvsrun runs blocks, run_once, delegate_to, any_errors_fatal, throttle 
         mkdirSync(cwd, { recursive: true });
         const pb = join(cwd, 'pb.yml');
         writeFileSync(pb, c.playbook);
-        const theirs = ansible(pb);
-        const ours = await mine(pb, cwd);
+        const theirs = ansible(pb, c.args ?? []);
+        const ours = await mine(pb, cwd, c.args ?? []);
         const allowed = INTENDED.find((x) => x.id === c.id);
         if (allowed) {
           expect(ours.steps, `stale allow-list entry: ${allowed.reason}`).not.toEqual(theirs.steps);

@@ -5,6 +5,9 @@ import { ConfigError } from '../../src/errors.js';
 const vars = {
   os: 'Debian',
   n: 3,
+  s: '5',
+  nums: [5],
+  t: true,
   list: ['a', 'b'],
   r: { rc: 0, stdout: 'added', changed: true },
   flag: 'yes',
@@ -31,7 +34,18 @@ describe('when evaluator', () => {
     ["missing | default('x') == 'x'", true],
     ['empty', false],
     ["r['rc'] == 0", true],
-    ['n == "3"', true],
+    // Types as Jinja compares them: a string never equals a number; a boolean is 0 or 1.
+    ['n == "3"', false],
+    ['n != "3"', true],
+    ['s == 5', false],
+    ['s != 5', true],
+    ["s == '5'", true],
+    ['s | int == 5', true],
+    ['s in nums', false],
+    ['5 in nums', true],
+    ['t == 1', true],
+    ['n == 3.0', true],
+    ["s == '5.0'", false],
     ['[1, 2] | length == 2', true],
   ])('%s → %s', (expr, want) => {
     expect(evalCondition(expr, vars)).toBe(want);
@@ -39,6 +53,12 @@ describe('when evaluator', () => {
   it('takes a list as AND', () => {
     expect(evalCondition(['n == 3', "os == 'Debian'"], vars)).toBe(true);
     expect(evalCondition(['n == 3', "os == 'RedHat'"], vars)).toBe(false);
+  });
+  it('refuses to order a string against a number, as Jinja does, with a hint', () => {
+    expect(() => evalCondition('s < 6', vars)).toThrow(/'<' cannot compare a string with a number/);
+    expect(() => evalCondition('n >= s', vars)).toThrow(ConfigError);
+    expect(() => evalCondition("list > '{{constructor}}'", vars)).toThrow(/a list with a string/);
+    expect(evalCondition("s < '6'", vars)).toBe(true);
   });
   it('names an undefined variable with a hint', () => {
     expect(() => evalCondition('nope == 1', vars)).toThrow(/'nope' is undefined/);

@@ -1,0 +1,58 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { file } from '../../src/modules/file.js';
+import type { ModuleCtx, Step } from '../../src/modules/types.js';
+
+// A real local /bin/sh in a scratch folder runs the module's probe, its steps and its undo.
+const root = realpathSync(mkdtempSync(join(tmpdir(), 'lvsrun-file-')));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const run = (cmd: string) => {
+  const r = spawnSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', cwd: root });
+  return { code: r.status, signal: null, stdout: r.stdout, stderr: r.stderr, durationMs: 0 };
+};
+const ctx = { exec: (cmd: string) => Promise.resolve(run(cmd)) } as unknown as ModuleCtx;
+const apply = (steps: Step[]) => {
+  for (const s of steps) {
+    const r = run((s as { cmd: string }).cmd);
+    expect(r.code, r.stderr).toBe(0);
+  }
+};
+const mode = (p: string) => (statSync(join(root, p)).mode & 0o7777).toString(8);
+
+async function directory(path: string) {
+  const p = file.schema.parse({ path, state: 'directory', mode: '0700' });
+  const plan = file.plan(p, await file.check(ctx, p));
+  apply(plan.steps);
+  return plan;
+}
+
+describe('file state: directory creates missing parents as Ansible does, and its undo removes them', () => {
+  it('gives every created parent the mode, and the undo leaves nothing behind', async () => {
+    const plan = await directory(join(root, "a\n'{{x}}/-b/c"));
+    expect([mode("a\n'{{x}}"), mode("a\n'{{x}}/-b"), mode("a\n'{{x}}/-b/c")]).toEqual(['700', '700', '700']);
+    apply(plan.undo);
+    expect(existsSync(join(root, "a\n'{{x}}"))).toBe(false);
+  });
+
+  it('leaves a parent that was there alone, and one someone filled since', async () => {
+    mkdirSync(join(root, 'kept'), { mode: 0o755 });
+    const plan = await directory(join(root, 'kept/n1/n2'));
+    expect([mode('kept'), mode('kept/n1'), mode('kept/n1/n2')]).toEqual(['755', '700', '700']);
+    writeFileSync(join(root, 'kept/n1/other'), 'x');
+    apply(plan.undo);
+    expect(existsSync(join(root, 'kept/n1/n2'))).toBe(false);
+    expect(existsSync(join(root, 'kept/n1/other'))).toBe(true);
+    expect(mode('kept')).toBe('755');
+  });
+
+  it('counts parents the same with doubled and trailing slashes', async () => {
+    const plan = await directory(join(root, 's1') + '//s2///s3/');
+    expect([mode('s1'), mode('s1/s2'), mode('s1/s2/s3')]).toEqual(['700', '700', '700']);
+    apply(plan.undo);
+    expect(existsSync(join(root, 's1'))).toBe(false);
+    expect(existsSync(root)).toBe(true);
+  });
+});
