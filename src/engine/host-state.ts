@@ -17,8 +17,6 @@ export class HostState {
   readonly facts: Map<string, Promise<unknown>>;
   /** Probes sent ahead of their task, and what decides whether their answers still hold (engine/speculate.ts). */
   readonly probing: Probing;
-  /** Results registered on this host so far. */
-  registers = 0;
   constructor(
     readonly name: string,
     shared: { undoLog?: JournalEntry[]; facts?: Map<string, Promise<unknown>>; probing?: Probing } = {},

@@ -28,8 +28,8 @@ export interface TaskEnv {
   target?: (hs: HostState, task: Task, vars: Record<string, unknown>) => Promise<HostState>;
   /** The tasks after this one in the play, whose probes may be sent with this task's (engine/speculate.ts). */
   ahead?: (task: Task) => readonly Task[];
-  /** Results registered so far on every host of the run. */
-  registers?: () => number;
+  /** Results registered so far on every host of the run: one counter the whole run shares. */
+  registered?: { count: number };
 }
 
 interface ItemOutcome {
@@ -74,7 +74,7 @@ export async function runTask(env: TaskEnv, hs: HostState, task: Task): Promise<
     const error = e instanceof LvsrunError ? e : new LvsrunError('E_COMMAND', (e as Error).message);
     if (task.register) {
       hs.registered[task.register] = asData({ failed: true, changed: false, msg: error.message });
-      hs.registers++;
+      if (env.registered) env.registered.count++;
     }
     if (task.noLog) env.redactor?.addValue(error.message);
     return {
@@ -241,7 +241,7 @@ function finish(
     : { ...outcomes[0]!.result, ...(status === 'skipped' ? { skipped: true } : {}) };
   if (task.register) {
     hs.registered[task.register] = asData(reg);
-    hs.registers++;
+    if (env.registered) env.registered.count++;
     // Secret-named values in what a host returned join the redactor once, as data: never rendered.
     env.redactor?.addVars({ [task.register]: reg });
   }

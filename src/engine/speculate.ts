@@ -25,7 +25,7 @@ export interface ProbeEnv {
   templates: TemplateEngine;
   signal?: AbortSignal;
   vars: (hs: HostState, task?: Task) => Record<string, unknown>;
-  registers?: () => number;
+  registered?: { count: number };
 }
 
 /** wait_for's check waits, and would hold up the shell for the probes behind it. */
@@ -87,7 +87,7 @@ function startProbe(env: ProbeEnv, hs: HostState, task: Task): Probe | undefined
       observed: Promise.resolve(undefined),
       rendered: [],
       readVars: false,
-      registers: env.registers?.() ?? 0,
+      registers: env.registered?.count ?? 0,
     };
     const ctx = watched(
       makeCtx({
@@ -146,7 +146,7 @@ export async function takeProbe(
     return undefined;
   }
   if (probe.key !== key) return undefined;
-  if (probe.readVars && probe.registers !== (env.registers?.() ?? 0)) return undefined;
+  if (probe.readVars && probe.registers !== (env.registered?.count ?? 0)) return undefined;
   try {
     if (probe.rendered.some((r) => render(r.text, r.file) !== r.out)) return undefined;
     return { observed: await probe.observed };
