@@ -39,17 +39,42 @@ export function fileStateCmd(path: string): ShellCmd {
     sh`elif [ -e "$p" ]; then stat -c '%F|%a|%U|%G|%s' -- "$p"`,
     sh`  if [ -f "$p" ] && [ "$(stat -c %s -- "$p")" -le ${MAX} ]; then base64 -w0 -- "$p"; echo`,
     raw(`  elif [ -f "$p" ]; then printf 'sha256 '; sha256sum < "$p" | cut -d' ' -f1; fi`),
-    raw(`else echo absent; a=$p; while [ "$a" != / ] && [ ! -e "$(dirname -- "$a")" ]; do a=$(dirname -- "$a"); done`),
-    raw(`  printf '%s\n' "$a"; fi`),
+    // The walk up to the top-most missing folder uses the shell's own string operations on the
+    // normalised path (a dirname process per level cost a cold run most of its process starts), and
+    // prints how many levels it climbed, not the name: a name may hold a newline.
+    sh`else echo absent; a=${walkPath(path)}; n=0`,
+    raw(`  while [ "$a" != / ]; do case $a in */*) d=\${a%/*}; d=\${d:-/} ;; *) d=. ;; esac`),
+    raw(`    [ -e "$d" ] && break; a=$d; n=$((n+1)); done; echo "$n"; fi`),
   ]);
+}
+
+/** The path with repeated and trailing slashes dropped: then `${a%/*}` is what dirname(1) prints. */
+export function walkPath(path: string): string {
+  const p = path.replace(/\/+/g, '/');
+  return p.length > 1 ? p.replace(/\/$/, '') : p;
+}
+
+/** The folder `levels` above a walkPath()-normalised path, as the shell walk climbs. */
+function ancestor(p: string, levels: number): string {
+  let a = p;
+  for (let i = 0; i < levels && a !== '/'; i++) {
+    const cut = a.lastIndexOf('/');
+    a = cut < 0 ? '.' : cut === 0 ? '/' : a.slice(0, cut);
+  }
+  return a;
 }
 
 export function parseFileState(r: ExecResult, path: string): FileState {
   if (r.code !== 0) throw new FactError(`cannot read the state of ${path}: ${r.stderr.trim() || `exit ${r.code}`}`);
   const lines = r.stdout.split('\n');
   const head = lines[0] ?? '';
-  if (head === 'absent')
-    return lines[1] && lines[1] !== path ? { exists: false, missingFrom: lines[1] } : { exists: false };
+  if (head === 'absent') {
+    const levels = Number(lines[1]);
+    // An answer that is not a count names no folder: nothing above the path is counted as made here.
+    return Number.isSafeInteger(levels) && levels > 0
+      ? { exists: false, missingFrom: ancestor(walkPath(path), levels) }
+      : { exists: false };
+  }
   const [ftype, mode, owner, group, size] = head.split('|');
   const type =
     ftype === 'link' ? 'link' : ftype?.startsWith('regular') ? 'file' : ftype === 'directory' ? 'directory' : 'other';

@@ -1,5 +1,6 @@
 import { textToBytes } from '../facts/byte-text.js';
-import { observedBytes, uncapturedReason, type FileState } from '../facts/file.js';
+import { observedBytes, uncapturedReason, walkPath, type FileState } from '../facts/file.js';
+import { posix } from 'node:path';
 import { LvsrunError } from '../errors.js';
 import { joinCmds, raw, sh, type ShellCmd } from '../transport/shell.js';
 import { exec, type Step } from './types.js';
@@ -25,9 +26,10 @@ const ownerSpec = (owner?: string, group?: string): string => `${owner ?? ''}${g
  */
 export function privateDirCmd(dest: string, mkdirs = false): ShellCmd {
   return joinCmds([
-    sh`d=${dest}; case $d in /*) ;; *) d=$PWD/$d;; esac`,
-    ...(mkdirs ? [raw(`mkdir -p -- "$(dirname -- "$d")" || exit 1`)] : []),
-    raw(`w=$(mktemp -d -- "$(dirname -- "$d")/.lvsrun.XXXXXX") || exit 1`),
+    // The folder is named on the controller (dirname(1) is one more process start per write).
+    sh`d=${dest}; u=${posix.dirname(walkPath(dest))}; case $d in /*) ;; *) d=$PWD/$d; u=$PWD/$u;; esac`,
+    ...(mkdirs ? [raw(`mkdir -p -- "$u" || exit 1`)] : []),
+    raw(`w=$(mktemp -d -- "$u/.lvsrun.XXXXXX") || exit 1`),
     raw(`trap 'cd / && rmdir -- "$w" 2>/dev/null' EXIT`),
     raw(
       `cd -P -- "$w" && [ "$(stat -c '%u %a' .)" = "$(id -u) 700" ] && [ -z "$(ls -A)" ]` +

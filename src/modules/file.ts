@@ -1,4 +1,4 @@
-import { uncapturedReason, type FileState } from '../facts/file.js';
+import { uncapturedReason, walkPath, type FileState } from '../facts/file.js';
 import { posix } from 'node:path';
 import { joinCmds, raw, sh, type ShellCmd } from '../transport/shell.js';
 import { z, aliasStep, modeArg } from './args.js';
@@ -31,18 +31,14 @@ export const file: TaskModule<Args, Observed> = {
   async check(ctx, p) {
     const st = await observeFile(ctx, p.path);
     if (st.exists || p.state !== 'directory') return st;
+    // The state probe found the top-most missing folder: the parents made here are those up to it.
+    const top = st.missingFrom;
     const above: string[] = [];
-    for (let d = posix.dirname(dirPath(p.path)); d !== '.' && d !== '/' && !above.includes(d); d = posix.dirname(d))
+    for (let d = posix.dirname(walkPath(p.path)); top && d !== '.' && d !== '/'; d = posix.dirname(d)) {
       above.push(d);
-    if (!above.length) return { ...st, parents: [] };
-    const r = await ctx.exec(
-      joinCmds(above.map((d) => sh`if [ -e ${d} ] || [ -L ${d} ]; then echo y; else echo n; fi`)),
-    );
-    const seen = r.stdout.split('\n');
-    // An answer that is not one line per folder: no parent is counted as made here, so none is undone.
-    if (r.code !== 0 || seen.length < above.length) return { ...st, parents: [] };
-    const first = seen.indexOf('y');
-    return { ...st, parents: above.slice(0, first < 0 ? above.length : first) };
+      if (d === top) return { ...st, parents: above };
+    }
+    return { ...st, parents: [] };
   },
   plan(p, st): Plan {
     const path = p.path;
@@ -90,7 +86,10 @@ export const file: TaskModule<Args, Observed> = {
             undo: [
               exec(
                 joinCmds(
-                  [sh`p=${dirPath(path)}; rmdir -- "$p" 2>/dev/null || rm -rf -- "$p"`, ...Array<ShellCmd>(k).fill(up)],
+                  [
+                    sh`p=${walkPath(path)}; rmdir -- "$p" 2>/dev/null || rm -rf -- "$p"`,
+                    ...Array<ShellCmd>(k).fill(up),
+                  ],
                   '',
                 ),
               ),
@@ -142,10 +141,4 @@ function attrPlan(path: string, st: FileState, p: Args): Plan {
       },
     ],
   };
-}
-
-/** The path with repeated and trailing slashes dropped, so that `${p%/*}` in the shell is its parent. */
-function dirPath(path: string): string {
-  const p = path.replace(/\/+/g, '/');
-  return p.length > 1 ? p.replace(/\/$/, '') : p;
 }

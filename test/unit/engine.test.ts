@@ -135,7 +135,7 @@ describe('registered results are data, not templates', () => {
     );
     const t = new FakeTransport('h1')
       .on(/^cat /, { stdout: '<h1>{{inventory_hostname}} {{undefined_thing}}</h1>\n' })
-      .on(/base64 -w0/, { stdout: 'absent\n/etc/copy-of-page\n' })
+      .on(/base64 -w0/, { stdout: 'absent\n0\n' })
       .on(/base64 -d/, {});
     const s = await runPlaybook(pb, inv, opts({ runDir: join(dir, 'run') }), async () => t, new EventBus());
     expect(s.recap.h1, s.results.map((r) => r.msg).join(' | ')).toMatchObject({ failed: 0, changed: 1 });

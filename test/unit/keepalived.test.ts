@@ -281,7 +281,7 @@ describe('keepalived plan', () => {
   it('reads file, service and keepalived -t support in one round trip', async () => {
     const t = new FakeTransport('lb1').on(/keepalived --help/, {
       stdout:
-        'absent\n/etc/keepalived\n\n__lvsrun_probe_end__ 0\ninit=sysv\nexists=yes\nactive=inactive\nenabled=disabled\n\n__lvsrun_probe_end__ 0\ntest\n\n__lvsrun_probe_end__ 0\n',
+        'absent\n1\n\n__lvsrun_probe_end__ 0\ninit=sysv\nexists=yes\nactive=inactive\nenabled=disabled\n\n__lvsrun_probe_end__ 0\ntest\n\n__lvsrun_probe_end__ 0\n',
     });
     const ctx = moduleCtx(t, { vars: inv, baseDirs: [repo] });
     const o = await keepalived.check(ctx, args);

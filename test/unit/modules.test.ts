@@ -62,12 +62,12 @@ describe('lineinfile', () => {
   });
   it('create under missing directories makes them, and its undo removes exactly the top one it made', () => {
     const st = parseFileState(
-      { code: 0, signal: null, stdout: 'absent\n/srv/a\n', stderr: '', durationMs: 1 },
+      { code: 0, signal: null, stdout: 'absent\n2\n', stderr: '', durationMs: 1 },
       '/srv/a/b/c.conf',
     );
     expect(st).toEqual({ exists: false, missingFrom: '/srv/a' });
     const plan = lineinfile.plan(lineinfile.schema.parse({ path: '/srv/a/b/c.conf', line: 'x=1', create: true }), st);
-    expect(plan.steps[0]!.cmd).toMatch(/^d=\/srv\/a\/b\/c\.conf;[^\n]*\nmkdir -p -- "\$\(dirname -- "\$d"\)"/);
+    expect(plan.steps[0]!.cmd).toMatch(/^d=\/srv\/a\/b\/c\.conf; u=\/srv\/a\/b;[^\n]*\nmkdir -p -- "\$u"/);
     expect(plan.undo.map((u) => u.cmd)).toEqual(['rm -rf -- /srv/a']);
   });
   it('fixes only the mode when the line is already there', () => {
