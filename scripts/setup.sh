@@ -23,8 +23,12 @@ fi
 # Debian starts the packaged nginx and keepalived on install; the lab runs its own per host.
 # The machine's own sshd is left alone: the lab's sshds listen only on lab addresses.
 for s in nginx keepalived; do [ -x /etc/init.d/$s ] && /etc/init.d/$s stop >/dev/null 2>&1 || true; done
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# Reinstall when the lock file's content differs from what was installed (a checkout's file times say
+# nothing: a new clone or worktree has a newer lock file than an install that matches it).
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -d node_modules ] || [ "$(cat node_modules/.lvsrun-lock-sum 2>/dev/null)" != "$lock_sum" ]; then
   # The lock file carries every platform's optional packages, so `npm ci` installs exactly what is locked.
   npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" > node_modules/.lvsrun-lock-sum
 fi
 npx tsc -p tsconfig.json
