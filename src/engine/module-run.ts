@@ -139,6 +139,8 @@ export interface ChangeLog {
   onUnapplied: (e: JournalEntry) => void;
   /** Called just before a plan with steps is applied. */
   onApply?: () => void;
+  /** Called once its steps are sent: commands sent from here run on the host after them. */
+  onSent?: () => void;
 }
 
 /** How the live state is read: an answer already in hand (a probe sent ahead); a hook run once the check is out. */
@@ -174,6 +176,15 @@ export async function runModule<P, O>(
   const { transport } = ctx.hs;
   const name = typeof log.task === 'string' ? log.task : log.task(plan);
   if (plan.steps.length) log.onApply?.();
-  const results = await applyJournaled(log.journal, transport!, name, plan, ctx.become, log.onBegin, log.onUnapplied);
+  const results = await applyJournaled(
+    log.journal,
+    transport!,
+    name,
+    plan,
+    ctx.become,
+    log.onBegin,
+    log.onUnapplied,
+    log.onSent,
+  );
   return { kind: 'applied', plan, observed, results };
 }

@@ -138,6 +138,11 @@ async function runItem(
       onUnapplied: (e) => on.undoLog.splice(on.undoLog.indexOf(e), 1),
       // Whatever happens next, probes sent before this point may describe the old state.
       onApply: () => on.probing.changes++,
+      // Probes sent behind the steps see the state they leave: a converge's next task is probed in
+      // the same round trip as this one's change.
+      onSent: () => {
+        if (own && !env.check && env.ahead && hs.transport) probeAhead(env, hs, env.ahead(task), 1);
+      },
     },
     {
       ...(early ? { observed: early.observed } : {}),

@@ -48,10 +48,11 @@ export function probeKey(p: unknown, become: unknown, check: boolean): string {
  * Probe the tasks after `task` whose arguments render now, unless a current probe is already out.
  * How far ahead adapts per host: while tasks find nothing to change (a no-op re-run) the window
  * grows to PROBE_AHEAD; while every task changes something (a first converge) probes sent ahead
- * are stale by their turn, so it shrinks to none, and the host does no extra work.
+ * are stale by their turn, so it shrinks to none, and the host does no extra work. `atLeast`: a
+ * change's steps were just sent, so the next tasks' probes, run after them, will not be stale.
  */
-export function probeAhead(env: ProbeEnv, hs: HostState, ahead: readonly Task[]): void {
-  for (const t of ahead.slice(0, hs.probing.window)) {
+export function probeAhead(env: ProbeEnv, hs: HostState, ahead: readonly Task[], atLeast = 0): void {
+  for (const t of ahead.slice(0, Math.max(atLeast, hs.probing.window))) {
     if (hs.probing.probes.get(t)?.changes === hs.probing.changes) continue;
     const p = startProbe(env, hs, t);
     if (p) hs.probing.probes.set(t, p);

@@ -2,6 +2,7 @@ import { type BecomeSpec, execOpts } from '../transport/become.js';
 import { CommandError } from '../errors.js';
 import type { JournalEntry, Plan } from '../change/types.js';
 import type { ExecResult, Transport } from '../transport/types.js';
+import { execSeq } from '../transport/exec-seq.js';
 import type { Journal } from './journal.js';
 
 /**
@@ -10,7 +11,8 @@ import type { Journal } from './journal.js';
  * marked done or failed. Shared by runs and drills, so both can be rolled back the same way.
  * When the first step fails and is atomic, nothing changed: the entry is journaled `unapplied`
  * and `onUnapplied` takes it back out of the caller's undo log, so a rollback does not rewrite
- * a file (and reload a daemon) that was never touched.
+ * a file (and reload a daemon) that was never touched. `onSent` is called once the steps are on
+ * their way: a command sent from it runs on the host after them.
  */
 export async function applyJournaled(
   journal: Journal,
@@ -20,6 +22,7 @@ export async function applyJournaled(
   become: BecomeSpec,
   onBegin: (e: JournalEntry) => void,
   onUnapplied?: (e: JournalEntry) => void,
+  onSent?: () => void,
 ): Promise<ExecResult[]> {
   if (!plan.steps.length) return [];
   const host = t.host;
@@ -37,18 +40,27 @@ export async function applyJournaled(
   if (journalsNoUndo(plan)) {
     journal.write({ phase: 'irreversible', host, task });
   }
-  const results: ExecResult[] = [];
-  for (const step of plan.steps) {
-    // No abort signal here: on Ctrl-C the step in flight finishes, then the rollback undoes it.
-    const r = await t.exec(step.cmd, execOpts(become, step.stdin !== undefined ? { stdin: step.stdin } : {}));
-    results.push(r);
-    if (r.code !== 0 && !step.anyCode) {
-      if (entry && results.length === 1 && step.atomic) {
-        journal.write({ phase: 'unapplied', host, task, ref: entry.seq });
-        onUnapplied?.(entry);
-      } else if (recordUndo) journal.write({ phase: 'failed', host, task });
-      throw new CommandError(step.what ?? 'step', r);
-    }
+  // The steps go together (one round trip where the transport can), each only after the one before
+  // it succeeded; the undo above is already on disk. No abort signal: on Ctrl-C the steps in flight
+  // finish, then the rollback undoes them.
+  const sent = execSeq(
+    t,
+    plan.steps.map((step) => ({
+      cmd: step.cmd,
+      opts: execOpts(become, step.stdin !== undefined ? { stdin: step.stdin } : {}),
+      ...(step.anyCode ? { mayFail: true } : {}),
+    })),
+  );
+  onSent?.();
+  const results = await sent;
+  const bad = results.findIndex((r, i) => r.code !== 0 && !plan.steps[i]!.anyCode);
+  if (bad >= 0) {
+    const step = plan.steps[bad]!;
+    if (entry && bad === 0 && step.atomic) {
+      journal.write({ phase: 'unapplied', host, task, ref: entry.seq });
+      onUnapplied?.(entry);
+    } else if (recordUndo) journal.write({ phase: 'failed', host, task });
+    throw new CommandError(step.what ?? 'step', results[bad]!);
   }
   if (recordUndo) journal.write({ phase: 'done', host, task });
   return results;

@@ -12,6 +12,13 @@ export interface ShellChannel {
   close(): void;
 }
 
+/** One command of a sequence; `mayFail`: the next one runs whatever this one's exit status. */
+export interface SeqItem {
+  cmd: string;
+  opts?: RunOpts;
+  mayFail?: boolean;
+}
+
 export interface RunOpts {
   stdin?: string | Buffer;
   timeoutMs?: number;
@@ -46,19 +53,33 @@ export class ShellSession {
   constructor(private readonly open: () => Promise<ShellChannel>) {}
 
   run(cmd: string, o: RunOpts = {}): Promise<ExecResult> {
+    return this.runSeq([{ cmd, opts: o }]).then((r) => r[0]!);
+  }
+
+  /**
+   * Commands written together, one after another: each runs only if the one before it exited 0,
+   * unless that one `mayFail` (a skipped command answers `signal: 'SKIPPED'`), so a change's steps
+   * cost one round trip and keep their order. Written in one piece: no other command comes between.
+   */
+  runSeq(items: ReadonlyArray<SeqItem>): Promise<ExecResult[]> {
     // Never written to the shared shell: the shell would drop the byte and run another command.
     try {
-      refuseNul(cmd);
+      for (const it of items) refuseNul(it.cmd);
     } catch (e) {
       return Promise.reject(e);
     }
-    const seq = ++this.seq;
-    return new Promise<ExecResult>((resolve, reject) => {
-      this.channel().then(
-        (c) => this.start(c, cmd, seq, o, resolve),
-        (e: unknown) => reject(e),
-      );
-    });
+    const seqs = items.map(() => ++this.seq);
+    const opened = this.channel();
+    const answers = items.map(
+      (it, i) =>
+        new Promise<ExecResult>((resolve, reject) => {
+          opened.then(
+            (c) => this.start(c, it.cmd, seqs[i]!, it.opts ?? {}, resolve, i > 0 && !items[i - 1]!.mayFail),
+            (e: unknown) => reject(e),
+          );
+        }),
+    );
+    return Promise.all(answers);
   }
 
   /** Open the shell now, so that the first command does not wait for it. */
@@ -71,13 +92,20 @@ export class ShellSession {
     this.chan = undefined;
   }
 
-  /** The text written to the shell for one command (exported for tests). */
-  script(cmd: string, seq: number, stdin?: string | Buffer): string {
+  /**
+   * The text written to the shell for one command (exported for tests). `guarded`: it runs only if
+   * the command written just before it exited 0, else it reports itself skipped (`S`).
+   */
+  script(cmd: string, seq: number, stdin?: string | Buffer, guarded = false): string {
     const end = `LVSRUN_${this.nonce}_EOF`;
-    const tail = `printf '\\001${this.nonce}:${seq}:%d\\n' $?; printf '\\001${this.nonce}:${seq}\\n' >&2\n`;
+    const tail = `printf '\\001${this.nonce}:${seq}:%s\\n' "$__lvsrun_r"; printf '\\001${this.nonce}:${seq}\\n' >&2\n`;
+    const wrap = (run: string): string =>
+      guarded
+        ? `if [ "$__lvsrun_r" = 0 ]; then ${run}__lvsrun_r=$?; else __lvsrun_r=S; fi; ${tail}`
+        : `${run}__lvsrun_r=$?; ${tail}`;
     // One logical line (newlines inside the quotes are not line ends): a here-document starts after it.
     const body = `( eval ${quote(cmd)} )`;
-    if (stdin === undefined) return `${body} </dev/null\n${tail}`;
+    if (stdin === undefined) return wrap(`${body} </dev/null\n`);
     const text = Buffer.isBuffer(stdin) ? stdin.toString('utf8') : stdin;
     const plain =
       (!Buffer.isBuffer(stdin) || Buffer.from(text, 'utf8').equals(stdin)) &&
@@ -85,12 +113,12 @@ export class ShellSession {
       !text.includes('\0') &&
       !text.includes('\r') &&
       !text.split('\n').includes(end);
-    if (plain) return `${body} <<'${end}'\n${text}${end}\n${tail}`;
+    if (plain) return wrap(`${body} <<'${end}'\n${text}${end}\n`);
     // Anything else (binary, no final newline) goes through base64 so the bytes arrive exactly.
     const b64 = Buffer.from(stdin)
       .toString('base64')
       .replace(/.{1,76}/g, '$&\n');
-    return `base64 -d <<'${end}' | ${body}\n${b64}${end}\n${tail}`;
+    return wrap(`base64 -d <<'${end}' | ${body}\n${b64}${end}\n`);
   }
 
   /** One channel at a time; commands asked for while it opens wait for the same one. */
@@ -125,7 +153,14 @@ export class ShellSession {
     return this.pending.find((q) => q.chan === c);
   }
 
-  private start(c: ShellChannel, cmd: string, seq: number, o: RunOpts, resolve: (r: ExecResult) => void): void {
+  private start(
+    c: ShellChannel,
+    cmd: string,
+    seq: number,
+    o: RunOpts,
+    resolve: (r: ExecResult) => void,
+    guarded = false,
+  ): void {
     const started = performance.now();
     const outMark = Buffer.from(`\x01${this.nonce}:${seq}:`);
     const errMark = Buffer.from(`\x01${this.nonce}:${seq}\n`);
@@ -179,7 +214,7 @@ export class ShellSession {
           err = err.subarray(0, at);
         }
       }
-      if (code !== undefined && errDone) finish({ code });
+      if (code !== undefined && errDone) finish(Number.isNaN(code) ? { signal: 'SKIPPED' } : { code });
     };
     // A command that outlives its time or is aborted takes the shell down with it (and every command
     // queued behind it); the next command opens a new one.
@@ -223,7 +258,7 @@ export class ShellSession {
       this.waits++;
       p.head();
     }
-    c.write(this.script(cmd, seq, o.stdin));
+    c.write(this.script(cmd, seq, o.stdin, guarded));
   }
 }
 

@@ -5,7 +5,7 @@ import { KnownHosts, keyTypeOf } from './known-hosts.js';
 import { refuseNul, sudoRefusal, wrapBecome } from './become.js';
 import { ShellSession, type ShellChannel } from './shell-session.js';
 import type { ShellCmd } from './shell.js';
-import type { ConnectSpec, ExecOptions, ExecResult, Held, Transport } from './types.js';
+import type { ConnectSpec, ExecItem, ExecOptions, ExecResult, Held, Transport } from './types.js';
 
 /** Only this file imports ssh2. One Client per host, reused for every command. */
 export class SshTransport implements Transport {
@@ -163,6 +163,43 @@ export class SshTransport implements Transport {
     const refused = b && b.user !== this.user ? sudoRefusal(r, this.host, this.user, b.user) : undefined;
     if (refused) throw refused;
     return r;
+  }
+
+  async execSeq(items: ReadonlyArray<ExecItem>): Promise<ExecResult[]> {
+    if (this.lost) throw this.lostError();
+    // A sudo password needs a channel of its own per command: those run one by one.
+    if (!this.session || items.some((it) => it.opts?.become?.password !== undefined)) {
+      const out: ExecResult[] = [];
+      for (const it of items) {
+        const r = await this.exec(it.cmd, it.opts);
+        out.push(r);
+        if (r.code !== 0 && !it.mayFail) break;
+      }
+      return out;
+    }
+    for (const it of items) refuseNul(it.cmd, this.host);
+    const answers = await this.session.runSeq(
+      items.map((it) => {
+        const o = it.opts ?? {};
+        const { cmd: full, stdin } = wrapBecome(it.cmd, this.user, o);
+        return {
+          cmd: full,
+          opts: { ...(stdin !== undefined ? { stdin } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) },
+          ...(it.mayFail ? { mayFail: true } : {}),
+        };
+      }),
+    );
+    const ran = answers.filter((r) => r.signal !== 'SKIPPED');
+    if (ran.some((r) => r.signal === 'SHELL_CLOSED')) {
+      await new Promise((res) => setTimeout(res, 50));
+      if (this.lost) throw this.lostError();
+    }
+    ran.forEach((r, i) => {
+      const b = items[i]!.opts?.become;
+      const refused = b && b.user !== this.user ? sudoRefusal(r, this.host, this.user, b.user) : undefined;
+      if (refused) throw refused;
+    });
+    return ran;
   }
 
   private async execRaw(cmd: ShellCmd, opts: ExecOptions): Promise<ExecResult> {

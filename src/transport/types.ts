@@ -37,6 +37,19 @@ export interface Transport {
   roundTrips?(): number;
   /** Open what the first command will need (the shared shell) now, without waiting for it. */
   warm?(): void;
+  /**
+   * Run commands in order, sent together where the transport can: each runs only if the one
+   * before it exited 0 (unless that one `mayFail`). Answers the commands that ran: the last one is
+   * the first failure, if any. Without it, callers run them one by one (execSeq in exec-seq.ts).
+   */
+  execSeq?(items: ReadonlyArray<ExecItem>): Promise<ExecResult[]>;
+}
+
+/** One command of a sequence. */
+export interface ExecItem {
+  cmd: ShellCmd;
+  opts?: ExecOptions;
+  mayFail?: boolean;
 }
 
 /** SSH keepalive: often enough that a NAT or firewall keeps an idle connection (a long task) open. */

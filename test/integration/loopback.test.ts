@@ -5,6 +5,9 @@ import { sshdDown, sshdUp, type SshdHosts } from '../../src/bench/sshd-hosts.js'
 import { verifyHosts } from '../../src/bench/verify.js';
 import { rootOf, writeInventories, type Inventories } from '../../src/bench/workload.js';
 import { cli, recapLine, waitFor } from './helpers.js';
+import { SshTransport } from '../../src/transport/ssh.js';
+import { sh } from '../../src/transport/shell.js';
+import { KEEPALIVE_INTERVAL_MS } from '../../src/transport/types.js';
 
 // Real OpenSSH servers the suite starts itself on loopback (127.0.21.i:2222), each with its own
 // host key, config and HOME; each host's files live under its own root. The workload is the
@@ -95,5 +98,47 @@ describe('lvsrun against sshd on loopback', () => {
     const none = await cli(pb, '-i', inv.lvsrun, '--limit', '@failed');
     expect(none.code).toBe(1);
     expect(none.err).toMatch(/had no failed or unreachable host/);
+  });
+  it("a change's steps go in one round trip; after a failed step the rest do not run", async () => {
+    const t = await SshTransport.connect({
+      name: 'h01',
+      host: h.addr(1),
+      port: h.port,
+      user: 'root',
+      privateKeyFiles: [h.key],
+      knownHostsFiles: [h.knownHosts],
+      acceptNewHostKeys: false,
+      connectTimeoutMs: 30_000,
+      keepaliveIntervalMs: KEEPALIVE_INTERVAL_MS,
+    });
+    try {
+      const f = (n: string) => join(dir, `seq-${n}`);
+      await t.exec(sh`true`); // the shell is open: what follows is the steps' own waits
+      const before = t.roundTrips();
+      const r = await t.execSeq([
+        { cmd: sh`touch -- ${f('1')}` },
+        { cmd: sh`cat > ${f('2')}`, opts: { stdin: 'two\n' } },
+        { cmd: sh`exit 4` },
+        { cmd: sh`touch -- ${f('4')}` },
+      ]);
+      expect(r.map((x) => x.code)).toEqual([0, 0, 4]);
+      expect(t.roundTrips() - before).toBe(1);
+      expect([existsSync(f('1')), readFileSync(f('2'), 'utf8'), existsSync(f('4'))]).toEqual([true, 'two\n', false]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a task whose second step fails is rolled back: the folder its first step made is gone', async () => {
+    const play = join(dir, 'two-steps.yaml');
+    writeFileSync(
+      play,
+      `- hosts: h01\n  tasks:\n    - file: {path: "${dir}/two/steps", state: directory, mode: "0700", owner: no-such-user-lvsrun}\n`,
+    );
+    const r = await cli(play, '-i', inv.lvsrun);
+    expect(r.code, r.out + r.err).not.toBe(0);
+    expect(r.out + r.err).toMatch(/no-such-user-lvsrun/);
+    expect(recapLine(r.out, 'h01')).toMatchObject({ failed: 1, rolled_back: 1 });
+    expect(existsSync(join(dir, 'two'))).toBe(false);
   });
 });

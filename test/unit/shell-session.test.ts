@@ -1,4 +1,7 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { ShellSession, type ShellChannel } from '../../src/transport/shell-session.js';
 import { spawnLocalShell } from './local-shell.js';
 
@@ -137,5 +140,76 @@ describe('ShellSession pipelining (several commands, one round trip)', () => {
     const r = await Promise.all([s.run(`printf '\\001fake:1:0\\n'; echo real`), s.run('echo next')]);
     expect(r[0].stdout).toBe('\x01fake:1:0\nreal\n');
     expect(r[1].stdout).toBe('next\n');
+  });
+});
+
+describe("ShellSession.runSeq (a change's steps in one round trip)", () => {
+  let s: ShellSession;
+  afterEach(() => s.close());
+  const dir = mkdtempSync(join(tmpdir(), 'lvsrun-seq-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const at = (n: string) => join(dir, n);
+
+  it('stops at the first failure: the commands after it do not run and answer SKIPPED', async () => {
+    s = new ShellSession(localShell);
+    const before = s.roundTrips;
+    const r = await s.runSeq([
+      { cmd: `touch ${at('a1')}` },
+      { cmd: 'echo out; echo err >&2; exit 3' },
+      { cmd: `touch ${at('a3')}` },
+      { cmd: `touch ${at('a4')}`, opts: { stdin: 'line\n' } },
+    ]);
+    expect(r.map((x) => [x.code, x.signal])).toEqual([
+      [0, null],
+      [3, null],
+      [null, 'SKIPPED'],
+      [null, 'SKIPPED'],
+    ]);
+    expect(r[1]).toMatchObject({ stdout: 'out\n', stderr: 'err\n' });
+    expect([existsSync(at('a1')), existsSync(at('a3')), existsSync(at('a4'))]).toEqual([true, false, false]);
+    // Written together: one wait for the four.
+    expect(s.roundTrips - before).toBe(1);
+    // The shell goes on: the next command is not guarded by that failure.
+    expect((await s.run('echo next')).stdout).toBe('next\n');
+  });
+
+  it('runs every command when all succeed, feeding each its own stdin, text or binary', async () => {
+    s = new ShellSession(localShell);
+    const r = await s.runSeq([
+      { cmd: 'cat', opts: { stdin: 'one\n' } },
+      { cmd: 'od -An -tu1', opts: { stdin: Buffer.from([0, 255, 10]) } },
+      { cmd: 'cat', opts: { stdin: 'no newline' } },
+    ]);
+    expect(r.map((x) => x.code)).toEqual([0, 0, 0]);
+    expect(r[0]!.stdout).toBe('one\n');
+    expect(r[1]!.stdout.trim().split(/\s+/)).toEqual(['0', '255', '10']);
+    expect(r[2]!.stdout).toBe('no newline');
+  });
+
+  it('a command that may fail does not stop the next one', async () => {
+    s = new ShellSession(localShell);
+    const r = await s.runSeq([{ cmd: 'exit 1', mayFail: true }, { cmd: `touch ${at('m2')}` }]);
+    expect(r.map((x) => x.code)).toEqual([1, 0]);
+    expect(existsSync(at('m2'))).toBe(true);
+  });
+
+  it('is guarded by its own commands only, whatever else runs in the same shell around it', async () => {
+    s = new ShellSession(localShell);
+    const failing = s.run('exit 5');
+    const seq = s.runSeq([{ cmd: 'true' }, { cmd: `touch ${at('g2')}` }]);
+    const after = s.run('exit 6');
+    const seq2 = s.runSeq([{ cmd: `touch ${at('g3')}` }]);
+    expect((await failing).code).toBe(5);
+    expect((await seq).map((x) => x.code)).toEqual([0, 0]);
+    expect((await after).code).toBe(6);
+    expect((await seq2)[0]!.code).toBe(0);
+    expect([existsSync(at('g2')), existsSync(at('g3'))]).toEqual([true, true]);
+  });
+
+  it('refuses a NUL in any command before writing anything', async () => {
+    s = new ShellSession(localShell);
+    await expect(s.runSeq([{ cmd: `touch ${at('n1')}` }, { cmd: 'echo a\0b' }])).rejects.toThrow(/NUL/i);
+    expect((await s.run('true')).code).toBe(0);
+    expect(existsSync(at('n1'))).toBe(false);
   });
 });

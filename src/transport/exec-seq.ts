@@ -1,0 +1,16 @@
+import type { ExecItem, ExecResult, Transport } from './types.js';
+
+/**
+ * Commands in order, each only if the one before it exited 0 (unless that one `mayFail`): sent
+ * together when the transport can, else one by one. Answers the commands that ran.
+ */
+export async function execSeq(t: Transport, items: ReadonlyArray<ExecItem>): Promise<ExecResult[]> {
+  if (t.execSeq && items.length > 1) return t.execSeq(items);
+  const out: ExecResult[] = [];
+  for (const it of items) {
+    const r = await t.exec(it.cmd, it.opts);
+    out.push(r);
+    if (r.code !== 0 && !it.mayFail) break;
+  }
+  return out;
+}
