@@ -380,4 +380,30 @@ export const FLOW_CASES: readonly FlowCase[] = [
       '  vars:\n    s: "5"\n    t: true\n',
     ),
   },
+  {
+    id: 'when-compare-content',
+    playbook: play(
+      'h01',
+      `    - name: equal lists
+      command: /bin/true
+      when: l == ['a', 'b']
+    - name: lists in another order
+      command: /bin/true
+      when: l == ['b', 'a']
+    - name: lists differ
+      command: /bin/true
+      when: l != ['a']
+    - name: mappings in another key order
+      command: /bin/true
+      when: m1 == m2
+    - name: mappings differ
+      command: /bin/true
+      when: m1 != m3
+    - name: list in list of lists
+      command: /bin/true
+      when: l in [['a', 'b']]
+`,
+      '  vars:\n    l: [a, b]\n    m1: {x: 1, y: [1, 2]}\n    m2: {y: [1, 2], x: 1}\n    m3: {x: 1, y: [2, 1]}\n',
+    ),
+  },
 ];
