@@ -129,10 +129,15 @@ function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion, ext
   };
   const phase = (t: Task, ph: 'pre' | 'post'): Task => ({ ...t, phase: ph });
   tasks.push(...expandTasks(listAt('pre_tasks'), base, [i, 'pre_tasks']).map((t) => phase(t, 'pre')));
+  // Every role's defaults and vars are the play's too (Ansible's default: role vars are not private).
+  const roleDefaults: Obj = {};
+  const roleVars: Obj = {};
   for (const [j, r] of asList(p.roles).entries()) {
     const role = loadRole(src, r, [i, 'roles', j], dir, expansion);
     tasks.push(...role.tasks);
     handlers.push(...role.handlers);
+    assignOwn(roleDefaults, role.defaults);
+    assignOwn(roleVars, role.vars);
   }
   tasks.push(...expandTasks(listAt('tasks'), base, [i, 'tasks']));
   tasks.push(...expandTasks(listAt('post_tasks'), base, [i, 'post_tasks']).map((t) => phase(t, 'post')));
@@ -163,6 +168,8 @@ function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion, ext
     name: String(p.name ?? p.hosts),
     hosts: Array.isArray(p.hosts) ? p.hosts.join(':') : String(p.hosts),
     vars,
+    ...(Object.keys(roleDefaults).length ? { roleDefaults } : {}),
+    ...(Object.keys(roleVars).length ? { roleVars } : {}),
     serial: parseSerial(src, p.serial, [i, 'serial'], expansion.loadVars),
     ...(typeof mfp === 'number' ? { maxFailPercentage: mfp } : {}),
     become: keywordBool(p.become),
@@ -356,7 +363,7 @@ function loadRole(
   path: Path,
   dir: string,
   expansion: Expansion,
-): { tasks: Task[]; handlers: Task[] } {
+): { tasks: Task[]; handlers: Task[]; defaults: Obj; vars: Obj } {
   const name = typeof r === 'string' ? r : isObj(r) ? String(r.role ?? r.name ?? '') : '';
   if (!name) throw err(src, path, 'a role entry is a name or {role: name, vars: {...}}');
   if (name === '.' || name === '..' || /[\0-\x1f]/.test(name)) {
@@ -409,7 +416,7 @@ function loadRole(
     name: h.name.replace(`${name} : `, ''),
     listen: [h.name.replace(`${name} : `, ''), `${name} : ${h.name.replace(`${name} : `, '')}`, ...(h.listen ?? [])],
   }));
-  return { tasks, handlers };
+  return { tasks, handlers, defaults: roleDefaults, vars: roleVars };
 }
 
 export function asList(v: unknown): unknown[] {

@@ -58,6 +58,9 @@ export interface Play {
   name: string;
   hosts: string;
   vars: Record<string, unknown>;
+  /** Every role's defaults and vars, merged in role order: every task of the play sees them. */
+  roleDefaults?: Record<string, unknown>;
+  roleVars?: Record<string, unknown>;
   serial: Array<number | string>;
   maxFailPercentage?: number;
   become: boolean;
