@@ -1,13 +1,16 @@
 /**
  * Small playbooks both ansible-playbook and lvsrun run unchanged (their templates are both Jinja and
  * Handlebars). Hosts: h01, h02 (directors), h03, h04 (realservers); each sshd sets its own HOME, so
- * `echo "$HOME"` tells which host a command ran on.
+ * `echo "$HOME"` tells which host a command ran on. A case writes files under `{{ out }}` (or `{{ rel }}`, the
+ * same folder as a relative path) and `{{ inventory_hostname }}`: the test compares what each tool wrote.
  */
 export interface FlowCase {
   id: string;
   playbook: string;
   /** Options given to both tools (such as `--tags`). */
   args?: string[];
+  /** Files beside the playbook (roles, included task files), by relative path. */
+  files?: Record<string, string>;
 }
 
 const play = (hosts: string, body: string, extra = ''): string =>
@@ -405,5 +408,96 @@ export const FLOW_CASES: readonly FlowCase[] = [
 `,
       '  vars:\n    l: [a, b]\n    m1: {x: 1, y: [1, 2]}\n    m2: {y: [1, 2], x: 1}\n    m3: {x: 1, y: [2, 1]}\n',
     ),
+  },
+  {
+    id: 'registered-deep',
+    playbook: play(
+      'h01:h03',
+      `    - name: look
+      stat:
+        path: /etc
+      register: s
+    - name: say
+      command: echo hello
+      register: r
+    - name: write what was registered
+      copy:
+        dest: "{{ out }}/{{ inventory_hostname }}.txt"
+        content: "{{ s.stat.path }} {{ r.stdout }}\\n"
+        mode: "0640"
+`,
+    ),
+  },
+  {
+    id: 'files',
+    playbook: play(
+      'h01:h02',
+      `    - name: folder
+      file:
+        path: "{{ out }}/{{ inventory_hostname }}"
+        state: directory
+        mode: "0750"
+    - name: content
+      copy:
+        dest: "{{ out }}/{{ inventory_hostname }}/conf"
+        content: "host {{ inventory_hostname }}\\n"
+        mode: "0600"
+    - name: again, unchanged
+      copy:
+        dest: "{{ out }}/{{ inventory_hostname }}/conf"
+        content: "host {{ inventory_hostname }}\\n"
+        mode: "0600"
+    - name: touched
+      file:
+        path: "{{ out }}/{{ inventory_hostname }}/flag"
+        state: touch
+        mode: "0644"
+    - name: link
+      file:
+        path: "{{ out }}/{{ inventory_hostname }}/current"
+        src: conf
+        state: link
+    - name: mode only
+      file:
+        path: "{{ out }}/{{ inventory_hostname }}/conf"
+        mode: "0640"
+`,
+    ),
+  },
+  {
+    id: 'role-vars-after-role',
+    playbook: `- name: roles
+  hosts: h01:h03
+  gather_facts: false
+  vars:
+    v1: play
+    d2: play
+  pre_tasks:
+    - name: pre_tasks see every role's defaults and vars
+      assert:
+        that: ["d1 == 'r2 default'", "v1 == 'r1 vars'", "rp == 'param'", "d2 == 'play'"]
+  roles:
+    - role: r1
+      vars:
+        rp: param
+    - r2
+  tasks:
+    - name: tasks after the roles see them
+      assert:
+        that: ["d1 == 'r2 default'", "v1 == 'r1 vars'", "v2 == 'r2 vars'", "rp == 'param'", "d2 == 'play'"]
+    - name: written with them
+      copy:
+        dest: "{{ out }}/{{ inventory_hostname }}"
+        content: "{{ d1 }} {{ v1 }} {{ v2 }} {{ d2 }}\\n"
+`,
+    files: {
+      'roles/r1/defaults/main.yml': 'd1: r1 default\nd2: r1 default\n',
+      'roles/r1/vars/main.yml': 'v1: r1 vars\n',
+      'roles/r1/tasks/main.yml':
+        "- name: own defaults win over another role's\n  assert:\n    that: [\"d1 == 'r1 default'\", \"v2 == 'r2 vars'\"]\n",
+      'roles/r2/defaults/main.yml': 'd1: r2 default\n',
+      'roles/r2/vars/main.yml': 'v2: r2 vars\n',
+      'roles/r2/tasks/main.yml': '- name: r2 task\n  assert:\n    that: "d1 == \'r2 default\'"\n',
+    },
   },
 ];
