@@ -500,4 +500,37 @@ export const FLOW_CASES: readonly FlowCase[] = [
       'roles/r2/tasks/main.yml': '- name: r2 task\n  assert:\n    that: "d1 == \'r2 default\'"\n',
     },
   },
+  {
+    id: 'file-directory-parents',
+    playbook: play(
+      'h01:h04',
+      `    - name: parents get the mode, owner and group
+      file:
+        path: "{{ out }}/{{ inventory_hostname }}/a/b"
+        state: directory
+        mode: "0750"
+        owner: nobody
+        group: nogroup
+    - name: a symbolic mode
+      file:
+        path: "{{ out }}/{{ inventory_hostname }}/s/t"
+        state: directory
+        mode: u=rwx,g=rx,o=
+    - name: a relative path with a mode
+      file:
+        path: "{{ rel }}/{{ inventory_hostname }}-rel/c/d"
+        state: directory
+        mode: "0700"
+    - name: a relative path's mode changed
+      file:
+        path: "{{ rel }}/{{ inventory_hostname }}-rel/c"
+        mode: "0755"
+    - name: a relative file touched
+      file:
+        path: "{{ rel }}/{{ inventory_hostname }}-rel/c/f"
+        state: touch
+        mode: "0600"
+`,
+    ),
+  },
 ];
