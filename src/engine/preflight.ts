@@ -3,7 +3,7 @@ import { selectHosts } from '../inventory/select.js';
 import type { Inventory } from '../inventory/types.js';
 import { lookupModule } from '../modules/registry.js';
 import type { Playbook, Task } from '../playbook/types.js';
-import { evalCondition } from '../playbook/when.js';
+import { evalCondition, wholeWhen } from '../playbook/when.js';
 import { delegateTarget } from '../playbook/delegate.js';
 import { rootNames, type TemplateEngine } from '../template/render.js';
 import { loopItems, parseTaskArgs, withItem } from './task-args.js';
@@ -78,7 +78,7 @@ function checkOne(
   isHost: (name: string) => boolean,
 ): Omit<ArgProblem, 'host' | 'task'> | undefined {
   try {
-    if (!evalCondition(task.when, vars, { ...task.where, field: 'when' })) return undefined;
+    if (!evalCondition(wholeWhen(task), vars, { ...task.where, field: 'when' })) return undefined;
   } catch {
     /* decided on the host */
   }

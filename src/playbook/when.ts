@@ -384,3 +384,15 @@ function filter(name: string, v: unknown, args: unknown[], n: Node, where: Where
       });
   }
 }
+
+/**
+ * What decides, before the run, whether a task runs: its `when` and those of the include_tasks it is
+ * in (which the run evaluates once, on the include).
+ */
+export function wholeWhen(task: { when?: unknown; includeWhen?: unknown[] }): unknown {
+  if (!task.includeWhen?.length) return task.when;
+  return [
+    ...task.includeWhen,
+    ...(task.when === undefined || task.when === null ? [] : Array.isArray(task.when) ? task.when : [task.when]),
+  ];
+}

@@ -54,7 +54,65 @@ const tagOptions: ReadonlyArray<[string, string[]]> = [
   ['tags-all-never', ['--tags', 'all,never']],
 ];
 
+// include_tasks (dynamic: its own when and tags decide, it counts ok) beside import_tasks (static: each
+// imported task inherits them), with vars on both, in a block, and nested.
+const includePlay = play(
+  'h01:h03',
+  `    - name: include
+      include_tasks: inc.yml
+      vars:
+        iv: include
+      when: inventory_hostname == 'h01'
+    - name: import
+      import_tasks: inc.yml
+      vars:
+        iv: import
+      when: inventory_hostname != 'h01'
+    - name: tagged include
+      include_tasks: inc.yml
+      vars:
+        iv: tagged
+      tags: b
+    - block:
+        - name: include in a block
+          include_tasks: nested.yml
+          vars:
+            iv: block
+      when: inventory_hostname != 'h03'
+      tags: c
+`,
+);
+const includeFiles = {
+  'inc.yml': `- name: inc untagged
+  command: /bin/true
+- name: inc tag a
+  command: /bin/true
+  tags: a
+- name: inc writes with its vars
+  copy:
+    dest: "{{ out }}/{{ inventory_hostname }}-{{ iv }}"
+    content: "{{ iv }}\\n"
+`,
+  'nested.yml': `- name: nested include
+  include_tasks: inc.yml
+  tags: a
+- name: after the nested include
+  command: /bin/true
+  tags: [a, c]
+`,
+};
+const includeOptions: ReadonlyArray<[string, string[]]> = [
+  ['include-import', []],
+  ['include-tags-a', ['--tags', 'a']],
+  ['include-tags-b', ['--tags', 'b']],
+  ['include-tags-c', ['--tags', 'c']],
+  ['include-skip-b', ['--skip-tags', 'b']],
+  ['include-tags-tagged', ['--tags', 'tagged']],
+  ['include-tags-untagged', ['--tags', 'untagged']],
+];
+
 export const FLOW_CASES: readonly FlowCase[] = [
+  ...includeOptions.map(([id, args]) => ({ id, playbook: includePlay, args, files: includeFiles })),
   ...tagOptions.map(([id, args]) => ({ id, playbook: tagPlay, args })),
   {
     id: 'block-rescue-always',
