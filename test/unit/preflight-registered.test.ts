@@ -62,6 +62,16 @@ describe('the pre-run argument check and registered results', () => {
   });
 });
 
+describe('the pre-run argument check and include_tasks', () => {
+  it("checks an included task only where the include's when holds", () => {
+    const d = mkdtempSync(join(tmpdir(), 'lvsrun-pf-inc-'));
+    writeFileSync(join(d, 'inc.yaml'), '- name: needs x\n  command: "echo {{x}}"\n');
+    const inc = (when: string) => `    - include_tasks: ${JSON.stringify(join(d, 'inc.yaml'))}\n      when: ${when}\n`;
+    expect(problems(inc('x is defined'))).toEqual([]);
+    expect(problems(inc('known == 1'))).toEqual(["needs x: command.cmd: undefined variable 'x'"]);
+  });
+});
+
 describe('rootNames: the variables a template reads at its top level', () => {
   it('leaves out helpers, this, ../, @data and the bodies of each and with', () => {
     expect(rootNames('{{a.b}} {{#if (eq c 1)}}{{d}}{{else}}{{e}}{{/if}} {{json f}} {{len}}')).toEqual([
