@@ -88,6 +88,7 @@ async function mine(pb: string, cwd: string, args: string[]): Promise<Outcome> {
     recap: Record<string, Record<string, number>>;
   } | null;
   if (!j) throw new Error(`lvsrun exit ${r.code}: ${r.stderr}`);
+  // FLOW_DEBUG=1 prints lvsrun's failed results, to see why a case differs.
   if (process.env.FLOW_DEBUG) console.log(JSON.stringify(j.results.filter((x) => x.status === 'failed')));
   const steps: Step[] = [];
   for (const x of j.results) {
