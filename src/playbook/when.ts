@@ -391,8 +391,7 @@ function filter(name: string, v: unknown, args: unknown[], n: Node, where: Where
  */
 export function wholeWhen(task: { when?: unknown; includeWhen?: unknown[] }): unknown {
   if (!task.includeWhen?.length) return task.when;
-  return [
-    ...task.includeWhen,
-    ...(task.when === undefined || task.when === null ? [] : Array.isArray(task.when) ? task.when : [task.when]),
-  ];
+  const own: unknown[] =
+    task.when === undefined || task.when === null ? [] : Array.isArray(task.when) ? task.when : [task.when];
+  return [...task.includeWhen, ...own];
 }
