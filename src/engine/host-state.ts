@@ -12,6 +12,8 @@ export class HostState {
   lock?: HostLock;
   readonly registered: Record<string, unknown> = {};
   readonly notified = new Set<string>();
+  /** The include_tasks (their includeId) that ran on this host: it takes the tasks they include. */
+  readonly included = new Set<number>();
   /** In-memory mirror of the journal: this host's undo entries in order of change. */
   readonly undoLog: JournalEntry[];
   readonly facts: Map<string, Promise<unknown>>;

@@ -72,7 +72,11 @@ async function runNodes(nodes: TaskNode[], hosts: HostState[], scope: Scope, x: 
     if (st.fatal || x.stopped()) break;
     const now = hosts.filter((h) => h.active && !failing.has(h));
     if (!now.length) break;
-    const failed = n.kind === 'task' ? await runLeaf(n.task, now, scope, x, st) : await runBlock(n, now, scope, x, st);
+    // An included task exists only for the hosts that ran its include_tasks.
+    const within = n.kind === 'task' ? n.task.within : undefined;
+    const on = within ? now.filter((h) => within.every((id) => h.included.has(id))) : now;
+    if (!on.length) continue;
+    const failed = n.kind === 'task' ? await runLeaf(n.task, on, scope, x, st) : await runBlock(n, on, scope, x, st);
     for (const [h, f] of failed) {
       if (scope.top) await x.settle(h, f.result);
       else failing.set(h, f);

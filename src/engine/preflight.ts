@@ -3,9 +3,9 @@ import { selectHosts } from '../inventory/select.js';
 import type { Inventory } from '../inventory/types.js';
 import { lookupModule } from '../modules/registry.js';
 import type { Playbook, Task } from '../playbook/types.js';
-import { evalCondition } from '../playbook/when.js';
+import { evalCondition, wholeWhen } from '../playbook/when.js';
 import { delegateTarget } from '../playbook/delegate.js';
-import type { TemplateEngine } from '../template/render.js';
+import { rootNames, type TemplateEngine } from '../template/render.js';
 import { loopItems, parseTaskArgs, withItem } from './task-args.js';
 import { hostVars, type InventoryMagic } from './vars.js';
 
@@ -78,9 +78,22 @@ function checkOne(
   isHost: (name: string) => boolean,
 ): Omit<ArgProblem, 'host' | 'task'> | undefined {
   try {
-    if (!evalCondition(task.when, vars, { ...task.where, field: 'when' })) return undefined;
+    if (!evalCondition(wholeWhen(task), vars, { ...task.where, field: 'when' })) return undefined;
   } catch {
     /* decided on the host */
+  }
+  // A template that reads a registered result (`{{#if r.rc}}`, `{{s.stat.exists}}`) is only known during
+  // the run: such a task is checked for the names it reads, so that a misspelt variable is still found.
+  const refs = templateRefs(task);
+  const isSet = (name: string): boolean => Object.hasOwn(vars, name);
+  if (refs.some((r) => registered.has(r.name) && !isSet(r.name))) {
+    const typo = refs.find((r) => !isSet(r.name) && !registered.has(r.name));
+    if (!typo) return undefined;
+    return {
+      field: typo.field,
+      message: `undefined variable '${typo.name}'`,
+      hint: `define ${typo.name} in the inventory, the play's vars or with -e ${typo.name}=..., or register it first`,
+    };
   }
   try {
     if (task.delegateTo !== undefined) {
@@ -98,4 +111,17 @@ function checkOne(
     if (name !== undefined && registered.has(name)) return undefined;
     return { field: e.where.field ?? task.moduleKey, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
   }
+}
+
+/** Each variable a task's arguments and delegate_to read at their top level, with the field reading it. */
+function templateRefs(task: Task): Array<{ field: string; name: string }> {
+  const out: Array<{ field: string; name: string }> = [];
+  const walk = (v: unknown, field: string): void => {
+    if (typeof v === 'string') for (const name of rootNames(v)) out.push({ field, name });
+    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${field}[${i}]`));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${field}.${k}`);
+  };
+  walk(task.args, task.moduleKey);
+  if (task.delegateTo !== undefined) walk(task.delegateTo, 'delegate_to');
+  return out;
 }

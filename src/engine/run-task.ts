@@ -50,6 +50,7 @@ export async function runTask(env: TaskEnv, hs: HostState, task: Task): Promise<
   const base = { play: env.play.name, task: task.name, host: hs.name };
   const vars = env.vars(hs, task);
   const where = task.where;
+  if (task.includeId !== undefined) return include(hs, task, vars, base, started);
   const mod = lookupModule(task.module)!;
   try {
     const items = loopItems(task, vars, env.templates);
@@ -86,6 +87,33 @@ export async function runTask(env: TaskEnv, hs: HostState, task: Task): Promise<
       ...(task.ignoreErrors ? { ignored: true } : {}),
     };
   }
+}
+
+/** include_tasks: ok (the host takes the included tasks) or skipped, by its `when`. */
+function include(
+  hs: HostState,
+  task: Task,
+  vars: Record<string, unknown>,
+  base: Pick<TaskResult, 'play' | 'task' | 'host'>,
+  started: number,
+): TaskResult {
+  const file = (task.args as { file: string }).file;
+  try {
+    if (!evalCondition(task.when, vars, { ...task.where, field: 'when' })) {
+      return { ...base, status: 'skipped', result: { skipped: true, changed: false }, durationMs: 0 };
+    }
+  } catch (e) {
+    const error = e instanceof LvsrunError ? e : new LvsrunError('E_COMMAND', (e as Error).message);
+    return { ...base, status: 'failed', msg: error.message, error, durationMs: performance.now() - started };
+  }
+  hs.included.add(task.includeId!);
+  return {
+    ...base,
+    status: 'ok',
+    msg: `included ${file}`,
+    result: { changed: false, include: file },
+    durationMs: performance.now() - started,
+  };
 }
 
 async function runItem(

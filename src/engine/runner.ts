@@ -108,7 +108,7 @@ export async function runPlaybook(
     bus.emit({ type: 'play:start', play: play.name, hosts });
     if (!hosts.length) continue;
     lastPlay = play;
-    const tasks = play.tasks.filter((t) => tagged(t, play, opts));
+    const tasks = selectedTasks(play, opts);
     const playHosts = hosts;
     const env: TaskEnv = {
       play,
@@ -367,4 +367,14 @@ function exceeded(play: Play, batch: HostState[]): boolean {
 
 function tagged(t: Task, play: Play, opts: RunOptions): boolean {
   return runsUnderTags([...new Set([...t.tags, ...play.tags])], opts.tags, opts.skipTags);
+}
+
+/**
+ * The play's tasks that --tags and --skip-tags select: an included task only when its include_tasks is
+ * selected too (an include is dynamic: its own tags decide whether its tasks exist at all).
+ */
+function selectedTasks(play: Play, opts: RunOptions): Task[] {
+  const tasks = play.tasks.filter((t) => tagged(t, play, opts));
+  const includes = new Set(tasks.flatMap((t) => (t.includeId === undefined ? [] : [t.includeId])));
+  return tasks.filter((t) => !t.within || t.within.every((id) => includes.has(id)));
 }

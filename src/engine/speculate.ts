@@ -1,6 +1,6 @@
 import { lookupModule } from '../modules/registry.js';
 import { isControllerModule, type ModuleCtx, type TaskModule } from '../modules/types.js';
-import { evalCondition } from '../playbook/when.js';
+import { evalCondition, wholeWhen } from '../playbook/when.js';
 import { becomeSpec } from './connect.js';
 import type { HostState } from './host-state.js';
 import { makeCtx } from './module-run.js';
@@ -71,7 +71,7 @@ function startProbe(env: ProbeEnv, hs: HostState, task: Task): Probe | undefined
     // A condition that is false now will most likely stay false; one that cannot be evaluated yet
     // (a result registered in between) is probed anyway.
     try {
-      if (!evalCondition(task.when, vars, { ...task.where, field: 'when' })) return undefined;
+      if (!evalCondition(wholeWhen(task), vars, { ...task.where, field: 'when' })) return undefined;
     } catch {
       /* decided at its turn */
     }

@@ -27,16 +27,20 @@ export function inventoryMagic(inv: Inventory): InventoryMagic {
 }
 
 /**
- * Precedence, lowest first: role defaults < inventory (all < parent < child < host) < play vars
- * < role vars and task vars < registered results < extra vars (-e). Magic variables last.
+ * Precedence, lowest first: the play's role defaults < the task's own role's defaults < inventory
+ * (all < parent < child < host) < play vars < the play's role vars < the task's role vars and task vars
+ * < registered results < extra vars (-e). Magic variables last. As in Ansible, the defaults and vars
+ * of every role of the play are seen by all its tasks, a task's own role winning over the others.
  * A registered result holds what a host printed: it is data, never rendered as a template.
  */
 export function hostVars(i: HostVarsInput): Record<string, unknown> {
   const h = i.inv.hosts.get(i.host)!;
   const vars: Record<string, unknown> = {
+    ...(i.play.roleDefaults ?? {}),
     ...(i.task?.roleDefaults ?? {}),
     ...h.vars,
     ...i.play.vars,
+    ...(i.play.roleVars ?? {}),
     ...(i.task?.roleVars ?? {}),
     ...i.registered,
     ...i.extraVars,

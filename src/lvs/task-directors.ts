@@ -2,7 +2,7 @@ import { hostVars, type InventoryMagic } from '../engine/vars.js';
 import { selectHosts } from '../inventory/select.js';
 import type { Inventory, Origin } from '../inventory/types.js';
 import type { Playbook, Task } from '../playbook/types.js';
-import { evalCondition } from '../playbook/when.js';
+import { evalCondition, wholeWhen } from '../playbook/when.js';
 import type { TemplateEngine } from '../template/render.js';
 import { loopItems, withItem } from '../engine/task-args.js';
 import { FORWARD } from './ipvs-table.js';
@@ -81,9 +81,10 @@ export function forEachTask(
 
 /** `when:` that cannot be decided before the run (a registered result) counts as true. */
 function applies(task: Task, vars: Obj): boolean {
-  if (task.when === undefined) return true;
+  const when = wholeWhen(task);
+  if (when === undefined) return true;
   try {
-    return evalCondition(task.when, vars, task.where);
+    return evalCondition(when, vars, task.where);
   } catch {
     return true;
   }

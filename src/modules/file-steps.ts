@@ -105,7 +105,8 @@ export function setAttrsCmd(path: string, mode?: string, owner?: string, group?:
     ...(mode ? [joinCmds([sh`  chmod -- ${mode}`, raw(`${t} || exit 1`)], ' ')] : []),
   ];
   return joinCmds([
-    sh`p=${path}; if [ -d "$p" ] && [ ! -L "$p" ]; then`,
+    // A relative path is made absolute first: the check below names it again from inside the folder.
+    sh`p=${path}; case $p in /*) ;; *) p=$PWD/$p;; esac; if [ -d "$p" ] && [ ! -L "$p" ]; then`,
     raw(
       `  cd -P -- "$p" && [ "$(stat -c %d:%i .)" = "$(stat -c %d:%i -- "$p")" ]` +
         ` || { echo "$p changed while lvsrun set its attributes" >&2; exit 1; }`,

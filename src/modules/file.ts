@@ -1,9 +1,9 @@
 import { uncapturedReason, walkPath, type FileState } from '../facts/file.js';
 import { posix } from 'node:path';
-import { joinCmds, raw, sh, type ShellCmd } from '../transport/shell.js';
+import { joinCmds, nest, raw, sh, type ShellCmd } from '../transport/shell.js';
 import { z, aliasStep, modeArg } from './args.js';
 import { observeFile } from './copy.js';
-import { attrSteps, restorePath } from './file-steps.js';
+import { attrSteps, restorePath, setAttrsCmd } from './file-steps.js';
 import { exec, failPlan, noop, type Plan, type TaskModule } from './types.js';
 
 const schema = z.preprocess(
@@ -66,10 +66,12 @@ export const file: TaskModule<Args, Observed> = {
         if (st.exists && st.type !== 'directory')
           return failPlan(`${path} exists and is a ${st.type}, not a directory`);
         if (!st.exists) {
-          // As Ansible does, the missing parents get the task's mode (through the umask, so that each
-          // command names only the path itself), and the undo takes away the parents it made, only when
-          // empty: rmdir never loses a file.
+          // As Ansible does, the missing parents get the task's mode, owner and group (created through the
+          // umask, so that none is ever wider than asked, then set from the top down), and the undo takes away
+          // the parents it made, only when empty: rmdir never loses a file.
           const k = st.parents?.length ?? 0;
+          const made = [...(st.parents ?? [])].reverse();
+          const attrs = p.mode !== undefined || p.owner !== undefined || p.group !== undefined;
           const umask = k && p.mode && /^[0-7]{4}$/.test(p.mode) ? 0o777 & ~Number.parseInt(p.mode, 8) : undefined;
           const up = raw(`; p=\${p%/*}; rmdir -- "$p" 2>/dev/null || true`);
           return {
@@ -81,6 +83,13 @@ export const file: TaskModule<Args, Observed> = {
                   ? sh`mkdir -p -- ${path}`
                   : sh`(umask ${umask.toString(8).padStart(4, '0')} && mkdir -p -- ${path})`,
               ),
+              ...(attrs && made.length
+                ? [
+                    exec(joinCmds(made.map((d) => sh`(${nest(setAttrsCmd(d, p.mode, p.owner, p.group))}) || exit 1`)), {
+                      what: `set attributes of the parents of ${path}`,
+                    }),
+                  ]
+                : []),
               ...attrSteps(path, { exists: true, mode: '', owner: '', group: '' }, p.mode, p.owner, p.group).steps,
             ],
             undo: [

@@ -10,7 +10,7 @@ type Args = z.infer<typeof schema>;
 type Stat = Record<string, unknown>;
 
 /**
- * Read-only: registers `stat` shaped like Ansible's (exists, isdir, isreg, islnk, lnk_source, lnk_target, mode,
+ * Read-only: registers `stat` shaped like Ansible's (exists, path, isdir, isreg, islnk, lnk_source, lnk_target, mode,
  * pw_name, size, checksum).
  */
 export const stat: TaskModule<Args, Stat> = {
@@ -43,6 +43,7 @@ export const stat: TaskModule<Args, Stat> = {
     const [t = '', mode = '', pw, gr, size, uid, gid, mtime] = head.split('|');
     return {
       exists: true,
+      path: p.path,
       isdir: t === 'directory',
       isreg: t.startsWith('regular'),
       islnk: t === 'symbolic link',

@@ -11,6 +11,7 @@ import { compileExpr } from './when.js';
 import type { VaultKeyring } from '../vault/keyring.js';
 import {
   BLOCK_SECTIONS,
+  INCLUDE_MODULE,
   ON_FAILURE,
   PLAY_KEYWORDS,
   STRATEGIES,
@@ -129,14 +130,19 @@ function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion, ext
   };
   const phase = (t: Task, ph: 'pre' | 'post'): Task => ({ ...t, phase: ph });
   tasks.push(...expandTasks(listAt('pre_tasks'), base, [i, 'pre_tasks']).map((t) => phase(t, 'pre')));
+  // Every role's defaults and vars are the play's too (Ansible's default: role vars are not private).
+  const roleDefaults: Obj = {};
+  const roleVars: Obj = {};
   for (const [j, r] of asList(p.roles).entries()) {
     const role = loadRole(src, r, [i, 'roles', j], dir, expansion);
     tasks.push(...role.tasks);
     handlers.push(...role.handlers);
+    assignOwn(roleDefaults, role.defaults);
+    assignOwn(roleVars, role.vars);
   }
   tasks.push(...expandTasks(listAt('tasks'), base, [i, 'tasks']));
   tasks.push(...expandTasks(listAt('post_tasks'), base, [i, 'post_tasks']).map((t) => phase(t, 'post')));
-  handlers.push(...expandTasks(listAt('handlers'), base, [i, 'handlers']));
+  handlers.push(...expandTasks(listAt('handlers'), { ...base, staticIncludes: true }, [i, 'handlers']));
   const blocked = handlers.find((h) => h.block);
   if (blocked) {
     throw new ConfigError('E_CONFIG', `handler '${blocked.name}' is inside a block: handlers cannot use block`, {
@@ -163,6 +169,8 @@ function parsePlay(src: YamlSource, p: Obj, i: number, expansion: Expansion, ext
     name: String(p.name ?? p.hosts),
     hosts: Array.isArray(p.hosts) ? p.hosts.join(':') : String(p.hosts),
     vars,
+    ...(Object.keys(roleDefaults).length ? { roleDefaults } : {}),
+    ...(Object.keys(roleVars).length ? { roleVars } : {}),
     serial: parseSerial(src, p.serial, [i, 'serial'], expansion.loadVars),
     ...(typeof mfp === 'number' ? { maxFailPercentage: mfp } : {}),
     become: keywordBool(p.become),
@@ -199,7 +207,8 @@ function parseSerial(src: YamlSource, v: unknown, path: Path, known: Record<stri
  * task) and blocks flattened: each task inherits its blocks' keywords and carries its place in them.
  */
 export function expandTasks(list: unknown[], ts: TaskSource, path: Path, depth = 0, scope = NO_BLOCK): Task[] {
-  const expansion = ts.expansion ?? (ts.expansion = { tasks: 0, sources: new Map(), sizes: new Map(), rolesPath: [] });
+  const expansion: Expansion =
+    ts.expansion ?? (ts.expansion = { tasks: 0, sources: new Map(), sizes: new Map(), rolesPath: [] });
   const out: Task[] = [];
   list.forEach((raw, j) => {
     const p = [...path, j];
@@ -211,6 +220,8 @@ export function expandTasks(list: unknown[], ts: TaskSource, path: Path, depth =
     const inc = includeOf(raw);
     if (inc !== undefined) {
       const f = includeTarget(ts.src, raw, inc, p, depth, expansion);
+      if (raw.vars !== undefined && raw.vars !== null && !isObj(raw.vars))
+        throw err(ts.src, [...p, 'vars'], 'vars must be a mapping');
       const size = expandedSize(expansion, f, [f], depth + 1);
       if (expansion.tasks + size > MAX_TASKS) throw tooMany(ts.src, p, `include_tasks ${f} expands to ${size} tasks`);
       const isrc = loadCached(expansion, f);
@@ -220,7 +231,22 @@ export function expandTasks(list: unknown[], ts: TaskSource, path: Path, depth =
       // playbook's own folders, which win): a change given with -e can bring its own templates.
       const own = dirname(f);
       const baseDirs = [...new Set([...ts.baseDirs, own, join(own, 'templates'), join(own, 'files')])];
-      const inner = expandTasks(items, { ...ts, src: isrc, baseDirs }, [], depth + 1, scope);
+      // The include's vars apply to every included task, below the task's own (as a block's vars do).
+      const inScope = isObj(raw.vars) ? { ...scope, kw: inherit(scope.kw, { vars: raw.vars }) } : scope;
+      if (isDynamic(raw) && !ts.staticIncludes) {
+        // include_tasks is dynamic, as in Ansible: it runs as a task of its own (its when and tags decide
+        // whether a host takes the included tasks, which do not inherit them) and counts ok in the recap.
+        const id = (expansion.includes = (expansion.includes ?? 0) + 1);
+        const include = includeTask(ts, raw, p, f, id, inScope);
+        const within = [...(ts.within ?? []), id];
+        const inner = expandTasks(items, { ...ts, src: isrc, baseDirs, within }, [], depth + 1, inScope);
+        // What decides whether the included tasks run at all, for the checks made before the run.
+        const conds = asList(include.when);
+        if (conds.length) for (const t of inner) t.includeWhen = [...conds, ...(t.includeWhen ?? [])];
+        out.push(include, ...inner);
+        return;
+      }
+      const inner = expandTasks(items, { ...ts, src: isrc, baseDirs }, [], depth + 1, inScope);
       const extraWhen = raw.when;
       const extraTags = asList(raw.tags).map(String);
       for (const t of inner) {
@@ -233,7 +259,11 @@ export function expandTasks(list: unknown[], ts: TaskSource, path: Path, depth =
     }
     if (++expansion.tasks > MAX_TASKS) throw tooMany(ts.src, p, 'this task');
     const task = parseTask(ts, inherit(scope.kw, raw), p);
-    out.push(scope.frames.length ? { ...task, block: scope.frames } : task);
+    out.push({
+      ...task,
+      ...(scope.frames.length ? { block: scope.frames } : {}),
+      ...(ts.within ? { within: ts.within } : {}),
+    });
   });
   return out;
 }
@@ -260,6 +290,43 @@ function expandBlock(raw: Obj, ts: TaskSource, p: Path, depth: number, scope: Bl
     if (!Array.isArray(v)) throw err(ts.src, [...p, part], `${part} must be a list of tasks`);
     return expandTasks(v, ts, [...p, part], depth, { kw, frames: [...scope.frames, { id, part, ...name }] });
   });
+}
+
+/** include_tasks (dynamic), as opposed to import_tasks (static). */
+function isDynamic(raw: Obj): boolean {
+  return ['include_tasks', 'ansible.builtin.include_tasks'].some((k) => raw[k] !== undefined && raw[k] !== null);
+}
+
+/**
+ * The task an include_tasks entry runs as: its own when, tags and vars (with those of the blocks around
+ * it); on a host where it runs, the host takes the included tasks (`within` names it).
+ */
+function includeTask(ts: TaskSource, raw: Obj, p: Path, file: string, id: number, scope: BlockScope): Task {
+  checkTaskKeywords(raw, (k, msg, hint) => err(ts.src, [...p, k], msg, hint));
+  const kw = inherit(scope.kw, { ...(raw.when !== undefined ? { when: raw.when } : {}), tags: raw.tags });
+  const line = ts.src.pos(p)?.line;
+  for (const c of asList(raw.when))
+    if (typeof c === 'string')
+      compileExpr(c, { file: ts.src.file, line: ts.src.pos([...p, 'when'])?.line, field: 'when' });
+  const key = INCLUDE_KEYS.find((k) => raw[k] !== undefined && raw[k] !== null)!;
+  return {
+    name: typeof raw.name === 'string' ? raw.name : key,
+    moduleKey: key,
+    module: INCLUDE_MODULE,
+    args: { file },
+    ...(kw.when !== undefined && kw.when !== null ? { when: kw.when } : {}),
+    loopVar: 'item',
+    notify: [],
+    tags: asList(kw.tags).map(String),
+    ignoreErrors: false,
+    noLog: false,
+    baseDirs: ts.baseDirs,
+    where: { file: ts.src.file, line },
+    ...(isObj(scope.kw.vars) ? { roleVars: scope.kw.vars } : {}),
+    includeId: id,
+    ...(scope.frames.length ? { block: scope.frames } : {}),
+    ...(ts.within ? { within: ts.within } : {}),
+  };
 }
 
 function includeOf(raw: Obj): unknown {
@@ -356,7 +423,7 @@ function loadRole(
   path: Path,
   dir: string,
   expansion: Expansion,
-): { tasks: Task[]; handlers: Task[] } {
+): { tasks: Task[]; handlers: Task[]; defaults: Obj; vars: Obj } {
   const name = typeof r === 'string' ? r : isObj(r) ? String(r.role ?? r.name ?? '') : '';
   if (!name) throw err(src, path, 'a role entry is a name or {role: name, vars: {...}}');
   if (name === '.' || name === '..' || /[\0-\x1f]/.test(name)) {
@@ -394,7 +461,7 @@ function loadRole(
     const items = s.src.data ?? [];
     if (!Array.isArray(items)) throw err(s.src, [], `${sub}/main.yaml of role ${name} must be a list`);
     // A task's own vars: win over the role's vars (Ansible: task vars > role vars).
-    return expandTasks(items, s, []).map((t) => ({
+    return expandTasks(items, sub === 'handlers' ? { ...s, staticIncludes: true } : s, []).map((t) => ({
       ...t,
       roleVars: { ...roleVars, ...(t.roleVars ?? {}) },
       roleDefaults,
@@ -409,7 +476,7 @@ function loadRole(
     name: h.name.replace(`${name} : `, ''),
     listen: [h.name.replace(`${name} : `, ''), `${name} : ${h.name.replace(`${name} : `, '')}`, ...(h.listen ?? [])],
   }));
-  return { tasks, handlers };
+  return { tasks, handlers, defaults: roleDefaults, vars: roleVars };
 }
 
 export function asList(v: unknown): unknown[] {

@@ -26,11 +26,17 @@ export interface Expansion {
   loadVars?: Record<string, unknown>;
   /** Blocks numbered so far (each block's id is unique in its playbook). */
   blocks?: number;
+  /** include_tasks numbered so far (each id unique in its playbook). */
+  includes?: number;
 }
 export interface TaskSource {
   src: YamlSource;
   baseDirs: string[];
   expansion?: Expansion;
+  /** The include_tasks these tasks were included by, outermost first. */
+  within?: number[];
+  /** Handlers: include_tasks there is expanded in place, as import_tasks is. */
+  staticIncludes?: boolean;
 }
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

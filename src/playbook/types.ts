@@ -52,12 +52,24 @@ export interface Task {
   anyErrorsFatal?: boolean;
   /** At most this many hosts run the task at once (0: no limit). */
   throttle?: number;
+  /** An include_tasks entry, run as a task: a host it runs on (not skipped) takes the tasks `within` it. */
+  includeId?: number;
+  /** The include_tasks (their includeId, outermost first) a host must have run to take this task. */
+  within?: number[];
+  /** The `when` of those include_tasks: whether the task runs at all, for checks made before the run. */
+  includeWhen?: unknown[];
 }
+
+/** The module name of an include_tasks entry's own task (no module of the registry has it). */
+export const INCLUDE_MODULE = 'include_tasks';
 
 export interface Play {
   name: string;
   hosts: string;
   vars: Record<string, unknown>;
+  /** Every role's defaults and vars, merged in role order: every task of the play sees them. */
+  roleDefaults?: Record<string, unknown>;
+  roleVars?: Record<string, unknown>;
   serial: Array<number | string>;
   maxFailPercentage?: number;
   become: boolean;

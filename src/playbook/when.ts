@@ -291,13 +291,28 @@ function strict(n: Node, vars: Record<string, unknown>, where: Where): unknown {
 
 /**
  * Equality as Jinja has it: a string never equals a number (`'5' == 5` is false), a boolean equals the
- * number it stands for (`true == 1`), anything else only itself.
+ * number it stands for (`true == 1`), lists are equal item by item and mappings key by key (in any
+ * order), anything else only itself.
  */
-function same(a: unknown, b: unknown): boolean {
+function same(a: unknown, b: unknown, depth = 0): boolean {
   const num = (x: unknown): x is number | boolean => typeof x === 'number' || typeof x === 'boolean';
   if (num(a) && num(b)) return Number(a) === Number(b);
-  return a === b;
+  if (a === b) return true;
+  if (!a || !b || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) !== Array.isArray(b)) return false;
+  // Data from YAML may share nodes (anchors) but is finite; this bounds a pathological nesting.
+  if (depth > MAX_COMPARE_DEPTH) return false;
+  if (Array.isArray(a)) {
+    const bl = b as unknown[];
+    return a.length === bl.length && a.every((x, i) => same(x, bl[i], depth + 1));
+  }
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => {
+    const y = ownData(b, k);
+    return y !== MISSING && same(ownData(a, k), y, depth + 1);
+  });
 }
+const MAX_COMPARE_DEPTH = 100;
 
 /** Ordering as Jinja has it: numbers with numbers, strings with strings; anything else is an error. */
 function ordered(op: string, a: unknown, b: unknown, where: Where): number {
@@ -368,4 +383,15 @@ function filter(name: string, v: unknown, args: unknown[], n: Node, where: Where
         hint: 'filters: bool, int, length, lower, upper, string, default(x)',
       });
   }
+}
+
+/**
+ * What decides, before the run, whether a task runs: its `when` and those of the include_tasks it is
+ * in (which the run evaluates once, on the include).
+ */
+export function wholeWhen(task: { when?: unknown; includeWhen?: unknown[] }): unknown {
+  if (!task.includeWhen?.length) return task.when;
+  const own: unknown[] =
+    task.when === undefined || task.when === null ? [] : Array.isArray(task.when) ? task.when : [task.when];
+  return [...task.includeWhen, ...own];
 }

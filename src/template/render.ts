@@ -372,3 +372,53 @@ function templateError(e: unknown, src: string, where: Where): ConfigError {
     hint: 'lvsrun templates are Handlebars: {{var}}, {{#if x}}…{{/if}}, {{#each list}}…{{/each}}',
   });
 }
+
+/**
+ * The variables a template reads from its top-level context (the head of each path, `x` in
+ * `{{x.y}}`), in order of first use. Paths inside `#each` and `#with` bodies are left out (they
+ * read the item), as are helpers, `this`, `../` and `@data`. A text that does not parse reads none.
+ */
+export function rootNames(src: string): string[] {
+  if (!src.includes('{{')) return [];
+  let body: Node[];
+  try {
+    body = (hb.parse(src) as unknown as { body: Node[] }).body;
+  } catch {
+    return [];
+  }
+  const out = new Set<string>();
+  const path = (p: unknown, asHelper: boolean): void => {
+    const n = p as Node | undefined;
+    if (!n) return;
+    if (n.type === 'SubExpression') return call(n);
+    if (n.type !== 'PathExpression' || asHelper || n.data || n.depth) return;
+    if (/^(?:this|\.)(?:$|[./])/.test(String(n.original))) return;
+    const head = (n.parts as string[])[0];
+    if (head !== undefined) out.add(head);
+  };
+  const call = (n: Node): void => {
+    const params = (n.params as unknown[] | undefined) ?? [];
+    const pairs = (n.hash as { pairs?: Array<{ value: unknown }> } | undefined)?.pairs ?? [];
+    // `{{name}}` with no argument may be a variable or a helper: a known helper's name is not a variable.
+    const head = (n.path as Node).type === 'PathExpression' ? String((n.path as Node).original) : '';
+    path(n.path, params.length > 0 || pairs.length > 0 || Object.hasOwn(helpers, head) || BUILTIN.has(head));
+    for (const x of params) path(x, false);
+    for (const x of pairs) path(x.value, false);
+  };
+  const walk = (nodes: Node[] | undefined): void => {
+    for (const n of nodes ?? []) {
+      if (n.type === 'MustacheStatement' || n.type === 'SubExpression') call(n);
+      else if (n.type === 'BlockStatement') {
+        call(n);
+        const name = String((n.path as Node).original);
+        // each and with run their body against the item; their {{else}} runs in the outer context.
+        if (name !== 'each' && name !== 'with') walk((n.program as { body?: Node[] } | null)?.body);
+        walk((n.inverse as { body?: Node[] } | null)?.body);
+      }
+    }
+  };
+  walk(body);
+  return [...out];
+}
+
+const BUILTIN = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log']);

@@ -1,13 +1,16 @@
 /**
  * Small playbooks both ansible-playbook and lvsrun run unchanged (their templates are both Jinja and
  * Handlebars). Hosts: h01, h02 (directors), h03, h04 (realservers); each sshd sets its own HOME, so
- * `echo "$HOME"` tells which host a command ran on.
+ * `echo "$HOME"` tells which host a command ran on. A case writes files under `{{ out }}` (or `{{ rel }}`, the
+ * same folder as a relative path) and `{{ inventory_hostname }}`: the test compares what each tool wrote.
  */
 export interface FlowCase {
   id: string;
   playbook: string;
   /** Options given to both tools (such as `--tags`). */
   args?: string[];
+  /** Files beside the playbook (roles, included task files), by relative path. */
+  files?: Record<string, string>;
 }
 
 const play = (hosts: string, body: string, extra = ''): string =>
@@ -51,7 +54,65 @@ const tagOptions: ReadonlyArray<[string, string[]]> = [
   ['tags-all-never', ['--tags', 'all,never']],
 ];
 
+// include_tasks (dynamic: its own when and tags decide, it counts ok) beside import_tasks (static: each
+// imported task inherits them), with vars on both, in a block, and nested.
+const includePlay = play(
+  'h01:h03',
+  `    - name: include
+      include_tasks: inc.yml
+      vars:
+        iv: include
+      when: inventory_hostname == 'h01'
+    - name: import
+      import_tasks: inc.yml
+      vars:
+        iv: import
+      when: inventory_hostname != 'h01'
+    - name: tagged include
+      include_tasks: inc.yml
+      vars:
+        iv: tagged
+      tags: b
+    - block:
+        - name: include in a block
+          include_tasks: nested.yml
+          vars:
+            iv: block
+      when: inventory_hostname != 'h03'
+      tags: c
+`,
+);
+const includeFiles = {
+  'inc.yml': `- name: inc untagged
+  command: /bin/true
+- name: inc tag a
+  command: /bin/true
+  tags: a
+- name: inc writes with its vars
+  copy:
+    dest: "{{ out }}/{{ inventory_hostname }}-{{ iv }}"
+    content: "{{ iv }}\\n"
+`,
+  'nested.yml': `- name: nested include
+  include_tasks: inc.yml
+  tags: a
+- name: after the nested include
+  command: /bin/true
+  tags: [a, c]
+`,
+};
+const includeOptions: ReadonlyArray<[string, string[]]> = [
+  ['include-import', []],
+  ['include-tags-a', ['--tags', 'a']],
+  ['include-tags-b', ['--tags', 'b']],
+  ['include-tags-c', ['--tags', 'c']],
+  ['include-skip-b', ['--skip-tags', 'b']],
+  ['include-tags-tagged', ['--tags', 'tagged']],
+  ['include-tags-untagged', ['--tags', 'untagged']],
+];
+
 export const FLOW_CASES: readonly FlowCase[] = [
+  ...includeOptions.map(([id, args]) => ({ id, playbook: includePlay, args, files: includeFiles })),
   ...tagOptions.map(([id, args]) => ({ id, playbook: tagPlay, args })),
   {
     id: 'block-rescue-always',
@@ -378,6 +439,156 @@ export const FLOW_CASES: readonly FlowCase[] = [
       command: /bin/true
 `,
       '  vars:\n    s: "5"\n    t: true\n',
+    ),
+  },
+  {
+    id: 'when-compare-content',
+    playbook: play(
+      'h01',
+      `    - name: equal lists
+      command: /bin/true
+      when: l == ['a', 'b']
+    - name: lists in another order
+      command: /bin/true
+      when: l == ['b', 'a']
+    - name: lists differ
+      command: /bin/true
+      when: l != ['a']
+    - name: mappings in another key order
+      command: /bin/true
+      when: m1 == m2
+    - name: mappings differ
+      command: /bin/true
+      when: m1 != m3
+    - name: list in list of lists
+      command: /bin/true
+      when: l in [['a', 'b']]
+`,
+      '  vars:\n    l: [a, b]\n    m1: {x: 1, y: [1, 2]}\n    m2: {y: [1, 2], x: 1}\n    m3: {x: 1, y: [2, 1]}\n',
+    ),
+  },
+  {
+    id: 'registered-deep',
+    playbook: play(
+      'h01:h03',
+      `    - name: look
+      stat:
+        path: /etc
+      register: s
+    - name: say
+      command: echo hello
+      register: r
+    - name: write what was registered
+      copy:
+        dest: "{{ out }}/{{ inventory_hostname }}.txt"
+        content: "{{ s.stat.path }} {{ r.stdout }}\\n"
+        mode: "0640"
+`,
+    ),
+  },
+  {
+    id: 'files',
+    playbook: play(
+      'h01:h02',
+      `    - name: folder
+      file:
+        path: "{{ out }}/{{ inventory_hostname }}"
+        state: directory
+        mode: "0750"
+    - name: content
+      copy:
+        dest: "{{ out }}/{{ inventory_hostname }}/conf"
+        content: "host {{ inventory_hostname }}\\n"
+        mode: "0600"
+    - name: again, unchanged
+      copy:
+        dest: "{{ out }}/{{ inventory_hostname }}/conf"
+        content: "host {{ inventory_hostname }}\\n"
+        mode: "0600"
+    - name: touched
+      file:
+        path: "{{ out }}/{{ inventory_hostname }}/flag"
+        state: touch
+        mode: "0644"
+    - name: link
+      file:
+        path: "{{ out }}/{{ inventory_hostname }}/current"
+        src: conf
+        state: link
+    - name: mode only
+      file:
+        path: "{{ out }}/{{ inventory_hostname }}/conf"
+        mode: "0640"
+`,
+    ),
+  },
+  {
+    id: 'role-vars-after-role',
+    playbook: `- name: roles
+  hosts: h01:h03
+  gather_facts: false
+  vars:
+    v1: play
+    d2: play
+  pre_tasks:
+    - name: pre_tasks see every role's defaults and vars
+      assert:
+        that: ["d1 == 'r2 default'", "v1 == 'r1 vars'", "rp == 'param'", "d2 == 'play'"]
+  roles:
+    - role: r1
+      vars:
+        rp: param
+    - r2
+  tasks:
+    - name: tasks after the roles see them
+      assert:
+        that: ["d1 == 'r2 default'", "v1 == 'r1 vars'", "v2 == 'r2 vars'", "rp == 'param'", "d2 == 'play'"]
+    - name: written with them
+      copy:
+        dest: "{{ out }}/{{ inventory_hostname }}"
+        content: "{{ d1 }} {{ v1 }} {{ v2 }} {{ d2 }}\\n"
+`,
+    files: {
+      'roles/r1/defaults/main.yml': 'd1: r1 default\nd2: r1 default\n',
+      'roles/r1/vars/main.yml': 'v1: r1 vars\n',
+      'roles/r1/tasks/main.yml':
+        "- name: own defaults win over another role's\n  assert:\n    that: [\"d1 == 'r1 default'\", \"v2 == 'r2 vars'\"]\n",
+      'roles/r2/defaults/main.yml': 'd1: r2 default\n',
+      'roles/r2/vars/main.yml': 'v2: r2 vars\n',
+      'roles/r2/tasks/main.yml': '- name: r2 task\n  assert:\n    that: "d1 == \'r2 default\'"\n',
+    },
+  },
+  {
+    id: 'file-directory-parents',
+    playbook: play(
+      'h01:h04',
+      `    - name: parents get the mode, owner and group
+      file:
+        path: "{{ out }}/{{ inventory_hostname }}/a/b"
+        state: directory
+        mode: "0750"
+        owner: nobody
+        group: nogroup
+    - name: a symbolic mode
+      file:
+        path: "{{ out }}/{{ inventory_hostname }}/s/t"
+        state: directory
+        mode: u=rwx,g=rx,o=
+    - name: a relative path with a mode
+      file:
+        path: "{{ rel }}/{{ inventory_hostname }}-rel/c/d"
+        state: directory
+        mode: "0700"
+    - name: a relative path's mode changed
+      file:
+        path: "{{ rel }}/{{ inventory_hostname }}-rel/c"
+        mode: "0755"
+    - name: a relative file touched
+      file:
+        path: "{{ rel }}/{{ inventory_hostname }}-rel/c/f"
+        state: touch
+        mode: "0600"
+`,
     ),
   },
 ];

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sshdDown, sshdUp, type SshdHosts } from '../../src/bench/sshd-hosts.js';
 import { closeMasters } from '../../src/bench/tools.js';
@@ -10,7 +11,9 @@ import { FLOW_CASES } from './playbook-flow-cases.js';
 
 // Four OpenSSH servers on loopback (127.0.77.1-4, port 22770 unless LVSRUN_FLOW_NET and LVSRUN_FLOW_PORT
 // say otherwise, so runs side by side do not collide), started and stopped here. Both tools run the same
-// playbook against them; the task order, each host's result and the recap must match.
+// playbook against them; the task order, each host's result, the recap and the files written must match.
+// Each tool gets its own output folder as `out` (absolute) and `rel` (the same folder relative to the
+// login folder, where a module's relative path starts); a case writes under it, per host.
 const net = process.env.LVSRUN_FLOW_NET ?? '127.0.77';
 const port = Number(process.env.LVSRUN_FLOW_PORT ?? 22770);
 const dir = `/tmp/lvsrun-compat-flow-${net}`;
@@ -85,6 +88,8 @@ async function mine(pb: string, cwd: string, args: string[]): Promise<Outcome> {
     recap: Record<string, Record<string, number>>;
   } | null;
   if (!j) throw new Error(`lvsrun exit ${r.code}: ${r.stderr}`);
+  // FLOW_DEBUG=1 prints lvsrun's failed results, to see why a case differs.
+  if (process.env.FLOW_DEBUG) console.log(JSON.stringify(j.results.filter((x) => x.status === 'failed')));
   const steps: Step[] = [];
   for (const x of j.results) {
     const last = steps.at(-1);
@@ -105,6 +110,38 @@ async function mine(pb: string, cwd: string, args: string[]): Promise<Outcome> {
     ]),
   );
   return { code: r.code, steps, recap };
+}
+
+/**
+ * A folder's tree: each path below it with its type, mode, owner and group, and a file's content or a
+ * link's target (numeric ids, so that both tools' trees are compared as the kernel holds them).
+ */
+function tree(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = lstatSync(p);
+      const attrs = `${(st.mode & 0o7777).toString(8).padStart(4, '0')} ${st.uid}:${st.gid}`;
+      const rel = relative(root, p);
+      if (st.isSymbolicLink()) out[rel] = `link ${attrs} -> ${readlinkSync(p)}`;
+      else if (st.isDirectory()) {
+        out[rel] = `dir ${attrs}`;
+        walk(p);
+      } else out[rel] = `file ${attrs} ${JSON.stringify(readFileSync(p, 'utf8'))}`;
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** A fresh, empty output folder for one tool's run of a case, and the `-e` options that name it. */
+function outDir(cwd: string, tool: string): { dir: string; args: string[] } {
+  const d = join(cwd, `out-${tool}`);
+  rmSync(d, { recursive: true, force: true });
+  mkdirSync(d, { recursive: true, mode: 0o755 });
+  // sshd starts a session in the login user's home folder (from passwd: HOME set by SetEnv does not move it).
+  return { dir: d, args: ['-e', `out=${d}`, '-e', `rel=${relative(userInfo().homedir, d)}`] };
 }
 
 /**
@@ -129,8 +166,14 @@ describe('lvsrun runs blocks, run_once, delegate_to, any_errors_fatal, throttle 
         mkdirSync(cwd, { recursive: true });
         const pb = join(cwd, 'pb.yml');
         writeFileSync(pb, c.playbook);
-        const theirs = ansible(pb, c.args ?? []);
-        const ours = await mine(pb, cwd, c.args ?? []);
+        for (const [rel, text] of Object.entries(c.files ?? {})) {
+          mkdirSync(dirname(join(cwd, rel)), { recursive: true });
+          writeFileSync(join(cwd, rel), text);
+        }
+        const theirOut = outDir(cwd, 'ansible');
+        const theirs = ansible(pb, [...theirOut.args, ...(c.args ?? [])]);
+        const ourOut = outDir(cwd, 'lvsrun');
+        const ours = await mine(pb, cwd, [...ourOut.args, ...(c.args ?? [])]);
         const allowed = INTENDED.find((x) => x.id === c.id);
         if (allowed) {
           expect(ours.steps, `stale allow-list entry: ${allowed.reason}`).not.toEqual(theirs.steps);
@@ -140,6 +183,7 @@ describe('lvsrun runs blocks, run_once, delegate_to, any_errors_fatal, throttle 
         expect(ours.steps, "task order and each host's result").toEqual(theirs.steps);
         expect(ours.recap, 'recap').toEqual(theirs.recap);
         expect(ours.code, 'exit code').toBe(theirs.code);
+        expect(tree(ourOut.dir), 'files written (type, mode, owner, content)').toEqual(tree(theirOut.dir));
       },
       180_000,
     );

@@ -176,6 +176,7 @@ describe('block / rescue / always', () => {
     writeFileSync(join(dir, 'inc.yaml'), '- name: included\n  command: /bin/false\n');
     const pb = loadPlaybook(join(dir, 'pb.yaml'));
     expect(pb.plays[0]!.tasks.map((t) => [t.name, t.block?.map((f) => f.part)])).toEqual([
+      ['include_tasks', ['block']],
       ['included', ['block']],
       ['r', ['rescue']],
     ]);

@@ -22,8 +22,8 @@ const apply = (steps: Step[]) => {
 };
 const mode = (p: string) => (statSync(join(root, p)).mode & 0o7777).toString(8);
 
-async function directory(path: string) {
-  const p = file.schema.parse({ path, state: 'directory', mode: '0700' });
+async function directory(path: string, extra: Record<string, string> = {}) {
+  const p = file.schema.parse({ path, state: 'directory', mode: '0700', ...extra });
   const plan = file.plan(p, await file.check(ctx, p));
   apply(plan.steps);
   return plan;
@@ -54,5 +54,27 @@ describe('file state: directory creates missing parents as Ansible does, and its
     apply(plan.undo);
     expect(existsSync(join(root, 's1'))).toBe(false);
     expect(existsSync(root)).toBe(true);
+  });
+
+  it('takes a relative path from the working folder, its parents and itself getting the mode', async () => {
+    const plan = await directory('rel/-x y/z');
+    expect([mode('rel'), mode('rel/-x y'), mode('rel/-x y/z')]).toEqual(['700', '700', '700']);
+    apply(plan.undo);
+    expect(existsSync(join(root, 'rel'))).toBe(false);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('gives every created parent the owner and group too', async () => {
+    mkdirSync(join(root, 'own'), { mode: 0o755 });
+    const plan = await directory(join(root, 'own/o1/o2/o3'), { owner: 'nobody', group: '65534' });
+    const ids = (p: string) => `${statSync(join(root, p)).uid}:${statSync(join(root, p)).gid}`;
+    expect([ids('own'), ids('own/o1'), ids('own/o1/o2'), ids('own/o1/o2/o3')]).toEqual([
+      '0:0',
+      '65534:65534',
+      '65534:65534',
+      '65534:65534',
+    ]);
+    expect([mode('own/o1'), mode('own/o1/o2')]).toEqual(['700', '700']);
+    apply(plan.undo);
+    expect(existsSync(join(root, 'own/o1'))).toBe(false);
   });
 });

@@ -26,22 +26,22 @@ describe('templates rendered when the playbook loads', () => {
     const f = pb(PLAY, FILES);
     const p = loadPlaybook(f).plays[0]!;
     expect(p.serial).toEqual([1]);
-    expect(p.tasks.map((t) => t.name)).toEqual(['from a']);
+    expect(p.tasks.map((t) => t.name)).toEqual(['include_tasks', 'from a']);
     const q = loadPlaybook(f, { vars: { n: '50%', change: 'b.yaml' } }).plays[0]!;
     expect(q.serial).toEqual(['50%']);
-    expect(q.tasks.map((t) => t.name)).toEqual(['from b']);
+    expect(q.tasks.map((t) => t.name)).toEqual(['include_tasks', 'from b']);
   });
   it('an absolute file name from -e', () => {
     const other = pb('[]', { 'c.yaml': '- name: from c\n  command: "true"\n' });
     const p = loadPlaybook(pb(PLAY, FILES), { vars: { change: join(other, '..', 'c.yaml') } }).plays[0]!;
-    expect(p.tasks.map((t) => t.name)).toEqual(['from c']);
+    expect(p.tasks.map((t) => t.name)).toEqual(['include_tasks', 'from c']);
   });
   it("an included file's templates are found beside it, after the playbook's own", () => {
     const other = join(pb('[]'), '..');
     mkdirSync(join(other, 'templates'));
     writeFileSync(join(other, 'templates', 'page.hbs'), 'x');
     writeFileSync(join(other, 'c.yaml'), '- name: from c\n  template: {src: page.hbs, dest: /tmp/p}\n');
-    const t = loadPlaybook(pb(PLAY, FILES), { vars: { change: join(other, 'c.yaml') } }).plays[0]!.tasks[0]!;
+    const t = loadPlaybook(pb(PLAY, FILES), { vars: { change: join(other, 'c.yaml') } }).plays[0]!.tasks[1]!;
     expect(findLocalFile('page.hbs', t.baseDirs, 'templates').found).toBe(join(other, 'templates', 'page.hbs'));
   });
   it.each([

@@ -43,6 +43,7 @@ describe('stat on a symlink reports it as Ansible does (lnk_source, lnk_target)'
     writeFileSync(join(root, 'plain'), 'y');
     const s = await probe(join(root, 'plain'));
     expect(s.islnk).toBe(false);
+    expect(s.path).toBe(join(root, 'plain'));
     expect(s).not.toHaveProperty('lnk_source');
     expect(s).not.toHaveProperty('lnk_target');
   });

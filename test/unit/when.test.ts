@@ -12,6 +12,12 @@ const vars = {
   r: { rc: 0, stdout: 'added', changed: true },
   flag: 'yes',
   empty: [],
+  m1: { a: 1, b: [1, 'x'] },
+  m2: { b: [true, 'x'], a: 1 },
+  m3: { a: 1, b: [1, 'x'], c: null },
+  l2: ['a', 'b'],
+  nested: [['a', 'b']],
+  proto: { constructor: 1 },
 };
 
 describe('when evaluator', () => {
@@ -47,6 +53,22 @@ describe('when evaluator', () => {
     ['n == 3.0', true],
     ["s == '5.0'", false],
     ['[1, 2] | length == 2', true],
+    // Lists and mappings compare by content, as in Jinja (a mapping's key order does not matter).
+    ['list == l2', true],
+    ["list == ['a', 'b']", true],
+    ["list != ['a', 'b']", false],
+    ["list == ['b', 'a']", false],
+    ["list == ['a']", false],
+    ['m1 == m2', true],
+    ['m1 != m2', false],
+    ['m1 == m3', false],
+    ['m3 == m1', false],
+    ['r == r', true],
+    ['list in nested', true],
+    ['list == m1', false],
+    ['empty == []', true],
+    ['proto == proto', true],
+    ['m1 == proto', false],
   ])('%s → %s', (expr, want) => {
     expect(evalCondition(expr, vars)).toBe(want);
   });
