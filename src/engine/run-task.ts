@@ -10,7 +10,7 @@ import { asData, type TemplateEngine } from '../template/render.js';
 import { becomeSpec } from './connect.js';
 import type { HostState } from './host-state.js';
 import { runModule } from './module-run.js';
-import { probeAhead, probeKey, takeProbe, widenProbes } from './speculate.js';
+import { changed, probeAhead, probeKey, takeProbe, widenProbes } from './speculate.js';
 import { loopItems, parseTaskArgs, withItem } from './task-args.js';
 import type { Redactor } from '../text/redact.js';
 import type { TaskResult } from './types.js';
@@ -165,7 +165,7 @@ async function runItem(
       onBegin: (e) => on.undoLog.push(e),
       onUnapplied: (e) => on.undoLog.splice(on.undoLog.indexOf(e), 1),
       // Whatever happens next, probes sent before this point may describe the old state.
-      onApply: () => on.probing.changes++,
+      onApply: () => changed(on.probing),
       // Probes sent behind the steps see the state they leave: a converge's next task is probed in
       // the same round trip as this one's change.
       onSent: () => {

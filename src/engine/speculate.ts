@@ -5,7 +5,7 @@ import { becomeSpec } from './connect.js';
 import type { HostState } from './host-state.js';
 import { makeCtx } from './module-run.js';
 import { parseTaskArgs } from './task-args.js';
-import type { Probe } from './probe.js';
+import type { Probe, Probing } from './probe.js';
 import type { Play, Task } from '../playbook/types.js';
 import type { TemplateEngine } from '../template/render.js';
 
@@ -37,6 +37,15 @@ export const PROBE_AHEAD = 32;
 /** A task found nothing to change: probe further ahead (from none, one task; then doubling). */
 export function widenProbes(hs: HostState): void {
   hs.probing.window = Math.min(PROBE_AHEAD, Math.max(1, hs.probing.window * 2));
+}
+
+/**
+ * A change is about to be made on the host: probes sent before it are stale, and the tasks after
+ * it will likely change something too (a first converge), so fewer are probed ahead.
+ */
+export function changed(p: Probing): void {
+  p.changes++;
+  p.window = Math.floor(p.window / 4);
 }
 
 /** The cache key of a probe: the parsed arguments, the become user and check mode. */

@@ -9,7 +9,7 @@ import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { ShellSession } from '../../src/transport/shell-session.js';
 import type { ShellCmd } from '../../src/transport/shell.js';
-import type { ExecOptions, ExecResult, Transport } from '../../src/transport/types.js';
+import type { ExecItem, ExecOptions, ExecResult, Transport } from '../../src/transport/types.js';
 import { runOptions } from './run-options.js';
 import { spawnLocalShell } from './local-shell.js';
 
@@ -24,11 +24,25 @@ class LocalShellHost implements Transport {
     const pw = o.become?.password !== undefined;
     if (pw && this.passwordsOut > 0) this.overlappingPasswords++;
     if (pw) this.passwordsOut++;
+    this.sent.push(cmd);
     try {
       return await this.session.run(cmd, o.stdin === undefined ? {} : { stdin: o.stdin });
     } finally {
       if (pw) this.passwordsOut--;
     }
+  }
+  /** Every command the host was sent. */
+  readonly sent: string[] = [];
+  async execSeq(items: ReadonlyArray<ExecItem>): Promise<ExecResult[]> {
+    for (const it of items) this.sent.push(it.cmd);
+    const r = await this.session.runSeq(
+      items.map((it) => ({
+        cmd: it.cmd,
+        opts: it.opts?.stdin === undefined ? {} : { stdin: it.opts.stdin },
+        ...(it.mayFail ? { mayFail: true } : {}),
+      })),
+    );
+    return r.filter((x) => x.signal !== 'SKIPPED');
   }
   roundTrips(): number {
     return this.session.roundTrips;
@@ -47,7 +61,7 @@ async function run(
   dir: string,
   pb: string,
   names = ['h1'],
-): Promise<{ s: RunSummary; trips: number; overlapping: number }> {
+): Promise<{ s: RunSummary; trips: number; overlapping: number; sent: string[] }> {
   writeFileSync(join(dir, 'pb.yaml'), pb);
   const hosts = names.map((n) => `    ${n}: {}\n`).join('');
   writeFileSync(join(dir, 'inv.yaml'), `all:\n  hosts:\n${hosts}  vars:\n    d: ${dir}/root\n`);
@@ -60,7 +74,7 @@ async function run(
     new EventBus(),
   );
   const first = made.get(names[0]!)!;
-  return { s, trips: first.roundTrips(), overlapping: first.overlappingPasswords };
+  return { s, trips: first.roundTrips(), overlapping: first.overlappingPasswords, sent: first.sent };
 }
 
 const NOOP_PB = `- hosts: all
@@ -82,6 +96,24 @@ describe('probes sent ahead (one round trip for a no-op run)', () => {
     expect(noop.s.recap.h1).toMatchObject({ ok: 6, changed: 0, failed: 0 });
     // Six tasks, one probe each: sent one at a time they would cost six round trips.
     expect(noop.trips).toBeLessThanOrEqual(2);
+  });
+
+  it('a first converge probes and applies each task in one round trip, and does not probe every task again after each change', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
+    await run(dir, `- hosts: all\n  tasks:\n    - {name: root, file: {path: "{{d}}", state: directory}}\n`);
+    const tasks = Array.from(
+      { length: 12 },
+      (_, i) => `    - {name: t${i}, copy: {content: "${i}\\n", dest: "{{d}}/f${i}"}}\n`,
+    );
+    const cold = await run(dir, `- hosts: all\n  tasks:\n${tasks.join('')}`);
+    expect(cold.s.recap.h1).toMatchObject({ ok: 12, changed: 12, failed: 0 });
+    for (let i = 0; i < 12; i++) expect(readFileSync(join(dir, 'root', `f${i}`), 'utf8')).toBe(`${i}\n`);
+    // One round trip per task (its steps, with the next task's probe behind them), plus the first probes.
+    expect(cold.trips).toBeLessThanOrEqual(12 + 1);
+    // Probing all the tasks left after each change would send 12 + 11 + … + 1 = 78 probes.
+    const probes = cold.sent.filter((c) => c.startsWith('p=')).length;
+    expect(probes).toBeGreaterThanOrEqual(12);
+    expect(probes).toBeLessThanOrEqual(36);
   });
 
   it('a probe sent before a change is not trusted: the task looks again and sees the change', async () => {
