@@ -181,7 +181,11 @@ async function runItem(
     },
   );
   const { plan } = run;
-  if (plan.action === 'noop') widenProbes(hs);
+  if (plan.action === 'noop') {
+    widenProbes(hs);
+    // Nothing to change here: the next tasks' probes go now (the host is idle until they come back).
+    if (own && env.ahead && hs.transport) probeAhead(env, hs, env.ahead(task));
+  }
   if (run.kind === 'failed') return { status: 'failed', msg: run.msg, plan, result: { failed: true, msg: run.msg } };
   const changes = plan.action !== 'noop';
   if (run.kind === 'planned') {
