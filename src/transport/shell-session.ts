@@ -44,8 +44,13 @@ export class ShellSession {
   private readonly pending: Pending[] = [];
   private readonly nonce = randomBytes(8).toString('hex');
   private waits = 0;
+  /** Whether the host answered since the last write: the next write is then a new round trip. */
+  private heard = true;
 
-  /** Round trips so far: commands written while no other was in flight (the rest shared one). */
+  /**
+   * Round trips so far, counted as turns: writes made after hearing from the host (writes made
+   * before any answer came back share the round trip of the first).
+   */
   get roundTrips(): number {
     return this.waits;
   }
@@ -130,8 +135,14 @@ export class ShellSession {
         this.opening = undefined;
         this.chan = c;
         const mine = (): Pending | undefined => (this.chan === c ? this.first(c) : undefined);
-        c.onStdout((b) => mine()?.out(b));
-        c.onStderr((b) => mine()?.err(b));
+        c.onStdout((b) => {
+          this.heard = true;
+          mine()?.out(b);
+        });
+        c.onStderr((b) => {
+          this.heard = true;
+          mine()?.err(b);
+        });
         c.onClose(() => {
           if (this.chan === c) this.chan = undefined;
           // Every command still waiting on this shell ends with it.
@@ -253,11 +264,12 @@ export class ShellSession {
     }
     o.signal?.addEventListener('abort', onAbort, { once: true });
     this.pending.push(p);
-    if (this.first(c) === p) {
-      // Nothing else in flight: this command costs a round trip of its own.
+    if (this.heard) {
       this.waits++;
-      p.head();
+      this.heard = false;
     }
+    // Nothing else in flight: the shell starts this command now.
+    if (this.first(c) === p) p.head();
     c.write(this.script(cmd, seq, o.stdin, guarded));
   }
 }
