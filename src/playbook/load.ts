@@ -338,6 +338,13 @@ function includeTarget(src: YamlSource, raw: Obj, inc: unknown, p: Path, depth: 
     const hint = 'an included file that includes itself never ends';
     throw err(src, p, `include_tasks nested more than ${MAX_INCLUDE_DEPTH} deep`, hint);
   }
+  // A loop over an include would run the file once per item; it is not supported, and must not be
+  // dropped silently (the file would run once, without the item).
+  const loopKey = ['loop', 'with_items', 'loop_control'].find((k) => raw[k] !== undefined);
+  if (loopKey) {
+    const hint = 'put the loop on the tasks inside the included file';
+    throw err(src, [...p, loopKey], `${loopKey} on include_tasks or import_tasks is not supported`, hint);
+  }
   const named = isObj(inc) ? inc.file : inc;
   const name = loadTimeValue(src, named, p, expansion.loadVars ?? {});
   if (typeof name !== 'string' || !name) {

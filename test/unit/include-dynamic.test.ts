@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cmds, runFlow } from './flow-fixture.js';
+import { loadPlaybook } from '../../src/playbook/load.js';
+import { ConfigError } from '../../src/errors.js';
 
 // include_tasks is dynamic (a task of its own: its when and tags decide), import_tasks static.
 const dir = mkdtempSync(join(tmpdir(), 'lvsrun-include-'));
@@ -72,4 +74,27 @@ describe('include_tasks runs as a task; its tasks exist only for the hosts that 
     const r = await runFlow(PB, undefined, { tags: ['b'] });
     expect(r.order.sort()).toEqual(['h1:tagged include:ok', 'h2:tagged include:ok']);
   });
+});
+
+describe('a loop on an include is refused when the playbook loads, not dropped', () => {
+  for (const [kw, key] of [
+    ['include_tasks', 'loop'],
+    ['import_tasks', 'with_items'],
+    ['include_tasks', 'loop_control'],
+  ] as const) {
+    it(`${key} on ${kw}`, () => {
+      const pb = join(dir, `loop-${kw}-${key}.yaml`);
+      const val = key === 'loop_control' ? '{loop_var: x}' : '[1, 2]';
+      writeFileSync(pb, `- hosts: all\n  tasks:\n    - ${kw}: ${JSON.stringify(inc)}\n      ${key}: ${val}\n`);
+      let e: unknown;
+      try {
+        loadPlaybook(pb);
+      } catch (x) {
+        e = x;
+      }
+      expect(e).toBeInstanceOf(ConfigError);
+      expect(String((e as ConfigError).message)).toMatch(new RegExp(`${key} on include_tasks or import_tasks`));
+      expect((e as ConfigError).where).toMatchObject({ file: pb, line: 4, field: `[0].tasks[0].${key}` });
+    });
+  }
 });
