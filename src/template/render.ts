@@ -367,6 +367,17 @@ function templateError(e: unknown, src: string, where: Where): ConfigError {
         `use {{default ${expr} "value"}} for an optional value`,
     });
   }
+  // A helper's argument such as `x.y` in {{#if x.y}} is read without strict mode's check: name the
+  // undefined part instead of passing JavaScript's message on.
+  const cr = /^Cannot read properties of (undefined|null) \(reading '([^']*)'\)/.exec(msg);
+  const path = cr ? new RegExp(`([\\w@.-]+)\\.${cr[2]!.replace(/[^\w-]/g, '')}(?![\\w-])`).exec(src) : null;
+  if (cr && path) {
+    const head = path[1]!;
+    return new ConfigError('E_TEMPLATE', `'${head}' is ${cr[1]}, so '${head}.${cr[2]}' cannot be read`, {
+      where,
+      hint: `define ${head}, or test it first: {{#if ${head}}}…{{/if}}`,
+    });
+  }
   return new ConfigError('E_TEMPLATE', `template error: ${msg.split('\n').slice(0, 3).join(' ')}`, {
     where,
     hint: 'lvsrun templates are Handlebars: {{var}}, {{#if x}}…{{/if}}, {{#each list}}…{{/each}}',
