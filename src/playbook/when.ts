@@ -1,5 +1,6 @@
 import { ConfigError, type Where } from '../errors.js';
 import { MISSING, ownData } from '../template/own-data.js';
+import { same } from '../template/same.js';
 
 /**
  * A small, safe evaluator for `when`, `changed_when`, `failed_when` and `assert`:
@@ -294,25 +295,6 @@ function strict(n: Node, vars: Record<string, unknown>, where: Where): unknown {
  * number it stands for (`true == 1`), lists are equal item by item and mappings key by key (in any
  * order), anything else only itself.
  */
-function same(a: unknown, b: unknown, depth = 0): boolean {
-  const num = (x: unknown): x is number | boolean => typeof x === 'number' || typeof x === 'boolean';
-  if (num(a) && num(b)) return Number(a) === Number(b);
-  if (a === b) return true;
-  if (!a || !b || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) !== Array.isArray(b)) return false;
-  // Data from YAML may share nodes (anchors) but is finite; this bounds a pathological nesting.
-  if (depth > MAX_COMPARE_DEPTH) return false;
-  if (Array.isArray(a)) {
-    const bl = b as unknown[];
-    return a.length === bl.length && a.every((x, i) => same(x, bl[i], depth + 1));
-  }
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => {
-    const y = ownData(b, k);
-    return y !== MISSING && same(ownData(a, k), y, depth + 1);
-  });
-}
-const MAX_COMPARE_DEPTH = 100;
 
 /** Ordering as Jinja has it: numbers with numbers, strings with strings; anything else is an error. */
 function ordered(op: string, a: unknown, b: unknown, where: Where): number {

@@ -2,14 +2,15 @@ import Handlebars from 'handlebars';
 import { ConfigError, type Where } from '../errors.js';
 import { quote as shellQuote } from '../transport/shell.js';
 import { isData, MISSING, ownData } from './own-data.js';
+import { same } from './same.js';
 
 /** Only this file imports handlebars. Strict mode: an undefined variable is an error naming it. */
 const hb = Handlebars.create();
 
 const helpers = {
   default: (v: unknown, d: unknown) => (v === undefined || v === null || v === '' ? d : v),
-  eq: (a: unknown, b: unknown) => a === b,
-  ne: (a: unknown, b: unknown) => a !== b,
+  eq: (a: unknown, b: unknown) => same(a, b),
+  ne: (a: unknown, b: unknown) => !same(a, b),
   gt: (a: number, b: number) => a > b,
   lt: (a: number, b: number) => a < b,
   and: (...a: unknown[]) => a.slice(0, -1).every(Boolean),

@@ -39,3 +39,21 @@ describe('a helper argument that reads past an undefined value names the undefin
     expect(eng.renderString('{{#if x.y}}yes{{/if}}', { x: { y: 1 } }, { file: 'pb.yaml' })).toBe('yes');
   });
 });
+
+describe('eq and ne compare as when does (Jinja): by value and content', () => {
+  const r = (t: string, v: Record<string, unknown>) => eng.renderString(t, v, { file: 'pb.yaml' });
+  it.each([
+    ['lists by item', { a: [1, 'x'], b: [1, 'x'] }, 'same'],
+    ['mappings in any key order', { a: { k: 1, j: [2] }, b: { j: [2], k: 1 } }, 'same'],
+    ['true and 1', { a: true, b: 1 }, 'same'],
+    ['a string and a number', { a: '5', b: 5 }, 'differ'],
+    ['lists of another length', { a: [1], b: [1, 1] }, 'differ'],
+    ['a mapping and a list', { a: {}, b: [] }, 'differ'],
+  ])('%s', (_n, v, want) => {
+    expect(r('{{#if (eq a b)}}same{{else}}differ{{/if}}', v)).toBe(want);
+    expect(r('{{#if (ne a b)}}differ{{else}}same{{/if}}', v)).toBe(want);
+  });
+  it('an inherited name is not a key', () => {
+    expect(r('{{#if (eq a b)}}same{{else}}differ{{/if}}', { a: { toString: 1 }, b: {} })).toBe('differ');
+  });
+});
