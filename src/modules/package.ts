@@ -52,15 +52,16 @@ export async function detectPkgManager(ctx: ModuleCtx): Promise<PkgManager> {
   });
 }
 
+/** One dpkg-query line per package: `Package|Architecture|Status|Version`. */
+const DPKG_FORMAT = '${Package}|${Architecture}|${Status}|${Version}\\n';
+
+/**
+ * apt: one dpkg-query for every name (on a slow host a process start is the cost that counts), one
+ * line per package it matches; parseDpkgQuery gives each name its own. rpm: one query per name.
+ */
 function queryCmd(mgr: PkgManager, names: string[]): ShellCmd {
   return mgr === 'apt'
-    ? joinCmds(
-        [
-          sh`for p in ${names}; do v=$(dpkg-query -W -f=${'${Status}|${Version}'} "$p" 2>/dev/null); `,
-          sh`case "$v" in "install ok installed|"*) echo "$p|\${v#*|}";; *) echo "$p|";; esac; done`,
-        ],
-        '',
-      )
+    ? sh`dpkg-query -W -f=${DPKG_FORMAT} ${names} 2>/dev/null`
     : joinCmds(
         [
           sh`for p in ${names}; do v=$(rpm -q --qf '%{VERSION}-%{RELEASE}' "$p" 2>/dev/null) `,
@@ -68,6 +69,31 @@ function queryCmd(mgr: PkgManager, names: string[]): ShellCmd {
         ],
         '',
       );
+}
+
+const reEscape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The installed version of each asked name from one dpkg-query answer, matched as dpkg-query matches
+ * a name alone: NAME on any architecture, NAME:ARCH on that one, `*` as a wildcard, case aside. The
+ * first matching package whose status is `install ok installed` gives the version; no such package
+ * (or a NAME=VERSION, which dpkg-query never matches) is missing.
+ */
+export function parseDpkgQuery(stdout: string, names: string[]): Record<string, string | null> {
+  const rows = stdout
+    .split('\n')
+    .map((l) => l.split('|'))
+    .filter((f) => f.length === 4)
+    .map(([name, arch, status, version]) => ({ name: name!, arch: arch!, status, version }));
+  const out: Record<string, string | null> = {};
+  for (const n of names) {
+    const re = new RegExp(`^${n.split('*').map(reEscape).join('.*')}$`, 'i');
+    const hit = rows.find(
+      (r) => r.status === 'install ok installed' && re.test(n.includes(':') ? `${r.name}:${r.arch}` : r.name),
+    );
+    out[n] = hit?.version ? hit.version : null;
+  }
+  return out;
 }
 
 function installCmd(mgr: PkgManager, names: string[], latest: boolean): ShellCmd {
@@ -99,10 +125,12 @@ export const pkg: TaskModule<Args, PkgObserved> = {
     const mgr = p.use === 'auto' ? await detectPkgManager(ctx) : p.use;
     const r = await ctx.exec(queryCmd(mgr, p.name));
     const installed: Record<string, string | null> = {};
-    for (const line of r.stdout.trim().split('\n')) {
-      const [n, v] = line.split('|');
-      if (n) installed[n] = v ? v : null;
-    }
+    if (mgr === 'apt') Object.assign(installed, parseDpkgQuery(r.stdout, p.name));
+    else
+      for (const line of r.stdout.trim().split('\n')) {
+        const [n, v] = line.split('|');
+        if (n) installed[n] = v ? v : null;
+      }
     let upgradable: string[] = [];
     if (p.state === 'latest' && mgr === 'apt') {
       const u = await ctx.exec(sh`apt list --upgradable ${p.name} 2>/dev/null | cut -d/ -f1`);

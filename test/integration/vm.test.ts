@@ -31,6 +31,8 @@ describe('VM mode (real IPVS)', () => {
         /^lb1\n\S+-amd64\nipvs$/,
       );
       expect(await on('rs1', 'test -e /proc/net/ip_vs && echo ipvs || echo none')).toBe('none');
+      // bash sources root's .bashrc for every command sshd runs: a guest starts with an empty one
+      expect(await on('lb1', 'wc -c < /root/.bashrc')).toBe('0');
     },
     LAB_CAP_MS,
   );
