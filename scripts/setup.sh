@@ -8,7 +8,8 @@ need=()
 extra=""; [ "${1:-}" = --bench ] && extra="ansible-playbook:ansible python3:python3 /usr/bin/time:time"
 # ansible-vault (Debian's ansible-core): the vault tests check files both ways against it; tmux gives them a terminal.
 # systemd is PID 1 of the lab hosts; openssl hashes the lab user's sudo password.
-for pair in $extra ansible-vault:ansible-core tmux:tmux qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio ping:iputils-ping iptables:iptables chromium:chromium sshd:openssh-server ssh-keygen:openssh-client sudo:sudo keepalived:keepalived nginx:nginx-light ipvsadm:ipvsadm ip:iproute2 unshare:util-linux curl:curl systemctl:systemd openssl:openssl; do
+# ifupdown: the lab brings a persisted VIP stanza up with ifup, as a Debian boot does.
+for pair in $extra ansible-vault:ansible-core tmux:tmux qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio ifup:ifupdown ping:iputils-ping iptables:iptables chromium:chromium sshd:openssh-server ssh-keygen:openssh-client sudo:sudo keepalived:keepalived nginx:nginx-light ipvsadm:ipvsadm ip:iproute2 unshare:util-linux curl:curl systemctl:systemd openssl:openssl; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || need+=("$pkg")
 done

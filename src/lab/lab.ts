@@ -143,14 +143,16 @@ export async function labUp(counts: LabCounts, env: NodeJS.ProcessEnv): Promise<
   for (const h of hosts) {
     if (kernel && initrd && asGuest(c, h.group)) {
       const [, , net, n] = h.addr.split('.').map(Number) as [number, number, number, number];
-      const mac = `52:54:00:77:${net.toString(16).padStart(2, '0')}:${n.toString(16).padStart(2, '0')}`;
+      const tail = `${net.toString(16).padStart(2, '0')}:${n.toString(16).padStart(2, '0')}`;
       const vm = await startVm(
         {
           name: h.name,
           addr: h.addr,
           hostDir: join(dir, 'hosts', h.name),
-          mac,
+          mac: `52:54:00:77:${tail}`,
           memMiB: h.group === 'directors' ? 640 : 512,
+          // eth1 on the second segment: a service network apart from the SSH one (no login user there)
+          second: { bridge: MGMT_BRIDGE, addr: mgmtAddr(h.addr), mac: `52:54:00:79:${tail}` },
         },
         kernel,
         initrd,

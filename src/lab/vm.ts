@@ -113,7 +113,8 @@ export async function buildInitrd(dir: string, k: VmKernel): Promise<string> {
 }
 
 /** The guest's own init: addresses, hostname, sshd; then it only reaps children. */
-function guestInit(name: string, addr: string): string {
+function guestInit(name: string, addr: string, addr2?: string): string {
+  const eth1 = addr2 ? `ip addr add ${addr2}/16 dev eth1; ip link set eth1 up\n` : '';
   return `#!/bin/sh
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev 2>/dev/null
 mkdir -p /dev/pts; mount -t devpts devpts /dev/pts; mount -t tmpfs tmpfs /run; mount -t tmpfs tmpfs /tmp
@@ -123,7 +124,7 @@ cp /etc/lvsrun-vm/hosts /etc/hosts
 # command sshd runs, so a guest starts from an empty one, as a namespace host does
 : > /root/.bashrc
 ip link set lo up; ip addr add ${addr}/16 dev eth0; ip link set eth0 up
-mkdir -p /run/sshd; chmod 755 /run/sshd
+${eth1}mkdir -p /run/sshd; chmod 755 /run/sshd
 # sshd re-executes itself for every connection (a fresh address layout): 0.25 s of process start under TCG
 # for each connection. A lab guest skips that with -r; an sshd that no longer takes -r starts as usual.
 c=/etc/lvsrun-vm/sshd_config
@@ -139,6 +140,8 @@ export interface VmSpec {
   hostDir: string;
   mac: string;
   memMiB: number;
+  /** A second NIC (eth1) on another bridge: the lab's second segment, a service network apart from SSH. */
+  second?: { bridge: string; addr: string; mac: string };
 }
 
 /**
@@ -152,7 +155,7 @@ export async function startVm(
   bridge: string,
 ): Promise<{ pid: number; tap: string }> {
   const cfg = join(v.hostDir, 'etc');
-  writeFileSync(join(cfg, 'init'), guestInit(v.name, v.addr), { mode: 0o755 });
+  writeFileSync(join(cfg, 'init'), guestInit(v.name, v.addr, v.second?.addr), { mode: 0o755 });
   writeFileSync(
     join(cfg, 'sshd_config'),
     sshdConfigText({
@@ -166,6 +169,21 @@ export async function startVm(
   const tap = `${TAP_PREFIX}${v.name}`;
   await run('ip', ['tuntap', 'add', 'dev', tap, 'mode', 'tap'], { ok: [1] });
   await run('ip', ['link', 'set', tap, 'master', bridge, 'up']);
+  // Named under the same prefix, so lab down finds it like the first.
+  const tap2 = v.second ? `${TAP_PREFIX}m-${v.name}` : undefined;
+  if (v.second && tap2) {
+    await run('ip', ['tuntap', 'add', 'dev', tap2, 'mode', 'tap'], { ok: [1] });
+    await run('ip', ['link', 'set', tap2, 'master', v.second.bridge, 'up']);
+  }
+  const nic2 =
+    v.second && tap2
+      ? [
+          '-netdev',
+          `tap,id=n1,ifname=${tap2},script=no,downscript=no`,
+          '-device',
+          `virtio-net-pci,netdev=n1,mac=${v.second.mac}`,
+        ]
+      : [];
   const log = openSync(join(v.hostDir, 'console.log'), 'w');
   const child = spawn(
     'qemu-system-x86_64',
@@ -192,6 +210,7 @@ export async function startVm(
       `tap,id=n0,ifname=${tap},script=no,downscript=no`,
       '-device',
       `virtio-net-pci,netdev=n0,mac=${v.mac}`,
+      ...nic2,
     ],
     { detached: true, stdio: ['ignore', log, log] },
   );
