@@ -3,6 +3,7 @@ import { Client, type ConnectConfig, type ClientChannel } from 'ssh2';
 import { TransportError } from '../errors.js';
 import { KnownHosts, keyTypeOf } from './known-hosts.js';
 import { refuseNul, sudoRefusal, wrapBecome } from './become.js';
+import { execOneByOne } from './exec-seq.js';
 import { ShellSession, type ShellChannel } from './shell-session.js';
 import type { ShellCmd } from './shell.js';
 import type { ConnectSpec, ExecItem, ExecOptions, ExecResult, Held, Transport } from './types.js';
@@ -169,13 +170,7 @@ export class SshTransport implements Transport {
     if (this.lost) throw this.lostError();
     // A sudo password needs a channel of its own per command: those run one by one.
     if (!this.session || items.some((it) => it.opts?.become?.password !== undefined)) {
-      const out: ExecResult[] = [];
-      for (const it of items) {
-        const r = await this.exec(it.cmd, it.opts);
-        out.push(r);
-        if (r.code !== 0 && !it.mayFail) break;
-      }
-      return out;
+      return execOneByOne(this, items);
     }
     for (const it of items) refuseNul(it.cmd, this.host);
     const answers = await this.session.runSeq(
