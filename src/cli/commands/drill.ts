@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { becomeSpec } from '../../engine/connect.js';
@@ -155,6 +156,8 @@ export async function drillCommand(argv: string[], io: Io): Promise<number> {
     connectTimeoutMs: 10000,
   });
   const ctl = new AbortController();
+  // Every command in flight on every host listens on it (and stops listening when it ends): many at once is normal.
+  setMaxListeners(0, ctl.signal);
   const onSig = (): void => {
     io.err('\ninterrupted: restoring the cluster\n');
     ctl.abort();

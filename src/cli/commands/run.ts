@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { join, resolve } from 'node:path';
 import { operatorName } from '../../engine/host-lock.js';
 import { EventBus } from '../../engine/events.js';
@@ -170,6 +171,8 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
 
   const runId = newRunId();
   const ctl = new AbortController();
+  // Every command in flight on every host listens on it (and stops listening when it ends): many at once is normal.
+  setMaxListeners(0, ctl.signal);
   let interrupts = 0;
   const onSig = (): void => {
     interrupts++;
