@@ -25,7 +25,7 @@ export class HostState {
   ) {
     this.undoLog = shared.undoLog ?? [];
     this.facts = shared.facts ?? new Map<string, Promise<unknown>>();
-    this.probing = shared.probing ?? { changes: 0, probes: new Map(), window: 32 };
+    this.probing = shared.probing ?? { changes: 0, probes: new Map(), window: 32, unsent: 0 };
   }
 
   get active(): boolean {

@@ -23,4 +23,6 @@ export interface Probing {
   readonly probes: Map<Task, Probe>;
   /** How many tasks ahead to probe (adapts: see probeAhead). */
   window: number;
+  /** Changes recorded (counted in `changes`) whose steps are not written yet: no probe goes meanwhile. */
+  unsent: number;
 }

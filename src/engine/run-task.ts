@@ -10,7 +10,7 @@ import { asData, type TemplateEngine } from '../template/render.js';
 import { becomeSpec } from './connect.js';
 import type { HostState } from './host-state.js';
 import { runModule } from './module-run.js';
-import { changed, probeAhead, probeKey, takeProbe, widenProbes } from './speculate.js';
+import { changed, probeAhead, probeKey, stepsSent, takeProbe, widenProbes } from './speculate.js';
 import { loopItems, parseTaskArgs, withItem } from './task-args.js';
 import type { Redactor } from '../text/redact.js';
 import type { TaskResult } from './types.js';
@@ -155,6 +155,8 @@ async function runItem(
         env.templates.renderString(text, vars, { file }),
       )
     : undefined;
+  // A change between its journal record and its steps' writing: probes sent meanwhile could run before it.
+  let unsent = false;
   const run = await runModule(
     mod,
     p,
@@ -165,10 +167,15 @@ async function runItem(
       onBegin: (e) => on.undoLog.push(e),
       onUnapplied: (e) => on.undoLog.splice(on.undoLog.indexOf(e), 1),
       // Whatever happens next, probes sent before this point may describe the old state.
-      onApply: () => changed(on.probing),
+      onApply: () => {
+        changed(on.probing);
+        unsent = true;
+      },
       // Probes sent behind the steps see the state they leave: a converge's next task is probed in
       // the same round trip as this one's change.
       onSent: () => {
+        unsent = false;
+        stepsSent(on.probing);
         if (own && !env.check && env.ahead && hs.transport) probeAhead(env, hs, env.ahead(task), 1);
       },
     },
@@ -179,7 +186,9 @@ async function runItem(
         if (own && env.ahead && hs.transport) probeAhead(env, hs, env.ahead(task));
       },
     },
-  );
+  ).finally(() => {
+    if (unsent) stepsSent(on.probing); // the steps never went (a journal or transport failure)
+  });
   const { plan } = run;
   if (plan.action === 'noop') {
     widenProbes(hs);

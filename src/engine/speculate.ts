@@ -45,7 +45,13 @@ export function widenProbes(hs: HostState): void {
  */
 export function changed(p: Probing): void {
   p.changes++;
+  p.unsent++;
   p.window = Math.floor(p.window / 4);
+}
+
+/** That change's steps are written to the host (or will never be): probes may go again once none is pending. */
+export function stepsSent(p: Probing): void {
+  p.unsent--;
 }
 
 /** The cache key of a probe: the parsed arguments, the become user and check mode. */
@@ -61,6 +67,9 @@ export function probeKey(p: unknown, become: unknown, check: boolean): string {
  * change's steps were just sent, so the next tasks' probes, run after them, will not be stale.
  */
 export function probeAhead(env: ProbeEnv, hs: HostState, ahead: readonly Task[], atLeast = 0): void {
+  // A change recorded but not yet written (another task's, delegated here, waiting on the journal)
+  // would run after a probe sent now while counting as made before it: wait for it.
+  if (hs.probing.unsent > 0) return;
   for (const t of ahead.slice(0, Math.max(atLeast, hs.probing.window))) {
     if (hs.probing.probes.get(t)?.changes === hs.probing.changes) continue;
     const p = startProbe(env, hs, t);
@@ -107,7 +116,8 @@ function startProbe(env: ProbeEnv, hs: HostState, task: Task): Probe | undefined
         become,
         baseDirs: task.baseDirs,
         templates: env.templates,
-        ...(env.signal ? { signal: env.signal } : {}),
+        // No abort signal: an aborted command closes the host's shell, and a probe may be queued
+        // behind a change's steps, which must finish before the rollback (a probe is read-only and short).
       }),
       probe,
     );

@@ -44,8 +44,10 @@ export function fileStateCmd(path: string): ShellCmd {
     // normalised path (a dirname process per level cost a cold run most of its process starts), and
     // prints how many levels it climbed, not the name: a name may hold a newline.
     sh`else echo absent; a=${walkPath(path)}; n=0`,
-    raw(`  while [ "$a" != / ]; do case $a in */*) d=\${a%/*}; d=\${d:-/} ;; *) d=. ;; esac`),
-    raw(`    [ -e "$d" ] && break; a=$d; n=$((n+1)); done; echo "$n"; fi`),
+    // It never climbs to `.` or `..`: they exist (a become user who may not search the login's home
+    // would not see them, and must neither loop nor take them for folders to make and remove).
+    raw(`  while [ "$a" != / ]; do case $a in */*) d=\${a%/*}; d=\${d:-/} ;; *) break ;; esac`),
+    raw(`    case $d in .|..) break ;; esac; [ -e "$d" ] && break; a=$d; n=$((n+1)); done; echo "$n"; fi`),
   ]);
 }
 

@@ -96,7 +96,10 @@ export const file: TaskModule<Args, Observed> = {
               exec(
                 joinCmds(
                   [
-                    sh`p=${walkPath(path)}; rmdir -- "$p" 2>/dev/null || rm -rf -- "$p"`,
+                    // Only a folder is taken away: `a/` over a file `a` probes as absent (ENOTDIR), and
+                    // its failed mkdir must not cost the file.
+                    sh`p=${walkPath(path)}; if [ -d "$p" ] && [ ! -L "$p" ]; then`,
+                    raw(` rmdir -- "$p" 2>/dev/null || rm -rf -- "$p"; fi`),
                     ...Array<ShellCmd>(k).fill(up),
                   ],
                   '',

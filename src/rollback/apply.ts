@@ -50,8 +50,8 @@ export async function applyJournaled(
       opts: execOpts(become, step.stdin !== undefined ? { stdin: step.stdin } : {}),
       ...(step.anyCode ? { mayFail: true } : {}),
     })),
+    onSent,
   );
-  onSent?.();
   const results = await sent;
   const bad = results.findIndex((r, i) => r.code !== 0 && !plan.steps[i]!.anyCode);
   if (bad >= 0) {

@@ -12,6 +12,11 @@ export interface ShellChannel {
   close(): void;
 }
 
+/** How a command of a sequence depends on the one before it (see ShellSession.script). */
+type Guard = 'none' | 'ok' | 'ran';
+
+const guardAfter = (prev: SeqItem): Guard => (prev.mayFail ? 'ran' : 'ok');
+
 /** One command of a sequence; `mayFail`: the next one runs whatever this one's exit status. */
 export interface SeqItem {
   cmd: string;
@@ -79,7 +84,8 @@ export class ShellSession {
       (it, i) =>
         new Promise<ExecResult>((resolve, reject) => {
           opened.then(
-            (c) => this.start(c, it.cmd, seqs[i]!, it.opts ?? {}, resolve, i > 0 && !items[i - 1]!.mayFail),
+            (c) =>
+              this.start(c, it.cmd, seqs[i]!, it.opts ?? {}, resolve, i === 0 ? 'none' : guardAfter(items[i - 1]!)),
             (e: unknown) => reject(e),
           );
         }),
@@ -98,16 +104,19 @@ export class ShellSession {
   }
 
   /**
-   * The text written to the shell for one command (exported for tests). `guarded`: it runs only if
-   * the command written just before it exited 0, else it reports itself skipped (`S`).
+   * The text written to the shell for one command (exported for tests). `guard`: whether it runs
+   * depends on the command written just before it: `ok`, only if that one exited 0; `ran`, only if
+   * that one ran at all. A command that does not run reports itself skipped (`S`), so the ones
+   * after it are skipped too.
    */
-  script(cmd: string, seq: number, stdin?: string | Buffer, guarded = false): string {
+  script(cmd: string, seq: number, stdin?: string | Buffer, guard: Guard = 'none'): string {
     const end = `LVSRUN_${this.nonce}_EOF`;
     const tail = `printf '\\001${this.nonce}:${seq}:%s\\n' "$__lvsrun_r"; printf '\\001${this.nonce}:${seq}\\n' >&2\n`;
     const wrap = (run: string): string =>
-      guarded
-        ? `if [ "$__lvsrun_r" = 0 ]; then ${run}__lvsrun_r=$?; else __lvsrun_r=S; fi; ${tail}`
-        : `${run}__lvsrun_r=$?; ${tail}`;
+      guard === 'none'
+        ? `${run}__lvsrun_r=$?; ${tail}`
+        : `if [ "$__lvsrun_r" ${guard === 'ok' ? '= 0' : '!= S'} ]; then ${run}__lvsrun_r=$?; ` +
+          `else __lvsrun_r=S; fi; ${tail}`;
     // One logical line (newlines inside the quotes are not line ends): a here-document starts after it.
     const body = `( eval ${quote(cmd)} )`;
     if (stdin === undefined) return wrap(`${body} </dev/null\n`);
@@ -170,7 +179,7 @@ export class ShellSession {
     seq: number,
     o: RunOpts,
     resolve: (r: ExecResult) => void,
-    guarded = false,
+    guard: Guard = 'none',
   ): void {
     const started = performance.now();
     const outMark = Buffer.from(`\x01${this.nonce}:${seq}:`);
@@ -259,6 +268,8 @@ export class ShellSession {
         }),
     };
     if (o.signal?.aborted) {
+      // Not written: the next command of a sequence must not take an earlier answer for this one's.
+      c.write('__lvsrun_r=S\n');
       resolve({ code: null, signal: 'ABORT', stdout: '', stderr: '', durationMs: 0 });
       return;
     }
@@ -270,7 +281,7 @@ export class ShellSession {
     }
     // Nothing else in flight: the shell starts this command now.
     if (this.first(c) === p) p.head();
-    c.write(this.script(cmd, seq, o.stdin, guarded));
+    c.write(this.script(cmd, seq, o.stdin, guard));
   }
 }
 

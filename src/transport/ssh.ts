@@ -166,14 +166,14 @@ export class SshTransport implements Transport {
     return r;
   }
 
-  async execSeq(items: ReadonlyArray<ExecItem>): Promise<ExecResult[]> {
+  async execSeq(items: ReadonlyArray<ExecItem>, after?: () => void): Promise<ExecResult[]> {
     if (this.lost) throw this.lostError();
     // A sudo password needs a channel of its own per command: those run one by one.
     if (!this.session || items.some((it) => it.opts?.become?.password !== undefined)) {
-      return execOneByOne(this, items);
+      return execOneByOne(this, items, after);
     }
     for (const it of items) refuseNul(it.cmd, this.host);
-    const answers = await this.session.runSeq(
+    const sent = this.session.runSeq(
       items.map((it) => {
         const o = it.opts ?? {};
         const { cmd: full, stdin } = wrapBecome(it.cmd, this.user, o);
@@ -184,6 +184,9 @@ export class SshTransport implements Transport {
         };
       }),
     );
+    // Asked for now, a command is written to the same shell after these (see ShellSession.runSeq).
+    after?.();
+    const answers = await sent;
     const ran = answers.filter((r) => r.signal !== 'SKIPPED');
     if (ran.some((r) => r.signal === 'SHELL_CLOSED')) {
       await new Promise((res) => setTimeout(res, 50));

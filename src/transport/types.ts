@@ -40,9 +40,11 @@ export interface Transport {
   /**
    * Run commands in order, sent together where the transport can: each runs only if the one
    * before it exited 0 (unless that one `mayFail`). Answers the commands that ran: the last one is
-   * the first failure, if any. Without it, callers run them one by one (execSeq in exec-seq.ts).
+   * the first failure, if any. `after` is called as soon as a command sent from it would run after
+   * these (right away when they went together down one shell; else once they are done). Without
+   * it, callers run them one by one (execSeq in exec-seq.ts).
    */
-  execSeq?(items: ReadonlyArray<ExecItem>): Promise<ExecResult[]>;
+  execSeq?(items: ReadonlyArray<ExecItem>, after?: () => void): Promise<ExecResult[]>;
 }
 
 /** One command of a sequence. */

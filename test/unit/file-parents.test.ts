@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -76,5 +85,17 @@ describe('file state: directory creates missing parents as Ansible does, and its
     expect([mode('own/o1'), mode('own/o1/o2')]).toEqual(['700', '700']);
     apply(plan.undo);
     expect(existsSync(join(root, 'own/o1'))).toBe(false);
+  });
+});
+
+describe('file state: directory over something that is not a folder', () => {
+  it('a trailing slash on a regular file: the failed create is undone without removing the file', async () => {
+    writeFileSync(join(root, 'plain'), 'keep me\n');
+    const p = file.schema.parse({ path: join(root, 'plain') + '/', state: 'directory' });
+    const plan = file.plan(p, await file.check(ctx, p));
+    const first = run((plan.steps[0] as { cmd: string }).cmd);
+    if (plan.action === 'create') expect(first.code).not.toBe(0);
+    for (const u of plan.undo) run((u as { cmd: string }).cmd);
+    expect(readFileSync(join(root, 'plain'), 'utf8')).toBe('keep me\n');
   });
 });

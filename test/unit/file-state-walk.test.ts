@@ -92,3 +92,24 @@ describe('file state: the top-most missing folder', () => {
     expect(existsSync(join(root, 'dirname.log'))).toBe(false);
   });
 });
+
+describe('a user who may not search the working folder', () => {
+  // As a become user in a login home it cannot enter: `.` is not visible. The walk must end, and
+  // never name `.` or `..` as a folder to make (an undo removes what it names).
+  const locked = mkdtempSync(join(tmpdir(), 'lvsrun-walk-locked-'));
+  afterAll(() => rmSync(locked, { recursive: true, force: true }));
+  for (const p of ['a/b/c', './a/b', 'x', '../q/x']) {
+    it(p, () => {
+      const r = spawnSync(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', '/bin/sh', '-c', fileStateCmd(p)],
+        { cwd: locked, encoding: 'utf8', timeout: 60_000 },
+      );
+      expect(r.error).toBeUndefined();
+      expect(r.status, r.stderr).toBe(0);
+      const st = parseFileState({ code: 0, signal: null, stdout: r.stdout, stderr: '', durationMs: 0 }, p);
+      expect(st.exists).toBe(false);
+      expect(['.', '..', './.', '']).not.toContain(st.missingFrom ?? 'none');
+    });
+  }
+});

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,16 +34,17 @@ class LocalShellHost implements Transport {
   }
   /** Every command the host was sent. */
   readonly sent: string[] = [];
-  async execSeq(items: ReadonlyArray<ExecItem>): Promise<ExecResult[]> {
+  async execSeq(items: ReadonlyArray<ExecItem>, after?: () => void): Promise<ExecResult[]> {
     for (const it of items) this.sent.push(it.cmd);
-    const r = await this.session.runSeq(
+    const answers = this.session.runSeq(
       items.map((it) => ({
         cmd: it.cmd,
         opts: it.opts?.stdin === undefined ? {} : { stdin: it.opts.stdin },
         ...(it.mayFail ? { mayFail: true } : {}),
       })),
     );
-    return r.filter((x) => x.signal !== 'SKIPPED');
+    after?.();
+    return (await answers).filter((x) => x.signal !== 'SKIPPED');
   }
   roundTrips(): number {
     return this.session.roundTrips;
@@ -50,6 +52,28 @@ class LocalShellHost implements Transport {
   async close(): Promise<void> {
     this.session.close();
   }
+}
+
+/**
+ * A host without a shared shell (as with lvsrun_persistent_shell: false): every command is a shell
+ * of its own, started at once, so commands asked for together run at the same time. Writes are
+ * slowed down, so that a read started beside one would see the file before it.
+ */
+class ChannelPerCommandHost implements Transport {
+  constructor(readonly host: string) {}
+  exec(cmd: ShellCmd, o: ExecOptions = {}): Promise<ExecResult> {
+    const write = cmd.startsWith('d=');
+    return new Promise((resolve) => {
+      const p = spawn('/bin/sh', ['-c', write ? `sleep 0.3; ${cmd}` : cmd], { stdio: 'pipe' });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      p.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      p.on('close', (code) => resolve({ code, signal: null, stdout: out, stderr: err, durationMs: 0 }));
+      p.stdin.end(o.stdin ?? '');
+    });
+  }
+  async close(): Promise<void> {}
 }
 
 const opts = (dir: string): RunOptions => ({
@@ -116,6 +140,30 @@ describe('probes sent ahead (one round trip for a no-op run)', () => {
     const probes = cold.sent.filter((c) => c.startsWith('p=')).length;
     expect(probes).toBeGreaterThanOrEqual(12);
     expect(probes).toBeLessThanOrEqual(36);
+  });
+
+  it('without a shared shell, the next task is probed only after the change is made', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
+    mkdirSync(join(dir, 'root'));
+    writeFileSync(
+      join(dir, 'pb.yaml'),
+      `- hosts: all
+  tasks:
+    - {name: a, lineinfile: {path: "{{d}}/conf", line: "a=1", create: true}}
+    - {name: b, lineinfile: {path: "{{d}}/conf", line: "b=2", create: true}}
+`,
+    );
+    writeFileSync(join(dir, 'inv.yaml'), `all:\n  hosts:\n    h1: {}\n  vars:\n    d: ${dir}/root\n`);
+    const s = await runPlaybook(
+      loadPlaybook(join(dir, 'pb.yaml')),
+      loadInventory(join(dir, 'inv.yaml')),
+      opts(dir),
+      async (h) => new ChannelPerCommandHost(h),
+      new EventBus(),
+    );
+    expect(s.recap.h1).toMatchObject({ changed: 2, failed: 0 });
+    // Task b's probe had to see a=1: had it run beside a's write, b would have written the file without it.
+    expect(readFileSync(join(dir, 'root', 'conf'), 'utf8')).toBe('a=1\nb=2\n');
   });
 
   it('a probe sent before a change is not trusted: the task looks again and sees the change', async () => {

@@ -193,6 +193,30 @@ describe("ShellSession.runSeq (a change's steps in one round trip)", () => {
     expect(existsSync(at('m2'))).toBe(true);
   });
 
+  it('once a command is skipped, the ones after it are skipped too, even after one that may fail', async () => {
+    s = new ShellSession(localShell);
+    const r = await s.runSeq([
+      { cmd: 'exit 2' },
+      { cmd: `touch ${at('k2')}`, mayFail: true },
+      { cmd: `touch ${at('k3')}` },
+    ]);
+    expect(r.map((x) => x.signal)).toEqual([null, 'SKIPPED', 'SKIPPED']);
+    expect([existsSync(at('k2')), existsSync(at('k3'))]).toEqual([false, false]);
+  });
+
+  it('a command aborted before it is written does not let the next one run on an older answer', async () => {
+    s = new ShellSession(localShell);
+    await s.run('true'); // the last status in the shell is 0
+    const ctl = new AbortController();
+    ctl.abort();
+    const r = await s.runSeq([
+      { cmd: `touch ${at('x1')}`, opts: { signal: ctl.signal } },
+      { cmd: `touch ${at('x2')}` },
+    ]);
+    expect(r.map((x) => x.signal)).toEqual(['ABORT', 'SKIPPED']);
+    expect([existsSync(at('x1')), existsSync(at('x2'))]).toEqual([false, false]);
+  });
+
   it('is guarded by its own commands only, whatever else runs in the same shell around it', async () => {
     s = new ShellSession(localShell);
     const failing = s.run('exit 5');
