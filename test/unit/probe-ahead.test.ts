@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -164,6 +164,47 @@ describe('probes sent ahead (one round trip for a no-op run)', () => {
     expect(s.recap.h1).toMatchObject({ changed: 2, failed: 0 });
     // Task b's probe had to see a=1: had it run beside a's write, b would have written the file without it.
     expect(readFileSync(join(dir, 'root', 'conf'), 'utf8')).toBe('a=1\nb=2\n');
+  });
+
+  it('Ctrl-C while a change runs, with the next probe queued behind it: the change finishes and is rolled back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
+    mkdirSync(join(dir, 'root'));
+    writeFileSync(
+      join(dir, 'pb.yaml'),
+      `- hosts: all\n  tasks:\n    - {name: a, copy: {content: "a\\n", dest: "{{d}}/a"}}\n` +
+        `    - {name: b, copy: {content: "b\\n", dest: "{{d}}/b"}}\n`,
+    );
+    writeFileSync(join(dir, 'inv.yaml'), `all:\n  hosts:\n    h1: {}\n  vars:\n    d: ${dir}/root\n`);
+    const ctl = new AbortController();
+    // The run's signal reaches the shell, and the interrupt comes as b's probe is written behind
+    // a's steps, before the host can have answered them.
+    class Interrupted extends LocalShellHost {
+      override exec(cmd: ShellCmd, o: ExecOptions = {}): Promise<ExecResult> {
+        const r = this.session.run(cmd, {
+          ...(o.stdin === undefined ? {} : { stdin: o.stdin }),
+          ...(o.signal ? { signal: o.signal } : {}),
+        });
+        if (this.changing && cmd.includes('/root/b') && !ctl.signal.aborted) queueMicrotask(() => ctl.abort());
+        return r;
+      }
+      private changing = false;
+      override execSeq(items: ReadonlyArray<ExecItem>, after?: () => void): Promise<ExecResult[]> {
+        this.changing = true;
+        return super.execSeq(items, after);
+      }
+    }
+    const s = await runPlaybook(
+      loadPlaybook(join(dir, 'pb.yaml')),
+      loadInventory(join(dir, 'inv.yaml')),
+      { ...opts(dir), signal: ctl.signal },
+      async (h) => new Interrupted(h),
+      new EventBus(),
+    );
+    const a = s.results.find((x) => x.task === 'a');
+    expect(a?.status, a?.msg).toBe('changed');
+    expect(s.results.find((x) => x.task === 'b')).toBeUndefined();
+    // What a made is undone: nothing is left as it was not before the run.
+    expect(existsSync(join(dir, 'root', 'a'))).toBe(false);
   });
 
   it('a probe sent before a change is not trusted: the task looks again and sees the change', async () => {
