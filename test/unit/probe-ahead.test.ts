@@ -70,6 +70,8 @@ class ChannelPerCommandHost implements Transport {
       p.stdout.on('data', (b: Buffer) => (out += b.toString()));
       p.stderr.on('data', (b: Buffer) => (err += b.toString()));
       p.on('close', (code) => resolve({ code, signal: null, stdout: out, stderr: err, durationMs: 0 }));
+      // A command that does not read stdin may exit before it is written (EPIPE): nothing to feed then.
+      p.stdin.on('error', () => undefined);
       p.stdin.end(o.stdin ?? '');
     });
   }
