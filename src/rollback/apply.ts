@@ -43,7 +43,7 @@ export async function applyJournaled(
   // The steps go together (one round trip where the transport can), each only after the one before
   // it succeeded; the undo above is already on disk. No abort signal: on Ctrl-C the steps in flight
   // finish, then the rollback undoes them.
-  const sent = execSeq(
+  const results = await execSeq(
     t,
     plan.steps.map((step) => ({
       cmd: step.cmd,
@@ -52,7 +52,6 @@ export async function applyJournaled(
     })),
     onSent,
   );
-  const results = await sent;
   const bad = results.findIndex((r, i) => r.code !== 0 && !plan.steps[i]!.anyCode);
   if (bad >= 0) {
     const step = plan.steps[bad]!;

@@ -159,11 +159,7 @@ export class SshTransport implements Transport {
   async exec(cmd: ShellCmd, opts: ExecOptions = {}): Promise<ExecResult> {
     if (this.lost) throw this.lostError();
     refuseNul(cmd, this.host);
-    const r = await this.execRaw(cmd, opts);
-    const b = opts.become;
-    const refused = b && b.user !== this.user ? sudoRefusal(r, this.host, this.user, b.user) : undefined;
-    if (refused) throw refused;
-    return r;
+    return this.refusedOrAnswer(await this.execRaw(cmd, opts), opts);
   }
 
   async execSeq(items: ReadonlyArray<ExecItem>, after?: () => void): Promise<ExecResult[]> {
@@ -188,16 +184,22 @@ export class SshTransport implements Transport {
     after?.();
     const answers = await sent;
     const ran = answers.filter((r) => r.signal !== 'SKIPPED');
-    if (ran.some((r) => r.signal === 'SHELL_CLOSED')) {
-      await new Promise((res) => setTimeout(res, 50));
-      if (this.lost) throw this.lostError();
-    }
-    ran.forEach((r, i) => {
-      const b = items[i]!.opts?.become;
-      const refused = b && b.user !== this.user ? sudoRefusal(r, this.host, this.user, b.user) : undefined;
-      if (refused) throw refused;
-    });
-    return ran;
+    if (ran.some((r) => r.signal === 'SHELL_CLOSED')) await this.shellClosed();
+    return ran.map((r, i) => this.refusedOrAnswer(r, items[i]!.opts ?? {}));
+  }
+
+  /** The answer, unless sudo refused to become the user asked for (a clear error then). */
+  private refusedOrAnswer(r: ExecResult, opts: ExecOptions): ExecResult {
+    const b = opts.become;
+    const refused = b && b.user !== this.user ? sudoRefusal(r, this.host, this.user, b.user) : undefined;
+    if (refused) throw refused;
+    return r;
+  }
+
+  /** The shell went away: either the whole connection did (unreachable, thrown) or only the shell did. */
+  private async shellClosed(): Promise<void> {
+    await new Promise((res) => setTimeout(res, 50));
+    if (this.lost) throw this.lostError();
   }
 
   private async execRaw(cmd: ShellCmd, opts: ExecOptions): Promise<ExecResult> {
@@ -209,11 +211,7 @@ export class SshTransport implements Transport {
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    if (r.signal === 'SHELL_CLOSED') {
-      // The shell went away: either the whole connection did (unreachable) or only the shell did (a failed command).
-      await new Promise((res) => setTimeout(res, 50));
-      if (this.lost) throw this.lostError();
-    }
+    if (r.signal === 'SHELL_CLOSED') await this.shellClosed();
     return r;
   }
 
