@@ -68,7 +68,7 @@ describe('cluster layouts in the lab', () => {
         }
         return out;
       };
-      await waitFor(async () => (await holders()).length === 1, 60_000);
+      await waitFor(async () => (await holders()).length === 1, L.bound(60_000));
       const back = await cli('rollback', first.run_id, '-i', 'lab');
       expect(back.code, back.err).toBe(0);
       expect(changed(await run(layout, vars, '--check')).length).toBeGreaterThan(0);

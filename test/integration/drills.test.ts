@@ -5,7 +5,7 @@ import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import type { DrillResult } from '../../src/drills/timeline.js';
 import { cli } from './helpers.js';
-import { useLab } from './lab-session.js';
+import { LAB_CAP_MS, useLab } from './lab-session.js';
 
 // Failover drills against keepalived pairs in the lab, probing the VIP with ICMP from the machine.
 const repo = join(import.meta.dirname, '..', '..');
@@ -16,7 +16,7 @@ const holder = async (): Promise<string[]> => {
   for (const h of ['lb1', 'lb2']) if ((await on(h, 'ip -o addr show dev eth0')).includes(` ${L.lab.vip}/`)) out.push(h);
   return out;
 };
-async function until(pred: () => Promise<boolean>, ms = 10000): Promise<void> {
+async function until(pred: () => Promise<boolean>, ms = L.bound(10000)): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await pred()) return;
@@ -96,17 +96,21 @@ describe('drill failover', () => {
     expect(red).toBeGreaterThan(500); // at least one failed-probe bar
   });
 
-  it("--mode link: the MASTER's link goes down (a dead-man switch on the host brings it back); the VIP moves after the VRRP timeout", async () => {
-    await until(async () => (await holder()).join() === 'lb1');
-    const res = await cli('drill', 'failover', '-i', 'lab', '--mode', 'link', '--json');
-    const r = JSON.parse(res.out) as DrillResult;
-    expect(res.code, r.verdict).toBe(0);
-    expect(events(r)).toEqual(expect.arrayContaining(['stop lb1', 'vip-moved lb2', 'vip-returned lb1']));
-    // lost adverts, not a clean shutdown: the BACKUP waits ~3 advert intervals (the lab notes measured ~3.5 s)
-    expect(r.metrics.vip_move_s).toBeGreaterThan(2);
-    expect(r.metrics.vip_move_s).toBeLessThan(8);
-    expect(await on('lb1', 'ip -o link show dev eth0')).toMatch(/state UP/);
-  }, 90000);
+  it(
+    "--mode link: the MASTER's link goes down (a dead-man switch on the host brings it back); the VIP moves after the VRRP timeout",
+    async () => {
+      await until(async () => (await holder()).join() === 'lb1');
+      const res = await cli('drill', 'failover', '-i', 'lab', '--mode', 'link', '--json');
+      const r = JSON.parse(res.out) as DrillResult;
+      expect(res.code, r.verdict).toBe(0);
+      expect(events(r)).toEqual(expect.arrayContaining(['stop lb1', 'vip-moved lb2', 'vip-returned lb1']));
+      // lost adverts, not a clean shutdown: the BACKUP waits ~3 advert intervals (the lab notes measured ~3.5 s)
+      expect(r.metrics.vip_move_s).toBeGreaterThan(2);
+      expect(r.metrics.vip_move_s).toBeLessThan(8);
+      expect(await on('lb1', 'ip -o link show dev eth0')).toMatch(/state UP/);
+    },
+    LAB_CAP_MS,
+  );
 
   it('a broken pair (keepalived not running on the BACKUP) fails with a clear message and the cluster restored', async () => {
     await on('lb2', '/etc/init.d/keepalived stop >/dev/null 2>&1; sleep 0.5; pidof keepalived || echo stopped');

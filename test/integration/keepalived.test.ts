@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cli, recapLine, waitFor } from './helpers.js';
-import { useLab } from './lab-session.js';
+import { LAB_CAP_MS, useLab } from './lab-session.js';
 
 // The keepalived module against real keepalived daemons in the lab: a changed configuration is
 // applied by a reload (same process, no restart), and a configuration keepalived -t refuses never
@@ -69,39 +69,47 @@ describe('keepalived module in the lab', () => {
     expect(await addrs('lb1')).toContain('10.77.0.100/32');
   });
 
-  it('unicast VRRP among the directors (lvs_unicast_group): the pair still elects lb1 and fails over', async () => {
-    const r = await cli(
-      'playbooks/site.yaml',
-      '-i',
-      'lab',
-      '--limit',
-      'directors',
-      '-e',
-      'lvs_unicast_group=directors',
-    );
-    expect(r.code, r.out + r.err).toBe(0);
-    expect(await on('lb1', 'cat /etc/keepalived/keepalived.conf')).toMatch(
-      /unicast_src_ip 10\.77\.1\.1\n\s+unicast_peer \{\n\s+10\.77\.1\.2\n\s+\}/,
-    );
-    expect(await on('lb2', 'grep -A1 unicast_peer /etc/keepalived/keepalived.conf')).toMatch(/10\.77\.1\.1/);
-    const holders = async (): Promise<string> =>
-      [
-        (await addrs('lb1')).includes('10.77.0.100/32') ? 'lb1' : '',
-        (await addrs('lb2')).includes('10.77.0.100/32') ? 'lb2' : '',
-      ]
-        .filter(Boolean)
-        .join();
-    await waitFor(async () => (await holders()) === 'lb1', s.bound(15_000));
-    // unicast for real: keepalived on the BACKUP no longer listens on VRRP's multicast group
-    expect(await on('lb2', 'ip maddr show dev eth0')).not.toContain('224.0.0.18');
-    const d = await cli('drill', 'failover', '-i', 'lab', '--json');
-    const res = JSON.parse(d.out) as { ok: boolean; verdict: string; events: Array<{ event: string; host?: string }> };
-    expect(d.code, res.verdict).toBe(0);
-    expect(res.events.map((e) => `${e.event} ${e.host ?? ''}`.trim())).toEqual(
-      expect.arrayContaining(['vip-moved lb2', 'vip-returned lb1']),
-    );
-    expect((await cli('playbooks/site.yaml', '-i', 'lab', '--limit', 'directors')).code).toBe(0); // back to multicast
-    expect(await on('lb1', 'grep -c unicast /etc/keepalived/keepalived.conf || true')).toBe('0');
-    await waitFor(async () => (await on('lb2', 'ip maddr show dev eth0')).includes('224.0.0.18'), s.bound(10_000));
-  }, 90000);
+  it(
+    'unicast VRRP among the directors (lvs_unicast_group): the pair still elects lb1 and fails over',
+    async () => {
+      const r = await cli(
+        'playbooks/site.yaml',
+        '-i',
+        'lab',
+        '--limit',
+        'directors',
+        '-e',
+        'lvs_unicast_group=directors',
+      );
+      expect(r.code, r.out + r.err).toBe(0);
+      expect(await on('lb1', 'cat /etc/keepalived/keepalived.conf')).toMatch(
+        /unicast_src_ip 10\.77\.1\.1\n\s+unicast_peer \{\n\s+10\.77\.1\.2\n\s+\}/,
+      );
+      expect(await on('lb2', 'grep -A1 unicast_peer /etc/keepalived/keepalived.conf')).toMatch(/10\.77\.1\.1/);
+      const holders = async (): Promise<string> =>
+        [
+          (await addrs('lb1')).includes('10.77.0.100/32') ? 'lb1' : '',
+          (await addrs('lb2')).includes('10.77.0.100/32') ? 'lb2' : '',
+        ]
+          .filter(Boolean)
+          .join();
+      await waitFor(async () => (await holders()) === 'lb1', s.bound(15_000));
+      // unicast for real: keepalived on the BACKUP no longer listens on VRRP's multicast group
+      expect(await on('lb2', 'ip maddr show dev eth0')).not.toContain('224.0.0.18');
+      const d = await cli('drill', 'failover', '-i', 'lab', '--json');
+      const res = JSON.parse(d.out) as {
+        ok: boolean;
+        verdict: string;
+        events: Array<{ event: string; host?: string }>;
+      };
+      expect(d.code, res.verdict).toBe(0);
+      expect(res.events.map((e) => `${e.event} ${e.host ?? ''}`.trim())).toEqual(
+        expect.arrayContaining(['vip-moved lb2', 'vip-returned lb1']),
+      );
+      expect((await cli('playbooks/site.yaml', '-i', 'lab', '--limit', 'directors')).code).toBe(0); // back to multicast
+      expect(await on('lb1', 'grep -c unicast /etc/keepalived/keepalived.conf || true')).toBe('0');
+      await waitFor(async () => (await on('lb2', 'ip maddr show dev eth0')).includes('224.0.0.18'), s.bound(10_000));
+    },
+    LAB_CAP_MS,
+  );
 });

@@ -45,7 +45,7 @@ describe('systemd as PID 1 in the namespace lab', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toBe('systemd\n');
     // Boot finishes after sshd is up: wait for the state, on a busy machine too.
-    await waitFor(async () => (await on('rs1', 'systemctl is-system-running; true')) !== 'starting', 60_000);
+    await waitFor(async () => (await on('rs1', 'systemctl is-system-running; true')) !== 'starting', L.bound(60_000));
     expect(await on('rs1', 'systemctl is-system-running; systemctl --failed --no-legend --plain; true')).toBe(
       'running',
     );
@@ -80,7 +80,7 @@ describe('systemd as PID 1 in the namespace lab', () => {
     expect(Number(pid)).toBeGreaterThan(1);
 
     expect((await play('reload', ['service: {name: lvsrun-probe, state: reloaded}'])).code).toBe(0);
-    await waitFor(async () => (await log()).includes('reload'), 30_000);
+    await waitFor(async () => (await log()).includes('reload'), L.bound(30_000));
     expect(await mainPid()).toBe(pid); // a reload keeps the process
 
     expect((await play('restart', ['service: {name: lvsrun-probe, state: restarted}'])).code).toBe(0);

@@ -38,8 +38,12 @@ describe('tun.yaml in VM mode (real IPVS and IPIP)', () => {
     'keepalived programs tunnel forwarding, and requests alternate with the replies bypassing the director',
     async () => {
       const table = async (): Promise<string> => on('lb1', 'ipvsadm -S -n');
-      // keepalived's health checks add the real servers a few seconds after it starts (idle machine)
-      await waitFor(async () => (await table()).includes('10.77.2.2'), L.bound(30_000));
+      // keepalived's health checks add each real server a few seconds after it starts (idle machine),
+      // each on its own check timer: wait until both are in
+      await waitFor(async () => {
+        const t = await table();
+        return t.includes('-r 10.77.2.1:80') && t.includes('-r 10.77.2.2:80');
+      }, L.bound(30_000));
       expect(await table()).toMatch(
         new RegExp(`-a -t ${L.lab.vip.replace(/\./g, '\\.')}:80 -r 10\\.77\\.2\\.1:80 -i -w 1`),
       );
