@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { setFlagsFromString } from 'node:v8';
 
-// Let V8 collect garbage sooner instead of growing the heap: a run's live data is small, but with
-// V8's default growth a 1000-host run peaked at about twice its live heap. Set before anything loads.
-setFlagsFromString('--optimize-for-size');
+// Grow the heap by half of what survives a full collection, not by V8's default (up to 4x on a
+// fast-allocating process): a run's live data is small, but a 200-host run peaked at 210 MiB with
+// the default and 150 MiB with this, for about 5% more CPU. Set before anything is loaded.
+setFlagsFromString('--heap-growing-percent=50');
 const { main } = await import('../dist/cli/main.js');
 
 const code = await main(process.argv.slice(2), {
