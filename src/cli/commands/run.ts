@@ -8,14 +8,14 @@ import { ConfigError } from '../../errors.js';
 import { selectHosts } from '../../inventory/select.js';
 import { loadPlaybook } from '../../playbook/load.js';
 import { JsonReporter } from '../../report/json.js';
-import { ListrReporter } from '../../report/listr.js';
 import { PlainReporter } from '../../report/plain.js';
 import { sshConnector } from '../connector.js';
 import { formatFindings, validateInventory } from '../../lvs/validate.js';
 import { TemplateEngine } from '../../template/render.js';
 import { newRunId } from '../../rollback/journal.js';
-import { limitFromAt } from '../../rollback/rerun.js';
 import { EXIT } from '../../exit-codes.js';
+import type { Reporter } from '../../engine/types.js';
+import type { Redactor } from '../../text/redact.js';
 import { loadConfig } from '../config.js';
 import { parseExtraVars } from '../extra-vars.js';
 import { vaultKeyring } from '../vault-options.js';
@@ -54,7 +54,10 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const extraVars = parseExtraVars(v['extra-vars'] ?? [], io.cwd, vault);
   const pb = loadPlaybook(resolve(io.cwd, positionals[0]!), { rolesPath: cfg.rolesPath, vault, vars: extraVars });
   let limit: Set<string> | undefined;
-  const named = v.limit?.startsWith('@') ? limitFromAt(v.limit, runsDir(io), io.cwd) : undefined;
+  // --limit @failed and @FILE read earlier runs' journals: that code loads only for them.
+  const named = v.limit?.startsWith('@')
+    ? (await import('../../rollback/rerun.js')).limitFromAt(v.limit, runsDir(io), io.cwd)
+    : undefined;
   if (named) {
     const unknown = named.hosts.filter((h) => !inv.hosts.has(h));
     if (unknown.length) {
@@ -94,12 +97,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   }
   const bus = new EventBus();
   const verbose = v.verbose?.length ?? 0;
-  if (!v.json)
-    bus.add(
-      io.isTTY && !verbose && !v.diff
-        ? new ListrReporter(red, io.out)
-        : new PlainReporter({ diff: Boolean(v.diff), verbose, write: io.out, color: io.isTTY }, red),
-    );
+  if (!v.json) bus.add(await terminalReporter(io, red, verbose, Boolean(v.diff)));
   if (v.json || v.report)
     bus.add(new JsonReporter(red, v.report ? resolve(io.cwd, v.report) : undefined, v.json ? io.out : undefined));
 
@@ -177,4 +175,14 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     process.off('SIGINT', onSig);
     process.off('SIGTERM', onSig);
   }
+}
+
+/** The terminal's reporter. listr2 (live progress) and the diff package load only when this run shows them. */
+async function terminalReporter(io: Io, red: Redactor, verbose: number, diff: boolean): Promise<Reporter> {
+  if (io.isTTY && !verbose && !diff) {
+    const { ListrReporter } = await import('../../report/listr.js');
+    return new ListrReporter(red, io.out);
+  }
+  const diffText = diff ? (await import('../../report/diff.js')).unifiedDiff : undefined;
+  return new PlainReporter({ diff: diffText, verbose, write: io.out, color: io.isTTY }, red);
 }
