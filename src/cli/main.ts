@@ -1,66 +1,78 @@
 import { ConfigError, LvsrunError } from '../errors.js';
 import { EXIT, exitCodeForError } from '../exit-codes.js';
-import { RUN_CMD, runCommand } from './commands/run.js';
-import { INVENTORY_CMD, inventoryCommand } from './commands/inventory.js';
 import {
+  COMPLETION_CMD,
+  DRILL_CMD,
+  INIT_CMD,
+  INVENTORY_CMD,
   LAB_DOWN_CMD,
   LAB_SSH_CMD,
   LAB_STATUS_CMD,
   LAB_UP_CMD,
-  labDownCommand,
-  labSshCommand,
-  labStatusCommand,
-  labUpCommand,
-} from './commands/lab.js';
-import { ROLLBACK_CMD, rollbackCommand } from './commands/rollback.js';
-import { RUNS_CMD, runsCommand } from './commands/runs.js';
-import { VALIDATE_CMD, validateCommand } from './commands/validate.js';
-import { DRILL_CMD, drillCommand } from './commands/drill.js';
-import { INIT_CMD, initCommand } from './commands/init.js';
-import { COMPLETION_CMD, completionCommand } from './commands/completion.js';
-import {
+  ROLLBACK_CMD,
+  RUN_CMD,
+  RUNS_CMD,
+  VALIDATE_CMD,
   VAULT_DECRYPT_CMD,
   VAULT_EDIT_CMD,
   VAULT_ENCRYPT_CMD,
   VAULT_ENCRYPT_STRING_CMD,
   VAULT_REKEY_CMD,
   VAULT_VIEW_CMD,
-  vaultDecryptCommand,
-  vaultEditCommand,
-  vaultEncryptCommand,
-  vaultEncryptStringCommand,
-  vaultRekeyCommand,
-  vaultViewCommand,
-} from './commands/vault.js';
-import { helpText, optionLabel } from './spec.js';
+} from './command-defs.js';
+import { helpText, optionLabel, parseCommand } from './spec.js';
 import { packageVersion } from './version.js';
 import { Redactor } from '../text/redact.js';
 import type { Command, Io } from './io.js';
+
+// Each handler's module is imported when its command runs, not before: Node's ESM loader pays for every
+// module it loads, so `lvsrun --version`, any --help and a playbook run load none of the code of the
+// commands they do not run (lab, drills, vault, init's schemas, ...).
+const vault = () => import('./commands/vault.js');
+const lab = () => import('./commands/lab.js');
+
+/** Runs a playbook: the command `lvsrun PLAYBOOK` falls back to when no command is named. */
+const RUN: Command = { def: RUN_CMD, run: async (a, io) => (await import('./commands/run.js')).runCommand(a, io) };
 
 /**
  * Every subcommand: its definition (parser, --help and completion all read it) and its handler.
  * A new subcommand is one entry here. The first entry, named '', runs a playbook.
  */
 export const COMMANDS: readonly Command[] = [
-  { def: RUN_CMD, run: runCommand },
-  { def: VALIDATE_CMD, run: validateCommand },
-  { def: INIT_CMD, run: initCommand },
-  { def: INVENTORY_CMD, run: inventoryCommand },
-  { def: ROLLBACK_CMD, run: rollbackCommand },
-  { def: RUNS_CMD, run: runsCommand },
-  { def: DRILL_CMD, run: drillCommand },
-  { def: LAB_UP_CMD, run: labUpCommand },
-  { def: LAB_DOWN_CMD, run: labDownCommand },
-  { def: LAB_STATUS_CMD, run: labStatusCommand },
-  { def: LAB_SSH_CMD, run: labSshCommand },
-  { def: VAULT_ENCRYPT_CMD, run: vaultEncryptCommand },
-  { def: VAULT_DECRYPT_CMD, run: vaultDecryptCommand },
-  { def: VAULT_VIEW_CMD, run: vaultViewCommand },
-  { def: VAULT_EDIT_CMD, run: vaultEditCommand },
-  { def: VAULT_ENCRYPT_STRING_CMD, run: vaultEncryptStringCommand },
-  { def: VAULT_REKEY_CMD, run: vaultRekeyCommand },
-  { def: COMPLETION_CMD, run: (argv, io) => completionCommand(argv, io, COMMANDS) },
+  RUN,
+  { def: VALIDATE_CMD, run: async (a, io) => (await import('./commands/validate.js')).validateCommand(a, io) },
+  { def: INIT_CMD, run: async (a, io) => (await import('./commands/init.js')).initCommand(a, io) },
+  { def: INVENTORY_CMD, run: async (a, io) => (await import('./commands/inventory.js')).inventoryCommand(a, io) },
+  { def: ROLLBACK_CMD, run: async (a, io) => (await import('./commands/rollback.js')).rollbackCommand(a, io) },
+  { def: RUNS_CMD, run: async (a, io) => (await import('./commands/runs.js')).runsCommand(a, io) },
+  { def: DRILL_CMD, run: async (a, io) => (await import('./commands/drill.js')).drillCommand(a, io) },
+  { def: LAB_UP_CMD, run: async (a, io) => (await lab()).labUpCommand(a, io) },
+  { def: LAB_DOWN_CMD, run: async (a, io) => (await lab()).labDownCommand(a, io) },
+  { def: LAB_STATUS_CMD, run: async (a, io) => (await lab()).labStatusCommand(a, io) },
+  { def: LAB_SSH_CMD, run: async (a, io) => (await lab()).labSshCommand(a, io) },
+  { def: VAULT_ENCRYPT_CMD, run: async (a, io) => (await vault()).vaultEncryptCommand(a, io) },
+  { def: VAULT_DECRYPT_CMD, run: async (a, io) => (await vault()).vaultDecryptCommand(a, io) },
+  { def: VAULT_VIEW_CMD, run: async (a, io) => (await vault()).vaultViewCommand(a, io) },
+  { def: VAULT_EDIT_CMD, run: async (a, io) => (await vault()).vaultEditCommand(a, io) },
+  { def: VAULT_ENCRYPT_STRING_CMD, run: async (a, io) => (await vault()).vaultEncryptStringCommand(a, io) },
+  { def: VAULT_REKEY_CMD, run: async (a, io) => (await vault()).vaultRekeyCommand(a, io) },
+  {
+    def: COMPLETION_CMD,
+    run: async (a, io) => (await import('./commands/completion.js')).completionCommand(a, io, COMMANDS),
+  },
 ];
+
+/**
+ * Runs a command. Its --help is answered from its definition, so help loads no handler; argv is parsed here
+ * with the definition the handler parses it with, so a bad option fails with the same error as before.
+ */
+async function dispatch(cmd: Command, argv: string[], io: Io): Promise<number> {
+  if (parseCommand(cmd.def, argv).help) {
+    io.out(helpText(cmd.def));
+    return EXIT.OK;
+  }
+  return cmd.run(argv, io);
+}
 
 /** The command named by the first words of argv (longest name first), and the words after it. */
 export function findCommand(argv: readonly string[]): { cmd: Command; rest: string[] } | undefined {
@@ -129,7 +141,7 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
       return EXIT.OK;
     }
     const hit = findCommand(argv);
-    if (hit) return await hit.cmd.run(hit.rest, io);
+    if (hit) return await dispatch(hit.cmd, hit.rest, io);
     const group = groupOf(first);
     if (group.length) {
       if (!second || second === '-h' || second === '--help') {
@@ -140,7 +152,7 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
         hint: `lvsrun ${first} --help lists them`,
       });
     }
-    return await runCommand(argv, io);
+    return await dispatch(RUN, argv, io);
   } catch (e) {
     if (e instanceof LvsrunError) {
       io.err(`${e.format()}\n`);

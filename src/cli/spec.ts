@@ -119,3 +119,24 @@ export const HOST_ACCESS_OPTIONS = {
   'accept-new-host-keys': { type: 'boolean', help: 'trust unknown host keys on first use and record them' },
   'break-lock': { type: 'boolean', help: 'take the per-host lock even if another run holds it (ends that hold)' },
 } as const satisfies OptionDefs;
+
+/**
+ * The vault options (Ansible's names) of every command that reads inventories or playbooks, and of
+ * `lvsrun vault`: defined once here, spread into each command's definition; vault-options.ts opens
+ * the keyring they name.
+ */
+export const VAULT_OPTIONS = {
+  'vault-password-file': {
+    type: 'string',
+    multiple: true,
+    arg: 'FILE',
+    help: "the vault password: FILE's content, or its output if executable; also $ANSIBLE_VAULT_PASSWORD_FILE",
+  },
+  'vault-id': {
+    type: 'string',
+    multiple: true,
+    arg: 'LABEL@SOURCE',
+    help: 'a labelled vault password; SOURCE is a file, an executable or prompt',
+  },
+  'ask-vault-pass': { type: 'boolean', short: 'J', help: 'ask for the vault password on the terminal (no echo)' },
+} as const satisfies OptionDefs;

@@ -2,28 +2,8 @@ import { VaultKeyring } from '../vault/keyring.js';
 import { loadVaultSecrets } from '../vault/secrets.js';
 import type { Io } from './io.js';
 import { terminalPrompt } from './prompt.js';
-import type { OptionDefs } from './spec.js';
 
-/**
- * The vault options (Ansible's names) of every command that reads inventories or playbooks, and of
- * `lvsrun vault`: defined once here, spread into each command's definition.
- */
-export const VAULT_OPTIONS = {
-  'vault-password-file': {
-    type: 'string',
-    multiple: true,
-    arg: 'FILE',
-    help: "the vault password: FILE's content, or its output if executable; also $ANSIBLE_VAULT_PASSWORD_FILE",
-  },
-  'vault-id': {
-    type: 'string',
-    multiple: true,
-    arg: 'LABEL@SOURCE',
-    help: 'a labelled vault password; SOURCE is a file, an executable or prompt',
-  },
-  'ask-vault-pass': { type: 'boolean', short: 'J', help: 'ask for the vault password on the terminal (no echo)' },
-} as const satisfies OptionDefs;
-
+/** The values of VAULT_OPTIONS (spec.ts) as a command parsed them. */
 export interface VaultArgs {
   'vault-password-file'?: string[];
   'vault-id'?: string[];

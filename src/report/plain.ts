@@ -1,9 +1,13 @@
+import type { Diff } from '../change/types.js';
 import type { EngineEvent, HostRecap, Reporter, RunSummary } from '../engine/types.js';
-import { unifiedDiff } from './diff.js';
 import type { Redactor } from '../text/redact.js';
 
 export interface PlainOpts {
-  diff: boolean;
+  /**
+   * With --diff: how a change's diff is written (unifiedDiff of report/diff.ts). Passed in rather than
+   * imported, so that a run without --diff never loads the diff package.
+   */
+  diff?: (d: Diff) => string;
   verbose: number;
   write: (s: string) => void;
   color: boolean;
@@ -49,7 +53,7 @@ export class PlainReporter implements Reporter {
           `${this.paint(C[r.status], `${label}: [${who}]`)}${detail}` +
             `${r.irreversible && r.status === 'changed' ? ' (no undo)' : ''}\n`,
         );
-        if (this.o.diff && r.diff) for (const d of r.diff) this.out(`${unifiedDiff(d)}\n`);
+        if (this.o.diff && r.diff) for (const d of r.diff) this.out(`${this.o.diff(d)}\n`);
         break;
       }
       case 'host:unreachable':

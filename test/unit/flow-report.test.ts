@@ -16,7 +16,7 @@ const result = (o: Partial<TaskResult>): TaskResult => ({
 describe('reports of rescued and delegated results', () => {
   it('the plain output marks a rescued failure and names the host a task was delegated to', () => {
     let out = '';
-    const r = new PlainReporter({ diff: false, verbose: 0, write: (s) => (out += s), color: false }, new Redactor([]));
+    const r = new PlainReporter({ verbose: 0, write: (s) => (out += s), color: false }, new Redactor([]));
     r.on({ type: 'host:result', result: result({ status: 'failed', rescued: true, msg: 'boom' }) });
     r.on({ type: 'host:result', result: result({ status: 'changed', delegatedTo: ['lb1', 'lb2'] }) });
     expect(out).toBe('failed (rescued): [rs1] => boom\nchanged: [rs1 -> lb1, lb2]\n');

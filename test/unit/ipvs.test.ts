@@ -7,6 +7,7 @@ import { ipvs, type IpvsObserved } from '../../src/modules/ipvs.js';
 import { persistFileFor, vip } from '../../src/modules/vip.js';
 import { iptables } from '../../src/modules/iptables.js';
 import { PlainReporter } from '../../src/report/plain.js';
+import { unifiedDiff } from '../../src/report/diff.js';
 import { Redactor } from '../../src/text/redact.js';
 
 // Real `ipvsadm -S -n` output (ipvsadm 1.31, Debian 12 kernel 6.1, captured in the lab's VM mode after
@@ -107,7 +108,7 @@ describe('ipvs table', () => {
     expect(plan.diff![0]).toEqual({ path: 'ipvsadm commands', before: '', after: run.map((c) => `${c}\n`).join('') });
     const lines: string[] = [];
     const rep = new PlainReporter(
-      { diff: true, verbose: 1, write: (s) => lines.push(s), color: false },
+      { diff: unifiedDiff, verbose: 1, write: (s) => lines.push(s), color: false },
       new Redactor(),
     );
     rep.on({

@@ -1,29 +1,11 @@
 import { ConfigError } from '../../errors.js';
 import { EXIT } from '../../exit-codes.js';
 import type { Command, Io } from '../io.js';
-import { EXITS_BASIC, helpText, HELP_OPTION, parseCommand, type CommandDef, type OptionDef } from '../spec.js';
-
-export const COMPLETION_CMD = {
-  name: 'completion',
-  summary: 'Print a shell completion script for lvsrun (subcommands and their options).',
-  usage: ['completion bash|zsh'],
-  args: [['bash|zsh', 'the shell']],
-  words: ['bash', 'zsh'],
-  options: {},
-  examples: [
-    'source <(lvsrun completion bash)                         this shell only',
-    'lvsrun completion bash > /etc/bash_completion.d/lvsrun  every bash',
-    'lvsrun completion zsh > "${fpath[1]}/_lvsrun"            zsh (with compinit)',
-  ],
-  exits: EXITS_BASIC,
-} as const satisfies CommandDef;
+import { HELP_OPTION, parseCommand, type CommandDef, type OptionDef } from '../spec.js';
+import { COMPLETION_CMD } from '../command-defs.js';
 
 export async function completionCommand(argv: string[], io: Io, commands: readonly Command[]): Promise<number> {
-  const { positionals, help } = parseCommand(COMPLETION_CMD, argv);
-  if (help) {
-    io.out(helpText(COMPLETION_CMD));
-    return EXIT.OK;
-  }
+  const { positionals } = parseCommand(COMPLETION_CMD, argv);
   const shell = positionals[0];
   if (positionals.length !== 1 || (shell !== 'bash' && shell !== 'zsh')) {
     const got = shell ? `, got '${positionals.join(' ')}'` : '';

@@ -24,83 +24,16 @@ import { sshConnector } from '../connector.js';
 import { EXIT } from '../../exit-codes.js';
 import { PACKAGE_ROOT } from '../../package-root.js';
 import type { Io } from '../io.js';
-import { EXTRA_VARS_OPTION, HOST_ACCESS_OPTIONS, helpText, parseCommand, type CommandDef } from '../spec.js';
-import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
+import { parseCommand } from '../spec.js';
+import { DRILL_CMD } from '../command-defs.js';
+import { vaultKeyring } from '../vault-options.js';
 import { loadInventoryArg, outputRedactor } from '../inputs.js';
 import { runCommand } from './run.js';
 import { serviceAddress } from '../../lvs/group-reals.js';
 
-export const DRILL_CMD = {
-  name: 'drill',
-  summary:
-    'A measured, journaled, self-restoring drill: VIP failover between directors, ' +
-    'a real server drained or down, or a rolling maintenance of every real server.',
-  usage: [
-    'drill failover -i INVENTORY [--probe icmp|tcp:PORT|http[:PORT]] [--max-wait S] [--mode stop|service|link]',
-    'drill drain HOST -i INVENTORY [--timeout S] [--run CMD]',
-    'drill rs-down HOST -i INVENTORY [--service NAME] [--timeout S]',
-    'drill rolling -i INVENTORY [--playbook FILE] [-e VARS] [--rate N] [--reals PATTERN]',
-  ],
-  args: [
-    ['failover|drain|rs-down|rolling', 'which drill (see docs/drills.md)'],
-    ['HOST', 'the real server (drain, rs-down)'],
-  ],
-  words: ['failover', 'drain', 'rs-down', 'rolling'],
-  options: {
-    inventory: { type: 'string', short: 'i', arg: 'INVENTORY', help: 'inventory path, or NAME for inventories/NAME' },
-    directors: { type: 'string', default: 'directors', arg: 'PATTERN', help: 'the directors sharing the VIP' },
-    probe: {
-      type: 'string',
-      default: 'icmp',
-      arg: 'PROBE',
-      help: 'how the VIP is probed: icmp, tcp:PORT or http[:PORT]',
-    },
-    'max-wait': { type: 'string', default: '10', arg: 'S', help: 'failover: seconds the VIP may take to move' },
-    mode: { type: 'string', default: 'stop', arg: 'stop|service|link', help: 'failover: how the master is failed' },
-    service: {
-      type: 'string',
-      arg: 'NAME',
-      help: 'failover --mode service: the tracked service; rs-down: the service to stop',
-    },
-    json: { type: 'boolean', help: 'the drill result as JSON on stdout' },
-    ...HOST_ACCESS_OPTIONS,
-    timeout: {
-      type: 'string',
-      default: '60',
-      arg: 'S',
-      help: 'drain, rs-down: seconds to wait for the health checker',
-    },
-    run: { type: 'string', arg: 'CMD', help: 'drain: a command to run on the drained real server' },
-    playbook: {
-      type: 'string',
-      arg: 'FILE',
-      help: 'rolling: the rollout playbook (default: the shipped rolling.yaml)',
-    },
-    rate: { type: 'string', default: '20', arg: 'N', help: 'rolling: probe requests a second through the VIP' },
-    reals: { type: 'string', default: 'realservers', arg: 'PATTERN', help: 'rolling: the real servers it rolls' },
-    ...EXTRA_VARS_OPTION,
-    ...VAULT_OPTIONS,
-  },
-  examples: [
-    'lvsrun drill failover -i lab --probe http',
-    'lvsrun drill drain rs1 -i lab --run "apt-get -y upgrade"',
-    'lvsrun drill rolling -i lab -e rolling_tasks=$PWD/upgrade.yaml',
-  ],
-  exits: {
-    0: 'the drill passed and the cluster is restored',
-    1: 'bad input or usage',
-    2: 'the drill failed its verdict',
-    130: 'interrupted (the cluster was restored)',
-  },
-} as const satisfies CommandDef;
-
 /** lvsrun drill failover -i INV: a measured, journaled, self-restoring failover of the VRRP pair. */
 export async function drillCommand(argv: string[], io: Io): Promise<number> {
-  const { values: v, positionals, help } = parseCommand(DRILL_CMD, argv);
-  if (help) {
-    io.out(helpText(DRILL_CMD));
-    return EXIT.OK;
-  }
+  const { values: v, positionals } = parseCommand(DRILL_CMD, argv);
   const [kind, rsName] = positionals;
   if (kind !== 'failover' && kind !== 'drain' && kind !== 'rs-down' && kind !== 'rolling') {
     throw new ConfigError('E_USAGE', `unknown drill '${kind ?? ''}'`, {

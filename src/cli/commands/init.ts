@@ -5,26 +5,11 @@ import { EXIT } from '../../exit-codes.js';
 import type { Io } from '../io.js';
 import { PACKAGE_ROOT } from '../../package-root.js';
 import { SCAFFOLD, scaffoldText } from '../scaffold.js';
-import { helpText, parseCommand, type CommandDef } from '../spec.js';
-
-export const INIT_CMD = {
-  name: 'init',
-  summary:
-    'Start an operations folder: site.yaml on the shipped roles, an example inventory, ' +
-    'lvsrun.cfg, .gitignore, README.',
-  usage: ['init [DIR] [--force]'],
-  args: [['DIR', 'the folder to fill (created if missing); default: the current folder']],
-  options: { force: { type: 'boolean', help: 'replace files that already exist' } },
-  examples: ['lvsrun init lvs-ops && cd lvs-ops && lvsrun validate site.yaml -i inventories/example'],
-  exits: { 0: 'the folder was written', 1: 'a file exists (nothing was written), or bad usage' },
-} as const satisfies CommandDef;
+import { parseCommand } from '../spec.js';
+import { INIT_CMD } from '../command-defs.js';
 
 export async function initCommand(argv: string[], io: Io): Promise<number> {
-  const { values: v, positionals, help } = parseCommand(INIT_CMD, argv);
-  if (help) {
-    io.out(helpText(INIT_CMD));
-    return EXIT.OK;
-  }
+  const { values: v, positionals } = parseCommand(INIT_CMD, argv);
   if (positionals.length > 1) {
     throw new ConfigError('E_USAGE', `init takes one folder, got ${positionals.length}`, { hint: 'lvsrun init [DIR]' });
   }

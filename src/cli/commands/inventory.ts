@@ -3,32 +3,14 @@ import type { Inventory } from '../../inventory/types.js';
 import { setOwn } from '../../data/own-record.js';
 import { EXIT } from '../../exit-codes.js';
 import type { Io } from '../io.js';
-import { EXITS_BASIC, helpText, noArgs, parseCommand, type CommandDef } from '../spec.js';
-import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
+import { noArgs, parseCommand } from '../spec.js';
+import { INVENTORY_CMD } from '../command-defs.js';
+import { vaultKeyring } from '../vault-options.js';
 import { loadInventoryArg, outputRedactor } from '../inputs.js';
-
-export const INVENTORY_CMD = {
-  name: 'inventory',
-  summary: 'Show an inventory as lvsrun resolves it (secrets redacted).',
-  usage: ['inventory -i INVENTORY (--list | --graph | --host HOST)'],
-  options: {
-    inventory: { type: 'string', short: 'i', arg: 'INVENTORY', help: 'inventory path, or NAME for inventories/NAME' },
-    list: { type: 'boolean', help: 'every group and host with its variables, as ansible-inventory --list (default)' },
-    graph: { type: 'boolean', help: 'the group tree' },
-    host: { type: 'string', arg: 'HOST', help: "one host's variables" },
-    ...VAULT_OPTIONS,
-  },
-  examples: ['lvsrun inventory -i inventories/prod --graph', 'lvsrun inventory -i prod --host lb1'],
-  exits: EXITS_BASIC,
-} as const satisfies CommandDef;
 
 /** `lvsrun inventory --list` prints the JSON shape of `ansible-inventory --list`. */
 export async function inventoryCommand(argv: string[], io: Io): Promise<number> {
-  const { values: v, positionals, help } = parseCommand(INVENTORY_CMD, argv);
-  if (help) {
-    io.out(helpText(INVENTORY_CMD));
-    return EXIT.OK;
-  }
+  const { values: v, positionals } = parseCommand(INVENTORY_CMD, argv);
   noArgs(INVENTORY_CMD, positionals);
   const vault = await vaultKeyring(v, io);
   const inv = loadInventoryArg(v.inventory, io, vault);

@@ -10,8 +10,9 @@ import { sshConnector } from '../connector.js';
 import { EXIT } from '../../exit-codes.js';
 import { parseExtraVars } from '../extra-vars.js';
 import { runsDir, type Io } from '../io.js';
-import { EXTRA_VARS_OPTION, HOST_ACCESS_OPTIONS, helpText, parseCommand, type CommandDef } from '../spec.js';
-import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
+import { parseCommand } from '../spec.js';
+import { ROLLBACK_CMD } from '../command-defs.js';
+import { vaultKeyring } from '../vault-options.js';
 import { loadInventoryArg, outputRedactor } from '../inputs.js';
 
 /**
@@ -38,46 +39,9 @@ export function pickRun(io: Io, id: string | undefined): string {
   return hit[0]!;
 }
 
-export const ROLLBACK_CMD = {
-  name: 'rollback',
-  summary: "Revert every change of a run that is still in effect, per host, newest first, from the run's journal.",
-  usage: ['rollback [RUN-ID] [-i INVENTORY] [--limit PATTERN] [--break-lock]'],
-  args: [
-    [
-      'RUN-ID',
-      'the run (a unique prefix is enough); default: the newest run in .lvsrun/runs whose changes ' +
-        'are still in effect',
-    ],
-  ],
-  options: {
-    inventory: {
-      type: 'string',
-      short: 'i',
-      arg: 'INVENTORY',
-      help: 'inventory to connect with (default: the one the run recorded)',
-    },
-    limit: { type: 'string', short: 'l', arg: 'PATTERN', help: 'only hosts matching the pattern' },
-    ...EXTRA_VARS_OPTION,
-    ...HOST_ACCESS_OPTIONS,
-    'connect-timeout': { type: 'string', arg: 'S', help: 'SSH connect timeout in seconds (default 10)' },
-    ...VAULT_OPTIONS,
-  },
-  examples: ['lvsrun rollback', 'lvsrun rollback 20250101T1200 -l lb1'],
-  exits: {
-    0: 'everything restored (or nothing to do)',
-    1: 'bad input or usage',
-    3: 'an undo step failed',
-    4: 'hosts still unreachable: run it again when they are back',
-  },
-} as const satisfies CommandDef;
-
 /** lvsrun rollback [RUN-ID]: revert what a run left in effect (finished, failed, interrupted or crashed). */
 export async function rollbackCommand(argv: string[], io: Io): Promise<number> {
-  const { values: v, positionals, help } = parseCommand(ROLLBACK_CMD, argv);
-  if (help) {
-    io.out(helpText(ROLLBACK_CMD));
-    return EXIT.OK;
-  }
+  const { values: v, positionals } = parseCommand(ROLLBACK_CMD, argv);
   const id = pickRun(io, positionals[0]);
   const runDir = join(runsDir(io), id);
   const start = readJournal(join(runDir, 'journal.jsonl')).find((r) => r.phase === 'run-start');

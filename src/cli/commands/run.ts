@@ -8,83 +8,21 @@ import { ConfigError } from '../../errors.js';
 import { selectHosts } from '../../inventory/select.js';
 import { loadPlaybook } from '../../playbook/load.js';
 import { JsonReporter } from '../../report/json.js';
-import { ListrReporter } from '../../report/listr.js';
 import { PlainReporter } from '../../report/plain.js';
 import { sshConnector } from '../connector.js';
 import { formatFindings, validateInventory } from '../../lvs/validate.js';
 import { TemplateEngine } from '../../template/render.js';
 import { newRunId } from '../../rollback/journal.js';
-import { limitFromAt } from '../../rollback/rerun.js';
 import { EXIT } from '../../exit-codes.js';
+import type { Reporter } from '../../engine/types.js';
+import type { Redactor } from '../../text/redact.js';
 import { loadConfig } from '../config.js';
 import { parseExtraVars } from '../extra-vars.js';
-import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
+import { vaultKeyring } from '../vault-options.js';
 import { runsDir, type Io } from '../io.js';
 import { loadInventoryArg, outputRedactor } from '../inputs.js';
-import { EXTRA_VARS_OPTION, HOST_ACCESS_OPTIONS, helpText, parseCommand, type CommandDef } from '../spec.js';
-
-export const RUN_CMD = {
-  name: '',
-  summary: 'Run a playbook over an inventory: check each host, change only what differs, roll a failed host back.',
-  usage: ['PLAYBOOK -i INVENTORY [options]'],
-  args: [['PLAYBOOK', 'the playbook file (YAML list of plays)']],
-  options: {
-    inventory: {
-      type: 'string',
-      short: 'i',
-      multiple: true,
-      arg: 'INVENTORY',
-      help: 'inventory path, or NAME for inventories/NAME.{yaml,yml,ini} or inventories/NAME/',
-    },
-    limit: {
-      type: 'string',
-      short: 'l',
-      arg: 'PATTERN',
-      help:
-        'only hosts matching the pattern (all, group, host, web*, a:&b, a:!b); @failed: the hosts that ' +
-        'failed or were unreachable in the newest run; @FILE: host names from FILE',
-    },
-    ...EXTRA_VARS_OPTION,
-    check: { type: 'boolean', short: 'C', help: 'plan only: read every host, change nothing' },
-    diff: { type: 'boolean', short: 'D', help: 'show before/after of every change' },
-    tags: {
-      type: 'string',
-      short: 't',
-      multiple: true,
-      arg: 'TAGS',
-      help: 'only tasks with one of these tags (comma-separated)',
-    },
-    'skip-tags': { type: 'string', multiple: true, arg: 'TAGS', help: 'skip tasks with one of these tags' },
-    forks: { type: 'string', short: 'f', arg: 'N', help: 'hosts in parallel (default 50, or forks in lvsrun.cfg)' },
-    strategy: {
-      type: 'string',
-      arg: 'linear|free',
-      help: 'linear: each task on every host before the next; free: hosts run ahead',
-    },
-    json: { type: 'boolean', help: 'machine-readable result on stdout' },
-    report: { type: 'string', arg: 'FILE', help: 'write the JSON result to FILE (mode 0600)' },
-    'detailed-exitcode': { type: 'boolean', help: 'with --check: exit 2 when changes are pending' },
-    ...HOST_ACCESS_OPTIONS,
-    'connect-timeout': { type: 'string', arg: 'S', help: 'SSH connect timeout in seconds (default 10)' },
-    'no-lock': { type: 'boolean', help: 'do not take the per-host lock' },
-    'skip-validate': { type: 'boolean', help: 'run even when lvsrun validate finds errors' },
-    verbose: { type: 'boolean', short: 'v', multiple: true, help: 'more detail per task' },
-    ...VAULT_OPTIONS,
-  },
-  examples: [
-    'lvsrun site.yaml -i inventories/prod                 converge',
-    'lvsrun site.yaml -i inventories/prod -C -D           what would change, as diffs',
-    'lvsrun site.yaml -i prod -l lb1 -t keepalived        one host, tagged tasks only',
-  ],
-  exits: {
-    0: 'success',
-    1: 'bad input (YAML, template, arguments, inventory, usage): nothing was touched',
-    2: 'a task failed (its host was rolled back); with --check --detailed-exitcode: changes pending',
-    3: 'a rollback failed: the journal says what is left',
-    4: 'hosts were unreachable',
-    130: 'interrupted',
-  },
-} as const satisfies CommandDef;
+import { parseCommand } from '../spec.js';
+import { RUN_CMD } from '../command-defs.js';
 
 /** The command line as journaled: values of -e are dropped (they may hold secrets). */
 function redactArgv(argv: string[]): string[] {
@@ -98,11 +36,7 @@ function redactArgv(argv: string[]): string[] {
 }
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
-  const { values: v, positionals, help } = parseCommand(RUN_CMD, argv);
-  if (help) {
-    io.out(helpText(RUN_CMD));
-    return EXIT.OK;
-  }
+  const { values: v, positionals } = parseCommand(RUN_CMD, argv);
   if (positionals.length !== 1)
     throw new ConfigError(
       'E_USAGE',
@@ -120,7 +54,10 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const extraVars = parseExtraVars(v['extra-vars'] ?? [], io.cwd, vault);
   const pb = loadPlaybook(resolve(io.cwd, positionals[0]!), { rolesPath: cfg.rolesPath, vault, vars: extraVars });
   let limit: Set<string> | undefined;
-  const named = v.limit?.startsWith('@') ? limitFromAt(v.limit, runsDir(io), io.cwd) : undefined;
+  // --limit @failed and @FILE read earlier runs' journals: that code loads only for them.
+  const named = v.limit?.startsWith('@')
+    ? (await import('../../rollback/rerun.js')).limitFromAt(v.limit, runsDir(io), io.cwd)
+    : undefined;
   if (named) {
     const unknown = named.hosts.filter((h) => !inv.hosts.has(h));
     if (unknown.length) {
@@ -160,12 +97,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   }
   const bus = new EventBus();
   const verbose = v.verbose?.length ?? 0;
-  if (!v.json)
-    bus.add(
-      io.isTTY && !verbose && !v.diff
-        ? new ListrReporter(red, io.out)
-        : new PlainReporter({ diff: Boolean(v.diff), verbose, write: io.out, color: io.isTTY }, red),
-    );
+  if (!v.json) bus.add(await terminalReporter(io, red, verbose, Boolean(v.diff)));
   if (v.json || v.report)
     bus.add(new JsonReporter(red, v.report ? resolve(io.cwd, v.report) : undefined, v.json ? io.out : undefined));
 
@@ -243,4 +175,14 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     process.off('SIGINT', onSig);
     process.off('SIGTERM', onSig);
   }
+}
+
+/** The terminal's reporter. listr2 (live progress) and the diff package load only when this run shows them. */
+async function terminalReporter(io: Io, red: Redactor, verbose: number, diff: boolean): Promise<Reporter> {
+  if (io.isTTY && !verbose && !diff) {
+    const { ListrReporter } = await import('../../report/listr.js');
+    return new ListrReporter(red, io.out);
+  }
+  const diffText = diff ? (await import('../../report/diff.js')).unifiedDiff : undefined;
+  return new PlainReporter({ diff: diffText, verbose, write: io.out, color: io.isTTY }, red);
 }

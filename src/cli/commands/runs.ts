@@ -7,38 +7,13 @@ import { planPrune } from '../../rollback/prune.js';
 import { runIds } from '../../rollback/restore.js';
 import { EXIT } from '../../exit-codes.js';
 import type { Io } from '../io.js';
-import { EXITS_BASIC, helpText, noArgs, parseCommand, type CommandDef } from '../spec.js';
+import { noArgs, parseCommand } from '../spec.js';
+import { RUNS_CMD } from '../command-defs.js';
 import { runsDir } from '../io.js';
-
-export const RUNS_CMD = {
-  name: 'runs',
-  summary:
-    'List the runs journaled in this folder (.lvsrun/runs), newest first, ' +
-    'with what a rollback would still revert; --prune removes old ones.',
-  usage: ['runs [--json]', 'runs --prune (--keep N | --older-than DAYS) [--force] [--json]'],
-  options: {
-    json: { type: 'boolean', help: 'the list as JSON on stdout' },
-    prune: { type: 'boolean', help: 'remove old journals (they hold earlier file contents); lists what it removed' },
-    keep: { type: 'string', arg: 'N', help: 'with --prune: keep the newest N runs' },
-    'older-than': { type: 'string', arg: 'DAYS', help: 'with --prune: only runs started more than DAYS days ago' },
-    force: { type: 'boolean', help: 'with --prune: also remove runs whose changes are still in effect' },
-  },
-  examples: [
-    'lvsrun runs',
-    'lvsrun runs --json',
-    'lvsrun runs --prune --keep 20',
-    'lvsrun runs --prune --older-than 30',
-  ],
-  exits: EXITS_BASIC,
-} as const satisfies CommandDef;
 
 /** lvsrun runs: every run this folder journaled, newest first, with what a rollback would still revert. */
 export async function runsCommand(argv: string[], io: Io): Promise<number> {
-  const { values: v, positionals, help } = parseCommand(RUNS_CMD, argv);
-  if (help) {
-    io.out(helpText(RUNS_CMD));
-    return EXIT.OK;
-  }
+  const { values: v, positionals } = parseCommand(RUNS_CMD, argv);
   noArgs(RUNS_CMD, positionals);
   const infos = runIds(runsDir(io))
     .reverse()

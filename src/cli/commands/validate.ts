@@ -6,37 +6,18 @@ import { ConfigError } from '../../errors.js';
 import { EXIT } from '../../exit-codes.js';
 import { loadConfig } from '../config.js';
 import { parseExtraVars } from '../extra-vars.js';
-import { VAULT_OPTIONS, vaultKeyring } from '../vault-options.js';
+import { vaultKeyring } from '../vault-options.js';
 import type { Io } from '../io.js';
-import { EXTRA_VARS_OPTION, helpText, parseCommand, type CommandDef } from '../spec.js';
+import { parseCommand } from '../spec.js';
+import { VALIDATE_CMD } from '../command-defs.js';
 import { loadInventoryArg, outputRedactor } from '../inputs.js';
-
-export const VALIDATE_CMD = {
-  name: 'validate',
-  summary: 'Check the whole inventory (and a playbook) against the LVS rules of docs/lvs.md; touches no host.',
-  usage: ['validate [PLAYBOOK] -i INVENTORY [--json] [-v]'],
-  args: [['PLAYBOOK', 'also load this playbook and check every task for every host']],
-  options: {
-    inventory: { type: 'string', short: 'i', arg: 'INVENTORY', help: 'inventory path, or NAME for inventories/NAME' },
-    ...EXTRA_VARS_OPTION,
-    json: { type: 'boolean', help: 'the findings as JSON on stdout' },
-    verbose: { type: 'boolean', short: 'v', help: 'also print notes (info findings)' },
-    ...VAULT_OPTIONS,
-  },
-  examples: ['lvsrun validate site.yaml -i inventories/prod', 'lvsrun validate -i prod --json'],
-  exits: { 0: 'no errors (warnings allowed)', 1: 'validation errors, bad input or usage' },
-} as const satisfies CommandDef;
 
 /**
  * lvsrun validate [PLAYBOOK] -i INV: every rule of docs/lvs.md ("lvsrun validate") over the whole inventory;
  * exit 1 on errors.
  */
 export async function validateCommand(argv: string[], io: Io): Promise<number> {
-  const { values: v, positionals, help } = parseCommand(VALIDATE_CMD, argv);
-  if (help) {
-    io.out(helpText(VALIDATE_CMD));
-    return EXIT.OK;
-  }
+  const { values: v, positionals } = parseCommand(VALIDATE_CMD, argv);
   if (positionals.length > 1) throw new ConfigError('E_USAGE', `expected one playbook, got ${positionals.join(' ')}`);
   const vault = await vaultKeyring(v, io);
   const inv = loadInventoryArg(v.inventory, io, vault);

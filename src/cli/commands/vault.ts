@@ -20,114 +20,20 @@ import { loadVaultSecrets } from '../../vault/secrets.js';
 import { EXIT } from '../../exit-codes.js';
 import type { Io } from '../io.js';
 import { terminalPrompt } from '../prompt.js';
-import { helpText, parseCommand, type CommandDef, type OptionDefs } from '../spec.js';
-import { VAULT_OPTIONS, vaultKeyring, type VaultArgs } from '../vault-options.js';
+import { parseCommand, type CommandDef } from '../spec.js';
+import {
+  VAULT_DECRYPT_CMD,
+  VAULT_EDIT_CMD,
+  VAULT_ENCRYPT_CMD,
+  VAULT_ENCRYPT_STRING_CMD,
+  VAULT_REKEY_CMD,
+  VAULT_VIEW_CMD,
+} from '../command-defs.js';
+import { vaultKeyring, type VaultArgs } from '../vault-options.js';
 
-// lvsrun vault ACTION: the same files and strings as ansible-vault, in both directions. One definition per
-// action, so each action's --help and completion list exactly the options it uses. As with ansible-vault, an
-// action given no password option asks on the terminal (twice when it encrypts).
-
-/** The actions that create vault data: with several passwords, which one encrypts. */
-const ENCRYPT_ID_OPTION = {
-  'encrypt-vault-id': {
-    type: 'string',
-    arg: 'LABEL',
-    help: 'with several vault passwords, the vault id that encrypts',
-  },
-} as const satisfies OptionDefs;
-
-const OUTPUT_OPTION = {
-  output: { type: 'string', arg: 'FILE', help: 'write to FILE (- for stdout) instead of in place; one input FILE' },
-} as const satisfies OptionDefs;
-
-const VAULT_EXITS = { 0: 'success', 1: 'bad input or usage, no vault password, or a wrong one' } as const;
-
-export const VAULT_ENCRYPT_CMD = {
-  name: 'vault encrypt',
-  summary: 'Encrypt files with Ansible Vault, in place or to --output.',
-  usage: ['vault encrypt FILE... [--output FILE] [--encrypt-vault-id LABEL] [vault options]'],
-  args: [['FILE...', 'the files to encrypt; one already encrypted is refused']],
-  options: { ...VAULT_OPTIONS, ...ENCRYPT_ID_OPTION, ...OUTPUT_OPTION },
-  examples: [
-    'lvsrun vault encrypt group_vars/directors/vault.yml --vault-password-file .vault-pass',
-    'lvsrun vault encrypt secrets.yml      no vault option: asks for the new password twice',
-  ],
-  exits: VAULT_EXITS,
-} as const satisfies CommandDef;
-
-export const VAULT_DECRYPT_CMD = {
-  name: 'vault decrypt',
-  summary: 'Decrypt Ansible Vault files, in place or to --output.',
-  usage: ['vault decrypt FILE... [--output FILE] [vault options]'],
-  args: [['FILE...', 'the vault files to decrypt']],
-  options: { ...VAULT_OPTIONS, ...OUTPUT_OPTION },
-  examples: [
-    'lvsrun vault decrypt secrets.yml --output - --vault-id prod@prompt',
-    'lvsrun vault decrypt secrets.yml      no vault option: asks for the password',
-  ],
-  exits: VAULT_EXITS,
-} as const satisfies CommandDef;
-
-export const VAULT_VIEW_CMD = {
-  name: 'vault view',
-  summary: 'Print the plaintext of Ansible Vault files.',
-  usage: ['vault view FILE... [vault options]'],
-  args: [['FILE...', 'the vault files to show']],
-  options: { ...VAULT_OPTIONS },
-  examples: ['lvsrun vault view group_vars/directors/vault.yml --vault-password-file .vault-pass'],
-  exits: VAULT_EXITS,
-} as const satisfies CommandDef;
-
-export const VAULT_EDIT_CMD = {
-  name: 'vault edit',
-  summary: 'Edit Ansible Vault files with $EDITOR (default vi); encrypted again with the same vault id if changed.',
-  usage: ['vault edit FILE... [vault options]'],
-  args: [['FILE...', 'the vault files to edit']],
-  options: { ...VAULT_OPTIONS },
-  examples: ['EDITOR=nano lvsrun vault edit group_vars/directors/vault.yml --vault-password-file .vault-pass'],
-  exits: VAULT_EXITS,
-} as const satisfies CommandDef;
-
-export const VAULT_ENCRYPT_STRING_CMD = {
-  name: 'vault encrypt_string',
-  summary: 'Print `NAME: !vault |` blocks to paste into YAML.',
-  usage: [
-    'vault encrypt_string [STRING...] [-n NAME]... [--stdin-name NAME] [--encrypt-vault-id LABEL] ' + '[vault options]',
-  ],
-  args: [['STRING...', 'the values to encrypt; none: the value is read from standard input']],
-  options: {
-    ...VAULT_OPTIONS,
-    ...ENCRYPT_ID_OPTION,
-    name: {
-      type: 'string',
-      short: 'n',
-      multiple: true,
-      arg: 'NAME',
-      help: 'the variable name of each STRING, in order',
-    },
-    'stdin-name': { type: 'string', arg: 'NAME', help: 'the variable name of the value read from standard input' },
-  },
-  examples: ["lvsrun vault encrypt_string --vault-id prod@$HOME/.lvs-vault-pw -n lvs_auth_pass 'Kp7xQ2rw'"],
-  exits: VAULT_EXITS,
-} as const satisfies CommandDef;
-
-export const VAULT_REKEY_CMD = {
-  name: 'vault rekey',
-  summary: 'Encrypt Ansible Vault files again with a new password.',
-  usage: ['vault rekey FILE... [--new-vault-password-file FILE | --new-vault-id LABEL@SOURCE] [vault options]'],
-  args: [['FILE...', 'the vault files to rekey (opened with the vault options)']],
-  options: {
-    ...VAULT_OPTIONS,
-    'new-vault-password-file': {
-      type: 'string',
-      arg: 'FILE',
-      help: 'the new password, as --vault-password-file (neither new option: asked twice)',
-    },
-    'new-vault-id': { type: 'string', arg: 'LABEL@SOURCE', help: 'the new password and its label, as --vault-id' },
-  },
-  examples: ['lvsrun vault rekey vault.yml --vault-password-file old-pw --new-vault-password-file new-pw'],
-  exits: VAULT_EXITS,
-} as const satisfies CommandDef;
+// lvsrun vault ACTION: the same files and strings as ansible-vault, in both directions (one definition per
+// action in command-defs.ts). As with ansible-vault, an action given no password option asks on the terminal
+// (twice when it encrypts).
 
 /** The FILE arguments as paths; usage errors come before any password is asked. */
 function inputFiles(def: CommandDef, files: readonly string[], io: Io, output?: string): string[] {
@@ -148,11 +54,7 @@ const outputTarget = (output: string | undefined, io: Io): string | undefined =>
   output === undefined ? undefined : output === '-' ? '-' : resolve(io.cwd, output);
 
 export async function vaultEncryptCommand(argv: string[], io: Io): Promise<number> {
-  const { values: v, positionals, help } = parseCommand(VAULT_ENCRYPT_CMD, argv);
-  if (help) {
-    io.out(helpText(VAULT_ENCRYPT_CMD));
-    return EXIT.OK;
-  }
+  const { values: v, positionals } = parseCommand(VAULT_ENCRYPT_CMD, argv);
   const paths = inputFiles(VAULT_ENCRYPT_CMD, positionals, io, v.output);
   const vault = await keyring(v, io, true);
   const secret = vault.encryptSecret(v['encrypt-vault-id']);
@@ -169,11 +71,7 @@ export async function vaultEncryptCommand(argv: string[], io: Io): Promise<numbe
 }
 
 export async function vaultDecryptCommand(argv: string[], io: Io): Promise<number> {
-  const { values: v, positionals, help } = parseCommand(VAULT_DECRYPT_CMD, argv);
-  if (help) {
-    io.out(helpText(VAULT_DECRYPT_CMD));
-    return EXIT.OK;
-  }
+  const { values: v, positionals } = parseCommand(VAULT_DECRYPT_CMD, argv);
   const paths = inputFiles(VAULT_DECRYPT_CMD, positionals, io, v.output);
   const vault = await keyring(v, io, false);
   const out = outputTarget(v.output, io);
@@ -183,11 +81,7 @@ export async function vaultDecryptCommand(argv: string[], io: Io): Promise<numbe
 }
 
 export async function vaultViewCommand(argv: string[], io: Io): Promise<number> {
-  const { values: v, positionals, help } = parseCommand(VAULT_VIEW_CMD, argv);
-  if (help) {
-    io.out(helpText(VAULT_VIEW_CMD));
-    return EXIT.OK;
-  }
+  const { values: v, positionals } = parseCommand(VAULT_VIEW_CMD, argv);
   const paths = inputFiles(VAULT_VIEW_CMD, positionals, io);
   const vault = await keyring(v, io, false);
   for (const p of paths) io.out(vault.open(readVault(p), { file: p }).plaintext.toString('utf8'));
@@ -195,30 +89,18 @@ export async function vaultViewCommand(argv: string[], io: Io): Promise<number> 
 }
 
 export async function vaultEditCommand(argv: string[], io: Io): Promise<number> {
-  const { values: v, positionals, help } = parseCommand(VAULT_EDIT_CMD, argv);
-  if (help) {
-    io.out(helpText(VAULT_EDIT_CMD));
-    return EXIT.OK;
-  }
+  const { values: v, positionals } = parseCommand(VAULT_EDIT_CMD, argv);
   const paths = inputFiles(VAULT_EDIT_CMD, positionals, io);
   return edit(paths, await keyring(v, io, false), io);
 }
 
 export async function vaultEncryptStringCommand(argv: string[], io: Io): Promise<number> {
-  const { values: v, positionals, help } = parseCommand(VAULT_ENCRYPT_STRING_CMD, argv);
-  if (help) {
-    io.out(helpText(VAULT_ENCRYPT_STRING_CMD));
-    return EXIT.OK;
-  }
+  const { values: v, positionals } = parseCommand(VAULT_ENCRYPT_STRING_CMD, argv);
   return encryptString(positionals, await keyring(v, io, true), io, v);
 }
 
 export async function vaultRekeyCommand(argv: string[], io: Io): Promise<number> {
-  const { values: v, positionals, help } = parseCommand(VAULT_REKEY_CMD, argv);
-  if (help) {
-    io.out(helpText(VAULT_REKEY_CMD));
-    return EXIT.OK;
-  }
+  const { values: v, positionals } = parseCommand(VAULT_REKEY_CMD, argv);
   const paths = inputFiles(VAULT_REKEY_CMD, positionals, io);
   return rekey(paths, await keyring(v, io, false), io, v);
 }
