@@ -23,6 +23,10 @@ const ownerSpec = (owner?: string, group?: string): string => `${owner ?? ''}${g
  * From then on every name inside it is used relative to the working directory, so a user who
  * can write the destination's folder (and so rename or replace `w` itself) cannot swap what we
  * write, chmod or chown there. On exit the files made inside and the folder are removed.
+ * `a` is left holding `stat -c '%n|%a|%u:%g|%F'` of the destination, or nothing when it is absent.
+ *
+ * Every process a write starts is a cost paid per file: the checks use the shell's own tests
+ * (`-O`, globs) and one `stat` that names both the folder and the destination.
  */
 export function privateDirCmd(dest: string, mkdirs = false): ShellCmd {
   return joinCmds([
@@ -31,11 +35,23 @@ export function privateDirCmd(dest: string, mkdirs = false): ShellCmd {
     ...(mkdirs ? [raw(`mkdir -p -- "$u" || exit 1`)] : []),
     raw(`w=$(mktemp -d -- "$u/.lvsrun.XXXXXX") || exit 1`),
     raw(`trap 'cd / && rmdir -- "$w" 2>/dev/null' EXIT`),
+    raw(`refuse() { echo "$w: the private temporary folder changed under lvsrun; nothing was written" >&2; exit 1; }`),
+    // -O: owned by the effective uid (what `id -u` prints).
+    raw(`cd -P -- "$w" && [ -O . ] || refuse`),
+    // `.` is named first and its line starts with `.|`, while $d is absolute: the first line is the
+    // folder's whatever $d holds (a newline, a `|`), and a missing $d only drops the rest.
+    raw(`s=$(stat -c '%n|%a|%u:%g|%F' -- . "$d" 2>/dev/null) || :; nl='\n'`),
+    raw(`case $s in ".|700|"*) a=\${s#*"$nl"}; [ "$a" != "$s" ] || a=;; *) refuse;; esac`),
+    // Empty: `* .[!.]* ..?*` match every name but . and .., and a glob that matches nothing stays as
+    // written and names nothing. Options a login shell may have set would hide names (noglob, bash's
+    // GLOBIGNORE) or end the shell on an empty folder (failglob): they are turned off.
+    raw(`set +f; unset GLOBIGNORE; [ -z "\${BASH_VERSION-}" ] || shopt -u failglob`),
+    raw(`for x in * .[!.]* ..?*; do if [ -e "$x" ] || [ -L "$x" ]; then refuse; fi; done`),
+    // rm only when one of the names is still there: after the rename that ends a write, none is.
     raw(
-      `cd -P -- "$w" && [ "$(stat -c '%u %a' .)" = "$(id -u) 700" ] && [ -z "$(ls -A)" ]` +
-        ` || { echo "$w: the private temporary folder changed under lvsrun; nothing was written" >&2; exit 1; }`,
+      `trap 'for x in f b l h; do if [ -e "$x" ] || [ -L "$x" ]; then rm -f -- f b l h; break; fi; done;` +
+        ` cd / && rmdir -- "$w" 2>/dev/null' EXIT`,
     ),
-    raw(`trap 'rm -f -- f b l h; cd / && rmdir -- "$w" 2>/dev/null' EXIT`),
   ]);
 }
 
@@ -49,10 +65,11 @@ export function privateDirCmd(dest: string, mkdirs = false): ShellCmd {
 export function putFile(dest: string, content: string | Buffer, o: PutOpts = {}): Step {
   const b64 = (Buffer.isBuffer(content) ? content : textToBytes(content)).toString('base64');
   const parts: ShellCmd[] = [privateDirCmd(dest, o.mkdirs), raw(`(umask 077 && base64 -d > f) || exit 1`)];
-  // Without explicit attributes a regular file already there keeps its own (read without following a link).
+  // Without explicit attributes a regular file already there keeps its own (read without following a
+  // link, in privateDirCmd). Its fields are read from the right: the name before them may hold `|`.
   parts.push(
-    raw(`a=$(stat -c '%F|%u:%g|%a' -- "$d" 2>/dev/null) || a=`),
-    raw(`case $a in regular*) m=\${a##*|}; o=\${a#*|}; o=\${o%|*};; *) m=0644; o=;; esac`),
+    raw(`t=\${a##*|}; r=\${a%|*}; o=\${r##*|}; r=\${r%|*}; m=\${r##*|}`),
+    raw(`case $t in regular*) ;; *) m=0644; o=;; esac`),
   );
   if (o.owner || o.group) parts.push(sh`chown -h -- ${ownerSpec(o.owner, o.group)} f || exit 1`);
   else parts.push(raw(`if [ -n "$o" ]; then chown -h -- "$o" f || exit 1; fi`));
