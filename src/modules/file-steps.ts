@@ -56,6 +56,13 @@ export function privateDirCmd(dest: string, mkdirs = false): ShellCmd {
 }
 
 /**
+ * Base64 in lines of 76, the last one ending with a newline too (an empty text is one newline): the
+ * shell session passes such a text on as it is, where a text without a final newline is encoded
+ * again and decoded by one more base64 process on the host.
+ */
+const base64Lines = (b: Buffer): string => `${b.toString('base64').replace(/.{76}(?=.)/g, '$&\n')}\n`;
+
+/**
  * Write a file atomically: content arrives base64 on stdin, is written to `f` inside a private
  * folder beside the destination, gets owner (chown -h) then mode (chown clears setuid bits), is
  * validated, then renamed over the destination with mv -T (a symlink or file there is replaced,
@@ -63,7 +70,7 @@ export function privateDirCmd(dest: string, mkdirs = false): ShellCmd {
  * text read from a file with non-UTF-8 bytes is written back byte for byte.
  */
 export function putFile(dest: string, content: string | Buffer, o: PutOpts = {}): Step {
-  const b64 = (Buffer.isBuffer(content) ? content : textToBytes(content)).toString('base64');
+  const b64 = base64Lines(Buffer.isBuffer(content) ? content : textToBytes(content));
   const parts: ShellCmd[] = [privateDirCmd(dest, o.mkdirs), raw(`(umask 077 && base64 -d > f) || exit 1`)];
   // Without explicit attributes a regular file already there keeps its own (read without following a
   // link, in privateDirCmd). Its fields are read from the right: the name before them may hold `|`.
