@@ -131,8 +131,9 @@ export function setAttrsCmd(path: string, mode?: string, owner?: string, group?:
   return joinCmds([
     // A relative path is made absolute first: the check below names it again from inside the folder.
     sh`p=${path}; case $p in /*) ;; *) p=$PWD/$p;; esac; if [ -d "$p" ] && [ ! -L "$p" ]; then`,
+    // One stat, two lines: the folder entered and what `p` names now (not followed: a link is not it).
     raw(
-      `  cd -P -- "$p" && [ "$(stat -c %d:%i .)" = "$(stat -c %d:%i -- "$p")" ]` +
+      `  cd -P -- "$p" && s=$(stat -c %d:%i -- . "$p") && nl='\n' && [ "\${s%"$nl"*}" = "\${s#*"$nl"}" ]` +
         ` || { echo "$p changed while lvsrun set its attributes" >&2; exit 1; }`,
     ),
     ...change('.'),

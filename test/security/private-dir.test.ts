@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { putFile } from '../../src/modules/file-steps.js';
+import { attrSteps, putFile } from '../../src/modules/file-steps.js';
 import { HOST_SHELLS, runStep } from '../unit/step-shell.js';
 
 /*
@@ -226,4 +226,37 @@ describe.each(shells)('the destination, read by the same stat as the folder (%s)
     expect(readFileSync(dest, 'utf8')).toBe('old\n');
     expect(readdirSync(dir)).toEqual(['v\nal']);
   });
+});
+
+describe('a folder whose mode changes is the one named, not a link swapped in for it', () => {
+  // bash runs the DEBUG trap before every simple command: at turn n the folder is renamed away and
+  // a symlink to another folder put in its place, so every moment between the checks is tried.
+  const turns = 30;
+  const sub = join(dir, 'sub');
+  const other = join(base, 'other-folder');
+  for (let n = 1; n <= turns; n++) {
+    it(`swapped before command ${n}`, () => {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(other, { recursive: true, force: true });
+      mkdirSync(sub, { recursive: true, mode: 0o700 });
+      mkdirSync(other, { mode: 0o700 });
+      chmodSync(sub, 0o700);
+      const { steps } = attrSteps(sub, { exists: true, type: 'directory', mode: '0700' }, '0755');
+      const turn = `c=$(( $(cat "$N" 2>/dev/null || echo 0) + 1 )); echo $c > "$N"; [ $c != "$AT" ] || { mv -- "$SUB" "$SUB.away" && ln -s -- "$OTHER" "$SUB"; }`;
+      const r = spawnSync('bash', ['-c', `set -T; trap '${turn}' DEBUG; ( eval "$LVSRUN_CMD" )`], {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          LVSRUN_CMD: steps[0]!.cmd,
+          N: join(base, 'turns'),
+          AT: String(n),
+          SUB: sub,
+          OTHER: other,
+        },
+        encoding: 'utf8',
+      });
+      rmSync(join(base, 'turns'), { force: true });
+      expect(r.error).toBeUndefined();
+      expect((statSync(other).mode & 0o7777).toString(8)).toBe('700');
+    });
+  }
 });

@@ -123,6 +123,14 @@ describe.each(shells)('process starts of one file write (%s as the host shell)',
     expect(leftovers()).toEqual([]);
   });
 
+  it("a folder's mode changed: one stat names the folder entered and the path, then chmod", async () => {
+    const sub = join(dir, 'sub');
+    mkdirSync(sub, { mode: 0o700 });
+    const { steps } = attrSteps(sub, { exists: true, type: 'directory', mode: '0700' }, '0755');
+    expect(await calls(shell, steps[0]!)).toEqual(['stat', 'chmod']);
+    expect((statSync(sub).mode & 0o7777).toString(8)).toBe('755');
+  });
+
   it("a file's mode changed on its own: through a hard link, removed after", async () => {
     const dest = join(dir, 'attr');
     writeFileSync(dest, 'x\n', { mode: 0o600 });
