@@ -23,7 +23,9 @@ const ownerSpec = (owner?: string, group?: string): string => `${owner ?? ''}${g
  * From then on every name inside it is used relative to the working directory, so a user who
  * can write the destination's folder (and so rename or replace `w` itself) cannot swap what we
  * write, chmod or chown there. On exit the files made inside and the folder are removed.
- * `a` is left holding `stat -c '%n|%a|%u:%g|%F'` of the destination, or nothing when it is absent.
+ * `a` is left holding `stat -c '%n|%a|%u:%g|%F'` of the destination, or nothing when it is absent;
+ * `me` the folder's `uid:gid`, which every file made in it has (the folder is ours and, being 0700,
+ * not setgid: a file gets our uid and the group the folder got, whatever the mount's group rule).
  *
  * Every process a write starts is a cost paid per file: the checks use the shell's own tests
  * (`-O`, globs) and one `stat` that names both the folder and the destination.
@@ -42,6 +44,7 @@ export function privateDirCmd(dest: string, mkdirs = false): ShellCmd {
     // folder's whatever $d holds (a newline, a `|`), and a missing $d only drops the rest.
     raw(`s=$(stat -c '%n|%a|%u:%g|%F' -- . "$d" 2>/dev/null) || :; nl='\n'`),
     raw(`case $s in ".|700|"*) a=\${s#*"$nl"}; [ "$a" != "$s" ] || a=;; *) refuse;; esac`),
+    raw(`me=\${s%%"$nl"*}; me=\${me#".|700|"}; me=\${me%|*}`),
     // Empty: `* .[!.]* ..?*` match every name but . and .., and a glob that matches nothing stays as
     // written and names nothing. Options a login shell may have set would hide names (noglob, bash's
     // GLOBIGNORE) or end the shell on an empty folder (failglob): they are turned off.
@@ -79,7 +82,8 @@ export function putFile(dest: string, content: string | Buffer, o: PutOpts = {})
     raw(`case $t in regular*) ;; *) m=0644; o=;; esac`),
   );
   if (o.owner || o.group) parts.push(sh`chown -h -- ${ownerSpec(o.owner, o.group)} f || exit 1`);
-  else parts.push(raw(`if [ -n "$o" ]; then chown -h -- "$o" f || exit 1; fi`));
+  // A file that already has the owner to keep (as a root-owned file written by root has) needs no chown.
+  else parts.push(raw(`if [ -n "$o" ] && [ "$o" != "$me" ]; then chown -h -- "$o" f || exit 1; fi`));
   parts.push(o.mode ? sh`chmod -- ${o.mode} f || exit 1` : raw(`chmod -- "$m" f || exit 1`));
   if (o.validate) {
     parts.push(

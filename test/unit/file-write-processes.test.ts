@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  chownSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -76,22 +77,43 @@ describe.each(shells)('process starts of one file write (%s as the host shell)',
     }
   });
 
-  it('a file replaced keeps its mode, and its owner through chown', async () => {
+  it('a file replaced keeps its mode; its owner is already ours: no chown', async () => {
     const dest = join(dir, 'old');
     writeFileSync(dest, 'old\n');
     chmodSync(dest, 0o640);
-    expect(await calls(shell, putFile(dest, 'new\n'))).toEqual([
-      'mktemp',
-      'stat',
-      'base64',
-      'chown',
-      'chmod',
-      'mv',
-      'rmdir',
-    ]);
-    expect([readFileSync(dest, 'utf8'), (statSync(dest).mode & 0o7777).toString(8)]).toEqual(['new\n', '640']);
+    expect(await calls(shell, putFile(dest, 'new\n'))).toEqual(['mktemp', 'stat', 'base64', 'chmod', 'mv', 'rmdir']);
+    const s = statSync(dest);
+    expect([readFileSync(dest, 'utf8'), (s.mode & 0o7777).toString(8)]).toEqual(['new\n', '640']);
+    expect([s.uid, s.gid]).toEqual([process.getuid?.(), process.getgid?.()]);
     expect(leftovers()).toEqual([]);
   });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'a file replaced keeps another owner, or only another group, through chown',
+    async () => {
+      for (const [uid, gid] of [
+        [65534, 65534],
+        [0, 65534],
+        [65534, 0],
+      ] as const) {
+        const dest = join(dir, `old-${uid}-${gid}`);
+        writeFileSync(dest, 'old\n', { mode: 0o640 });
+        chownSync(dest, uid, gid);
+        expect(await calls(shell, putFile(dest, 'new\n'))).toEqual([
+          'mktemp',
+          'stat',
+          'base64',
+          'chown',
+          'chmod',
+          'mv',
+          'rmdir',
+        ]);
+        const s = statSync(dest);
+        expect([s.uid, s.gid, (s.mode & 0o7777).toString(8)]).toEqual([uid, gid, '640']);
+      }
+      expect(leftovers()).toEqual([]);
+    },
+  );
 
   it('owner and mode given, validated, backed up', async () => {
     const dest = join(dir, 'conf');
