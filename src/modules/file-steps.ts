@@ -36,7 +36,10 @@ export function privateDirCmd(dest: string, mkdirs = false): ShellCmd {
     sh`d=${dest}; u=${posix.dirname(walkPath(dest))}; case $d in /*) ;; *) d=$PWD/$d; u=$PWD/$u;; esac`,
     ...(mkdirs ? [raw(`mkdir -p -- "$u" || exit 1`)] : []),
     raw(`w=$(mktemp -d -- "$u/.lvsrun.XXXXXX") || exit 1`),
-    raw(`trap 'cd / && rmdir -- "$w" 2>/dev/null' EXIT`),
+    // A signal ends the shell through its EXIT trap, so the cleanup runs then too.
+    raw(
+      `trap 'cd / && rmdir -- "$w" 2>/dev/null' EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM`,
+    ),
     raw(`refuse() { echo "$w: the private temporary folder changed under lvsrun; nothing was written" >&2; exit 1; }`),
     // -O: owned by the effective uid (what `id -u` prints).
     raw(`cd -P -- "$w" && [ -O . ] || refuse`),

@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
+  existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -257,6 +258,34 @@ describe('a folder whose mode changes is the one named, not a link swapped in fo
       rmSync(join(base, 'turns'), { force: true });
       expect(r.error).toBeUndefined();
       expect((statSync(other).mode & 0o7777).toString(8)).toBe('700');
+    });
+  }
+});
+
+describe.each(shells)('a write ended by a signal leaves no private folder behind (%s)', (shell) => {
+  for (const sig of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
+    it(`${sig} to the whole process group while the validation runs`, async () => {
+      reset();
+      const mark = join(base, 'validating');
+      rmSync(mark, { force: true });
+      const dest = join(dir, 'dest');
+      const step = putFile(dest, 'after\n', { validate: `touch '${mark}' && sleep 600 && true %s` });
+      const p = spawn(shell, ['-c', step.cmd], {
+        detached: true,
+        stdio: ['pipe', 'ignore', 'ignore'],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      });
+      const exited = new Promise<void>((resolve) => p.on('exit', () => resolve()));
+      p.stdin.end(step.stdin);
+      // Waits for the state, with a bound far above any machine's pace.
+      for (const t0 = Date.now(); !existsSync(mark);) {
+        if (Date.now() - t0 > 60_000) throw new Error('the validation never started');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      process.kill(-p.pid!, sig);
+      await exited;
+      expect(readdirSync(dir)).toEqual(['dest']);
+      expect(readFileSync(dest, 'utf8')).toBe('before\n');
     });
   }
 });
