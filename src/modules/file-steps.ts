@@ -45,7 +45,8 @@ export function privateDirCmd(dest: string, mkdirs = false): ShellCmd {
     raw(`cd -P -- "$w" && [ -O . ] || refuse`),
     // `.` is named first and its line starts with `.|`, while $d is absolute: the first line is the
     // folder's whatever $d holds (a newline, a `|`), and a missing $d only drops the rest.
-    raw(`s=$(stat -c '%n|%a|%u:%g|%F' -- . "$d" 2>/dev/null) || :; nl='\n'`),
+    // (The redirection outside: bash runs a lone command in $(...) without a second fork.)
+    raw(`{ s=$(stat -c '%n|%a|%u:%g|%F' -- . "$d"); } 2>/dev/null || :; nl='\n'`),
     raw(`case $s in ".|700|"*) a=\${s#*"$nl"}; [ "$a" != "$s" ] || a=;; *) refuse;; esac`),
     raw(`me=\${s%%"$nl"*}; me=\${me#".|700|"}; me=\${me%|*}`),
     // Empty: `* .[!.]* ..?*` match every name but . and .., and a glob that matches nothing stays as
@@ -77,7 +78,7 @@ const base64Lines = (b: Buffer): string => `${b.toString('base64').replace(/.{76
  */
 export function putFile(dest: string, content: string | Buffer, o: PutOpts = {}): Step {
   const b64 = base64Lines(Buffer.isBuffer(content) ? content : textToBytes(content));
-  const parts: ShellCmd[] = [privateDirCmd(dest, o.mkdirs), raw(`(umask 077 && base64 -d > f) || exit 1`)];
+  const parts: ShellCmd[] = [privateDirCmd(dest, o.mkdirs), raw(`(umask 077 && exec base64 -d > f) || exit 1`)];
   // Without explicit attributes a regular file already there keeps its own (read without following a
   // link, in privateDirCmd). Its fields are read from the right: the name before them may hold `|`.
   parts.push(

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { attrSteps, putFile, restorePath } from '../../src/modules/file-steps.js';
 import type { Step } from '../../src/modules/types.js';
+import { ShellSession } from '../../src/transport/shell-session.js';
 import { HOST_SHELLS, runStep } from './step-shell.js';
 
 /*
@@ -160,5 +161,56 @@ describe.each(shells)('process starts of one file write (%s as the host shell)',
     expect(await calls(shell, steps[0]!)).toEqual(['mktemp', 'stat', 'ln', 'chmod', 'rm', 'rmdir']);
     expect([(lstatSync(dest).mode & 0o7777).toString(8), lstatSync(dest).nlink]).toEqual(['644', 1]);
     expect(leftovers()).toEqual([]);
+  });
+});
+
+/*
+ * The same, counted by the kernel: strace records every process made (clone, fork, vfork) and every
+ * program started (execve that succeeded) while the shell runs the text the shell session writes
+ * for the step. Forks without a program are the shell's own: bash may fork twice for one command
+ * where dash forks once, so a write may fork at most once more than it starts programs (the
+ * session's subshell).
+ */
+const straceWorks = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', 'true']).status === 0;
+
+function kernelCount(shell: string, step: Step): { programs: number; forks: number } {
+  const out = join(root, 'strace.out');
+  const script = new ShellSession(() => Promise.reject(new Error('not opened'))).script(step.cmd, 1, step.stdin);
+  const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=execve,clone,clone3,fork,vfork', '-o', out, shell], {
+    input: script,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    encoding: 'utf8',
+  });
+  expect(r.stdout).toMatch(/:1:0\n$/);
+  const lines = readFileSync(out, 'utf8').split('\n');
+  const done = (l: string, call: RegExp): boolean => call.test(l) && !l.includes('<unfinished') && / = \d+$/.test(l);
+  return {
+    // The shell's own execve is the first line.
+    programs: lines.filter((l) => done(l, /\bexecve\(|<\.\.\. execve resumed>/) && / = 0$/.test(l)).length - 1,
+    forks: lines.filter((l) => done(l, /\b(clone3?|v?fork)\(|<\.\.\. (clone3?|v?fork) resumed>/)).length,
+  };
+}
+
+describe.skipIf(!straceWorks).each(shells)('processes of one file write, counted by strace (%s)', (shell) => {
+  beforeEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+  });
+
+  it('a new file starts 6 programs and makes at most 7 processes', () => {
+    const n = kernelCount(shell, putFile(join(dir, 'new'), Buffer.from([1, 2, 3, 0])));
+    expect(n.programs).toBe(6);
+    expect(n.forks).toBeLessThanOrEqual(7);
+    expect(readFileSync(join(dir, 'new'))).toEqual(Buffer.from([1, 2, 3, 0]));
+  });
+
+  it('a file replaced with owner, mode and validation: 8 programs (the validation is one), at most 9 processes', () => {
+    const dest = join(dir, 'conf');
+    writeFileSync(dest, 'old\n');
+    const uid = String(process.getuid?.() ?? 0);
+    const n = kernelCount(shell, putFile(dest, 'new\n', { owner: uid, mode: '0640', validate: 'test -s %s' }));
+    expect(n.programs).toBe(8);
+    expect(n.forks).toBeLessThanOrEqual(9);
+    expect(readFileSync(dest, 'utf8')).toBe('new\n');
   });
 });
