@@ -78,6 +78,7 @@ const base64Lines = (b: Buffer): string => `${b.toString('base64').replace(/.{76
  */
 export function putFile(dest: string, content: string | Buffer, o: PutOpts = {}): Step {
   const b64 = base64Lines(Buffer.isBuffer(content) ? content : textToBytes(content));
+  // exec: bash would fork once more for the last command of the list.
   const parts: ShellCmd[] = [privateDirCmd(dest, o.mkdirs), raw(`(umask 077 && exec base64 -d > f) || exit 1`)];
   // Without explicit attributes a regular file already there keeps its own (read without following a
   // link, in privateDirCmd). Its fields are read from the right: the name before them may hold `|`.

@@ -243,7 +243,9 @@ describe('a folder whose mode changes is the one named, not a link swapped in fo
       mkdirSync(other, { mode: 0o700 });
       chmodSync(sub, 0o700);
       const { steps } = attrSteps(sub, { exists: true, type: 'directory', mode: '0700' }, '0755');
-      const turn = `c=$(( $(cat "$N" 2>/dev/null || echo 0) + 1 )); echo $c > "$N"; [ $c != "$AT" ] || { mv -- "$SUB" "$SUB.away" && ln -s -- "$OTHER" "$SUB"; }`;
+      const turn =
+        `c=$(( $(cat "$N" 2>/dev/null || echo 0) + 1 )); echo $c > "$N"; ` +
+        `[ $c != "$AT" ] || { mv -- "$SUB" "$SUB.away" && ln -s -- "$OTHER" "$SUB"; }`;
       const r = spawnSync('bash', ['-c', `set -T; trap '${turn}' DEBUG; ( eval "$LVSRUN_CMD" )`], {
         env: {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
