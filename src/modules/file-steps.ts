@@ -23,6 +23,12 @@ const ownerSpec = (owner?: string, group?: string): string => `${owner ?? ''}${g
  * From then on every name inside it is used relative to the working directory, so a user who
  * can write the destination's folder (and so rename or replace `w` itself) cannot swap what we
  * write, chmod or chown there. On exit the files made inside and the folder are removed.
+ * `a` is left holding `stat -c '%n|%a|%u:%g|%F'` of the destination, or nothing when it is absent;
+ * `me` the folder's `uid:gid`, which every file made in it has (the folder is ours and, being 0700,
+ * not setgid: a file gets our uid and the group the folder got, whatever the mount's group rule).
+ *
+ * Every process a write starts is a cost paid per file: the checks use the shell's own tests
+ * (`-O`, globs) and one `stat` that names both the folder and the destination.
  */
 export function privateDirCmd(dest: string, mkdirs = false): ShellCmd {
   return joinCmds([
@@ -30,14 +36,38 @@ export function privateDirCmd(dest: string, mkdirs = false): ShellCmd {
     sh`d=${dest}; u=${posix.dirname(walkPath(dest))}; case $d in /*) ;; *) d=$PWD/$d; u=$PWD/$u;; esac`,
     ...(mkdirs ? [raw(`mkdir -p -- "$u" || exit 1`)] : []),
     raw(`w=$(mktemp -d -- "$u/.lvsrun.XXXXXX") || exit 1`),
-    raw(`trap 'cd / && rmdir -- "$w" 2>/dev/null' EXIT`),
+    // A signal ends the shell through its EXIT trap, so the cleanup runs then too.
     raw(
-      `cd -P -- "$w" && [ "$(stat -c '%u %a' .)" = "$(id -u) 700" ] && [ -z "$(ls -A)" ]` +
-        ` || { echo "$w: the private temporary folder changed under lvsrun; nothing was written" >&2; exit 1; }`,
+      `trap 'cd / && rmdir -- "$w" 2>/dev/null' EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM`,
     ),
-    raw(`trap 'rm -f -- f b l h; cd / && rmdir -- "$w" 2>/dev/null' EXIT`),
+    raw(`refuse() { echo "$w: the private temporary folder changed under lvsrun; nothing was written" >&2; exit 1; }`),
+    // -O: owned by the effective uid (what `id -u` prints).
+    raw(`cd -P -- "$w" && [ -O . ] || refuse`),
+    // `.` is named first and its line starts with `.|`, while $d is absolute: the first line is the
+    // folder's whatever $d holds (a newline, a `|`), and a missing $d only drops the rest.
+    // (The redirection outside: bash runs a lone command in $(...) without a second fork.)
+    raw(`{ s=$(stat -c '%n|%a|%u:%g|%F' -- . "$d"); } 2>/dev/null || :; nl='\n'`),
+    raw(`case $s in ".|700|"*) a=\${s#*"$nl"}; [ "$a" != "$s" ] || a=;; *) refuse;; esac`),
+    raw(`me=\${s%%"$nl"*}; me=\${me#".|700|"}; me=\${me%|*}`),
+    // Empty: `* .[!.]* ..?*` match every name but . and .., and a glob that matches nothing stays as
+    // written and names nothing. Options a login shell may have set would hide names (noglob, bash's
+    // GLOBIGNORE) or end the shell on an empty folder (failglob): they are turned off.
+    raw(`set +f; unset GLOBIGNORE; [ -z "\${BASH_VERSION-}" ] || shopt -u failglob`),
+    raw(`for x in * .[!.]* ..?*; do if [ -e "$x" ] || [ -L "$x" ]; then refuse; fi; done`),
+    // rm only when one of the names is still there: after the rename that ends a write, none is.
+    raw(
+      `trap 'for x in f b l h; do if [ -e "$x" ] || [ -L "$x" ]; then rm -f -- f b l h; break; fi; done;` +
+        ` cd / && rmdir -- "$w" 2>/dev/null' EXIT`,
+    ),
   ]);
 }
+
+/**
+ * Base64 in lines of 76, the last one ending with a newline too (an empty text is one newline): the
+ * shell session passes such a text on as it is, where a text without a final newline is encoded
+ * again and decoded by one more base64 process on the host.
+ */
+const base64Lines = (b: Buffer): string => `${b.toString('base64').replace(/.{76}(?=.)/g, '$&\n')}\n`;
 
 /**
  * Write a file atomically: content arrives base64 on stdin, is written to `f` inside a private
@@ -47,15 +77,18 @@ export function privateDirCmd(dest: string, mkdirs = false): ShellCmd {
  * text read from a file with non-UTF-8 bytes is written back byte for byte.
  */
 export function putFile(dest: string, content: string | Buffer, o: PutOpts = {}): Step {
-  const b64 = (Buffer.isBuffer(content) ? content : textToBytes(content)).toString('base64');
-  const parts: ShellCmd[] = [privateDirCmd(dest, o.mkdirs), raw(`(umask 077 && base64 -d > f) || exit 1`)];
-  // Without explicit attributes a regular file already there keeps its own (read without following a link).
+  const b64 = base64Lines(Buffer.isBuffer(content) ? content : textToBytes(content));
+  // exec: bash would fork once more for the last command of the list.
+  const parts: ShellCmd[] = [privateDirCmd(dest, o.mkdirs), raw(`(umask 077 && exec base64 -d > f) || exit 1`)];
+  // Without explicit attributes a regular file already there keeps its own (read without following a
+  // link, in privateDirCmd). Its fields are read from the right: the name before them may hold `|`.
   parts.push(
-    raw(`a=$(stat -c '%F|%u:%g|%a' -- "$d" 2>/dev/null) || a=`),
-    raw(`case $a in regular*) m=\${a##*|}; o=\${a#*|}; o=\${o%|*};; *) m=0644; o=;; esac`),
+    raw(`t=\${a##*|}; r=\${a%|*}; o=\${r##*|}; r=\${r%|*}; m=\${r##*|}`),
+    raw(`case $t in regular*) ;; *) m=0644; o=;; esac`),
   );
   if (o.owner || o.group) parts.push(sh`chown -h -- ${ownerSpec(o.owner, o.group)} f || exit 1`);
-  else parts.push(raw(`if [ -n "$o" ]; then chown -h -- "$o" f || exit 1; fi`));
+  // A file that already has the owner to keep (as a root-owned file written by root has) needs no chown.
+  else parts.push(raw(`if [ -n "$o" ] && [ "$o" != "$me" ]; then chown -h -- "$o" f || exit 1; fi`));
   parts.push(o.mode ? sh`chmod -- ${o.mode} f || exit 1` : raw(`chmod -- "$m" f || exit 1`));
   if (o.validate) {
     parts.push(
@@ -107,8 +140,9 @@ export function setAttrsCmd(path: string, mode?: string, owner?: string, group?:
   return joinCmds([
     // A relative path is made absolute first: the check below names it again from inside the folder.
     sh`p=${path}; case $p in /*) ;; *) p=$PWD/$p;; esac; if [ -d "$p" ] && [ ! -L "$p" ]; then`,
+    // One stat, two lines: the folder entered and what `p` names now (not followed: a link is not it).
     raw(
-      `  cd -P -- "$p" && [ "$(stat -c %d:%i .)" = "$(stat -c %d:%i -- "$p")" ]` +
+      `  cd -P -- "$p" && s=$(stat -c %d:%i -- . "$p") && nl='\n' && [ "\${s%"$nl"*}" = "\${s#*"$nl"}" ]` +
         ` || { echo "$p changed while lvsrun set its attributes" >&2; exit 1; }`,
     ),
     ...change('.'),

@@ -1,0 +1,293 @@
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { attrSteps, putFile } from '../../src/modules/file-steps.js';
+import { HOST_SHELLS, runStep } from '../unit/step-shell.js';
+
+/*
+ * The private folder a write makes is checked once entered: ours, 0700, empty. The checks are the
+ * shell's own (`-O`, globs) and one stat, so each way the folder can be wrong is tried here: a
+ * recorder in place of mktemp makes the real folder, then spoils it before the write goes on.
+ * Shell options a login shell may have set (noglob, GLOBIGNORE, failglob, nullglob, dotglob) must
+ * not hide a name. The destination is named with every awkward byte the stat reading must survive.
+ */
+const root = process.getuid?.() === 0;
+const NOBODY = 65534;
+const base = mkdtempSync(join(tmpdir(), 'lvsrun-private-'));
+chmodSync(base, 0o711);
+const bin = join(base, 'bin');
+const dir = join(base, 'dest');
+const victim = join(base, 'victim');
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+const realMktemp = spawnSync('/bin/sh', ['-c', 'command -v mktemp'], { encoding: 'utf8' }).stdout.trim();
+mkdirSync(bin);
+// Makes the folder as mktemp does, then runs $SPOIL inside it (with $w naming it), then answers.
+writeFileSync(
+  join(bin, 'mktemp'),
+  `#!/bin/sh\nw=$(${realMktemp} "$@") || exit 1\n(cd "$w" && eval "$SPOIL") >&2 || exit 1\nprintf '%s\\n' "$w"\n`,
+  { mode: 0o755 },
+);
+const shells = HOST_SHELLS.map((s) =>
+  spawnSync('/bin/sh', ['-c', `command -v ${s}`], { encoding: 'utf8' }).stdout.trim(),
+);
+
+function reset(): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir);
+  writeFileSync(victim, 'victim\n', { mode: 0o600 });
+  writeFileSync(join(dir, 'dest'), 'before\n', { mode: 0o640 });
+}
+
+async function write(shell: string, spoil: string, o: { env?: NodeJS.ProcessEnv; before?: string } = {}) {
+  const env = { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, SPOIL: spoil, ...o.env };
+  return runStep(shell, putFile(join(dir, 'dest'), 'after\n'), { env, ...(o.before ? { before: o.before } : {}) });
+}
+
+function expectRefused(r: { code: number | null; stderr: string }): void {
+  expect(r.stderr).toMatch(/the private temporary folder changed under lvsrun; nothing was written/);
+  expect(r.code).not.toBe(0);
+  expect(readFileSync(join(dir, 'dest'), 'utf8')).toBe('before\n');
+  expect((statSync(join(dir, 'dest')).mode & 0o7777).toString(8)).toBe('640');
+  expect([readFileSync(victim, 'utf8'), (statSync(victim).mode & 0o7777).toString(8)]).toEqual(['victim\n', '600']);
+}
+
+/** Each way a folder that was not empty could look; `$V` is the victim. */
+const NOT_EMPTY: Record<string, string> = {
+  'a file f (the name the content goes to)': ': > f',
+  'a dotfile': ': > .x',
+  'a name starting with two dots': ': > ..x',
+  'a symlink f to a root file': 'ln -s "$V" f',
+  'a dangling symlink': 'ln -s /nowhere/at/all dangling',
+  'a dangling dot-symlink': 'ln -s /nowhere .d',
+  'a file named *': ": > '*'",
+  'a file named .[!.]*': ": > '.[!.]*'",
+  'a folder': 'mkdir sub',
+  'a name with a newline and a leading dash': `: > '-n${'\n'}x'`,
+};
+
+describe.each(shells)('a private folder that is not as made is refused (%s)', (shell) => {
+  beforeEach(reset);
+
+  for (const [what, spoil] of Object.entries(NOT_EMPTY)) {
+    it(`not empty: ${what}`, async () => {
+      expectRefused(await write(shell, spoil, { env: { V: victim } }));
+    });
+  }
+
+  for (const mode of ['750', '701', '1700', '2700', '500', '777']) {
+    it(`mode ${mode}`, async () => {
+      expectRefused(await write(shell, `chmod ${mode} .`));
+    });
+  }
+
+  it.skipIf(!root)('owned by another user (nobody)', async () => {
+    expectRefused(await write(shell, `chown ${NOBODY} .`));
+  });
+
+  it.skipIf(!root)('swapped for a symlink to an empty 0700 folder of another user', async () => {
+    const other = join(base, 'other');
+    rmSync(other, { recursive: true, force: true });
+    mkdirSync(other, { mode: 0o700 });
+    chownSync(other, NOBODY, NOBODY);
+    expectRefused(await write(shell, `cd / && rmdir -- "$w" && ln -s '${other}' "$w"`));
+    expect(readdirSync(other)).toEqual([]);
+  });
+
+  it('not empty, whatever globbing options the shell started with', async () => {
+    const cases: { spoil: string; env?: NodeJS.ProcessEnv; before?: string }[] = [
+      { spoil: ': > f', before: 'set -f' },
+      { spoil: ': > .x', before: 'set -f' },
+    ];
+    if (shell.endsWith('bash')) {
+      cases.push(
+        { spoil: ': > f', before: "GLOBIGNORE='*:.*'" },
+        { spoil: ': > .x', before: "GLOBIGNORE='.*'" },
+        { spoil: ': > f', before: 'shopt -s failglob' },
+        { spoil: ': > ..x', before: 'shopt -s failglob' },
+        { spoil: ': > .x', before: 'shopt -s nullglob' },
+        { spoil: ': > .x', before: 'shopt -s dotglob' },
+      );
+    }
+    for (const c of cases) {
+      reset();
+      expectRefused(await write(shell, c.spoil, c));
+    }
+  });
+
+  it('an empty folder is written through, whatever globbing options the shell started with', async () => {
+    const starts = ['set -f'];
+    if (shell.endsWith('bash')) starts.push('shopt -s failglob', 'shopt -s nullglob dotglob', "GLOBIGNORE='*'");
+    for (const before of starts) {
+      reset();
+      const r = await write(shell, ':', { before });
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      expect(readFileSync(join(dir, 'dest'), 'utf8')).toBe('after\n');
+      expect(readdirSync(dir)).toEqual(['dest']);
+    }
+  });
+});
+
+/** Names the one stat of the folder and the destination must read apart. */
+const NAMES = [
+  'plain',
+  'with space',
+  'q\'uote"d',
+  '-n',
+  '--',
+  'new\nline',
+  'pipe|700|0:0|regular file',
+  'x\n.|700|0:0|directory',
+  'y|\n.|700|0:0|regular file\n',
+  '|',
+  '.|700|',
+];
+
+describe.each(shells)('the destination, read by the same stat as the folder (%s)', (shell) => {
+  beforeEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+  });
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+
+  for (const name of NAMES) {
+    it(`an existing file keeps its mode${root ? ' and owner' : ''}: ${JSON.stringify(name)}`, async () => {
+      const dest = join(dir, name);
+      writeFileSync(dest, 'old\n', { mode: 0o640 });
+      chmodSync(dest, 0o640);
+      if (root) chownSync(dest, NOBODY, NOBODY);
+      const r = await runStep(shell, putFile(dest, 'new\n'), { env });
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      const s = lstatSync(dest);
+      expect([s.isFile(), readFileSync(dest, 'utf8'), (s.mode & 0o7777).toString(8)]).toEqual([true, 'new\n', '640']);
+      if (root) expect([s.uid, s.gid]).toEqual([NOBODY, NOBODY]);
+      expect(readdirSync(dir)).toEqual([name]);
+    });
+
+    it(`a new file is 0644: ${JSON.stringify(name)}`, async () => {
+      const dest = join(dir, name);
+      const r = await runStep(shell, putFile(dest, 'new\n'), { env });
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      expect([readFileSync(dest, 'utf8'), (statSync(dest).mode & 0o7777).toString(8)]).toEqual(['new\n', '644']);
+      expect(readdirSync(dir)).toEqual([name]);
+    });
+  }
+
+  it('a symlink there is replaced, its target untouched (and not taken as the attributes to keep)', async () => {
+    writeFileSync(victim, 'victim\n', { mode: 0o600 });
+    const dest = join(dir, 'link\n.|700|0:0|regular file');
+    symlinkSync(victim, dest);
+    const r = await runStep(shell, putFile(dest, 'new\n'), { env });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect([lstatSync(dest).isFile(), (lstatSync(dest).mode & 0o7777).toString(8)]).toEqual([true, '644']);
+    expect([readFileSync(victim, 'utf8'), (statSync(victim).mode & 0o7777).toString(8)]).toEqual(['victim\n', '600']);
+  });
+
+  it('a directory there makes the write fail, and nothing is left behind', async () => {
+    const dest = join(dir, 'a dir\n|700|');
+    mkdirSync(dest, { mode: 0o700 });
+    writeFileSync(join(dest, 'inside'), 'kept\n');
+    const r = await runStep(shell, putFile(dest, 'new\n'), { env });
+    expect(r.code).not.toBe(0);
+    expect(readFileSync(join(dest, 'inside'), 'utf8')).toBe('kept\n');
+    expect(readdirSync(dir)).toEqual([dest.slice(dir.length + 1)]);
+  });
+
+  it('a symlink to a directory there is replaced, never followed', async () => {
+    const sub = join(dir, 'sub');
+    mkdirSync(sub);
+    const dest = join(dir, '-dest');
+    symlinkSync('sub', dest);
+    const r = await runStep(shell, putFile(dest, 'new\n'), { env });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect([lstatSync(dest).isFile(), readdirSync(sub)]).toEqual([true, []]);
+  });
+
+  it('a failed validation leaves the destination and no temporary entry', async () => {
+    const dest = join(dir, 'v\nal');
+    writeFileSync(dest, 'old\n');
+    const r = await runStep(shell, putFile(dest, 'new\n', { validate: 'false %s' }), { env });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/validation failed/);
+    expect(readFileSync(dest, 'utf8')).toBe('old\n');
+    expect(readdirSync(dir)).toEqual(['v\nal']);
+  });
+});
+
+describe('a folder whose mode changes is the one named, not a link swapped in for it', () => {
+  // bash runs the DEBUG trap before every simple command: at turn n the folder is renamed away and
+  // a symlink to another folder put in its place, so every moment between the checks is tried.
+  const turns = 30;
+  const sub = join(dir, 'sub');
+  const other = join(base, 'other-folder');
+  for (let n = 1; n <= turns; n++) {
+    it(`swapped before command ${n}`, () => {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(other, { recursive: true, force: true });
+      mkdirSync(sub, { recursive: true, mode: 0o700 });
+      mkdirSync(other, { mode: 0o700 });
+      chmodSync(sub, 0o700);
+      const { steps } = attrSteps(sub, { exists: true, type: 'directory', mode: '0700' }, '0755');
+      const turn =
+        `c=$(( $(cat "$N" 2>/dev/null || echo 0) + 1 )); echo $c > "$N"; ` +
+        `[ $c != "$AT" ] || { mv -- "$SUB" "$SUB.away" && ln -s -- "$OTHER" "$SUB"; }`;
+      const r = spawnSync('bash', ['-c', `set -T; trap '${turn}' DEBUG; ( eval "$LVSRUN_CMD" )`], {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          LVSRUN_CMD: steps[0]!.cmd,
+          N: join(base, 'turns'),
+          AT: String(n),
+          SUB: sub,
+          OTHER: other,
+        },
+        encoding: 'utf8',
+      });
+      rmSync(join(base, 'turns'), { force: true });
+      expect(r.error).toBeUndefined();
+      expect((statSync(other).mode & 0o7777).toString(8)).toBe('700');
+    });
+  }
+});
+
+describe.each(shells)('a write ended by a signal leaves no private folder behind (%s)', (shell) => {
+  for (const sig of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
+    it(`${sig} to the whole process group while the validation runs`, async () => {
+      reset();
+      const mark = join(base, 'validating');
+      rmSync(mark, { force: true });
+      const dest = join(dir, 'dest');
+      const step = putFile(dest, 'after\n', { validate: `touch '${mark}' && sleep 600 && true %s` });
+      const p = spawn(shell, ['-c', step.cmd], {
+        detached: true,
+        stdio: ['pipe', 'ignore', 'ignore'],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      });
+      const exited = new Promise<void>((resolve) => p.on('exit', () => resolve()));
+      p.stdin.end(step.stdin);
+      // Waits for the state, with a bound far above any machine's pace.
+      for (const t0 = Date.now(); !existsSync(mark);) {
+        if (Date.now() - t0 > 60_000) throw new Error('the validation never started');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      process.kill(-p.pid!, sig);
+      await exited;
+      expect(readdirSync(dir)).toEqual(['dest']);
+      expect(readFileSync(dest, 'utf8')).toBe('before\n');
+    });
+  }
+});
