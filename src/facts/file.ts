@@ -37,7 +37,8 @@ export function fileStateCmd(path: string): ShellCmd {
   return joinCmds([
     sh`p=${path}; if [ -L "$p" ]; then printf 'link|'; stat -c '%a|%U|%G|0' -- "$p"; readlink -- "$p"`,
     // One stat gives the line and the size it is judged by: a process start is what a probe costs on a slow host.
-    sh`elif [ -e "$p" ]; then h=$(stat -c '%F|%a|%U|%G|%s' -- "$p") && printf '%s\n' "$h"`,
+    // LC_ALL=C: %F is translated in other locales (LANGUAGE=de prints "reguläre Datei").
+    sh`elif [ -e "$p" ]; then h=$(LC_ALL=C stat -c '%F|%a|%U|%G|%s' -- "$p") && printf '%s\n' "$h"`,
     sh`  if [ -f "$p" ] && [ "\${h##*|}" -le ${MAX} ]; then base64 -w0 -- "$p"; echo`,
     raw(`  elif [ -f "$p" ]; then printf 'sha256 '; sha256sum < "$p" | cut -d' ' -f1; fi`),
     // The walk up to the top-most missing folder uses the shell's own string operations on the

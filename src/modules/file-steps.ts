@@ -19,13 +19,14 @@ const ownerSpec = (owner?: string, group?: string): string => `${owner ?? ''}${g
 /**
  * Shell text that makes a private folder beside `dest` and enters it: `d` is the absolute
  * destination, `w` the folder. The folder is created 0700 by mktemp -d on the destination's
- * filesystem (so a rename out of it is atomic), and checked once entered: ours, 0700, empty.
+ * filesystem (so a rename out of it is atomic), and checked once entered: ours, 0700 (2700 under a
+ * setgid parent), empty.
  * From then on every name inside it is used relative to the working directory, so a user who
  * can write the destination's folder (and so rename or replace `w` itself) cannot swap what we
  * write, chmod or chown there. On exit the files made inside and the folder are removed.
  * `a` is left holding `stat -c '%n|%a|%u:%g|%F'` of the destination, or nothing when it is absent;
- * `me` the folder's `uid:gid`, which every file made in it has (the folder is ours and, being 0700,
- * not setgid: a file gets our uid and the group the folder got, whatever the mount's group rule).
+ * `me` the folder's `uid:gid`, which every file made in it has (the folder is ours: a file gets our
+ * uid and the group the folder got, whatever the mount's group rule or a setgid bit it inherited).
  *
  * Every process a write starts is a cost paid per file: the checks use the shell's own tests
  * (`-O`, globs) and one `stat` that names both the folder and the destination.
@@ -46,9 +47,12 @@ export function privateDirCmd(dest: string, mkdirs = false): ShellCmd {
     // `.` is named first and its line starts with `.|`, while $d is absolute: the first line is the
     // folder's whatever $d holds (a newline, a `|`), and a missing $d only drops the rest.
     // (The redirection outside: bash runs a lone command in $(...) without a second fork.)
-    raw(`{ s=$(stat -c '%n|%a|%u:%g|%F' -- . "$d"); } 2>/dev/null || :; nl='\n'`),
-    raw(`case $s in ".|700|"*) a=\${s#*"$nl"}; [ "$a" != "$s" ] || a=;; *) refuse;; esac`),
-    raw(`me=\${s%%"$nl"*}; me=\${me#".|700|"}; me=\${me%|*}`),
+    raw(`{ s=$(LC_ALL=C stat -c '%n|%a|%u:%g|%F' -- . "$d"); } 2>/dev/null || :; nl='\n'`),
+    // 2700: mktemp's folder inherits the setgid bit of a setgid parent (Debian's /var/local, /usr/local
+    // on older releases): as private, and what a file made in it gets is still the folder's uid:gid.
+    // %F is translated in other locales (LANGUAGE=de: "reguläre Datei"): the C locale keeps it English.
+    raw(`case $s in ".|700|"*|".|2700|"*) a=\${s#*"$nl"}; [ "$a" != "$s" ] || a=;; *) refuse;; esac`),
+    raw(`me=\${s%%"$nl"*}; me=\${me#".|"*"|"}; me=\${me%|*}`),
     // Empty: `* .[!.]* ..?*` match every name but . and .., and a glob that matches nothing stays as
     // written and names nothing. Options a login shell may have set would hide names (noglob, bash's
     // GLOBIGNORE) or end the shell on an empty folder (failglob): they are turned off.

@@ -20,7 +20,8 @@ export const stat: TaskModule<Args, Stat> = {
     const r = await ctx.exec(
       joinCmds(
         [
-          sh`p=${p.path}; if [ -e "$p" ] || [ -L "$p" ]; then stat -c '%F|%a|%U|%G|%s|%u|%g|%Y' -- "$p"; `,
+          // LC_ALL=C: %F is translated in other locales (LANGUAGE=de prints "reguläre Datei").
+          sh`p=${p.path}; if [ -e "$p" ] || [ -L "$p" ]; then LC_ALL=C stat -c '%F|%a|%U|%G|%s|%u|%g|%Y' -- "$p"; `,
           // A link's resolved path and its text, each NUL-ended: a name may hold any byte but NUL.
           raw(`if [ -L "$p" ]; then printf L; { readlink -zf -- "$p" || printf '\\0'; }; `),
           raw(`{ readlink -z -- "$p" || printf '\\0'; }; fi; `),

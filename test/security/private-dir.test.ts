@@ -90,11 +90,33 @@ describe.each(shells)('a private folder that is not as made is refused (%s)', (s
     });
   }
 
-  for (const mode of ['750', '701', '1700', '2700', '500', '777']) {
+  for (const mode of ['750', '701', '1700', '2750', '2770', '500', '777']) {
     it(`mode ${mode}`, async () => {
       expectRefused(await write(shell, `chmod ${mode} .`));
     });
   }
+
+  it('in a setgid folder (2775, as /var/local): the private folder inherits 2700 and the write goes through', async () => {
+    chmodSync(dir, 0o2775);
+    const r = await write(shell, ':');
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'dest'), 'utf8')).toBe('after\n');
+    expect((statSync(join(dir, 'dest')).mode & 0o7777).toString(8)).toBe('640');
+    expect(readdirSync(dir)).toEqual(['dest']);
+  });
+
+  it('under a German locale (stat translates its file types there): the file keeps its mode and owner', async () => {
+    const de = spawnSync('stat', ['-c', '%F', '/etc/passwd'], {
+      env: { ...process.env, LANGUAGE: 'de', LC_ALL: 'C.UTF-8' },
+      encoding: 'utf8',
+    }).stdout.trim();
+    expect(de).not.toBe('regular file'); // the catalogue is installed: without LC_ALL=C the write would misread it
+    if (root) chownSync(join(dir, 'dest'), NOBODY, NOBODY);
+    const r = await write(shell, ':', { env: { LANGUAGE: 'de', LC_ALL: 'C.UTF-8' } });
+    expect(r.code, r.stderr).toBe(0);
+    const st = statSync(join(dir, 'dest'));
+    expect([(st.mode & 0o7777).toString(8), root ? st.uid : NOBODY]).toEqual(['640', NOBODY]);
+  });
 
   it.skipIf(!root)('owned by another user (nobody)', async () => {
     expectRefused(await write(shell, `chown ${NOBODY} .`));
