@@ -85,9 +85,10 @@ export async function runPlaybook(
   let lastPlay: Play | undefined;
   // A secret-named variable's value as rendered for this host joins the redactor before any task uses it.
   const secretsJoin = (vars: Record<string, unknown>, registered: Record<string, unknown>): Record<string, unknown> => {
-    // hostvars and groups repeat the inventory, whose secrets the redactor already holds; registered results
-    // joined it when they were registered (as data, so never rendered here).
-    const { hostvars: _h, groups: _g, ...own } = vars;
+    // hostvars and groups repeat the inventory, whose secrets the redactor already holds, and the play's
+    // host lists are names (walking them for every task made a 1000-host run quadratic); registered
+    // results joined it when they were registered (as data, so never rendered here).
+    const { hostvars: _h, groups: _g, play_hosts: _p, ansible_play_hosts: _a, ansible_play_batch: _b, ...own } = vars;
     for (const k of Object.keys(registered)) delete own[k];
     opts.redactor?.addVars(own, [], (s) => templates.renderValue(s, vars));
     return vars;

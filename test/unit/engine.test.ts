@@ -242,4 +242,31 @@ describe('secrets a host returns', () => {
     expect(red.text('got tok-{{ inventory_hostname }}-9f3a')).toBe('got ********');
     expect(rendered.filter((v) => typeof v === 'string' && v.includes('tok-'))).toEqual([]);
   });
+
+  it('the secrets of a host are looked for in its own variables, not in the play-wide host lists (per task)', async () => {
+    const names = Array.from({ length: 40 }, (_, i) => `h${i}`);
+    const { pb, inv } = fixture(
+      '- hosts: all\n  tasks:\n    - {name: a, command: /bin/true}\n    - {name: b, command: /bin/true}\n',
+      `all:\n  vars: {api_password: s3cret-value}\n  hosts:\n${names.map((n) => `    ${n}: {}\n`).join('')}`,
+    );
+    const walked: string[] = [];
+    class Spy extends Redactor {
+      override addVars(
+        vars: Record<string, unknown>,
+        ...rest: Parameters<Redactor['addVars']> extends [unknown, ...infer R] ? R : never
+      ): void {
+        walked.push(...Object.keys(vars));
+        super.addVars(vars, ...rest);
+      }
+    }
+    const red = new Spy([]);
+    const t = new FakeTransport('any').on(/^\/bin\/true$/, { stdout: 's3cret-value\n' });
+    const s = await runPlaybook(pb, inv, opts({ redactor: red }), async () => t, new EventBus());
+    expect(Object.values(s.recap).every((r) => r.failed === 0)).toBe(true);
+    expect(walked).toContain('api_password');
+    // A list of every host, walked for every task of every host, made a large run quadratic.
+    for (const k of ['play_hosts', 'ansible_play_hosts', 'ansible_play_batch', 'groups', 'hostvars'])
+      expect(walked).not.toContain(k);
+    expect(red.text('out: s3cret-value')).toBe('out: ********');
+  });
 });
