@@ -4,10 +4,18 @@ import type { ShellChannel } from '../../src/transport/shell-session.js';
 /**
  * A real local /bin/sh behind a ShellChannel: it stands in for the remote shell (the framing is the
  * same bytes either way). `group`: closing kills the shell's whole process group, as sshd does when
- * the channel closes; otherwise only the shell is killed.
+ * the channel closes; otherwise only the shell is killed. `shell`, `env`, `cwd`: another shell, and
+ * the environment and folder it starts with.
  */
-export function spawnLocalShell(o: { group?: boolean } = {}): ShellChannel {
-  const p = spawn('/bin/sh', [], { stdio: 'pipe', ...(o.group ? { detached: true } : {}) });
+export function spawnLocalShell(
+  o: { group?: boolean; shell?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): ShellChannel {
+  const p = spawn(o.shell ?? '/bin/sh', [], {
+    stdio: 'pipe',
+    ...(o.group ? { detached: true } : {}),
+    ...(o.env ? { env: o.env } : {}),
+    ...(o.cwd ? { cwd: o.cwd } : {}),
+  });
   return {
     write: (d) => {
       p.stdin.write(d);

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import type { Step } from '../../src/modules/types.js';
 import { ShellSession, type ShellChannel } from '../../src/transport/shell-session.js';
 import type { ExecResult } from '../../src/transport/types.js';
+import { spawnLocalShell } from './local-shell.js';
 
 /** The shells a host may have as /bin/sh: dash (Debian) and bash (RHEL). */
 export const HOST_SHELLS = ['dash', 'bash'] as const;
@@ -17,25 +17,9 @@ export async function runStep(
   o: { env: NodeJS.ProcessEnv; cwd?: string; before?: string },
 ): Promise<ExecResult> {
   const open = async (): Promise<ShellChannel> => {
-    const p = spawn(shell, [], { stdio: 'pipe', env: o.env, ...(o.cwd ? { cwd: o.cwd } : {}) });
-    if (o.before) p.stdin.write(`${o.before}\n`);
-    return {
-      write: (d) => {
-        p.stdin.write(d);
-      },
-      onStdout: (cb) => {
-        p.stdout.on('data', cb);
-      },
-      onStderr: (cb) => {
-        p.stderr.on('data', cb);
-      },
-      onClose: (cb) => {
-        p.on('close', cb);
-      },
-      close: () => {
-        p.stdin.end();
-      },
-    };
+    const c = spawnLocalShell({ shell, env: o.env, ...(o.cwd ? { cwd: o.cwd } : {}) });
+    if (o.before) c.write(`${o.before}\n`);
+    return c;
   };
   const s = new ShellSession(open);
   try {
