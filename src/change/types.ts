@@ -2,7 +2,10 @@ import type { ShellCmd } from '../transport/shell.js';
 
 /** A command as data. `stdin` carries file contents (no file transfer protocol needed). */
 /** anyCode: a non-zero exit is not a step failure; the module's result decides (command, shell). */
-/** atomic: a failure of this step leaves no trace (a file written to a temp file and renamed only once valid). */
+/**
+ * atomic: when this step exits 1 it left no trace (a file written to a temp file and renamed only once valid);
+ * any other failure (a signal, a closed shell) may have come after the change, and keeps its undo.
+ */
 export interface ExecStep {
   kind: 'exec';
   cmd: ShellCmd;

@@ -51,7 +51,11 @@ export class ListrReporter implements Reporter {
         },
       }));
       this.rows = rows;
-      const play = new Listr(tasks, { concurrent: true, exitOnError: false }).run().catch(() => undefined);
+      // listr's own SIGINT handler exits at once (127): Ctrl-C belongs to the run, which finishes the
+      // steps in flight and rolls back.
+      const play = new Listr(tasks, { concurrent: true, exitOnError: false, registerSignalListeners: false })
+        .run()
+        .catch(() => undefined);
       this.running = Promise.all([this.running, play]);
       return;
     }
@@ -82,6 +86,7 @@ export class ListrReporter implements Reporter {
   }
 
   async close(): Promise<void> {
+    this.endPlay(); // a run that ended without run:end (it threw) must not leave rows spinning
     await this.running;
   }
 }

@@ -9,7 +9,7 @@ import type { Journal } from './journal.js';
  * Apply a plan's steps write-ahead: the undo is journaled and on disk before the first step,
  * `onBegin` gets the entry (the caller's in-memory undo log), then the steps run and the change is
  * marked done or failed. Shared by runs and drills, so both can be rolled back the same way.
- * When the first step fails and is atomic, nothing changed: the entry is journaled `unapplied`
+ * When the first step is atomic and exits 1 (refused), nothing changed: the entry is journaled `unapplied`
  * and `onUnapplied` takes it back out of the caller's undo log, so a rollback does not rewrite
  * a file (and reload a daemon) that was never touched. `onSent` is called once the steps are on
  * their way: a command sent from it runs on the host after them.
@@ -55,7 +55,9 @@ export async function applyJournaled(
   const bad = results.findIndex((r, i) => r.code !== 0 && !plan.steps[i]!.anyCode);
   if (bad >= 0) {
     const step = plan.steps[bad]!;
-    if (entry && bad === 0 && step.atomic) {
+    // Only the step's own refusal (exit 1: a check, validate or the rename failed) is known to leave no
+    // trace; a signal (129, 130, 143) or a closed shell (no code) may have come after the rename.
+    if (entry && bad === 0 && step.atomic && results[bad]!.code === 1) {
       journal.write({ phase: 'unapplied', host, task, ref: entry.seq });
       onUnapplied?.(entry);
     } else if (recordUndo) journal.write({ phase: 'failed', host, task });

@@ -31,7 +31,13 @@ export class FakeTransport implements Transport {
     const rule = this.rules.find((r) => r.re.test(cmd));
     if (!rule) throw new Error(`FakeTransport(${this.host}): no reply scripted for: ${cmd}`);
     const r = typeof rule.reply === 'function' ? rule.reply(cmd, stdin) : rule.reply;
-    return { code: r.code ?? 0, signal: null, stdout: r.stdout ?? '', stderr: r.stderr ?? '', durationMs: 0 };
+    return {
+      code: r.code === undefined ? 0 : r.code,
+      signal: null,
+      stdout: r.stdout ?? '',
+      stderr: r.stderr ?? '',
+      durationMs: 0,
+    };
   }
 
   /** Held commands (locks) answer like exec: the first line of the scripted stdout. */

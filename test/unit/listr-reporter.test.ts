@@ -58,4 +58,20 @@ describe('live progress on a terminal', () => {
     await rep.close();
     expect(out.join('')).toContain('PLAY [two]');
   });
+
+  it('leaves Ctrl-C to the run: no signal handler of its own (listr would exit 127 with no rollback)', async () => {
+    const before = ['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => process.listenerCount(s));
+    const rep = new ListrReporter(new Redactor(), () => undefined);
+    rep.on({ type: 'play:start', play: 'p', hosts: ['h1'] });
+    // listr registers its handler when it is made, in the play's start
+    expect(['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => process.listenerCount(s))).toEqual(before);
+    rep.on({ type: 'run:end', summary: summary({ h1: recap({ ok: 1 }) }) });
+    await rep.close();
+  });
+
+  it('a run that ends without run:end (it threw) still closes', async () => {
+    const rep = new ListrReporter(new Redactor(), () => undefined);
+    rep.on({ type: 'play:start', play: 'p', hosts: ['h1', 'h2'] });
+    await rep.close();
+  });
 });

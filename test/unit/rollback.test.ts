@@ -86,10 +86,10 @@ describe('write-ahead apply', () => {
     ],
     undo: [{ kind: 'exec' as const, cmd: 'restore' as ShellCmd }],
   });
-  async function apply(first: { atomic?: boolean }, fail: RegExp) {
+  async function apply(first: { atomic?: boolean }, fail: RegExp, code: number | null = 1) {
     const dir = mkdtempSync(join(tmpdir(), 'lvsrun-j-'));
     const j = new Journal(dir);
-    const t = new FakeTransport('lb1').on(fail, { code: 1, stderr: 'validation failed' }).on(/.*/, {});
+    const t = new FakeTransport('lb1').on(fail, () => ({ code, stderr: 'validation failed' })).on(/.*/, {});
     const log: JournalEntry[] = [];
     await expect(
       applyJournaled(
@@ -112,6 +112,15 @@ describe('write-ahead apply', () => {
     expect(r.recs.map((x) => x.phase)).toEqual(['begin', 'unapplied']);
     expect(outstanding(r.recs).size).toBe(0);
     expect(describeRun('r', r.recs).changedHosts).toEqual([]);
+  });
+  it('an atomic first step ended by a signal or a closed shell may have renamed: its undo is kept', async () => {
+    // The write's shell traps HUP, INT and TERM (129, 130, 143); a shell gone has no exit code at all.
+    for (const code of [129, 130, 143, null]) {
+      const r = await apply({ atomic: true }, /^write$/, code);
+      expect(r.log).toHaveLength(1);
+      expect(r.recs.map((x) => x.phase)).toEqual(['begin', 'failed']);
+      expect(outstanding(r.recs).get('lb1')![0]!.undo).toEqual([{ kind: 'exec', cmd: 'restore' }]);
+    }
   });
   it('a failure after a step succeeded, or of a non-atomic step, keeps the undo', async () => {
     for (const r of [await apply({ atomic: true }, /^reload$/), await apply({}, /^write$/)]) {
