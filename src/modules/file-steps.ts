@@ -36,14 +36,17 @@ export function privateDirCmd(dest: string, mkdirs = false): ShellCmd {
     // The folder is named on the controller (dirname(1) is one more process start per write).
     sh`d=${dest}; u=${posix.dirname(walkPath(dest))}; case $d in /*) ;; *) d=$PWD/$d; u=$PWD/$u;; esac`,
     ...(mkdirs ? [raw(`mkdir -p -- "$u" || exit 1`)] : []),
-    raw(`w=$(mktemp -d -- "$u/.lvsrun.XXXXXX") || exit 1`),
-    // A signal ends the shell through its EXIT trap, so the cleanup runs then too.
+    // A signal ends the shell through its EXIT trap, so the cleanup runs then too; the traps are set
+    // before the folder exists, so a signal right after mktemp still removes it.
     raw(
-      `trap 'cd / && rmdir -- "$w" 2>/dev/null' EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM`,
+      `w=; trap '[ -z "$w" ] || { cd / && rmdir -- "$w" 2>/dev/null; }' EXIT;` +
+        ` trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM`,
     ),
+    raw(`w=$(mktemp -d -- "$u/.lvsrun.XXXXXX") || exit 1`),
     raw(`refuse() { echo "$w: the private temporary folder changed under lvsrun; nothing was written" >&2; exit 1; }`),
-    // -O: owned by the effective uid (what `id -u` prints).
-    raw(`cd -P -- "$w" && [ -O . ] || refuse`),
+    // -O: owned by the effective uid (what `id -u` prints). `..` is the destination's folder: `w`
+    // swapped for a link to another empty folder of ours (root's /lost+found) is refused.
+    raw(`cd -P -- "$w" && [ -O . ] && [ .. -ef "$u" ] || refuse`),
     // `.` is named first and its line starts with `.|`, while $d is absolute: the first line is the
     // folder's whatever $d holds (a newline, a `|`), and a missing $d only drops the rest.
     // (The redirection outside: bash runs a lone command in $(...) without a second fork.)
@@ -98,7 +101,9 @@ export function putFile(dest: string, content: string | Buffer, o: PutOpts = {})
     parts.push(
       joinCmds(
         [
-          sh`/bin/sh -c ${o.validate.replace(/%s/g, '"$1"')} lvsrun-validate "$PWD/f"`,
+          // Named through the process's own working folder, not $PWD: `w` may have been renamed and a
+          // link to another folder put in its place since it was entered.
+          sh`/bin/sh -c ${o.validate.replace(/%s/g, '"$1"')} lvsrun-validate /proc/self/cwd/f`,
           raw(`|| { echo "validation failed: $?" >&2; exit 1; }`),
         ],
         ' ',

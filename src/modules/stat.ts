@@ -25,7 +25,8 @@ export const stat: TaskModule<Args, Stat> = {
           // A link's resolved path and its text, each NUL-ended: a name may hold any byte but NUL.
           raw(`if [ -L "$p" ]; then printf L; { readlink -zf -- "$p" || printf '\\0'; }; `),
           raw(`{ readlink -z -- "$p" || printf '\\0'; }; fi; `),
-          raw(`if [ -f "$p" ]; then sha1sum -- "$p" | cut -d' ' -f1; fi; else echo absent; fi`),
+          // On stdin: given a name with a backslash or newline, sha1sum escapes it and the sum too.
+          raw(`if [ -f "$p" ]; then sha1sum < "$p" | cut -d' ' -f1; fi; else echo absent; fi`),
         ],
         '',
       ),

@@ -286,6 +286,49 @@ describe('a folder whose mode changes is the one named, not a link swapped in fo
   }
 });
 
+describe.skipIf(!root)(
+  'a write whose private folder is swapped at any moment validates and installs only its own file',
+  () => {
+    // As above, bash's DEBUG trap swaps the folder (once `w` names it) for a link to a folder of
+    // root's holding a file that passes the validation: the content to write does not pass it.
+    const evil = join(base, 'evil');
+    for (let n = 1; n <= 40; n++) {
+      it(`swapped before command ${n}`, () => {
+        reset();
+        rmSync(evil, { recursive: true, force: true });
+        mkdirSync(evil, { mode: 0o700 });
+        writeFileSync(join(evil, 'f'), 'GOOD\n', { mode: 0o600 });
+        const step = putFile(join(dir, 'dest'), 'BAD\n', { validate: 'grep -q GOOD %s' });
+        const turn =
+          `c=$(( $(cat "$N" 2>/dev/null || echo 0) + 1 )); echo $c > "$N"; ` +
+          `[ $c != "$AT" ] || [ -z "\${w-}" ] || { mv -- "$w" "$w.away" && ln -s -- "$EVIL" "$w"; }`;
+        const r = spawnSync('bash', ['-c', `set -T; trap '${turn}' DEBUG; ( eval "$LVSRUN_CMD" )`], {
+          env: {
+            PATH: process.env.PATH ?? '/usr/bin:/bin',
+            LVSRUN_CMD: step.cmd,
+            N: join(base, 'turns'),
+            AT: String(n),
+            EVIL: evil,
+          },
+          input: step.stdin ?? '',
+          encoding: 'utf8',
+        });
+        rmSync(join(base, 'turns'), { force: true });
+        expect(r.error).toBeUndefined();
+        expect(r.status).not.toBe(0);
+        expect(readFileSync(join(dir, 'dest'), 'utf8')).toBe('before\n');
+      });
+    }
+    it("a folder of root's elsewhere (empty, 0700, another group) put in its place is refused", async () => {
+      reset();
+      rmSync(evil, { recursive: true, force: true });
+      mkdirSync(evil, { mode: 0o700 });
+      chownSync(evil, 0, 42);
+      expectRefused(await write('bash', `cd / && mv -- "$w" "$w.away" && ln -s '${evil}' "$w"`));
+    });
+  },
+);
+
 describe.each(shells)('a write ended by a signal leaves no private folder behind (%s)', (shell) => {
   for (const sig of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
     it(`${sig} to the whole process group while the validation runs`, async () => {

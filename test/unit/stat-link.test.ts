@@ -47,4 +47,15 @@ describe('stat on a symlink reports it as Ansible does (lnk_source, lnk_target)'
     expect(s).not.toHaveProperty('lnk_source');
     expect(s).not.toHaveProperty('lnk_target');
   });
+
+  it('checksums a file whose name holds a backslash or a newline (sha1sum would escape the sum)', async () => {
+    const { createHash } = await import('node:crypto');
+    for (const name of ['back\\slash', 'new\nline']) {
+      writeFileSync(join(root, name), 'content\n');
+      expect(await probe(join(root, name))).toMatchObject({
+        isreg: true,
+        checksum: createHash('sha1').update('content\n').digest('hex'),
+      });
+    }
+  });
 });
