@@ -1,5 +1,5 @@
 import { LvsrunError } from '../errors.js';
-import { sh, type ShellCmd } from './shell.js';
+import { joinCmds, raw, sh, type ShellCmd } from './shell.js';
 import type { ExecOptions } from './types.js';
 
 /** Whether and as whom a task's commands run through sudo; the password only ever goes on stdin. */
@@ -43,8 +43,20 @@ export function wrapBecome(
 ): { cmd: ShellCmd; stdin?: string | Buffer } {
   const b = opts.become;
   if (!b || b.user === loginUser) return { cmd, stdin: opts.stdin };
-  const wrapped = sh`sudo -S -p '' -H -u ${b.user} -- /bin/sh -c ${cmd}`;
-  if (b.password === undefined) return { cmd: sh`sudo -n -H -u ${b.user} -- /bin/sh -c ${cmd}`, stdin: opts.stdin };
+  // sudo speaks in the C locale, so that sudoRefusal can read its refusals on any host (a German one
+  // says "Ein Passwort ist notwendig"); the command itself gets the login's LC_ALL back (sudo keeps
+  // LC_ALL, so the C locale would reach it), passed as an argument and shifted away.
+  const inner = joinCmds(
+    [raw('if [ -n "$1" ]; then LC_ALL=$1; export LC_ALL; else unset LC_ALL; fi; shift;'), cmd],
+    ' ',
+  );
+  const lcAll = raw('lvsrun-become "${LC_ALL-}"');
+  const wrapped = joinCmds([sh`LC_ALL=C sudo -S -p '' -H -u ${b.user} -- /bin/sh -c ${inner}`, lcAll], ' ');
+  if (b.password === undefined)
+    return {
+      cmd: joinCmds([sh`LC_ALL=C sudo -n -H -u ${b.user} -- /bin/sh -c ${inner}`, lcAll], ' '),
+      stdin: opts.stdin,
+    };
   const pw = Buffer.from(`${b.password}\n`);
   const rest = opts.stdin === undefined ? Buffer.alloc(0) : Buffer.from(opts.stdin);
   return { cmd: wrapped, stdin: Buffer.concat([pw, rest]) };
