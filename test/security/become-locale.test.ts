@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { sudoRefusal, wrapBecome } from '../../src/transport/become.js';
+import { raw } from '../../src/transport/shell.js';
 
 // sudo's refusals are read from its stderr. On a host whose login sets a German locale, sudo says
 // "Ein Passwort ist notwendig" / "ist nicht in der sudoers-Datei": it must speak C for lvsrun, and
@@ -25,7 +26,7 @@ describe.skipIf(!root || !haveSudo)('become under a German locale', () => {
 
   it('a refusal is still recognised: a login sudoers does not know, with and without a password', () => {
     for (const password of [undefined, 'wrong-password']) {
-      const w = wrapBecome('true', 'nobody', { become: { user: 'root', ...(password ? { password } : {}) } });
+      const w = wrapBecome(raw('true'), 'nobody', { become: { user: 'root', ...(password ? { password } : {}) } });
       const r = asLogin('nobody', w.cmd, w.stdin, GERMAN);
       const e = sudoRefusal(r, 'h1', 'nobody', 'root');
       expect(e?.code, r.stderr).toBe('E_AUTH');
@@ -34,7 +35,7 @@ describe.skipIf(!root || !haveSudo)('become under a German locale', () => {
 
   it('the command runs with the login’s LC_ALL (or none), and no argument of lvsrun’s', () => {
     const show = 'printf "%s|%s|%s\\n" "${LC_ALL-unset}" "$#" "$(id -un)"';
-    const w = wrapBecome(show, 'root', { become: { user: 'nobody' } });
+    const w = wrapBecome(raw(show), 'root', { become: { user: 'nobody' } });
     expect(asLogin('root', w.cmd, w.stdin, GERMAN).stdout).toBe('C.UTF-8|0|nobody\n');
     const { LC_ALL: _drop, ...noLcAll } = GERMAN;
     expect(asLogin('root', w.cmd, w.stdin, noLcAll).stdout).toBe('unset|0|nobody\n');
