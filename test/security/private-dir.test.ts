@@ -339,18 +339,36 @@ describe.each(shells)('a write ended by a signal leaves no private folder behind
       const step = putFile(dest, 'after\n', { validate: `touch '${mark}' && sleep 600 && true %s` });
       const p = spawn(shell, ['-c', step.cmd], {
         detached: true,
-        stdio: ['pipe', 'ignore', 'ignore'],
+        stdio: ['pipe', 'ignore', 'pipe'],
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
       });
-      const exited = new Promise<void>((resolve) => p.on('exit', () => resolve()));
+      let stderr = '';
+      p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      let code: number | string | null = 'running';
+      const exited = new Promise<void>((resolve) =>
+        p.on('exit', (c, s) => {
+          code = c ?? s;
+          resolve();
+        }),
+      );
       p.stdin.end(step.stdin);
-      // Waits for the state, with a bound far above any machine's pace.
+      // Waits for the state, with a bound far above any machine's pace (and under the test's own cap,
+      // so that this message, not a bare timeout, says what happened).
       for (const t0 = Date.now(); !existsSync(mark);) {
-        if (Date.now() - t0 > 60_000) throw new Error('the validation never started');
+        if (code !== 'running') throw new Error(`the write ended (${code}) before its validation ran: ${stderr}`);
+        if (Date.now() - t0 > 45_000) throw new Error(`the validation never started; stderr: ${stderr}`);
         await new Promise((r) => setTimeout(r, 20));
       }
       process.kill(-p.pid!, sig);
-      await exited;
+      const gone = await Promise.race([
+        exited.then(() => true),
+        new Promise((r) => setTimeout(() => r(false), 10_000)),
+      ]);
+      if (!gone) {
+        const ps = spawnSync('ps', ['-o', 'pid,stat,args', '-g', String(p.pid)], { encoding: 'utf8' }).stdout;
+        process.kill(-p.pid!, 'SIGKILL');
+        throw new Error(`the write did not end on ${sig} within 10 s; its process group:\n${ps}`);
+      }
       expect(readdirSync(dir)).toEqual(['dest']);
       expect(readFileSync(dest, 'utf8')).toBe('before\n');
     });
