@@ -50,13 +50,13 @@ export function wrapBecome(
     [raw('if [ -n "$1" ]; then LC_ALL=$1; export LC_ALL; else unset LC_ALL; fi; shift;'), cmd],
     ' ',
   );
-  const lcAll = raw('lvsrun-become "${LC_ALL-}"');
-  const wrapped = joinCmds([sh`LC_ALL=C sudo -S -p '' -H -u ${b.user} -- /bin/sh -c ${inner}`, lcAll], ' ');
-  if (b.password === undefined)
-    return {
-      cmd: joinCmds([sh`LC_ALL=C sudo -n -H -u ${b.user} -- /bin/sh -c ${inner}`, lcAll], ' '),
-      stdin: opts.stdin,
-    };
+  // Without a password sudo must not wait for one (-n); with one it reads it from stdin, silently.
+  const how = raw(b.password === undefined ? '-n' : "-S -p ''");
+  const wrapped = joinCmds(
+    [raw('LC_ALL=C sudo'), how, sh`-H -u ${b.user} -- /bin/sh -c ${inner}`, raw('lvsrun-become "${LC_ALL-}"')],
+    ' ',
+  );
+  if (b.password === undefined) return { cmd: wrapped, stdin: opts.stdin };
   const pw = Buffer.from(`${b.password}\n`);
   const rest = opts.stdin === undefined ? Buffer.alloc(0) : Buffer.from(opts.stdin);
   return { cmd: wrapped, stdin: Buffer.concat([pw, rest]) };
