@@ -3,6 +3,7 @@ import type { Connector } from '../engine/connect-host.js';
 import { connectSpec, type LoginEnv } from '../engine/connect.js';
 import type { Inventory } from '../inventory/types.js';
 import { loadSshConfig } from '../transport/ssh-config.js';
+import { KnownHostsCache } from '../transport/known-hosts.js';
 import { SshTransport } from '../transport/ssh.js';
 
 export interface ConnectFlags {
@@ -16,5 +17,7 @@ export interface ConnectFlags {
 export function sshConnector(inv: Inventory, cwd: string, f: ConnectFlags): Connector {
   const sshCfg = loadSshConfig();
   const baseDir = inv.sources[0] ? resolve(inv.sources[0], '..') : cwd;
-  return (name, vars) => SshTransport.connect(connectSpec(inv.hosts.get(name)!, vars, sshCfg, { ...f, baseDir }));
+  const knownHosts = new KnownHostsCache();
+  return (name, vars) =>
+    SshTransport.connect(connectSpec(inv.hosts.get(name)!, vars, sshCfg, { ...f, baseDir }), knownHosts);
 }

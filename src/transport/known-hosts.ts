@@ -1,5 +1,15 @@
 import { createHmac } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 /** What a line's `@marker` says about its key (OpenSSH sshd(8), SSH_KNOWN_HOSTS FILE FORMAT). */
@@ -98,16 +108,108 @@ function sameKey(a: string, b: string): boolean {
   return a === b || Buffer.from(a, 'base64').equals(Buffer.from(b, 'base64'));
 }
 
-export class KnownHosts {
-  private readonly entries: Entry[];
-  constructor(private readonly files: string[]) {
-    this.entries = files.filter((f) => existsSync(f)).flatMap((f) => parseKnownHosts(readFileSync(f, 'utf8'), f));
+/** One file's entries, indexed: plain host names by name, everything else tried one by one. */
+interface FileIndex {
+  /** Entries whose every pattern is a plain name, listed under each of those names. */
+  byName: Map<string, Entry[]>;
+  /** Hashed, wildcard and negated entries: each is matched against the host. */
+  scan: Entry[];
+  /** The highest line number, so a recorded key sorts after the file's own lines. */
+  lastLine: number;
+}
+
+const isPlain = (e: Entry): boolean => !e.hashed && e.patterns.every((p) => !/[*?!]/.test(p));
+
+function addEntry(idx: FileIndex, e: Entry): void {
+  idx.lastLine = Math.max(idx.lastLine, e.line);
+  if (!isPlain(e)) {
+    idx.scan.push(e);
+    return;
   }
+  for (const p of new Set(e.patterns)) {
+    const list = idx.byName.get(p);
+    if (list) list.push(e);
+    else idx.byName.set(p, [e]);
+  }
+}
+
+/** One version of a file: a rewrite (ssh-keygen -R renames a new file in) or any write changes it. */
+const signature = (s: Stats): string => `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+
+/**
+ * known_hosts files parsed once and shared by every connection of a run. Parsing per connection
+ * cost N connections times N lines: 2.9 s of CPU at 1000 hosts. Each lookup checks the file's
+ * identity first, so an edit during the run (ssh-keygen -R, a line added by hand) is seen by the
+ * next connection, as a new ssh process would see it.
+ */
+export class KnownHostsCache {
+  private readonly files = new Map<string, { sig: string; size: number; idx: FileIndex }>();
+
+  /** The file's entries, or undefined when it does not exist. */
+  index(file: string): FileIndex | undefined {
+    let st: Stats;
+    try {
+      st = statSync(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      this.files.delete(file);
+      return undefined;
+    }
+    const sig = signature(st);
+    const have = this.files.get(file);
+    if (have?.sig === sig) return have.idx;
+    const idx: FileIndex = { byName: new Map(), scan: [], lastLine: 0 };
+    for (const e of parseKnownHosts(readFileSync(file, 'utf8'), file)) addEntry(idx, e);
+    // The signature is taken before the read: a write in between leaves it stale, and the next lookup reads again.
+    this.files.set(file, { sig, size: st.size, idx });
+    return idx;
+  }
+
+  /** Append one line; index it without reading the file again unless someone else wrote to it too. */
+  append(file: string, line: string, entry: Omit<Entry, 'file' | 'line'>): void {
+    this.index(file);
+    const before = this.files.get(file);
+    mkdirSync(dirname(file), { recursive: true });
+    // A last line without its newline would run into ours and change that line's key.
+    const text = before && before.size > 0 && !endsWithNewline(file) ? `\n${line}` : line;
+    appendFileSync(file, text, { mode: 0o600 });
+    const st = statSync(file);
+    if (before && st.size === before.size + Buffer.byteLength(text)) {
+      addEntry(before.idx, { ...entry, file, line: before.idx.lastLine + 1 });
+      before.sig = signature(st);
+      before.size = st.size;
+    } else this.files.delete(file);
+  }
+}
+
+function endsWithNewline(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const b = Buffer.alloc(1);
+    return size === 0 || (readSync(fd, b, 0, 1, size - 1) === 1 && b[0] === 0x0a);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class KnownHosts {
+  constructor(
+    private readonly files: string[],
+    private readonly cache = new KnownHostsCache(),
+  ) {}
 
   /** Every entry that names this host, in file order (as `ssh-keygen -F` lists them). */
   lookup(host: string, port: number): Entry[] {
     const tok = hostToken(host, port);
-    return this.entries.filter((e) => matches(e, tok));
+    const out: Entry[] = [];
+    for (const f of this.files) {
+      const idx = this.cache.index(f);
+      if (!idx) continue;
+      const hits = [...(idx.byName.get(tok) ?? []), ...idx.scan.filter((e) => matches(e, tok))];
+      out.push(...hits.sort((a, b) => a.line - b.line));
+    }
+    return out;
   }
 
   /** Key types known for this host, to offer them first during key exchange. */
@@ -139,10 +241,9 @@ export class KnownHosts {
   record(host: string, port: number, keyType: string, keyBase64: string): void {
     const file = this.files[0];
     if (!file) return;
-    mkdirSync(dirname(file), { recursive: true });
     const tok = hostToken(host, port);
-    appendFileSync(file, `${tok} ${keyType} ${keyBase64}\n`, { mode: 0o600 });
-    this.entries.push({ file, line: 0, marker: 'key', patterns: [tok], keyType, key: keyBase64 });
+    const entry = { marker: 'key' as const, patterns: [tok], keyType, key: keyBase64 };
+    this.cache.append(file, `${tok} ${keyType} ${keyBase64}\n`, entry);
   }
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Client, type ConnectConfig, type ClientChannel } from 'ssh2';
 import { TransportError } from '../errors.js';
-import { KnownHosts, keyTypeOf } from './known-hosts.js';
+import { KnownHosts, KnownHostsCache, keyTypeOf } from './known-hosts.js';
 import { refuseNul, sudoRefusal, wrapBecome } from './become.js';
 import { execOneByOne } from './exec-seq.js';
 import { ShellSession, type ShellChannel } from './shell-session.js';
@@ -42,17 +42,17 @@ export class SshTransport implements Transport {
     });
   }
 
-  static async connect(spec: ConnectSpec): Promise<SshTransport> {
+  /** `knownHosts`: one per run, so N connections parse each known_hosts file once, not N times. */
+  static async connect(spec: ConnectSpec, knownHosts = new KnownHostsCache()): Promise<SshTransport> {
     let jump: SshTransport | undefined;
     let sock: NodeJS.ReadableStream | undefined;
     if (spec.proxyJump) {
-      jump = await SshTransport.connect(spec.proxyJump);
+      jump = await SshTransport.connect(spec.proxyJump, knownHosts);
       sock = await jump.forward(spec.host, spec.port);
     }
     const client = new Client();
-    // Dropped once the handshake is over: the client keeps hostVerifier (and so this) for the
-    // connection's life, and with one known_hosts line per host, N connections would hold N² entries.
-    let known: KnownHosts | undefined = new KnownHosts(spec.knownHostsFiles);
+    // Dropped once the handshake is over: a rekey must show the key the handshake accepted.
+    let known: KnownHosts | undefined = new KnownHosts(spec.knownHostsFiles, knownHosts);
     let accepted: string | undefined;
     let keyProblem: TransportError | undefined;
     const hostVerifier = (blob: Buffer): boolean => {

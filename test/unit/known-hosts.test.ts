@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KnownHosts } from '../../src/transport/known-hosts.js';
+import { KnownHosts, KnownHostsCache } from '../../src/transport/known-hosts.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lvsrun-kh-'));
 const file = (text: string): string => {
@@ -37,5 +37,88 @@ describe('known_hosts', () => {
     const kh = new KnownHosts([file('10.1.*,!10.1.9.9 ssh-ed25519 AAAAw\n')]);
     expect(kh.verify('10.1.2.3', 22, 'ssh-ed25519', 'AAAAw')).toEqual({ ok: true });
     expect(kh.verify('10.1.9.9', 22, 'ssh-ed25519', 'AAAAw')).toMatchObject({ ok: false, reason: 'unknown' });
+  });
+
+  describe('one parse shared by every connection of a run', () => {
+    it('sees a key added by hand and a line removed by a rename (ssh-keygen -R) after the first lookup', () => {
+      const f = file('lb1 ssh-ed25519 AAAAone\n');
+      const cache = new KnownHostsCache();
+      expect(new KnownHosts([f], cache).verify('lb2', 22, 'ssh-ed25519', 'AAAAtwo')).toMatchObject({
+        reason: 'unknown',
+      });
+      appendFileSync(f, 'lb2 ssh-ed25519 AAAAtwo\n');
+      expect(new KnownHosts([f], cache).verify('lb2', 22, 'ssh-ed25519', 'AAAAtwo')).toEqual({ ok: true });
+      const g = `${f}.new`;
+      writeFileSync(g, 'lb2 ssh-ed25519 AAAAtwo\n');
+      renameSync(g, f);
+      expect(new KnownHosts([f], cache).verify('lb1', 22, 'ssh-ed25519', 'AAAAone')).toMatchObject({
+        reason: 'unknown',
+      });
+    });
+
+    it('a revoked line added during the run wins over the cached plain line', () => {
+      const f = file('lb1 ssh-ed25519 AAAAone\n');
+      const cache = new KnownHostsCache();
+      expect(new KnownHosts([f], cache).verify('lb1', 22, 'ssh-ed25519', 'AAAAone')).toEqual({ ok: true });
+      appendFileSync(f, '@revoked lb1 ssh-ed25519 AAAAone\n');
+      expect(new KnownHosts([f], cache).verify('lb1', 22, 'ssh-ed25519', 'AAAAone')).toMatchObject({
+        reason: 'revoked',
+      });
+    });
+
+    it('a key recorded on first use is seen by the next connection, and by a fresh read of the file', () => {
+      const f = file('lb1 ssh-ed25519 AAAAone\n');
+      const cache = new KnownHostsCache();
+      new KnownHosts([f], cache).record('10.0.0.7', 2222, 'ssh-ed25519', 'AAAAnew');
+      expect(new KnownHosts([f], cache).verify('10.0.0.7', 2222, 'ssh-ed25519', 'AAAAnew')).toEqual({ ok: true });
+      expect(new KnownHosts([f]).lookup('10.0.0.7', 2222).map((e) => e.line)).toEqual([2]);
+      expect(new KnownHosts([f], cache).lookup('10.0.0.7', 2222).map((e) => e.line)).toEqual([2]);
+    });
+
+    it('a line another process appended between two records is not lost', () => {
+      const f = file('lb1 ssh-ed25519 AAAAone\n');
+      const cache = new KnownHostsCache();
+      new KnownHosts([f], cache).record('lb2', 22, 'ssh-ed25519', 'AAAAtwo');
+      appendFileSync(f, 'lb3 ssh-ed25519 AAAAthree\n');
+      new KnownHosts([f], cache).record('lb4', 22, 'ssh-ed25519', 'AAAAfour');
+      const k = new KnownHosts([f], cache);
+      for (const [h, key] of [
+        ['lb1', 'AAAAone'],
+        ['lb2', 'AAAAtwo'],
+        ['lb3', 'AAAAthree'],
+        ['lb4', 'AAAAfour'],
+      ] as const) {
+        expect(k.verify(h, 22, 'ssh-ed25519', key)).toEqual({ ok: true });
+      }
+    });
+
+    it('recording into a file whose last line has no newline keeps that line whole', () => {
+      const f = file('lb1 ssh-ed25519 AAAAone');
+      new KnownHosts([f]).record('lb2', 22, 'ssh-ed25519', 'AAAAtwo');
+      expect(readFileSync(f, 'utf8')).toBe('lb1 ssh-ed25519 AAAAone\nlb2 ssh-ed25519 AAAAtwo\n');
+      const k = new KnownHosts([f]);
+      expect(k.verify('lb1', 22, 'ssh-ed25519', 'AAAAone')).toEqual({ ok: true });
+      expect(k.verify('lb2', 22, 'ssh-ed25519', 'AAAAtwo')).toEqual({ ok: true });
+    });
+
+    it('lists every line naming a host: plain, wildcard and hashed, in file order across files', () => {
+      const salt = Buffer.from('0123456789abcdef0123');
+      const hash = createHmac('sha1', salt).update('lb1').digest('base64');
+      const a = file(
+        `lb*,!lb9 ssh-rsa AAAAw\nlb1,lb1 ssh-ed25519 cHJvdG8=\n|1|${salt.toString('base64')}|${hash} ecdsa-sha2-nistp256 AAAAh\nlb1 ssh-dss AAAAq\n`,
+      );
+      const b = file('lb1 ssh-ed25519 AAAAb\n');
+      const got = new KnownHosts([a, b], new KnownHostsCache()).lookup('LB1', 22).map((e) => `${e.line}:${e.keyType}`);
+      expect(got).toEqual(['1:ssh-rsa', '2:ssh-ed25519', '3:ecdsa-sha2-nistp256', '4:ssh-dss', '1:ssh-ed25519']);
+    });
+
+    it('host names that are object property names are only names', () => {
+      const f = file('__proto__ ssh-ed25519 cHJvdG8=\nconstructor ssh-ed25519 Y29uc3Q=\n');
+      const k = new KnownHosts([f], new KnownHostsCache());
+      expect(k.verify('__proto__', 22, 'ssh-ed25519', 'cHJvdG8=')).toEqual({ ok: true });
+      expect(k.verify('constructor', 22, 'ssh-ed25519', 'cHJvdG8=')).toMatchObject({ reason: 'changed' });
+      expect(k.verify('toString', 22, 'ssh-ed25519', 'cHJvdG8=')).toMatchObject({ reason: 'unknown' });
+      expect(k.verify('hasOwnProperty', 22, 'ssh-ed25519', 'cHJvdG8=')).toMatchObject({ reason: 'unknown' });
+    });
   });
 });
