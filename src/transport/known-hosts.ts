@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import {
   appendFileSync,
   closeSync,
+  constants,
   fstatSync,
   mkdirSync,
   openSync,
@@ -11,6 +12,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import { TransportError } from '../errors.js';
 
 /** What a line's `@marker` says about its key (OpenSSH sshd(8), SSH_KNOWN_HOSTS FILE FORMAT). */
 export type Marker = 'key' | 'revoked' | 'cert-authority';
@@ -114,14 +116,13 @@ interface FileIndex {
   byName: Map<string, Entry[]>;
   /** Hashed, wildcard and negated entries: each is matched against the host. */
   scan: Entry[];
-  /** The highest line number, so a recorded key sorts after the file's own lines. */
-  lastLine: number;
+  /** The file's line count, so a recorded key gets the line number it has in the file. */
+  lines: number;
 }
 
 const isPlain = (e: Entry): boolean => !e.hashed && e.patterns.every((p) => !/[*?!]/.test(p));
 
 function addEntry(idx: FileIndex, e: Entry): void {
-  idx.lastLine = Math.max(idx.lastLine, e.line);
   if (!isPlain(e)) {
     idx.scan.push(e);
     return;
@@ -133,8 +134,32 @@ function addEntry(idx: FileIndex, e: Entry): void {
   }
 }
 
+/** A known_hosts file larger than this is refused: the largest fleets' files are a few MiB. */
+export const MAX_KNOWN_HOSTS_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A file whose last change is this recent may change again within the same timestamp tick, which
+ * the signature cannot see (git's "racy clean" problem): it is read again at the next lookup.
+ */
+const RACY_MS = 2000;
+
 /** One version of a file: a rewrite (ssh-keygen -R renames a new file in) or any write changes it. */
 const signature = (s: Stats): string => `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+const sameFile = (a: Stats, b: Stats): boolean => a.dev === b.dev && a.ino === b.ino;
+
+function unreadable(file: string, why: string): TransportError {
+  return new TransportError(`cannot use known_hosts file ${file}: ${why}`, {
+    code: 'E_HOSTKEY',
+    hint: 'host keys are checked against it: make it a readable regular file, or list another with lvsrun_known_hosts',
+  });
+}
+
+interface Cached {
+  sig: string;
+  st: Stats;
+  racy: boolean;
+  idx: FileIndex;
+}
 
 /**
  * known_hosts files parsed once and shared by every connection of a run. Parsing per connection
@@ -143,42 +168,75 @@ const signature = (s: Stats): string => `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs
  * next connection, as a new ssh process would see it.
  */
 export class KnownHostsCache {
-  private readonly files = new Map<string, { sig: string; size: number; idx: FileIndex }>();
+  private readonly files = new Map<string, Cached>();
+  private parsed = 0;
+  /** `racyMs`: how recent a change makes a file be read again at each lookup (tests shorten it). */
+  constructor(private readonly racyMs = RACY_MS) {}
 
-  /** The file's entries, or undefined when it does not exist. */
+  /** How many times a file was read and parsed (the sharing this cache exists for). */
+  get reads(): number {
+    return this.parsed;
+  }
+
+  /** The file's entries, or undefined when it does not exist (OpenSSH skips a missing file too). */
   index(file: string): FileIndex | undefined {
     let st: Stats;
     try {
       st = statSync(file);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') throw unreadable(file, code ?? String(e));
       this.files.delete(file);
       return undefined;
     }
-    const sig = signature(st);
     const have = this.files.get(file);
-    if (have?.sig === sig) return have.idx;
-    const idx: FileIndex = { byName: new Map(), scan: [], lastLine: 0 };
-    for (const e of parseKnownHosts(readFileSync(file, 'utf8'), file)) addEntry(idx, e);
-    // The signature is taken before the read: a write in between leaves it stale, and the next lookup reads again.
-    this.files.set(file, { sig, size: st.size, idx });
+    if (have && !have.racy && have.sig === signature(st)) return have.idx;
+    const { text, st: read } = readRegular(file);
+    this.parsed += 1;
+    const idx: FileIndex = { byName: new Map(), scan: [], lines: lineCount(text) };
+    for (const e of parseKnownHosts(text, file)) addEntry(idx, e);
+    const racy = Date.now() - Math.max(read.mtimeMs, read.ctimeMs) < this.racyMs;
+    this.files.set(file, { sig: signature(read), st: read, racy, idx });
     return idx;
   }
 
-  /** Append one line; index it without reading the file again unless someone else wrote to it too. */
+  /**
+   * Append one line; index it without reading the file again when the file grew by exactly that
+   * line (no one else wrote to it meanwhile), so recording N new hosts stays linear.
+   */
   append(file: string, line: string, entry: Omit<Entry, 'file' | 'line'>): void {
     this.index(file);
     const before = this.files.get(file);
     mkdirSync(dirname(file), { recursive: true });
     // A last line without its newline would run into ours and change that line's key.
-    const text = before && before.size > 0 && !endsWithNewline(file) ? `\n${line}` : line;
+    const text = before && before.st.size > 0 && !endsWithNewline(file) ? `\n${line}` : line;
     appendFileSync(file, text, { mode: 0o600 });
     const st = statSync(file);
-    if (before && st.size === before.size + Buffer.byteLength(text)) {
-      addEntry(before.idx, { ...entry, file, line: before.idx.lastLine + 1 });
-      before.sig = signature(st);
-      before.size = st.size;
+    if (before && sameFile(st, before.st) && st.size === before.st.size + Buffer.byteLength(text)) {
+      before.idx.lines += 1;
+      addEntry(before.idx, { ...entry, file, line: before.idx.lines });
+      Object.assign(before, { sig: signature(st), st, racy: false });
     } else this.files.delete(file);
+  }
+}
+
+/** Read a regular file of bounded size; a FIFO or device would block or never end. */
+function readRegular(file: string): { text: string; st: Stats } {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw unreadable(file, (e as NodeJS.ErrnoException).code ?? String(e));
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw unreadable(file, 'not a regular file');
+    if (st.size > MAX_KNOWN_HOSTS_BYTES) {
+      throw unreadable(file, `${st.size} bytes, over the ${MAX_KNOWN_HOSTS_BYTES}-byte limit`);
+    }
+    return { text: readFileSync(fd, 'utf8'), st };
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -193,7 +251,21 @@ function endsWithNewline(file: string): boolean {
   }
 }
 
+function lineCount(text: string): number {
+  if (text === '') return 0;
+  const n = text.split('\n').length;
+  return text.endsWith('\n') ? n - 1 : n;
+}
+
+/** What `record` writes as a host: never a pattern (`*`, `?`, `!`, a comma list) or a second field. */
+const RECORDABLE = /^[a-z0-9_.:%-]+$/;
+
+/**
+ * One connection's view of its known_hosts files. Lookups are kept for the connection's life, as
+ * when each connection parsed the files itself: offering key types and checking the key agree.
+ */
 export class KnownHosts {
+  private readonly seen = new Map<string, Entry[]>();
   constructor(
     private readonly files: string[],
     private readonly cache = new KnownHostsCache(),
@@ -202,6 +274,8 @@ export class KnownHosts {
   /** Every entry that names this host, in file order (as `ssh-keygen -F` lists them). */
   lookup(host: string, port: number): Entry[] {
     const tok = hostToken(host, port);
+    const memo = this.seen.get(tok);
+    if (memo) return memo;
     const out: Entry[] = [];
     for (const f of this.files) {
       const idx = this.cache.index(f);
@@ -209,6 +283,7 @@ export class KnownHosts {
       const hits = [...(idx.byName.get(tok) ?? []), ...idx.scan.filter((e) => matches(e, tok))];
       out.push(...hits.sort((a, b) => a.line - b.line));
     }
+    this.seen.set(tok, out);
     return out;
   }
 
@@ -237,13 +312,22 @@ export class KnownHosts {
     return { ok: false, reason: known.length ? 'changed' : 'unknown', known };
   }
 
-  /** Trust on first use: record the key in the first (user) known_hosts file. */
-  record(host: string, port: number, keyType: string, keyBase64: string): void {
+  /**
+   * Trust on first use: record the key in the first (user) known_hosts file. False when there is
+   * no file, or the host name could be read back as a pattern or more fields (`a,*`, `a b`).
+   */
+  record(host: string, port: number, keyType: string, keyBase64: string): boolean {
     const file = this.files[0];
-    if (!file) return;
+    const name = host.toLowerCase();
+    const fields = [keyType, keyBase64];
+    if (!file || !RECORDABLE.test(name) || name.startsWith('-') || fields.some((f) => !/^[\w@.+/=-]+$/.test(f))) {
+      return false;
+    }
     const tok = hostToken(host, port);
     const entry = { marker: 'key' as const, patterns: [tok], keyType, key: keyBase64 };
     this.cache.append(file, `${tok} ${keyType} ${keyBase64}\n`, entry);
+    this.seen.delete(tok);
+    return true;
   }
 }
 

@@ -65,8 +65,7 @@ export class SshTransport implements Transport {
         accepted = b64;
         return true;
       }
-      if (v.reason === 'unknown' && spec.acceptNewHostKeys) {
-        known.record(spec.host, spec.port, type, b64);
+      if (v.reason === 'unknown' && spec.acceptNewHostKeys && known.record(spec.host, spec.port, type, b64)) {
         accepted = b64;
         return true;
       }

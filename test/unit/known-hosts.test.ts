@@ -1,9 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KnownHosts, KnownHostsCache } from '../../src/transport/known-hosts.js';
+import { KnownHosts, KnownHostsCache, MAX_KNOWN_HOSTS_BYTES } from '../../src/transport/known-hosts.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lvsrun-kh-'));
 const file = (text: string): string => {
@@ -119,6 +120,79 @@ describe('known_hosts', () => {
       expect(k.verify('constructor', 22, 'ssh-ed25519', 'cHJvdG8=')).toMatchObject({ reason: 'changed' });
       expect(k.verify('toString', 22, 'ssh-ed25519', 'cHJvdG8=')).toMatchObject({ reason: 'unknown' });
       expect(k.verify('hasOwnProperty', 22, 'ssh-ed25519', 'cHJvdG8=')).toMatchObject({ reason: 'unknown' });
+    });
+
+    it('reads a settled file once for many connections, and again when it changes', () => {
+      const f = file('lb1 ssh-ed25519 AAAAone\n');
+      const cache = new KnownHostsCache(0); // trusts the signature however recent the change
+      for (let i = 0; i < 50; i++) {
+        expect(new KnownHosts([f], cache).verify('lb1', 22, 'ssh-ed25519', 'AAAAone')).toEqual({ ok: true });
+      }
+      expect(cache.reads).toBe(1);
+      appendFileSync(f, '@revoked lb1 ssh-ed25519 AAAAone\n');
+      expect(new KnownHosts([f], cache).verify('lb1', 22, 'ssh-ed25519', 'AAAAone')).toMatchObject({
+        reason: 'revoked',
+      });
+      expect(cache.reads).toBe(2);
+    });
+
+    it('reads a file changed within the last two seconds again at each lookup (a same-size edit in the same clock tick)', () => {
+      const f = file('lb1 ssh-ed25519 AAAAone\n');
+      const cache = new KnownHostsCache();
+      for (let i = 0; i < 3; i++) new KnownHosts([f], cache).lookup('lb1', 22);
+      expect(cache.reads).toBe(3);
+    });
+
+    it('keys recorded on first use are indexed without reading the file again, at the line they have in it', () => {
+      const f = file('lb1 ssh-ed25519 AAAAone\n# a comment\n\n');
+      const cache = new KnownHostsCache(0); // trusts the signature however recent the change
+      for (let i = 2; i < 12; i++)
+        expect(new KnownHosts([f], cache).record(`lb${i}`, 22, 'ssh-ed25519', `AAAAk${i}`)).toBe(true);
+      expect(cache.reads).toBe(1);
+      const cached = new KnownHosts([f], cache).lookup('lb5', 22).map((e) => e.line);
+      expect(cached).toEqual([7]);
+      expect(new KnownHosts([f]).lookup('lb5', 22).map((e) => e.line)).toEqual(cached);
+      expect(execFileSync('ssh-keygen', ['-F', 'lb5', '-f', f], { encoding: 'utf8' })).toContain('found: line 7');
+    });
+
+    it('never records a host name that would read back as a pattern or extra fields', () => {
+      const f = file('lb1 ssh-ed25519 AAAAone\n');
+      const k = new KnownHosts([f]);
+      for (const bad of ['x,*', '*', 'a?', '!a', 'a b', 'a\tb', 'a\nb', '', '-oProxy', '#x', '@revoked']) {
+        expect(k.record(bad, 22, 'ssh-ed25519', 'AAAAbad')).toBe(false);
+      }
+      expect(k.record('lb2', 22, 'ssh-ed25519 x', 'AAAAbad')).toBe(false);
+      expect(k.record('lb2', 22, 'ssh-ed25519', 'AAAA bad\n* ssh-ed25519 AAAAx')).toBe(false);
+      expect(readFileSync(f, 'utf8')).toBe('lb1 ssh-ed25519 AAAAone\n');
+      expect(k.record('fe80::1%eth0', 22, 'ssh-ed25519', 'AAAA+/=')).toBe(true);
+    });
+
+    it('refuses a FIFO, a directory, a path under a file and an oversized file, naming the file, without blocking', () => {
+      const fifo = join(dir, `fifo-${Math.random()}`);
+      execFileSync('mkfifo', [fifo]);
+      const sub = join(dir, `d-${Math.random()}`);
+      mkdirSync(sub);
+      const big = file('');
+      truncateSync(big, MAX_KNOWN_HOSTS_BYTES + 1);
+      const plain = file('lb1 ssh-ed25519 AAAAone\n');
+      for (const [f, why] of [
+        [fifo, /not a regular file/],
+        [sub, /not a regular file/],
+        [join(plain, 'x'), /ENOTDIR/],
+        [big, /over the \d+-byte limit/],
+      ] as const) {
+        const err = (() => {
+          try {
+            new KnownHosts([f]).lookup('lb1', 22);
+          } catch (e) {
+            return e as { code?: string; message: string };
+          }
+          return undefined;
+        })();
+        expect(err?.code).toBe('E_HOSTKEY');
+        expect(err?.message).toContain(f);
+        expect(err?.message).toMatch(why);
+      }
     });
   });
 });
