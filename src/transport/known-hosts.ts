@@ -158,6 +158,8 @@ interface Cached {
   sig: string;
   st: Stats;
   racy: boolean;
+  /** The bytes parsed: a file read again with the same bytes is not parsed again. */
+  text: string;
   idx: FileIndex;
 }
 
@@ -173,7 +175,7 @@ export class KnownHostsCache {
   /** `racyMs`: how recent a change makes a file be read again at each lookup (tests shorten it). */
   constructor(private readonly racyMs = RACY_MS) {}
 
-  /** How many times a file was read and parsed (the sharing this cache exists for). */
+  /** How many times a file was parsed (the sharing this cache exists for). */
   get reads(): number {
     return this.parsed;
   }
@@ -192,11 +194,15 @@ export class KnownHostsCache {
     const have = this.files.get(file);
     if (have && !have.racy && have.sig === signature(st)) return have.idx;
     const { text, st: read } = readRegular(file);
+    const racy = Date.now() - Math.max(read.mtimeMs, read.ctimeMs) < this.racyMs;
+    if (have?.text === text) {
+      Object.assign(have, { sig: signature(read), st: read, racy });
+      return have.idx;
+    }
     this.parsed += 1;
     const idx: FileIndex = { byName: new Map(), scan: [], lines: lineCount(text) };
     for (const e of parseKnownHosts(text, file)) addEntry(idx, e);
-    const racy = Date.now() - Math.max(read.mtimeMs, read.ctimeMs) < this.racyMs;
-    this.files.set(file, { sig: signature(read), st: read, racy, idx });
+    this.files.set(file, { sig: signature(read), st: read, racy, text, idx });
     return idx;
   }
 
@@ -215,7 +221,7 @@ export class KnownHostsCache {
     if (before && sameFile(st, before.st) && st.size === before.st.size + Buffer.byteLength(text)) {
       before.idx.lines += 1;
       addEntry(before.idx, { ...entry, file, line: before.idx.lines });
-      Object.assign(before, { sig: signature(st), st, racy: false });
+      Object.assign(before, { sig: signature(st), st, racy: false, text: before.text + text });
     } else this.files.delete(file);
   }
 }
