@@ -64,7 +64,8 @@ describe('lvsrun against sshd on loopback', () => {
 
   it('--accept-new-host-keys trusts unknown keys on first use and records them; strict checking then passes', async () => {
     const kh = join(dir, 'known_hosts.tofu');
-    writeFileSync(kh, '');
+    // A last line without its newline: a recorded key must not run into it.
+    writeFileSync(kh, '# managed by hand');
     const tofuInv = join(dir, 'inv', 'tofu.yaml');
     writeFileSync(
       tofuInv,
@@ -75,8 +76,21 @@ describe('lvsrun against sshd on loopback', () => {
     expect(strict.out).toMatch(/E_HOSTKEY.*unknown/);
     const tofu = await cli(pb, '-i', tofuInv, '--limit', 'h01', '--accept-new-host-keys');
     expect(tofu.code, tofu.out).toBe(0);
-    expect(readFileSync(kh, 'utf8')).toMatch(/^\[127\.0\.21\.1\]:2222 ssh-ed25519 \S+\n$/);
+    expect(readFileSync(kh, 'utf8')).toMatch(/^# managed by hand\n\[127\.0\.21\.1\]:2222 ssh-ed25519 \S+\n$/);
     expect((await cli(pb, '-i', tofuInv, '--limit', 'h01')).code).toBe(0);
+    // The other hosts at once: every connection of the run records into the one file it shares.
+    const all = await cli(pb, '-i', tofuInv, '--accept-new-host-keys');
+    expect(all.code, all.out).toBe(0);
+    const lines = readFileSync(kh, 'utf8').split('\n');
+    expect(
+      lines
+        .slice(1, -1)
+        .map((l) => l.split(' ')[0])
+        .sort(),
+    ).toEqual([1, 2, 3, 4].map((i) => `[127.0.21.${i}]:2222`));
+    expect(lines.at(-1)).toBe('');
+    const strict2 = await cli(pb, '-i', tofuInv);
+    expect(strict2.code, strict2.out).toBe(0);
   });
   it('--limit @failed runs again only the hosts the newest run could not finish (one sshd down, then back)', async () => {
     const pidFile = join(dir, 'hosts', 'h04', 'sshd.pid');
