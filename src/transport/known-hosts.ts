@@ -7,7 +7,6 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  readSync,
   statSync,
   type Stats,
 } from 'node:fs';
@@ -155,7 +154,6 @@ function unreadable(file: string, why: string): TransportError {
 }
 
 interface Cached {
-  sig: string;
   st: Stats;
   racy: boolean;
   /** The bytes parsed: a file read again with the same bytes is not parsed again. */
@@ -171,13 +169,13 @@ interface Cached {
  */
 export class KnownHostsCache {
   private readonly files = new Map<string, Cached>();
-  private parsed = 0;
+  private parsedCount = 0;
   /** `racyMs`: how recent a change makes a file be read again at each lookup (tests shorten it). */
   constructor(private readonly racyMs = RACY_MS) {}
 
   /** How many times a file was parsed (the sharing this cache exists for). */
-  get reads(): number {
-    return this.parsed;
+  get parses(): number {
+    return this.parsedCount;
   }
 
   /** The file's entries, or undefined when it does not exist (OpenSSH skips a missing file too). */
@@ -192,17 +190,17 @@ export class KnownHostsCache {
       return undefined;
     }
     const have = this.files.get(file);
-    if (have && !have.racy && have.sig === signature(st)) return have.idx;
+    if (have && !have.racy && signature(have.st) === signature(st)) return have.idx;
     const { text, st: read } = readRegular(file);
     const racy = Date.now() - Math.max(read.mtimeMs, read.ctimeMs) < this.racyMs;
     if (have?.text === text) {
-      Object.assign(have, { sig: signature(read), st: read, racy });
+      Object.assign(have, { st: read, racy });
       return have.idx;
     }
-    this.parsed += 1;
+    this.parsedCount += 1;
     const idx: FileIndex = { byName: new Map(), scan: [], lines: lineCount(text) };
     for (const e of parseKnownHosts(text, file)) addEntry(idx, e);
-    this.files.set(file, { sig: signature(read), st: read, racy, text, idx });
+    this.files.set(file, { st: read, racy, text, idx });
     return idx;
   }
 
@@ -214,14 +212,15 @@ export class KnownHostsCache {
     this.index(file);
     const before = this.files.get(file);
     mkdirSync(dirname(file), { recursive: true });
-    // A last line without its newline would run into ours and change that line's key.
-    const text = before && before.st.size > 0 && !endsWithNewline(file) ? `\n${line}` : line;
+    // A last line without its newline would run into ours and change that line's key. The bytes
+    // just indexed are the file's: index() read them again unless its signature was unchanged.
+    const text = before?.text && !before.text.endsWith('\n') ? `\n${line}` : line;
     appendFileSync(file, text, { mode: 0o600 });
     const st = statSync(file);
     if (before && sameFile(st, before.st) && st.size === before.st.size + Buffer.byteLength(text)) {
       before.idx.lines += 1;
       addEntry(before.idx, { ...entry, file, line: before.idx.lines });
-      Object.assign(before, { sig: signature(st), st, racy: false, text: before.text + text });
+      Object.assign(before, { st, racy: false, text: before.text + text });
     } else this.files.delete(file);
   }
 }
@@ -241,17 +240,6 @@ function readRegular(file: string): { text: string; st: Stats } {
       throw unreadable(file, `${st.size} bytes, over the ${MAX_KNOWN_HOSTS_BYTES}-byte limit`);
     }
     return { text: readFileSync(fd, 'utf8'), st };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function endsWithNewline(file: string): boolean {
-  const fd = openSync(file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const b = Buffer.alloc(1);
-    return size === 0 || (readSync(fd, b, 0, 1, size - 1) === 1 && b[0] === 0x0a);
   } finally {
     closeSync(fd);
   }
