@@ -113,6 +113,23 @@ describe('known_hosts', () => {
       expect(got).toEqual(['1:ssh-rsa', '2:ssh-ed25519', '3:ecdsa-sha2-nistp256', '4:ssh-dss', '1:ssh-ed25519']);
     });
 
+    it('binary, NUL and invalid UTF-8 lines are skipped; the lines around them still count', () => {
+      const f = join(dir, `kh-bin-${Math.random()}`);
+      writeFileSync(
+        f,
+        Buffer.concat([
+          Buffer.from('lb1 ssh-ed25519 AAAAone\n'),
+          Buffer.from([0xff, 0xfe, 0x00, 0x0a, 0x00, 0x20, 0x00, 0x0a]),
+          Buffer.from('{{x}} ssh-ed25519 AAAAbrace\nlb2 ssh-ed25519 AAAAtwo\n'),
+        ]),
+      );
+      const k = new KnownHosts([f], new KnownHostsCache());
+      expect(k.verify('lb1', 22, 'ssh-ed25519', 'AAAAone')).toEqual({ ok: true });
+      expect(k.verify('lb2', 22, 'ssh-ed25519', 'AAAAtwo')).toEqual({ ok: true });
+      expect(k.lookup('lb2', 22).map((e) => e.line)).toEqual([5]);
+      expect(k.verify('{{x}}', 22, 'ssh-ed25519', 'AAAAbrace')).toEqual({ ok: true });
+    });
+
     it('host names that are object property names are only names', () => {
       const f = file('__proto__ ssh-ed25519 cHJvdG8=\nconstructor ssh-ed25519 Y29uc3Q=\n');
       const k = new KnownHosts([f], new KnownHostsCache());
@@ -161,10 +178,12 @@ describe('known_hosts', () => {
     it('never records a host name that would read back as a pattern or extra fields', () => {
       const f = file('lb1 ssh-ed25519 AAAAone\n');
       const k = new KnownHosts([f]);
-      for (const bad of ['x,*', '*', 'a?', '!a', 'a b', 'a\tb', 'a\nb', '', '-oProxy', '#x', '@revoked']) {
-        expect(k.record(bad, 22, 'ssh-ed25519', 'AAAAbad')).toBe(false);
+      const bad = ['x,*', '*', 'a?', '!a', 'a b', 'a\tb', 'a\nb', '', '-oProxy', '#x', '@revoked'];
+      for (const name of [...bad, 'a"b', "a'b", '{{x}}', 'a\0b', 'a\rb', '\u00e9t\u00e9']) {
+        expect(k.record(name, 22, 'ssh-ed25519', 'AAAAbad')).toBe(false);
       }
       expect(k.record('lb2', 22, 'ssh-ed25519 x', 'AAAAbad')).toBe(false);
+      expect(k.record('lb2', 22, 'ssh-ed25519', 'AAAA\0bad')).toBe(false);
       expect(k.record('lb2', 22, 'ssh-ed25519', 'AAAA bad\n* ssh-ed25519 AAAAx')).toBe(false);
       expect(readFileSync(f, 'utf8')).toBe('lb1 ssh-ed25519 AAAAone\n');
       expect(k.record('fe80::1%eth0', 22, 'ssh-ed25519', 'AAAA+/=')).toBe(true);
