@@ -162,8 +162,12 @@ export function lockHost(
   operator: string,
   breakLock: boolean,
 ): Promise<HostLock> {
-  const file = templates.renderString(String(vars.lvsrun_lock_file ?? DEFAULT_LOCK_FILE), vars, {
+  return acquireLock(t, lockFileOf(vars, templates), { run, operator, since: new Date().toISOString() }, breakLock);
+}
+
+/** The lock file for a host: `lvsrun_lock_file` rendered with its variables, or the default. */
+export function lockFileOf(vars: Record<string, unknown>, templates: TemplateEngine): string {
+  return templates.renderString(String(vars.lvsrun_lock_file ?? DEFAULT_LOCK_FILE), vars, {
     field: 'lvsrun_lock_file',
   });
-  return acquireLock(t, file, { run, operator, since: new Date().toISOString() }, breakLock);
 }

@@ -8,6 +8,7 @@ import { batches } from './batch.js';
 import { becomeSpec } from './connect.js';
 import type { EventBus } from './events.js';
 import { ensureConnected, type Connector } from './connect-host.js';
+import { ConnectAhead } from './connect-ahead.js';
 import { HostState, delegateView } from './host-state.js';
 import { rollbackHost } from './rollback-host.js';
 import { runTask, type TaskEnv } from './run-task.js';
@@ -94,6 +95,32 @@ export async function runPlaybook(
     return vars;
   };
 
+  const common = { extraVars: opts.extraVars, magic };
+  /** A host's variables as a play's tasks see them. */
+  const varsIn =
+    (play: Play, playHosts: string[]) =>
+    (hs: HostState, task?: Task): Record<string, unknown> =>
+      secretsJoin(
+        hostVars({ inv, host: hs.name, play, playHosts, task, ...common, registered: hs.registered }),
+        hs.registered,
+      );
+  // Hosts whose first play (or serial batch) comes later connect while the run has forks to spare.
+  const ahead = new ConnectAhead(connect, (fn) => queue.add(fn, { priority: -1, throwOnTimeout: true }));
+  let aheadStarted = false;
+  const connectAhead = (now: string[]): void => {
+    aheadStarted = true;
+    const seen = new Set(now);
+    for (const play of pb.plays) {
+      const hosts = selectHosts(inv, play.hosts).filter((h) => !limit || limit.has(h));
+      const vars = varsIn(play, hosts);
+      for (const h of hosts) {
+        if (seen.has(h)) continue;
+        seen.add(h);
+        ahead.start(h, { play: play.name, vars: vars(state(h)), templates, opts });
+      }
+    }
+  };
+
   let aborted = false;
   const connecting = new Map<string, Promise<void>>();
   const played = new Set<string>();
@@ -117,20 +144,7 @@ export async function runPlaybook(
       templates,
       journal,
       ...(opts.signal ? { signal: opts.signal } : {}),
-      vars: (hs, task) =>
-        secretsJoin(
-          hostVars({
-            inv,
-            host: hs.name,
-            play,
-            playHosts,
-            task,
-            registered: hs.registered,
-            extraVars: opts.extraVars,
-            magic,
-          }),
-          hs.registered,
-        ),
+      vars: varsIn(play, playHosts),
       ...(opts.redactor ? { redactor: opts.redactor } : {}),
       ahead: (t) => {
         const i = order.get(t);
@@ -146,7 +160,7 @@ export async function runPlaybook(
       delegatedTo.set(hs.name, (delegatedTo.get(hs.name) ?? new Set()).add(d.name));
       let c = connecting.get(d.name);
       if (!c) {
-        c = ensureConnected(d, { play: play.name, vars: env.vars(d), templates, opts, bus, record }, connect);
+        c = ensureConnected(d, { play: play.name, vars: env.vars(d), templates, opts, bus, record, ahead }, connect);
         connecting.set(d.name, c);
       }
       await c;
@@ -167,17 +181,19 @@ export async function runPlaybook(
     for (const batch of batches(hosts, play.serial)) {
       if (opts.signal?.aborted) break;
       for (const h of batch) played.add(h);
-      await Promise.all(
+      const connected = Promise.all(
         batch.map((h) =>
           queue.add(() =>
             ensureConnected(
               state(h),
-              { play: play.name, vars: env.vars(state(h)), templates, opts, bus, record },
+              { play: play.name, vars: env.vars(state(h)), templates, opts, bus, record, ahead },
               connect,
             ),
           ),
         ),
       );
+      if (!aheadStarted) connectAhead(batch);
+      await connected;
       const onFail = async (hs: HostState, r: TaskResult): Promise<void> => {
         if (r.status === 'unreachable') return rollback(hs, play); // reported pending: lvsrun rollback finishes it
         if (r.status !== 'failed' || r.ignored) return;
@@ -260,6 +276,7 @@ export async function runPlaybook(
       [...states.values()].filter((hs) => hs.undoLog.length).map((hs) => queue.add(() => rollback(hs, play))),
     );
   }
+  await ahead.close();
   for (const s of states.values()) s.lock?.release();
   const roundTrips: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const s of states.values()) {

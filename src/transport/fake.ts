@@ -52,5 +52,9 @@ export class FakeTransport implements Transport {
     };
   }
 
-  async close(): Promise<void> {}
+  /** How many times the connection was closed. */
+  closes = 0;
+  async close(): Promise<void> {
+    this.closes++;
+  }
 }

@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { EventBus } from '../../src/engine/events.js';
+import { runPlaybook } from '../../src/engine/runner.js';
+import type { EngineEvent, RunOptions } from '../../src/engine/types.js';
+import { TransportError } from '../../src/errors.js';
+import { loadInventory } from '../../src/inventory/load.js';
+import { loadPlaybook } from '../../src/playbook/load.js';
+import { FakeTransport } from '../../src/transport/fake.js';
+import { writePlay } from './flow-fixture.js';
+import { runOptions } from './run-options.js';
+
+const LOCK = { lock: { enabled: true, breakLock: false, operator: 'op' } };
+const isLock = (cmd: string): boolean => cmd.includes('exec 9<>');
+
+/** A fake host: `echo`, `/bin/false`, and the lock. */
+function fake(name: string): FakeTransport {
+  return new FakeTransport(name)
+    .on(/^echo /, (cmd) => ({ stdout: `${cmd.slice(5)}\n` }))
+    .on(/^\/bin\/false$/, { code: 1, stderr: 'nope' })
+    .on(/exec 9<>/, { stdout: 'LOCKED\n' });
+}
+
+/**
+ * Runs `pb` over fake hosts; every connect makes a new FakeTransport (kept in `made`), and `log`
+ * has `connect HOST` and `HOST: CMD` in the order they happened. `down` hosts fail to connect.
+ */
+async function run(pb: string, inv: string, o: Partial<RunOptions> = {}, down: string[] = [], delayMs = 0) {
+  const dir = writePlay(pb, inv);
+  const made: Record<string, FakeTransport[]> = {};
+  const log: string[] = [];
+  const events: EngineEvent[] = [];
+  const s = await runPlaybook(
+    loadPlaybook(join(dir, 'pb.yaml')),
+    loadInventory(join(dir, 'inv.yaml')),
+    { ...runOptions(), runDir: join(dir, 'run'), ...o },
+    async (h) => {
+      log.push(`connect ${h}`);
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+      if (down.includes(h)) throw new TransportError(`${h}: connection refused`);
+      const t = fake(h);
+      const exec = t.exec.bind(t);
+      t.exec = async (cmd, opts) => {
+        log.push(`${h}: ${cmd}`);
+        return exec(cmd, opts);
+      };
+      (made[h] ??= []).push(t);
+      return t;
+    },
+    new EventBus().add({ on: (e) => void events.push(e) }),
+  );
+  return { s, made, log, events };
+}
+
+const INV = 'all:\n  children:\n    dirs:\n      hosts: {d1: {}}\n    rs:\n      hosts: {r1: {}, r2: {}}\n';
+const TWO_PLAYS = `- name: directors
+  hosts: dirs
+  tasks:
+    - command: echo one
+- name: real servers
+  hosts: rs
+  tasks:
+    - command: echo two
+`;
+
+describe('connections opened ahead of a later play', () => {
+  it("a later play's hosts are connected and locked before the first play's first task runs", async () => {
+    const { s, log, made } = await run(TWO_PLAYS, INV, LOCK);
+    expect(s.exitCode).toBe(0);
+    const firstTask = log.indexOf('d1: echo one');
+    expect(firstTask).toBeGreaterThan(-1);
+    for (const h of ['r1', 'r2']) {
+      expect(log.indexOf(`connect ${h}`), h).toBeLessThan(firstTask);
+      // one connection and one lock per host for the whole run
+      expect(made[h], h).toHaveLength(1);
+      expect(
+        made[h]![0]!.calls.filter((c) => isLock(c.cmd)),
+        h,
+      ).toHaveLength(1);
+      expect(made[h]![0]!.released, h).toHaveLength(1);
+      expect(made[h]![0]!.closes, h).toBe(1);
+    }
+    expect(Object.keys(s.recap).sort()).toEqual(['d1', 'r1', 'r2']);
+  });
+
+  it('an unreachable later host is reported in its own play, when that play comes, not before', async () => {
+    const { s, events } = await run(TWO_PLAYS, INV, LOCK, ['r2']);
+    expect(s.recap.r2).toMatchObject({ unreachable: 1 });
+    const r2 = s.results.find((r) => r.host === 'r2')!;
+    expect(r2).toMatchObject({ play: 'real servers', task: 'connect', status: 'unreachable' });
+    // the unreachable event comes after play 2 starts, as when it connected at its turn
+    const playStart = events.findIndex((e) => e.type === 'play:start' && e.play === 'real servers');
+    const down = events.findIndex((e) => e.type === 'host:unreachable' && e.host === 'r2');
+    expect(down).toBeGreaterThan(playStart);
+    expect(s.recap.r1).toMatchObject({ ok: 1, unreachable: 0 });
+  });
+
+  it('a run that stops before a later play leaves its hosts out of the recap, their locks released and closed', async () => {
+    const pb = `- name: directors
+  hosts: dirs
+  any_errors_fatal: true
+  tasks:
+    - command: /bin/false
+- name: real servers
+  hosts: rs
+  tasks:
+    - command: echo two
+`;
+    const { s, made, events } = await run(pb, INV, LOCK, ['r2']);
+    expect(s.exitCode).toBe(2);
+    expect(Object.keys(s.recap)).toEqual(['d1']);
+    expect(events.some((e) => e.type === 'host:unreachable')).toBe(false);
+    expect(made.r1![0]!.calls.filter((c) => !isLock(c.cmd))).toEqual([]);
+    expect(made.r1![0]!.released).toHaveLength(1);
+    expect(made.r1![0]!.closes).toBe(1);
+  });
+
+  it('with fewer forks than hosts the run neither waits for ever nor connects a host twice', async () => {
+    // Connects that take a while keep later hosts queued when their play comes: a play's connect
+    // holding a fork must not wait for one still queued behind it.
+    const inv =
+      'all:\n  children:\n    dirs:\n      hosts: {d1: {}}\n    rs:\n      hosts: {r1: {}, r2: {}, r3: {}, r4: {}, r5: {}, r6: {}}\n';
+    const pb = `${TWO_PLAYS}- name: again
+  hosts: all
+  tasks:
+    - command: echo three
+`;
+    for (const forks of [1, 2]) {
+      const { s, made } = await run(pb, inv, { ...LOCK, forks }, [], 5);
+      expect(s.exitCode, `forks ${forks}`).toBe(0);
+      for (const h of ['d1', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6'])
+        expect(made[h], `${h}, forks ${forks}`).toHaveLength(1);
+      expect(s.recap.r6).toMatchObject({ changed: 2 });
+    }
+  });
+
+  it('a connection opened with variables that differ at its play is dropped, and the host connected afresh', async () => {
+    // r1's lock file counts the play's hosts: three when the run starts, two once d1 has failed.
+    const inv = INV.replace('r1: {}', `r1: {lvsrun_lock_file: "/tmp/{{play_hosts.length}}.lock"}`);
+    const pb = `- hosts: dirs
+  tasks:
+    - command: /bin/false
+- hosts: all
+  tasks:
+    - command: echo two
+`;
+    const { s, made } = await run(pb, inv, LOCK);
+    expect(s.recap.r1).toMatchObject({ changed: 1, failed: 0 });
+    expect(made.r1).toHaveLength(2);
+    const [early, used] = made.r1!;
+    expect(early!.calls.map((c) => c.cmd)).toEqual([expect.stringContaining('/tmp/3.lock')]);
+    expect(early!.released).toHaveLength(1);
+    expect(early!.closes).toBe(1);
+    expect(used!.calls.filter((c) => isLock(c.cmd))).toEqual([{ cmd: expect.stringContaining('/tmp/2.lock') }]);
+    expect(used!.calls.map((c) => c.cmd)).toContain('echo two');
+    // r2's variables did not move: its early connection is the one used
+    expect(made.r2).toHaveLength(1);
+    expect(made.r2![0]!.calls.map((c) => c.cmd)).toContain('echo two');
+  });
+
+  it('--check opens later hosts ahead too, without taking a lock', async () => {
+    const { s, made } = await run(TWO_PLAYS, INV, { ...LOCK, check: true });
+    expect(s.exitCode).toBe(0);
+    for (const h of ['r1', 'r2']) {
+      expect(made[h], h).toHaveLength(1);
+      expect(
+        made[h]![0]!.calls.filter((c) => isLock(c.cmd)),
+        h,
+      ).toEqual([]);
+    }
+  });
+});
