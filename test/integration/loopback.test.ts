@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sshdDown, sshdUp, type SshdHosts } from '../../src/bench/sshd-hosts.js';
@@ -122,6 +122,30 @@ describe('lvsrun against sshd on loopback', () => {
     expect(none.code).toBe(1);
     expect(none.err).toMatch(/had no failed or unreachable host/);
   });
+  it("a later play's hosts are locked while the first play runs", async () => {
+    // h01's play waits for h03's lock file, which exists only once this run holds h03's lock: the
+    // run would time out here if h03 were connected only when its own play comes.
+    const locks = join(dir, 'ahead-locks');
+    rmSync(locks, { recursive: true, force: true });
+    mkdirSync(locks);
+    const play = join(dir, 'ahead.yaml');
+    writeFileSync(
+      play,
+      `- hosts: h01
+  tasks:
+    - wait_for: {path: "${locks}/h03.lock", timeout: 120}
+- hosts: h03
+  tasks:
+    - command: echo two
+`,
+    );
+    const r = await cli(play, '-i', inv.lvsrun, '-e', `lvsrun_lock_file=${locks}/{{inventory_hostname}}.lock`);
+    expect(r.code, r.err + r.out).toBe(0);
+    expect(recapLine(r.out, 'h01')).toMatchObject({ ok: 1, changed: 0, failed: 0 });
+    expect(recapLine(r.out, 'h03')).toMatchObject({ ok: 1, changed: 1, failed: 0 });
+    expect(readFileSync(join(locks, 'h03.lock'), 'utf8')).toMatch(/"operator"/);
+  });
+
   it("a change's steps go in one round trip; after a failed step the rest do not run", async () => {
     const t = await SshTransport.connect({
       name: 'h01',
