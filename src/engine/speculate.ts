@@ -70,12 +70,21 @@ export function probeAhead(env: ProbeEnv, hs: HostState, ahead: readonly Task[],
   // A change recorded but not yet written (another task's, delegated here, waiting on the journal)
   // would run after a probe sent now while counting as made before it: wait for it.
   if (hs.probing.unsent > 0) return;
-  for (const t of ahead.slice(0, Math.max(atLeast, hs.probing.window))) {
+  let n = Math.max(atLeast, hs.probing.window);
+  // A task that cannot change the host (stat, assert, debug) leaves the probes behind it current:
+  // the task after it is probed too (a converge's `stat` + `when` then costs one round trip, not two).
+  while (n > 0 && n < ahead.length && cannotChange(ahead[n - 1]!)) n++;
+  for (const t of ahead.slice(0, n)) {
     if (hs.probing.probes.get(t)?.changes === hs.probing.changes) continue;
     const p = startProbe(env, hs, t);
     if (p) hs.probing.probes.set(t, p);
     else hs.probing.probes.delete(t);
   }
+}
+
+function cannotChange(task: Task): boolean {
+  const mod = lookupModule(task.module);
+  return mod !== undefined && (isControllerModule(mod) || mod.readOnly === true);
 }
 
 function startProbe(env: ProbeEnv, hs: HostState, task: Task): Probe | undefined {

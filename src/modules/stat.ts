@@ -16,6 +16,7 @@ type Stat = Record<string, unknown>;
 export const stat: TaskModule<Args, Stat> = {
   name: 'stat',
   schema,
+  readOnly: true,
   async check(ctx, p) {
     const r = await ctx.exec(
       joinCmds(

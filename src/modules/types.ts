@@ -40,6 +40,8 @@ export interface ModuleBase<P> {
 
 /** A module that works on its host: check reads it, plan says what to change, the engine applies. */
 export interface TaskModule<P = unknown, O = unknown> extends ModuleBase<P> {
+  /** Its plan never changes the host (stat): probes sent behind it stay current. */
+  readonly readOnly?: true;
   /** Read the live state. Read-only. */
   check(ctx: ModuleCtx, p: P): Promise<O>;
   /** Pure: what differs, the steps to change it, and the undo. */
