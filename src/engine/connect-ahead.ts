@@ -25,6 +25,12 @@ export class ConnectAhead {
     private readonly connect: Connector,
     /** Runs a connect when the run has a fork to spare (work already asked for goes first). */
     private readonly spare: (fn: () => Promise<Opened | undefined>) => Promise<Opened | undefined>,
+    private readonly hooks: {
+      /** The host is connected (and locked): it may be asked read-only questions over `o` now. */
+      ready?: (host: string, o: Opened) => void;
+      /** What was asked over a connection that will not be used is void. */
+      dropped?: (host: string) => void;
+    } = {},
   ) {}
 
   /** Start connecting `host` with the variables of the play that will first use it. */
@@ -35,7 +41,10 @@ export class ConnectAhead {
     a.opened = this.spare(() => {
       if (this.closing || a.dropped) return Promise.resolve(undefined);
       a.started = true;
-      return openHost(host, env, this.connect);
+      return openHost(host, env, this.connect).then((o) => {
+        if (o.transport && !o.result && !a.dropped && !this.closing) this.hooks.ready?.(host, o);
+        return o;
+      });
     }).catch(() => undefined); // openHost keeps its failures in its result: nothing here may reject unseen
     this.open.set(host, a);
   }
@@ -52,6 +61,7 @@ export class ConnectAhead {
     this.open.delete(host);
     if (!a.started || key !== a.key) {
       a.dropped = true;
+      this.hooks.dropped?.(host);
       void a.opened.then(dispose);
       return undefined;
     }

@@ -44,3 +44,13 @@ export function delegateView(origin: HostState, target: HostState): HostState {
   if (target.transport) v.transport = target.transport;
   return v;
 }
+
+/**
+ * A host's state seen through a connection opened ahead of its play (engine/connect-ahead.ts), for
+ * probes sent before the play takes the connection: they land in the host's own probe cache and facts.
+ */
+export function aheadView(hs: HostState, transport: Transport): HostState {
+  const v = new HostState(hs.name, { undoLog: hs.undoLog, facts: hs.facts, probing: hs.probing });
+  v.transport = transport;
+  return v;
+}

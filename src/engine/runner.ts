@@ -9,7 +9,8 @@ import { becomeSpec } from './connect.js';
 import type { EventBus } from './events.js';
 import { ensureConnected, type Connector } from './connect-host.js';
 import { ConnectAhead } from './connect-ahead.js';
-import { HostState, delegateView } from './host-state.js';
+import { HostState, aheadView, delegateView } from './host-state.js';
+import { probeAhead, type ProbeEnv } from './speculate.js';
 import { rollbackHost } from './rollback-host.js';
 import { runTask, type TaskEnv } from './run-task.js';
 import { runBatch, type BatchExec } from './play-exec.js';
@@ -104,8 +105,21 @@ export async function runPlaybook(
         hostVars({ inv, host: hs.name, play, playHosts, task, ...common, registered: hs.registered }),
         hs.registered,
       );
-  // Hosts whose first play (or serial batch) comes later connect while the run has forks to spare.
-  const ahead = new ConnectAhead(connect, (fn) => queue.add(fn, { priority: -1, throwOnTimeout: true }));
+  // Hosts whose first play (or serial batch) comes later connect while the run has forks to spare,
+  // and once connected, the first tasks of that play are probed (read-only; checked again at their turn).
+  const firstPlay = new Map<string, ProbeEnv & { tasks: Task[] }>();
+  const ahead = new ConnectAhead(connect, (fn) => queue.add(fn, { priority: -1, throwOnTimeout: true }), {
+    ready: (h, o) => {
+      const p = firstPlay.get(h);
+      if (!p || !o.transport || opts.signal?.aborted) return;
+      const hs = state(h);
+      probeAhead(p, aheadView(hs, o.transport), p.tasks);
+    },
+    dropped: (h) => {
+      state(h).probing.probes.clear();
+      state(h).facts.clear();
+    },
+  });
   let aheadStarted = false;
   const connectAhead = (now: string[]): void => {
     aheadStarted = true;
@@ -113,9 +127,19 @@ export async function runPlaybook(
     for (const play of pb.plays) {
       const hosts = selectHosts(inv, play.hosts).filter((h) => !limit || limit.has(h));
       const vars = varsIn(play, hosts);
+      const probing: ProbeEnv & { tasks: Task[] } = {
+        play,
+        check: opts.check,
+        templates,
+        // the host's own state, not the view the probes go through
+        vars: (hs, task) => vars(state(hs.name), task),
+        registered,
+        tasks: selectedTasks(play, opts),
+      };
       for (const h of hosts) {
         if (seen.has(h)) continue;
         seen.add(h);
+        firstPlay.set(h, probing);
         ahead.start(h, { play: play.name, vars: vars(state(h)), templates, opts });
       }
     }

@@ -18,7 +18,8 @@ function fake(name: string): FakeTransport {
   return new FakeTransport(name)
     .on(/^echo /, (cmd) => ({ stdout: `${cmd.slice(5)}\n` }))
     .on(/^\/bin\/false$/, { code: 1, stderr: 'nope' })
-    .on(/exec 9<>/, { stdout: 'LOCKED\n' });
+    .on(/exec 9<>/, { stdout: 'LOCKED\n' })
+    .on(/^p=/, { stdout: 'absent\n' });
 }
 
 /**
@@ -142,13 +143,18 @@ describe('connections opened ahead of a later play', () => {
     - command: /bin/false
 - hosts: all
   tasks:
+    - stat: {path: /etc/lvsrun-x}
     - command: echo two
 `;
     const { s, made } = await run(pb, inv, LOCK);
-    expect(s.recap.r1).toMatchObject({ changed: 1, failed: 0 });
+    expect(s.recap.r1).toMatchObject({ ok: 2, changed: 1, failed: 0 });
     expect(made.r1).toHaveLength(2);
     const [early, used] = made.r1!;
-    expect(early!.calls.map((c) => c.cmd)).toEqual([expect.stringContaining('/tmp/3.lock')]);
+    // the stat was asked ahead over the first connection; that answer is void, and it is asked again
+    const stat = (t: FakeTransport): string[] => t.calls.map((c) => c.cmd).filter((c) => c.startsWith('p='));
+    expect(early!.calls.map((c) => c.cmd)).toEqual([expect.stringContaining('/tmp/3.lock'), ...stat(early!)]);
+    expect(stat(early!)).toHaveLength(1);
+    expect(stat(used!)).toHaveLength(1);
     expect(early!.released).toHaveLength(1);
     expect(early!.closes).toBe(1);
     expect(used!.calls.filter((c) => isLock(c.cmd))).toEqual([{ cmd: expect.stringContaining('/tmp/2.lock') }]);

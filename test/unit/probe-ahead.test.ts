@@ -20,12 +20,18 @@ class LocalShellHost implements Transport {
   /** Commands sent with a sudo password while another such command was still out. */
   overlappingPasswords = 0;
   private passwordsOut = 0;
-  constructor(readonly host: string) {}
+  /** `log`, if given, gets `HOST sent` for every command, in order with whatever else the test logs there. */
+  constructor(
+    readonly host: string,
+    private readonly log?: string[],
+  ) {}
   async exec(cmd: ShellCmd, o: ExecOptions = {}): Promise<ExecResult> {
     const pw = o.become?.password !== undefined;
     if (pw && this.passwordsOut > 0) this.overlappingPasswords++;
     if (pw) this.passwordsOut++;
     this.sent.push(cmd);
+    this.log?.push(`${this.host} sent`);
+    this.trips.push(this.session.roundTrips);
     try {
       return await this.session.run(cmd, o.stdin === undefined ? {} : { stdin: o.stdin });
     } finally {
@@ -34,8 +40,13 @@ class LocalShellHost implements Transport {
   }
   /** Every command the host was sent. */
   readonly sent: string[] = [];
+  /** For each of `sent` sent with exec: the round trips the session had made when it was sent. */
+  readonly trips: number[] = [];
   async execSeq(items: ReadonlyArray<ExecItem>, after?: () => void): Promise<ExecResult[]> {
-    for (const it of items) this.sent.push(it.cmd);
+    for (const it of items) {
+      this.sent.push(it.cmd);
+      this.trips.push(this.session.roundTrips);
+    }
     const answers = this.session.runSeq(
       items.map((it) => ({
         cmd: it.cmd,
@@ -87,20 +98,21 @@ async function run(
   dir: string,
   pb: string,
   names = ['h1'],
-): Promise<{ s: RunSummary; trips: number; overlapping: number; sent: string[] }> {
+  log?: string[],
+): Promise<{ s: RunSummary; trips: number; overlapping: number; sent: string[]; hosts: Map<string, LocalShellHost> }> {
   writeFileSync(join(dir, 'pb.yaml'), pb);
   const hosts = names.map((n) => `    ${n}: {}\n`).join('');
   writeFileSync(join(dir, 'inv.yaml'), `all:\n  hosts:\n${hosts}  vars:\n    d: ${dir}/root\n`);
-  const made = new Map(names.map((n) => [n, new LocalShellHost(n)]));
+  const made = new Map(names.map((n) => [n, new LocalShellHost(n, log)]));
   const s = await runPlaybook(
     loadPlaybook(join(dir, 'pb.yaml')),
     loadInventory(join(dir, 'inv.yaml')),
     opts(dir),
     async (h) => made.get(h)!,
-    new EventBus(),
+    new EventBus().add({ on: (e) => void (e.type === 'play:start' && log?.push(`play ${e.play}`)) }),
   );
   const first = made.get(names[0]!)!;
-  return { s, trips: first.roundTrips(), overlapping: first.overlappingPasswords, sent: first.sent };
+  return { s, trips: first.roundTrips(), overlapping: first.overlappingPasswords, sent: first.sent, hosts: made };
 }
 
 const NOOP_PB = `- hosts: all
@@ -273,6 +285,94 @@ describe('probes sent ahead (one round trip for a no-op run)', () => {
       r.s.results.find((x) => x.task === t && x.host === h)?.status;
     expect(of('theirs', 'h1')).toBe('changed');
     expect(of('mine', 'd1')).toBe('ok');
+  });
+
+  it('in a converge, a task acting on a stat is probed with the stat, behind the change before them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
+    await run(dir, `- hosts: all\n  tasks:\n    - {name: root, file: {path: "{{d}}", state: directory}}\n`);
+    // The stat cannot change the host: the task after it is probed behind the change before it.
+    // (After three changes in a row, only the next task is probed behind a change.)
+    const pb = `- hosts: all
+  tasks:
+    - {name: a0, copy: {content: "a\\n", dest: "{{d}}/a0"}}
+    - {name: a1, copy: {content: "a\\n", dest: "{{d}}/a1"}}
+    - {name: a, copy: {content: "a\\n", dest: "{{d}}/a"}}
+    - {name: b, copy: {content: "b\\n", dest: "{{d}}/b"}}
+    - {name: look, stat: {path: "{{d}}/b"}, register: look}
+    - {name: c, copy: {content: "c\\n", dest: "{{d}}/c"}, when: look.stat.exists}
+    - {name: look2, stat: {path: "{{d}}/c"}, register: look2}
+    - {name: d, copy: {content: "d\\n", dest: "{{d}}/d"}, when: look2.stat.exists}
+`;
+    const r = await run(dir, pb);
+    expect(r.s.recap.h1).toMatchObject({ ok: 8, changed: 6, failed: 0 });
+    expect(readFileSync(join(dir, 'root', 'd'), 'utf8')).toBe('d\n');
+    // The last probe of each task that acts on a stat went out in the same round trip as the stat's.
+    const h = r.hosts.get('h1')!;
+    const lastTrip = (re: RegExp): number => {
+      const i = h.sent.map((c) => re.test(c)).lastIndexOf(true);
+      expect(i, String(re)).toBeGreaterThan(-1);
+      return h.trips[i]!;
+    };
+    const statOf = (f: string): RegExp => new RegExp(`^p=[^;]*/${f}; if \\[ -e`);
+    const copyOf = (f: string): RegExp => new RegExp(`^p=[^;]*/${f}; if \\[ -L`);
+    expect(lastTrip(copyOf('c'))).toBe(lastTrip(statOf('b')));
+    expect(lastTrip(copyOf('d'))).toBe(lastTrip(statOf('c')));
+  });
+
+  it("a later play's probes go out while the play before it runs, and are used at their turn", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
+    const pb = `- name: one
+  hosts: h1
+  tasks:
+    - {name: root, file: {path: "{{d}}", state: directory}}
+    - {name: a, copy: {content: "a\\n", dest: "{{d}}/a"}}
+- name: two
+  hosts: d1
+  tasks:
+    - {name: b, copy: {content: "b\\n", dest: "{{d}}/b"}}
+    - {name: c, copy: {content: "c\\n", dest: "{{d}}/c"}}
+`;
+    await run(dir, pb, ['h1', 'd1']);
+    const log: string[] = [];
+    const r = await run(dir, pb, ['h1', 'd1'], log);
+    expect(r.s.recap.d1).toMatchObject({ ok: 2, changed: 0, failed: 0 });
+    // d1 was asked about b and c before play two started, and not again after.
+    const second = log.indexOf('play two');
+    expect(log.indexOf('d1 sent')).toBeGreaterThan(-1);
+    expect(log.indexOf('d1 sent')).toBeLessThan(second);
+    expect(log.slice(second).filter((l) => l === 'd1 sent')).toEqual([]);
+    expect(r.hosts.get('d1')!.sent.filter((c) => c.startsWith('p='))).toHaveLength(2);
+    expect(r.hosts.get('d1')!.roundTrips()).toBeLessThanOrEqual(1);
+  });
+
+  it("a later play's probe sent ahead is not trusted after a change delegated to its host", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
+    await run(dir, `- hosts: all\n  tasks:\n    - {name: root, file: {path: "{{d}}", state: directory}}\n`, [
+      'h1',
+      'd1',
+    ]);
+    // d1's probe of `mine` goes out as soon as d1 is connected, while `shared` is absent; then h1's
+    // play writes it on d1.
+    const pb = `- name: one
+  hosts: h1
+  tasks:
+    - name: theirs
+      copy: {content: "one\\n", dest: "{{d}}/shared"}
+      delegate_to: d1
+- name: two
+  hosts: d1
+  tasks:
+    - {name: mine, copy: {content: "one\\n", dest: "{{d}}/shared"}}
+`;
+    const log: string[] = [];
+    const r = await run(dir, pb, ['h1', 'd1'], log);
+    const of = (t: string, h: string): string | undefined =>
+      r.s.results.find((x) => x.task === t && x.host === h)?.status;
+    expect(of('theirs', 'h1')).toBe('changed');
+    expect(of('mine', 'd1')).toBe('ok');
+    // `mine` was probed ahead (so the test is about a stale probe), `theirs` at its turn, `mine` again at its own
+    expect(log.indexOf('d1 sent')).toBeLessThan(log.indexOf('play two'));
+    expect(r.hosts.get('d1')!.sent.filter((c) => c.startsWith('p=') && c.includes('/shared'))).toHaveLength(3);
   });
 
   it('commands that carry a sudo password are never sent ahead: one password attempt at a time', async () => {
