@@ -2,10 +2,15 @@ import { connectKey, openHost, type ConnectEnv, type Connector, type Opened } fr
 
 type OpenEnv = Omit<ConnectEnv, 'record' | 'bus' | 'ahead'>;
 
+/** See ConnectAhead's maxAgeMs. */
+export const PROBES_AHEAD_MAX_AGE_MS = 5000;
+
 interface Ahead {
   /** connectKey of the variables it was opened with */
   key: string;
   started: boolean;
+  /** When the host was connected and its play's first probes went out (performance.now()). */
+  readyAt?: number;
   /** taken by nobody: closed once made, or not made at all */
   dropped: boolean;
   opened: Promise<Opened | undefined>;
@@ -30,7 +35,15 @@ export class ConnectAhead {
       ready?: (host: string, o: Opened) => void;
       /** What was asked over a connection that will not be used is void. */
       dropped?: (host: string) => void;
+      /** What was asked when the host was connected is too old to trust when its play comes. */
+      expired?: (host: string) => void;
     } = {},
+    /**
+     * How old the answers asked for at `ready` may be when the host's play comes: about what a probe
+     * sent ahead within a play may be. Older ones (a long play before, a later serial batch) are
+     * asked again, so that a task never acts on what a host said minutes ago.
+     */
+    private readonly maxAgeMs = PROBES_AHEAD_MAX_AGE_MS,
   ) {}
 
   /** Start connecting `host` with the variables of the play that will first use it. */
@@ -42,7 +55,10 @@ export class ConnectAhead {
       if (this.closing || a.dropped) return Promise.resolve(undefined);
       a.started = true;
       return openHost(host, env, this.connect).then((o) => {
-        if (o.transport && !o.result && !a.dropped && !this.closing) this.hooks.ready?.(host, o);
+        if (o.transport && !o.result && !a.dropped && !this.closing) {
+          a.readyAt = performance.now();
+          this.hooks.ready?.(host, o);
+        }
         return o;
       });
     }).catch(() => undefined); // openHost keeps its failures in its result: nothing here may reject unseen
@@ -65,6 +81,7 @@ export class ConnectAhead {
       void a.opened.then(dispose);
       return undefined;
     }
+    if (a.readyAt !== undefined && performance.now() - a.readyAt > this.maxAgeMs) this.hooks.expired?.(host);
     return a.opened;
   }
 

@@ -119,6 +119,7 @@ export async function runPlaybook(
       state(h).probing.probes.clear();
       state(h).facts.clear();
     },
+    expired: (h) => state(h).probing.probes.clear(),
   });
   let aheadStarted = false;
   const connectAhead = (now: string[]): void => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import { EventBus } from '../../src/engine/events.js';
 import { runPlaybook } from '../../src/engine/runner.js';
@@ -26,7 +26,14 @@ function fake(name: string): FakeTransport {
  * Runs `pb` over fake hosts; every connect makes a new FakeTransport (kept in `made`), and `log`
  * has `connect HOST` and `HOST: CMD` in the order they happened. `down` hosts fail to connect.
  */
-async function run(pb: string, inv: string, o: Partial<RunOptions> = {}, down: string[] = [], delayMs = 0) {
+async function run(
+  pb: string,
+  inv: string,
+  o: Partial<RunOptions> = {},
+  down: string[] = [],
+  delayMs = 0,
+  onCmd: (host: string, cmd: string) => void = () => undefined,
+) {
   const dir = writePlay(pb, inv);
   const made: Record<string, FakeTransport[]> = {};
   const log: string[] = [];
@@ -43,6 +50,7 @@ async function run(pb: string, inv: string, o: Partial<RunOptions> = {}, down: s
       const exec = t.exec.bind(t);
       t.exec = async (cmd, opts) => {
         log.push(`${h}: ${cmd}`);
+        onCmd(h, cmd);
         return exec(cmd, opts);
       };
       (made[h] ??= []).push(t);
@@ -162,6 +170,33 @@ describe('connections opened ahead of a later play', () => {
     // r2's variables did not move: its early connection is the one used
     expect(made.r2).toHaveLength(1);
     expect(made.r2![0]!.calls.map((c) => c.cmd)).toContain('echo two');
+  });
+
+  it("what a later play's host was asked on connecting is asked again if its play comes over 5 s later", async () => {
+    const pb = `- hosts: dirs
+  tasks:
+    - command: echo one
+- hosts: rs
+  tasks:
+    - stat: {path: /etc/lvsrun-x}
+`;
+    const stats = (t: FakeTransport): number => t.calls.filter((c) => c.cmd.startsWith('p=')).length;
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      for (const [playOneMs, asked] of [
+        [100, 1],
+        [6000, 2],
+      ] as const) {
+        // the first play's task takes playOneMs (the clock the engine reads moves on while it runs)
+        const { s, made } = await run(pb, INV, LOCK, [], 0, (h, cmd) => {
+          if (h === 'd1' && cmd === 'echo one') vi.advanceTimersByTime(playOneMs);
+        });
+        expect(s.exitCode).toBe(0);
+        for (const h of ['r1', 'r2']) expect(stats(made[h]![0]!), `${h} after ${playOneMs} ms`).toBe(asked);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('--check opens later hosts ahead too, without taking a lock', async () => {
