@@ -1,6 +1,6 @@
 import type { Inventory } from '../inventory/types.js';
 import type { Play, Task } from '../playbook/types.js';
-import { markData } from '../template/render.js';
+import { markData, markHostvars } from '../template/render.js';
 
 export interface HostVarsInput {
   inv: Inventory;
@@ -62,5 +62,5 @@ export function hostVars(i: HostVarsInput): Record<string, unknown> {
 function lazyHostvars(inv: Inventory): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const h of inv.hosts.values()) out[h.name] = { ...h.vars, inventory_hostname: h.name, group_names: h.groups };
-  return out;
+  return markHostvars(out);
 }

@@ -226,6 +226,48 @@ export function bindData(vars: Record<string, unknown>, data: Record<string, unk
   return markData({ ...vars, ...data }, Object.keys(data));
 }
 
+/*
+ * The run's `hostvars`: each host's variables, rendered in that host's own context when a template
+ * reaches them (`{{hostvars.lb1.x}}` with x = "{{inventory_hostname}}" is lb1, as in Ansible), not
+ * in the context of the host whose task reads them.
+ */
+const HOSTVARS = Symbol('lvsrun.hostvars');
+
+/** Mark `hv` (host name → that host's variables) as the run's hostvars. */
+export function markHostvars<T extends object>(hv: T): T {
+  Object.defineProperty(hv, HOSTVARS, { value: true });
+  return hv;
+}
+
+function isHostvars(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && (v as { [HOSTVARS]?: true })[HOSTVARS] === true;
+}
+
+/** What a template sees as `hostvars`: per host, a render context of that host's own variables. */
+function hostvarsContext(
+  hv: Record<string, unknown>,
+  groups: unknown,
+  eng: TemplateEngine,
+  where: Where,
+  depth: number,
+): Record<string, unknown> {
+  const out = Object.create(null) as Record<string, unknown>;
+  Object.defineProperty(out, Symbol.toPrimitive, { value: () => '[hostvars]' });
+  for (const [h, own] of Object.entries(hv)) {
+    if (!own || typeof own !== 'object') continue;
+    let memo: { v: unknown } | undefined;
+    Object.defineProperty(out, h, {
+      enumerable: true,
+      get: () => {
+        // the host's own variables, and the run-wide magic they may name
+        if (!memo) memo = { v: lazyVars({ ...own, groups, hostvars: hv }, eng, where, depth + 1) };
+        return memo.v;
+      },
+    });
+  }
+  return out;
+}
+
 /**
  * The render context: a null-prototype record of the variables (so `constructor`, `__proto__`,
  * `toString` are simply undefined) where a variable holding a template renders it on first
@@ -245,6 +287,14 @@ function lazyVars(
   Object.defineProperty(out, Symbol.toPrimitive, { value: () => '[variables]' });
   for (const [k, v] of Object.entries(vars)) {
     if (!isData(v)) continue;
+    if (isHostvars(v) && !data.has(k)) {
+      let memo: { v: unknown } | undefined;
+      Object.defineProperty(out, k, {
+        enumerable: true,
+        get: () => (memo ??= { v: hostvarsContext(v, vars.groups, eng, where, depth) }).v,
+      });
+      continue;
+    }
     if (data.has(k) || !hasTemplate(v)) {
       Object.defineProperty(out, k, { enumerable: true, value: v });
       continue;

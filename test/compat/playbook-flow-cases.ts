@@ -468,6 +468,19 @@ export const FLOW_CASES: readonly FlowCase[] = [
     ),
   },
   {
+    // lvs_root is "<root>/{{ inventory_hostname }}" in the inventory: read through hostvars, it is h01's.
+    id: 'hostvars-own-context',
+    playbook: play(
+      'h03',
+      `    - name: another host's templated variable
+      copy:
+        dest: "{{ out }}/{{ inventory_hostname }}.txt"
+        content: "{{ hostvars.h01.lvs_root }} {{ lvs_root }}\\n"
+        mode: "0640"
+`,
+    ),
+  },
+  {
     id: 'registered-deep',
     playbook: play(
       'h01:h03',
