@@ -1,16 +1,11 @@
-import { connectKey, openHost, type ConnectEnv, type Connector, type Opened } from './connect-host.js';
+import { connectKey, dispose, openHost, type ConnectEnv, type Connector, type Opened } from './connect-host.js';
 
 type OpenEnv = Omit<ConnectEnv, 'record' | 'bus' | 'ahead'>;
-
-/** See ConnectAhead's maxAgeMs. */
-export const PROBES_AHEAD_MAX_AGE_MS = 5000;
 
 interface Ahead {
   /** connectKey of the variables it was opened with */
   key: string;
   started: boolean;
-  /** When the host was connected and its play's first probes went out (performance.now()). */
-  readyAt?: number;
   /** taken by nobody: closed once made, or not made at all */
   dropped: boolean;
   opened: Promise<Opened | undefined>;
@@ -24,79 +19,90 @@ interface Ahead {
  */
 export class ConnectAhead {
   private readonly open = new Map<string, Ahead>();
-  private closing = false;
+  /** Connections dropped and still being closed: the run waits for them before it ends. */
+  private readonly closing = new Set<Promise<void>>();
+  private stopped = false;
 
   constructor(
     private readonly connect: Connector,
-    /** Runs a connect when the run has a fork to spare (work already asked for goes first). */
+    /** Runs a connect when the run has a fork to spare. */
     private readonly spare: (fn: () => Promise<Opened | undefined>) => Promise<Opened | undefined>,
     private readonly hooks: {
       /** The host is connected (and locked): it may be asked read-only questions over `o` now. */
       ready?: (host: string, o: Opened) => void;
       /** What was asked over a connection that will not be used is void. */
       dropped?: (host: string) => void;
-      /** What was asked when the host was connected is too old to trust when its play comes. */
-      expired?: (host: string) => void;
     } = {},
-    /**
-     * How old the answers asked for at `ready` may be when the host's play comes: about what a probe
-     * sent ahead within a play may be. Older ones (a long play before, a later serial batch) are
-     * asked again, so that a task never acts on what a host said minutes ago.
-     */
-    private readonly maxAgeMs = PROBES_AHEAD_MAX_AGE_MS,
   ) {}
 
   /** Start connecting `host` with the variables of the play that will first use it. */
   start(host: string, env: OpenEnv): void {
+    if (this.open.has(host) || this.stopped) return;
     const key = connectKey(env.vars, env.templates);
-    if (key === undefined || this.open.has(host)) return;
+    if (key === undefined) return;
     const a: Ahead = { key, started: false, dropped: false, opened: Promise.resolve(undefined) };
     a.opened = this.spare(() => {
-      if (this.closing || a.dropped) return Promise.resolve(undefined);
+      if (this.stopped || a.dropped) return Promise.resolve(undefined);
       a.started = true;
       return openHost(host, env, this.connect).then((o) => {
-        if (o.transport && !o.result && !a.dropped && !this.closing) {
-          a.readyAt = performance.now();
-          this.hooks.ready?.(host, o);
-        }
+        if (o.transport && !o.result && !a.dropped && !this.stopped) this.hooks.ready?.(host, o);
         return o;
       });
     }).catch(() => undefined); // openHost keeps its failures in its result: nothing here may reject unseen
     this.open.set(host, a);
   }
 
+  /** The run is stopping (Ctrl-C): no connect starts from now on. */
+  stop(): void {
+    this.stopped = true;
+  }
+
   /**
-   * The connection opened ahead for `host`, if it was made from the same variables (`key`) the play
-   * has now; otherwise the caller connects afresh (as it does when this gives undefined). One not
-   * started yet is dropped too: the caller holds a fork, and waiting in it for a connect that waits
-   * for a fork could wait for ever.
+   * The connection opened ahead for `host`, or undefined: then the caller connects afresh, after
+   * whatever was opened ahead is closed and its lock released (else the new connection would meet
+   * this run's own lock record and go on without a lock of its own). It is not used when
+   * - it was made from other variables (`key`) than the play has now;
+   * - it has not started: the caller holds a fork, and waiting in it for a connect that waits for a
+   *   fork could wait for ever;
+   * - it failed (unreachable, a lock another run held): the play tries again instead of reporting
+   *   what was true when the run started.
    */
   take(host: string, key: string | undefined): Promise<Opened | undefined> | undefined {
     const a = this.open.get(host);
     if (!a) return undefined;
     this.open.delete(host);
-    if (!a.started || key !== a.key) {
+    if (!a.started) {
       a.dropped = true;
       this.hooks.dropped?.(host);
-      void a.opened.then(dispose);
       return undefined;
     }
-    if (a.readyAt !== undefined && performance.now() - a.readyAt > this.maxAgeMs) this.hooks.expired?.(host);
-    return a.opened;
+    if (key !== a.key) {
+      a.dropped = true;
+      this.hooks.dropped?.(host);
+      return this.dispose(a.opened).then(() => undefined);
+    }
+    return a.opened.then((o) => {
+      if (!o?.result) return o;
+      this.hooks.dropped?.(host);
+      return this.dispose(Promise.resolve(o)).then(() => undefined);
+    });
+  }
+
+  private dispose(o: Promise<Opened | undefined>): Promise<void> {
+    const p = o.then(dispose);
+    this.closing.add(p);
+    void p.finally(() => this.closing.delete(p));
+    return p;
   }
 
   /** The run is over: connections nobody took are released and closed (one still being made, once made). */
   async close(): Promise<void> {
-    this.closing = true;
+    this.stopped = true;
     const left = [...this.open.values()];
     this.open.clear();
     for (const a of left) a.dropped = true;
     // One still queued resolves without connecting once a fork is free; only those started are waited for.
-    await Promise.all(left.filter((a) => a.started).map((a) => a.opened.then(dispose)));
+    for (const a of left) if (a.started) void this.dispose(a.opened);
+    await Promise.all([...this.closing]);
   }
-}
-
-async function dispose(o: Opened | undefined): Promise<void> {
-  o?.lock?.release();
-  await o?.transport?.close().catch(() => undefined);
 }

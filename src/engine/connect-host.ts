@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConfigError, LvsrunError, TransportError } from '../errors.js';
 import type { TemplateEngine } from '../template/render.js';
 import type { Transport } from '../transport/types.js';
@@ -92,10 +93,19 @@ export function connectKey(vars: Record<string, unknown>, templates: TemplateEng
     } catch (e) {
       file = `\0${(e as Error).message}`;
     }
-    return JSON.stringify([file, own]);
+    // hashed: kept for every host a run connects ahead, and only ever compared
+    return createHash('sha256')
+      .update(JSON.stringify([file, own]))
+      .digest('base64');
   } catch {
     return undefined;
   }
+}
+
+/** Release the lock and close the connection `openHost` gave (nothing when it gave none). */
+export async function dispose(o: Opened | undefined): Promise<void> {
+  o?.lock?.release();
+  await o?.transport?.close().catch(() => undefined);
 }
 
 /** Connect once per run (the connection is reused by every task), then take the host lock. */

@@ -11,6 +11,11 @@ export interface Probe {
   /** The probe read the host's variables directly: trusted only if no task registered a result since. */
   readVars: boolean;
   registers: number;
+  /**
+   * Sent ahead of the task's play (engine/connect-ahead.ts): trusted only before `at`
+   * (performance.now()) and if no change was made on any host of the run since (`runChanges`).
+   */
+  aheadOfPlay?: { at: number; runChanges: number };
 }
 
 /**

@@ -30,6 +30,8 @@ export interface TaskEnv {
   ahead?: (task: Task) => readonly Task[];
   /** Results registered so far on every host of the run: one counter the whole run shares. */
   registered?: { count: number };
+  /** Changes made on every host of the run so far (a probe sent ahead of its play is void once this moves). */
+  runChanges?: () => number;
 }
 
 interface ItemOutcome {

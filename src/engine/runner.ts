@@ -10,7 +10,7 @@ import type { EventBus } from './events.js';
 import { ensureConnected, type Connector } from './connect-host.js';
 import { ConnectAhead } from './connect-ahead.js';
 import { HostState, aheadView, delegateView } from './host-state.js';
-import { probeAhead, type ProbeEnv } from './speculate.js';
+import { AHEAD_OF_PLAY_MAX_AGE_MS, probeAhead, type ProbeEnv } from './speculate.js';
 import { rollbackHost } from './rollback-host.js';
 import { runTask, type TaskEnv } from './run-task.js';
 import { runBatch, type BatchExec } from './play-exec.js';
@@ -108,22 +108,38 @@ export async function runPlaybook(
   // Hosts whose first play (or serial batch) comes later connect while the run has forks to spare,
   // and once connected, the first tasks of that play are probed (read-only; checked again at their turn).
   const firstPlay = new Map<string, ProbeEnv & { tasks: Task[] }>();
-  const ahead = new ConnectAhead(connect, (fn) => queue.add(fn, { priority: -1, throwOnTimeout: true }), {
-    ready: (h, o) => {
-      const p = firstPlay.get(h);
-      if (!p || !o.transport || opts.signal?.aborted) return;
-      const hs = state(h);
-      probeAhead(p, aheadView(hs, o.transport), p.tasks);
+  /** Changes made on every host so far: an answer asked ahead of its play is void once this moves. */
+  const runChanges = (): number => {
+    let n = 0;
+    for (const s of states.values()) n += s.probing.changes;
+    return n;
+  };
+  // At most the forks the first batch leaves free connect ahead at once, so that the play's own work
+  // always finds a fork (p-queue hands a freed fork to the next job before the play asks for it).
+  let aheadQueue: PQueue | undefined;
+  const ahead = new ConnectAhead(
+    connect,
+    (fn) => aheadQueue!.add(() => queue.add(fn, { priority: -1, throwOnTimeout: true }), { throwOnTimeout: true }),
+    {
+      ready: (h, o) => {
+        const p = firstPlay.get(h);
+        if (!p || !o.transport || opts.signal?.aborted) return;
+        const stamp = { at: performance.now() + AHEAD_OF_PLAY_MAX_AGE_MS, runChanges: runChanges() };
+        probeAhead(p, aheadView(state(h), o.transport), p.tasks, 0, stamp);
+      },
+      dropped: (h) => {
+        state(h).probing.probes.clear();
+        state(h).facts.clear();
+      },
     },
-    dropped: (h) => {
-      state(h).probing.probes.clear();
-      state(h).facts.clear();
-    },
-    expired: (h) => state(h).probing.probes.clear(),
-  });
+  );
+  opts.signal?.addEventListener('abort', () => ahead.stop(), { once: true });
   let aheadStarted = false;
   const connectAhead = (now: string[]): void => {
     aheadStarted = true;
+    const spare = Math.max(1, opts.forks) - now.length;
+    if (spare < 1) return;
+    aheadQueue = new PQueue({ concurrency: spare });
     const seen = new Set(now);
     for (const play of pb.plays) {
       const hosts = selectHosts(inv, play.hosts).filter((h) => !limit || limit.has(h));
@@ -137,10 +153,12 @@ export async function runPlaybook(
         registered,
         tasks: selectedTasks(play, opts),
       };
+      // Only the hosts of a play's first batch are probed ahead: a later batch's answers would be old by its turn.
+      const firstBatch = new Set(batches(hosts, play.serial)[0] ?? []);
       for (const h of hosts) {
         if (seen.has(h)) continue;
         seen.add(h);
-        firstPlay.set(h, probing);
+        if (firstBatch.has(h)) firstPlay.set(h, probing);
         ahead.start(h, { play: play.name, vars: vars(state(h)), templates, opts });
       }
     }
@@ -176,6 +194,7 @@ export async function runPlaybook(
         return i === undefined ? [] : tasks.slice(i + 1);
       },
       registered,
+      runChanges,
     };
     // delegate_to: the named inventory host, connected and locked once for the run like any other.
     const delegateTo = async (hs: HostState, task: Task, vars: Record<string, unknown>): Promise<HostState> => {

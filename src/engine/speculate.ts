@@ -26,7 +26,16 @@ export interface ProbeEnv {
   signal?: AbortSignal;
   vars: (hs: HostState, task?: Task) => Record<string, unknown>;
   registered?: { count: number };
+  /** Changes made on every host of the run so far (applied plans). */
+  runChanges?: () => number;
 }
+
+/**
+ * How old an answer asked ahead of its task's play may be at the task's turn: about what a probe
+ * sent ahead within a play may be. Older ones (a long play before, a later serial batch) are asked
+ * again, so that a task does not act on what a host said long before.
+ */
+export const AHEAD_OF_PLAY_MAX_AGE_MS = 5000;
 
 /** wait_for's check waits, and would hold up the shell for the probes behind it. */
 const WAITS = 'wait_for';
@@ -66,7 +75,13 @@ export function probeKey(p: unknown, become: unknown, check: boolean): string {
  * are stale by their turn, so it shrinks to none, and the host does no extra work. `atLeast`: a
  * change's steps were just sent, so the next tasks' probes, run after them, will not be stale.
  */
-export function probeAhead(env: ProbeEnv, hs: HostState, ahead: readonly Task[], atLeast = 0): void {
+export function probeAhead(
+  env: ProbeEnv,
+  hs: HostState,
+  ahead: readonly Task[],
+  atLeast = 0,
+  aheadOfPlay?: Probe['aheadOfPlay'],
+): void {
   // A change recorded but not yet written (another task's, delegated here, waiting on the journal)
   // would run after a probe sent now while counting as made before it: wait for it.
   if (hs.probing.unsent > 0) return;
@@ -76,7 +91,7 @@ export function probeAhead(env: ProbeEnv, hs: HostState, ahead: readonly Task[],
   while (n > 0 && n < ahead.length && cannotChange(ahead[n - 1]!)) n++;
   for (const t of ahead.slice(0, n)) {
     if (hs.probing.probes.get(t)?.changes === hs.probing.changes) continue;
-    const p = startProbe(env, hs, t);
+    const p = startProbe(env, hs, t, aheadOfPlay);
     if (p) hs.probing.probes.set(t, p);
     else hs.probing.probes.delete(t);
   }
@@ -87,7 +102,7 @@ function cannotChange(task: Task): boolean {
   return mod !== undefined && (isControllerModule(mod) || mod.readOnly === true);
 }
 
-function startProbe(env: ProbeEnv, hs: HostState, task: Task): Probe | undefined {
+function startProbe(env: ProbeEnv, hs: HostState, task: Task, aheadOfPlay?: Probe['aheadOfPlay']): Probe | undefined {
   const mod = lookupModule(task.module);
   // Controller-side tasks, loops, and modules whose check is not a quick read are left to their turn.
   // A delegated task probes another host, and a run_once task only one host: both wait for their turn.
@@ -116,6 +131,7 @@ function startProbe(env: ProbeEnv, hs: HostState, task: Task): Probe | undefined
       rendered: [],
       readVars: false,
       registers: env.registered?.count ?? 0,
+      ...(aheadOfPlay ? { aheadOfPlay } : {}),
     };
     const ctx = watched(
       makeCtx({
@@ -175,6 +191,8 @@ export async function takeProbe(
     return undefined;
   }
   if (probe.key !== key) return undefined;
+  const early = probe.aheadOfPlay;
+  if (early && (performance.now() > early.at || (env.runChanges?.() ?? 0) !== early.runChanges)) return undefined;
   if (probe.readVars && probe.registers !== (env.registered?.count ?? 0)) return undefined;
   try {
     if (probe.rendered.some((r) => render(r.text, r.file) !== r.out)) return undefined;

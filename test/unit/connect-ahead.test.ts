@@ -23,7 +23,8 @@ function fake(name: string): FakeTransport {
 }
 
 /**
- * Runs `pb` over fake hosts; every connect makes a new FakeTransport (kept in `made`), and `log`
+ * Runs `pb` over fake hosts; every connect makes a new FakeTransport (kept in `made`, in the order
+ * they were made), and `log`
  * has `connect HOST` and `HOST: CMD` in the order they happened. `down` hosts fail to connect.
  */
 async function run(
@@ -31,11 +32,14 @@ async function run(
   inv: string,
   o: Partial<RunOptions> = {},
   down: string[] = [],
-  delayMs = 0,
+  delayMs: number | ((host: string, n: number) => number) = 0,
   onCmd: (host: string, cmd: string) => void = () => undefined,
+  /** The lock's answer on the host's n-th connection (0 first). */
+  lockAnswer: (host: string, n: number) => string = () => 'LOCKED',
 ) {
   const dir = writePlay(pb, inv);
   const made: Record<string, FakeTransport[]> = {};
+  const connects: Record<string, number> = {};
   const log: string[] = [];
   const events: EngineEvent[] = [];
   const s = await runPlaybook(
@@ -44,14 +48,29 @@ async function run(
     { ...runOptions(), runDir: join(dir, 'run'), ...o },
     async (h) => {
       log.push(`connect ${h}`);
-      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+      // n: this host's n-th connect (0 first), counted when it starts
+      const n = (connects[h] = (connects[h] ?? 0) + 1) - 1;
+      const ms = typeof delayMs === 'number' ? delayMs : delayMs(h, n);
+      if (ms) await new Promise((r) => setTimeout(r, ms));
       if (down.includes(h)) throw new TransportError(`${h}: connection refused`);
       const t = fake(h);
       const exec = t.exec.bind(t);
       t.exec = async (cmd, opts) => {
-        log.push(`${h}: ${cmd}`);
+        log.push(isLock(cmd) ? `${h}#${n}: lock` : `${h}: ${cmd}`);
         onCmd(h, cmd);
-        return exec(cmd, opts);
+        const r = await exec(cmd, opts);
+        return isLock(cmd) ? { ...r, stdout: `${lockAnswer(h, n)}\n` } : r;
+      };
+      const hold = t.hold.bind(t);
+      t.hold = async (cmd) => {
+        const held = await hold(cmd);
+        return {
+          ...held,
+          release: () => {
+            log.push(`${h}#${n}: release`);
+            held.release();
+          },
+        };
       };
       (made[h] ??= []).push(t);
       return t;
@@ -80,6 +99,8 @@ describe('connections opened ahead of a later play', () => {
     expect(firstTask).toBeGreaterThan(-1);
     for (const h of ['r1', 'r2']) {
       expect(log.indexOf(`connect ${h}`), h).toBeLessThan(firstTask);
+      expect(log.indexOf(`${h}#0: lock`), h).toBeGreaterThan(-1);
+      expect(log.indexOf(`${h}#0: lock`), h).toBeLessThan(firstTask);
       // one connection and one lock per host for the whole run
       expect(made[h], h).toHaveLength(1);
       expect(
@@ -175,12 +196,13 @@ describe('connections opened ahead of a later play', () => {
   it("what a later play's host was asked on connecting is asked again if its play comes over 5 s later", async () => {
     const pb = `- hosts: dirs
   tasks:
-    - command: echo one
+    - stat: {path: /etc/lvsrun-y}
 - hosts: rs
   tasks:
     - stat: {path: /etc/lvsrun-x}
 `;
-    const stats = (t: FakeTransport): number => t.calls.filter((c) => c.cmd.startsWith('p=')).length;
+    const stats = (t: FakeTransport): number =>
+      t.calls.filter((c) => c.cmd.startsWith('p=') && c.cmd.includes('lvsrun-x')).length;
     vi.useFakeTimers({ toFake: ['performance'] });
     try {
       for (const [playOneMs, asked] of [
@@ -189,7 +211,7 @@ describe('connections opened ahead of a later play', () => {
       ] as const) {
         // the first play's task takes playOneMs (the clock the engine reads moves on while it runs)
         const { s, made } = await run(pb, INV, LOCK, [], 0, (h, cmd) => {
-          if (h === 'd1' && cmd === 'echo one') vi.advanceTimersByTime(playOneMs);
+          if (h === 'd1' && cmd.includes('lvsrun-y')) vi.advanceTimersByTime(playOneMs);
         });
         expect(s.exitCode).toBe(0);
         for (const h of ['r1', 'r2']) expect(stats(made[h]![0]!), `${h} after ${playOneMs} ms`).toBe(asked);
@@ -197,6 +219,75 @@ describe('connections opened ahead of a later play', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it("a change made anywhere in the run voids what a later play's host was asked ahead", async () => {
+    // d1's play changes something (a command): r1 may share storage with it, or be the same machine
+    const pb = `- hosts: dirs
+  tasks:
+    - command: echo one
+- hosts: rs
+  tasks:
+    - stat: {path: /etc/lvsrun-x}
+`;
+    const noChange = pb.replace('command: echo one', 'stat: {path: /etc/lvsrun-y}');
+    for (const [book, asked] of [
+      [noChange, 1],
+      [pb, 2],
+    ] as const) {
+      const { s, made } = await run(book, INV, LOCK);
+      expect(s.exitCode).toBe(0);
+      const x = made.r1![0]!.calls.filter((c) => c.cmd.startsWith('p=') && c.cmd.includes('lvsrun-x'));
+      expect(x, book).toHaveLength(asked);
+    }
+  });
+
+  it('the age of an answer asked ahead is checked when its task uses it, whoever took the connection', async () => {
+    // d1's play delegates a no-op stat to r1 (taking r1's early connection), then runs 6 s, changing nothing
+    const pb = `- hosts: dirs
+  tasks:
+    - stat: {path: /etc/lvsrun-y}
+      delegate_to: r1
+    - stat: {path: /etc/lvsrun-z}
+- hosts: rs
+  tasks:
+    - stat: {path: /etc/lvsrun-x}
+`;
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const { s, made } = await run(pb, INV, LOCK, [], 0, (h, cmd) => {
+        if (h === 'd1' && cmd.includes('lvsrun-z')) vi.advanceTimersByTime(6000);
+      });
+      expect(s.results.filter((r) => r.status === 'failed')).toEqual([]);
+      expect(made.r1).toHaveLength(1);
+      const x = made.r1![0]!.calls.filter((c) => c.cmd.startsWith('p=') && c.cmd.includes('lvsrun-x'));
+      expect(x).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("a lock another run held when the run started is tried again at the host's play", async () => {
+    const { s, made } = await run(TWO_PLAYS, INV, LOCK, [], 0, undefined, (h, n) =>
+      h === 'r1' && n === 0 ? 'BUSY {"run":"other","operator":"bob@ops"}' : 'LOCKED',
+    );
+    expect(s.recap.r1).toMatchObject({ changed: 1, failed: 0 });
+    expect(made.r1).toHaveLength(2);
+    expect(made.r1![0]!.closes).toBe(1);
+  });
+
+  it('a connection still being made when it is dropped is closed, its lock released, before the host is locked again', async () => {
+    // A second lock taken while the first is held would meet this run's own record and go on without
+    // a flock of its own, and the host would be unlocked once the first connection closed.
+    const inv = INV.replace('r1: {}', `r1: {lvsrun_lock_file: "/tmp/{{play_hosts.length}}.lock"}`);
+    const pb = `- hosts: dirs\n  tasks:\n    - command: /bin/false\n- hosts: all\n  tasks:\n    - command: echo two\n`;
+    // r1's first connection is still being made when its play comes
+    const { s, made, log } = await run(pb, inv, LOCK, [], (h, n) => (h === 'r1' && n === 0 ? 50 : 0));
+    expect(s.recap.r1).toMatchObject({ changed: 1, failed: 0 });
+    expect(made.r1).toHaveLength(2);
+    const r1 = log.filter((l) => /^r1#\d: (lock|release)$/.test(l));
+    expect(r1).toEqual(['r1#0: lock', 'r1#0: release', 'r1#1: lock', 'r1#1: release']);
+    expect(made.r1![0]!.closes).toBe(1);
   });
 
   it('--check opens later hosts ahead too, without taking a lock', async () => {
