@@ -30,8 +30,10 @@ export interface TaskEnv {
   ahead?: (task: Task) => readonly Task[];
   /** Results registered so far on every host of the run: one counter the whole run shares. */
   registered?: { count: number };
-  /** Changes made on every host of the run so far (a probe sent ahead of its play is void once this moves). */
+  /** Changes on every host of the run so far (a probe sent ahead of its play is void once this moves). */
   runChanges?: () => number;
+  /** A change's steps are done. */
+  changeDone?: () => void;
 }
 
 interface ItemOutcome {
@@ -159,6 +161,7 @@ async function runItem(
     : undefined;
   // A change between its journal record and its steps' writing: probes sent meanwhile could run before it.
   let unsent = false;
+  let applied = false;
   const run = await runModule(
     mod,
     p,
@@ -172,6 +175,7 @@ async function runItem(
       onApply: () => {
         changed(on.probing);
         unsent = true;
+        applied = true;
       },
       // Probes sent behind the steps see the state they leave: a converge's next task is probed in
       // the same round trip as this one's change.
@@ -190,6 +194,8 @@ async function runItem(
     },
   ).finally(() => {
     if (unsent) stepsSent(on.probing); // the steps never went (a journal or transport failure)
+    // The change is done, or failed: answers asked ahead of a play while it was under way are void.
+    if (applied) env.changeDone?.();
   });
   const { plan } = run;
   if (plan.action === 'noop') {

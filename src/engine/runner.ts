@@ -108,9 +108,13 @@ export async function runPlaybook(
   // Hosts whose first play (or serial batch) comes later connect while the run has forks to spare,
   // and once connected, the first tasks of that play are probed (read-only; checked again at their turn).
   const firstPlay = new Map<string, ProbeEnv & { tasks: Task[] }>();
-  /** Changes made on every host so far: an answer asked ahead of its play is void once this moves. */
+  /**
+   * Changes on every host so far, counted when applied and again when done: an answer asked ahead of
+   * its play is void once this moves (also for a change that was under way when it was asked).
+   */
+  const done = { count: 0 };
   const runChanges = (): number => {
-    let n = 0;
+    let n = done.count;
     for (const s of states.values()) n += s.probing.changes;
     return n;
   };
@@ -195,6 +199,7 @@ export async function runPlaybook(
       },
       registered,
       runChanges,
+      changeDone: () => void done.count++,
     };
     // delegate_to: the named inventory host, connected and locked once for the run like any other.
     const delegateTo = async (hs: HostState, task: Task, vars: Record<string, unknown>): Promise<HostState> => {

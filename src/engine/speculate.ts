@@ -26,7 +26,10 @@ export interface ProbeEnv {
   signal?: AbortSignal;
   vars: (hs: HostState, task?: Task) => Record<string, unknown>;
   registered?: { count: number };
-  /** Changes made on every host of the run so far (applied plans). */
+  /**
+   * Changes on every host of the run so far, each counted when its plan is applied and again when
+   * its steps are done: an answer asked while a change was under way is not taken for one after it.
+   */
   runChanges?: () => number;
 }
 
@@ -90,11 +93,18 @@ export function probeAhead(
   // the task after it is probed too (a converge's `stat` + `when` then costs one round trip, not two).
   while (n > 0 && n < ahead.length && cannotChange(ahead[n - 1]!)) n++;
   for (const t of ahead.slice(0, n)) {
-    if (hs.probing.probes.get(t)?.changes === hs.probing.changes) continue;
+    const out = hs.probing.probes.get(t);
+    if (out && out.changes === hs.probing.changes && !pastLimits(env, out)) continue;
     const p = startProbe(env, hs, t, aheadOfPlay);
     if (p) hs.probing.probes.set(t, p);
     else hs.probing.probes.delete(t);
   }
+}
+
+/** A probe sent ahead of its play that is too old, or sent before a change made on any host since. */
+function pastLimits(env: ProbeEnv, probe: Probe): boolean {
+  const early = probe.aheadOfPlay;
+  return early !== undefined && (performance.now() > early.at || (env.runChanges?.() ?? 0) !== early.runChanges);
 }
 
 function cannotChange(task: Task): boolean {
@@ -191,8 +201,7 @@ export async function takeProbe(
     return undefined;
   }
   if (probe.key !== key) return undefined;
-  const early = probe.aheadOfPlay;
-  if (early && (performance.now() > early.at || (env.runChanges?.() ?? 0) !== early.runChanges)) return undefined;
+  if (pastLimits(env, probe)) return undefined;
   if (probe.readVars && probe.registers !== (env.registered?.count ?? 0)) return undefined;
   try {
     if (probe.rendered.some((r) => render(r.text, r.file) !== r.out)) return undefined;

@@ -32,13 +32,16 @@ async function run(
   inv: string,
   o: Partial<RunOptions> = {},
   down: string[] = [],
-  delayMs: number | ((host: string, n: number) => number) = 0,
-  onCmd: (host: string, cmd: string) => void = () => undefined,
+  delayMs: number | ((host: string, n: number) => number | Promise<void>) = 0,
+  onCmd: (host: string, cmd: string) => void | Promise<void> = () => undefined,
   /** The lock's answer on the host's n-th connection (0 first). */
   lockAnswer: (host: string, n: number) => string = () => 'LOCKED',
+  /** Gets `made` as soon as it exists, for a hook to look at hosts while the run goes on. */
+  share: (made: Record<string, FakeTransport[]>) => void = () => undefined,
 ) {
   const dir = writePlay(pb, inv);
   const made: Record<string, FakeTransport[]> = {};
+  share(made);
   const connects: Record<string, number> = {};
   const log: string[] = [];
   const events: EngineEvent[] = [];
@@ -50,14 +53,15 @@ async function run(
       log.push(`connect ${h}`);
       // n: this host's n-th connect (0 first), counted when it starts
       const n = (connects[h] = (connects[h] ?? 0) + 1) - 1;
-      const ms = typeof delayMs === 'number' ? delayMs : delayMs(h, n);
-      if (ms) await new Promise((r) => setTimeout(r, ms));
+      const wait = typeof delayMs === 'number' ? delayMs : delayMs(h, n);
+      if (typeof wait !== 'number') await wait;
+      else if (wait) await new Promise((r) => setTimeout(r, wait));
       if (down.includes(h)) throw new TransportError(`${h}: connection refused`);
       const t = fake(h);
       const exec = t.exec.bind(t);
       t.exec = async (cmd, opts) => {
         log.push(isLock(cmd) ? `${h}#${n}: lock` : `${h}: ${cmd}`);
-        onCmd(h, cmd);
+        await onCmd(h, cmd);
         const r = await exec(cmd, opts);
         return isLock(cmd) ? { ...r, stdout: `${lockAnswer(h, n)}\n` } : r;
       };
@@ -240,6 +244,43 @@ describe('connections opened ahead of a later play', () => {
       const x = made.r1![0]!.calls.filter((c) => c.cmd.startsWith('p=') && c.cmd.includes('lvsrun-x'));
       expect(x, book).toHaveLength(asked);
     }
+  });
+
+  it('an answer asked ahead while a change was under way on another host is not taken for one after it', async () => {
+    // r1 connects (and is asked about lvsrun-x) only once d1's change is under way, and d1's change
+    // finishes only once r1 has been asked: the answer may predate what d1's change does.
+    const pb = `- hosts: dirs
+  tasks:
+    - command: echo one
+- hosts: rs
+  tasks:
+    - stat: {path: /etc/lvsrun-x}
+`;
+    let underWay!: () => void;
+    const started = new Promise<void>((r) => (underWay = r));
+    const asked = (made: Record<string, FakeTransport[]>): boolean =>
+      Boolean(made.r1?.[0]?.calls.some((c) => c.cmd.includes('lvsrun-x')));
+    const waitFor = async (cond: () => boolean): Promise<void> => {
+      while (!cond()) await new Promise((r) => setTimeout(r, 5));
+    };
+    let madeRef: Record<string, FakeTransport[]> = {};
+    const { s, made } = await run(
+      pb,
+      INV,
+      LOCK,
+      [],
+      (h) => (h === 'r1' ? started : 0),
+      async (h, cmd) => {
+        if (h !== 'd1' || cmd !== 'echo one') return;
+        underWay();
+        await waitFor(() => asked(madeRef));
+      },
+      undefined,
+      (m) => (madeRef = m),
+    );
+    expect(s.exitCode).toBe(0);
+    const x = made.r1![0]!.calls.filter((c) => c.cmd.startsWith('p=') && c.cmd.includes('lvsrun-x'));
+    expect(x).toHaveLength(2);
   });
 
   it('the age of an answer asked ahead is checked when its task uses it, whoever took the connection', async () => {

@@ -345,6 +345,31 @@ describe('probes sent ahead (one round trip for a no-op run)', () => {
     expect(r.hosts.get('d1')!.roundTrips()).toBeLessThanOrEqual(1);
   });
 
+  it("when a change elsewhere voids a later play's answers, its tasks are asked again together, not one at a time", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
+    const pb = `- name: one
+  hosts: h1
+  tasks:
+    - {name: root, file: {path: "{{d}}", state: directory}}
+    - {name: always, command: /bin/true}
+- name: two
+  hosts: d1
+  tasks:
+    - {name: b, copy: {content: "b\\n", dest: "{{d}}/b"}}
+    - {name: c, copy: {content: "c\\n", dest: "{{d}}/c"}}
+    - {name: e, copy: {content: "e\\n", dest: "{{d}}/e"}}
+    - {name: f, copy: {content: "f\\n", dest: "{{d}}/f"}}
+`;
+    await run(dir, pb, ['h1', 'd1']);
+    const r = await run(dir, pb, ['h1', 'd1']);
+    expect(r.s.recap.d1).toMatchObject({ ok: 4, changed: 0, failed: 0 });
+    // d1's answers asked ahead are void (h1's command is a change), so all four are asked again
+    const d1 = r.hosts.get('d1')!;
+    expect(d1.sent.filter((c) => c.startsWith('p='))).toHaveLength(8);
+    // ...in one round trip after the one that asked ahead, not in four
+    expect(d1.roundTrips()).toBeLessThanOrEqual(2);
+  });
+
   it("a later play's probe sent ahead is not trusted after a change delegated to its host", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
     await run(dir, `- hosts: all\n  tasks:\n    - {name: root, file: {path: "{{d}}", state: directory}}\n`, [
