@@ -84,6 +84,18 @@ async function run(
   return { s, made, log, events };
 }
 
+/** d1's play changes something (a command); r1's play asks about /etc/lvsrun-x. */
+const CHANGE_THEN_STAT = `- hosts: dirs
+  tasks:
+    - command: echo one
+- hosts: rs
+  tasks:
+    - stat: {path: /etc/lvsrun-x}
+`;
+/** How many times r1's first connection was asked about /etc/lvsrun-x. */
+const askedX = (made: Record<string, FakeTransport[]>): number =>
+  made.r1![0]!.calls.filter((c) => c.cmd.startsWith('p=') && c.cmd.includes('lvsrun-x')).length;
+
 const INV = 'all:\n  children:\n    dirs:\n      hosts: {d1: {}}\n    rs:\n      hosts: {r1: {}, r2: {}}\n';
 const TWO_PLAYS = `- name: directors
   hosts: dirs
@@ -227,13 +239,7 @@ describe('connections opened ahead of a later play', () => {
 
   it("a change made anywhere in the run voids what a later play's host was asked ahead", async () => {
     // d1's play changes something (a command): r1 may share storage with it, or be the same machine
-    const pb = `- hosts: dirs
-  tasks:
-    - command: echo one
-- hosts: rs
-  tasks:
-    - stat: {path: /etc/lvsrun-x}
-`;
+    const pb = CHANGE_THEN_STAT;
     const noChange = pb.replace('command: echo one', 'stat: {path: /etc/lvsrun-y}');
     for (const [book, asked] of [
       [noChange, 1],
@@ -241,21 +247,14 @@ describe('connections opened ahead of a later play', () => {
     ] as const) {
       const { s, made } = await run(book, INV, LOCK);
       expect(s.exitCode).toBe(0);
-      const x = made.r1![0]!.calls.filter((c) => c.cmd.startsWith('p=') && c.cmd.includes('lvsrun-x'));
-      expect(x, book).toHaveLength(asked);
+      expect(askedX(made), book).toBe(asked);
     }
   });
 
   it('an answer asked ahead while a change was under way on another host is not taken for one after it', async () => {
     // r1 connects (and is asked about lvsrun-x) only once d1's change is under way, and d1's change
     // finishes only once r1 has been asked: the answer may predate what d1's change does.
-    const pb = `- hosts: dirs
-  tasks:
-    - command: echo one
-- hosts: rs
-  tasks:
-    - stat: {path: /etc/lvsrun-x}
-`;
+    const pb = CHANGE_THEN_STAT;
     let underWay!: () => void;
     const started = new Promise<void>((r) => (underWay = r));
     const asked = (made: Record<string, FakeTransport[]>): boolean =>
@@ -279,8 +278,7 @@ describe('connections opened ahead of a later play', () => {
       (m) => (madeRef = m),
     );
     expect(s.exitCode).toBe(0);
-    const x = made.r1![0]!.calls.filter((c) => c.cmd.startsWith('p=') && c.cmd.includes('lvsrun-x'));
-    expect(x).toHaveLength(2);
+    expect(askedX(made)).toBe(2);
   });
 
   it('the age of an answer asked ahead is checked when its task uses it, whoever took the connection', async () => {
@@ -301,8 +299,7 @@ describe('connections opened ahead of a later play', () => {
       });
       expect(s.results.filter((r) => r.status === 'failed')).toEqual([]);
       expect(made.r1).toHaveLength(1);
-      const x = made.r1![0]!.calls.filter((c) => c.cmd.startsWith('p=') && c.cmd.includes('lvsrun-x'));
-      expect(x).toHaveLength(2);
+      expect(askedX(made)).toBe(2);
     } finally {
       vi.useRealTimers();
     }
