@@ -137,7 +137,8 @@ export async function runPlaybook(
       },
     },
   );
-  opts.signal?.addEventListener('abort', () => ahead.stop(), { once: true });
+  const stopAhead = (): void => ahead.stop();
+  opts.signal?.addEventListener('abort', stopAhead, { once: true });
   let aheadStarted = false;
   const connectAhead = (now: string[]): void => {
     aheadStarted = true;
@@ -325,6 +326,7 @@ export async function runPlaybook(
       [...states.values()].filter((hs) => hs.undoLog.length).map((hs) => queue.add(() => rollback(hs, play))),
     );
   }
+  opts.signal?.removeEventListener('abort', stopAhead);
   await ahead.close();
   for (const s of states.values()) s.lock?.release();
   const roundTrips: Record<string, number> = Object.create(null) as Record<string, number>;
