@@ -21,6 +21,8 @@ export class ConnectAhead {
   private readonly open = new Map<string, Ahead>();
   /** Connections dropped and still being closed: the run waits for them before it ends. */
   private readonly closing = new Set<Promise<void>>();
+  /** Connections no play uses, whose locks are held until the run ends. */
+  private readonly kept: Array<Promise<Opened | undefined>> = [];
   private stopped = false;
 
   constructor(
@@ -58,10 +60,10 @@ export class ConnectAhead {
   }
 
   /**
-   * The connection opened ahead for `host`, or undefined: then the caller connects afresh, after
-   * whatever was opened ahead is closed and its lock released (else the new connection would meet
-   * this run's own lock record and go on without a lock of its own). It is not used when
-   * - it was made from other variables (`key`) than the play has now;
+   * The connection opened ahead for `host`, or undefined: then the caller connects afresh. It is not
+   * used when
+   * - it was made from other variables (`key`) than the play has now (it stays open, its lock held,
+   *   until the run ends);
    * - it has not started: the caller holds a fork, and waiting in it for a connect that waits for a
    *   fork could wait for ever;
    * - it failed (unreachable, a lock another run held): the play tries again instead of reporting
@@ -79,7 +81,11 @@ export class ConnectAhead {
     if (key !== a.key) {
       a.dropped = true;
       this.hooks.dropped?.(host);
-      return this.dispose(a.opened).then(() => undefined);
+      // Kept open, its lock held, until the run ends: the host's new connection may meet this lock's
+      // record and go on under it (as a second name for one machine does), and the host must not be
+      // unlocked when this one closes.
+      this.kept.push(a.opened);
+      return undefined;
     }
     return a.opened.then((o) => {
       if (!o?.result) return o;
@@ -103,6 +109,7 @@ export class ConnectAhead {
     for (const a of left) a.dropped = true;
     // One still queued resolves without connecting once a fork is free; only those started are waited for.
     for (const a of left) if (a.started) void this.dispose(a.opened);
+    for (const o of this.kept.splice(0)) void this.dispose(o);
     await Promise.all([...this.closing]);
   }
 }
