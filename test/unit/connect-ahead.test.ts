@@ -333,6 +333,35 @@ describe('connections opened ahead of a later play', () => {
     }
   });
 
+  it('no more hosts connect ahead at once than the forks the first batch leaves free', async () => {
+    const inv =
+      'all:\n  children:\n    dirs:\n      hosts: {d1: {}}\n    rs:\n      hosts: {r1: {}, r2: {}, r3: {}, r4: {}, r5: {}}\n';
+    let now = 0;
+    let most = 0;
+    let done = 0;
+    const slowConnect = async (): Promise<void> => {
+      most = Math.max(most, ++now);
+      await new Promise((r) => setTimeout(r, 20));
+      now--;
+      done++;
+    };
+    // Three forks, one taken by the first play's host: two left for connecting ahead. The first play's
+    // task waits until every real server is connected, so every connect counted here is one ahead.
+    const { s, made } = await run(
+      TWO_PLAYS,
+      inv,
+      { ...LOCK, forks: 3 },
+      [],
+      (h) => (h.startsWith('r') ? slowConnect() : 0),
+      async (h, cmd) => {
+        while (h === 'd1' && cmd === 'echo one' && done < 5) await new Promise((r) => setTimeout(r, 5));
+      },
+    );
+    expect(s.exitCode).toBe(0);
+    expect(most).toBe(2);
+    for (const h of ['r1', 'r2', 'r3', 'r4', 'r5']) expect(made[h], h).toHaveLength(1);
+  });
+
   it('--check opens later hosts ahead too, without taking a lock', async () => {
     const { s, made } = await run(TWO_PLAYS, INV, { ...LOCK, check: true });
     expect(s.exitCode).toBe(0);
