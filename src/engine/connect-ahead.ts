@@ -1,4 +1,12 @@
-import { connectKey, dispose, openHost, type ConnectEnv, type Connector, type Opened } from './connect-host.js';
+import {
+  connectKey,
+  dispose,
+  openHost,
+  type ConnectEnv,
+  type Connector,
+  type KeyEnv,
+  type Opened,
+} from './connect-host.js';
 
 type OpenEnv = Omit<ConnectEnv, 'record' | 'bus' | 'ahead'>;
 
@@ -40,7 +48,7 @@ export class ConnectAhead {
   /** Start connecting `host` with the variables of the play that will first use it. */
   start(host: string, env: OpenEnv): void {
     if (this.open.has(host) || this.stopped) return;
-    const key = connectKey(env.vars, env.templates);
+    const key = connectKey(env);
     if (key === undefined) return;
     const a: Ahead = { key, started: false, dropped: false, opened: Promise.resolve(undefined) };
     a.opened = this.spare(() => {
@@ -62,14 +70,14 @@ export class ConnectAhead {
   /**
    * The connection opened ahead for `host`, or undefined: then the caller connects afresh. It is not
    * used when
-   * - it was made from other variables (`key`) than the play has now (it stays open, its lock held,
+   * - it was made from other variables than the play has now (`env`; it stays open, its lock held,
    *   until the run ends);
    * - it has not started: the caller holds a fork, and waiting in it for a connect that waits for a
    *   fork could wait for ever;
    * - it failed (unreachable, a lock another run held): the play tries again instead of reporting
    *   what was true when the run started.
    */
-  take(host: string, key: string | undefined): Promise<Opened | undefined> | undefined {
+  take(host: string, env: KeyEnv): Promise<Opened | undefined> | undefined {
     const a = this.open.get(host);
     if (!a) return undefined;
     this.open.delete(host);
@@ -78,7 +86,7 @@ export class ConnectAhead {
       this.hooks.dropped?.(host);
       return undefined;
     }
-    if (key !== a.key) {
+    if (connectKey(env) !== a.key) {
       a.dropped = true;
       this.hooks.dropped?.(host);
       // Kept open, its lock held, until the run ends: the host's new connection may meet this lock's

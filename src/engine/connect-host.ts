@@ -6,6 +6,7 @@ import type { EventBus } from './events.js';
 import { lockFileOf, lockHost, type HostLock } from './host-lock.js';
 import type { HostState } from './host-state.js';
 import type { RunOptions, TaskResult } from './types.js';
+import { withoutRunLists } from './vars.js';
 
 export type Connector = (host: string, vars: Record<string, unknown>) => Promise<Transport>;
 
@@ -17,7 +18,7 @@ export interface ConnectEnv {
   bus: EventBus;
   record: (r: TaskResult) => void;
   /** Connections opened ahead of the host's first play (engine/connect-ahead.ts). */
-  ahead?: { take(host: string, key: string | undefined): Promise<Opened | undefined> | undefined };
+  ahead?: { take(host: string, env: KeyEnv): Promise<Opened | undefined> | undefined };
 }
 
 /** What connecting to a host and taking its lock gave, kept apart from the host's state until it plays. */
@@ -78,14 +79,17 @@ export function adoptOpened(hs: HostState, o: Opened, env: Pick<ConnectEnv, 'bus
   if (o.result) env.record(o.result);
 }
 
+/** What connectKey reads. */
+export type KeyEnv = Pick<ConnectEnv, 'vars' | 'templates'>;
+
 /**
  * What a connection and its lock were made from: the host's variables as its play sees them (the
  * run-wide host lists left out: they name hosts, not how to reach this one) and the lock file they
  * render. A connection opened ahead is used only if this is the same when the host's play comes.
  * Undefined when the variables cannot be written out (then nothing is opened ahead).
  */
-export function connectKey(vars: Record<string, unknown>, templates: TemplateEngine): string | undefined {
-  const { hostvars: _h, groups: _g, play_hosts: _p, ansible_play_hosts: _a, ansible_play_batch: _b, ...own } = vars;
+export function connectKey({ vars, templates }: KeyEnv): string | undefined {
+  const own = withoutRunLists(vars);
   try {
     let file = '';
     try {
@@ -111,6 +115,6 @@ export async function dispose(o: Opened | undefined): Promise<void> {
 /** Connect once per run (the connection is reused by every task), then take the host lock. */
 export async function ensureConnected(hs: HostState, env: ConnectEnv, connect: Connector): Promise<void> {
   if (hs.transport || hs.unreachable || hs.failed) return;
-  const early = await env.ahead?.take(hs.name, connectKey(env.vars, env.templates));
+  const early = await env.ahead?.take(hs.name, env);
   adoptOpened(hs, early ?? (await openHost(hs.name, env, connect)), env);
 }

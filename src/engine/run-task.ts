@@ -30,10 +30,11 @@ export interface TaskEnv {
   ahead?: (task: Task) => readonly Task[];
   /** Results registered so far on every host of the run: one counter the whole run shares. */
   registered?: { count: number };
-  /** Changes on every host of the run so far (a probe sent ahead of its play is void once this moves). */
-  runChanges?: () => number;
-  /** A change's steps are done. */
-  changeDone?: () => void;
+  /**
+   * Changes on every host of the run so far, each counted when applied and again when its steps are
+   * done: one counter the whole run shares (a probe sent ahead of its play is void once it moves).
+   */
+  changes?: { count: number };
 }
 
 interface ItemOutcome {
@@ -176,6 +177,7 @@ async function runItem(
         changed(on.probing);
         unsent = true;
         applied = true;
+        if (env.changes) env.changes.count++;
       },
       // Probes sent behind the steps see the state they leave: a converge's next task is probed in
       // the same round trip as this one's change.
@@ -195,7 +197,7 @@ async function runItem(
   ).finally(() => {
     if (unsent) stepsSent(on.probing); // the steps never went (a journal or transport failure)
     // The change is done, or failed: answers asked ahead of a play while it was under way are void.
-    if (applied) env.changeDone?.();
+    if (applied && env.changes) env.changes.count++;
   });
   const { plan } = run;
   if (plan.action === 'noop') {

@@ -21,7 +21,7 @@ import { recapOf, exitCodeOf } from './recap.js';
 import { runsUnderTags } from './tag-filter.js';
 import type { RunOptions, RunSummary, TaskResult } from './types.js';
 import { LvsrunError } from '../errors.js';
-import { hostVars, inventoryMagic } from './vars.js';
+import { hostVars, inventoryMagic, withoutRunLists } from './vars.js';
 
 export type { Connector };
 
@@ -90,7 +90,7 @@ export async function runPlaybook(
     // hostvars and groups repeat the inventory, whose secrets the redactor already holds, and the play's
     // host lists are names (walking them for every task made a 1000-host run quadratic); registered
     // results joined it when they were registered (as data, so never rendered here).
-    const { hostvars: _h, groups: _g, play_hosts: _p, ansible_play_hosts: _a, ansible_play_batch: _b, ...own } = vars;
+    const own = withoutRunLists(vars);
     for (const k of Object.keys(registered)) delete own[k];
     opts.redactor?.addVars(own, [], (s) => templates.renderValue(s, vars));
     return vars;
@@ -108,16 +108,9 @@ export async function runPlaybook(
   // Hosts whose first play (or serial batch) comes later connect while the run has forks to spare,
   // and once connected, the first tasks of that play are probed (read-only; checked again at their turn).
   const firstPlay = new Map<string, ProbeEnv & { tasks: Task[] }>();
-  /**
-   * Changes on every host so far, counted when applied and again when done: an answer asked ahead of
-   * its play is void once this moves (also for a change that was under way when it was asked).
-   */
-  const done = { count: 0 };
-  const runChanges = (): number => {
-    let n = done.count;
-    for (const s of states.values()) n += s.probing.changes;
-    return n;
-  };
+  // Changes on every host so far, each counted when applied and again when done: an answer asked
+  // ahead of its play is void once this moves (also for a change under way when it was asked).
+  const changes = { count: 0 };
   // At most the forks the first batch leaves free connect ahead at once, so that the play's own work
   // always finds a fork (p-queue hands a freed fork to the next job before the play asks for it).
   let aheadQueue: PQueue | undefined;
@@ -128,7 +121,7 @@ export async function runPlaybook(
       ready: (h, o) => {
         const p = firstPlay.get(h);
         if (!p || !o.transport || opts.signal?.aborted) return;
-        const stamp = { at: performance.now() + AHEAD_OF_PLAY_MAX_AGE_MS, runChanges: runChanges() };
+        const stamp = { at: performance.now() + AHEAD_OF_PLAY_MAX_AGE_MS, runChanges: changes.count };
         probeAhead(p, aheadView(state(h), o.transport), p.tasks, 0, stamp);
       },
       dropped: (h) => {
@@ -199,8 +192,7 @@ export async function runPlaybook(
         return i === undefined ? [] : tasks.slice(i + 1);
       },
       registered,
-      runChanges,
-      changeDone: () => void done.count++,
+      changes,
     };
     // delegate_to: the named inventory host, connected and locked once for the run like any other.
     const delegateTo = async (hs: HostState, task: Task, vars: Record<string, unknown>): Promise<HostState> => {

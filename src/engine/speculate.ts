@@ -30,7 +30,7 @@ export interface ProbeEnv {
    * Changes on every host of the run so far, each counted when its plan is applied and again when
    * its steps are done: an answer asked while a change was under way is not taken for one after it.
    */
-  runChanges?: () => number;
+  changes?: { count: number };
 }
 
 /**
@@ -104,7 +104,7 @@ export function probeAhead(
 /** A probe sent ahead of its play that is too old, or sent before a change made on any host since. */
 function pastLimits(env: ProbeEnv, probe: Probe): boolean {
   const early = probe.aheadOfPlay;
-  return early !== undefined && (performance.now() > early.at || (env.runChanges?.() ?? 0) !== early.runChanges);
+  return early !== undefined && (performance.now() > early.at || (env.changes?.count ?? 0) !== early.runChanges);
 }
 
 function cannotChange(task: Task): boolean {

@@ -59,6 +59,15 @@ export function hostVars(i: HostVarsInput): Record<string, unknown> {
   );
 }
 
+/**
+ * `vars` without the run-wide lists (`hostvars`, `groups`, the play's hosts): they name every host,
+ * not this one, and the inventory's secrets in them are known already.
+ */
+export function withoutRunLists(vars: Record<string, unknown>): Record<string, unknown> {
+  const { hostvars: _h, groups: _g, play_hosts: _p, ansible_play_hosts: _a, ansible_play_batch: _b, ...own } = vars;
+  return own;
+}
+
 function lazyHostvars(inv: Inventory): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const h of inv.hosts.values()) out[h.name] = { ...h.vars, inventory_hostname: h.name, group_names: h.groups };
