@@ -243,6 +243,20 @@ function isHostvars(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && (v as { [HOSTVARS]?: true })[HOSTVARS] === true;
 }
 
+/** A null-prototype render context; Handlebars names it in its strict-mode error as `name`. */
+function context(name: string): Record<string, unknown> {
+  const out = Object.create(null) as Record<string, unknown>;
+  // a symbol key no template can reach
+  Object.defineProperty(out, Symbol.toPrimitive, { value: () => name });
+  return out;
+}
+
+/** `out[k]` is `compute()`, computed on first access and kept. */
+function defineLazy(out: Record<string, unknown>, k: string, compute: () => unknown): void {
+  let memo: { v: unknown } | undefined;
+  Object.defineProperty(out, k, { enumerable: true, get: () => (memo ??= { v: compute() }).v });
+}
+
 /** What a template sees as `hostvars`: per host, a render context of that host's own variables. */
 function hostvarsContext(
   hv: Record<string, unknown>,
@@ -251,19 +265,11 @@ function hostvarsContext(
   where: Where,
   depth: number,
 ): Record<string, unknown> {
-  const out = Object.create(null) as Record<string, unknown>;
-  Object.defineProperty(out, Symbol.toPrimitive, { value: () => '[hostvars]' });
+  const out = context('[hostvars]');
   for (const [h, own] of Object.entries(hv)) {
     if (!own || typeof own !== 'object') continue;
-    let memo: { v: unknown } | undefined;
-    Object.defineProperty(out, h, {
-      enumerable: true,
-      get: () => {
-        // the host's own variables, and the run-wide magic they may name
-        if (!memo) memo = { v: lazyVars({ ...own, groups, hostvars: hv }, eng, where, depth + 1) };
-        return memo.v;
-      },
-    });
+    // the host's own variables, and the run-wide magic they may name
+    defineLazy(out, h, () => lazyVars({ ...own, groups, hostvars: hv }, eng, where, depth + 1));
   }
   return out;
 }
@@ -282,31 +288,12 @@ function lazyVars(
 ): Record<string, unknown> {
   if (depth > MAX_DEPTH) throw new ConfigError('E_TEMPLATE', 'variables refer to each other in a cycle', { where });
   const data = dataKeys(vars);
-  const out = Object.create(null) as Record<string, unknown>;
-  // Handlebars names the context in its strict-mode error; a symbol key no template can reach.
-  Object.defineProperty(out, Symbol.toPrimitive, { value: () => '[variables]' });
+  const out = context('[variables]');
   for (const [k, v] of Object.entries(vars)) {
     if (!isData(v)) continue;
-    if (isHostvars(v) && !data.has(k)) {
-      let memo: { v: unknown } | undefined;
-      Object.defineProperty(out, k, {
-        enumerable: true,
-        get: () => (memo ??= { v: hostvarsContext(v, vars.groups, eng, where, depth) }).v,
-      });
-      continue;
-    }
-    if (data.has(k) || !hasTemplate(v)) {
-      Object.defineProperty(out, k, { enumerable: true, value: v });
-      continue;
-    }
-    let memo: { v: unknown } | undefined;
-    Object.defineProperty(out, k, {
-      enumerable: true,
-      get: () => {
-        if (!memo) memo = { v: deepRender(v, vars, eng, { ...where, field: where.field ?? k }, depth + 1) };
-        return memo.v;
-      },
-    });
+    if (isHostvars(v) && !data.has(k)) defineLazy(out, k, () => hostvarsContext(v, vars.groups, eng, where, depth));
+    else if (data.has(k) || !hasTemplate(v)) Object.defineProperty(out, k, { enumerable: true, value: v });
+    else defineLazy(out, k, () => deepRender(v, vars, eng, { ...where, field: where.field ?? k }, depth + 1));
   }
   return out;
 }
