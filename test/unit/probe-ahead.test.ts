@@ -115,6 +115,13 @@ async function run(
   return { s, trips: first.roundTrips(), overlapping: first.overlappingPasswords, sent: first.sent, hosts: made };
 }
 
+/** A fresh folder whose hosts' root folder `d` exists already. */
+async function withRoot(names = ['h1']): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
+  await run(dir, `- hosts: all\n  tasks:\n    - {name: root, file: {path: "{{d}}", state: directory}}\n`, names);
+  return dir;
+}
+
 const NOOP_PB = `- hosts: all
   tasks:
     - {name: root, file: {path: "{{d}}", state: directory, mode: "0755"}}
@@ -137,8 +144,7 @@ describe('probes sent ahead (one round trip for a no-op run)', () => {
   });
 
   it('a first converge probes and applies each task in one round trip, and does not probe every task again after each change', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
-    await run(dir, `- hosts: all\n  tasks:\n    - {name: root, file: {path: "{{d}}", state: directory}}\n`);
+    const dir = await withRoot();
     const tasks = Array.from(
       { length: 12 },
       (_, i) => `    - {name: t${i}, copy: {content: "${i}\\n", dest: "{{d}}/f${i}"}}\n`,
@@ -222,8 +228,7 @@ describe('probes sent ahead (one round trip for a no-op run)', () => {
   });
 
   it('a probe sent before a change is not trusted: the task looks again and sees the change', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
-    await run(dir, `- hosts: all\n  tasks:\n    - {name: root, file: {path: "{{d}}", state: directory}}\n`);
+    const dir = await withRoot();
     // Task 2's probe goes out with task 1's, while the file is still absent. Task 1 then writes it.
     const pb = `- hosts: all
   tasks:
@@ -242,8 +247,7 @@ describe('probes sent ahead (one round trip for a no-op run)', () => {
   });
 
   it('a template that reads a result registered in between is rendered and compared again', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
-    await run(dir, `- hosts: all\n  tasks:\n    - {name: root, file: {path: "{{d}}", state: directory}}\n`);
+    const dir = await withRoot();
     writeFileSync(join(dir, 't.hbs'), 'seen={{seen.stat.exists}}\n');
     writeFileSync(join(dir, 'root', 'a'), 'a\n');
     writeFileSync(join(dir, 'root', 't'), 'seen=true\n');
@@ -263,11 +267,7 @@ describe('probes sent ahead (one round trip for a no-op run)', () => {
   });
 
   it('a change delegated to a host makes that host’s own probes stale', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
-    await run(dir, `- hosts: all\n  tasks:\n    - {name: root, file: {path: "{{d}}", state: directory}}\n`, [
-      'h1',
-      'd1',
-    ]);
+    const dir = await withRoot(['h1', 'd1']);
     // d1's probe of `mine` goes out with `first`, while `shared` is absent; then h1 writes it on d1.
     const pb = `- hosts: all
   tasks:
@@ -288,8 +288,7 @@ describe('probes sent ahead (one round trip for a no-op run)', () => {
   });
 
   it('in a converge, a task acting on a stat is probed with the stat, behind the change before them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
-    await run(dir, `- hosts: all\n  tasks:\n    - {name: root, file: {path: "{{d}}", state: directory}}\n`);
+    const dir = await withRoot();
     // The stat cannot change the host: the task after it is probed behind the change before it.
     // (After three changes in a row, only the next task is probed behind a change.)
     const pb = `- hosts: all
@@ -371,11 +370,7 @@ describe('probes sent ahead (one round trip for a no-op run)', () => {
   });
 
   it("a later play's probe sent ahead is not trusted after a change delegated to its host", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lvsrun-probe-'));
-    await run(dir, `- hosts: all\n  tasks:\n    - {name: root, file: {path: "{{d}}", state: directory}}\n`, [
-      'h1',
-      'd1',
-    ]);
+    const dir = await withRoot(['h1', 'd1']);
     // d1's probe of `mine` goes out as soon as d1 is connected, while `shared` is absent; then h1's
     // play writes it on d1.
     const pb = `- name: one
