@@ -17,7 +17,7 @@ const INV = `all:
           y: "{{hostvars.d1.x}}+{{hostvars.d1.tag}}"
           c1: "{{hostvars.r1.c2}}"
           c2: "{{hostvars.r1.c1}}"
-          brace: "{{'{{'}}not a template{{'}}'}}"
+          brace: '\\{{inventory_hostname}} \\{{hostvars.d1.x}}'
 `;
 
 describe('hostvars', () => {
@@ -48,6 +48,14 @@ describe('hostvars', () => {
     expect(r.s.exitCode).toBe(2);
     expect(r.s.results[0]!.msg).toMatch(/refer to each other in a cycle/);
     expect(cmds(r.t.r1!)).toEqual([]);
+  });
+
+  it('a variable that renders to template text stays text when another host reads it', async () => {
+    // r1's brace is `\{{inventory_hostname}} \{{hostvars.d1.x}}`: Handlebars' escape, rendered to
+    // braces once; rendered again it would name d1's values.
+    const r = await runFlow(`- hosts: d1\n  tasks:\n    - command: echo {{hostvars.r1.brace}}\n`, INV);
+    expect(r.s.exitCode, JSON.stringify(r.s.results.map((x) => x.msg))).toBe(0);
+    expect(cmds(r.t.d1!)).toEqual(["echo '{{inventory_hostname}}' '{{hostvars.d1.x}}'"]);
   });
 
   it('prototype names and unknown hosts are undefined variables, as a missing host is; nothing runs', async () => {
