@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 // fast-allocating process): a run's live data is small, but a 200-host run peaked at 210 MiB with
 // the default and 150 MiB with this, for about 5% more CPU. Set before anything is loaded.
 setFlagsFromString('--heap-growing-percent=50');
-const { main } = await import('../dist/cli/main.js');
+const { main } = await import('../dist/lvsrun-cli.js');
 
 const code = await main(process.argv.slice(2), {
   out: (s) => process.stdout.write(s),

@@ -35,3 +35,5 @@ fi
 # Incremental: its record lives in dist/, so an unchanged tree builds in a couple of seconds and a
 # removed dist/ builds in full.
 npx tsc -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo
+# bin/lvsrun.js runs one bundle of what tsc just wrote (scripts/bundle.mjs).
+node scripts/bundle.mjs

@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
  * Which modules the built CLI (dist/, run as a user runs it; npm test builds it first) loads for a command
  * line, recorded by a module-load hook (load-log.mjs). Node's loader pays for every module: --version and
  * every --help are answered from the command definitions alone, and a command's implementation (and the
- * packages only it uses) load when that command runs.
+ * packages only it uses) load when that command runs. The CLI runs as a bundle split into chunks
+ * (scripts/bundle.mjs): a chunk loaded stands for the modules the bundler's record says it holds.
  */
 const repo = join(import.meta.dirname, '..', '..');
 const dist = `${pathToFileURL(join(repo, 'dist')).href}/`;
@@ -24,6 +25,22 @@ interface Loaded {
   /** The packages under node_modules any module was loaded from. */
   packages: string[];
 }
+
+/** The bundler's record: each output file under dist/ and the modules (paths from the repository) it holds. */
+const chunks = new Map(
+  Object.entries(
+    (
+      JSON.parse(readFileSync(join(repo, 'dist', 'lvsrun-cli.meta.json'), 'utf8')) as {
+        outputs: Record<string, { inputs: Record<string, unknown> }>;
+      }
+    ).outputs,
+  ).map(([out, { inputs }]) => [
+    pathToFileURL(join(repo, out)).href,
+    Object.keys(inputs).map((m) => pathToFileURL(join(repo, m)).href),
+  ]),
+);
+/** A loaded URL as the modules it stands for: a chunk's, or itself. */
+const unbundled = (url: string): string[] => chunks.get(url) ?? [url];
 
 let runs = 0;
 function loads(...args: string[]): Loaded {
@@ -40,7 +57,7 @@ function loads(...args: string[]): Loaded {
       env: { ...process.env, LVSRUN_LOAD_LOG: log, LVSRUN_LAB_DIR: join(dir, 'no-lab'), LVSRUN_DEBUG: '' },
     },
   );
-  const urls = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+  const urls = (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []).flatMap(unbundled);
   const packages = urls
     .map((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1])
     .filter((p) => p !== undefined);
@@ -59,6 +76,10 @@ const HEAVY_PACKAGES = ['ssh2', 'ssh-config', 'handlebars', 'listr2', 'diff', 'y
 
 it('the CLI under test is built (npm test builds dist/ first)', () => {
   expect(existsSync(join(repo, 'dist', 'cli', 'main.js'))).toBe(true);
+  // bin/lvsrun.js runs the bundle, and its record names the module the bundle starts from.
+  expect(chunks.get(pathToFileURL(join(repo, 'dist', 'lvsrun-cli.js')).href)).toContain(
+    pathToFileURL(join(repo, 'dist', 'cli', 'main.js')).href,
+  );
 });
 
 describe('--version and --help load no command implementation', () => {
