@@ -14,6 +14,8 @@ interface Ahead {
   /** connectKey of the variables it was opened with */
   key: string;
   started: boolean;
+  /** the connect and lock have ended, well or not */
+  settled: boolean;
   /** taken by nobody: closed once made, or not made at all */
   dropped: boolean;
   opened: Promise<Opened | undefined>;
@@ -50,11 +52,12 @@ export class ConnectAhead {
     if (this.open.has(host) || this.stopped) return;
     const key = connectKey(env);
     if (key === undefined) return;
-    const a: Ahead = { key, started: false, dropped: false, opened: Promise.resolve(undefined) };
+    const a: Ahead = { key, started: false, settled: false, dropped: false, opened: Promise.resolve(undefined) };
     a.opened = this.spare(() => {
       if (this.stopped || a.dropped) return Promise.resolve(undefined);
       a.started = true;
       return openHost(host, env, this.connect).then((o) => {
+        a.settled = true;
         if (o.transport && !o.result && !a.dropped && !this.stopped) this.hooks.ready?.(host, o);
         return o;
       });
@@ -74,8 +77,11 @@ export class ConnectAhead {
    *   until the run ends);
    * - it has not started: the caller holds a fork, and waiting in it for a connect that waits for a
    *   fork could wait for ever;
-   * - it failed (unreachable, a lock another run held): the play tries again instead of reporting
-   *   what was true when the run started.
+   * - it failed before the play came (unreachable, a lock another run held): the play tries again
+   *   instead of reporting what was true earlier in the run.
+   * A connect still being made when the play comes is waited for. If it then finds the host
+   * unreachable, that is reported: it was tried while the play waited, and a second try would cost a
+   * down host a second connect timeout. A lock it could not take is tried again (that costs no timeout).
    */
   take(host: string, env: KeyEnv): Promise<Opened | undefined> | undefined {
     const a = this.open.get(host);
@@ -95,8 +101,10 @@ export class ConnectAhead {
       this.kept.push(a.opened);
       return undefined;
     }
+    const settledBefore = a.settled;
     return a.opened.then((o) => {
       if (!o?.result) return o;
+      if (!settledBefore && o.unreachable !== undefined) return o;
       this.hooks.dropped?.(host);
       return this.dispose(Promise.resolve(o)).then(() => undefined);
     });

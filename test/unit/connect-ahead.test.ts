@@ -38,6 +38,8 @@ async function run(
   lockAnswer: (host: string, n: number) => string = () => 'LOCKED',
   /** Gets `made` as soon as it exists, for a hook to look at hosts while the run goes on. */
   share: (made: Record<string, FakeTransport[]>) => void = () => undefined,
+  /** Sees every event as it is emitted. */
+  onEvent: (e: EngineEvent) => void = () => undefined,
 ) {
   const dir = writePlay(pb, inv);
   const made: Record<string, FakeTransport[]> = {};
@@ -79,7 +81,12 @@ async function run(
       (made[h] ??= []).push(t);
       return t;
     },
-    new EventBus().add({ on: (e) => void events.push(e) }),
+    new EventBus().add({
+      on: (e) => {
+        events.push(e);
+        onEvent(e);
+      },
+    }),
   );
   return { s, made, log, events };
 }
@@ -139,6 +146,40 @@ describe('connections opened ahead of a later play', () => {
     const down = events.findIndex((e) => e.type === 'host:unreachable' && e.host === 'r2');
     expect(down).toBeGreaterThan(playStart);
     expect(s.recap.r1).toMatchObject({ ok: 1, unreachable: 0 });
+  });
+
+  it('a later host still connecting when its play comes, then found unreachable, is reported without a second connect', async () => {
+    // A second try would cost a down host a second connect timeout, and this one was made while the play waited.
+    let playStarted!: () => void;
+    const started = new Promise<void>((r) => (playStarted = r));
+    const { s, log, events } = await run(
+      TWO_PLAYS,
+      INV,
+      LOCK,
+      ['r2'],
+      (h, n) => (h === 'r2' && n === 0 ? started : 0),
+      undefined,
+      undefined,
+      undefined,
+      (e) => {
+        if (e.type === 'play:start' && e.play === 'real servers') setImmediate(playStarted);
+      },
+    );
+    expect(log.filter((l) => l === 'connect r2')).toHaveLength(1);
+    expect(s.recap.r2).toMatchObject({ unreachable: 1 });
+    expect(s.results.filter((r) => r.host === 'r2')).toEqual([
+      expect.objectContaining({ play: 'real servers', task: 'connect', status: 'unreachable' }),
+    ]);
+    const playStart = events.findIndex((e) => e.type === 'play:start' && e.play === 'real servers');
+    expect(events.findIndex((e) => e.type === 'host:unreachable' && e.host === 'r2')).toBeGreaterThan(playStart);
+    expect(s.recap.r1).toMatchObject({ changed: 1, unreachable: 0 });
+  });
+
+  it('a later host found unreachable before its play comes is tried again at its play', async () => {
+    const again = await run(TWO_PLAYS, INV, LOCK, ['r2']);
+    // the attempt made ahead failed at once, long before play 2: play 2 tries again, and reports that one
+    expect(again.log.filter((l) => l === 'connect r2')).toHaveLength(2);
+    expect(again.s.results.filter((r) => r.host === 'r2')).toHaveLength(1);
   });
 
   it('a run that stops before a later play leaves its hosts out of the recap, their locks released and closed', async () => {
