@@ -403,6 +403,35 @@ describe('connections opened ahead of a later play', () => {
     for (const h of ['r1', 'r2', 'r3', 'r4', 'r5']) expect(made[h], h).toHaveLength(1);
   });
 
+  it('Ctrl-C stops connects ahead at once: one waiting for a fork never starts, while the first play still runs', async () => {
+    // Two forks, one taken by the first play's host: r1 connects ahead, r2 waits for r1's fork.
+    const ctl = new AbortController();
+    let r1Connected!: () => void;
+    const r1Gate = new Promise<void>((r) => (r1Connected = r));
+    const turns = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+    };
+    let r2BeforeEnd = false;
+    const { s, log } = await run(
+      TWO_PLAYS,
+      INV,
+      { ...LOCK, forks: 2, signal: ctl.signal },
+      [],
+      (h) => (h === 'r1' ? r1Gate : 0),
+      async (h, cmd) => {
+        if (h !== 'd1' || cmd !== 'echo one') return;
+        ctl.abort(); // Ctrl-C while the first play's task runs
+        r1Connected(); // r1's fork is free now: r2 would connect next
+        await turns(50); // enough turns for a fake connect to be made (it takes a few)
+        r2BeforeEnd = log.includes('connect r2');
+      },
+    );
+    expect(log).toContain('connect r1');
+    expect(r2BeforeEnd).toBe(false);
+    expect(log).not.toContain('connect r2');
+    expect(s.recap.r1).toBeUndefined();
+  });
+
   it('--check opens later hosts ahead too, without taking a lock', async () => {
     const { s, made } = await run(TWO_PLAYS, INV, { ...LOCK, check: true });
     expect(s.exitCode).toBe(0);
