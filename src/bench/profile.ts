@@ -1,6 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { measure } from './measure.js';
 
 /** Machine-wide CPU seconds (all cores) from /proc/stat, split into user+nice+system and idle. */
@@ -12,7 +14,7 @@ function cpuTimes(): { busy: number; idle: number } {
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   hitCount?: number;
   children?: number[];
 }
@@ -22,6 +24,31 @@ interface CpuProfile {
   endTime: number;
   samples: number[];
   timeDeltas: number[];
+}
+
+/**
+ * The file a profiled frame's code was written in. lvsrun runs bundled (scripts/bundle.mjs): a frame
+ * in a bundle file is looked up in that file's source map, so it is named by its own module (or its
+ * package) rather than by the chunk it was bundled into. Other frames keep their URL.
+ */
+function sourceOf(frame: ProfileNode['callFrame'], maps: Map<string, SourceMap | undefined>): string {
+  if (!frame.url.startsWith('file://') || !frame.url.endsWith('.js')) return frame.url;
+  const file = fileURLToPath(frame.url);
+  if (!maps.has(file)) {
+    const map = `${file}.map`;
+    maps.set(
+      file,
+      existsSync(map)
+        ? new SourceMap(JSON.parse(readFileSync(map, 'utf8')) as ConstructorParameters<typeof SourceMap>[0])
+        : undefined,
+    );
+  }
+  const map = maps.get(file);
+  if (!map) return file;
+  const entry = map.findEntry(frame.lineNumber, frame.columnNumber);
+  const original = 'originalSource' in entry ? entry.originalSource : undefined;
+  // No source: a bundle file's own top level (its modules' top-level code) or the bundler's helpers.
+  return original ? resolve(dirname(file), original) : '(bundle top level and helpers)';
 }
 
 /**
@@ -51,6 +78,7 @@ export async function profileRun(argv: string[], cwd: string): Promise<string> {
     const selfUs = new Map<number, number>();
     prof.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)));
     const byFile = new Map<string, number>();
+    const maps = new Map<string, SourceMap | undefined>();
     let total = 0;
     let idle = 0;
     for (const [id, us] of selfUs) {
@@ -61,7 +89,10 @@ export async function profileRun(argv: string[], cwd: string): Promise<string> {
         if (name === '(idle)') continue;
       }
       total += us;
-      const url = n.callFrame.url.replace(/^file:\/\//, '').replace(`${cwd}/`, '') || `(${name || 'native'})`;
+      const url =
+        sourceOf(n.callFrame, maps)
+          .replace(/^file:\/\//, '')
+          .replace(`${cwd}/`, '') || `(${name || 'native'})`;
       const key = url.includes('node_modules/')
         ? url.replace(/.*node_modules\/((?:@[^/]+\/)?[^/]+).*/, 'dep:$1')
         : url.startsWith('node:')
