@@ -4,8 +4,8 @@ import {
   openHost,
   type ConnectEnv,
   type Connector,
-  type KeyEnv,
   type Opened,
+  type TakeEnv,
 } from './connect-host.js';
 
 type OpenEnv = Omit<ConnectEnv, 'record' | 'bus' | 'ahead'>;
@@ -80,10 +80,12 @@ export class ConnectAhead {
    * - it failed before the play came (unreachable, a lock another run held): the play tries again
    *   instead of reporting what was true earlier in the run.
    * A connect still being made when the play comes is waited for. If it then finds the host
-   * unreachable, that is reported: it was tried while the play waited, and a second try would cost a
-   * down host a second connect timeout. A lock it could not take is tried again (that costs no timeout).
+   * unreachable, that is reported, in the play that took it: it was still being tried when that play
+   * came (a host that comes back meanwhile answers its retransmitted SYN), and a second try would cost
+   * a down host a second connect timeout. A lock it could not take is tried again (that costs no
+   * timeout).
    */
-  take(host: string, env: KeyEnv): Promise<Opened | undefined> | undefined {
+  take(host: string, env: TakeEnv): Promise<Opened | undefined> | undefined {
     const a = this.open.get(host);
     if (!a) return undefined;
     this.open.delete(host);
@@ -104,7 +106,8 @@ export class ConnectAhead {
     const settledBefore = a.settled;
     return a.opened.then((o) => {
       if (!o?.result) return o;
-      if (!settledBefore && o.unreachable !== undefined) return o;
+      // It was opened for the host's first play; a task of an earlier one may take it (delegate_to).
+      if (!settledBefore && o.unreachable !== undefined) return { ...o, result: { ...o.result, play: env.play } };
       this.hooks.dropped?.(host);
       return this.dispose(Promise.resolve(o)).then(() => undefined);
     });

@@ -18,7 +18,7 @@ export interface ConnectEnv {
   bus: EventBus;
   record: (r: TaskResult) => void;
   /** Connections opened ahead of the host's first play (engine/connect-ahead.ts). */
-  ahead?: { take(host: string, env: KeyEnv): Promise<Opened | undefined> | undefined };
+  ahead?: { take(host: string, env: TakeEnv): Promise<Opened | undefined> | undefined };
 }
 
 /** What connecting to a host and taking its lock gave, kept apart from the host's state until it plays. */
@@ -81,6 +81,8 @@ export function adoptOpened(hs: HostState, o: Opened, env: Pick<ConnectEnv, 'bus
 
 /** What connectKey reads. */
 export type KeyEnv = Pick<ConnectEnv, 'vars' | 'templates'>;
+/** What taking a connection opened ahead reads: the key's inputs, and the play that takes it. */
+export type TakeEnv = KeyEnv & Pick<ConnectEnv, 'play'>;
 
 /**
  * What a connection and its lock were made from: the host's variables as its play sees them (the
