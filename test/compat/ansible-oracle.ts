@@ -68,7 +68,7 @@ export function askAnsible(cases: readonly InvCase[], paths: Map<string, string>
   return JSON.parse(r.stdout) as Record<string, AnsibleView>;
 }
 
-/** `lvsrun ARGS` in this process (the same code path as bin/lvsrun.js, without Node's start-up). */
+/** `lvsrun ARGS` in this process: the CLI's `main` from src/, which bin/lvsrun.js runs bundled, without Node's start-up. */
 export async function lvsrun(args: string[], cwd: string): Promise<Call> {
   let stdout = '';
   let stderr = '';

@@ -51,6 +51,8 @@ describe('the packed tarball, installed (no lab)', () => {
   it('carries the build, the shipped roles and templates, docs and licence, and no tests', () => {
     for (const f of [
       'dist/cli/main.js',
+      'dist/lvsrun-cli.js',
+      'dist/lvsrun-cli.LICENSES.txt',
       'bin/lvsrun.js',
       'playbooks/roles/lvs_director/tasks/main.yaml',
       'playbooks/roles/lvs_realserver/tasks/main.yaml',

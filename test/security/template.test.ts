@@ -184,7 +184,7 @@ describe('1. a template never reaches JavaScript objects, functions or prototype
   });
 
   it('end to end: node bin/lvsrun.js validate and --check against unreachable hosts run no code', () => {
-    // Runs the built CLI (dist/) as a user would: build with `npx tsc -p tsconfig.json` first.
+    // Runs the built CLI (dist/) as a user would: build with `npm run build` first.
     for (const argv of [['validate'], ['--check']]) {
       const d = tmp();
       const canary = join(d, 'canary');

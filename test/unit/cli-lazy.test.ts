@@ -26,21 +26,24 @@ interface Loaded {
   packages: string[];
 }
 
-/** The bundler's record: each output file under dist/ and the modules (paths from the repository) it holds. */
-const chunks = new Map(
-  Object.entries(
-    (
-      JSON.parse(readFileSync(join(repo, 'dist', 'lvsrun-cli.meta.json'), 'utf8')) as {
-        outputs: Record<string, { inputs: Record<string, unknown> }>;
-      }
-    ).outputs,
-  ).map(([out, { inputs }]) => [
-    pathToFileURL(join(repo, out)).href,
-    Object.keys(inputs).map((m) => pathToFileURL(join(repo, m)).href),
-  ]),
-);
+const META = join(repo, 'dist', 'lvsrun-cli.meta.json');
+const BUNDLE = pathToFileURL(join(repo, 'dist', 'lvsrun-cli.js')).href;
+let chunkMap: Map<string, string[]> | undefined;
+/** The bundler's record: each output file under dist/ and the modules (URLs) it holds; read when first needed. */
+function chunks(): Map<string, string[]> {
+  chunkMap ??= new Map(
+    Object.entries(
+      (JSON.parse(readFileSync(META, 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> })
+        .outputs,
+    ).map(([out, { inputs }]) => [
+      pathToFileURL(join(repo, out)).href,
+      Object.keys(inputs).map((m) => pathToFileURL(join(repo, m)).href),
+    ]),
+  );
+  return chunkMap;
+}
 /** A loaded URL as the modules it stands for: a chunk's, or itself. */
-const unbundled = (url: string): string[] => chunks.get(url) ?? [url];
+const unbundled = (url: string): string[] => chunks().get(url) ?? [url];
 
 let runs = 0;
 function loads(...args: string[]): Loaded {
@@ -57,7 +60,10 @@ function loads(...args: string[]): Loaded {
       env: { ...process.env, LVSRUN_LOAD_LOG: log, LVSRUN_LAB_DIR: join(dir, 'no-lab'), LVSRUN_DEBUG: '' },
     },
   );
-  const urls = (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []).flatMap(unbundled);
+  const loaded = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+  // What a user runs: bin/lvsrun.js loads the bundle, not dist/cli/main.js module by module.
+  expect(loaded, 'bin/lvsrun.js loads the bundle').toContain(BUNDLE);
+  const urls = loaded.flatMap(unbundled);
   const packages = urls
     .map((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1])
     .filter((p) => p !== undefined);
@@ -76,10 +82,9 @@ const HEAVY_PACKAGES = ['ssh2', 'ssh-config', 'handlebars', 'listr2', 'diff', 'y
 
 it('the CLI under test is built (npm test builds dist/ first)', () => {
   expect(existsSync(join(repo, 'dist', 'cli', 'main.js'))).toBe(true);
+  expect(existsSync(META)).toBe(true);
   // bin/lvsrun.js runs the bundle, and its record names the module the bundle starts from.
-  expect(chunks.get(pathToFileURL(join(repo, 'dist', 'lvsrun-cli.js')).href)).toContain(
-    pathToFileURL(join(repo, 'dist', 'cli', 'main.js')).href,
-  );
+  expect(chunks().get(BUNDLE)).toContain(pathToFileURL(join(repo, 'dist', 'cli', 'main.js')).href);
 });
 
 describe('--version and --help load no command implementation', () => {
