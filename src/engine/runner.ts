@@ -151,8 +151,12 @@ export async function runPlaybook(
         registered,
         tasks: selectedTasks(play, opts),
       };
-      // Only the hosts of a play's first batch are probed ahead: a later batch's answers would be old by its turn.
-      const firstBatch = new Set(batches(hosts, play.serial)[0] ?? []);
+      // Only the hosts of a play's first batch are probed ahead, and only when that batch connects in one
+      // go (no more hosts than forks): a batch connects whole before its first task, so a later batch's
+      // answers, or those of a batch connecting over several rounds of forks (1000 hosts: 12 s), would be
+      // past their age limit by their turn and asked again, twice the work on the host for nothing.
+      const first = batches(hosts, play.serial)[0] ?? [];
+      const firstBatch = new Set(first.length <= Math.max(1, opts.forks) ? first : []);
       for (const h of hosts) {
         if (seen.has(h)) continue;
         seen.add(h);

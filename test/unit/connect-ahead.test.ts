@@ -327,6 +327,28 @@ describe('connections opened ahead of a later play', () => {
     }
   });
 
+  it("a later play's batch is probed ahead only if it connects in one go (no more hosts than forks)", async () => {
+    // A batch connects whole before its first task: over several rounds of forks, answers asked ahead
+    // would be too old by then and asked again, twice the work on the host.
+    const inv = INV.replace('r2: {}', 'r2: {}, r3: {}');
+    const probedBeforePlay1 = (log: string[]): boolean => {
+      const first = log.indexOf('d1: echo one');
+      return log.slice(0, first).some((l) => l.startsWith('r1: p=') && l.includes('lvsrun-x'));
+    };
+    // three forks, three real servers: one round; probed while the directors' play runs
+    const fits = await run(CHANGE_THEN_STAT, inv, { ...LOCK, forks: 3 });
+    expect(fits.s.exitCode).toBe(0);
+    expect(probedBeforePlay1(fits.log)).toBe(true);
+    expect(askedX(fits.made)).toBe(2); // voided by d1's change, asked again: as before
+    // two forks, three real servers: still connected ahead, not probed
+    const over = await run(CHANGE_THEN_STAT, inv, { ...LOCK, forks: 2 });
+    expect(over.s.exitCode).toBe(0);
+    expect(over.log.indexOf('connect r1')).toBeLessThan(over.log.indexOf('d1: echo one'));
+    expect(probedBeforePlay1(over.log)).toBe(false);
+    expect(askedX(over.made)).toBe(1);
+    expect(over.s.recap.r1).toMatchObject({ ok: 1, failed: 0 });
+  });
+
   it('an answer asked ahead while a change was under way on another host is not taken for one after it', async () => {
     // r1 connects (and is asked about lvsrun-x) only once d1's change is under way, and d1's change
     // finishes only once r1 has been asked: the answer may predate what d1's change does.
