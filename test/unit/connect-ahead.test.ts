@@ -91,6 +91,33 @@ async function run(
   return { s, made, log, events };
 }
 
+/**
+ * `run`, with `host`'s first connect held until the engine emits an event `release` matches (and the
+ * callbacks of that moment have run): the connect is then still being made at that point of the run.
+ */
+function runHolding(
+  pb: string,
+  host: string,
+  release: (e: EngineEvent) => boolean,
+  o: { down?: string[]; lockAnswer?: (host: string, n: number) => string } = {},
+) {
+  let open!: () => void;
+  const held = new Promise<void>((r) => (open = r));
+  return run(
+    pb,
+    INV,
+    LOCK,
+    o.down,
+    (h, n) => (h === host && n === 0 ? held : 0),
+    undefined,
+    o.lockAnswer,
+    undefined,
+    (e) => {
+      if (release(e)) setImmediate(open);
+    },
+  );
+}
+
 /** d1's play changes something (a command); r1's play asks about /etc/lvsrun-x. */
 const CHANGE_THEN_STAT = `- hosts: dirs
   tasks:
@@ -150,20 +177,11 @@ describe('connections opened ahead of a later play', () => {
 
   it('a later host still connecting when its play comes, then found unreachable, is reported without a second connect', async () => {
     // A second try would cost a down host a second connect timeout, and this one was made while the play waited.
-    let playStarted!: () => void;
-    const started = new Promise<void>((r) => (playStarted = r));
-    const { s, log, events } = await run(
+    const { s, log, events } = await runHolding(
       TWO_PLAYS,
-      INV,
-      LOCK,
-      ['r2'],
-      (h, n) => (h === 'r2' && n === 0 ? started : 0),
-      undefined,
-      undefined,
-      undefined,
-      (e) => {
-        if (e.type === 'play:start' && e.play === 'real servers') setImmediate(playStarted);
-      },
+      'r2',
+      (e) => e.type === 'play:start' && e.play === 'real servers',
+      { down: ['r2'] },
     );
     expect(log.filter((l) => l === 'connect r2')).toHaveLength(1);
     expect(s.recap.r2).toMatchObject({ unreachable: 1 });
@@ -186,21 +204,9 @@ describe('connections opened ahead of a later play', () => {
   tasks:
     - command: echo two
 `;
-    let taskStarted!: () => void;
-    const started = new Promise<void>((r) => (taskStarted = r));
-    const { s, log } = await run(
-      pb,
-      INV,
-      LOCK,
-      ['r2'],
-      (h, n) => (h === 'r2' && n === 0 ? started : 0),
-      undefined,
-      undefined,
-      undefined,
-      (e) => {
-        if (e.type === 'task:start' && e.play === 'directors') setImmediate(taskStarted);
-      },
-    );
+    const { s, log } = await runHolding(pb, 'r2', (e) => e.type === 'task:start' && e.play === 'directors', {
+      down: ['r2'],
+    });
     expect(log.filter((l) => l === 'connect r2')).toHaveLength(1);
     // recorded in the play that took the connection, not in the play it was opened for
     expect(s.results.find((r) => r.host === 'r2' && r.task === 'connect')).toMatchObject({
@@ -415,21 +421,9 @@ describe('connections opened ahead of a later play', () => {
 
   it("a lock found busy by a connect still being made when the host's play comes is tried again", async () => {
     // Trying a lock again costs no timeout, and the other run may have ended since.
-    let playStarted!: () => void;
-    const started = new Promise<void>((r) => (playStarted = r));
-    const { s, made } = await run(
-      TWO_PLAYS,
-      INV,
-      LOCK,
-      [],
-      (h, n) => (h === 'r1' && n === 0 ? started : 0),
-      undefined,
-      (h, n) => (h === 'r1' && n === 0 ? 'BUSY {"run":"other","operator":"bob@ops"}' : 'LOCKED'),
-      undefined,
-      (e) => {
-        if (e.type === 'play:start' && e.play === 'real servers') setImmediate(playStarted);
-      },
-    );
+    const { s, made } = await runHolding(TWO_PLAYS, 'r1', (e) => e.type === 'play:start' && e.play === 'real servers', {
+      lockAnswer: (h, n) => (h === 'r1' && n === 0 ? 'BUSY {"run":"other","operator":"bob@ops"}' : 'LOCKED'),
+    });
     expect(made.r1).toHaveLength(2);
     expect(s.recap.r1).toMatchObject({ changed: 1, failed: 0 });
     expect(made.r1![0]!.closes).toBe(1);
