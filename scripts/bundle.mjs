@@ -1,8 +1,7 @@
 // Bundles the compiled CLI (dist/cli/main.js) and its pure-JS dependencies into dist/lvsrun-cli.js,
 // which bin/lvsrun.js loads, and about 40 chunks next to it. Node then reads, resolves and links
 // about 55 files for a run (26 of them the bundle's, the rest ssh2's) instead of about 400: its
-// first connection starts about 60 ms sooner
-// (docs/benchmark.md).
+// first connection starts about 60 ms sooner (docs/benchmark.md).
 //
 // Each command's implementation stays in chunks loaded only when the command runs (a chunk holds
 // the modules reached from the same set of lazily imported modules), so --version and --help still

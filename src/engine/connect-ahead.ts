@@ -109,11 +109,12 @@ export class ConnectAhead {
       // It was opened for the host's first play; a task of an earlier one may take it (delegate_to).
       if (!settledBefore && o.unreachable !== undefined) return { ...o, result: { ...o.result, play: env.play } };
       this.hooks.dropped?.(host);
-      return this.dispose(Promise.resolve(o)).then(() => undefined);
+      return this.closeTracked(Promise.resolve(o)).then(() => undefined);
     });
   }
 
-  private dispose(o: Promise<Opened | undefined>): Promise<void> {
+  /** `dispose` once made, with the run's end waiting for it. */
+  private closeTracked(o: Promise<Opened | undefined>): Promise<void> {
     const p = o.then(dispose);
     this.closing.add(p);
     void p.finally(() => this.closing.delete(p));
@@ -127,8 +128,8 @@ export class ConnectAhead {
     this.open.clear();
     for (const a of left) a.dropped = true;
     // One still queued resolves without connecting once a fork is free; only those started are waited for.
-    for (const a of left) if (a.started) void this.dispose(a.opened);
-    for (const o of this.kept.splice(0)) void this.dispose(o);
+    for (const a of left) if (a.started) void this.closeTracked(a.opened);
+    for (const o of this.kept.splice(0)) void this.closeTracked(o);
     await Promise.all([...this.closing]);
   }
 }

@@ -135,7 +135,8 @@ export async function runPlaybook(
   let aheadStarted = false;
   const connectAhead = (now: string[]): void => {
     aheadStarted = true;
-    const spare = Math.max(1, opts.forks) - now.length;
+    const forks = Math.max(1, opts.forks);
+    const spare = forks - now.length;
     if (spare < 1) return;
     aheadQueue = new PQueue({ concurrency: spare });
     const seen = new Set(now);
@@ -156,7 +157,7 @@ export async function runPlaybook(
       // answers, or those of a batch connecting over several rounds of forks (1000 hosts: 12 s), would be
       // past their age limit by their turn and asked again, twice the work on the host for nothing.
       const first = batches(hosts, play.serial)[0] ?? [];
-      const firstBatch = new Set(first.length <= Math.max(1, opts.forks) ? first : []);
+      const firstBatch = new Set(first.length <= forks ? first : []);
       for (const h of hosts) {
         if (seen.has(h)) continue;
         seen.add(h);
